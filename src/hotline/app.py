@@ -1,0 +1,117 @@
+"""The node's HTTP application: operator API, federation API, health, errors.
+
+``create_app(node)`` builds the ASGI app for one :class:`~hotline.node.Node`; the
+lifespan starts the node's delivery workers and stops them on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hotline import __version__
+from hotline.api.calls_routes import router as calls_router
+from hotline.api.evidence_routes import router as evidence_router
+from hotline.api.links_routes import metrics_router
+from hotline.api.links_routes import router as links_router
+from hotline.api.routes import current_user
+from hotline.api.routes import router as api_router
+from hotline.errors import HotlineError
+from hotline.federation.evidence_routes import router as federation_evidence_router
+from hotline.federation.routes import router as federation_router
+from hotline.node import Node
+from hotline.web.routes import router as console_router
+from hotline.web.routes import static_files as console_static
+
+MAX_API_BODY = 1_048_576
+
+
+def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if start_workers:
+            node.start()
+        try:
+            yield
+        finally:
+            node.stop()
+
+    app = FastAPI(
+        title=f"Hotline node {node.identity.party}",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,  # served below, behind authentication
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.node = node
+    app.include_router(api_router)
+    app.include_router(calls_router)
+    app.include_router(links_router)
+    app.include_router(metrics_router)
+    app.include_router(federation_router)
+    app.include_router(evidence_router)
+    app.include_router(federation_evidence_router)
+    app.include_router(console_router)
+    app.mount("/console/static", console_static(), name="console_static")
+    _add_errors(app)
+    _add_body_limit(app)
+
+    @app.get("/health", tags=["health"], summary="Liveness: no authentication needed")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "party": node.identity.party, "version": __version__}
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    return app
+
+
+def _error(exc: HotlineError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
+
+
+def _add_errors(app: FastAPI) -> None:
+    @app.exception_handler(HotlineError)
+    async def hotline_error(_request: Request, exc: HotlineError) -> JSONResponse:
+        return _error(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors()[:10]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+            problems.append(f"{where or 'body'}: {error.get('msg')}")
+        body = {
+            "code": "invalid",
+            "message": "; ".join(problems),
+            "hint": "see /api/v1/openapi.json",
+        }
+        return JSONResponse({"error": body}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
+        body = {"code": code, "message": str(exc.detail)}
+        return JSONResponse({"error": body}, status_code=exc.status_code)
+
+
+def _add_body_limit(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def limit_api_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        declared = request.headers.get("content-length", "")
+        too_big = declared.isdigit() and int(declared) > MAX_API_BODY
+        if too_big and request.url.path.startswith("/api/"):
+            body = {"code": "too_large", "message": f"request over {MAX_API_BODY} bytes"}
+            return JSONResponse({"error": body}, status_code=413)
+        return await call_next(request)

@@ -1,0 +1,1 @@
+"""The vocabulary: pure data and validation (pydantic models), no I/O."""

@@ -1,0 +1,133 @@
+"""The line's vocabulary: precedence, the signed envelope, the receipt, the peer card.
+
+These models check *shape* only (types, patterns, ranges); whether a signature is
+good or a sequence number fits is the protocol's business (``hotline.protocol``).
+Wire names follow ``docs/protocol.md``; ``from`` is a Python keyword, so the field is
+``from_`` with the alias ``from``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PartyId = str
+PARTY_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
+HASH_PATTERN = r"^[0-9a-f]{64}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$"
+FINGERPRINT_PATTERN = r"^ed25519:[0-9a-f]{64}$"
+GENESIS = "0" * 64  # ``prev`` of the first envelope in a channel
+
+
+class Precedence(StrEnum):
+    """How urgent a message is, highest first (the order of :data:`PRECEDENCE_ORDER`)."""
+
+    FLASH = "FLASH"
+    IMMEDIATE = "IMMEDIATE"
+    PRIORITY = "PRIORITY"
+    ROUTINE = "ROUTINE"
+
+
+PRECEDENCE_ORDER = {p: i for i, p in enumerate(Precedence)}
+PrecedenceName = Literal["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]
+Lang = Literal["en", "ru"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The JSON object exactly as it travels (aliases applied)."""
+        return self.model_dump(by_alias=True, mode="json")
+
+
+class Envelope(_Wire):
+    """One signed message in a (sender, receiver) channel."""
+
+    v: Literal[1]
+    id: str = Field(pattern=UUID_PATTERN)
+    from_: str = Field(alias="from", pattern=PARTY_PATTERN)
+    to: str = Field(pattern=PARTY_PATTERN)
+    seq: int = Field(ge=1)
+    prev: str = Field(pattern=HASH_PATTERN)
+    created: str = Field(pattern=TIME_PATTERN)
+    precedence: PrecedenceName
+    type: str = Field(pattern=r"^[a-z][a-z_]{0,39}$")
+    lang: Lang
+    body: dict[str, Any]
+    key: str = Field(pattern=FINGERPRINT_PATTERN)
+    sig: str = Field(min_length=1, max_length=200)
+
+
+class Receipt(_Wire):
+    """The receiver's signed word that it stored an envelope, and where in its log."""
+
+    v: Literal[1]
+    type: Literal["receipt"]
+    envelope_id: str = Field(pattern=UUID_PATTERN)
+    envelope_hash: str = Field(pattern=HASH_PATTERN)
+    from_: str = Field(alias="from", pattern=PARTY_PATTERN)
+    to: str = Field(pattern=PARTY_PATTERN)
+    seq: int = Field(ge=1)
+    received: str = Field(pattern=TIME_PATTERN)
+    log_index: int = Field(ge=0)
+    log_size: int = Field(ge=1)
+    log_root: str = Field(pattern=HASH_PATTERN)
+    key: str = Field(pattern=FINGERPRINT_PATTERN)
+    sig: str = Field(min_length=1, max_length=200)
+
+
+class Principal(_Wire):
+    """A person who holds calls for a party (e.g. the Chairman of the Joint Chiefs)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    name_en: str = Field(min_length=1, max_length=200)
+    name_ru: str = Field(min_length=1, max_length=200)
+    title_en: str = Field(min_length=1, max_length=200)
+    title_ru: str = Field(min_length=1, max_length=200)
+
+
+class Contact(_Wire):
+    """One rung of a party's escalation ladder (duty desk, watch commander, …), in order."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    role_en: str = Field(min_length=1, max_length=200)
+    role_ru: str = Field(min_length=1, max_length=200)
+
+
+class PeerCard(_Wire):
+    """What one node hands another, out of band, to be pinned: who it is and its key."""
+
+    v: Literal[1]
+    party: str = Field(pattern=PARTY_PATTERN)
+    name_en: str = Field(min_length=1, max_length=200)
+    name_ru: str = Field(min_length=1, max_length=200)
+    lang: Lang
+    endpoints: list[str] = Field(min_length=1, max_length=8)
+    public_key: str
+    fingerprint: str = Field(pattern=FINGERPRINT_PATTERN)
+    phrasebook_version: str = Field(min_length=1, max_length=40)
+    phrasebook_hash: str = Field(pattern=HASH_PATTERN)
+    principals: list[Principal] = Field(default_factory=list, max_length=50)
+    contacts: list[Contact] = Field(default_factory=list, max_length=20)
+    sig: str = Field(min_length=1, max_length=200)
+
+
+class TextBody(BaseModel):
+    """Body of a ``text`` message: free text in the sender's language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class AckBody(BaseModel):
+    """Body of an ``ack`` message: a person at the receiver has read the message."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    ack_of: str = Field(pattern=UUID_PATTERN)
+    ack_hash: str = Field(pattern=HASH_PATTERN)
+    acked_by: str = Field(min_length=1, max_length=100)
+    acked_at: str = Field(pattern=TIME_PATTERN)

@@ -1,0 +1,53 @@
+"""Bodies of the machine messages that keep the line honest: link tests and their
+answers, and escalations of unacknowledged messages. No person sends these directly."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline.domain.line import HASH_PATTERN, UUID_PATTERN
+
+#: Every letter of each alphabet and every digit, as on the Moscow–Washington hotline.
+PANGRAM_EN = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG"
+PANGRAM_RU = "СЪЕШЬ ЖЕ ЕЩЁ ЭТИХ МЯГКИХ ФРАНЦУЗСКИХ БУЛОК, ДА ВЫПЕЙ ЧАЮ"
+DIGITS = "0123456789"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class LinkTestBody(_Body):
+    """A scheduled or on-demand test; the peer node answers it without a person."""
+
+    test_id: str = Field(pattern=UUID_PATTERN)
+    pangram_en: str = Field(max_length=200)
+    pangram_ru: str = Field(max_length=200)
+    digits: str = Field(max_length=20)
+
+
+class LinkTestReplyBody(_Body):
+    """The automatic answer: which test, its envelope's hash, and whether the texts
+    arrived intact (a garbled pangram is a failed test)."""
+
+    test_id: str = Field(pattern=UUID_PATTERN)
+    test_hash: str = Field(pattern=HASH_PATTERN)
+    intact: bool
+
+
+class EscalationBody(_Body):
+    """An unacknowledged message re-addressed to the next contact on the peer's ladder."""
+
+    of_message: str = Field(pattern=UUID_PATTERN)
+    of_hash: str = Field(pattern=HASH_PATTERN)
+    step: int = Field(ge=1, le=20)
+    contact_id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    contact_role_en: str = Field(min_length=1, max_length=200)
+    contact_role_ru: str = Field(min_length=1, max_length=200)
+
+
+LINK_MODELS: dict[str, type[BaseModel]] = {
+    "link_test": LinkTestBody,
+    "link_test_reply": LinkTestReplyBody,
+    "escalation": EscalationBody,
+}

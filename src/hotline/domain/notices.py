@@ -1,0 +1,302 @@
+"""Formatted notice bodies: one pydantic model per message type, and their union.
+
+Each body is the ``body`` of an envelope whose ``type`` is the body's ``type``. The
+models hold what the sender states; whether it satisfies the agreements between the
+parties is for :mod:`hotline.rules`, and how it reads in English or Russian is for
+:mod:`hotline.render.notices`.
+
+Types::
+
+    activity_notice         air operations, naval transit/exercise, ground exercise,
+                            missile launch (+ launch and impact areas), hazardous activity
+    incident_report         what happened, when, where, who on both sides
+    deconfliction_request   a concern about a notice, with the volumes it concerns
+    deconfliction_answer    concur / do not concur / counter-proposal (changed volumes)
+    exercise_notification   troops and equipment, dates, area, observers
+    observer_invitation     observers invited to a notified exercise
+    coded_message           a pre-agreed phrase, sent as its code (see domain.phrasebook)
+
+Absent optional fields are left out of the wire form (:func:`to_wire`), never ``null``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    TypeAdapter,
+    model_validator,
+)
+
+from hotline.domain.geometry import (
+    GEOMETRY_TYPES,
+    Altitude,
+    Area,
+    Datum,
+    Position,
+    Volume,
+    unique_volume_ids,
+)
+from hotline.domain.notice_base import (
+    Count,
+    Frequency,
+    MessageRef,
+    ShortText,
+    Text,
+    Unit,
+    UtcTime,
+    field_error,
+    to_validation_error,
+)
+
+Activity = Literal[
+    "air_operations",
+    "naval_transit",
+    "naval_exercise",
+    "ground_exercise",
+    "missile_launch",
+    "hazardous_activity",
+]
+IncidentCategory = Literal[
+    "unsafe_intercept",
+    "unsafe_approach_at_sea",
+    "airspace_violation",
+    "weapon_or_fire_control_radar_aimed",
+    "laser_or_light_at_bridge",
+    "other",
+]
+Answer = Literal["concur", "do_not_concur", "counter_proposal"]
+
+Volumes = Annotated[tuple[Volume, ...], Field(min_length=1, max_length=100)]
+Units = Annotated[tuple[Unit, ...], Field(min_length=1, max_length=200)]
+
+
+class ActivityNotice(BaseModel):
+    """Notice of an activity the other side should know about, in one or more volumes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["activity_notice"]
+    activity: Activity
+    volumes: Volumes
+    units: Units
+    contact_frequency: Frequency | None = None
+    remarks: Text | None = None
+    launch_area: Area | None = None
+    impact_area: Area | None = None
+
+    @model_validator(mode="after")
+    def _areas_for_launches_only(self) -> ActivityNotice:
+        unique_volume_ids(self.volumes)
+        if self.activity == "missile_launch":
+            for name in ("launch_area", "impact_area"):
+                if getattr(self, name) is None:
+                    raise field_error(
+                        name,
+                        f"a missile launch needs its {name.replace('_', ' ')} "
+                        "(boundary points, or centre + radius)",
+                    )
+        else:
+            for name in ("launch_area", "impact_area"):
+                if getattr(self, name) is not None:
+                    raise field_error(name, f"{name} is only given for a missile_launch")
+        return self
+
+
+class IncidentReport(BaseModel):
+    """Report of an incident: when, where, which units on each side, what happened."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["incident_report"]
+    time: UtcTime
+    position: Position
+    altitude_m: Altitude | None = None
+    datum: Datum | None = None
+    category: IncidentCategory
+    own_units: Units
+    other_units: Units
+    description: Text
+
+    @model_validator(mode="after")
+    def _altitude_has_datum(self) -> IncidentReport:
+        if (self.altitude_m is None) != (self.datum is None):
+            raise field_error("datum", "altitude_m and datum are given together or not at all")
+        return self
+
+
+class DeconflictionRequest(BaseModel):
+    """A request to deconflict: the notice it concerns, the volumes, the concern."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["deconfliction_request"]
+    refers_to: MessageRef
+    volumes: Volumes
+    concern: Text
+
+    @model_validator(mode="after")
+    def _distinct_volumes(self) -> DeconflictionRequest:
+        unique_volume_ids(self.volumes)
+        return self
+
+
+class DeconflictionAnswer(BaseModel):
+    """The answer to a deconfliction request; a counter-proposal carries changed volumes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["deconfliction_answer"]
+    refers_to: MessageRef
+    answer: Answer
+    volumes: Volumes | None = None
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _volumes_with_counter_proposal(self) -> DeconflictionAnswer:
+        if self.answer == "counter_proposal":
+            if self.volumes is None:
+                raise field_error("volumes", "a counter_proposal needs the changed volumes")
+            unique_volume_ids(self.volumes)
+        elif self.volumes is not None:
+            raise field_error("volumes", "volumes are only sent with a counter_proposal")
+        if self.answer != "concur" and self.reason is None:
+            raise field_error("reason", f"an answer of {self.answer} needs a reason")
+        return self
+
+
+class ExerciseNotification(BaseModel):
+    """Prior notification of a military exercise (Vienna Document style)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["exercise_notification"]
+    name: ShortText
+    start: UtcTime
+    end: UtcTime
+    area: Area
+    troops: Count
+    tanks: Count | None = None
+    armoured_combat_vehicles: Count | None = None
+    artillery: Count | None = None
+    aircraft: Count | None = None
+    helicopters: Count | None = None
+    ships: Count | None = None
+    observers_invited: StrictBool
+    units: Units | None = None
+    remarks: Text | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> ExerciseNotification:
+        if self.end <= self.start:
+            raise field_error("end", "the exercise ends before it starts")
+        return self
+
+
+class ArrivalPoint(BaseModel):
+    """Where invited observers are received: a name and a position."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ShortText
+    position: Position
+
+
+class ProgrammeItem(BaseModel):
+    """One item of the observation programme."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time: UtcTime
+    activity: Text
+
+
+class ObserverInvitation(BaseModel):
+    """Invitation to observe a notified exercise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["observer_invitation"]
+    exercise_ref: MessageRef
+    observers: Annotated[StrictInt, Field(ge=1, le=1000)]
+    arrival_point: ArrivalPoint
+    arrival_time: UtcTime
+    programme: Annotated[tuple[ProgrammeItem, ...], Field(min_length=1, max_length=200)]
+
+
+class CodedMessage(BaseModel):
+    """A pre-agreed phrase sent by its code; both sides hold the phrasebook in full.
+
+    The version and SHA-256 hash name the exact phrasebook the sender used; the
+    receiver refuses a code from a phrasebook it does not hold (see
+    :meth:`hotline.domain.phrasebook.Phrasebook.check_message`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["coded_message"]
+    code: Annotated[StrictInt, Field(ge=1, le=9999)]
+    phrasebook_version: ShortText
+    phrasebook_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+NoticeBody = Annotated[
+    ActivityNotice
+    | IncidentReport
+    | DeconflictionRequest
+    | DeconflictionAnswer
+    | ExerciseNotification
+    | ObserverInvitation
+    | CodedMessage,
+    Field(discriminator="type"),
+]
+"""Any notice body, told apart by its ``type``."""
+
+NOTICE_MODELS: dict[str, type[BaseModel]] = {
+    "activity_notice": ActivityNotice,
+    "incident_report": IncidentReport,
+    "deconfliction_request": DeconflictionRequest,
+    "deconfliction_answer": DeconflictionAnswer,
+    "exercise_notification": ExerciseNotification,
+    "observer_invitation": ObserverInvitation,
+    "coded_message": CodedMessage,
+}
+"""Each body ``type`` and its model, in the order the docs list them."""
+
+NOTICE_TYPES = tuple(NOTICE_MODELS)
+
+_ADAPTER: TypeAdapter[NoticeBody] = TypeAdapter(NoticeBody)
+
+
+def parse_notice(data: Mapping[str, Any]) -> NoticeBody:
+    """Validate a notice body (parsed JSON) into its model.
+
+    Raises :class:`hotline.errors.ValidationError` naming each offending field path.
+    """
+    try:
+        return _ADAPTER.validate_python(data)
+    except pydantic.ValidationError as exc:
+        raise to_validation_error(exc, tags=NOTICE_TYPES + GEOMETRY_TYPES) from None
+
+
+def to_wire(body: NoticeBody) -> dict[str, Any]:
+    """The JSON form of a body for signing: strings and integers only, no ``null``."""
+    return body.model_dump(mode="json", exclude_none=True)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each body type, keyed by type (published in ``docs/schemas``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, model in NOTICE_MODELS.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        out[name] = schema
+    return out

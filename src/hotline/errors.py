@@ -1,0 +1,158 @@
+"""Errors raised by hotline: one base class, each carrying a stable code.
+
+Every error a person may meet says what was wrong, names the thing it concerns and,
+where one exists, a hint at what to do. The ``code`` is stable and machine readable:
+it travels in HTTP error bodies (``{"error": {"code", "message", "hint"}}``) and is
+what tests and the peer node match on, never the wording.
+
+The tree::
+
+    HotlineError
+    ├── ConfigError                 settings missing or inconsistent
+    ├── ValidationError             input that does not fit its schema
+    ├── WireError                   an envelope or receipt the line refuses
+    │   ├── MalformedMessage        not JSON, or missing / mistyped fields
+    │   ├── MessageTooLarge         body over the size limit
+    │   ├── UnknownKey              signed with a key this node has not pinned
+    │   ├── BadSignature            the signature does not verify
+    │   ├── WrongRecipient          addressed to another party
+    │   ├── SequenceGap             seq skips ahead of the next expected number
+    │   ├── PrevMismatch            prev is not the hash of the previous envelope
+    │   ├── ClockSkew               created outside the allowed skew window
+    │   ├── ReplayConflict          a known id arrives with different content
+    │   ├── PhrasebookMismatch      a coded message from a phrasebook this node lacks
+    │   └── LogFork                 a log contradicts a checkpoint signed of it (fork, rollback)
+    ├── AuthError                   no or bad credentials (HTTP 401)
+    ├── Forbidden                   authenticated but not allowed (HTTP 403)
+    ├── NotFound                    no such message, peer, user (HTTP 404)
+    ├── Conflict                    the request contradicts stored state (HTTP 409)
+    └── Unreachable                 a node could not be reached over HTTP
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class HotlineError(Exception):
+    """Base class: a message for a person, a stable ``code`` and an optional hint."""
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, hint: str | None = None, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.context = context
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape used in HTTP error bodies."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        if self.context:
+            out["context"] = {k: _jsonable(v) for k, v in self.context.items()}
+        return out
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} (hint: {self.hint})"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    return str(value)
+
+
+class ConfigError(HotlineError):
+    code = "config"
+    http_status = 500
+
+
+class ValidationError(HotlineError):
+    code = "invalid"
+    http_status = 422
+
+
+class WireError(HotlineError):
+    code = "wire"
+    http_status = 400
+
+
+class MalformedMessage(WireError):
+    code = "malformed"
+
+
+class MessageTooLarge(WireError):
+    code = "too_large"
+    http_status = 413
+
+
+class UnknownKey(WireError):
+    code = "unknown_key"
+    http_status = 403
+
+
+class BadSignature(WireError):
+    code = "bad_signature"
+    http_status = 403
+
+
+class WrongRecipient(WireError):
+    code = "wrong_recipient"
+    http_status = 421
+
+
+class SequenceGap(WireError):
+    code = "seq_gap"
+    http_status = 409
+
+
+class PrevMismatch(WireError):
+    code = "prev_mismatch"
+    http_status = 409
+
+
+class ClockSkew(WireError):
+    code = "clock_skew"
+
+
+class ReplayConflict(WireError):
+    code = "replay_conflict"
+    http_status = 409
+
+
+class PhrasebookMismatch(WireError):
+    code = "phrasebook_mismatch"
+    http_status = 409
+
+
+class LogFork(WireError):
+    code = "log_fork"
+    http_status = 409
+
+
+class AuthError(HotlineError):
+    code = "unauthenticated"
+    http_status = 401
+
+
+class Forbidden(HotlineError):
+    code = "forbidden"
+    http_status = 403
+
+
+class NotFound(HotlineError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(HotlineError):
+    code = "conflict"
+    http_status = 409
+
+
+class Unreachable(HotlineError):
+    code = "unreachable"
+    http_status = 503

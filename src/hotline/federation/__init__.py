@@ -1,0 +1,1 @@
+"""The peer HTTP API: what one node exposes to another."""

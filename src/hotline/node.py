@@ -1,0 +1,204 @@
+"""One node, wired together: settings, database, identity, services and workers.
+
+This is the one place that knows how the layers fit (like Synapse's ``server.py``):
+the HTTP edges, the CLI and the tests all get their services from a :class:`Node`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hotline.clock import Clock, SystemClock, rfc3339
+from hotline.config import NodeSettings, load_settings, write_settings
+from hotline.domain.line import PARTY_PATTERN, PeerCard
+from hotline.errors import ConfigError, ValidationError
+from hotline.protocol import keys
+from hotline.protocol.canonical import parse_json
+from hotline.protocol.envelope import open_card
+from hotline.services.alarms import Alarms
+from hotline.services.auth import Auth
+from hotline.services.calls import Calls
+from hotline.services.conflicts import Conflicts
+from hotline.services.deadlines import Deadlines
+from hotline.services.delivery import DeliveryWorker
+from hotline.services.evidence import Evidence
+from hotline.services.identity import Identity
+from hotline.services.line import Line
+from hotline.services.links import LinkTests
+from hotline.services.notices import Notices
+from hotline.services.receive import Receiver
+from hotline.services.scheduler import Scheduler
+from hotline.storage import peers
+from hotline.storage.db import Database
+
+logger = logging.getLogger(__name__)
+
+
+class Node:
+    """A running (or about to run) node."""
+
+    def __init__(self, settings: NodeSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = Database(settings.db_url)
+        self.identity = Identity.from_settings(settings)
+        self.line = Line(self.db, self.identity, settings, self.clock, on_queued=self.wake)
+        self.receiver = Receiver(self.line)
+        self.conflicts = Conflicts(self.line)
+        self.notices = Notices(self.line, conflicts=self.conflicts)
+        self.alarms = Alarms(self.db, self.clock)
+        self.links = LinkTests(self.line)
+        self.deadlines = Deadlines(self.line)
+        self.evidence = Evidence(self.db, self.identity, settings, self.clock)
+        self.jobs: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
+        self.calls = Calls(self.line)
+        self.jobs.append(self.calls.tick)
+        self.scheduler: Scheduler | None = None
+        self.auth = Auth(self.db, self.clock, settings.token_ttl_s)
+        self.workers: dict[str, DeliveryWorker] = {}
+        self._workers_lock = threading.Lock()
+        self._running = False
+
+    @classmethod
+    def open(cls, directory: Path | str, clock: Clock | None = None) -> Node:
+        """Open the node in ``directory`` and bring its schema up to date."""
+        node = cls(load_settings(directory), clock)
+        node.db.migrate()
+        return node
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start one delivery worker per pinned peer."""
+        self._running = True
+        with self.db.read() as conn:
+            parties = [p.party for p in peers.all_peers(conn)]
+        for party in parties:
+            self._ensure_worker(party)
+        self.scheduler = Scheduler(self.jobs, self.settings.tick_s)
+        self.scheduler.start()
+        self.evidence.start_schedule()
+
+    def _ensure_worker(self, party: str) -> DeliveryWorker:
+        with self._workers_lock:
+            worker = self.workers.get(party)
+            if worker is None:
+                worker = DeliveryWorker(self.line, party)
+                self.workers[party] = worker
+                worker.start()
+            return worker
+
+    def wake(self, party: str) -> None:
+        """Something was queued for ``party``: make its worker look now."""
+        if not self._running or not party:
+            return
+        self._ensure_worker(party).wake.set()
+
+    def wake_all(self) -> None:
+        """Make every delivery worker look at its outbox now."""
+        with self._workers_lock:
+            workers = list(self.workers.values())
+        for worker in workers:
+            worker.wake.set()
+
+    def stop(self) -> None:
+        self._running = False
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler.join(timeout=15)
+            self.scheduler = None
+        self.evidence.stop_schedule()
+        with self._workers_lock:
+            workers = list(self.workers.values())
+            self.workers.clear()
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            worker.join(timeout=15)
+        self.db.dispose()
+
+    def show(self, message_id: str) -> dict[str, Any]:
+        """One message with its trail, renderings, rule findings and translations."""
+        return self.notices.decorate(self.line.show(message_id))
+
+    # -- peers -----------------------------------------------------------------------------
+
+    def add_peer(self, card_obj: Any) -> tuple[PeerCard, bool]:
+        """Pin a peer's card (verified, self-signed); returns it and whether its key is new."""
+        card, _public = open_card(card_obj)
+        if card.party == self.identity.party:
+            raise ValidationError("this is this node's own card, not a peer's")
+        with self.db.write() as conn:
+            changed = peers.upsert(conn, card, json.dumps(card.wire()), rfc3339(self.clock.now()))
+        self.receiver.forget_keys()
+        if self._running:
+            self._ensure_worker(card.party)
+        return card, changed
+
+    def peer_list(self) -> list[dict[str, Any]]:
+        with self.db.read() as conn:
+            rows = peers.all_peers(conn)
+        out = []
+        for row in rows:
+            worker = self.workers.get(row.party)
+            out.append(
+                {
+                    "party": row.party,
+                    "name_en": row.name_en,
+                    "name_ru": row.name_ru,
+                    "fingerprint": row.fingerprint,
+                    "endpoints": list(row.endpoints),
+                    "added_at": row.added_at,
+                    "delivery_failures": worker.failures if worker else None,
+                    "last_error": worker.last_error if worker else None,
+                }
+            )
+        return out
+
+
+def init_node(
+    directory: Path,
+    *,
+    party: str,
+    name_en: str,
+    name_ru: str | None = None,
+    lang: str = "en",
+    endpoints: list[str] | None = None,
+    database_url: str = "",
+) -> Node:
+    """Create a node: settings file, signing key (0600) and migrated database."""
+    if not re.match(PARTY_PATTERN, party):
+        raise ValidationError(
+            f"party id {party!r} is not allowed",
+            hint="1-32 characters: lowercase letters, digits and '-', starting with a letter",
+        )
+    directory = directory.expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    if (directory / "hotline.toml").exists():
+        raise ConfigError(f"{directory} already holds a node", hint="use another --dir")
+    values: dict[str, Any] = {
+        "party": party,
+        "name_en": name_en,
+        "name_ru": name_ru or name_en,
+        "lang": lang,
+        "endpoints": endpoints or ["http://127.0.0.1:8400"],
+    }
+    if database_url:
+        values["database_url"] = database_url
+    keys.save_private(keys.generate(), directory / "node.key")
+    write_settings(directory, values)
+    return Node.open(directory)
+
+
+def read_card_file(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read card file {path}: {exc.strerror}") from exc
+    return parse_json(raw, f"card file {path}")

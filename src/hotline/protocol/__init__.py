@@ -1,0 +1,1 @@
+"""The wire: canonical JSON, keys, envelopes, receipts, the Merkle log. Pure functions."""

@@ -1,0 +1,1 @@
+"""Texts for people: English and Russian renderings, date-time groups, coordinates, units."""

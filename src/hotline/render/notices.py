@@ -1,0 +1,227 @@
+"""Every notice type as formatted-message text, in English or Russian.
+
+:func:`render` is the one entry point: the same structured body gives both texts, so
+they cannot say different things. Labels come from the gettext catalogs
+(:mod:`hotline.render.i18n`); the layout is :mod:`hotline.render.layout`. A coded
+message shows the agreed text in *both* languages whichever language is asked for,
+so the receiver reads the sender's exact words at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from hotline.domain.notices import (
+    ActivityNotice,
+    CodedMessage,
+    DeconflictionAnswer,
+    DeconflictionRequest,
+    ExerciseNotification,
+    IncidentReport,
+    NoticeBody,
+    ObserverInvitation,
+)
+from hotline.domain.phrasebook import Phrasebook
+from hotline.render.coords import format_position
+from hotline.render.dtg import format_dtg
+from hotline.render.i18n import N_, check_lang, gettext, t
+from hotline.render.layout import (
+    Item,
+    Para,
+    altitude_at,
+    area_lines,
+    header,
+    labelled,
+    layout,
+    optional_text,
+    time_window,
+    units_para,
+    volumes_para,
+)
+
+SUBJECTS = {
+    "activity_notice": N_("ACTIVITY NOTICE"),
+    "incident_report": N_("INCIDENT REPORT"),
+    "deconfliction_request": N_("DECONFLICTION REQUEST"),
+    "deconfliction_answer": N_("DECONFLICTION ANSWER"),
+    "exercise_notification": N_("EXERCISE NOTIFICATION"),
+    "observer_invitation": N_("OBSERVER INVITATION"),
+    "coded_message": N_("CODED MESSAGE"),
+}
+ACTIVITIES = {
+    "air_operations": N_("AIR OPERATIONS"),
+    "naval_transit": N_("NAVAL TRANSIT"),
+    "naval_exercise": N_("NAVAL EXERCISE"),
+    "ground_exercise": N_("GROUND EXERCISE"),
+    "missile_launch": N_("MISSILE LAUNCH"),
+    "hazardous_activity": N_("HAZARDOUS ACTIVITY"),
+}
+CATEGORIES = {
+    "unsafe_intercept": N_("UNSAFE INTERCEPT"),
+    "unsafe_approach_at_sea": N_("UNSAFE APPROACH AT SEA"),
+    "airspace_violation": N_("AIRSPACE VIOLATION"),
+    "weapon_or_fire_control_radar_aimed": N_("WEAPON OR FIRE-CONTROL RADAR AIMED"),
+    "laser_or_light_at_bridge": N_("LASER OR LIGHT AIMED AT BRIDGE"),
+    "other": N_("OTHER"),
+}
+ANSWERS = {
+    "concur": N_("CONCUR"),
+    "do_not_concur": N_("DO NOT CONCUR"),
+    "counter_proposal": N_("COUNTER-PROPOSAL"),
+}
+EQUIPMENT = {
+    "tanks": N_("TANKS"),
+    "armoured_combat_vehicles": N_("ARMOURED COMBAT VEHICLES"),
+    "artillery": N_("ARTILLERY PIECES"),
+    "aircraft": N_("AIRCRAFT"),
+    "helicopters": N_("HELICOPTERS"),
+    "ships": N_("SHIPS"),
+}
+
+
+def _activity(body: ActivityNotice, lang: str) -> list[Para]:
+    frequency = body.contact_frequency or gettext(lang, "NONE")
+    paras = [
+        Para(labelled(lang, "ACTIVITY", gettext(lang, ACTIVITIES[body.activity]))),
+        volumes_para("VOLUMES", body.volumes, lang),
+        units_para("UNITS", body.units, lang),
+        Para(labelled(lang, "CONTACT FREQUENCY", frequency)),
+        optional_text(lang, "REMARKS", body.remarks),
+    ]
+    if body.launch_area is not None:
+        paras.append(Para(gettext(lang, "LAUNCH AREA"), area_lines(body.launch_area, lang)))
+    if body.impact_area is not None:
+        paras.append(Para(gettext(lang, "IMPACT AREA"), area_lines(body.impact_area, lang)))
+    return paras
+
+
+def _incident(body: IncidentReport, lang: str) -> list[Para]:
+    altitude = (
+        altitude_at(body.altitude_m, body.datum, lang)
+        if body.altitude_m is not None and body.datum is not None
+        else gettext(lang, "NOT STATED")
+    )
+    return [
+        Para(labelled(lang, "TIME OF INCIDENT", format_dtg(body.time, lang))),
+        Para(labelled(lang, "POSITION", format_position(body.position, lang))),
+        Para(labelled(lang, "ALTITUDE", altitude)),
+        Para(labelled(lang, "CATEGORY", gettext(lang, CATEGORIES[body.category]))),
+        units_para("SENDER'S UNITS", body.own_units, lang),
+        units_para("OTHER SIDE'S UNITS", body.other_units, lang),
+        Para(labelled(lang, "DESCRIPTION", body.description)),
+    ]
+
+
+def _reference(lang: str, msgid: str, ref: str) -> Para:
+    return Para(labelled(lang, msgid, t(lang, "MSG ID {id}", id=ref)))
+
+
+def _request(body: DeconflictionRequest, lang: str) -> list[Para]:
+    return [
+        _reference(lang, "REFERENCE", body.refers_to),
+        volumes_para("VOLUMES", body.volumes, lang),
+        Para(labelled(lang, "CONCERN", body.concern)),
+    ]
+
+
+def _answer(body: DeconflictionAnswer, lang: str) -> list[Para]:
+    return [
+        _reference(lang, "REFERENCE", body.refers_to),
+        Para(labelled(lang, "ANSWER", gettext(lang, ANSWERS[body.answer]))),
+        optional_text(lang, "REASON", body.reason),
+        volumes_para("PROPOSED VOLUMES", body.volumes, lang),
+    ]
+
+
+def _equipment(body: ExerciseNotification, lang: str) -> Para:
+    stated = [(msgid, getattr(body, name)) for name, msgid in EQUIPMENT.items()]
+    lines = [labelled(lang, msgid, count) for msgid, count in stated if count is not None]
+    if not lines:
+        return Para(labelled(lang, "EQUIPMENT", gettext(lang, "NOT STATED")))
+    return Para(f"{gettext(lang, 'EQUIPMENT')}:", lines)
+
+
+def _exercise(body: ExerciseNotification, lang: str) -> list[Para]:
+    invited = gettext(lang, "YES") if body.observers_invited else gettext(lang, "NO")
+    return [
+        Para(labelled(lang, "EXERCISE", body.name)),
+        Para(labelled(lang, "TIME", time_window(body.start, body.end, lang))),
+        Para(gettext(lang, "AREA"), area_lines(body.area, lang)),
+        Para(labelled(lang, "TROOPS", body.troops)),
+        _equipment(body, lang),
+        Para(labelled(lang, "OBSERVERS INVITED", invited)),
+        units_para("UNITS", body.units, lang),
+        optional_text(lang, "REMARKS", body.remarks),
+    ]
+
+
+def _invitation(body: ObserverInvitation, lang: str) -> list[Para]:
+    point = body.arrival_point
+    programme = [Item(f"{format_dtg(i.time, lang)}: {i.activity}") for i in body.programme]
+    return [
+        _reference(lang, "EXERCISE REFERENCE", body.exercise_ref),
+        Para(labelled(lang, "NUMBER OF OBSERVERS", body.observers)),
+        Para(labelled(lang, "ARRIVAL POINT", point.name), [format_position(point.position, lang)]),
+        Para(labelled(lang, "ARRIVAL TIME", format_dtg(body.arrival_time, lang))),
+        Para(labelled(lang, "PROGRAMME", len(programme)), items=programme),
+    ]
+
+
+def _coded(body: CodedMessage, lang: str, phrasebook: Phrasebook) -> list[Para]:
+    entry = phrasebook.check_message(body)
+    book = t(
+        lang,
+        "VERSION {version}, SHA-256 {hash}",
+        version=body.phrasebook_version,
+        hash=body.phrasebook_hash,
+    )
+    return [
+        Para(labelled(lang, "CODE", body.code)),
+        Para(labelled(lang, "PHRASEBOOK", book)),
+        Para(labelled(lang, "TEXT (ENGLISH)", entry.en)),
+        Para(labelled(lang, "TEXT (RUSSIAN)", entry.ru)),
+    ]
+
+
+_RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
+    ActivityNotice: _activity,
+    IncidentReport: _incident,
+    DeconflictionRequest: _request,
+    DeconflictionAnswer: _answer,
+    ExerciseNotification: _exercise,
+    ObserverInvitation: _invitation,
+}
+
+
+def render(
+    notice: NoticeBody,
+    lang: str,
+    *,
+    sender: str | None = None,
+    receiver: str | None = None,
+    message_id: str | None = None,
+    sent_at: datetime | None = None,
+    phrasebook: Phrasebook | None = None,
+) -> str:
+    """The formatted-message text of ``notice`` in ``lang`` (``en`` or ``ru``).
+
+    Envelope facts (``sender``, ``receiver``, ``message_id``, ``sent_at``) fill the
+    header; any not given shows as ``—``. A coded message is looked up in
+    ``phrasebook`` (default: the packaged one) and refused if it was sent with another.
+    """
+    check_lang(lang)
+    if isinstance(notice, CodedMessage):
+        paras = _coded(notice, lang, phrasebook or Phrasebook.default())
+    else:
+        paras = _RENDERERS[type(notice)](notice, lang)
+    head = header(
+        lang,
+        SUBJECTS[notice.type],
+        sender=sender,
+        receiver=receiver,
+        message_id=message_id,
+        sent_at=sent_at,
+    )
+    return layout(head, paras, lang)

@@ -1,0 +1,76 @@
+"""Alarms: one list of what needs a person's attention, with its history kept.
+
+An alarm is raised once per (kind, subject) while it is open — a link that keeps failing
+its tests raises one ``link_down``, not one per test — and is cleared either by recovery
+(``cleared_by = "auto"``, with how long it lasted) or by a user, who must give a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from hotline.clock import Clock, rfc3339, seconds_between
+from hotline.errors import Conflict, NotFound, ValidationError
+from hotline.storage import alarms as store
+from hotline.storage.db import Database
+
+KINDS = {
+    "link_down": "a link test got no valid answer in time, or the peer is unreachable",
+    "ack_overdue": "a message was not acknowledged by its deadline and is escalating",
+    "log_fork": "a peer's log contradicts what this node co-signed (fork or rollback)",
+    "conflict": "a received notice declares volumes that conflict with declared ones",
+}
+
+
+def raise_alarm(
+    conn: Connection, kind: str, subject: str, at: str, **detail: Any
+) -> tuple[int, bool]:
+    """Raise ``kind`` for ``subject`` unless one is open; returns (id, newly raised)."""
+    existing = store.open_alarm(conn, kind, subject)
+    if existing is not None:
+        return int(existing["id"]), False
+    return store.insert_alarm(conn, kind, subject, at, detail), True
+
+
+def clear_alarm(conn: Connection, kind: str, subject: str, at: str, reason: str) -> int | None:
+    """Clear the open alarm for (kind, subject) on recovery; returns its duration in s."""
+    existing = store.open_alarm(conn, kind, subject)
+    if existing is None:
+        return None
+    duration = seconds_between(existing["raised_at"], at)
+    store.clear(conn, int(existing["id"]), at, "auto", reason, duration)
+    return duration
+
+
+class Alarms:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def listing(self, state: str | None = None) -> list[dict[str, Any]]:
+        if state not in (None, "open", "cleared"):
+            raise ValidationError("state must be 'open' or 'cleared'", field="state")
+        with self.db.read() as conn:
+            return store.listing(conn, state=state)
+
+    def clear(self, alarm_id: int, user: str, reason: str) -> dict[str, Any]:
+        """A person clears an alarm, saying why."""
+        if not reason.strip():
+            raise ValidationError("reason: say why the alarm is cleared", field="reason")
+        with self.db.write() as conn:
+            alarm = store.get(conn, alarm_id)
+            if alarm is None:
+                raise NotFound(f"no alarm {alarm_id}")
+            if alarm["state"] != "open":
+                raise Conflict(f"alarm {alarm_id} was already cleared by {alarm['cleared_by']}")
+            now = rfc3339(self.clock.now())
+            store.clear(conn, alarm_id, now, user, reason, seconds_between(alarm["raised_at"], now))
+            out = store.get(conn, alarm_id)
+        assert out is not None
+        return out
+
+    def open_counts(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            return store.count_open(conn)

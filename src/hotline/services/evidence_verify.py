@@ -1,0 +1,429 @@
+"""Check an evidence bundle with nothing but the file: no database, no network.
+
+:func:`verify_bundle` reads the bytes ``hotline evidence export`` wrote and checks, in
+order, that the file is the canonical JSON its exporter signed; that both peer cards are
+self-signed and match their fingerprints; the exporter's signature over the bundle; the
+checkpoint's two signatures (the exporting node's and its peer's); and for every log
+entry — the envelope, its receipt, the acknowledgement, the receipt for that — that the
+leaf hash is ``SHA-256(0x00 || entry)``, the inclusion proof leads to the checkpoint's
+root, the entry is canonical JSON signed by the right party, and that it names the
+others by their exact hashes. It never stops at the first failure: the verdict lists
+every check that failed, and in plain words what the bundle proves.
+
+Imports only pure modules (``protocol``, ``domain``): the check must run anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import pydantic
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline.domain.bodies import check_body
+from hotline.domain.line import (
+    HASH_PATTERN,
+    PARTY_PATTERN,
+    TIME_PATTERN,
+    UUID_PATTERN,
+    Envelope,
+    Receipt,
+)
+from hotline.errors import HotlineError
+from hotline.protocol import keys, merkle
+from hotline.protocol.canonical import canonical, parse_json, sha256_hex
+from hotline.protocol.checkpoint import Checkpoint, open_checkpoint
+from hotline.protocol.envelope import describe, open_card, parse, signing_bytes, verify_signature
+
+FORMAT = "hotline-evidence/1"
+ROLES = ("envelope", "receipt", "ack", "ack_receipt")
+#: The log entry kind of each role, in the log of the message's sender / receiver.
+KINDS = {
+    "sender": ("envelope_out", "receipt_in", "envelope_in", "receipt_out"),
+    "receiver": ("envelope_in", "receipt_out", "envelope_out", "receipt_in"),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class BundleEntry(_Strict):
+    """One log entry with its position and inclusion proof."""
+
+    role: Literal["envelope", "receipt", "ack", "ack_receipt"]
+    kind: Literal["envelope_out", "envelope_in", "receipt_out", "receipt_in"]
+    index: int = Field(ge=0)
+    entry: str = Field(min_length=2, max_length=2_000_000)  # canonical JSON, as logged
+    leaf_hash: str = Field(pattern=HASH_PATTERN)
+    proof: list[Annotated[str, Field(pattern=HASH_PATTERN)]] = Field(max_length=64)
+
+
+class Bundle(_Strict):
+    """The whole evidence file (``docs/evidence.md``)."""
+
+    format: Literal["hotline-evidence/1"]
+    message_id: str = Field(pattern=UUID_PATTERN)
+    exported_by: str = Field(pattern=PARTY_PATTERN)
+    exported_at: str = Field(pattern=TIME_PATTERN)
+    cosigned: bool
+    cards: dict[str, dict[str, Any]] = Field(min_length=2, max_length=2)
+    checkpoint: str = Field(max_length=8192)
+    entries: list[BundleEntry] = Field(min_length=1, max_length=4)
+    sig: str = Field(max_length=200)
+
+
+@dataclass
+class Verdict:
+    """What a bundle proves, what failed, and what it cannot say."""
+
+    proven: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "proven": self.proven,
+            "failed": self.failed,
+            "caveats": self.caveats,
+        }
+
+
+@dataclass
+class _Opened:
+    """What was checked so far: the parties' keys, the checkpoint, the parsed entries."""
+
+    bundle: Bundle
+    keys: dict[str, Ed25519PublicKey] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    checkpoint: Checkpoint | None = None
+    objects: dict[str, Envelope | Receipt] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+def verify_bundle(
+    raw: bytes, *, allow_uncosigned: bool = False, trusted: Collection[str] = ()
+) -> Verdict:
+    """Check every byte of an evidence bundle; see the module docstring for the list."""
+    verdict = Verdict()
+    read = _read(raw, verdict)
+    if read is None:
+        return verdict
+    obj, bundle = read
+    opened = _Opened(bundle)
+    _check_cards(opened, verdict, trusted)
+    _check_bundle_signature(opened, obj, verdict)
+    _check_checkpoint(opened, verdict, allow_uncosigned)
+    for item in bundle.entries:
+        _check_entry(opened, item, verdict)
+    _check_roles(opened, verdict)
+    if verdict.ok:
+        _narrate(opened, verdict)
+    return verdict
+
+
+def _read(raw: bytes, verdict: Verdict) -> tuple[dict[str, Any], Bundle] | None:
+    try:
+        obj = parse_json(raw, "the bundle")
+        if canonical(obj) + b"\n" != raw:
+            verdict.failed.append(
+                "file: not byte for byte the canonical JSON (RFC 8785) its exporter wrote: "
+                "it was edited or re-encoded"
+            )
+        return obj, Bundle.model_validate(obj)
+    except HotlineError as exc:
+        verdict.failed.append(f"file: {exc.message}")
+    except pydantic.ValidationError as exc:
+        verdict.failed.append(f"file: not an evidence bundle ({FORMAT}): {describe(exc)}")
+    return None
+
+
+def _check_cards(opened: _Opened, verdict: Verdict, trusted: Collection[str]) -> None:
+    for party, obj in sorted(opened.bundle.cards.items()):
+        try:
+            card, public = open_card(obj)
+        except HotlineError as exc:
+            verdict.failed.append(f"card of {party}: {exc.message}")
+            continue
+        if card.party != party:
+            verdict.failed.append(f"card of {party}: it is the card of {card.party!r}")
+            continue
+        opened.keys[party], opened.fingerprints[party] = public, card.fingerprint
+        opened.names[party] = card.name_en
+        if trusted and card.fingerprint not in trusted:
+            verdict.failed.append(
+                f"card of {party}: key {card.fingerprint} is not among the fingerprints you trust"
+            )
+
+
+def _check_bundle_signature(opened: _Opened, obj: dict[str, Any], verdict: Verdict) -> None:
+    bundle = opened.bundle
+    key = opened.keys.get(bundle.exported_by)
+    if key is None:
+        verdict.failed.append(f"bundle: no valid card for its exporter {bundle.exported_by!r}")
+        return
+    signature = _strict_b64(bundle.sig)
+    try:
+        key.verify(signature or b"", signing_bytes(obj))
+    except InvalidSignature:  # also raised for a signature of the wrong size
+        verdict.failed.append(
+            f"bundle: the exporter's signature (by {bundle.exported_by}) does not verify: "
+            "something in the file was changed after export"
+        )
+
+
+def _check_checkpoint(opened: _Opened, verdict: Verdict, allow_uncosigned: bool) -> None:
+    bundle = opened.bundle
+    verifiers = {f"hotline/{party}": key for party, key in opened.keys.items()}
+    try:
+        checkpoint, signers = open_checkpoint(bundle.checkpoint, verifiers)
+    except HotlineError as exc:
+        verdict.failed.append(f"checkpoint: {exc.message}")
+        return
+    if checkpoint.origin != f"hotline/{bundle.exported_by}":
+        verdict.failed.append(
+            f"checkpoint: it is of the log {checkpoint.origin!r}, not of the exporter's log"
+        )
+        return
+    opened.checkpoint = checkpoint
+    others = sorted(set(verifiers) - {checkpoint.origin})
+    if checkpoint.origin not in signers:
+        verdict.failed.append(f"checkpoint: not signed by {checkpoint.origin}, whose log it is")
+    cosigned = bool(others) and all(name in signers for name in others)
+    if cosigned != bundle.cosigned:
+        verdict.failed.append("checkpoint: the bundle's 'cosigned' flag does not match it")
+    if not cosigned and not allow_uncosigned:
+        verdict.failed.append(
+            f"checkpoint: not co-signed by {', '.join(others) or 'the peer'}: only the "
+            "exporting node vouches for its log (verify with --allow-uncosigned to accept that)"
+        )
+
+
+def _check_entry(opened: _Opened, item: BundleEntry, verdict: Verdict) -> None:
+    entry = item.entry.encode("utf-8")
+    leaf = merkle.leaf_hash(entry)
+    where = f"{item.role} (entry {item.index})"
+    if leaf.hex() != item.leaf_hash:
+        verdict.failed.append(f"{where}: the leaf hash is not SHA-256(0x00 || entry bytes)")
+    checkpoint = opened.checkpoint
+    proof = [bytes.fromhex(h) for h in item.proof]
+    if checkpoint is not None and not merkle.verify_inclusion_hash(
+        leaf, item.index, checkpoint.size, proof, checkpoint.root
+    ):
+        verdict.failed.append(
+            f"{where}: the inclusion proof does not lead to the checkpoint's root "
+            f"(size {checkpoint.size})"
+        )
+    try:
+        obj = parse_json(entry, f"{where}")
+        if canonical(obj) != entry:
+            verdict.failed.append(f"{where}: not canonical JSON, so not the bytes logged")
+        parsed: Envelope | Receipt = (
+            parse(obj, Envelope) if item.role in ("envelope", "ack") else parse(obj, Receipt)
+        )
+    except HotlineError as exc:
+        verdict.failed.append(f"{where}: {exc.message}")
+        return
+    opened.objects[item.role] = parsed
+    opened.hashes[item.role] = sha256_hex(entry)
+    _check_signed_by(opened, item, parsed, verdict)
+
+
+def _signer(opened: _Opened, role: str) -> str:
+    """Who must have signed each role: the sender signs the envelope and the ack's receipt."""
+    envelope = opened.objects.get("envelope")
+    if not isinstance(envelope, Envelope):
+        return ""
+    return envelope.from_ if role in ("envelope", "ack_receipt") else envelope.to
+
+
+def _check_signed_by(
+    opened: _Opened, item: BundleEntry, parsed: Envelope | Receipt, verdict: Verdict
+) -> None:
+    where = f"{item.role} (entry {item.index})"
+    signer = parsed.from_
+    key = opened.keys.get(signer)
+    if key is None:
+        verdict.failed.append(f"{where}: signed as {signer!r}, who has no card in the bundle")
+        return
+    if parsed.key != opened.fingerprints[signer]:
+        verdict.failed.append(f"{where}: names key {parsed.key}, not {signer}'s key")
+    try:
+        verify_signature(parsed, key)
+    except HotlineError:
+        verdict.failed.append(
+            f"{where}: its signature does not verify with {signer}'s key: it was altered"
+        )
+
+
+def _check_roles(opened: _Opened, verdict: Verdict) -> None:
+    """Each role once, in its order; the right signer, kind, and hashes linking them."""
+    bundle, objects = opened.bundle, opened.objects
+    roles = [item.role for item in bundle.entries]
+    if roles != [r for r in ROLES if r in roles] or roles[0] != "envelope":
+        verdict.failed.append(f"entries: roles {roles} are not envelope, receipt, ack, ack_receipt")
+        return
+    envelope = objects.get("envelope")
+    if not isinstance(envelope, Envelope):
+        return
+    if envelope.id != bundle.message_id:
+        verdict.failed.append(f"envelope: it is message {envelope.id}, not {bundle.message_id}")
+    if bundle.exported_by not in (envelope.from_, envelope.to):
+        verdict.failed.append(f"bundle: exported by {bundle.exported_by}, not a party to it")
+        return
+    side = "sender" if bundle.exported_by == envelope.from_ else "receiver"
+    for item in bundle.entries:
+        expected = KINDS[side][ROLES.index(item.role)]
+        if item.kind != expected:
+            verdict.failed.append(f"{item.role}: kind {item.kind}, expected {expected}")
+        obj = objects.get(item.role)
+        signer = _signer(opened, item.role)
+        if obj is not None and obj.from_ != signer:
+            verdict.failed.append(f"{item.role}: signed by {obj.from_}, expected {signer}")
+    _check_links(opened, envelope, verdict)
+    _check_own_receipts(opened, verdict)
+
+
+def _check_links(opened: _Opened, envelope: Envelope, verdict: Verdict) -> None:
+    objects, hashes = opened.objects, opened.hashes
+    receipt, ack, ack_receipt = (objects.get(r) for r in ROLES[1:])
+    if isinstance(receipt, Receipt):
+        _check_receipt(receipt, envelope, hashes["envelope"], "receipt", verdict)
+    if isinstance(ack, Envelope):
+        body = ack.body
+        if ack.type != "ack" or ack.to != envelope.from_ or not _is_ack_body(body):
+            verdict.failed.append("ack: not an acknowledgement sent back to the sender")
+            objects.pop("ack")  # nothing to narrate from it
+        elif body["ack_of"] != envelope.id or body["ack_hash"] != hashes["envelope"]:
+            verdict.failed.append("ack: it does not name the envelope's id and exact hash")
+    if isinstance(ack_receipt, Receipt) and isinstance(ack, Envelope):
+        _check_receipt(ack_receipt, ack, hashes["ack"], "ack_receipt", verdict)
+
+
+def _check_own_receipts(opened: _Opened, verdict: Verdict) -> None:
+    """A receipt the exporter issued names the log position of what it receipts."""
+    at = {item.role: item.index for item in opened.bundle.entries}
+    for role, of in (("receipt", "envelope"), ("ack_receipt", "ack")):
+        receipt = opened.objects.get(role)
+        if not isinstance(receipt, Receipt) or receipt.from_ != opened.bundle.exported_by:
+            continue
+        if of in at and receipt.log_index != at[of]:
+            verdict.failed.append(
+                f"{role}: it puts the {of} at entry {receipt.log_index} of "
+                f"{receipt.from_}'s log, but the bundle proves entry {at[of]}"
+            )
+
+
+def _check_receipt(
+    receipt: Receipt, envelope: Envelope, digest: str, role: str, verdict: Verdict
+) -> None:
+    if receipt.envelope_id != envelope.id or receipt.envelope_hash != digest:
+        verdict.failed.append(f"{role}: it does not name its envelope's id and exact hash")
+    if (receipt.from_, receipt.to, receipt.seq) != (envelope.to, envelope.from_, envelope.seq):
+        verdict.failed.append(f"{role}: its parties or seq differ from the envelope's")
+
+
+def _is_ack_body(body: dict[str, Any]) -> bool:
+    try:
+        check_body("ack", body)
+    except HotlineError:
+        return False
+    return True
+
+
+def _strict_b64(text: str) -> bytes | None:
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        return None
+    return raw if base64.b64encode(raw).decode() == text else None
+
+
+# -- what it proves, in words -------------------------------------------------------------
+
+
+def _narrate(opened: _Opened, verdict: Verdict) -> None:
+    """Only called when every check passed: each sentence rests on a verified signature."""
+    objects, checkpoint = opened.objects, opened.checkpoint
+    envelope = objects["envelope"]
+    assert isinstance(envelope, Envelope) and checkpoint is not None  # checked before
+    sender, receiver = envelope.from_, envelope.to
+    say = verdict.proven.append
+    say(
+        f"SENT: {sender} signed message {envelope.id} to {receiver} — created "
+        f"{envelope.created} by {sender}'s clock, seq {envelope.seq} of the {sender}→"
+        f"{receiver} channel, {envelope.precedence}, type {envelope.type}, in {envelope.lang}:"
+    )
+    say("    " + _content(envelope))
+    receipt, ack, ack_receipt = (objects.get(r) for r in ROLES[1:])
+    if isinstance(receipt, Receipt):
+        say(
+            f"RECEIVED: {receiver} signed a receipt for this exact message (SHA-256 "
+            f"{opened.hashes['envelope'][:16]}…) at {receipt.received} by {receiver}'s clock, "
+            f"as entry {receipt.log_index} of its own log (then of size {receipt.log_size})."
+        )
+    if isinstance(ack, Envelope):
+        say(
+            f"ACKNOWLEDGED: {receiver} signed that its officer {ack.body['acked_by']!r} read "
+            f"it at {ack.body['acked_at']} by {receiver}'s clock (acknowledgement {ack.id})."
+        )
+    if isinstance(ack_receipt, Receipt):
+        say(
+            f"ACK RECEIVED: {sender} signed a receipt for that acknowledgement at "
+            f"{ack_receipt.received} by {sender}'s clock."
+        )
+    _narrate_log(opened, verdict, checkpoint)
+    _caveats(opened, verdict, receipt, ack)
+
+
+def _narrate_log(opened: _Opened, verdict: Verdict, checkpoint: Checkpoint) -> None:
+    bundle = opened.bundle
+    other = next(p for p in sorted(opened.keys) if p != bundle.exported_by)
+    positions = ", ".join(str(item.index) for item in bundle.entries)
+    agreed = (
+        f"signed by {bundle.exported_by} and co-signed by {other}: both nodes agree"
+        if bundle.cosigned
+        else f"signed by {bundle.exported_by} ONLY (not co-signed): {bundle.exported_by} states"
+    )
+    verdict.proven.append(
+        f"LOGGED: these {len(bundle.entries)} records are entries {positions} of "
+        f"{bundle.exported_by}'s log; its checkpoint at size {checkpoint.size} (root "
+        f"{checkpoint.root.hex()[:16]}…) is {agreed} that the log held them, in this order."
+    )
+    for party in sorted(opened.keys):
+        verdict.proven.append(
+            f"KEY of {party} ({opened.names[party]}): "
+            f"{keys.spoken_fingerprint(opened.fingerprints[party])}"
+        )
+
+
+def _caveats(opened: _Opened, verdict: Verdict, receipt: object, ack: object) -> None:
+    note = verdict.caveats.append
+    note(
+        "Who holds each key is not proven by the file: compare the KEY fingerprints above "
+        "with the ones exchanged out of band (or verify with --trust FINGERPRINT)."
+    )
+    note("Times are each signer's own clock as it signed; the checkpoint itself carries no time.")
+    if receipt is None:
+        note("No receipt is in the bundle: delivery is not proven.")
+    if ack is None:
+        note("No acknowledgement is in the bundle: that a person read it is not proven.")
+
+
+def _content(envelope: Envelope) -> str:
+    text = envelope.body.get("text")
+    if isinstance(text, str):
+        return '"' + text.replace("\n", "\n    ") + '"'
+    return canonical(envelope.body).decode("utf-8")[:2000]

@@ -1,0 +1,254 @@
+"""Link tests: is the line up, and how well does it answer?
+
+A test is an ordinary signed envelope of type ``link_test`` carrying pangrams that use
+every letter of the English and Russian alphabets and every digit. The peer's node answers
+it itself (``link_test_reply``: the test's hash and whether the texts arrived intact), so
+no person is needed at 3 a.m. A test with no valid answer within ``link_test_timeout_s``
+fails; the first failure raises one ``link_down`` alarm for the peer, and the next passed
+test clears it, recording how long the outage lasted.
+
+Schedules: every ``link_test_interval_s`` (default hourly), or at fixed UTC times of day
+(``link_test_times = "06:00,18:00"``). ``tick()`` does everything that is due; the node's
+scheduler calls it every second, tests call it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from hotline.clock import parse_rfc3339, rfc3339, seconds_between
+from hotline.domain.line import Envelope
+from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
+from hotline.errors import ConfigError, MalformedMessage, NotFound, ValidationError
+from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.line import Line
+from hotline.storage import links as store
+from hotline.storage import messages, peers
+
+
+def parse_times(text: str) -> list[time]:
+    """``"06:00,18:00"`` → sorted times of day (UTC); empty text → no fixed times."""
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            hours, minutes = (int(x) for x in part.split(":"))
+            out.append(time(hours, minutes))
+        except ValueError:
+            raise ConfigError(f"link_test_times: {part!r} is not HH:MM (UTC)") from None
+    return sorted(out)
+
+
+def next_fixed(after: datetime, times: list[time]) -> datetime:
+    """The first of ``times`` (UTC, any day) strictly after ``after``."""
+    day = after.date()
+    for offset in range(2):
+        for at in times:
+            when = datetime.combine(day + timedelta(days=offset), at, tzinfo=after.tzinfo)
+            if when > after:
+                return when
+    raise AssertionError("unreachable: two days always hold a next time")
+
+
+class LinkTests:
+    def __init__(self, line: Line) -> None:
+        self.line = line
+        settings = line.settings
+        self.interval = timedelta(seconds=settings.link_test_interval_s)
+        self.timeout = timedelta(seconds=settings.link_test_timeout_s)
+        self.times = parse_times(settings.link_test_times)
+        self.started = line.clock.now()
+        line.on_receive("link_test", self._answer)
+        line.on_receive("link_test_reply", self._record_reply)
+
+    # -- sending and schedule --------------------------------------------------------------
+
+    def send_test(self, peer: str) -> dict[str, Any]:
+        """Send one test to ``peer`` now; returns its record (state ``pending``)."""
+        test_id = str(uuid.uuid4())
+        body = {
+            "test_id": test_id,
+            "pangram_en": PANGRAM_EN,
+            "pangram_ru": PANGRAM_RU,
+            "digits": DIGITS,
+        }
+        with self.line.db.write() as conn:
+            if peers.get(conn, peer) is None:
+                raise NotFound(f"no peer {peer!r} is pinned on this node")
+            message_id = self.line.enqueue(
+                conn,
+                to=peer,
+                type_="link_test",
+                body=body,
+                precedence="IMMEDIATE",
+                lang=self.line.identity.lang,
+                user=None,
+            )
+            store.insert_test(conn, test_id, peer, message_id, self.line.now())
+            record = store.get_test(conn, test_id)
+        self.line.on_queued(peer)
+        assert record is not None
+        return record
+
+    def due(self, peer: str, now: datetime) -> bool:
+        with self.line.db.read() as conn:
+            last = store.last_test(conn, peer)
+        last_at = parse_rfc3339(last["sent_at"]) if last else None
+        if self.times:
+            return next_fixed(last_at or self.started, self.times) <= now
+        return last_at is None or last_at + self.interval <= now
+
+    def tick(self) -> None:
+        """Send the tests that are due and fail those whose answer is late."""
+        now = self.line.clock.now()
+        with self.line.db.read() as conn:
+            parties = [p.party for p in peers.all_peers(conn)]
+        for party in parties:
+            self._expire(party, now)
+            if self.due(party, now):
+                self.send_test(party)
+
+    def _expire(self, peer: str, now: datetime) -> None:
+        cutoff = rfc3339(now - self.timeout)
+        with self.line.db.read() as conn:  # every second: lock only when something is late
+            if not store.pending_before(conn, peer, cutoff):
+                return
+        with self.line.db.write() as conn:
+            for test in store.pending_before(conn, peer, cutoff):  # again, under the lock
+                reason = f"no answer within {self.timeout.total_seconds():.0f} s"
+                store.fail_test(conn, test["id"], rfc3339(now), reason)
+                raise_alarm(
+                    conn,
+                    "link_down",
+                    peer,
+                    rfc3339(now),
+                    first_failed_test=test["id"],
+                    since=test["sent_at"],
+                    reason=reason,
+                )
+
+    # -- the two receive hooks -------------------------------------------------------------
+
+    def _answer(self, conn: Connection, envelope: Envelope, now: str) -> None:
+        """The peer tested us: answer at once, saying whether the texts are intact."""
+        body = envelope.body
+        intact = (body["pangram_en"], body["pangram_ru"], body["digits"]) == (
+            PANGRAM_EN,
+            PANGRAM_RU,
+            DIGITS,
+        )
+        row = messages.get(conn, envelope.id)
+        assert row is not None  # stored just before the hooks run
+        self.line.enqueue(
+            conn,
+            to=envelope.from_,
+            type_="link_test_reply",
+            precedence="IMMEDIATE",
+            body={"test_id": body["test_id"], "test_hash": row["hash"], "intact": intact},
+            lang=self.line.identity.lang,
+            user=None,
+        )
+
+    def _record_reply(self, conn: Connection, envelope: Envelope, now: str) -> None:
+        body = envelope.body
+        test = store.get_test(conn, body["test_id"])
+        if test is None or test["peer"] != envelope.from_:
+            raise MalformedMessage(f"link_test_reply names unknown test {body['test_id']}")
+        sent = messages.get(conn, test["message_id"])
+        if sent is None or sent["hash"] != body["test_hash"]:
+            raise MalformedMessage("link_test_reply names the wrong test hash")
+        if test["state"] == "passed":
+            return
+        rtt = round((parse_rfc3339(now) - parse_rfc3339(test["sent_at"])).total_seconds() * 1000)
+        if not body["intact"]:
+            store.fail_test(conn, test["id"], now, "the pangrams arrived garbled")
+            raise_alarm(conn, "link_down", envelope.from_, now, reason="garbled test")
+            return
+        # A late answer does not turn a failed test into a pass, but it does show the line
+        # carries traffic again: the alarm clears either way.
+        store.record_reply(conn, test["id"], now, rtt, passed=test["state"] == "pending")
+        clear_alarm(conn, "link_down", envelope.from_, now, "the peer answered a link test")
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_test(self, peer: str, test_id: str) -> dict[str, Any]:
+        with self.line.db.read() as conn:
+            test = store.get_test(conn, test_id)
+        if test is None or test["peer"] != peer:
+            raise NotFound(f"no link test {test_id} to {peer}")
+        return test
+
+    def report(self, peer: str | None = None, since_s: int = 30 * 86400) -> list[dict[str, Any]]:
+        """Per peer: tests sent, passed, availability, round trips, longest outage, state."""
+        since = rfc3339(self.line.clock.now() - timedelta(seconds=since_s))
+        with self.line.db.read() as conn:
+            parties = [p.party for p in peers.all_peers(conn) if peer in (None, p.party)]
+            if peer and not parties:
+                raise NotFound(f"no peer {peer!r} is pinned on this node")
+            return [summarise(p, store.tests_since(conn, p, since)) for p in parties]
+
+
+def parse_since(text: str) -> int:
+    """``30d``, ``12h``, ``90m``, ``45s`` → seconds."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    try:
+        return int(text[:-1]) * units[text[-1]]
+    except (KeyError, ValueError, IndexError):
+        raise ValidationError(f"since: {text!r} is not like 30d, 12h, 90m or 45s") from None
+
+
+def summarise(peer: str, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """Figures for one peer from its tests, oldest first (pending ones are not counted)."""
+    done = [t for t in tests if t["state"] != "pending"]
+    passed = [t for t in done if t["state"] == "passed"]
+    rtts = sorted(t["rtt_ms"] for t in passed)
+    return {
+        "peer": peer,
+        "sent": len(tests),
+        "passed": len(passed),
+        "failed": len(done) - len(passed),
+        "availability_pct": round(100 * len(passed) / len(done), 2) if done else None,
+        "rtt_ms": {
+            "p50": _percentile(rtts, 50),
+            "p95": _percentile(rtts, 95),
+            "max": rtts[-1] if rtts else None,
+        },
+        "last_rtt_ms": passed[-1]["rtt_ms"] if passed else None,
+        "longest_outage_s": longest_outage(done),
+        "state": _state(done),
+        "last_test": tests[-1]["sent_at"] if tests else None,
+    }
+
+
+def _percentile(sorted_values: list[int], pct: int) -> float | None:
+    """Nearest-rank percentile (the value a person can find in the list)."""
+    if not sorted_values:
+        return None
+    rank = max(1, -(-pct * len(sorted_values) // 100))  # ceil(pct/100 * n)
+    return float(sorted_values[rank - 1])
+
+
+def longest_outage(done: list[dict[str, Any]]) -> int:
+    """Longest run of failed tests: from its first failed test's sending to the next pass
+    (or to the last failure, if the link has not come back)."""
+    longest, start = 0, None
+    for test in done:
+        if test["state"] == "failed" and start is None:
+            start = test["sent_at"]
+        elif test["state"] == "passed" and start is not None:
+            longest = max(longest, seconds_between(start, test["reply_at"]))
+            start = None
+    if start is not None:
+        longest = max(longest, seconds_between(start, done[-1]["failed_at"]))
+    return longest
+
+
+def _state(done: list[dict[str, Any]]) -> str:
+    if not done:
+        return "unknown"
+    return "up" if done[-1]["state"] == "passed" else "down"

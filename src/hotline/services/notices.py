@@ -1,0 +1,268 @@
+"""Formatted notices, coded messages and translations on the line.
+
+The notice library (``domain/notices.py``, ``render/``, ``rules.py``) is pure; this
+service puts it to work for one node: checks the agreement rules before a notice is
+sent, renders every notice in English and Russian for both sides, refuses coded
+messages between mismatched phrasebooks, and records human translations with a second
+person's certification.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hotline.clock import parse_rfc3339
+from hotline.domain.bodies import check_body, is_notice
+from hotline.domain.notices import CodedMessage, NoticeBody, parse_notice
+from hotline.errors import (
+    ConfigError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PhrasebookMismatch,
+    ValidationError,
+)
+from hotline.render.i18n import gettext
+from hotline.render.machine import NO_DRAFT, Translator, default_translator, machine_draft
+from hotline.render.notices import render
+from hotline.rules import RuleSet, check, rules_for
+from hotline.services.conflicts import Conflicts
+from hotline.services.line import Line
+from hotline.storage import messages as store
+from hotline.storage import peers
+from hotline.storage import translations as store_tr
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A notice checked and rendered, ready to send (or to show before sending)."""
+
+    type: str
+    body: dict[str, Any]
+    findings: list[dict[str, Any]]
+    rendering: dict[str, str]
+    conflicts: list[dict[str, Any]]
+
+    @property
+    def blocked(self) -> bool:
+        return any(f["blocks_sending"] for f in self.findings)
+
+
+class Notices:
+    def __init__(
+        self, line: Line, translator: Translator | None = None, conflicts: Conflicts | None = None
+    ) -> None:
+        self.line = line
+        self.conflicts = conflicts
+        self.phrasebook = line.identity.phrasebook
+        rules_dir = line.settings.rules_dir
+        self.rules_dir = Path(rules_dir) if rules_dir else None
+        self.translator = translator or default_translator()
+
+    # -- before sending --------------------------------------------------------------------
+
+    def prepare(self, to: str, notice: Any) -> Prepared:
+        """Validate, check the rules and render a notice addressed to ``to``."""
+        if not isinstance(notice, dict) or not isinstance(notice.get("type"), str):
+            raise ValidationError("a notice is a JSON object with a 'type'", field="type")
+        type_ = notice["type"]
+        if not is_notice(type_):
+            raise ValidationError(f"{type_!r} is not a notice type", field="type")
+        body = check_body(type_, notice)
+        parsed = parse_notice(body)
+        if isinstance(parsed, CodedMessage):
+            self._check_peer_phrasebook(to)
+            self.phrasebook.check_message(parsed)
+        sent_at = self.line.clock.now()
+        me = self.line.identity.party
+        return Prepared(
+            type=type_,
+            body=body,
+            findings=self.findings(parsed, sent_at=sent_at, sender=me, receiver=to),
+            rendering=self._render(parsed, sender=me, receiver=to, message_id=None, at=None),
+            conflicts=self.conflicts.check_notice(body, to) if self.conflicts else [],
+        )
+
+    def send(
+        self,
+        to: str,
+        notice: Any,
+        *,
+        precedence: str,
+        lang: str | None,
+        user: str,
+        client_ref: str | None = None,
+    ) -> dict[str, Any]:
+        prepared = self.prepare(to, notice)
+        if prepared.blocked:
+            rules = ", ".join(f["rule_id"] for f in prepared.findings if f["blocks_sending"])
+            raise Conflict(
+                f"the agreement rules block sending this notice: {rules}",
+                hint="see the findings; correct the notice and send again",
+                findings=json.dumps(prepared.findings, ensure_ascii=False),
+            )
+        message = self.line.send(
+            to=to,
+            body=prepared.body,
+            type_=prepared.type,
+            precedence=precedence,
+            lang=lang,
+            user=user,
+            client_ref=client_ref,
+        )
+        if self.conflicts is not None:
+            self.conflicts.record_sent(message["id"], prepared.body)
+        return {
+            "message": message,
+            "findings": prepared.findings,
+            "rendering": prepared.rendering,
+            "conflicts": prepared.conflicts,
+        }
+
+    def send_code(
+        self, to: str, code: int, *, precedence: str, user: str, client_ref: str | None = None
+    ) -> dict[str, Any]:
+        body = self.phrasebook.coded_message(code).model_dump(mode="json")
+        return self.send(
+            to, body, precedence=precedence, lang=None, user=user, client_ref=client_ref
+        )
+
+    def _check_peer_phrasebook(self, to: str) -> None:
+        with self.line.db.read() as conn:
+            peer = peers.get(conn, to)
+        if peer is None:
+            raise NotFound(f"no peer {to!r} is pinned on this node")
+        card = json.loads(peer.card)
+        if card.get("phrasebook_hash") != self.phrasebook.hash:
+            raise PhrasebookMismatch(
+                f"{to} holds phrasebook version {card.get('phrasebook_version')} "
+                f"(hash {str(card.get('phrasebook_hash'))[:12]}…), this node holds version "
+                f"{self.phrasebook.version} (hash {self.phrasebook.hash[:12]}…)",
+                hint="both sides must load the same phrasebook and exchange cards again",
+            )
+
+    # -- both sides ------------------------------------------------------------------------
+
+    def findings(
+        self, notice: NoticeBody, *, sent_at: datetime, sender: str, receiver: str
+    ) -> list[dict[str, Any]]:
+        try:
+            ruleset: RuleSet = rules_for(sender, receiver, self.rules_dir)
+        except ConfigError:
+            return []  # no agreement between these parties: nothing to check
+        found = check(notice, sent_at=sent_at, sender=sender, receiver=receiver, rules=ruleset)
+        return [f.model_dump(mode="json") for f in found]
+
+    def _render(
+        self,
+        notice: NoticeBody,
+        *,
+        sender: str,
+        receiver: str,
+        message_id: str | None,
+        at: str | None,
+    ) -> dict[str, str]:
+        sent_at = parse_rfc3339(at) if at else None
+        return {
+            lang: render(
+                notice,
+                lang,
+                sender=sender,
+                receiver=receiver,
+                message_id=message_id,
+                sent_at=sent_at,
+                phrasebook=self.phrasebook,
+            )
+            for lang in ("en", "ru")
+        }
+
+    def decorate(self, shown: dict[str, Any]) -> dict[str, Any]:
+        """Add renderings, rule findings and translations to a shown message."""
+        me = self.line.identity.party
+        sender, receiver = (
+            (me, shown["peer"]) if shown["direction"] == "out" else (shown["peer"], me)
+        )
+        if is_notice(shown["type"]):
+            notice = parse_notice(shown["body"])
+            shown["rendering"] = self._render(
+                notice,
+                sender=sender,
+                receiver=receiver,
+                message_id=shown["id"],
+                at=shown["created"],
+            )
+            shown["findings"] = self.findings(
+                notice, sent_at=parse_rfc3339(shown["created"]), sender=sender, receiver=receiver
+            )
+        with self.line.db.read() as conn:
+            shown["translations"] = store_tr.for_message(conn, shown["id"])
+        return shown
+
+    # -- translation -----------------------------------------------------------------------
+
+    def translate(self, message_id: str, lang: str, text: str, user: str) -> dict[str, Any]:
+        """Record ``user``'s translation of a message into ``lang`` (uncertified)."""
+        if lang not in ("en", "ru"):
+            raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}", field="lang")
+        if not text.strip():
+            raise ValidationError("text: a translation cannot be empty", field="text")
+        with self.line.db.write() as conn:
+            row = store.get(conn, message_id)
+            if row is None:
+                raise NotFound(f"no message {message_id!r}")
+            now = self.line.now()
+            tid = store_tr.add(conn, message_id, lang, text, user, now)
+            store.add_event(
+                conn, message_id, now, "translated", by=user, lang=lang, translation=tid
+            )
+            out = store_tr.get(conn, tid)
+        assert out is not None
+        return out
+
+    def certify(self, translation_id: int, user: str) -> dict[str, Any]:
+        """A second person certifies a translation; never its own translator."""
+        with self.line.db.write() as conn:
+            row = store_tr.get(conn, translation_id)
+            if row is None:
+                raise NotFound(f"no translation {translation_id}")
+            if row["machine"]:
+                raise Conflict("a machine draft cannot be certified; a person must translate")
+            if row["translator"] == user:
+                raise Forbidden(
+                    "the translator cannot certify their own translation",
+                    hint="a second translator must review and certify it",
+                )
+            if row["certified_by"]:
+                raise Conflict(f"already certified by {row['certified_by']}")
+            now = self.line.now()
+            store_tr.certify(conn, translation_id, user, now)
+            store.add_event(
+                conn, row["message_id"], now, "certified", by=user, translation=translation_id
+            )
+            out = store_tr.get(conn, translation_id)
+        assert out is not None
+        return out
+
+    def draft(self, message_id: str, target: str, user: str) -> dict[str, Any]:
+        """A machine draft of a text message, stored and marked; or say none is available."""
+        with self.line.db.read() as conn:
+            row = store.get(conn, message_id)
+        if row is None:
+            raise NotFound(f"no message {message_id!r}")
+        body = json.loads(row["envelope"])["body"]
+        if "text" not in body:
+            raise ValidationError("only free text has a machine draft; notices render in both")
+        made = machine_draft(body["text"], row["lang"], target, self.translator)
+        if made is None:
+            raise Conflict(gettext(target, NO_DRAFT), hint="install Argos Translate and a model")
+        with self.line.db.write() as conn:
+            tid = store_tr.add(
+                conn, message_id, target, made.labelled(target), user, self.line.now(), machine=True
+            )
+            out = store_tr.get(conn, tid)
+        assert out is not None
+        return out

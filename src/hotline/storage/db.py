@@ -1,0 +1,117 @@
+"""The one seam between SQLite and PostgreSQL.
+
+``Database.write()`` opens a write transaction and ``Database.read()`` a read-only one;
+services never see which engine is underneath.
+
+- SQLite (the default): WAL, ``synchronous=FULL`` so an acknowledged write survives a
+  power cut, one writer at a time: writes take ``BEGIN IMMEDIATE`` (the file lock) and,
+  inside this process, a mutex, so threads queue instead of spinning on SQLITE_BUSY.
+- PostgreSQL (``HOTLINE_DATABASE_URL=postgresql://…``): ordinary transactions; the code
+  that extends a hash chain locks the chain's row (``SELECT … FOR UPDATE``), so several
+  node processes can share one database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from hotline.errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy's default is psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Database:
+    """A node's database: a writer and a reader engine over one URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            self._writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+            self._reader = _sqlite_engine(self.url, "BEGIN")
+        elif self.url.startswith("postgresql"):
+            self._writer = create_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+            self._reader = self._writer
+        else:
+            raise ConfigError(
+                f"unsupported database URL {url!r}",
+                hint="use sqlite:///PATH or postgresql://USER@HOST:PORT/DB",
+            )
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @property
+    def engine(self) -> Engine:
+        return self._writer
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A transaction that may write; committed when the block ends without error."""
+        if self._write_lock is None:
+            with self._writer.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self._writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self._reader.connect() as conn, conn.begin():
+            yield conn
+
+    def for_update(self) -> dict[str, Any]:
+        """Keyword arguments for ``select().with_for_update(...)`` on this engine."""
+        return {} if self.is_sqlite else {"nowait": False}
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision of every branch (``heads``)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self._writer.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "heads")
+
+    def dispose(self) -> None:
+        self._writer.dispose()
+        self._reader.dispose()
+
+
+def _sqlite_engine(url: str, begin_sql: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=NullPool if ":memory:" in url else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" hook below.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin_sql)
+
+    return engine

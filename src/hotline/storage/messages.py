@@ -1,0 +1,175 @@
+"""Messages in and out, their channels' hash-chain heads, and their trails."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from hotline.domain.line import GENESIS
+from hotline.storage.tables import channels, events, messages
+
+OUT, IN = "out", "in"
+
+# Built once (see storage/log.py): these run several times for every message.
+_CHANNEL = select(channels.c.last_seq, channels.c.last_hash, channels.c.last_created).where(
+    channels.c.peer == bindparam("p"), channels.c.direction == bindparam("d")
+)
+_CHANNEL_LOCKED = _CHANNEL.with_for_update()
+_ADVANCE = (
+    update(channels)
+    .where(channels.c.peer == bindparam("p"), channels.c.direction == bindparam("d"))
+    .values(
+        last_seq=bindparam("new_seq"),
+        last_hash=bindparam("new_hash"),
+        last_created=bindparam("new_created"),
+    )
+)
+_INSERT_EVENT = insert(events)
+_INSERT_MESSAGE = insert(messages)
+_GET = select(messages).where(messages.c.id == bindparam("message_id"))
+
+
+@dataclass(frozen=True)
+class ChannelHead:
+    last_seq: int
+    last_hash: str
+    last_created: str | None
+
+
+def lock_channel(conn: Connection, peer: str, direction: str) -> ChannelHead:
+    """Read a channel's head, locking its row (PostgreSQL) until the transaction ends."""
+    stmt = _CHANNEL if conn.dialect.name == "sqlite" else _CHANNEL_LOCKED
+    row = conn.execute(stmt, {"p": peer, "d": direction}).first()
+    if row is None:
+        conn.execute(
+            insert(channels).values(peer=peer, direction=direction, last_seq=0, last_hash=GENESIS)
+        )
+        if conn.dialect.name != "sqlite":
+            return lock_channel(conn, peer, direction)
+        return ChannelHead(0, GENESIS, None)
+    return ChannelHead(int(row[0]), row[1], row[2])
+
+
+def advance_channel(
+    conn: Connection, peer: str, direction: str, seq: int, hash_: str, created: str
+) -> None:
+    conn.execute(
+        _ADVANCE,
+        {"p": peer, "d": direction, "new_seq": seq, "new_hash": hash_, "new_created": created},
+    )
+
+
+def insert_message(conn: Connection, **values: Any) -> None:
+    values.setdefault("attempts", 0)
+    for column in (
+        "client_ref",
+        "created_by",
+        "received_at",
+        "delivered_at",
+        "receipt",
+        "acked_at",
+        "acked_by",
+        "ack_message_id",
+    ):
+        values.setdefault(column, None)
+    conn.execute(_INSERT_MESSAGE, values)
+
+
+def get(conn: Connection, message_id: str) -> dict[str, Any] | None:
+    row = conn.execute(_GET, {"message_id": message_id}).mappings().first()
+    return None if row is None else dict(row)
+
+
+def by_client_ref(conn: Connection, client_ref: str) -> dict[str, Any] | None:
+    row = conn.execute(select(messages).where(messages.c.client_ref == client_ref)).mappings()
+    first = row.first()
+    return None if first is None else dict(first)
+
+
+def update_message(conn: Connection, message_id: str, **values: Any) -> None:
+    conn.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
+
+def mark_acknowledged(
+    conn: Connection,
+    row: dict[str, Any],
+    at: str,
+    *,
+    by: str,
+    acked_at: str,
+    ack_message_id: str | None = None,
+    **detail: Any,
+) -> None:
+    """Record an acknowledgement of ``row`` in its trail; the first one sets its state.
+
+    A later acknowledgement (an ack arriving after another) is kept in the trail only.
+    """
+    if row["acked_at"] is None:
+        update_message(
+            conn,
+            row["id"],
+            state="acknowledged",
+            acked_at=acked_at,
+            acked_by=by,
+            ack_message_id=ack_message_id,
+        )
+    add_event(conn, row["id"], at, "acknowledged", by=by, acked_at=acked_at, **detail)
+
+
+def pending_out(conn: Connection, peer: str, limit: int) -> list[dict[str, Any]]:
+    """The oldest undelivered outbound messages to ``peer``, in channel order."""
+    rows = conn.execute(
+        select(messages)
+        .where(
+            messages.c.direction == OUT,
+            messages.c.peer == peer,
+            messages.c.state.in_(("queued", "sent")),
+        )
+        .order_by(messages.c.seq)
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def listing(
+    conn: Connection, direction: str, *, peer: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    stmt = select(messages).where(messages.c.direction == direction)
+    if peer:
+        stmt = stmt.where(messages.c.peer == peer)
+    stmt = stmt.order_by(messages.c.created.desc(), messages.c.seq.desc()).limit(limit)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def counts_by_state(conn: Connection) -> dict[str, dict[str, int]]:
+    rows = conn.execute(
+        select(messages.c.direction, messages.c.state, func.count()).group_by(
+            messages.c.direction, messages.c.state
+        )
+    )
+    out: dict[str, dict[str, int]] = {OUT: {}, IN: {}}
+    for direction, state, count in rows:
+        out[direction][state] = int(count)
+    return out
+
+
+def add_event(conn: Connection, message_id: str, at: str, kind: str, **detail: Any) -> None:
+    conn.execute(
+        _INSERT_EVENT,
+        {
+            "message_id": message_id,
+            "at": at,
+            "kind": kind,
+            "detail": json.dumps(detail, ensure_ascii=False),
+        },
+    )
+
+
+def trail(conn: Connection, message_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(events).where(events.c.message_id == message_id).order_by(events.c.id)
+    ).mappings()
+    return [{"at": r["at"], "kind": r["kind"], "detail": json.loads(r["detail"])} for r in rows]

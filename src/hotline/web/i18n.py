@@ -1,0 +1,166 @@
+"""The console's words and formats in English and Russian, and its Jinja environment.
+
+Labels come from the same gettext catalogs as the renderings
+(``render/locale/{en,ru}/LC_MESSAGES/hotline.po``, the "operator console" section at
+the end), through :func:`hotline.render.i18n.t`. Templates call ``_("Inbox")`` or
+``_("{n} open", n=3)``; Python code marks its label tables with :func:`N_`.
+``tests/web/test_i18n.py`` fails when a label used by the console has no Russian entry.
+
+Times on the console are UTC, always, shown as ``HH:MM:SSZ`` with the date where it
+helps: two parties in different time zones must read the same clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hotline.clock import parse_rfc3339
+from hotline.render.i18n import LANGS, N_, t
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+#: Body types as the console names them.
+TYPE_LABELS = {
+    "text": N_("Free text"),
+    "coded_message": N_("Coded message"),
+    "activity_notice": N_("Activity notice"),
+    "incident_report": N_("Incident report"),
+    "deconfliction_request": N_("Deconfliction request"),
+    "deconfliction_answer": N_("Deconfliction answer"),
+    "exercise_notification": N_("Exercise notification"),
+    "observer_invitation": N_("Observer invitation"),
+    "escalation": N_("Escalation"),
+    "ack": N_("Acknowledgement"),
+    "link_test": N_("Link test"),
+    "link_test_reply": N_("Link test answer"),
+}
+
+PRECEDENCE_LABELS = {
+    "FLASH": N_("FLASH"),
+    "IMMEDIATE": N_("IMMEDIATE"),
+    "PRIORITY": N_("PRIORITY"),
+    "ROUTINE": N_("ROUTINE"),
+}
+
+STATE_LABELS = {
+    "queued": N_("queued"),
+    "sent": N_("sent, no receipt yet"),
+    "delivered": N_("delivered"),
+    "acknowledged": N_("acknowledged"),
+    "received": N_("received"),
+}
+
+#: Steps of a message's trail (``events.kind``).
+TRAIL_LABELS = {
+    "created": N_("created and signed"),
+    "attempt_failed": N_("delivery attempt failed"),
+    "delivered": N_("delivered, receipt verified"),
+    "received": N_("received and verified"),
+    "acknowledged": N_("acknowledged"),
+    "translated": N_("translation added"),
+    "certified": N_("translation certified"),
+    "escalated": N_("escalated"),
+    "escalated_to": N_("escalated to the next contact"),
+    "escalation_exhausted": N_("no contact left to escalate to"),
+}
+
+ALARM_LABELS = {
+    "link_down": N_("Link down"),
+    "ack_overdue": N_("Acknowledgement overdue"),
+    "log_fork": N_("Peer's log forked"),
+    "conflict": N_("Conflict with a received notice"),
+}
+
+Translate = Callable[..., str]
+
+
+def translator(lang: str) -> Translate:
+    """``_(msgid, **values)`` for templates, in ``lang``."""
+
+    def _(msgid: str, **values: Any) -> str:
+        return t(lang, msgid, **values)
+
+    return _
+
+
+def pick_lang(value: str | None, default: str) -> str:
+    """A supported language from a cookie or form value, else ``default``."""
+    return value if value in LANGS else default
+
+
+def utc_time(text: str | None) -> str:
+    """``2026-11-21T14:30:05.123Z`` → ``21 Nov 14:30:05Z``-like text, month as a number."""
+    if not text:
+        return "—"
+    when = parse_rfc3339(text)
+    return when.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def clock_time(text: str | None) -> str:
+    """Only the time of day, ``14:30:05Z``."""
+    if not text:
+        return "—"
+    return parse_rfc3339(text).strftime("%H:%M:%SZ")
+
+
+def countdown(deadline: str | None, now: datetime) -> tuple[str, int]:
+    """``("09:41", 581)`` for time left, ``("-00:12", -12)`` when overdue; seconds too."""
+    if not deadline:
+        return "", 0
+    left = round((parse_rfc3339(deadline) - now).total_seconds())
+    sign = "-" if left < 0 else ""
+    minutes, seconds = divmod(abs(left), 60)
+    hours, minutes = divmod(minutes, 60)
+    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+    return sign + text, left
+
+
+def environment() -> Environment:
+    """The console's Jinja environment: autoescaped; a missing member renders as nothing."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["utc"] = utc_time
+    env.filters["clock"] = clock_time
+    env.globals.update(
+        TYPE_LABELS=TYPE_LABELS,
+        PRECEDENCE_LABELS=PRECEDENCE_LABELS,
+        STATE_LABELS=STATE_LABELS,
+        TRAIL_LABELS=TRAIL_LABELS,
+        ALARM_LABELS=ALARM_LABELS,
+    )
+    return env
+
+
+def console_msgids() -> set[str]:
+    """Every label the console uses: ``_()`` in its templates, ``N_``/``t`` in its code.
+
+    Labels the console borrows from the renderings (activities, unit kinds ...) are
+    included; ``tests/web/test_i18n.py`` checks that each has a Russian entry.
+    """
+    from babel.messages.extract import extract_from_file
+
+    from hotline.render.i18n import EXTRACT_KEYWORDS
+
+    found: set[str] = set()
+    for template in sorted(TEMPLATES.glob("*.html")):
+        for _line, message, _c, _ctx in extract_from_file(
+            "jinja2.ext:babel_extract", str(template), keywords={"_": None}
+        ):
+            if isinstance(message, str):
+                found.add(message)
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        for _line, message, _c, _ctx in extract_from_file(
+            "python", str(source), keywords=EXTRACT_KEYWORDS
+        ):
+            if isinstance(message, str):
+                found.add(message)
+    return found

@@ -1,0 +1,119 @@
+"""What the console's map shows: declared volumes, areas and conflicts, as GeoJSON.
+
+Volumes come from the notices this node sent and received (activity notices,
+deconfliction requests, counter-proposals); each becomes a Feature from
+``Volume.to_geojson(party, id_prefix=message_id)``, so its id is ``<message id>/<volume
+id>``, the id the deconfliction engine and the conflicts service use. A corridor is sent
+with its outline (the centre line buffered by half its width, measured on the ground in
+an azimuthal equidistant projection around it) so the browser need not do geodesy.
+
+Conflicts are the node's own (``node.conflicts.listing()``) when the node has that
+service; before sending, ``Notices.prepare`` gives the conflicts a draft would make, and
+:func:`describe_preview` names the other side's volume and party for the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyproj import CRS, Transformer
+from shapely.geometry import LineString, mapping  # type: ignore[import-untyped]
+from shapely.ops import transform  # type: ignore[import-untyped]
+
+from hotline.domain.notices import parse_notice
+from hotline.node import Node
+from hotline.storage.messages import IN, OUT
+
+VOLUME_TYPES = ("activity_notice", "deconfliction_request", "deconfliction_answer")
+DRAFT = "draft"
+
+
+def corridor_outline(coords: list[list[float]], width_m: float) -> dict[str, Any]:
+    """A corridor's outline polygon (GeoJSON, degrees): its centre line ± half the width."""
+    lon0, lat0 = coords[len(coords) // 2]
+    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+    forward = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
+    back = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
+    shape = transform(forward, LineString(coords)).buffer(width_m / 2, quad_segs=8)
+    return dict(mapping(transform(back, shape)))
+
+
+def features_of(row: dict[str, Any], party: str, own: bool) -> list[dict[str, Any]]:
+    notice = parse_notice(row["body"])
+    base = {
+        "message_id": row["id"],
+        "type": row["type"],
+        "own": own,
+        "precedence": row["precedence"],
+        "created": row["created"],
+        "activity": getattr(notice, "activity", None),
+    }
+    out = []
+    for volume in getattr(notice, "volumes", None) or ():
+        feature = volume.to_geojson(party, id_prefix=row["id"])
+        feature["properties"] |= base | {"volume_id": volume.properties.id}
+        out.append(feature)
+    for name in ("launch_area", "impact_area"):
+        area = getattr(notice, name, None)
+        if area is not None:
+            feature = area.to_geojson()
+            feature["properties"] |= base | {"area": name, "party": party}
+            out.append(feature)
+    return out
+
+
+def message_features(node: Node, limit: int = 500) -> list[dict[str, Any]]:
+    """Features of every volume and area in the newest notices sent and received."""
+    me = node.identity.party
+    out: list[dict[str, Any]] = []
+    for direction in (OUT, IN):
+        for row in node.line.listing(direction, limit=limit):
+            if row["type"] not in VOLUME_TYPES:
+                continue
+            party = me if direction == OUT else row["peer"]
+            out.extend(features_of(row, party, direction == OUT))
+    return out
+
+
+def for_display(features: list[dict[str, Any]]) -> dict[str, Any]:
+    """A FeatureCollection for the browser: corridors replaced by their outlines."""
+    shown = []
+    for feature in features:
+        geometry, props = feature["geometry"], feature["properties"]
+        if geometry["type"] == "LineString" and props.get("width_m"):
+            props = props | {"centreline": geometry["coordinates"]}
+            geometry = corridor_outline(geometry["coordinates"], props["width_m"])
+        shown.append({"type": "Feature", "geometry": geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": shown}
+
+
+def node_conflicts(node: Node) -> list[dict[str, Any]] | None:
+    """The node's conflicts, or None when this node has no conflicts service."""
+    service = getattr(node, "conflicts", None)
+    if service is None:
+        return None
+    found: list[dict[str, Any]] = service.listing()
+    return found
+
+
+def describe_preview(node: Node, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The node's pre-send conflicts (``Prepared.conflicts``) for people: which draft volume
+    meets which volume of which party, in which notice."""
+    parties = {
+        f["properties"]["message_id"]: f["properties"]["party"] for f in message_features(node)
+    }
+    out = []
+    for record in records:
+        ours, theirs = record["a"], record["b"]
+        if ours["message_id"] in parties:  # the draft is whichever side is not stored yet
+            ours, theirs = theirs, ours
+        out.append(
+            record
+            | {
+                "draft_volume": ours["volume_id"],
+                "message_id": theirs["message_id"],
+                "volume_id": theirs["volume_id"],
+                "party": parties.get(theirs["message_id"], "?"),
+            }
+        )
+    return out

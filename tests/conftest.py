@@ -1,0 +1,167 @@
+"""Fixtures shared by the whole suite: a database backend per run, nodes, node pairs.
+
+Every test that touches storage runs once per backend: SQLite always, PostgreSQL when
+it answers at 127.0.0.1:5432 (required under CI). Each run creates its own databases
+and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hotline.app import create_app
+from hotline.clock import FakeClock
+from hotline.node import Node, init_node
+from hotline.services.delivery import Courier, Outcome
+from hotline.testing import DatabaseFactory, ServerThread, free_port, postgres_available
+
+NAMES = {
+    "us": ("United States", "Соединённые Штаты Америки", "en"),
+    "ru": ("Russian Federation", "Российская Федерация", "ru"),
+    "ua": ("Ukraine", "Украина", "en"),
+}
+
+
+def _backends() -> list[str]:
+    wanted = os.environ.get("HOTLINE_TEST_BACKENDS")
+    if wanted:
+        return [b for b in wanted.split(",") if b]
+    if postgres_available():
+        return ["sqlite", "postgresql"]
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs PostgreSQL at 127.0.0.1:5432 and it does not answer")
+    return ["sqlite"]
+
+
+BACKENDS = _backends()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(request.param, tmp_path_factory.mktemp(f"db-{request.param}"))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+MakeNode = Callable[..., Node]
+
+
+@pytest.fixture
+def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> Iterator[MakeNode]:
+    """Create a node (not serving) with its own fresh database and the fake clock."""
+    made: list[Node] = []
+
+    def make(
+        party: str,
+        *,
+        real_clock: bool = False,
+        files: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> Node:
+        """``files``: JSON files to write beside the settings (e.g. contacts.json)."""
+        name_en, name_ru, lang = NAMES[party]
+        directory = tmp_path / f"{party}-{len(made)}"
+        endpoints = overrides.pop("endpoints", None) or [f"http://127.0.0.1:{free_port()}"]
+        first = init_node(
+            directory,
+            party=party,
+            name_en=name_en,
+            name_ru=name_ru,
+            lang=lang,
+            endpoints=endpoints,
+            database_url=databases.new(party),
+        )
+        first.db.dispose()
+        for name, content in (files or {}).items():
+            (directory / name).write_text(json.dumps(content, ensure_ascii=False), "utf-8")
+        settings = dataclasses.replace(first.settings, **overrides)
+        node = Node(settings, None if real_clock else clock)
+        made.append(node)
+        return node
+
+    yield make
+    for node in made:
+        node.stop()
+
+
+@dataclasses.dataclass
+class Pair:
+    """Two in-process nodes that have pinned each other; delivery is stepped by hand."""
+
+    us: Node
+    ru: Node
+    servers: dict[str, ServerThread]
+    http: httpx.Client
+
+    def node(self, party: str) -> Node:
+        return self.us if party == "us" else self.ru
+
+    def deliver(self, sender: str, receiver: str) -> Outcome | None:
+        """One delivery round from ``sender`` to ``receiver`` over real (ASGI) HTTP."""
+        courier = Courier(self.node(sender).line, receiver, self.http)
+        return courier.deliver_once()
+
+    def flush(self) -> None:
+        """Deliver until both channels are empty."""
+        for _ in range(20):
+            moved = [self.deliver("us", "ru"), self.deliver("ru", "us")]
+            if all(outcome is None for outcome in moved):
+                return
+        raise AssertionError("channels did not drain")
+
+
+MakePair = Callable[..., contextlib.AbstractContextManager[Pair]]
+
+
+@pytest.fixture
+def make_pair(make_node: MakeNode) -> MakePair:
+    """Two nodes (us, ru) that pinned each other, each behind a real uvicorn server.
+
+    Keyword arguments ``us={...}`` / ``ru={...}`` go to ``make_node`` for that side.
+    """
+
+    @contextlib.contextmanager
+    def make(us: dict[str, Any] | None = None, ru: dict[str, Any] | None = None) -> Iterator[Pair]:
+        ports = {"us": free_port(), "ru": free_port()}
+        nodes = {
+            party: make_node(party, endpoints=[f"http://127.0.0.1:{ports[party]}"], **(extra or {}))
+            for party, extra in (("us", us), ("ru", ru))
+        }
+        nodes["us"].add_peer(nodes["ru"].identity.card().wire())
+        nodes["ru"].add_peer(nodes["us"].identity.card().wire())
+        with (
+            ServerThread(create_app(nodes["us"], start_workers=False), ports["us"]) as us_server,
+            ServerThread(create_app(nodes["ru"], start_workers=False), ports["ru"]) as ru_server,
+            httpx.Client(timeout=10) as http,
+        ):
+            yield Pair(nodes["us"], nodes["ru"], {"us": us_server, "ru": ru_server}, http)
+
+    return make
+
+
+@pytest.fixture
+def pair(make_pair: MakePair) -> Iterator[Pair]:
+    with make_pair() as made:
+        yield made
+
+
+def token(node: Node, name: str = "officer", password: str = "correct horse") -> str:
+    """Create a user on ``node`` and return a bearer token for it."""
+    node.auth.add_user(name, password)
+    return node.auth.login(name, password)[0]

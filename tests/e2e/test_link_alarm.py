@@ -1,0 +1,67 @@
+"""Two real node processes: when one stops, the other's link tests fail and raise an alarm;
+when it comes back, the alarm clears itself with the outage's length."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import PASSWORDS, Processes
+
+
+def api_get(url: str, path: str, party: str) -> Any:
+    token = httpx.post(
+        url + "/api/v1/login", json={"user": "officer", "password": PASSWORDS[party]}, timeout=30
+    ).json()["token"]
+    response = httpx.get(url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def wait_for(check: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def link_alarms(procs: Processes) -> list[dict[str, Any]]:
+    alarms = api_get(procs.us.url, "/api/v1/alarms", "us")
+    return [a for a in alarms if (a["kind"], a["subject"]) == ("link_down", "ru")]
+
+
+def test_stopping_a_node_raises_a_link_alarm_and_restarting_clears_it(
+    processes: Processes,
+) -> None:
+    processes.us.start()
+    processes.ru.start()
+    wait_for(
+        lambda: api_get(processes.us.url, "/api/v1/links?peer=ru", "us")[0]["state"] == "up",
+        60,
+        "a first passed link test",
+    )
+    # (a test sent while the peer was still starting may have raised and cleared one)
+    assert [] == [a for a in link_alarms(processes) if a["state"] == "open"]
+    before = {a["id"] for a in link_alarms(processes)}
+
+    def new_alarms() -> list[dict[str, Any]]:
+        return [a for a in link_alarms(processes) if a["id"] not in before]
+
+    processes.ru.stop()
+    raised = wait_for(new_alarms, 60, "the link_down alarm")
+    assert [("open", "ru")] == [(a["state"], a["subject"]) for a in raised]
+
+    time.sleep(4)  # the outage goes on: more tests fail, still one alarm
+    assert 1 == len(new_alarms())
+
+    processes.ru.start()
+    cleared = wait_for(lambda: [a for a in new_alarms() if a["state"] == "cleared"], 60, "recovery")
+    assert "auto" == cleared[0]["cleared_by"]
+    assert cleared[0]["duration_s"] >= 2
+    report = api_get(processes.us.url, "/api/v1/links?peer=ru", "us")[0]
+    assert report["failed"] >= 1 and report["longest_outage_s"] >= 2

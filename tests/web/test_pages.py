@@ -1,0 +1,283 @@
+"""The console's pages over real HTTP: inbox order, acknowledging, messages, compose, map data,
+link health, alarms, live updates and the vendored files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hotline.clock import FakeClock
+from hotline.services.alarms import raise_alarm
+from tests.conftest import MakePair, Pair
+from tests.web.conftest import PASSWORD, Console, log_in
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "notices"
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr class="msg[^"]*" id="row-([0-9a-f-]+)"', html)
+
+
+def send_from_ru(pair: Pair, text: str, precedence: str) -> str:
+    message = pair.ru.line.send(to="us", text=text, precedence=precedence, user="duty")
+    return str(message["id"])
+
+
+def test_the_inbox_puts_unacknowledged_messages_first_by_precedence(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    routine = send_from_ru(pair, "routine", "ROUTINE")
+    flash = send_from_ru(pair, "flash", "FLASH")
+    priority = send_from_ru(pair, "priority", "PRIORITY")
+    pair.flush()
+    pair.us.line.acknowledge(priority, "duty")
+
+    html = consoles["us"].get("/console/fragments/inbox").text
+
+    assert [flash, routine, priority] == [
+        i for i in row_ids(html) if i in (flash, routine, priority)
+    ]
+    assert 'data-deadline="' in html and "Acknowledge" in html
+
+
+def test_a_flash_message_raises_the_banner_on_every_page(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    send_from_ru(pair, "Turn away now.", "FLASH")
+    pair.flush()
+
+    page = consoles["us"].get("/console/links").text
+
+    assert "flash-banner" in page and "Turn away now." in page
+
+
+def test_acknowledging_from_the_console_reaches_the_sender(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    flash = send_from_ru(pair, "flash", "FLASH")
+    pair.flush()
+
+    response = consoles["us"].post(f"/console/messages/{flash}/ack", headers={"HX-Request": "true"})
+    pair.flush()
+
+    assert 200 == response.status_code and f'id="ack-{flash}"' not in response.text
+    assert ("acknowledged", "us:duty") == (
+        pair.ru.line.show(flash)["state"],
+        pair.ru.line.show(flash)["acked_by"],
+    )
+    assert "✓ us:duty" in consoles["ru"].get("/console/fragments/inbox").text
+
+
+def test_the_message_page_shows_both_renderings_findings_and_the_trail(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    notice = json.loads((EXAMPLES / "incident_report.json").read_text("utf-8"))
+    sent = pair.ru.notices.send("us", notice, precedence="PRIORITY", lang="ru", user="duty")
+    pair.flush()
+
+    page = consoles["us"].get(f"/console/messages/{sent['message']['id']}").text
+
+    assert "INCIDENT REPORT" in page and "ДОНЕСЕНИЕ ОБ ИНЦИДЕНТЕ" in page
+    assert "received and verified" in page
+
+
+def test_a_machine_draft_says_none_is_available(pair: Pair, consoles: dict[str, Console]) -> None:
+    message = send_from_ru(pair, "Проверка связи.", "ROUTINE")
+    pair.flush()
+
+    page = consoles["us"].post(f"/console/messages/{message}/draft", {"lang": "en"}).text
+
+    assert "no machine translation available" in page
+
+
+def test_a_translation_is_certified_by_a_second_person_only(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    message = send_from_ru(pair, "Проверка связи.", "ROUTINE")
+    pair.flush()
+    us, us2 = consoles["us"], consoles["us2"]
+    us.post(f"/console/messages/{message}/translations", {"lang": "en", "text": "Line check."})
+    translation = pair.us.show(message)["translations"][0]["id"]
+
+    own = us.post(f"/console/translations/{translation}/certify", {"message_id": message})
+    other = us2.post(f"/console/translations/{translation}/certify", {"message_id": message})
+
+    assert 403 == own.status_code and "cannot certify their own" in own.text
+    assert 303 == other.status_code
+    assert "certified by duty2" in us.get(f"/console/messages/{message}").text
+
+
+def test_free_text_is_sent_once_however_often_the_form_is_sent(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    form = {"to": "ru", "text": "Test of the line.", "precedence": "IMMEDIATE", "client_ref": "c-1"}
+    first = consoles["us"].post("/console/compose/text", form)
+    second = consoles["us"].post("/console/compose/text", form)
+
+    assert first.headers["location"] == second.headers["location"]
+    assert 1 == len([m for m in pair.us.line.listing("out") if m["type"] == "text"])
+
+
+def test_a_coded_message_shows_its_full_text_in_both_languages(
+    consoles: dict[str, Console],
+) -> None:
+    preview = consoles["us"].get("/console/compose/code-preview?code=7").text
+
+    assert "Our activity is an exercise, not a threat." in preview
+    assert "Наша деятельность является учением и не представляет угрозы." in preview
+
+
+def test_sending_a_coded_message(pair: Pair, consoles: dict[str, Console]) -> None:
+    response = consoles["us"].post("/console/compose/code", {"to": "ru", "code": "1"})
+
+    assert 303 == response.status_code
+    assert ["coded_message"] == [m["type"] for m in pair.us.line.listing("out")]
+
+
+def activity_form(coords: str, **extra: str) -> dict[str, object]:
+    return {
+        "to": "ru",
+        "notice_type": "activity_notice",
+        "activity": "air_operations",
+        "unit-0-designation": "F-16",
+        "unit-0-kind": "aircraft",
+        "unit-0-count": "2",
+        "vol-0-id": "A1",
+        "vol-0-shape": "polygon",
+        "vol-0-coords": coords,
+        "vol-0-alt_lower_m": "0",
+        "vol-0-alt_upper_m": "9000",
+        "vol-0-datum": "MSL",
+        "vol-0-start": "2027-01-10 06:00",
+        "vol-0-end": "2027-01-10 12:00",
+        **extra,
+    }
+
+
+SQUARE = "54.8, 19.0\n54°48'00\"N 021°00'00\"E\n34U EG 00000 61562\n55.6, 19.0"
+
+
+def test_checking_a_notice_shows_findings_renderings_and_conflicts(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    theirs = json.loads((EXAMPLES / "activity_notice_hazardous_activity.json").read_text("utf-8"))
+    theirs["volumes"][0]["geometry"]["coordinates"] = [["19.5", "55.0"], ["20.5", "55.0"]]
+    theirs["volumes"][0]["properties"] |= {
+        "start": "2027-01-10T08:00:00Z",
+        "end": "2027-01-10T09:00:00Z",
+    }
+    pair.ru.notices.send("us", theirs, precedence="ROUTINE", lang="en", user="duty")
+    pair.flush()
+
+    page = consoles["us"].post("/console/compose/check", activity_form(SQUARE)).text
+
+    assert "ACTIVITY NOTICE" in page and "УВЕДОМЛЕНИЕ О ДЕЯТЕЛЬНОСТИ" in page
+    assert "Volume A1 conflicts with RU volume G1" in page
+    assert '"type": "FeatureCollection"' in page
+
+
+def test_a_wrong_volume_is_refused_naming_the_field(consoles: dict[str, Console]) -> None:
+    form = activity_form("54.8, 19.0\n55.6, 19.0\n55.6, 21.0", **{"vol-0-end": "2027-01-10 05:00"})
+    response = consoles["us"].post("/console/compose/check", form, headers={"HX-Request": "true"})
+
+    assert 422 == response.status_code
+    assert "volumes[0].properties.end" in response.text
+
+
+def test_a_position_that_is_not_one_is_refused_naming_the_line(
+    consoles: dict[str, Console],
+) -> None:
+    response = consoles["us"].post("/console/compose/check", activity_form("54.8, 19.0\nnowhere"))
+
+    assert "volumes[0].coordinates, line 2" in response.text
+
+
+def test_sending_a_notice_puts_its_volume_on_the_peer_map(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    response = consoles["us"].post("/console/compose/notice", activity_form(SQUARE))
+    pair.flush()
+
+    data = consoles["ru"].get("/console/map/data").json()
+    volume = data["volumes"]["features"][0]["properties"]
+    assert 303 == response.status_code
+    assert ("us", "A1", False) == (volume["party"], volume["volume_id"], volume["own"])
+
+
+def test_the_link_health_page_charts_the_tests(pair: Pair, consoles: dict[str, Console]) -> None:
+    pair.us.links.send_test("ru")
+    pair.flush()
+
+    page = consoles["us"].get("/console/links").text
+
+    assert '<svg viewBox="0 0 720 200"' in page and 'class="pass"' in page and "UP" in page
+
+
+def test_an_alarm_is_cleared_with_a_reason(pair: Pair, consoles: dict[str, Console]) -> None:
+    with pair.us.db.write() as conn:
+        alarm, _new = raise_alarm(conn, "link_down", "ru", pair.us.line.now(), reason="test")
+
+    refused = consoles["us"].post(f"/console/alarms/{alarm}/clear", {"reason": " "})
+    cleared = consoles["us"].post(f"/console/alarms/{alarm}/clear", {"reason": "peer maintenance"})
+
+    assert 422 == refused.status_code
+    assert 303 == cleared.status_code
+    assert "peer maintenance" in consoles["us"].get("/console/alarms").text
+
+
+def test_the_event_stream_says_when_something_changed(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    send_from_ru(pair, "news", "ROUTINE")
+    pair.flush()  # the stamp moves on from the one the page was drawn with
+    with consoles["us"].http.stream("GET", "/console/events?since=0-0-0") as stream:
+        lines = []
+        for line in stream.iter_lines():
+            lines.append(line)
+            if line.startswith("data:"):
+                break
+
+    assert "event: changed" in lines
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/static/vendor/htmx.org/dist/htmx.min.js",
+        "/console/static/vendor/leaflet/dist/leaflet.js",
+        "/console/static/vendor/topojson-client/dist/topojson-client.min.js",
+        "/console/static/vendor/milsymbol/dist/milsymbol.js",
+        "/console/static/vendor/world-atlas/countries-50m.json",
+        "/console/static/console.js",
+    ],
+)
+def test_every_script_and_the_map_data_are_served_by_the_node(pair: Pair, path: str) -> None:
+    response = httpx.get(pair.servers["us"].url + path)
+
+    assert 200 == response.status_code and len(response.content) > 1000
+
+
+def test_an_escalation_says_which_contact_it_is_for(make_pair: MakePair, clock: FakeClock) -> None:
+    contacts = [
+        {"id": "duty", "role_en": "Duty desk", "role_ru": "Дежурный"},
+        {"id": "watch", "role_en": "Watch commander", "role_ru": "Начальник смены"},
+    ]
+    with make_pair(ru={"files": {"contacts.json": contacts}}) as pair:
+        pair.ru.auth.add_user("duty", PASSWORD)
+        pair.us.line.send(to="ru", text="Answer now.", precedence="FLASH", user="duty")
+        pair.flush()
+        clock.advance(601)  # past the FLASH allowance: the sender escalates
+        pair.us.deadlines.tick()
+        pair.flush()
+        ru = log_in(pair.servers["ru"].url, "duty")
+
+        english = ru.post("/console/lang", {"lang": "en"}) and ru.get("/console").text
+        russian = ru.post("/console/lang", {"lang": "ru"}) and ru.get("/console").text
+        ru.http.close()
+
+    assert "Escalation 1 → Watch commander" in english
+    assert "Эскалация 1 → Начальник смены" in russian
