@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline import __version__
 from hotline.api.calls_routes import router as calls_router
+from hotline.api.tracks_routes import router as tracks_router
 from hotline.api.evidence_routes import router as evidence_router
 from hotline.api.links_routes import metrics_router
 from hotline.api.links_routes import router as links_router
@@ -53,6 +54,7 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
     app.state.node = node
     app.include_router(api_router)
     app.include_router(calls_router)
+    app.include_router(tracks_router)
     app.include_router(links_router)
     app.include_router(metrics_router)
     app.include_router(federation_router)

@@ -36,6 +36,7 @@ from hotline.errors import ValidationError
 from hotline.evidence_cli import evidence_app, verify_command
 from hotline.geo.cli import conflicts_app
 from hotline.notices_cli import check_command, render_command
+from hotline.picture_cli import areas_command, tracks_app
 from hotline.protocol.keys import spoken_fingerprint
 
 app = typer.Typer(
@@ -58,6 +59,8 @@ app.add_typer(principal_app, name="principal")
 app.add_typer(calls_app, name="calls")
 app.add_typer(readout_app, name="readout")
 app.add_typer(watch_app, name="watch")
+app.add_typer(tracks_app, name="tracks")
+app.command("areas")(friendly(areas_command))
 app.command("verify")(verify_command)
 notice_app.command("render")(render_command)
 notice_app.command("check")(check_command)

@@ -56,6 +56,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ack_priority_s", 10800, "Acknowledgement deadline of a PRIORITY message, seconds."),
     Setting("ack_routine_s", 21600, "Acknowledgement deadline of a ROUTINE message, seconds."),
     Setting("tick_s", 1.0, "How often the scheduler looks for due tests and deadlines, seconds."),
+    Setting("track_ttl_s", 60, "A track not reported for this long leaves the picture, seconds."),
+    Setting("track_rpz_m", 9260.0, "Tactical horizontal protection radius, metres (5 NM)."),
+    Setting("track_hpz_m", 304.8, "Tactical vertical half-height, metres (1,000 ft)."),
+    Setting("track_lookahead_s", 300.0, "Tactical and incursion look-ahead, seconds."),
     Setting("phrasebook", "", "Phrasebook file for coded messages; empty means the packaged one."),
     Setting("rules_dir", "", "Folder of agreement-rule files; empty means the packaged ones."),
     Setting(
@@ -96,6 +100,10 @@ class NodeSettings:
     ack_priority_s: int = 10800
     ack_routine_s: int = 21600
     tick_s: float = 1.0
+    track_ttl_s: int = 60
+    track_rpz_m: float = 9260.0
+    track_hpz_m: float = 304.8
+    track_lookahead_s: float = 300.0
 
     def ack_deadline_s(self, precedence: str) -> int:
         """Seconds the receiver has to acknowledge a message of ``precedence``."""

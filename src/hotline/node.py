@@ -34,6 +34,7 @@ from hotline.services.links import LinkTests
 from hotline.services.notices import Notices
 from hotline.services.receive import Receiver
 from hotline.services.scheduler import Scheduler
+from hotline.services.tracks import TrackPicture
 from hotline.storage import peers
 from hotline.storage.db import Database
 
@@ -52,6 +53,9 @@ class Node:
         self.receiver = Receiver(self.line)
         self.conflicts = Conflicts(self.line)
         self.notices = Notices(self.line, conflicts=self.conflicts)
+        self.tracks = TrackPicture(
+            self.db, self.identity.party, self.conflicts, settings, self.clock
+        )
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)

@@ -30,6 +30,7 @@ EXAMPLE_ENVELOPES: dict[str, tuple[str, str, datetime]] = {
     "exercise_notification.json": ("ru", "us", datetime(2027, 7, 20, 9, 0, tzinfo=UTC)),
     "observer_invitation.json": ("ru", "us", datetime(2027, 7, 20, 9, 5, tzinfo=UTC)),
     "coded_message.json": ("us", "ru", datetime(2026, 11, 22, 0, 30, tzinfo=UTC)),
+    "protected_areas.json": ("ru", "us", datetime(2026, 11, 22, 4, 0, tzinfo=UTC)),
 }
 
 

@@ -15,6 +15,8 @@ Types::
     exercise_notification   troops and equipment, dates, area, observers
     observer_invitation     observers invited to a notified exercise
     coded_message           a pre-agreed phrase, sent as its code (see domain.phrasebook)
+    protected_areas         areas the sender protects (declared, replaced or withdrawn);
+                            the other side's tracks are checked for incursions into them
 
 Absent optional fields are left out of the wire form (:func:`to_wire`), never ``null``.
 """
@@ -43,6 +45,7 @@ from hotline.domain.geometry import (
     Datum,
     Position,
     Volume,
+    VolumeId,
     unique_volume_ids,
 )
 from hotline.domain.notice_base import (
@@ -248,6 +251,67 @@ class CodedMessage(BaseModel):
     phrasebook_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
+class ProtectedArea(BaseModel):
+    """One area the sender protects: its shape and, optionally, the altitudes protected.
+
+    Without an altitude band the area is protected at every altitude.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: VolumeId
+    name: ShortText
+    area: Area
+    alt_lower_m: Altitude | None = None
+    alt_upper_m: Altitude | None = None
+    datum: Datum | None = None
+
+    @model_validator(mode="after")
+    def _band_complete(self) -> ProtectedArea:
+        band = (self.alt_lower_m, self.alt_upper_m, self.datum)
+        if any(v is None for v in band) and any(v is not None for v in band):
+            raise field_error(
+                "datum", "alt_lower_m, alt_upper_m and datum are given together or not at all"
+            )
+        if (
+            self.alt_lower_m is not None
+            and self.alt_upper_m is not None
+            and self.alt_upper_m < self.alt_lower_m
+        ):
+            raise field_error(
+                "alt_upper_m",
+                f"altitude band is upside down: alt_upper_m {self.alt_upper_m} m is below "
+                f"alt_lower_m {self.alt_lower_m} m",
+            )
+        return self
+
+
+class ProtectedAreas(BaseModel):
+    """The sender's protected areas: new or replaced ones (same id) and withdrawn ones.
+
+    Areas stay in force until withdrawn or replaced by a later declaration.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["protected_areas"]
+    areas: Annotated[tuple[ProtectedArea, ...], Field(max_length=200)] | None = None
+    withdrawn: Annotated[tuple[VolumeId, ...], Field(max_length=200)] | None = None
+    remarks: Text | None = None
+
+    @model_validator(mode="after")
+    def _something_declared(self) -> ProtectedAreas:
+        if not self.areas and not self.withdrawn:
+            raise field_error("areas", "declare at least one area or withdraw at least one")
+        ids = [a.id for a in self.areas or ()]
+        for name in sorted({i for i in ids if ids.count(i) > 1}):
+            raise field_error("areas", f"area id {name!r} is used twice")
+        both = sorted(set(ids) & set(self.withdrawn or ()))
+        if both:
+            raise field_error("withdrawn", f"area {both[0]!r} is both declared and withdrawn")
+        return self
+
+
 NoticeBody = Annotated[
     ActivityNotice
     | IncidentReport
@@ -255,7 +319,8 @@ NoticeBody = Annotated[
     | DeconflictionAnswer
     | ExerciseNotification
     | ObserverInvitation
-    | CodedMessage,
+    | CodedMessage
+    | ProtectedAreas,
     Field(discriminator="type"),
 ]
 """Any notice body, told apart by its ``type``."""
@@ -268,6 +333,7 @@ NOTICE_MODELS: dict[str, type[BaseModel]] = {
     "exercise_notification": ExerciseNotification,
     "observer_invitation": ObserverInvitation,
     "coded_message": CodedMessage,
+    "protected_areas": ProtectedAreas,
 }
 """Each body ``type`` and its model, in the order the docs list them."""
 

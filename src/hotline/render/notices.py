@@ -22,6 +22,7 @@ from hotline.domain.notices import (
     IncidentReport,
     NoticeBody,
     ObserverInvitation,
+    ProtectedAreas,
 )
 from hotline.domain.phrasebook import Phrasebook
 from hotline.render.coords import format_position
@@ -31,6 +32,7 @@ from hotline.render.layout import (
     Item,
     Para,
     altitude_at,
+    altitude_band,
     area_lines,
     header,
     labelled,
@@ -49,6 +51,7 @@ SUBJECTS = {
     "exercise_notification": N_("EXERCISE NOTIFICATION"),
     "observer_invitation": N_("OBSERVER INVITATION"),
     "coded_message": N_("CODED MESSAGE"),
+    "protected_areas": N_("PROTECTED AREAS"),
 }
 ACTIVITIES = {
     "air_operations": N_("AIR OPERATIONS"),
@@ -185,6 +188,29 @@ def _coded(body: CodedMessage, lang: str, phrasebook: Phrasebook) -> list[Para]:
     ]
 
 
+def _protected(body: ProtectedAreas, lang: str) -> list[Para]:
+    items = []
+    for area in body.areas or ():
+        details = [labelled(lang, "NAME", area.name), *area_lines(area.area, lang)]
+        if area.alt_lower_m is not None and area.alt_upper_m is not None and area.datum:
+            band = altitude_band(area.alt_lower_m, area.alt_upper_m, area.datum, lang)
+        else:
+            band = gettext(lang, "ALL ALTITUDES")
+        details.append(labelled(lang, "ALTITUDE", band))
+        items.append(Item(t(lang, "AREA {id}", id=area.id), details))
+    declared = (
+        Para(labelled(lang, "AREAS IN FORCE", len(body.areas)), items=items)
+        if body.areas
+        else Para(labelled(lang, "AREAS IN FORCE", gettext(lang, "NONE")))
+    )
+    withdrawn = ", ".join(body.withdrawn) if body.withdrawn else gettext(lang, "NONE")
+    return [
+        declared,
+        Para(labelled(lang, "AREAS WITHDRAWN", withdrawn)),
+        optional_text(lang, "REMARKS", body.remarks),
+    ]
+
+
 _RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
     ActivityNotice: _activity,
     IncidentReport: _incident,
@@ -192,6 +218,7 @@ _RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
     DeconflictionAnswer: _answer,
     ExerciseNotification: _exercise,
     ObserverInvitation: _invitation,
+    ProtectedAreas: _protected,
 }
 
 

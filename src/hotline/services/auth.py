@@ -21,7 +21,7 @@ from hotline.errors import AuthError, Conflict, ValidationError
 from hotline.storage import users
 from hotline.storage.db import Database
 
-ROLES = ("officer", "translator", "commander", "auditor", "admin")
+ROLES = ("officer", "translator", "commander", "auditor", "admin", "feed")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
 

@@ -115,7 +115,7 @@ class Notices:
             client_ref=client_ref,
         )
         if self.conflicts is not None:
-            self.conflicts.record_sent(message["id"], prepared.body)
+            self.conflicts.record_sent(message["id"], prepared.body, message.get("created"))
         return {
             "message": message,
             "findings": prepared.findings,
