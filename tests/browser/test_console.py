@@ -194,3 +194,28 @@ def test_the_login_page_is_labelled_and_refuses_a_wrong_password(consoles: Conso
         expect(page.locator(".error-box")).to_contain_text("Wrong user name or password.")
     finally:
         page.close()
+
+
+def test_the_map_shows_protected_areas_live_tracks_and_a_predicted_incursion(
+    consoles: Consoles,
+) -> None:
+    from hotline.services.tracks import TrackReport
+    from tests.services.test_picture import declare, picture_tracks
+
+    us, pair = consoles.us, consoles.pair
+    declare(pair)
+    pair.us.tracks.report([TrackReport.model_validate(t) for t in picture_tracks()])
+
+    us.goto(pair.servers["us"].url + "/console/map")
+    expect(us.locator("#situation-map[data-tracks='4']")).to_have_count(1)
+    expect(us.locator("#track-list")).to_contain_text("Incursion: U1 → RU PA-1")
+    expect(us.locator("#track-list")).to_contain_text("Predicted conflict: R1 ↔ U2")
+    us.locator(".leaflet-marker-icon[title='U1']").click()
+    expect(us.locator("#selected")).to_contain_text("Track U1")
+    scale = us.locator(".leaflet-control-scale-line").first
+    wide = scale.text_content()
+    us.locator("#track-list button", has_text="Incursion").focus()
+    us.keyboard.press("Enter")  # frames the track and its entry point
+    expect(scale).not_to_have_text(wide or "")
+    us.wait_for_timeout(500)  # the end of the zoom animation
+    consoles.shot(us, "map-tracks-incursion")

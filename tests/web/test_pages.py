@@ -281,3 +281,25 @@ def test_an_escalation_says_which_contact_it_is_for(make_pair: MakePair, clock: 
 
     assert "Escalation 1 → Watch commander" in english
     assert "Эскалация 1 → Начальник смены" in russian
+
+
+def test_the_map_data_carries_protected_areas_and_the_live_picture(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    from hotline.services.tracks import TrackReport
+    from tests.services.test_picture import declare, picture_tracks
+
+    sent = declare(pair)
+    pair.us.tracks.report([TrackReport.model_validate(t) for t in picture_tracks()])
+
+    data = consoles["us"].get("/console/map/data").json()
+    areas = [f["properties"] for f in data["areas"]["features"]]
+    assert [
+        (f"{sent['message']['id']}/PA-1", "ru", False),
+        (f"{sent['message']['id']}/PA-2", "ru", False),
+    ] == [(p["id"], p["party"], p["own"]) for p in areas]
+    tracks = {t["id"]: t for t in data["picture"]["tracks"]}
+    assert (True, False) == (tracks["U1"]["own"], tracks["R1"]["own"])
+    assert tracks["U1"]["ahead"][0] > tracks["U1"]["lon"]  # flying east
+    assert ["U1"] == [i["track"] for i in data["picture"]["incursions"]]
+    assert [("R1", "U2")] == [(c["a"], c["b"]) for c in data["picture"]["conflicts"]]

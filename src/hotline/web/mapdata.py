@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, mapping  # type: ignore[import-untyped]
 from shapely.ops import transform  # type: ignore[import-untyped]
 
@@ -25,6 +25,7 @@ from hotline.node import Node
 from hotline.storage.messages import IN, OUT
 
 VOLUME_TYPES = ("activity_notice", "deconfliction_request", "deconfliction_answer")
+_WGS84 = Geod(ellps="WGS84")
 DRAFT = "draft"
 
 
@@ -75,6 +76,44 @@ def message_features(node: Node, limit: int = 500) -> list[dict[str, Any]]:
     return out
 
 
+def area_features(node: Node) -> list[dict[str, Any]]:
+    """The protected areas in force, own and the other side's, as map features.
+
+    Each feature's ``id`` is the key conflicts use (``<message id>/<area id>``).
+    """
+    me = node.identity.party
+    out = []
+    for area in node.conflicts.areas():
+        feature = area.to_geojson()
+        props = feature["properties"]
+        feature["properties"] = props | {
+            "id": area.key,
+            "area_id": area.area.id,
+            "protected": True,
+            "own": area.party == me,
+        }
+        out.append(feature)
+    return out
+
+
+def track_picture(node: Node) -> dict[str, Any]:
+    """The live picture for the map: each track with where it will be at the look-ahead."""
+    picture = node.tracks.assess()
+    tracks = picture["tracks"]
+    if tracks:
+        ahead = picture["settings"]["lookahead_s"]
+        lon2, lat2, _ = _WGS84.fwd(
+            [t["lon"] for t in tracks],
+            [t["lat"] for t in tracks],
+            [t["trk_deg"] for t in tracks],
+            [t["gs_mps"] * ahead for t in tracks],
+        )
+        for track, lo, la in zip(tracks, lon2, lat2, strict=True):
+            track["ahead"] = [round(float(lo), 5), round(float(la), 5)]
+            track["own"] = track["party"] == node.identity.party
+    return picture
+
+
 def for_display(features: list[dict[str, Any]]) -> dict[str, Any]:
     """A FeatureCollection for the browser: corridors replaced by their outlines."""
     shown = []
@@ -102,6 +141,7 @@ def describe_preview(node: Node, records: list[dict[str, Any]]) -> list[dict[str
     parties = {
         f["properties"]["message_id"]: f["properties"]["party"] for f in message_features(node)
     }
+    parties |= {a.message_id: a.party for a in node.conflicts.areas()}
     out = []
     for record in records:
         ours, theirs = record["a"], record["b"]

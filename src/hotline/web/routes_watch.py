@@ -1,8 +1,9 @@
 """The situation pages: the map, link health, and alarms.
 
 The map page loads ``/console/map/data`` (GeoJSON of every volume and area in the
-notices sent and received, and the node's conflicts when it has a conflicts service)
-and draws it over Natural Earth countries, all served by the node.
+notices sent and received, the protected areas in force, the node's conflicts, and the
+live track picture with its predicted conflicts and incursions) and draws it over
+Natural Earth countries, all served by the node.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def map_data(request: Request, session: SessionDep) -> Response:
     body: dict[str, Any] = {
         "party": node.identity.party,
         "volumes": features,
+        "areas": {"type": "FeatureCollection", "features": mapdata.area_features(node)},
+        "picture": mapdata.track_picture(node),
         "conflicts": conflicts or [],
         "conflicts_service": conflicts is not None,
         "now": rfc3339(now_of(request)),

@@ -1,7 +1,7 @@
 /* The situation map: declared volumes of both sides with a time slider, the node's
- * conflicts highlighted and listed, details on click, and an optional, clearly labelled
- * demo track layer drawn with MIL-STD-2525 symbols (milsymbol). Reloads its data when
- * the node reports a change.
+ * protected areas in force, conflicts highlighted and listed, details on click, and the
+ * live track picture drawn with MIL-STD-2525 symbols (milsymbol), with predicted conflicts
+ * and incursions. Reloads its data when the node reports a change, and every 5 s.
  */
 (function () {
   "use strict";
@@ -39,7 +39,9 @@
     var p = f.properties;
     selected.textContent = "";
     selected.classList.remove("muted");
-    selected.appendChild(text("strong", p.area ? words.area + " " + p.area : words.volume + " " + p.volume_id));
+    var title = p.protected ? words.protectedArea + " " + p.area_id + " \u2014 " + p.name
+      : (p.area ? words.area + " " + p.area : words.volume + " " + p.volume_id);
+    selected.appendChild(text("strong", title));
     var dl = document.createElement("dl");
     dl.className = "facts compact";
     [[words.party, (p.party || "").toUpperCase()],
@@ -68,7 +70,8 @@
     var t = range ? range[0] + (range[1] - range[0]) * slider.value / 1000 : 0;
     output.textContent = allTimes.checked || !range ? "—" : utc(t);
     var ids = conflictIds();
-    var shown = { type: "FeatureCollection", features: data.volumes.features.filter(function (f) { return visibleAt(f, t); }) };
+    var areas = (data.areas || { features: [] }).features;
+    var shown = { type: "FeatureCollection", features: areas.concat(data.volumes.features.filter(function (f) { return visibleAt(f, t); })) };
     layer = HotlineMap.volumes(shown, "volume", function (id) { return !!ids[id]; }, describe).addTo(map);
     element.setAttribute("data-volumes", String(shown.features.length));
     if (!fitted) { HotlineMap.fit(map, layer); fitted = true; }
@@ -121,29 +124,115 @@
       slider.disabled = !range;
       draw();
       listConflicts();
+      drawTracks();
     });
   }
 
   slider.addEventListener("input", function () { allTimes.checked = false; draw(); });
   allTimes.addEventListener("change", draw);
-  document.body.addEventListener("hotline:changed", load);
   load();
 
-  /* Demo tracks: not data. Labelled DEMO on every symbol and off by default. */
-  var demo = null;
-  var DEMO_TRACKS = [
-    { sidc: "SFAPMF----", at: [54.6, 19.2], course: 80, name: "DEMO 1" },
-    { sidc: "SHAPMF----", at: [55.1, 20.4], course: 250, name: "DEMO 2" },
-    { sidc: "SFSPCLDD--", at: [55.5, 18.9], course: 90, name: "DEMO 3" }
-  ];
-  document.getElementById("demo-tracks").addEventListener("change", function (e) {
-    if (demo) { map.removeLayer(demo); demo = null; }
-    if (!e.target.checked || !window.ms) { return; }
-    demo = L.layerGroup(DEMO_TRACKS.map(function (t) {
-      var symbol = new ms.Symbol(t.sidc, { size: 26, direction: t.course, uniqueDesignation: t.name, type: words.demo, infoColor: "#e8eef4" });
-      var anchor = symbol.getAnchor(), size = symbol.getSize();
-      var icon = L.icon({ iconUrl: symbol.asCanvas().toDataURL(), iconSize: [size.width, size.height], iconAnchor: [anchor.x, anchor.y] });
-      return L.marker(t.at, { icon: icon, title: t.name, keyboard: false });
-    })).addTo(map);
-  });
+  /* The live picture: tracks drawn with MIL-STD-2525 symbols (milsymbol: our party's as
+   * friend, the other side's as neutral), each with its predicted path to the look-ahead;
+   * tracks in a predicted conflict or incursion in red, entry points marked. */
+  var tracksLayer = null;
+  var trackList = document.getElementById("track-list");
+
+  function sidc(t) { return (t.own ? "SF" : "SN") + "AP------"; }
+
+  function trackIcon(t, alert) {
+    var symbol = new ms.Symbol(sidc(t), {
+      size: 22, direction: t.trk_deg, uniqueDesignation: t.callsign || t.id,
+      additionalInformation: t.party.toUpperCase(), infoColor: alert ? "#ff8c8c" : "#e8eef4",
+      outlineColor: alert ? "#ff4d4f" : undefined, outlineWidth: alert ? 4 : 0
+    });
+    var anchor = symbol.getAnchor(), size = symbol.getSize();
+    return L.icon({ iconUrl: symbol.asCanvas().toDataURL(), iconSize: [size.width, size.height], iconAnchor: [anchor.x, anchor.y] });
+  }
+
+  function describeTrack(t) {
+    selected.textContent = "";
+    selected.classList.remove("muted");
+    selected.appendChild(text("strong", words.track + " " + t.id + (t.callsign ? " (" + t.callsign + ")" : "")));
+    var dl = document.createElement("dl");
+    dl.className = "facts compact";
+    [[words.party, t.party.toUpperCase()],
+     [words.position, t.lat.toFixed(4) + ", " + t.lon.toFixed(4)],
+     [words.altitude, Math.round(t.alt_m) + " m"],
+     [words.speed, Math.round(t.gs_mps) + " m/s \u00b7 " + Math.round(t.trk_deg) + "\u00b0"]
+    ].forEach(function (row) {
+      var div = document.createElement("div");
+      div.appendChild(text("dt", row[0]));
+      div.appendChild(text("dd", row[1]));
+      dl.appendChild(div);
+    });
+    selected.appendChild(dl);
+  }
+
+  function drawTracks() {
+    if (tracksLayer) { map.removeLayer(tracksLayer); tracksLayer = null; }
+    var picture = data.picture || { tracks: [], conflicts: [], incursions: [] };
+    var alert = {};
+    picture.conflicts.forEach(function (c) { alert[c.a] = true; alert[c.b] = true; });
+    picture.incursions.forEach(function (i) { alert[i.track] = true; });
+    var layers = [];
+    picture.tracks.forEach(function (t) {
+      var red = !!alert[t.id];
+      layers.push(L.polyline([[t.lat, t.lon], [t.ahead[1], t.ahead[0]]],
+        { color: red ? "#ff4d4f" : (t.own ? "#4da3ff" : "#5ad19a"), weight: red ? 2.5 : 1.5, dashArray: "4 4", interactive: false }));
+      if (window.ms) {
+        var marker = L.marker([t.lat, t.lon], { icon: trackIcon(t, red), title: t.id, keyboard: false });
+        marker.on("click", function () { describeTrack(t); });
+        layers.push(marker);
+      }
+    });
+    picture.incursions.forEach(function (i) {
+      layers.push(L.circleMarker([i.lat, i.lon], { radius: 6, color: "#ff4d4f", weight: 3, fillOpacity: 0.4 })
+        .bindTooltip(i.track + " \u2192 " + i.area_party.toUpperCase() + " " + i.area));
+    });
+    tracksLayer = L.layerGroup(layers).addTo(map);
+    element.setAttribute("data-tracks", String(picture.tracks.length));
+    listPicture(picture);
+  }
+
+  function listPicture(picture) {
+    trackList.textContent = "";
+    var summary = text("li", words.trackCount.replace("{n}", picture.tracks.length), "muted");
+    trackList.appendChild(summary);
+    picture.incursions.forEach(function (i) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "conflict-item conflict";
+      button.title = words.show;
+      button.appendChild(text("strong", words.incursion + ": " + i.track + " \u2192 " + i.area_party.toUpperCase() + " " + i.area + " " + i.area_name));
+      button.appendChild(text("span", i.inside ? words.insideNow : words.inSeconds.replace("{n}", Math.round(i.entry_s))));
+      button.addEventListener("click", function () {
+        var t = picture.tracks.filter(function (x) { return x.id === i.track; })[0];
+        var points = t ? [[t.lat, t.lon], [i.lat, i.lon]] : [[i.lat, i.lon]];
+        map.fitBounds(L.latLngBounds(points).pad(1.0), { maxZoom: 9 });
+      });
+      item.appendChild(button);
+      trackList.appendChild(item);
+    });
+    picture.conflicts.forEach(function (c) {
+      var item = document.createElement("li");
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "conflict-item conflict";
+      button.title = words.show;
+      button.appendChild(text("strong", words.trackConflict + ": " + c.a + " \u2194 " + c.b));
+      button.appendChild(text("span", words.cpa.replace("{t}", Math.round(c.tcpa_s)).replace("{d}", Math.round(c.dcpa_m))));
+      button.addEventListener("click", function () {
+        var found = picture.tracks.filter(function (t) { return t.id === c.a || t.id === c.b; });
+        if (found.length) { map.fitBounds(L.latLngBounds(found.map(function (t) { return [t.lat, t.lon]; })).pad(1.5)); }
+      });
+      item.appendChild(button);
+      trackList.appendChild(item);
+    });
+  }
+
+  document.body.addEventListener("hotline:changed", load);
+  /* Tracks move: refresh the picture every 5 s while the page is in view. */
+  setInterval(function () { if (!document.hidden) { load(); } }, 5000);
 })();

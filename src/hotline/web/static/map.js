@@ -58,6 +58,7 @@
   function colourOf(props, role) {
     if (role === "draft") { return COLOURS.draft; }
     if (role === "reference") { return COLOURS.reference; }
+    if (props.protected) { return props.own ? COLOURS.own : COLOURS.peer; }
     if (props.area) { return COLOURS.area; }
     return props.own ? COLOURS.own : COLOURS.peer;
   }
@@ -67,9 +68,9 @@
     return {
       color: colour,
       weight: conflicted ? 3 : 2,
-      dashArray: props.area ? "6 4" : (conflicted ? "8 4" : null),
+      dashArray: props.protected ? "2 5" : (props.area ? "6 4" : (conflicted ? "8 4" : null)),
       fillColor: colour,
-      fillOpacity: role === "reference" ? 0.08 : 0.18
+      fillOpacity: props.protected ? 0.06 : (role === "reference" ? 0.08 : 0.18)
     };
   }
 
