@@ -167,3 +167,39 @@ def test_the_demo_plays_and_exits_zero(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--once", "--dir", str(tmp_path / "demo")], env=env)
     assert 0 == result.exit_code, result.output
     assert 6 == result.output.count("│ acknowledged │")
+
+
+def test_tracks_feed_show_and_areas_against_a_running_node(
+    two_dirs: tuple[Path, Path, int], tmp_path: Path
+) -> None:
+    us, _ru, port = two_dirs
+    invoke("user", "add", "radar1", "--dir", str(us), "--role", "feed", "--password-stdin",
+           input="long password\n")  # fmt: skip
+    env = {"HOTLINE_USER": "radar1", "HOTLINE_PASSWORD": "long password"}
+    tracks = tmp_path / "tracks.csv"
+    tracks.write_text(
+        "id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\n"
+        "U2,us,34.0,33.0,6000,200,90,0\n"
+        "R1,ru,34.0,33.3,6000,200,270,0\n"
+    )
+    node = Node.open(us)
+    with ServerThread(create_app(node, start_workers=False), port):
+        fed = invoke("tracks", "feed", str(tracks), "--dir", str(us), env=env)
+        shown = json.loads(invoke("tracks", "show", "--dir", str(us), "--json", env=env))
+        table = invoke("tracks", "show", "--dir", str(us), env=env)
+        areas = json.loads(invoke("areas", "--dir", str(us), "--json", env=env))
+    assert "reported 2: 2 tracks, 1 predicted conflicts" in fed
+    assert [("R1", "U2")] == [(c["a"], c["b"]) for c in shown["conflicts"]]
+    assert "Predicted conflicts" in table and "R1" in table
+    assert {"type": "FeatureCollection", "features": []} == areas
+
+
+def test_tracks_feed_names_the_bad_line(two_dirs: tuple[Path, Path, int], tmp_path: Path) -> None:
+    us, _ru, _port = two_dirs
+    tracks = tmp_path / "tracks.csv"
+    tracks.write_text(
+        "id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\nU2,us,94.0,33.0,6000,200,90,0\n"
+    )
+    result = runner.invoke(app, ["tracks", "feed", str(tracks), "--dir", str(us)])
+    assert 0 != result.exit_code
+    assert "line 2" in result.output and "lat" in result.output
