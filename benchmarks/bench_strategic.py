@@ -11,7 +11,9 @@ Prints, in one run (wall time, and CPU time of the whole process, all threads):
    same method as the tests' reference) on 300 volumes in a 2° x 2° box over one day,
    next to ``detect_all`` on the same set; both must find the same pairs;
 2. ``detect_all`` on 100,000 volumes over one week (the dense case) and over four weeks
-   (target: under 2 s), with the brute force extrapolated to that size as a ratio;
+   (target: under 2 s of wall time), the best of ``--runs`` runs (3) with the default
+   threads, then the best of as many in one thread (its CPU time is what the work costs
+   alone), with the brute force extrapolated to that size as a ratio;
 3. building a ``VolumeIndex`` of 1,000,000 volumes, then p50/p99 of 1,000 single-volume
    ``check`` calls against it (target p99: under 5 ms);
 4. peak memory (resident set high-water mark of the process).
@@ -241,19 +243,35 @@ def anchor(n: int) -> tuple[float, list[Row]]:
     ]
 
 
-def all_pairs(n: int, weeks: float, per_pair_s: float) -> list[Row]:
-    """``detect_all`` over ``n`` volumes (target: 100,000 in under 2 s)."""
+def all_pairs(n: int, weeks: float, per_pair_s: float, runs: int) -> list[Row]:
+    """``detect_all`` over ``n`` volumes (target: 100,000 in under 2 s).
+
+    Best of ``runs`` with the default threads (the wall time the target is about), then
+    best of ``runs`` in one thread (what the work costs in CPU time alone).
+    """
     t_build, _, (volumes, _) = timed(lambda: synthetic(n, weeks=weeks, seed=2))
-    t_all, cpu, records = timed(lambda: detect_all(volumes))
+    load = os.getloadavg()[0]
+    threaded = [timed(lambda: detect_all(volumes)) for _ in range(runs)]
+    t_all, cpu, records = min(threaded, key=lambda t: t[0])
+    single = [timed(lambda: detect_all(volumes, workers=1)) for _ in range(runs)]
+    t_one, cpu_one, records_one = min(single, key=lambda t: t[0])
     brute = per_pair_s * n * (n - 1) / 2
     span = f"{weeks:g} week" + ("s" if weeks != 1 else "")
+    walls = ", ".join(f"{t[0]:.2f}" for t in threaded)
+    met = ("met" if t_all < 2.0 else "NOT met") if n == 100_000 else "for 100,000 only"
     return [
         (f"generate + VolumeSet.from_arrays, {n} over {span}", f"{t_build:.2f} s", ""),
         (
             f"detect_all, {n} volumes over {span}",
             f"{t_all:.3f} s",
-            f"CPU {cpu:.3f} s; {len(records)} conflicts; brute force would take "
-            f"{brute / 3600:.0f} h ({brute / t_all:.0e}x); target < 2 s",
+            f"CPU {cpu:.3f} s (best of {runs}: {walls} s; load {load:.1f});"
+            f" {len(records)} conflicts; brute force would take"
+            f" {brute / 3600:.0f} h ({brute / t_all:.0e}x); target < 2 s: {met}",
+        ),
+        (
+            "detect_all, the same, one thread",
+            f"{t_one:.3f} s",
+            f"CPU {cpu_one:.3f} s; same records as with threads: {records_one == records}",
         ),
     ]
 
@@ -287,20 +305,26 @@ def index_checks(n: int, probes: int = 1000) -> list[Row]:
             f"{p50:.2f} ms",
             f"CPU {c50:.2f} ms; {hits} conflicts over {probes} checks",
         ),
-        (f"check one volume against {n}, p99", f"{p99:.2f} ms", f"CPU {c99:.2f} ms; target < 5 ms"),
+        (
+            f"check one volume against {n}, p99",
+            f"{p99:.2f} ms",
+            f"CPU {c99:.2f} ms; target < 5 ms: "
+            + (("met" if p99 < 5.0 else "NOT met") if n == 1_000_000 else "for 1,000,000 only"),
+        ),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="every size divided by 10")
+    parser.add_argument("--runs", type=int, default=3, help="runs of detect_all (best kept)")
     args = parser.parse_args(argv)
     scale = 10 if args.quick else 1
     load = os.getloadavg()[0]
     per_pair_s, rows = anchor(300 // (3 if args.quick else 1))
     n = 100_000 // scale
-    rows += all_pairs(n, n / 100_000, per_pair_s)  # the dense case: one week
-    rows += all_pairs(n, 4 * n / 100_000, per_pair_s)  # a quarter of the density
+    rows += all_pairs(n, n / 100_000, per_pair_s, args.runs)  # the dense case: one week
+    rows += all_pairs(n, 4 * n / 100_000, per_pair_s, args.runs)  # a quarter of the density
     rows += index_checks(1_000_000 // scale)
     rows.append(("peak memory (max RSS of the run)", f"{peak_rss_mb():.0f} MB", ""))
     # Other work on the machine slows wall times (CPU times much less): say how much.

@@ -122,7 +122,7 @@ def test_commands_against_a_running_node(two_dirs: tuple[Path, Path, int], tmp_p
                 "--to",
                 "ru",
                 "--precedence",
-                "flash",
+                "immediate",
                 "Test",
                 "--dir",
                 str(us),
@@ -130,7 +130,20 @@ def test_commands_against_a_running_node(two_dirs: tuple[Path, Path, int], tmp_p
                 env=env,
             )
         )
-        assert ("FLASH", "queued") == (sent["precedence"], sent["state"])
+        assert ("IMMEDIATE", "queued") == (sent["precedence"], sent["state"])
+        held = invoke("send", "--to", "ru", "--precedence", "flash", "Now", "--dir", str(us),
+                      env=env)  # fmt: skip
+        assert "FLASH held" in held and "hotline held approve" in held
+        [waiting] = json.loads(invoke("held", "list", "--dir", str(us), "--json", env=env))
+        assert ("duty1", "held", {"text": "Now"}) == (
+            waiting["requested_by"],
+            waiting["state"],
+            waiting["payload"],
+        )
+        refused = runner.invoke(
+            app, ["held", "approve", waiting["id"], "--dir", str(us)], env=env
+        )  # the one who asked may not approve
+        assert 1 == refused.exit_code and "may not approve" in refused.output
         outbox = json.loads(invoke("outbox", "--dir", str(us), "--json", env=env))
         assert [sent["id"]] == [m["id"] for m in outbox]
         shown = json.loads(invoke("show", sent["id"], "--dir", str(us), "--json", env=env))
@@ -175,7 +188,9 @@ def test_tracks_feed_show_and_areas_against_a_running_node(
     us, _ru, port = two_dirs
     invoke("user", "add", "radar1", "--dir", str(us), "--role", "feed", "--password-stdin",
            input="long password\n")  # fmt: skip
+    invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="long password\n")
     env = {"HOTLINE_USER": "radar1", "HOTLINE_PASSWORD": "long password"}
+    officer = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password"}
     tracks = tmp_path / "tracks.csv"
     tracks.write_text(
         "id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\n"
@@ -187,11 +202,13 @@ def test_tracks_feed_show_and_areas_against_a_running_node(
         fed = invoke("tracks", "feed", str(tracks), "--dir", str(us), env=env)
         shown = json.loads(invoke("tracks", "show", "--dir", str(us), "--json", env=env))
         table = invoke("tracks", "show", "--dir", str(us), env=env)
-        areas = json.loads(invoke("areas", "--dir", str(us), "--json", env=env))
+        areas = json.loads(invoke("areas", "--dir", str(us), "--json", env=officer))
+        refused = runner.invoke(app, ["areas", "--dir", str(us)], env=env)  # a feed reads no more
     assert "reported 2: 2 tracks, 1 predicted conflicts" in fed
     assert [("R1", "U2")] == [(c["a"], c["b"]) for c in shown["conflicts"]]
     assert "Predicted conflicts" in table and "R1" in table
     assert {"type": "FeatureCollection", "features": []} == areas
+    assert 1 == refused.exit_code and "radar1 (feed) may not do GET /api/v1/areas" in refused.output
 
 
 def test_tracks_feed_names_the_bad_line(two_dirs: tuple[Path, Path, int], tmp_path: Path) -> None:

@@ -17,12 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline import __version__
 from hotline.api.calls_routes import router as calls_router
-from hotline.api.tracks_routes import router as tracks_router
 from hotline.api.evidence_routes import router as evidence_router
 from hotline.api.links_routes import metrics_router
 from hotline.api.links_routes import router as links_router
 from hotline.api.routes import current_user
 from hotline.api.routes import router as api_router
+from hotline.api.tracks_routes import router as tracks_router
 from hotline.errors import HotlineError
 from hotline.federation.evidence_routes import router as federation_evidence_router
 from hotline.federation.routes import router as federation_router

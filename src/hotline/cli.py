@@ -35,6 +35,7 @@ from hotline.config import load_settings
 from hotline.errors import ValidationError
 from hotline.evidence_cli import evidence_app, verify_command
 from hotline.geo.cli import conflicts_app
+from hotline.held_cli import held_app, print_held
 from hotline.notices_cli import check_command, render_command
 from hotline.picture_cli import areas_command, tracks_app
 from hotline.protocol.keys import spoken_fingerprint
@@ -60,6 +61,7 @@ app.add_typer(calls_app, name="calls")
 app.add_typer(readout_app, name="readout")
 app.add_typer(watch_app, name="watch")
 app.add_typer(tracks_app, name="tracks")
+app.add_typer(held_app, name="held")
 app.command("areas")(friendly(areas_command))
 app.command("verify")(verify_command)
 notice_app.command("render")(render_command)
@@ -267,6 +269,8 @@ def send(
         row = client.post("/api/v1/messages", {k: v for k, v in body.items() if v is not None})
     if json_:
         print_json(row)
+    elif row.get("state") == "held":
+        print_held(row)
     else:
         out.print(f"queued {row['id']} to {row['peer']} (seq {row['seq']}, {row['precedence']})")
         if "rendering" in row:
@@ -297,6 +301,9 @@ def notice_send(
         sent = client.post("/api/v1/notices", {k: v for k, v in body.items() if v is not None})
     if json_:
         print_json(sent)
+        return
+    if sent.get("state") == "held":
+        print_held(sent)
         return
     message = sent["message"]
     out.print(f"queued {message['id']} to {message['peer']} (seq {message['seq']})")

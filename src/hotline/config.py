@@ -56,6 +56,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ack_priority_s", 10800, "Acknowledgement deadline of a PRIORITY message, seconds."),
     Setting("ack_routine_s", 21600, "Acknowledgement deadline of a ROUTINE message, seconds."),
     Setting("tick_s", 1.0, "How often the scheduler looks for due tests and deadlines, seconds."),
+    Setting("login_max_failures", 5, "Wrong passwords for one user name before a pause."),
+    Setting("login_lockout_s", 300, "How long logging in is paused after too many, seconds."),
+    Setting(
+        "flash_two_person", True, "A FLASH message is sent only once a second person approves."
+    ),
     Setting("track_ttl_s", 60, "A track not reported for this long leaves the picture, seconds."),
     Setting("track_rpz_m", 9260.0, "Tactical horizontal protection radius, metres (5 NM)."),
     Setting("track_hpz_m", 304.8, "Tactical vertical half-height, metres (1,000 ft)."),
@@ -100,6 +105,9 @@ class NodeSettings:
     ack_priority_s: int = 10800
     ack_routine_s: int = 21600
     tick_s: float = 1.0
+    flash_two_person: bool = True
+    login_max_failures: int = 5
+    login_lockout_s: int = 300
     track_ttl_s: int = 60
     track_rpz_m: float = 9260.0
     track_hpz_m: float = 304.8

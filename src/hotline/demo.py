@@ -50,12 +50,19 @@ class DemoNode:
     lang: str
     user: str
     password: str
+    second: str  # the second officer on watch, who approves FLASH messages (two-person rule)
 
 
 NODES = (
-    DemoNode("us", "United States", "Соединённые Штаты Америки", "en", "officer", "us-demo-pass"),
-    DemoNode("ru", "Russian Federation", "Российская Федерация", "ru", "ofitser", "ru-demo-pass"),
-)
+    DemoNode(
+        "us", "United States", "Соединённые Штаты Америки", "en", "officer", "us-demo-pass",
+        "officer2",
+    ),
+    DemoNode(
+        "ru", "Russian Federation", "Российская Федерация", "ru", "ofitser", "ru-demo-pass",
+        "ofitser2",
+    ),
+)  # fmt: skip
 
 
 def free_port() -> int:
@@ -87,6 +94,7 @@ def prepare(workdir: Path) -> dict[str, str]:
     for spec in NODES:
         node = nodes[spec.party]
         node.auth.add_user(spec.user, spec.password, ["officer"])
+        node.auth.add_user(spec.second, spec.password, ["officer"])
         for other in NODES:
             if other.party != spec.party:
                 node.add_peer(nodes[other.party].identity.card().wire())
@@ -115,16 +123,23 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     raise HotlineError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def play(clients: dict[str, NodeClient], console: Console) -> bool:
+def play(clients: dict[str, NodeClient], seconds: dict[str, NodeClient], console: Console) -> bool:
     sent: dict[str, list[str]] = {}
     for spec in NODES:
         other = next(n.party for n in NODES if n.party != spec.party)
-        sent[spec.party] = [
-            clients[spec.party].post(
+        sent[spec.party] = []
+        for precedence, text in SCENARIO[spec.party]:
+            row = clients[spec.party].post(
                 "/api/v1/messages", {"to": other, "text": text, "precedence": precedence}
-            )["id"]
-            for precedence, text in SCENARIO[spec.party]
-        ]
+            )
+            if row.get("state") == "held":  # FLASH: the second officer approves it
+                console.print(
+                    f"{spec.party}: FLASH held for a second approval; {spec.second} approves it"
+                )
+                row = seconds[spec.party].post(f"/api/v1/held/{row['id']}/approve")
+                sent[spec.party].append(row["message_id"])
+            else:
+                sent[spec.party].append(row["id"])
     total = sum(len(v) for v in sent.values())
 
     def inbox_ids(party: str) -> set[str]:
@@ -188,12 +203,14 @@ def run_demo(workdir: Path, *, once: bool, console: Console) -> int:
     urls = prepare(workdir)
     processes = {n.party: start(workdir, n.party) for n in NODES}
     clients = {n.party: NodeClient(urls[n.party]) for n in NODES}
+    seconds = {n.party: NodeClient(urls[n.party]) for n in NODES}
     try:
         for spec in NODES:
             client = clients[spec.party]
             wait_until(lambda c=client: c.get("/health")["status"] == "ok", 30, "the nodes")  # type: ignore[misc]
             client.login(spec.user, spec.password)
-        ok = play(clients, console)
+            seconds[spec.party].login(spec.second, spec.password)
+        ok = play(clients, seconds, console)
         for spec in NODES:
             console.print(
                 f"node [bold]{spec.party}[/]: console {urls[spec.party]}/console  login "
@@ -208,7 +225,7 @@ def run_demo(workdir: Path, *, once: bool, console: Console) -> int:
         console.print(f"[bold red]demo failed:[/] {exc.message}  (logs in {workdir})")
         return 1
     finally:
-        for client in clients.values():
+        for client in [*clients.values(), *seconds.values()]:
             client.close()
         for process in processes.values():
             process.terminate()

@@ -143,6 +143,11 @@ class Forbidden(HotlineError):
     http_status = 403
 
 
+class TooManyAttempts(HotlineError):
+    code = "rate_limited"
+    http_status = 429
+
+
 class NotFound(HotlineError):
     code = "not_found"
     http_status = 404

@@ -28,6 +28,7 @@ from hotline.services.conflicts import Conflicts
 from hotline.services.deadlines import Deadlines
 from hotline.services.delivery import DeliveryWorker
 from hotline.services.evidence import Evidence
+from hotline.services.held import HeldMessages
 from hotline.services.identity import Identity
 from hotline.services.line import Line
 from hotline.services.links import LinkTests
@@ -53,6 +54,7 @@ class Node:
         self.receiver = Receiver(self.line)
         self.conflicts = Conflicts(self.line)
         self.notices = Notices(self.line, conflicts=self.conflicts)
+        self.held = HeldMessages(self.line, self.notices, settings, self.clock)
         self.tracks = TrackPicture(
             self.db, self.identity.party, self.conflicts, settings, self.clock
         )
@@ -64,7 +66,13 @@ class Node:
         self.calls = Calls(self.line)
         self.jobs.append(self.calls.tick)
         self.scheduler: Scheduler | None = None
-        self.auth = Auth(self.db, self.clock, settings.token_ttl_s)
+        self.auth = Auth(
+            self.db,
+            self.clock,
+            settings.token_ttl_s,
+            max_failures=settings.login_max_failures,
+            lockout_s=settings.login_lockout_s,
+        )
         self.workers: dict[str, DeliveryWorker] = {}
         self._workers_lock = threading.Lock()
         self._running = False

@@ -116,11 +116,11 @@ def test_send_list_show_and_acknowledge_through_the_api(
 ) -> None:
     pair, client = served
     created = client.post(
-        "/api/v1/messages", json={"to": "ru", "text": "Hello", "precedence": "FLASH"}
+        "/api/v1/messages", json={"to": "ru", "text": "Hello", "precedence": "IMMEDIATE"}
     )
     assert 201 == created.status_code
     message = created.json()
-    assert [("queued", "FLASH")] == [
+    assert [("queued", "IMMEDIATE")] == [
         (m["state"], m["precedence"]) for m in client.get("/api/v1/outbox").json()
     ]
     pair.flush()

@@ -29,11 +29,12 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, texta
 
 
 def send_flash_from_the_console(page: Page, url: str, text: str) -> None:
+    """Compose a FLASH: it is held on the Watch page for a second person's approval."""
     page.goto(url + "/console/compose?tab=text")
     page.check("input[name=precedence][value=FLASH]")
     page.fill("#text", text)
     page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(r".*/console/messages/[0-9a-f-]+$"))
+    page.wait_for_url(re.compile(r".*/console#held-[0-9a-f-]+$"))
 
 
 def tab_to(page: Page, id_prefix: str, limit: int = 80) -> str:
@@ -67,6 +68,12 @@ def test_a_flash_arrives_live_is_acknowledged_by_keyboard_and_the_sender_sees_it
     us.evaluate("window.__sameDocument = true")
 
     send_flash_from_the_console(ru, ru_url, "Unidentified aircraft closing your ship. Turn away.")
+    expect(ru.locator(".held-panel .held-item")).to_contain_text("Turn away.")
+    expect(ru.locator(".held-panel button")).to_have_count(0)  # not for the one who asked
+    consoles.shot(ru, "flash-held")
+    # the two-person rule: the RU watch's second officer approves it (from their own console)
+    [held] = pair.ru.held.listing()
+    pair.ru.held.approve(held["id"], "duty2")
     ru.goto(ru_url + "/console")
     pair.flush()
 
@@ -74,7 +81,7 @@ def test_a_flash_arrives_live_is_acknowledged_by_keyboard_and_the_sender_sees_it
     expect(row).to_be_visible()
     expect(us.locator(".flash-banner")).to_contain_text("Turn away.")
     first = row.locator(".cd-value").inner_text()
-    assert re.fullmatch(r"0\d:\d\d", first)
+    assert re.fullmatch(r"(0\d|10):\d\d", first)  # of the 10 minutes a FLASH has
     # the countdown ticks: wait for it to change (a loaded machine may delay one tick)
     expect(row.locator(".cd-value")).not_to_have_text(first, timeout=5000)
     assert us.evaluate("window.__sameDocument") is True  # no reload happened

@@ -268,7 +268,7 @@ def test_only_feeds_and_people_on_watch_report_tracks(pair: Pair) -> None:
     with api(pair, "us", tok) as client:
         refused = client.post("/api/v1/tracks", json={"tracks": picture_tracks()})
         readable = client.get("/api/v1/tracks")
-    assert 403 == refused.status_code and "report tracks" in refused.text
+    assert 403 == refused.status_code and "may not do POST /api/v1/tracks" in refused.text
     assert (200, 0) == (readable.status_code, readable.json()["summary"]["tracks"])
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline import policy
 from hotline.domain.bodies import SYSTEM_TYPES
 from hotline.domain.notices import json_schemas
 from hotline.errors import AuthError, ValidationError
@@ -28,15 +30,20 @@ NodeDep = Annotated[Node, Depends(get_node)]
 
 
 def current_user(
+    request: Request,
     node: NodeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
+    """The user of the bearer token, if their roles allow this route (``hotline.policy``)."""
     if credentials is None:
         raise AuthError(
             "this request needs a bearer token",
             hint="POST /api/v1/login with your user name and password to get one",
         )
-    return node.auth.authenticate(credentials.credentials)
+    user = node.auth.authenticate(credentials.credentials)
+    path = policy.route_template(request.url.path, request.scope.get("route"))
+    policy.check(request.method, path, user.name, user.roles)
+    return user
 
 
 UserDep = Annotated[User, Depends(current_user)]
@@ -94,10 +101,26 @@ def peer_list(node: NodeDep, user: UserDep) -> list[dict[str, Any]]:
     return node.peer_list()
 
 
-@router.post("/messages", status_code=201, summary="Queue a text or coded message to a peer")
-def send(body: SendRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
+@router.post(
+    "/messages",
+    status_code=201,
+    summary="Queue a text or coded message to a peer (FLASH: held for a second approval)",
+    responses={202: {"description": "FLASH: held until a second person approves it"}},
+)
+def send(body: SendRequest, node: NodeDep, user: UserDep) -> Any:
     if (body.text is None) == (body.code is None):
         raise ValidationError("give either text or code", hint="one of the two, not both")
+    if node.held.required(body.precedence):
+        held = node.held.hold(
+            "text" if body.text is not None else "code",
+            to=body.to,
+            payload={"text": body.text} if body.text is not None else {"code": body.code},
+            precedence=body.precedence,
+            lang=body.lang,
+            user=user.name,
+            client_ref=body.client_ref,
+        )
+        return JSONResponse(held, status_code=202)
     if body.code is not None:
         sent = node.notices.send_code(
             body.to,
@@ -146,8 +169,24 @@ def check_notice(body: CheckRequest, node: NodeDep, user: UserDep) -> dict[str, 
     }
 
 
-@router.post("/notices", status_code=201, summary="Send a formatted notice (rules checked)")
-def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
+@router.post(
+    "/notices",
+    status_code=201,
+    summary="Send a formatted notice (rules checked; FLASH: held for a second approval)",
+    responses={202: {"description": "FLASH: held until a second person approves it"}},
+)
+def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
+    if node.held.required(body.precedence):
+        held = node.held.hold(
+            "notice",
+            to=body.to,
+            payload={"notice": body.notice},
+            precedence=body.precedence,
+            lang=body.lang,
+            user=user.name,
+            client_ref=body.client_ref,
+        )
+        return JSONResponse(held, status_code=202)
     return node.notices.send(
         body.to,
         body.notice,
@@ -244,3 +283,22 @@ def show(message_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
 @router.post("/messages/{message_id}/ack", summary="Acknowledge a received message (signed)")
 def acknowledge(message_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.line.acknowledge(message_id, user.name)
+
+
+class RejectRequest(_Request):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/held", summary="FLASH messages held for a second approval (state=held|sent|…)")
+def held_list(node: NodeDep, user: UserDep, state: str | None = "held") -> list[dict[str, Any]]:
+    return node.held.listing(None if state == "all" else state)
+
+
+@router.post("/held/{held_id}/approve", summary="Approve a held FLASH message: it is sent")
+def held_approve(held_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.held.approve(held_id, user.name)
+
+
+@router.post("/held/{held_id}/reject", summary="Reject a held FLASH message, saying why")
+def held_reject(held_id: str, body: RejectRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.held.reject(held_id, user.name, body.reason)

@@ -121,7 +121,11 @@ def _in_plane(
     """
     n = ia.shape[0]
     one, two = np.full((n, 2), np.nan), np.full((n, 2), np.nan)
-    shapes = _ordered(_shapes(a, ia, frame), _shapes(b, ib, frame), swap)
+    if a is b:  # swap the indices, not the shapes built: object arrays cost more
+        one_i, two_i = _ordered(ia, ib, swap)
+        shapes = (_shapes(a, one_i, frame), _shapes(a, two_i, frame))
+    else:
+        shapes = _ordered(_shapes(a, ia, frame), _shapes(b, ib, frame), swap)
     distance = np.asarray(shapely.distance(*shapes), dtype=np.float64)
     rows = np.arange(n)
     if points_below is not None:

@@ -17,6 +17,7 @@ Every box is also widened by 1 m to absorb rounding.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -222,8 +223,8 @@ def flat_charts(
     else:
         limit = 0.0
     polar = np.flatnonzero(np.abs(lat) + reach >= limit)  # may reach a polar band
-    for south, north in ((-90.0, -limit), (limit, 90.0)):
-        edges = band_edges(south, north).tolist()
+    for south, north in ((-90.0, -limit), (limit, 90.0)) if polar.size > 1 else ():
+        edges = list(_band_edges(south, north, BAND_KAPPA))
         for a, b in itertools.pairwise(edges):
             inside = (lat[polar] + reach[polar] > a) & (lat[polar] - reach[polar] < b)
             members = polar[inside].astype(np.int64)
@@ -299,6 +300,12 @@ def band_edges(south: float, north: float, kappa: float = BAND_KAPPA) -> FloatAr
     >>> band_edges(-1.0, 1.0).tolist()
     [-1.0, 1.0]
     """
+    return np.array(_band_edges(south, north, kappa), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _band_edges(south: float, north: float, kappa: float) -> tuple[float, ...]:
+    """:func:`band_edges`, remembered: the greedy fit costs a millisecond per call."""
     edges = [south]
     while edges[-1] < north:
         a = edges[-1]
@@ -311,7 +318,7 @@ def band_edges(south: float, north: float, kappa: float = BAND_KAPPA) -> FloatAr
             while b - a > 0.5 and band_fit(a, b)[1] > kappa:
                 b = max(a + (b - a) * 0.9, a + 0.5)
         edges.append(min(b, north))
-    return np.array(edges, dtype=np.float64)
+    return tuple(edges)
 
 
 def band_fit(a: float, b: float) -> tuple[float, float]:

@@ -42,6 +42,11 @@ IntArray = npt.NDArray[np.int64]
 V_TOL_M = 0.01  # m: vertical widening; covers |Δvs| <= 1e-6 m/s being treated as level
 MAX_SLABS = 12
 SLAB_COST_K = 0.0023  # fitted: see slab_count
+# 1 / area of each 1° cell in (100 km)², row by row from the south (1° of latitude is
+# 111.2 km), floored near the poles: the crowding measure of slab_count.
+_INVERSE_CELL_AREA = np.repeat(
+    1.0 / (1.112**2 * np.maximum(np.cos(np.radians(np.arange(180) - 89.5)), 0.01)), 360
+)
 
 
 @dataclass(frozen=True)
@@ -75,10 +80,7 @@ def slab_count(
     row = np.clip(np.floor(lat + 90.0), 0, 179).astype(np.int64)
     col = np.floor((lon + 180.0) % 360.0).astype(np.int64) % 360
     counts = np.bincount(row * 360 + col, minlength=180 * 360).astype(np.float64)
-    # Cell areas in (100 km)²: 1° of latitude is 111.2 km.
-    rows = np.arange(180 * 360) // 360
-    area = 1.112**2 * np.maximum(np.cos(np.radians(rows - 89.5)), 0.01)
-    crowding = float(np.sum(counts * counts / area)) / len(gs)
+    crowding = float(np.sum(counts * counts * _INVERSE_CELL_AREA)) / len(gs)
     kd = SLAB_COST_K * crowding
     return int(min(MAX_SLABS, max(1, round(a * math.sqrt(kd / (1.0 + kd))))))
 

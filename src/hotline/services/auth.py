@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hotline.clock import Clock, rfc3339
-from hotline.errors import AuthError, Conflict, ValidationError
+from hotline.errors import AuthError, Conflict, TooManyAttempts, ValidationError
 from hotline.storage import users
 from hotline.storage.db import Database
 
@@ -36,10 +37,30 @@ class User:
 
 
 class Auth:
-    def __init__(self, db: Database, clock: Clock, token_ttl_s: int) -> None:
+    """Operators, their passwords and bearer tokens.
+
+    Guessing is slowed: after ``max_failures`` wrong passwords for one user name within
+    ``lockout_s``, that name cannot log in for ``lockout_s`` (counted from the last failure;
+    a right password meanwhile is refused too, and says so). The count lives in this
+    process's memory: a restart forgets it.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        token_ttl_s: int,
+        *,
+        max_failures: int = 5,
+        lockout_s: int = 300,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.token_ttl_s = token_ttl_s
+        self.max_failures = max_failures
+        self.lockout_s = lockout_s
+        self._failures: dict[str, list[float]] = {}
+        self._failures_lock = threading.Lock()
 
     def add_user(self, name: str, password: str, roles: list[str] | None = None) -> User:
         roles = roles or ["officer"]
@@ -61,20 +82,46 @@ class Auth:
 
     def login(self, name: str, password: str) -> tuple[str, str]:
         """Check a password; return a new bearer token and its expiry time."""
+        self._check_not_locked(name)
         with self.db.read() as conn:
             row = users.get(conn, name)
         try:
             _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
+            self._failed(name)
             raise AuthError("wrong user name or password") from None
         if row is None or row.disabled:
+            self._failed(name)
             raise AuthError("wrong user name or password")
+        with self._failures_lock:
+            self._failures.pop(name, None)
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         expires = rfc3339(now + timedelta(seconds=self.token_ttl_s))
         with self.db.write() as conn:
             users.add_token(conn, _token_hash(token), name, rfc3339(now), expires)
         return token, expires
+
+    def _recent_failures(self, name: str, now: float) -> list[float]:
+        return [t for t in self._failures.get(name, []) if now - t < self.lockout_s]
+
+    def _check_not_locked(self, name: str) -> None:
+        now = self.clock.now().timestamp()
+        with self._failures_lock:
+            recent = self._recent_failures(name, now)
+        if len(recent) >= self.max_failures:
+            wait = int(self.lockout_s - (now - recent[-1])) + 1
+            raise TooManyAttempts(
+                f"too many wrong passwords for {name!r}: logging in is paused for {wait} s",
+                hint="wait, or ask an administrator if the account is under attack",
+            )
+
+    def _failed(self, name: str) -> None:
+        now = self.clock.now().timestamp()
+        with self._failures_lock:
+            self._failures[name] = [*self._recent_failures(name, now), now][-self.max_failures :]
+            if len(self._failures) > 10_000:  # names tried at random: keep memory bounded
+                self._failures.pop(next(iter(self._failures)))
 
     def authenticate(self, token: str) -> User:
         with self.db.read() as conn:

@@ -26,6 +26,7 @@ from hotline.errors import BadSignature, HotlineError, MalformedMessage, Unreach
 from hotline.protocol import keys
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import parse, verify_signature
+from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line import Line
 from hotline.storage import log, peers
 from hotline.storage import messages as store
@@ -137,6 +138,17 @@ class Courier:
                     error=message,
                     code=refusal.get("code"),
                 )
+                # An explicit refusal blocks the channel (order is kept): alert the duty
+                # officer once, with the peer's reason; it clears when the message passes.
+                raise_alarm(
+                    conn,
+                    "delivery_refused",
+                    head["id"],
+                    now,
+                    peer=self.peer,
+                    code=refusal.get("code"),
+                    reason=str(refusal.get("message"))[:500],
+                )
                 return Outcome(delivered, message)
         return Outcome(delivered, None)
 
@@ -171,6 +183,7 @@ class Courier:
             failed_endpoints=failed,
         )
         log.append(conn, "receipt_in", row["id"], wire, now)
+        clear_alarm(conn, "delivery_refused", row["id"], now, "delivered")
 
     def _record_failure(self, message_id: str, error: str) -> None:
         with self.line.db.write() as conn:

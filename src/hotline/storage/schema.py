@@ -6,13 +6,21 @@ the Alembic environment and the migration test.
 
 from __future__ import annotations
 
-from hotline.storage import calls_tables, conflicts_tables, evidence_tables, links_tables, tables
+from hotline.storage import (
+    calls_tables,
+    conflicts_tables,
+    evidence_tables,
+    held_tables,
+    links_tables,
+    tables,
+)
 from hotline.storage.tables import metadata
 
 __all__ = [
     "calls_tables",
     "conflicts_tables",
     "evidence_tables",
+    "held_tables",
     "links_tables",
     "metadata",
     "tables",

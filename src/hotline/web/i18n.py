@@ -34,6 +34,14 @@ TYPE_LABELS = {
     "deconfliction_answer": N_("Deconfliction answer"),
     "exercise_notification": N_("Exercise notification"),
     "observer_invitation": N_("Observer invitation"),
+    "protected_areas": N_("Protected areas"),
+    "call_request": N_("Call request"),
+    "call_answer": N_("Answer to a call request"),
+    "call_withdrawal": N_("Call request withdrawn"),
+    "call_record": N_("Call held"),
+    "call_privacy": N_("Call privacy"),
+    "call_readout": N_("Readout"),
+    "watch_level": N_("Watch level change"),
     "escalation": N_("Escalation"),
     "ack": N_("Acknowledgement"),
     "link_test": N_("Link test"),
@@ -66,6 +74,8 @@ TRAIL_LABELS = {
     "certified": N_("translation certified"),
     "escalated": N_("escalated"),
     "escalated_to": N_("escalated to the next contact"),
+    "held": N_("held for a second approval (FLASH)"),
+    "approved": N_("approved by a second person"),
     "escalation_exhausted": N_("no contact left to escalate to"),
 }
 
@@ -74,6 +84,9 @@ ALARM_LABELS = {
     "ack_overdue": N_("Acknowledgement overdue"),
     "log_fork": N_("Peer's log forked"),
     "conflict": N_("Conflict with a received notice"),
+    "delivery_refused": N_("The other side refuses a message (its channel is blocked)"),
+    "incursion": N_("Predicted incursion into our protected area"),
+    "track_conflict": N_("Predicted loss of separation between tracks"),
 }
 
 Translate = Callable[..., str]

@@ -22,8 +22,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
+from hotline import policy
 from hotline.errors import HotlineError, ValidationError
-from hotline.web import queries, views
+from hotline.web import calls_views, queries, views
 from hotline.web.auth import LoginRequired, Session, check_csrf, current_session, node_of
 from hotline.web.i18n import environment, translator
 
@@ -61,6 +62,8 @@ def require_session(request: Request) -> Session:
     session = session_of(request)
     if session is None:
         raise LoginRequired()
+    path = policy.route_template(request.url.path, request.scope.get("route"))
+    policy.check(request.method, path, session.user.name, session.user.roles)
     return session
 
 
@@ -93,6 +96,7 @@ def render(
     if full_page and session is not None:
         base["banner"] = views.banner(node, lang, now)
         base["stamp"] = "-".join(str(n) for n in queries.change_stamp(node))
+        base["watch_chip"] = calls_views.watch_chip(node)
     html = ENV.get_template(template).render(base | context)
     return HTMLResponse(html, status_code=status_code)
 

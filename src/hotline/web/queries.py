@@ -19,19 +19,24 @@ from sqlalchemy import func, select
 
 from hotline.domain.bodies import SYSTEM_TYPES
 from hotline.node import Node
+from hotline.storage.held_tables import held_messages
 from hotline.storage.links_tables import alarms, link_tests
 from hotline.storage.tables import events, messages
 
 
-def change_stamp(node: Node) -> tuple[int, int, int]:
-    """(newest event id, newest alarm id, open alarms): changes when anything happens."""
+def change_stamp(node: Node) -> tuple[int, ...]:
+    """(newest event id, newest alarm id, open alarms, held FLASH messages): changes when
+    anything happens."""
     with node.db.read() as conn:
         newest_event = conn.execute(select(func.max(events.c.id))).scalar()
         newest_alarm = conn.execute(select(func.max(alarms.c.id))).scalar()
         open_alarms = conn.execute(
             select(func.count()).select_from(alarms).where(alarms.c.state == "open")
         ).scalar()
-    return int(newest_event or 0), int(newest_alarm or 0), int(open_alarms or 0)
+        held = conn.execute(
+            select(func.count()).select_from(held_messages).where(held_messages.c.state == "held")
+        ).scalar()
+    return int(newest_event or 0), int(newest_alarm or 0), int(open_alarms or 0), int(held or 0)
 
 
 def awaiting_ack(node: Node, limit: int = 1000) -> list[dict[str, Any]]:

@@ -27,9 +27,17 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from hotline.errors import AuthError
+from hotline.errors import AuthError, TooManyAttempts
 from hotline.render.i18n import LANGS
-from hotline.web import queries, routes_compose, routes_message, routes_watch, views
+from hotline.web import (
+    queries,
+    routes_calls,
+    routes_compose,
+    routes_evidence,
+    routes_message,
+    routes_watch,
+    views,
+)
 from hotline.web.auth import (
     Session,
     end_session,
@@ -83,6 +91,10 @@ def login(
         return render(
             request, "login.html", None, status_code=401, lang=lang_of(request), error=True
         )
+    except TooManyAttempts:
+        return render(
+            request, "login.html", None, status_code=429, lang=lang_of(request), paused=True
+        )
     response = RedirectResponse("/console", status_code=303)
     start_session(request, response, token)
     return response
@@ -116,7 +128,12 @@ def switch_lang(
 def _inbox_context(request: Request, session: Session) -> dict[str, Any]:
     node, now = node_of(request), now_of(request)
     waiting, handled = views.inbox(node, session.lang, now)
-    return {"waiting": waiting, "handled": handled, "sent": views.outbox(node, session.lang, now)}
+    return {
+        "held": views.held(node, session.lang),
+        "waiting": waiting,
+        "handled": handled,
+        "sent": views.outbox(node, session.lang, now),
+    }
 
 
 @router.get("")
@@ -145,10 +162,32 @@ def acknowledge(request: Request, message_id: str, session: SessionDep) -> Respo
     )
 
 
+@router.post("/held/{held_id}/approve")
+def approve_held(request: Request, held_id: str, session: SessionDep) -> Response:
+    """The second person's approval of a held FLASH message: it is sent now."""
+    done = node_of(request).held.approve(held_id, session.user.name)
+    return back_to(request, f"/console/messages/{done['message_id']}")
+
+
+@router.post("/held/{held_id}/reject")
+def reject_held(
+    request: Request,
+    held_id: str,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    node_of(request).held.reject(held_id, session.user.name, reason)
+    return back_to(
+        request,
+        "/console",
+        lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
+    )
+
+
 # -- live updates --------------------------------------------------------------------------
 
 
-def _stamp_text(stamp: tuple[int, int, int]) -> str:
+def _stamp_text(stamp: tuple[int, ...]) -> str:
     return "-".join(str(n) for n in stamp)
 
 
@@ -177,3 +216,5 @@ def events(request: Request, session: SessionDep, since: str = "") -> Response:
 router.include_router(routes_message.router)
 router.include_router(routes_compose.router)
 router.include_router(routes_watch.router)
+router.include_router(routes_calls.router)
+router.include_router(routes_evidence.router)

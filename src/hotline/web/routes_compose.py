@@ -109,6 +109,41 @@ def _sent(request: Request, message_id: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
+def _held(request: Request, held: dict[str, Any]) -> Response:
+    """A FLASH message held for a second approval: to the watch, where it is listed."""
+    url = f"/console#held-{held['id']}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def _hold_if_flash(
+    request: Request,
+    session: Session,
+    kind: str,
+    *,
+    to: str,
+    payload: dict[str, Any],
+    precedence: str,
+    lang: str | None,
+    client_ref: str | None,
+) -> Response | None:
+    """Hold a FLASH message for a second person's approval (two-person rule), if on."""
+    node = node_of(request)
+    if not node.held.required(precedence):
+        return None
+    held = node.held.hold(
+        kind,
+        to=to,
+        payload=payload,
+        precedence=precedence,
+        lang=lang,
+        user=session.user.name,
+        client_ref=client_ref,
+    )
+    return _held(request, held)
+
+
 @router.post("/compose/text")
 def send_text(
     request: Request,
@@ -119,6 +154,18 @@ def send_text(
     lang: Annotated[str, Form()] = "",
     client_ref: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    held = _hold_if_flash(
+        request,
+        session,
+        "text",
+        to=to,
+        payload={"text": text},
+        precedence=precedence,
+        lang=lang or None,
+        client_ref=client_ref or None,
+    )
+    if held is not None:
+        return held
     sent = node_of(request).line.send(
         to=to,
         text=text,
@@ -146,6 +193,18 @@ def send_code(
     precedence: Annotated[str, Form()] = "ROUTINE",
     client_ref: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    held = _hold_if_flash(
+        request,
+        session,
+        "code",
+        to=to,
+        payload={"code": code},
+        precedence=precedence,
+        lang=None,
+        client_ref=client_ref or None,
+    )
+    if held is not None:
+        return held
     sent = node_of(request).notices.send_code(
         to, code, precedence=precedence, user=session.user.name, client_ref=client_ref or None
     )
@@ -192,10 +251,23 @@ def _draft_features(node: Node, body: dict[str, Any]) -> dict[str, Any]:
 async def send_notice(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     to, body = await _notice(request)
+    precedence = forms.text(form, "precedence") or "ROUTINE"
+    held = _hold_if_flash(
+        request,
+        session,
+        "notice",
+        to=to,
+        payload={"notice": body},
+        precedence=precedence,
+        lang=forms.text(form, "lang") or None,
+        client_ref=forms.text(form, "client_ref") or None,
+    )
+    if held is not None:
+        return held
     sent = node_of(request).notices.send(
         to,
         body,
-        precedence=forms.text(form, "precedence") or "ROUTINE",
+        precedence=precedence,
         lang=forms.text(form, "lang") or None,
         user=session.user.name,
         client_ref=forms.text(form, "client_ref") or None,

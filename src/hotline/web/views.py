@@ -131,3 +131,24 @@ def banner(node: Node, lang: str, now: datetime) -> Banner:
     waiting.sort(key=urgency)
     alarms = sum(node.alarms.open_counts().values())
     return Banner([_row(node, m, lang, now) for m in waiting], alarms)
+
+
+def held(node: Node, lang: str) -> list[dict[str, Any]]:
+    """FLASH messages held for a second approval, oldest first, each with its subject."""
+    out = []
+    for row in node.held.listing("held"):
+        payload = row["payload"]
+        message: dict[str, Any]
+        if row["kind"] == "text":
+            message = {"type": "text", "body": {"text": payload["text"]}}
+        elif row["kind"] == "code":
+            message = {"type": "coded_message", "body": {"code": payload["code"]}}
+        else:
+            message = {"type": payload["notice"].get("type", "notice"), "body": payload["notice"]}
+        try:
+            about = subject(node, message, lang)
+        except (KeyError, TypeError):
+            type_ = str(message["type"])
+            about = gettext(lang, TYPE_LABELS.get(type_, type_))
+        out.append(row | {"subject": about})
+    return out

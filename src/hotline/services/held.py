@@ -1,0 +1,209 @@
+"""The two-person rule for FLASH: a FLASH message leaves only when a second person approves.
+
+A FLASH message interrupts the other side's chain of command at once; one person alone
+does not send it. When ``flash_two_person`` is on (the default), sending a FLASH message,
+coded message or notice — from the API or the console — does not queue it: it is *held*,
+checked as it would be on sending (a body that would be refused is refused now, not at
+approval), and listed for approval. Another person on watch approves it (it is then sent
+as the requester's message, with the hold and the approval in its trail) or rejects it
+with a reason. The requester can neither approve nor reject their own.
+
+Held messages are stored (``held_messages``), so a restart loses none. Approval is
+idempotent: the message is sent with the client reference ``held:<id>``, so an approval
+interrupted between the decision and the sending is completed by approving again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from hotline.clock import Clock, rfc3339
+from hotline.config import NodeSettings
+from hotline.domain.bodies import check_body
+from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
+from hotline.services.line import Line
+from hotline.services.notices import Notices
+from hotline.storage import messages as message_store
+from hotline.storage import peers
+from hotline.storage.held_tables import held_messages as held
+
+KINDS = ("text", "code", "notice")
+
+
+class HeldMessages:
+    def __init__(self, line: Line, notices: Notices, settings: NodeSettings, clock: Clock) -> None:
+        self.line = line
+        self.notices = notices
+        self.settings = settings
+        self.clock = clock
+
+    def required(self, precedence: str) -> bool:
+        """Whether a message of ``precedence`` needs a second person's approval."""
+        return self.settings.flash_two_person and precedence.upper() == "FLASH"
+
+    # -- holding ---------------------------------------------------------------------------
+
+    def hold(
+        self,
+        kind: str,
+        *,
+        to: str,
+        payload: dict[str, Any],
+        precedence: str,
+        lang: str | None,
+        user: str,
+        client_ref: str | None = None,
+    ) -> dict[str, Any]:
+        """Check the message as sending would, and keep it for approval. Idempotent on
+        ``client_ref``."""
+        if kind not in KINDS:
+            raise ValidationError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        self._check(kind, to, payload)
+        now = rfc3339(self.clock.now())
+        with self.line.db.write() as conn:
+            if client_ref is not None:
+                row = conn.execute(select(held).where(held.c.client_ref == client_ref)).first()
+                if row is not None:
+                    return _out(row._asdict())
+            held_id = str(uuid.uuid4())
+            conn.execute(
+                insert(held).values(
+                    id=held_id,
+                    kind=kind,
+                    peer=to,
+                    precedence=precedence.upper(),
+                    lang=lang,
+                    payload=json.dumps(payload, ensure_ascii=False),
+                    client_ref=client_ref,
+                    requested_by=user,
+                    requested_at=now,
+                    state="held",
+                )
+            )
+            return self._get(conn, held_id)
+
+    def _check(self, kind: str, to: str, payload: dict[str, Any]) -> None:
+        """Refuse now what sending would refuse: unknown peer, bad body, blocking rules."""
+        with self.line.db.read() as conn:
+            if peers.get(conn, to) is None:
+                raise NotFound(f"no peer {to!r} is pinned on this node")
+        if kind == "text":
+            check_body("text", {"text": payload.get("text")})
+            return
+        if kind == "code":
+            code = payload.get("code")
+            if not isinstance(code, int) or isinstance(code, bool):
+                raise ValidationError(f"code must be a number, not {code!r}", field="code")
+            notice: Any = self.notices.phrasebook.coded_message(code).model_dump(mode="json")
+        else:
+            notice = payload.get("notice")
+        prepared = self.notices.prepare(to, notice)
+        if prepared.blocked:
+            rules = ", ".join(f["rule_id"] for f in prepared.findings if f["blocks_sending"])
+            raise Conflict(f"the agreement rules block sending this notice: {rules}")
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def approve(self, held_id: str, user: str) -> dict[str, Any]:
+        """A second person approves: the message is sent, as the requester's."""
+        now = rfc3339(self.clock.now())
+        with self.line.db.write() as conn:
+            row = self._get(conn, held_id, lock=True)
+            self._decidable(row, user, "approve", retry_ok=True)
+            if row["state"] == "held":
+                conn.execute(
+                    update(held)
+                    .where(held.c.id == held_id)
+                    .values(state="approved", decided_by=user, decided_at=now)
+                )
+        message = self._send(row)
+        with self.line.db.write() as conn:
+            conn.execute(
+                update(held).where(held.c.id == held_id).values(state="sent", message_id=message)
+            )
+            trail = {e["kind"] for e in message_store.trail(conn, message)}
+            if "held" not in trail:
+                message_store.add_event(
+                    conn, message, row["requested_at"], "held", by=row["requested_by"]
+                )
+                message_store.add_event(
+                    conn,
+                    message,
+                    row["decided_at"] or now,
+                    "approved",
+                    by=row["decided_by"] or user,
+                )
+            return self._get(conn, held_id)
+
+    def reject(self, held_id: str, user: str, reason: str) -> dict[str, Any]:
+        """A second person rejects the message, saying why; it is never sent."""
+        if not reason.strip():
+            raise ValidationError("reason: say why the message is not sent", field="reason")
+        now = rfc3339(self.clock.now())
+        with self.line.db.write() as conn:
+            row = self._get(conn, held_id, lock=True)
+            self._decidable(row, user, "reject", retry_ok=False)
+            conn.execute(
+                update(held)
+                .where(held.c.id == held_id)
+                .values(state="rejected", decided_by=user, decided_at=now, reason=reason.strip())
+            )
+            return self._get(conn, held_id)
+
+    def _decidable(self, row: dict[str, Any], user: str, action: str, *, retry_ok: bool) -> None:
+        if row["requested_by"] == user:
+            raise Forbidden(
+                f"{user} asked for this FLASH message and may not {action} it",
+                hint="a second person on watch approves or rejects it",
+            )
+        if row["state"] == "held" or (retry_ok and row["state"] == "approved"):
+            return
+        by = f" by {row['decided_by']}" if row["decided_by"] else ""
+        raise Conflict(f"held message {row['id']} is already {row['state']}{by}")
+
+    def _send(self, row: dict[str, Any]) -> str:
+        payload, ref = row["payload"], f"held:{row['id']}"
+        common: dict[str, Any] = {
+            "precedence": row["precedence"],
+            "user": row["requested_by"],
+            "client_ref": ref,
+        }
+        if row["kind"] == "text":
+            sent = self.line.send(to=row["peer"], text=payload["text"], lang=row["lang"], **common)
+            return str(sent["id"])
+        if row["kind"] == "code":
+            done = self.notices.send_code(row["peer"], payload["code"], **common)
+        else:
+            done = self.notices.send(row["peer"], payload["notice"], lang=row["lang"], **common)
+        return str(done["message"]["id"])
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def listing(self, state: str | None = "held") -> list[dict[str, Any]]:
+        stmt = select(held).order_by(held.c.requested_at, held.c.id)
+        if state is not None:
+            stmt = stmt.where(held.c.state == state)
+        with self.line.db.read() as conn:
+            return [_out(r._asdict()) for r in conn.execute(stmt)]
+
+    def get(self, held_id: str) -> dict[str, Any]:
+        with self.line.db.read() as conn:
+            return self._get(conn, held_id)
+
+    def _get(self, conn: Connection, held_id: str, *, lock: bool = False) -> dict[str, Any]:
+        stmt = select(held).where(held.c.id == held_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).first()
+        if row is None:
+            raise NotFound(f"no held message {held_id}")
+        return _out(row._asdict())
+
+
+def _out(row: dict[str, Any]) -> dict[str, Any]:
+    row["payload"] = json.loads(row["payload"])
+    return row
