@@ -67,7 +67,13 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
 
     @app.get("/health", tags=["health"], summary="Liveness: no authentication needed")
     def health() -> dict[str, str]:
-        return {"status": "ok", "party": node.identity.party, "version": __version__}
+        """Liveness; ``process`` says whether this process runs the background work."""
+        return {
+            "status": "ok",
+            "party": node.identity.party,
+            "version": __version__,
+            "process": "active" if node.active else "standby",
+        }
 
     @app.get("/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
     def openapi() -> dict[str, Any]:

@@ -30,6 +30,7 @@ from hotline.services.delivery import DeliveryWorker
 from hotline.services.evidence import Evidence
 from hotline.services.held import HeldMessages
 from hotline.services.identity import Identity
+from hotline.services.leader import Leadership
 from hotline.services.line import Line
 from hotline.services.links import LinkTests
 from hotline.services.notices import Notices
@@ -66,6 +67,7 @@ class Node:
         self.calls = Calls(self.line)
         self.jobs.append(self.calls.tick)
         self.scheduler: Scheduler | None = None
+        self.leadership: Leadership | None = None
         self.auth = Auth(
             self.db,
             self.clock,
@@ -87,8 +89,30 @@ class Node:
     # -- workers ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start one delivery worker per pinned peer."""
+        """Serve as one of the node's processes: the active one runs the background work.
+
+        The delivery workers (one per pinned peer), the scheduler and checkpoint exchange
+        run in one process only (see :mod:`hotline.services.leader`); this process takes
+        them on when it holds the node's lock, at once if no other process does.
+        """
         self._running = True
+        self.leadership = Leadership(
+            self.db,
+            self.settings.directory,
+            self.identity.party,
+            on_gain=self._activate,
+            on_lose=self._deactivate,
+            on_wake=self._wake_local,
+        )
+        self.leadership.start()
+        self.leadership.active.wait(1.0)  # usually immediate: no other process is running
+
+    @property
+    def active(self) -> bool:
+        """Whether this process runs the node's background work now."""
+        return self.leadership is not None and self.leadership.active.is_set()
+
+    def _activate(self) -> None:
         with self.db.read() as conn:
             parties = [p.party for p in peers.all_peers(conn)]
         for party in parties:
@@ -97,30 +121,7 @@ class Node:
         self.scheduler.start()
         self.evidence.start_schedule()
 
-    def _ensure_worker(self, party: str) -> DeliveryWorker:
-        with self._workers_lock:
-            worker = self.workers.get(party)
-            if worker is None:
-                worker = DeliveryWorker(self.line, party)
-                self.workers[party] = worker
-                worker.start()
-            return worker
-
-    def wake(self, party: str) -> None:
-        """Something was queued for ``party``: make its worker look now."""
-        if not self._running or not party:
-            return
-        self._ensure_worker(party).wake.set()
-
-    def wake_all(self) -> None:
-        """Make every delivery worker look at its outbox now."""
-        with self._workers_lock:
-            workers = list(self.workers.values())
-        for worker in workers:
-            worker.wake.set()
-
-    def stop(self) -> None:
-        self._running = False
+    def _deactivate(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
             self.scheduler.join(timeout=15)
@@ -133,6 +134,43 @@ class Node:
             worker.stop()
         for worker in workers:
             worker.join(timeout=15)
+
+    def _ensure_worker(self, party: str) -> DeliveryWorker:
+        with self._workers_lock:
+            worker = self.workers.get(party)
+            if worker is None:
+                worker = DeliveryWorker(self.line, party)
+                self.workers[party] = worker
+                worker.start()
+            return worker
+
+    def _wake_local(self, party: str) -> None:
+        if self._running and party and self.active:
+            self._ensure_worker(party).wake.set()
+
+    def wake(self, party: str) -> None:
+        """Something was queued for ``party``: make the active process's worker look now."""
+        if not self._running or not party:
+            return
+        if self.active:
+            self._wake_local(party)
+        elif self.leadership is not None:
+            self.leadership.notify(party)
+
+    def wake_all(self) -> None:
+        """Make every delivery worker look at its outbox now."""
+        with self._workers_lock:
+            workers = list(self.workers.values())
+        for worker in workers:
+            worker.wake.set()
+
+    def stop(self) -> None:
+        self._running = False
+        if self.leadership is not None:
+            self.leadership.stop()
+            self.leadership.join(timeout=30)  # its last act is _deactivate()
+            self.leadership = None
+        self._deactivate()
         self.db.dispose()
 
     def show(self, message_id: str) -> dict[str, Any]:
@@ -149,8 +187,7 @@ class Node:
         with self.db.write() as conn:
             changed = peers.upsert(conn, card, json.dumps(card.wire()), rfc3339(self.clock.now()))
         self.receiver.forget_keys()
-        if self._running:
-            self._ensure_worker(card.party)
+        self.wake(card.party)  # the active process starts a worker for it
         return card, changed
 
     def peer_list(self) -> list[dict[str, Any]]:

@@ -141,11 +141,12 @@ class NodeProcess:
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()  # more options for ``hotline serve``, e.g. ("--port", "N")
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.directory / "serve.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hotline", "serve", "--dir", str(self.directory)],
+            [sys.executable, "-m", "hotline", "serve", "--dir", str(self.directory), *self.args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=self.env,
