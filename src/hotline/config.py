@@ -62,6 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
         "flash_two_person", True, "A FLASH message is sent only once a second person approves."
     ),
     Setting("track_ttl_s", 60, "A track not reported for this long leaves the picture, seconds."),
+    Setting(
+        "track_share_s",
+        0,
+        "Send this party's own tracks to each peer every this many seconds (0: never).",
+    ),
     Setting("track_rpz_m", 9260.0, "Tactical horizontal protection radius, metres (5 NM)."),
     Setting("track_hpz_m", 304.8, "Tactical vertical half-height, metres (1,000 ft)."),
     Setting("track_lookahead_s", 300.0, "Tactical and incursion look-ahead, seconds."),
@@ -109,6 +114,7 @@ class NodeSettings:
     login_max_failures: int = 5
     login_lockout_s: int = 300
     track_ttl_s: int = 60
+    track_share_s: int = 0
     track_rpz_m: float = 9260.0
     track_hpz_m: float = 304.8
     track_lookahead_s: float = 300.0

@@ -56,9 +56,7 @@ class Node:
         self.conflicts = Conflicts(self.line)
         self.notices = Notices(self.line, conflicts=self.conflicts)
         self.held = HeldMessages(self.line, self.notices, settings, self.clock)
-        self.tracks = TrackPicture(
-            self.db, self.identity.party, self.conflicts, settings, self.clock
-        )
+        self.tracks = TrackPicture(self.line, self.conflicts, settings)
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
@@ -66,6 +64,7 @@ class Node:
         self.jobs: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.calls = Calls(self.line)
         self.jobs.append(self.calls.tick)
+        self.jobs.append(self.tracks.tick)
         self.scheduler: Scheduler | None = None
         self.leadership: Leadership | None = None
         self.auth = Auth(

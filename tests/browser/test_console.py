@@ -80,6 +80,7 @@ def test_a_flash_arrives_live_is_acknowledged_by_keyboard_and_the_sender_sees_it
     row = us.locator("tr.needs-action.prec-row-flash")
     expect(row).to_be_visible()
     expect(us.locator(".flash-banner")).to_contain_text("Turn away.")
+    expect(us.locator("body[data-flash-chimes='1']")).to_have_count(1)  # heard, once
     first = row.locator(".cd-value").inner_text()
     assert re.fullmatch(r"(0\d|10):\d\d", first)  # of the 10 minutes a FLASH has
     # the countdown ticks: wait for it to change (a loaded machine may delay one tick)
@@ -206,7 +207,7 @@ def test_the_login_page_is_labelled_and_refuses_a_wrong_password(consoles: Conso
 def test_the_map_shows_protected_areas_live_tracks_and_a_predicted_incursion(
     consoles: Consoles,
 ) -> None:
-    from hotline.services.tracks import TrackReport
+    from hotline.domain.tracks import TrackReport
     from tests.services.test_picture import declare, picture_tracks
 
     us, pair = consoles.us, consoles.pair

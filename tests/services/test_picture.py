@@ -12,7 +12,7 @@ import pytest
 
 from hotline.clock import FakeClock, rfc3339
 from hotline.node import Node
-from tests.conftest import Pair, token
+from tests.conftest import MakePair, Pair, token
 from tests.services.test_conflicts import corridor_notice
 from tests.services.test_notices import example
 
@@ -273,6 +273,70 @@ def test_only_feeds_and_people_on_watch_report_tracks(pair: Pair) -> None:
 
 
 def _report(data: dict[str, Any]) -> Any:
-    from hotline.services.tracks import TrackReport
+    from hotline.domain.tracks import TrackReport
 
     return TrackReport.model_validate(data)
+
+
+# -- tracks shared on the line ----------------------------------------------------------------
+
+
+def reports(party: str) -> list[Any]:
+    return [_report(t) for t in picture_tracks() if t["party"] == party]
+
+
+def test_shared_tracks_give_both_sides_the_same_picture(
+    make_pair: MakePair, clock: FakeClock
+) -> None:
+    with make_pair(us={"track_share_s": 5}, ru={"track_share_s": 5}) as pair:
+        declare(pair)
+        pair.us.tracks.report(reports("us"))
+        pair.ru.tracks.report(reports("ru"))
+        pair.flush()
+        us_view, ru_view = pair.us.tracks.assess(), pair.ru.tracks.assess()
+        pair.ru.tracks.tick()  # alarms follow the shared tracks at the next tick
+
+        def same(view: dict[str, Any]) -> tuple[Any, ...]:
+            return (
+                [t["id"] for t in view["tracks"]],
+                [(c["a"], c["b"]) for c in view["conflicts"]],
+                [(i["track"], i["area"]) for i in view["incursions"]],
+            )
+
+        assert same(us_view) == same(ru_view)
+        assert (["R1", "U1", "U2", "U3"], [("R1", "U2")], [("U1", "PA-1")]) == same(us_view)
+        sources = {t["id"]: t["source"] for t in ru_view["tracks"]}
+        assert {"R1": "feed", "U1": "us", "U2": "us", "U3": "us"} == sources
+        assert ("incursion", "U1→PA-1") in {
+            (a["kind"], a["subject"]) for a in pair.ru.alarms.listing("open")
+        }
+        shared = [m for m in pair.us.line.listing("out", limit=50) if m["type"] == "track_report"]
+        assert 1 == len(shared)  # signed and logged like any other envelope
+
+        pair.us.tracks.report(reports("us"))  # within 5 s: not shared again
+        clock.advance(timedelta(seconds=6))
+        pair.us.tracks.report(reports("us"))
+        again = [m for m in pair.us.line.listing("out", limit=50) if m["type"] == "track_report"]
+        assert 2 == len(again)
+        assert "R1" not in {t["id"] for t in again[0]["body"]["tracks"]}  # only our own
+
+
+def test_a_track_report_that_speaks_for_another_party_is_refused(pair: Pair) -> None:
+    from hotline.domain.tracks import TrackReportBody, to_wire
+
+    forged = to_wire(_report(track("R9", "ru", 34.0, 33.0, 90.0)), "2026-11-22T04:00:00.000Z")
+    with pair.us.db.write() as conn:
+        pair.us.line.enqueue(
+            conn,
+            to="ru",
+            type_="track_report",
+            body=TrackReportBody(tracks=[forged]).model_dump(mode="json"),
+            precedence="ROUTINE",
+            lang="en",
+            user=None,
+        )
+    outcome = pair.deliver("us", "ru")
+
+    assert outcome is not None and 0 == outcome.delivered
+    assert "carries only its own tracks" in (outcome.error or "")
+    assert [] == pair.ru.tracks.assess()["tracks"]

@@ -286,7 +286,7 @@ def test_an_escalation_says_which_contact_it_is_for(make_pair: MakePair, clock: 
 def test_the_map_data_carries_protected_areas_and_the_live_picture(
     pair: Pair, consoles: dict[str, Console]
 ) -> None:
-    from hotline.services.tracks import TrackReport
+    from hotline.domain.tracks import TrackReport
     from tests.services.test_picture import declare, picture_tracks
 
     sent = declare(pair)

@@ -14,7 +14,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.api.routes import NodeDep, UserDep
-from hotline.services.tracks import MAX_TRACKS_PER_REPORT, TrackReport
+from hotline.domain.tracks import TrackReport
+from hotline.services.tracks import MAX_TRACKS_PER_REPORT
 
 router = APIRouter(prefix="/api/v1", tags=["picture"])
 

@@ -16,6 +16,7 @@ from hotline.domain.calls import CALL_MODELS
 from hotline.domain.line import AckBody, TextBody
 from hotline.domain.links import LINK_MODELS
 from hotline.domain.notices import NOTICE_MODELS, parse_notice, to_wire
+from hotline.domain.tracks import TrackReportBody
 from hotline.errors import ValidationError
 
 BODY_MODELS: dict[str, type[BaseModel]] = {
@@ -24,10 +25,11 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     **NOTICE_MODELS,
     **LINK_MODELS,
     **CALL_MODELS,
+    "track_report": TrackReportBody,
 }
 
 #: Types the nodes make and answer themselves; no person acknowledges them.
-SYSTEM_TYPES = frozenset({"ack", "link_test", "link_test_reply"})
+SYSTEM_TYPES = frozenset({"ack", "link_test", "link_test_reply", "track_report"})
 
 #: Types no person is asked to acknowledge (no deadline, no escalation): the nodes' own
 #: messages, and the steps of a call, which carry their own answers and deadlines.

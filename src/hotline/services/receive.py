@@ -166,6 +166,11 @@ class Receiver:
                     exc.context.setdefault("index", len(result.receipts))
                     result.error = exc
                     break
+                except HotlineError as exc:  # a capability's hook found the body wanting
+                    refusal = MalformedMessage(exc.message, hint=exc.hint)
+                    refusal.context["index"] = len(result.receipts)
+                    result.error = refusal
+                    break
 
     def _store_one(self, conn: Connection, item: _Checked) -> dict[str, Any]:
         envelope = item.envelope

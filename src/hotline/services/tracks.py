@@ -29,71 +29,51 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
 import shapely  # type: ignore[import-untyped]
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pyproj import Geod
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
-from hotline.errors import ValidationError
+from hotline.domain.line import Envelope
+from hotline.domain.tracks import MAX_SHARED, TrackReport, TrackReportBody, to_wire
+from hotline.errors import MalformedMessage, ValidationError
 from hotline.geo import incursions, tactical
 from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
-from hotline.storage.db import Database
+from hotline.services.line import Line
+from hotline.storage import peers
 from hotline.storage.links_tables import alarms as alarms_table
 
 _WGS84 = Geod(ellps="WGS84")
 MAX_TRACKS_PER_REPORT = 100_000
-
-# 48 characters: an alarm subject holds two ids and a sign in its 100.
-Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,47}$")]
-
-
-class TrackReport(BaseModel):
-    """One report of one track (degrees, metres, m/s, degrees true)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: Label
-    party: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
-    lat: Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
-    lon: Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
-    alt_m: Annotated[float, Field(ge=-1000.0, le=100_000.0, allow_inf_nan=False)]
-    gs_mps: Annotated[float, Field(ge=0.0, le=2000.0, allow_inf_nan=False)]
-    trk_deg: Annotated[float, Field(ge=-360.0, le=360.0, allow_inf_nan=False)]
-    vs_mps: Annotated[float, Field(ge=-500.0, le=500.0, allow_inf_nan=False)] = 0.0
-    time: str | None = Field(None, description="RFC 3339 UTC time of the report; now if absent")
-    callsign: Annotated[str, StringConstraints(max_length=32)] | None = None
 
 
 @dataclass(frozen=True)
 class _Held:
     report: TrackReport
     at: datetime  # time of the report
+    source: str  # "feed" (this node's) or the peer that shared it
 
 
 class TrackPicture:
     """The latest report of each track, and what the engines make of them."""
 
-    def __init__(
-        self,
-        db: Database,
-        party: str,
-        conflicts: Conflicts,
-        settings: NodeSettings,
-        clock: Clock,
-    ) -> None:
-        self.db = db
-        self.party = party
+    def __init__(self, line: Line, conflicts: Conflicts, settings: NodeSettings) -> None:
+        self.line = line
+        self.db = line.db
+        self.party = line.identity.party
         self.conflicts = conflicts
         self.settings = settings
-        self.clock = clock
+        self.clock: Clock = line.clock
         self._tracks: dict[str, _Held] = {}
         self._lock = threading.Lock()
+        self._changed = False  # since the alarms were last brought up to date
+        self._shared_at: dict[str, float] = {}  # peer -> when own tracks were last shared
+        line.on_receive("track_report", self._received)
 
     # -- reports ---------------------------------------------------------------------------
 
@@ -119,16 +99,91 @@ class TrackPicture:
                         f"tracks[{k}].time {r.time} is {ahead:.0f} s in the future",
                         hint=f"the node accepts at most {self.settings.clock_skew_s} s of skew",
                     )
-            held.append(_Held(r, at))
+            held.append(_Held(r, at, "feed"))
         stale = sum(1 for h in held if (now - h.at).total_seconds() > ttl)
+        self._keep(held)
+        assessment = self.assess()
+        self._alarm(assessment)
+        self._share()
+        return {"taken": len(held), "stale": stale, **assessment["summary"]}
+
+    def _keep(self, held: list[_Held]) -> None:
         with self._lock:
             for h in held:
                 old = self._tracks.get(h.report.id)
                 if old is None or old.at <= h.at:
                     self._tracks[h.report.id] = h
-        assessment = self.assess()
-        self._alarm(assessment)
-        return {"taken": len(held), "stale": stale, **assessment["summary"]}
+            self._changed = True
+
+    # -- sharing on the line ---------------------------------------------------------------
+
+    def _share(self, force: bool = False) -> list[str]:
+        """Send this party's own fresh tracks to each peer, at most every ``track_share_s``.
+
+        Only tracks of this party that this node's feed reported are shared (never what a
+        peer shared); each ``track_report`` is a signed envelope, logged like any other.
+        """
+        every = self.settings.track_share_s
+        if every <= 0:
+            return []
+        now = self.clock.now()
+        ttl = self.settings.track_ttl_s
+        with self._lock:
+            own = [
+                h
+                for h in self._tracks.values()
+                if h.source == "feed"
+                and h.report.party == self.party
+                and (now - h.at).total_seconds() <= ttl
+            ]
+        if not own:
+            return []
+        rows = [to_wire(h.report, rfc3339(h.at)) for h in sorted(own, key=lambda h: h.report.id)]
+        sent = []
+        with self.db.read() as conn:
+            parties = [p.party for p in peers.all_peers(conn)]
+        for peer in parties:
+            last = self._shared_at.get(peer)
+            if not force and last is not None and now.timestamp() - last < every:
+                continue
+            self._shared_at[peer] = now.timestamp()
+            with self.db.write() as conn:
+                for k in range(0, len(rows), MAX_SHARED):
+                    body = TrackReportBody(tracks=rows[k : k + MAX_SHARED]).model_dump(mode="json")
+                    self.line.enqueue(
+                        conn,
+                        to=peer,
+                        type_="track_report",
+                        body=body,
+                        precedence="ROUTINE",
+                        lang=self.line.identity.lang,
+                        user=None,
+                    )
+            self.line.on_queued(peer)
+            sent.append(peer)
+        return sent
+
+    def _received(self, conn: Connection, envelope: Envelope, now: str) -> None:
+        """A peer's own tracks: kept beside ours (refused if it speaks for another party)."""
+        body = TrackReportBody.model_validate(envelope.body)
+        held = []
+        for k, row in enumerate(body.tracks):
+            report = TrackReport.model_validate(row)
+            if report.party != envelope.from_:
+                raise MalformedMessage(
+                    f"tracks[{k}] is of party {report.party!r}: a track report from "
+                    f"{envelope.from_!r} carries only its own tracks"
+                )
+            held.append(_Held(report, parse_rfc3339(row["time"]), envelope.from_))
+        self._keep(held)  # alarms follow at the next tick, after this transaction
+
+    def tick(self) -> None:
+        """Bring the alarms up to date when the picture changed or tracks went stale."""
+        with self._lock:
+            changed, self._changed = self._changed, False
+            any_tracks = bool(self._tracks)
+        if changed or any_tracks:
+            self._alarm(self.assess())
 
     def clear(self) -> None:
         """Forget every track (the feed restarts from nothing)."""
@@ -137,18 +192,22 @@ class TrackPicture:
 
     # -- assessment ------------------------------------------------------------------------
 
-    def _current(self) -> tuple[list[TrackReport], np.ndarray, np.ndarray, np.ndarray]:
+    def _current(
+        self,
+    ) -> tuple[list[TrackReport], np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """Tracks still fresh, with their positions and altitudes flown on to now."""
         now = self.clock.now()
         ttl = self.settings.track_ttl_s
         with self._lock:
             for key in [k for k, h in self._tracks.items() if (now - h.at).total_seconds() > ttl]:
                 del self._tracks[key]
+                self._changed = True
             held = sorted(self._tracks.values(), key=lambda h: h.report.id)
         reports = [h.report for h in held]
+        sources = [h.source for h in held]
         if not held:
             empty = np.empty(0)
-            return reports, empty, empty, empty
+            return reports, empty, empty, empty, sources
         age = np.array([max(0.0, (now - h.at).total_seconds()) for h in held])
         lat = np.array([r.lat for r in reports])
         lon = np.array([r.lon for r in reports])
@@ -156,11 +215,11 @@ class TrackPicture:
         trk = np.array([r.trk_deg for r in reports])
         alt = np.array([r.alt_m for r in reports]) + np.array([r.vs_mps for r in reports]) * age
         lon2, lat2, _ = _WGS84.fwd(lon, lat, trk, gs * age)
-        return reports, np.asarray(lat2), np.asarray(lon2), alt
+        return reports, np.asarray(lat2), np.asarray(lon2), alt, sources
 
     def assess(self) -> dict[str, Any]:
         """The picture now: tracks, predicted losses of separation, incursions."""
-        reports, lat, lon, alt = self._current()
+        reports, lat, lon, alt, sources = self._current()
         s = self.settings
         party = np.array([r.party for r in reports], dtype=object)
         gs = np.array([r.gs_mps for r in reports])
@@ -237,6 +296,7 @@ class TrackPicture:
         tracks = [
             {
                 **r.model_dump(exclude_none=True),
+                "source": sources[k],
                 "lat": round(float(lat[k]), 6),
                 "lon": round(float(lon[k]), 6),
                 "alt_m": round(float(alt[k]), 1),

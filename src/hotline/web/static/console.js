@@ -49,6 +49,48 @@
     var banner = document.querySelector(".flash-banner");
     var base = document.title.replace(/^\u26a0 FLASH · /, "");
     document.title = banner ? "\u26a0 FLASH · " + base : base;
+    flashChime(banner);
+  }
+
+  /* A FLASH is heard as well as seen: a two-tone chime when one arrives and again every
+   * 60 s while one is unacknowledged (Web Audio, no sound file). Browsers allow sound only
+   * after the operator has clicked or typed on the page, so the audio context is opened
+   * on the first such gesture; until then the chime is counted but silent. */
+  var audio = null, lastChime = 0, lastFlash = "";
+  function openAudio() {
+    if (!audio && (window.AudioContext || window.webkitAudioContext)) {
+      audio = new (window.AudioContext || window.webkitAudioContext)();
+    }
+    if (audio && audio.state === "suspended") { audio.resume(); }
+  }
+  document.addEventListener("click", openAudio, { once: false, passive: true });
+  document.addEventListener("keydown", openAudio, { once: false, passive: true });
+
+  function tone(at, freq) {
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, at);
+    gain.gain.exponentialRampToValueAtTime(0.25, at + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.35);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(at);
+    osc.stop(at + 0.4);
+  }
+
+  function flashChime(banner) {
+    if (!banner) { lastFlash = ""; return; }
+    var link = banner.querySelector("a");
+    var which = link ? link.getAttribute("href") : "flash";
+    var due = which !== lastFlash || Date.now() - lastChime > 60000;
+    if (!due) { return; }
+    lastFlash = which;
+    lastChime = Date.now();
+    document.body.dataset.flashChimes = String(Number(document.body.dataset.flashChimes || 0) + 1);
+    if (audio && audio.state === "running") {
+      var t = audio.currentTime;
+      tone(t, 880);
+      tone(t + 0.4, 660);
+    }
   }
 
   function isEditing(region) {
@@ -115,5 +157,6 @@
   tickCountdowns();
   flashTitle();
   setInterval(tickCountdowns, 1000);
+  setInterval(function () { flashChime(document.querySelector(".flash-banner")); }, 5000);
   connect();
 })();
