@@ -6,7 +6,8 @@ the defence chiefs spoke on 18 February; a request on 1 March was declined, one 
 side accepts from the keyboard, the call is held on 13 May ("the first call in 84 days")
 and both sides publish their readouts. A commander proposes raising the watch level and
 a second one approves it; an auditor-minded officer exchanges checkpoints and downloads
-a message's evidence bundle. The pages are photographed into ``docs/screenshots/``.
+a message's evidence bundle. The pages are photographed into ``test-artifacts/console/``
+(copied into ``docs/screenshots/`` by hand when they change).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.evidence.conftest import converse
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
 OFFICER = User("duty", ("officer",))
 RU_COMMANDERS = (User("komandir", ("commander",)), User("zamestitel", ("commander",)))
 PARTICIPANTS = [
