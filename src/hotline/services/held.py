@@ -101,10 +101,7 @@ class HeldMessages:
             notice: Any = self.notices.phrasebook.coded_message(code).model_dump(mode="json")
         else:
             notice = payload.get("notice")
-        prepared = self.notices.prepare(to, notice)
-        if prepared.blocked:
-            rules = ", ".join(f["rule_id"] for f in prepared.findings if f["blocks_sending"])
-            raise Conflict(f"the agreement rules block sending this notice: {rules}")
+        self.notices.sendable(to, notice)
 
     # -- deciding --------------------------------------------------------------------------
 

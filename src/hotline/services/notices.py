@@ -87,6 +87,18 @@ class Notices:
             conflicts=self.conflicts.check_notice(body, to) if self.conflicts else [],
         )
 
+    def sendable(self, to: str, notice: Any) -> Prepared:
+        """``prepare``, refusing a notice whose rule findings block sending."""
+        prepared = self.prepare(to, notice)
+        if prepared.blocked:
+            rules = ", ".join(f["rule_id"] for f in prepared.findings if f["blocks_sending"])
+            raise Conflict(
+                f"the agreement rules block sending this notice: {rules}",
+                hint="see the findings; correct the notice and send again",
+                findings=json.dumps(prepared.findings, ensure_ascii=False),
+            )
+        return prepared
+
     def send(
         self,
         to: str,
@@ -97,14 +109,7 @@ class Notices:
         user: str,
         client_ref: str | None = None,
     ) -> dict[str, Any]:
-        prepared = self.prepare(to, notice)
-        if prepared.blocked:
-            rules = ", ".join(f["rule_id"] for f in prepared.findings if f["blocks_sending"])
-            raise Conflict(
-                f"the agreement rules block sending this notice: {rules}",
-                hint="see the findings; correct the notice and send again",
-                findings=json.dumps(prepared.findings, ensure_ascii=False),
-            )
+        prepared = self.sendable(to, notice)
         message = self.line.send(
             to=to,
             body=prepared.body,

@@ -39,7 +39,13 @@ from sqlalchemy import Connection, select
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.line import Envelope
-from hotline.domain.tracks import MAX_SHARED, TrackReport, TrackReportBody, to_wire
+from hotline.domain.tracks import (
+    MAX_SHARED,
+    SharedTrack,
+    TrackReport,
+    TrackReportBody,
+    to_wire,
+)
 from hotline.errors import MalformedMessage, ValidationError
 from hotline.geo import incursions, tactical
 from hotline.services.alarms import clear_alarm, raise_alarm
@@ -73,6 +79,7 @@ class TrackPicture:
         self._lock = threading.Lock()
         self._changed = False  # since the alarms were last brought up to date
         self._shared_at: dict[str, float] = {}  # peer -> when own tracks were last shared
+        self._areas_cache: tuple[tuple[str, ...], incursions.Areas] | None = None
         line.on_receive("track_report", self._received)
 
     # -- reports ---------------------------------------------------------------------------
@@ -165,16 +172,16 @@ class TrackPicture:
 
     def _received(self, conn: Connection, envelope: Envelope, now: str) -> None:
         """A peer's own tracks: kept beside ours (refused if it speaks for another party)."""
-        body = TrackReportBody.model_validate(envelope.body)
         held = []
-        for k, row in enumerate(body.tracks):
-            report = TrackReport.model_validate(row)
+        # The body passed TrackReportBody's check at the wire; only the party is left.
+        for k, row in enumerate(envelope.body["tracks"]):
+            report = SharedTrack.model_validate(row)
             if report.party != envelope.from_:
                 raise MalformedMessage(
                     f"tracks[{k}] is of party {report.party!r}: a track report from "
                     f"{envelope.from_!r} carries only its own tracks"
                 )
-            held.append(_Held(report, parse_rfc3339(row["time"]), envelope.from_))
+            held.append(_Held(report, parse_rfc3339(report.time), envelope.from_))
         self._keep(held)  # alarms follow at the next tick, after this transaction
 
     def tick(self) -> None:
@@ -266,7 +273,7 @@ class TrackPicture:
                     gs,
                     trk,
                     vs,
-                    areas=engine_areas(areas),
+                    areas=self._engine_areas(areas),
                     lookahead_s=s.track_lookahead_s,
                     party=party,
                 )
@@ -322,6 +329,14 @@ class TrackPicture:
             "los": los,
             "incursions": found,
         }
+
+    def _engine_areas(self, areas: list[AreaInForce]) -> incursions.Areas:
+        """The engine's areas, rebuilt only when the areas in force change (every tick
+        assesses the picture; circles become polygons only once)."""
+        keys = tuple(a.key for a in areas)
+        if self._areas_cache is None or self._areas_cache[0] != keys:
+            self._areas_cache = (keys, engine_areas(areas))
+        return self._areas_cache[1]
 
     # -- alarms ----------------------------------------------------------------------------
 

@@ -35,6 +35,33 @@
     return el;
   }
 
+  /* A <dl class="facts compact"> of [label, value] rows. */
+  function facts(rows) {
+    var dl = document.createElement("dl");
+    dl.className = "facts compact";
+    rows.forEach(function (row) {
+      var div = document.createElement("div");
+      div.appendChild(text("dt", row[0]));
+      div.appendChild(text("dd", row[1]));
+      dl.appendChild(div);
+    });
+    return dl;
+  }
+
+  /* One line of a side list: a red button (title, detail lines) that frames it on click. */
+  function listItem(list, title, details, onClick) {
+    var item = document.createElement("li");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "conflict-item conflict";
+    button.title = words.show;
+    button.appendChild(text("strong", title));
+    details.forEach(function (d) { button.appendChild(text("span", d)); });
+    button.addEventListener("click", onClick);
+    item.appendChild(button);
+    list.appendChild(item);
+  }
+
   function describe(f) {
     var p = f.properties;
     selected.textContent = "";
@@ -42,18 +69,11 @@
     var title = p.protected ? words.protectedArea + " " + p.area_id + " \u2014 " + p.name
       : (p.area ? words.area + " " + p.area : words.volume + " " + p.volume_id);
     selected.appendChild(text("strong", title));
-    var dl = document.createElement("dl");
-    dl.className = "facts compact";
-    [[words.party, (p.party || "").toUpperCase()],
-     [words.time, p.start ? utc(Date.parse(p.start)) + " – " + utc(Date.parse(p.end)) : "—"],
-     [words.altitude, p.alt_lower_m !== undefined ? p.alt_lower_m + "–" + p.alt_upper_m + " m " + p.datum : "—"]
-    ].forEach(function (row) {
-      var div = document.createElement("div");
-      div.appendChild(text("dt", row[0]));
-      div.appendChild(text("dd", row[1]));
-      dl.appendChild(div);
-    });
-    selected.appendChild(dl);
+    selected.appendChild(facts([
+      [words.party, (p.party || "").toUpperCase()],
+      [words.time, p.start ? utc(Date.parse(p.start)) + " – " + utc(Date.parse(p.end)) : "—"],
+      [words.altitude, p.alt_lower_m !== undefined ? p.alt_lower_m + "–" + p.alt_upper_m + " m " + p.datum : "—"]
+    ]));
     var link = text("a", words.message);
     link.href = "/console/messages/" + p.message_id;
     selected.appendChild(link);
@@ -88,24 +108,17 @@
     var conflicts = data.conflicts || [];
     if (!conflicts.length) { list.appendChild(text("li", list.getAttribute("data-none"), "muted")); }
     conflicts.forEach(function (c) {
-      var item = document.createElement("li");
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "conflict-item conflict";
-      button.title = words.show;
-      button.appendChild(text("strong", c.a.party.toUpperCase() + " " + c.a.volume_id + " \u2194 " +
-        c.b.party.toUpperCase() + " " + c.b.volume_id));
-      button.appendChild(text("span", utc(Date.parse(c.start)) + " \u2013 " + utc(Date.parse(c.end))));
-      button.appendChild(text("span", Math.round(c.horizontal_m) + " m \u00b7 " + Math.round(c.vertical_m) + " m"));
-      button.addEventListener("click", function () {
+      listItem(list, c.a.party.toUpperCase() + " " + c.a.volume_id + " \u2194 " +
+        c.b.party.toUpperCase() + " " + c.b.volume_id, [
+        utc(Date.parse(c.start)) + " \u2013 " + utc(Date.parse(c.end)),
+        Math.round(c.horizontal_m) + " m \u00b7 " + Math.round(c.vertical_m) + " m"
+      ], function () {
         var ids = {};
         ids[c.a.message_id + "/" + c.a.volume_id] = true;
         ids[c.b.message_id + "/" + c.b.volume_id] = true;
         var found = layersOf(ids);
         if (found.length) { map.fitBounds(L.featureGroup(found).getBounds().pad(0.5)); }
       });
-      item.appendChild(button);
-      list.appendChild(item);
     });
   }
 
@@ -154,19 +167,12 @@
     selected.textContent = "";
     selected.classList.remove("muted");
     selected.appendChild(text("strong", words.track + " " + t.id + (t.callsign ? " (" + t.callsign + ")" : "")));
-    var dl = document.createElement("dl");
-    dl.className = "facts compact";
-    [[words.party, t.party.toUpperCase()],
-     [words.position, t.lat.toFixed(4) + ", " + t.lon.toFixed(4)],
-     [words.altitude, Math.round(t.alt_m) + " m"],
-     [words.speed, Math.round(t.gs_mps) + " m/s \u00b7 " + Math.round(t.trk_deg) + "\u00b0"]
-    ].forEach(function (row) {
-      var div = document.createElement("div");
-      div.appendChild(text("dt", row[0]));
-      div.appendChild(text("dd", row[1]));
-      dl.appendChild(div);
-    });
-    selected.appendChild(dl);
+    selected.appendChild(facts([
+      [words.party, t.party.toUpperCase()],
+      [words.position, t.lat.toFixed(4) + ", " + t.lon.toFixed(4)],
+      [words.altitude, Math.round(t.alt_m) + " m"],
+      [words.speed, Math.round(t.gs_mps) + " m/s \u00b7 " + Math.round(t.trk_deg) + "\u00b0"]
+    ]));
   }
 
   function drawTracks() {
@@ -200,35 +206,22 @@
     var summary = text("li", words.trackCount.replace("{n}", picture.tracks.length), "muted");
     trackList.appendChild(summary);
     picture.incursions.forEach(function (i) {
-      var item = document.createElement("li");
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "conflict-item conflict";
-      button.title = words.show;
-      button.appendChild(text("strong", words.incursion + ": " + i.track + " \u2192 " + i.area_party.toUpperCase() + " " + i.area + " " + i.area_name));
-      button.appendChild(text("span", i.inside ? words.insideNow : words.inSeconds.replace("{n}", Math.round(i.entry_s))));
-      button.addEventListener("click", function () {
-        var t = picture.tracks.filter(function (x) { return x.id === i.track; })[0];
-        var points = t ? [[t.lat, t.lon], [i.lat, i.lon]] : [[i.lat, i.lon]];
-        map.fitBounds(L.latLngBounds(points).pad(1.0), { maxZoom: 9 });
-      });
-      item.appendChild(button);
-      trackList.appendChild(item);
+      listItem(trackList,
+        words.incursion + ": " + i.track + " \u2192 " + i.area_party.toUpperCase() + " " + i.area + " " + i.area_name,
+        [i.inside ? words.insideNow : words.inSeconds.replace("{n}", Math.round(i.entry_s))],
+        function () {
+          var t = picture.tracks.filter(function (x) { return x.id === i.track; })[0];
+          var points = t ? [[t.lat, t.lon], [i.lat, i.lon]] : [[i.lat, i.lon]];
+          map.fitBounds(L.latLngBounds(points).pad(1.0), { maxZoom: 9 });
+        });
     });
     picture.conflicts.forEach(function (c) {
-      var item = document.createElement("li");
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "conflict-item conflict";
-      button.title = words.show;
-      button.appendChild(text("strong", words.trackConflict + ": " + c.a + " \u2194 " + c.b));
-      button.appendChild(text("span", words.cpa.replace("{t}", Math.round(c.tcpa_s)).replace("{d}", Math.round(c.dcpa_m))));
-      button.addEventListener("click", function () {
-        var found = picture.tracks.filter(function (t) { return t.id === c.a || t.id === c.b; });
-        if (found.length) { map.fitBounds(L.latLngBounds(found.map(function (t) { return [t.lat, t.lon]; })).pad(1.5)); }
-      });
-      item.appendChild(button);
-      trackList.appendChild(item);
+      listItem(trackList, words.trackConflict + ": " + c.a + " \u2194 " + c.b,
+        [words.cpa.replace("{t}", Math.round(c.tcpa_s)).replace("{d}", Math.round(c.dcpa_m))],
+        function () {
+          var found = picture.tracks.filter(function (t) { return t.id === c.a || t.id === c.b; });
+          if (found.length) { map.fitBounds(L.latLngBounds(found.map(function (t) { return [t.lat, t.lon]; })).pad(1.5)); }
+        });
     });
   }
 
