@@ -5,6 +5,10 @@ node with ``--dir`` (or ``HOTLINE_DIR``), log in with ``hotline login`` or
 ``HOTLINE_USER`` / ``HOTLINE_PASSWORD``. Listings take ``--json`` and then print JSON only.
 Times are UTC, RFC 3339 (``2022-05-13T14:00:00Z``); a slot is ``START/MINUTES``.
 
+Titles, topics, names and readouts are people's text, often the peer's: they are printed
+as written, never read as rich markup (``[/b]`` in a readout must not crash the command
+nor ``[bold]`` restyle it), so every such value goes through :func:`_plain`.
+
 The shared options and helpers come from ``hotline.cli_support``.
 """
 
@@ -16,7 +20,8 @@ from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from hotline.cli_support import (
     DirOpt,
@@ -69,6 +74,16 @@ def _markdown(directory: Path, url: str | None, user: str | None, path: str) -> 
     return response.text
 
 
+def _plain(value: Any) -> Text:
+    """``value`` as text that rich prints literally: no markup, no ``:emoji:`` codes."""
+    return Text("" if value is None else str(value))
+
+
+def _say(text: str) -> None:
+    """Print a line built from people's text: literally, never as markup."""
+    out.print(_plain(text))
+
+
 def _slot(text: str) -> dict[str, Any]:
     start, _, minutes = text.partition("/")
     if not minutes.isdigit():
@@ -87,10 +102,10 @@ def _show_request(row: dict[str, Any], json_: bool) -> None:
     if json_:
         print_json(row)
         return
-    out.print(f"request [bold]{row['id']}[/]: {row['state']}")
+    out.print(Text.assemble("request ", (row["id"], "bold"), f": {row['state']}"))
     if "rendering" in row:
-        out.print(row["rendering"]["en"])
-        out.print(row["rendering"]["ru"])
+        _say(row["rendering"]["en"])
+        _say(row["rendering"]["ru"])
 
 
 # -- principals ---------------------------------------------------------------------------
@@ -111,7 +126,8 @@ def principal_list(
     rows += [(party, p) for party, people in data["peers"].items() for p in people]
     for party, p in rows:
         table.add_row(
-            party, p["id"], p["title_en"], p["name_en"], f"{p['title_ru']} {p['name_ru']}"
+            *map(_plain, (party, p["id"], p["title_en"], p["name_en"])),
+            _plain(f"{p['title_ru']} {p['name_ru']}"),
         )
     out.print(table)
 
@@ -169,19 +185,20 @@ def request_list(
     if json_:
         print_json(rows)
         return
-    table = Table("id", "state", "from", "to", "answer by", "awaiting", "topics")
+    # ids are copied into the next command: never cut nor wrapped; the other columns fold
+    # (wrap anywhere, nothing cut off) to fit a narrow terminal
+    table = Table(
+        Column("id", no_wrap=True, min_width=36),
+        *(Column(h, overflow="fold") for h in ("state", "from → to", "answer by", "topics")),
+    )
     for r in rows:
-        who = f"{r['requester']['party']}:{r['requester']['id']}"
-        whom = f"{r['counterpart']['party']}:{r['counterpart']['id']}"
-        table.add_row(
-            r["id"],
-            r["state"],
-            who,
-            whom,
-            r["answer_by"],
-            r["awaiting"] or "",
-            "; ".join(r["topics"]),
+        state = r["state"] + (f" (awaiting {r['awaiting']})" if r["awaiting"] else "")
+        between = (
+            f"{r['requester']['party']}:{r['requester']['id']} → "
+            f"{r['counterpart']['party']}:{r['counterpart']['id']}"
         )
+        topics = "; ".join(r["topics"])
+        table.add_row(*map(_plain, (r["id"], state, between, r["answer_by"], topics)))
     out.print(table)
 
 
@@ -199,7 +216,7 @@ def request_show(
     _show_request(row, json_)
     if not json_:
         for event in row["timeline"]:
-            out.print(f"  {event['at']}  {event['kind']:<10} {event['party']}")
+            _say(f"  {event['at']}  {event['kind']:<10} {event['party']}")
 
 
 def _answer(
@@ -207,7 +224,7 @@ def _answer(
 ) -> None:
     path = f"/api/v1/calls/requests/{request_id}/answer"
     row = _api(directory, url, user, path, {k: v for k, v in body.items() if v is not None})
-    out.print(f"request {row['id']}: {row['state']}")
+    _say(f"request {row['id']}: {row['state']}")
 
 
 @calls_app.command("accept")
@@ -269,7 +286,7 @@ def withdraw(
     """Withdraw our request (or cancel the accepted call)."""
     path = f"/api/v1/calls/requests/{request_id}/withdraw"
     row = _api(directory, url, user, path, {"reason": reason})
-    out.print(f"request {row['id']}: {row['state']}")
+    _say(f"request {row['id']}: {row['state']}")
 
 
 # -- held calls -----------------------------------------------------------------------------
@@ -304,7 +321,7 @@ def record(
     if json_:
         print_json(row)
     else:
-        out.print(f"call {row['id']} held at {row['held_at']} ({row['minutes']} min)")
+        _say(f"call {row['id']} held at {row['held_at']} ({row['minutes']} min)")
 
 
 @calls_app.command("private")
@@ -320,45 +337,57 @@ def private(
     path = f"/api/v1/calls/{call_id}/privacy"
     row = _api(directory, url, user, path, {"details_private": not undo})
     agreed = "private by mutual agreement" if row["details_private"] else "not mutually private"
-    out.print(f"call {row['id']}: {agreed} (asked by {', '.join(row['private_requested_by'])})")
+    _say(f"call {row['id']}: {agreed} (asked by {', '.join(row['private_requested_by'])})")
 
 
 @calls_app.command("history")
 @friendly
 def history(
-    peer: Annotated[str, typer.Option(help="The peer's party id")],
     directory: DirOpt,
+    peer: Annotated[str | None, typer.Option(help="The peer's party id")] = None,
     principal: Annotated[str | None, typer.Option(help="Our principal")] = None,
     counterpart: Annotated[str | None, typer.Option(help="The peer's principal")] = None,
     json_: JsonOpt = False,
     user: UserOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Contact history of a pair of principals: timeline, gaps, declined, unanswered."""
-    data = _api(
-        directory,
-        url,
-        user,
-        "/api/v1/calls/history",
-        None,
-        peer=peer,
-        principal=principal,
-        counterpart=counterpart,
-    )
+    """Contact history: every pair of principals, or one pair's timeline when named.
+
+    Without --principal and --counterpart: an overview of every pair (with --peer, that
+    peer's), longest silence first; --json prints a list. Naming either (with --peer)
+    shows that pair with its timeline; --json prints one object.
+    """
+    if principal is None and counterpart is None:
+        pairs = _api(directory, url, user, "/api/v1/calls/histories", None, peer=peer)
+        if json_:
+            print_json(pairs)
+            return
+        if not pairs:
+            _say("no call requests yet")
+        for data in pairs:
+            _print_history(data, timeline=False)
+        return
+    if peer is None:
+        raise ValidationError("name the peer of the pair: --peer PARTY", field="peer")
+    params = {"peer": peer, "principal": principal, "counterpart": counterpart}
+    data = _api(directory, url, user, "/api/v1/calls/history", None, **params)
     if json_:
         print_json(data)
-        return
-    out.print(f"[bold]{data['principal']}[/] ↔ [bold]{data['peer']}:{data['counterpart']}[/]")
+    else:
+        _print_history(data, timeline=True)
+
+
+def _print_history(data: dict[str, Any], *, timeline: bool) -> None:
+    pair = f"{data['principal']} ↔ {data['peer']}:{data['counterpart']}"
+    out.print(Text(pair, style="bold"))
     days = data["days_since_last_contact"]
-    out.print(
-        "no call yet" if days is None else f"last call {data['last_contact']}, {days} days ago"
-    )
+    _say("no call yet" if days is None else f"last call {data['last_contact']}, {days} days ago")
     for call in data["calls"]:
         gap = call["days_since_previous"]
-        out.print(f"  call {call['held_at']}" + ("" if gap is None else f"  (after {gap} days)"))
-    out.print(f"declined: {len(data['declined'])}   unanswered: {len(data['unanswered'])}")
-    for event in data["timeline"]:
-        out.print(f"  {event['at']}  {event['kind']:<10} {event['party']}")
+        _say(f"  call {call['held_at']}" + ("" if gap is None else f"  (after {gap} days)"))
+    _say(f"declined: {len(data['declined'])}   unanswered: {len(data['unanswered'])}")
+    for event in data["timeline"] if timeline else []:
+        _say(f"  {event['at']}  {event['kind']:<10} {event['party']}")
 
 
 # -- readouts -------------------------------------------------------------------------------
@@ -390,7 +419,7 @@ def readout_write(
     }
     path = f"/api/v1/calls/{call_id}/readouts"
     row = _api(directory, url, user, path, {k: v for k, v in body.items() if v is not None})
-    out.print(f"readout {row['id']}: {row['visibility']}, {row['status']}")
+    _say(f"readout {row['id']}: {row['visibility']}, {row['status']}")
 
 
 @readout_app.command("show")
@@ -409,9 +438,11 @@ def readout_show(
     if json_:
         print_json(data)
         return
-    table = Table(*data["sides"])
+    table = Table(*(Column(Text(party)) for party in data["sides"]))
     columns = [
-        "\n\n".join(f"{r['title']} [{r['visibility']}, {r['status']}]\n{r['text']}" for r in side)
+        Text("\n\n").join(
+            _plain(f"{r['title']} [{r['visibility']}, {r['status']}]\n{r['text']}") for r in side
+        )
         for side in data["sides"].values()
     ]
     table.add_row(*columns)
@@ -428,7 +459,23 @@ def readout_approve(
 ) -> None:
     """Approve a public readout of a call kept private (not your own); it is sent."""
     row = _api(directory, url, user, f"/api/v1/readouts/{readout_id}/approve", {})
-    out.print(f"readout {row['id']}: {row['status']}, approved by {row['approved_by']}")
+    _say(f"readout {row['id']}: {row['status']}, approved by {row['approved_by']}")
+
+
+@readout_app.command("reject")
+@friendly
+def readout_reject(
+    readout_id: Annotated[str, typer.Argument(help="Readout id")],
+    reason: Annotated[str, typer.Option(help="Why (kept on this node)")],
+    directory: DirOpt,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Reject a held public readout (not your own): it is not sent, and goes back to what
+    it was (internal, or shared if it had gone out as shared)."""
+    path = f"/api/v1/readouts/{readout_id}/reject"
+    row = _api(directory, url, user, path, {"reason": reason})
+    _say(f"readout {row['id']}: rejected, now {row['visibility']}, {row['status']}")
 
 
 @readout_app.command("publish")
@@ -443,7 +490,7 @@ def readout_publish(
     """Widen one of our readouts (internal → shared → public)."""
     path = f"/api/v1/readouts/{readout_id}/publish"
     row = _api(directory, url, user, path, {"visibility": visibility})
-    out.print(f"readout {row['id']}: {row['visibility']}, {row['status']}")
+    _say(f"readout {row['id']}: {row['visibility']}, {row['status']}")
 
 
 @readout_app.command("export")
@@ -462,7 +509,7 @@ def readout_export(
         sys.stdout.write(text)
     else:
         out_file.write_text(text, encoding="utf-8")
-        out.print(f"written to {out_file}")
+        _say(f"written to {out_file}")
 
 
 # -- watch levels ---------------------------------------------------------------------------
@@ -481,14 +528,12 @@ def watch_show(
     current = data["current"]["level"]["id"]
     for rung in data["ladder"]:
         mark = "▶" if rung["id"] == current else " "
-        out.print(f"{mark} {rung['rank']} {rung['id']:<28} {rung['name_en']} / {rung['name_ru']}")
+        _say(f"{mark} {rung['rank']} {rung['id']:<28} {rung['name_en']} / {rung['name_ru']}")
     pending = data["pending"]
     if pending:
-        out.print(
-            f"pending change {pending['id']}: → {pending['to_level']} by {pending['proposed_by']}"
-        )
+        _say(f"pending change {pending['id']}: → {pending['to_level']} by {pending['proposed_by']}")
     for party, level in data["peers"].items():
-        out.print(f"{party}: {level['level']['name_en']} since {level['effective_at']}")
+        _say(f"{party}: {level['level']['name_en']} since {level['effective_at']}")
 
 
 @watch_app.command("propose")
@@ -505,7 +550,7 @@ def watch_propose(
     """Propose a watch-level change; a second person must approve it."""
     body = {"level": level, "reason": reason, "notify": notify, "message": message}
     row = _api(directory, url, user, "/api/v1/watch/changes", body)
-    out.print(f"change {row['id']}: {row['from_level']} → {row['to_level']}, {row['state']}")
+    _say(f"change {row['id']}: {row['from_level']} → {row['to_level']}, {row['state']}")
 
 
 @watch_app.command("approve")
@@ -519,7 +564,7 @@ def watch_approve(
 ) -> None:
     """Approve someone else's proposed change: it takes effect now."""
     row = _api(directory, url, user, f"/api/v1/watch/changes/{change_id}/approve", {"note": note})
-    out.print(f"change {row['id']}: {row['state']} by {row['decided_by']} at {row['decided_at']}")
+    _say(f"change {row['id']}: {row['state']} by {row['decided_by']} at {row['decided_at']}")
 
 
 @watch_app.command("reject")
@@ -533,7 +578,7 @@ def watch_reject(
 ) -> None:
     """Reject (or withdraw your own) pending change."""
     row = _api(directory, url, user, f"/api/v1/watch/changes/{change_id}/reject", {"note": note})
-    out.print(f"change {row['id']}: {row['state']}")
+    _say(f"change {row['id']}: {row['state']}")
 
 
 @watch_app.command("history")
@@ -551,7 +596,7 @@ def watch_history(
         proposed = f"{c['proposed_at']} {c['proposed_by']}"
         decided = f"{c['decided_at'] or ''} {c['decided_by'] or ''}"
         change = f"{c['from_level']} → {c['to_level']}"
-        table.add_row(str(c["id"]), change, c["state"], proposed, decided, c["reason"])
+        table.add_row(*map(_plain, (c["id"], change, c["state"], proposed, decided, c["reason"])))
     out.print(table)
     for level in data["peers"]:
-        out.print(f"{level['peer']}: {level['level']['name_en']} at {level['effective_at']}")
+        _say(f"{level['peer']}: {level['level']['name_en']} at {level['effective_at']}")

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from hotline.calls_cli import calls_app, principal_app, readout_app, watch_app
 from hotline.cli_support import (
@@ -31,6 +33,7 @@ from hotline.cli_support import (
     print_json,
 )
 from hotline.client import NodeClient, save_token
+from hotline.clock import parse_rfc3339
 from hotline.config import load_settings
 from hotline.errors import ValidationError
 from hotline.evidence_cli import evidence_app, verify_command
@@ -98,6 +101,12 @@ def init(
     )
     out.print(f"Created node [bold]{party}[/] in {node.settings.directory}")
     out.print(f"Key fingerprint: {spoken_fingerprint(node.identity.fingerprint)}")
+    if not name_ru:
+        err.print(
+            "note: no --name-ru given, so the card shows the English name in Russian too "
+            "(set name_ru in hotline.toml before giving the card to the peer)",
+            soft_wrap=True,
+        )
     out.print("Next: `hotline user add NAME --password-stdin`, then `hotline serve`.")
     node.db.dispose()
 
@@ -155,6 +164,9 @@ def peer_add(
     card_file: Annotated[Path, typer.Argument(help="The peer's card (JSON)")],
     directory: DirOpt,
     yes: Annotated[bool, typer.Option("--yes", help="Pin without asking")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Allow replacing a pinned key (a key rotation)")
+    ] = False,
 ) -> None:
     """Pin a peer's key from its card, after comparing its fingerprint out of band."""
     from hotline.node import Node, read_card_file
@@ -162,22 +174,48 @@ def peer_add(
 
     data = read_card_file(card_file)
     peer_card, _ = open_card(data)
-    out.print(f"Peer [bold]{peer_card.party}[/] ({peer_card.name_en} / {peer_card.name_ru})")
-    out.print(f"Fingerprint: [bold]{spoken_fingerprint(peer_card.fingerprint)}[/]")
-    if not yes and not typer.confirm("Does it match what the peer read to you?", default=False):
-        raise typer.Exit(1)
     node = Node.open(directory)
     try:
+        pinned = {row["party"]: row for row in node.peer_list()}.get(peer_card.party)
+        out.print(
+            Text.assemble(
+                "Peer ",
+                (peer_card.party, "bold"),
+                f" ({peer_card.name_en} / {peer_card.name_ru})",
+            )
+        )
+        out.print(f"Fingerprint: [bold]{spoken_fingerprint(peer_card.fingerprint)}[/]")
+        if pinned is not None and pinned["fingerprint"] != peer_card.fingerprint:
+            err.print(
+                f"[bold red]KEY CHANGE:[/] {peer_card.party} is pinned with key "
+                f"{spoken_fingerprint(pinned['fingerprint'])}; this card carries another key. "
+                "Pinning it replaces the old key: envelopes signed with the old key will be "
+                "refused from now on.",
+                soft_wrap=True,
+            )
+            if not replace:
+                raise ValidationError(
+                    f"{peer_card.party} is already pinned with another key; not replaced",
+                    hint="confirm the rotation with the peer out of band, then add --replace",
+                )
+        if not yes and not typer.confirm("Does it match what the peer read to you?", default=False):
+            err.print("not pinned: the fingerprint was not confirmed")
+            raise typer.Exit(1)
         _, changed = node.add_peer(data)
     finally:
         node.db.dispose()
-    out.print("pinned" if changed else "already pinned with this key; card updated")
+    if pinned is None:
+        out.print("pinned")
+    elif changed:
+        out.print(f"key replaced: {peer_card.party} is now pinned with the new key")
+    else:
+        out.print("already pinned with this key; card updated")
 
 
 @peer_app.command("list")
 @friendly
 def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
-    """List pinned peers."""
+    """List pinned peers, with their whole fingerprints (to compare out of band)."""
     from hotline.node import Node
 
     node = Node.open(directory)
@@ -189,9 +227,16 @@ def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
         print_json(rows)
         return
     table = Table("party", "name", "fingerprint", "endpoints")
+    table.columns[2].no_wrap = True
+    table.columns[2].min_width = 39
     for row in rows:
+        groups = spoken_fingerprint(row["fingerprint"]).split(" ")
+        halves = " ".join(groups[:8]) + "\n" + " ".join(groups[8:])  # read aloud in two breaths
         table.add_row(
-            row["party"], row["name_en"], row["fingerprint"][:24] + "…", ", ".join(row["endpoints"])
+            Text(row["party"]),
+            Text(f"{row['name_en']} / {row['name_ru']}", overflow="fold"),
+            Text(halves),
+            Text("\n".join(row["endpoints"]), overflow="fold"),
         )
     out.print(table)
 
@@ -274,8 +319,8 @@ def send(
     else:
         out.print(f"queued {row['id']} to {row['peer']} (seq {row['seq']}, {row['precedence']})")
         if "rendering" in row:
-            out.print(row["rendering"]["en"])
-            out.print(row["rendering"]["ru"])
+            out.print(Text(row["rendering"]["en"]))
+            out.print(Text(row["rendering"]["ru"]))
 
 
 @notice_app.command("send")
@@ -310,7 +355,8 @@ def notice_send(
     for finding in sent["findings"]:
         mark = "[green]met[/]" if finding["satisfied"] else "[red]NOT MET[/]"
         out.print(f"{mark} {finding['rule_id']}: {finding['detail_en']}")
-    out.print(sent["rendering"]["en"])
+    for lang in ("en", "ru"):
+        out.print(sent["rendering"][lang], markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -378,7 +424,9 @@ def link_test(
     for test in tests:
         if not json_:
             rtt = f"{test['rtt_ms']} ms" if test["rtt_ms"] is not None else "-"
-            out.print(f"{test['peer']}: {test['state']}  round trip {rtt}  {test['reason'] or ''}")
+            out.print(
+                Text(f"{test['peer']}: {test['state']}  round trip {rtt}  {test['reason'] or ''}")
+            )
     if any(t["state"] != "passed" for t in tests):
         raise typer.Exit(1)
 
@@ -410,7 +458,8 @@ def link_report(
         title=f"links, last {since}",
     )
     for row in rows:
-        rtt = row["rtt_ms"]
+        rtts = [row["rtt_ms"][k] for k in ("p50", "p95", "max")]
+        rtt = "/".join("-" if v is None else str(v) for v in rtts)
         avail = "-" if row["availability_pct"] is None else f"{row['availability_pct']}%"
         table.add_row(
             row["peer"],
@@ -418,7 +467,7 @@ def link_report(
             str(row["sent"]),
             str(row["passed"]),
             avail,
-            f"{rtt['p50']}/{rtt['p95']}/{rtt['max']}",
+            rtt,
             f"{row['longest_outage_s']} s",
         )
     out.print(table)
@@ -439,12 +488,15 @@ def alarms(
     if json_:
         print_json(rows)
         return
-    table = Table("id", "kind", "subject", "raised", "state", "cleared by / reason")
+    table = Table(
+        "id", "kind", "subject", Column("raised", no_wrap=True), "state", "cleared by / reason"
+    )
     for row in rows:
         cleared = f"{row['cleared_by']}: {row['clear_reason']}" if row["cleared_by"] else ""
         table.add_row(
-            str(row["id"]), row["kind"], row["subject"], row["raised_at"], row["state"], cleared
-        )
+            str(row["id"]), row["kind"], Text(row["subject"]), row["raised_at"], row["state"],
+            Text(cleared),
+        )  # fmt: skip
     out.print(table)
 
 
@@ -463,11 +515,34 @@ def clear_alarm(
     out.print(f"alarm {row['id']} cleared by {row['cleared_by']} after {row['duration_s']} s")
 
 
+def time_left(deadline: str | None, acked_at: str | None, now: datetime) -> str:
+    """The deadline column: ``9m left``, ``1h05m left`` or ``overdue 3m``; empty once
+    acknowledged or for a message nobody acknowledges."""
+    if deadline is None or acked_at is not None:
+        return ""
+    left = round((parse_rfc3339(deadline) - now).total_seconds())
+    minutes, seconds = divmod(abs(left), 60)
+    hours, minutes = divmod(minutes, 60)
+    span = f"{hours}h{minutes:02d}m" if hours else f"{minutes}m" if minutes else f"{seconds}s"
+    return f"{span} left" if left >= 0 else f"overdue {span}"
+
+
 def _listing(rows: list[dict[str, Any]], json_: bool, title: str) -> None:
     if json_:
         print_json(rows)
         return
-    table = Table("id", "peer", "seq", "precedence", "state", "created", "text", title=title)
+    table = Table(
+        Column("id", no_wrap=True),  # what `show` and `ack` take
+        "peer",
+        "seq",
+        "precedence",
+        "state",
+        Column("created", no_wrap=True),  # a time cut short is a wrong time
+        Column("deadline", no_wrap=True),
+        "text",
+        title=title,
+    )
+    now = datetime.now(UTC)
     for row in rows:
         text = str(row["body"].get("text", row["type"].replace("_", " ")))
         table.add_row(
@@ -477,7 +552,8 @@ def _listing(rows: list[dict[str, Any]], json_: bool, title: str) -> None:
             row["precedence"],
             row["state"],
             row["created"],
-            text[:50] + ("…" if len(text) > 50 else ""),
+            time_left(row["deadline"], row["acked_at"], now),
+            Text(text[:50] + ("…" if len(text) > 50 else "")),  # the peer's words, as written
         )
     out.print(table)
 
@@ -505,31 +581,64 @@ def outbox(
 @app.command()
 @friendly
 def show(
-    message_id: Annotated[str, typer.Argument(help="Message id")],
+    message_id: Annotated[str, typer.Argument(help="Message id (or its first 8 characters)")],
     directory: DirOpt,
     json_: JsonOpt = False,
     user: UserOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """One message with its trail."""
+    """One message: its text in both languages, findings, translations and trail."""
     with node_client(directory, url, user) as client:
         row = client.get(f"/api/v1/messages/{message_id}")
     if json_:
         print_json(row)
         return
-    out.print(f"[bold]{row['precedence']}[/] {row['direction']} {row['peer']} seq {row['seq']}")
-    out.print(f"state: {row['state']}   hash: {row['hash']}")
-    out.print(row["body"].get("text", json.dumps(row["body"], ensure_ascii=False)))
+    # Everything below may be the peer's words: printed as text, never as Rich markup.
+    head = Text.assemble(
+        (row["precedence"], "bold"),
+        f" {row['type']} {row['direction']} {row['peer']} seq {row['seq']}   id {row['id']}",
+    )
+    out.print(head)
+    out.print(Text(f"state: {row['state']}   created: {row['created']}"))
+    out.print(Text(f"hash: {row['hash']}"))
+    if row.get("deadline") and row["state"] != "acknowledged":
+        out.print(Text(f"acknowledge by: {row['deadline']}"))
+    renderings = row.get("rendering") or {}
+    if renderings:
+        for lang in ("en", "ru"):
+            if lang in renderings:
+                out.print(Text(f"\n— {lang} —", style="dim"))
+                out.print(Text(renderings[lang]))
+    else:
+        text = row["body"].get("text")
+        shown = text if isinstance(text, str) else json.dumps(row["body"], ensure_ascii=False)
+        out.print(Text(f"\n— original ({row['lang']}) —", style="dim"))
+        out.print(Text(shown))
+    for finding in row.get("findings") or []:
+        mark = "met" if finding["satisfied"] else "NOT MET"
+        out.print(Text(f"rule {finding['rule_id']}: {mark} — {finding['detail_en']}"))
+    for tr in row.get("translations") or []:
+        if tr["machine"]:
+            who = "machine draft — not certified"
+        elif tr["certified_by"]:
+            who = f"by {tr['translator']}, certified by {tr['certified_by']}"
+        else:
+            who = f"by {tr['translator']}, not certified"
+        out.print(Text(f"\n— translation {tr['id']} ({tr['lang']}, {who}) —", style="dim"))
+        out.print(Text(tr["text"]))
     table = Table("at", "step", "detail", title="trail")
     for step in row["trail"]:
-        table.add_row(step["at"], step["kind"], json.dumps(step["detail"], ensure_ascii=False))
+        detail = json.dumps(step["detail"], ensure_ascii=False)
+        table.add_row(Text(step["at"]), Text(step["kind"]), Text(detail))
     out.print(table)
 
 
 @app.command()
 @friendly
 def ack(
-    message_id: Annotated[str, typer.Argument(help="Id of a received message")],
+    message_id: Annotated[
+        str, typer.Argument(help="Id of a received message (or its first 8 characters)")
+    ],
     directory: DirOpt,
     json_: JsonOpt = False,
     user: UserOpt = None,

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from hotline.client import NodeClient, connect
 from hotline.config import load_settings
@@ -48,9 +49,10 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except HotlineError as exc:
-            err.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+            # messages quote people's input (titles, ids, names): never read as markup
+            err.print(Text.assemble(("error:", "bold red"), f" {exc.message}"), soft_wrap=True)
             if exc.hint:
-                err.print(f"[dim]hint: {exc.hint}[/]", soft_wrap=True)
+                err.print(Text(f"hint: {exc.hint}", style="dim"), soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -2,13 +2,22 @@
 
 Services never call ``datetime.now()`` themselves; they take a :class:`Clock`, so
 deadlines, schedules and skew windows can be tested by moving time by hand.
+
+:class:`OffsetClock` is for tests of real ``hotline serve`` processes only: the system
+clock plus a number of seconds read from a file, so a test can move served nodes forward
+by days. ``Node`` uses it only when ``HOTLINE_CLOCK_OFFSET_FILE`` is set, and says so
+loudly in the log.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
+
+from hotline.errors import ConfigError
 
 
 class Clock(Protocol):
@@ -45,6 +54,56 @@ class FakeClock:
     def set(self, when: datetime) -> None:
         with self._lock:
             self._now = when
+
+
+class OffsetClock:
+    """FOR TESTING ONLY: the system clock moved by whole seconds written in a file.
+
+    The file holds one integer (seconds, may be negative). It is read again whenever its
+    inode, modification time or size changes, so a test moves every process sharing the file at
+    once (their clocks stay in step and the skew check between nodes still holds). A
+    missing or empty file means no offset; text that is not an integer is an error, so a
+    typo never silently leaves the clock unmoved.
+    """
+
+    ENV = "HOTLINE_CLOCK_OFFSET_FILE"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._seen: tuple[int, int, int] | None = None
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset()
+
+    def offset(self) -> timedelta:
+        """The offset in the file now (re-read only when the file changed)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return timedelta(0)
+        with self._lock:
+            seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if self._seen != seen:
+                text = self.path.read_text(encoding="utf-8").strip() or "0"
+                try:
+                    self._offset = timedelta(seconds=int(text))
+                except ValueError:
+                    raise ConfigError(
+                        f"the test clock's offset file {self.path} holds {text[:40]!r}",
+                        hint=f"write whole seconds, e.g. 86400 (or unset {self.ENV} outside tests)",
+                    ) from None
+                self._seen = seen
+            return self._offset
+
+    @staticmethod
+    def write(path: Path | str, seconds: int) -> None:
+        """Set the offset in ``path`` (for the test that moves the served nodes' time)."""
+        target = Path(path)
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_text(f"{int(seconds)}\n", encoding="utf-8")
+        os.replace(temporary, target)  # readers never see a half-written number
 
 
 def rfc3339(when: datetime) -> str:

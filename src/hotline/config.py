@@ -183,8 +183,11 @@ def _build(directory: Path, values: dict[str, Any]) -> NodeSettings:
     kwargs["endpoints"] = tuple(kwargs.get("endpoints", ()))
     if kwargs.get("lang") not in {"en", "ru"}:
         raise ConfigError(f"setting lang must be 'en' or 'ru', not {kwargs.get('lang')!r}")
-    if not 0 < float(kwargs.get("retry_cap_s", 30.0)) <= 60:
-        raise ConfigError("setting retry_cap_s must be more than 0 and at most 60 seconds")
+    retry_cap_s = kwargs.get("retry_cap_s", 30.0)
+    if not 0 < float(retry_cap_s) <= 60:
+        raise ConfigError(
+            f"setting retry_cap_s must be more than 0 and at most 60 seconds, not {retry_cap_s}"
+        )
     return NodeSettings(directory=directory, **kwargs)
 
 

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from hotline.cli_support import DirOpt, JsonOpt, UrlOpt, UserOpt, friendly, node_client, print_json
+from hotline.client import ApiError
+from hotline.errors import HotlineError
 from hotline.services.evidence_verify import Verdict, verify_bundle
 
 evidence_app = typer.Typer(
@@ -51,8 +53,14 @@ def export(
     finally:
         node.db.dispose()
     partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(raw)
-    partial.replace(out)
+    try:
+        partial.write_bytes(raw)
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
+        typer.echo("hint: check that the folder exists and is writable", err=True)
+        raise typer.Exit(2) from None
     bundle = json.loads(raw)
     how = "co-signed by both nodes" if bundle["cosigned"] else "signed by this node ONLY"
     typer.echo(
@@ -70,9 +78,22 @@ def exchange(
     user: UserOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Sign a checkpoint now and have every peer co-sign it (exit 1 if any refuses)."""
+    """Sign a checkpoint now and have every peer co-sign it (exit 1 if any refuses).
+
+    With ``--json`` a failure of the exchange as a whole (this node's own log is damaged,
+    the node cannot be reached) is printed on stdout too, as
+    ``{"ok": false, "results": [], "error": {"code", "message", "hint"}}``.
+    """
     path = "/api/v1/log/checkpoint/exchange" + (f"?peer={peer}" if peer else "")
-    answer = _api(directory, url, user, "POST", path)
+    try:
+        answer = _api(directory, url, user, "POST", path)
+    except HotlineError as exc:
+        if not json_:
+            raise
+        code = exc.error_code if isinstance(exc, ApiError) else exc.code
+        error = {"code": code, "message": exc.message, "hint": exc.hint}
+        print_json({"ok": False, "results": [], "error": error})
+        raise typer.Exit(1) from None
     if json_:
         print_json(answer)
     else:

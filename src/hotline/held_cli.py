@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hotline.cli_support import (
     DirOpt,
@@ -46,10 +47,10 @@ def held_list(
         return
     table = Table("id", "to", "kind", "asked by", "at", "state", "decided by")
     for r in rows:
-        table.add_row(
+        table.add_row(*map(Text, (
             r["id"], r["peer"], r["kind"], r["requested_by"], r["requested_at"], r["state"],
             r["decided_by"] or "",
-        )  # fmt: skip
+        )))  # fmt: skip
     out.print(table)
 
 
@@ -87,4 +88,4 @@ def held_reject(
     if json_:
         print_json(row)
     else:
-        out.print(f"rejected by {row['decided_by']}: {row['reason']}")
+        out.print(Text(f"rejected by {row['decided_by']}: {row['reason']}"))

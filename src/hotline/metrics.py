@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from hotline.domain.bodies import NO_ACK_TYPES
 from hotline.domain.line import Precedence
+from hotline.services.alarms import KINDS as ALARM_KINDS
 from hotline.storage.tables import messages
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ def render_metrics(node: Node) -> bytes:
     for (direction, precedence), count in _unacknowledged(node).items():
         unacked.labels(direction, precedence).set(count)
     alarms = Gauge("hotline_open_alarms", "Open alarms by kind", ["kind"], registry=registry)
-    for kind, count in node.alarms.open_counts().items():
+    # Every kind, 0 when none is open: a series that vanishes reads as "no data", and an
+    # alert rule on it would never see the alarm clear.
+    for kind, count in ({kind: 0 for kind in ALARM_KINDS} | node.alarms.open_counts()).items():
         alarms.labels(kind).set(count)
     return generate_latest(registry)
 

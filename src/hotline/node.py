@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hotline.clock import Clock, SystemClock, rfc3339
+from hotline.clock import Clock, OffsetClock, SystemClock, rfc3339
 from hotline.config import NodeSettings, load_settings, write_settings
 from hotline.domain.line import PARTY_PATTERN, PeerCard
 from hotline.errors import ConfigError, ValidationError
@@ -43,12 +44,30 @@ from hotline.storage.db import Database
 logger = logging.getLogger(__name__)
 
 
+def default_clock() -> Clock:
+    """The system clock; a test clock only when ``HOTLINE_CLOCK_OFFSET_FILE`` is set.
+
+    The test clock lets a test of real processes move their time by days
+    (:class:`~hotline.clock.OffsetClock`); it must never be set in production.
+    """
+    path = os.environ.get(OffsetClock.ENV)
+    if not path:
+        return SystemClock()
+    logger.warning(
+        "TEST CLOCK ACTIVE: this node's time is the system clock plus the offset in %s "
+        "(%s is set). For testing only: unset it in production.",
+        path,
+        OffsetClock.ENV,
+    )
+    return OffsetClock(path)
+
+
 class Node:
     """A running (or about to run) node."""
 
     def __init__(self, settings: NodeSettings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock = clock or default_clock()
         self.db = Database(settings.db_url)
         self.identity = Identity.from_settings(settings)
         self.line = Line(self.db, self.identity, settings, self.clock, on_queued=self.wake)

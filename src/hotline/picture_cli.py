@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hotline.cli_support import (
     DirOpt,
@@ -101,7 +102,7 @@ def show(
         table = Table("a", "b", "tcpa s", "dcpa m", "in s", "out s", title="Predicted conflicts")
         for c in data["conflicts"]:
             table.add_row(
-                c["a"], c["b"], f"{c['tcpa_s']:.0f}", f"{c['dcpa_m']:.0f}",
+                Text(c["a"]), Text(c["b"]), f"{c['tcpa_s']:.0f}", f"{c['dcpa_m']:.0f}",
                 f"{c['t_in_s']:.0f}", f"{c['t_out_s']:.0f}",
             )  # fmt: skip
         out.print(table)
@@ -110,7 +111,7 @@ def show(
         for i in data["incursions"]:
             entry = "INSIDE NOW" if i["inside"] else f"in {i['entry_s']:.0f} s"
             table.add_row(
-                i["track"], f"{i['area']} {i['area_name']}", i["area_party"], entry,
+                Text(i["track"]), Text(f"{i['area']} {i['area_name']}"), i["area_party"], entry,
                 f"{i['lat']:.4f}", f"{i['lon']:.4f}",
             )  # fmt: skip
         out.print(table)
@@ -132,5 +133,6 @@ def areas_command(
     for f in data["features"]:
         p = f["properties"]
         band = f"{p['alt_lower_m']}–{p['alt_upper_m']} m {p['datum']}" if "datum" in p else "all"
-        table.add_row(p["party"], p["id"], p["name"], band, p["declared_at"], p["message_id"])
+        table.add_row(*map(Text, (p["party"], p["id"], p["name"], band, p["declared_at"],
+                                  p["message_id"])))  # fmt: skip
     out.print(table)

@@ -54,6 +54,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/calls/{call_id}/readouts"): CALLS,
     ("POST", "/api/v1/readouts/{readout_id}/publish"): CALLS,
     ("POST", "/api/v1/readouts/{readout_id}/approve"): CALLS,
+    ("POST", "/api/v1/readouts/{readout_id}/reject"): CALLS,
     ("POST", "/api/v1/watch/changes"): CALLS,
     ("POST", "/api/v1/watch/changes/{change_id}/approve"): CALLS,
     ("POST", "/api/v1/watch/changes/{change_id}/reject"): CALLS,
@@ -82,6 +83,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/calls/{call_id}/readouts"): CALLS,
     ("POST", "/console/readouts/{readout_id}/publish"): CALLS,
     ("POST", "/console/readouts/{readout_id}/approve"): CALLS,
+    ("POST", "/console/readouts/{readout_id}/reject"): CALLS,
     ("POST", "/console/watch-level/changes"): CALLS,
     ("POST", "/console/watch-level/changes/{change_id}/{decision}"): CALLS,
 }

@@ -27,6 +27,11 @@ Kinds of check:
 values) and ``at_least`` (field -> threshold, inclusive: 9,000 troops *is* notifiable).
 A rule that does not apply gives no finding. Field names are checked against the
 notice models when the file is loaded, so a typo is an error, not a silent pass.
+
+A pair with no rules file has no agreement to check (:func:`find_rules` gives ``None``);
+a file that is there but cannot be read or validated is always a :class:`ConfigError`.
+A node checks its whole folder when it starts (:func:`check_rules_dir`), so a broken
+file stops the node rather than disabling every rule it holds.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from hotline.domain.notices import (
 )
 from hotline.errors import ConfigError, ValidationError
 from hotline.render.i18n import N_, check_lang, gettext, t
+from hotline.render.notices import EQUIPMENT
 from hotline.render.units import format_span
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
@@ -215,22 +221,72 @@ def load_rules(path: str | Path) -> RuleSet:
         raise ConfigError(f"cannot read rules file {path}: {exc}") from None
     except pydantic.ValidationError as exc:
         problem = to_validation_error(exc, tags=("advance_notice", "present", "equals"))
-        raise ConfigError(f"rules file {path}: {problem.message}") from None
+        raise ConfigError(
+            f"rules file {path}: {problem.message}",
+            hint="fix the named field; docs/notices.md (Agreement rules) describes each one",
+        ) from None
+
+
+def _load_pair(path: Path, parties: set[str]) -> RuleSet:
+    rules = load_rules(path)
+    if set(rules.parties) != parties:
+        raise ConfigError(
+            f"rules file {path} is for parties {list(rules.parties)}, "
+            f"not {' and '.join(sorted(parties))}",
+            hint="name the file after the two parties it holds: <a>-<b>.json",
+        )
+    return rules
+
+
+def find_rules(sender: str, receiver: str, rules_dir: Path | None = None) -> RuleSet | None:
+    """The rules between ``sender`` and ``receiver``, or ``None`` when the pair has no file.
+
+    The file may name the parties in either order. Only a missing file means "no rules":
+    a file that is there but broken raises :class:`ConfigError`.
+    """
+    folder = rules_dir or RULES_DIR
+    for name in (f"{sender}-{receiver}.json", f"{receiver}-{sender}.json"):
+        if (folder / name).exists():
+            return _load_pair(folder / name, {sender, receiver})
+    return None
 
 
 def rules_for(sender: str, receiver: str, rules_dir: Path | None = None) -> RuleSet:
-    """The rules between ``sender`` and ``receiver`` (the file may name them in any order)."""
+    """The rules between ``sender`` and ``receiver``; a pair without a file is an error."""
+    rules = find_rules(sender, receiver, rules_dir)
+    if rules is None:
+        folder = rules_dir or RULES_DIR
+        raise ConfigError(
+            f"no agreement rules between {sender} and {receiver}",
+            hint=f"add {folder / f'{sender}-{receiver}.json'} (it may hold an empty rules list)",
+        )
+    return rules
+
+
+def check_rules_dir(rules_dir: Path | None = None) -> dict[str, RuleSet]:
+    """Load every rules file in ``rules_dir`` (default: the packaged ones), by file stem.
+
+    Run when a node starts so that a typo stops it with the file and field named,
+    instead of surfacing only when a notice is checked. A missing folder, or a file
+    whose name is not ``<a>-<b>.json`` for the parties it holds, is an error too.
+    """
     folder = rules_dir or RULES_DIR
-    for name in (f"{sender}-{receiver}.json", f"{receiver}-{sender}.json"):
-        if (folder / name).is_file():
-            rules = load_rules(folder / name)
-            if set(rules.parties) != {sender, receiver}:
-                raise ConfigError(f"{folder / name} is for parties {list(rules.parties)}")
-            return rules
-    raise ConfigError(
-        f"no agreement rules between {sender} and {receiver}",
-        hint=f"add {folder / f'{sender}-{receiver}.json'} (it may hold an empty rules list)",
-    )
+    if not folder.is_dir():
+        raise ConfigError(
+            f"rules_dir {folder} is not a folder",
+            hint="point rules_dir (HOTLINE_RULES_DIR) at a folder of <a>-<b>.json rules files",
+        )
+    loaded: dict[str, RuleSet] = {}
+    for path in sorted(folder.glob("*.json")):
+        rules = load_rules(path)
+        first, second = rules.parties
+        if path.stem not in (f"{first}-{second}", f"{second}-{first}"):
+            raise ConfigError(
+                f"rules file {path} holds the rules of {first} and {second}",
+                hint=f"name it {first}-{second}.json so the node finds it for that pair",
+            )
+        loaded[path.stem] = rules
+    return loaded
 
 
 def activity_start(notice: NoticeBody) -> datetime | None:
@@ -272,8 +328,83 @@ _ADVANCE_TEXTS = {
 }
 
 
-def _texts(msgid: str, **values: Any) -> tuple[str, str]:
-    return t("en", msgid, **values), t("ru", msgid, **values)
+# The rendering's label of each field a rule may name, so a Russian finding says
+# "район падения", not "impact_area"; English findings keep the field names, which are
+# what the rules file and the schema use. A field not listed shows as its name.
+_FIELD_LABELS = {
+    "activity": N_("ACTIVITY"),
+    "volumes": N_("VOLUMES"),
+    "units": N_("UNITS"),
+    "contact_frequency": N_("CONTACT FREQUENCY"),
+    "remarks": N_("REMARKS"),
+    "launch_area": N_("LAUNCH AREA"),
+    "impact_area": N_("IMPACT AREA"),
+    "time": N_("TIME OF INCIDENT"),
+    "position": N_("POSITION"),
+    "altitude_m": N_("ALTITUDE"),
+    "category": N_("CATEGORY"),
+    "own_units": N_("SENDER'S UNITS"),
+    "other_units": N_("OTHER SIDE'S UNITS"),
+    "description": N_("DESCRIPTION"),
+    "refers_to": N_("REFERENCE"),
+    "concern": N_("CONCERN"),
+    "answer": N_("ANSWER"),
+    "reason": N_("REASON"),
+    "name": N_("EXERCISE"),
+    "area": N_("AREA"),
+    "troops": N_("TROOPS"),
+    "observers_invited": N_("OBSERVERS INVITED"),
+    "exercise_ref": N_("EXERCISE REFERENCE"),
+    "observers": N_("NUMBER OF OBSERVERS"),
+    "arrival_point": N_("ARRIVAL POINT"),
+    "arrival_time": N_("ARRIVAL TIME"),
+    "programme": N_("PROGRAMME"),
+    "code": N_("CODE"),
+    "areas": N_("AREAS IN FORCE"),
+    "withdrawn": N_("AREAS WITHDRAWN"),
+    **EQUIPMENT,
+}
+
+
+def _field(name: str, lang: str) -> str:
+    """How a finding names a field in ``lang``."""
+    if lang == "en" or name not in _FIELD_LABELS:
+        return name
+    return gettext(lang, _FIELD_LABELS[name]).lower()
+
+
+def _value(value: Any, lang: str) -> str:
+    """How a finding shows a field's value in ``lang`` (yes/no in words in Russian)."""
+    if isinstance(value, bool) and lang != "en":
+        return gettext(lang, N_("YES") if value else N_("NO")).lower()
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _present(check: Present, notice: NoticeBody) -> tuple[bool, str, str]:
+    missing = [f for f in check.fields if getattr(notice, f) is None]
+    msgid = N_("missing: {fields}") if missing else N_("given: {fields}")
+    en, ru = (
+        t(lang, msgid, fields=", ".join(_field(f, lang) for f in missing or check.fields))
+        for lang in ("en", "ru")
+    )
+    return not missing, en, ru
+
+
+def _equals(check: Equals, notice: NoticeBody) -> tuple[bool, str, str]:
+    actual = getattr(notice, check.field)
+    ok = bool(actual == check.value)
+    msgid = N_("{field} is {value}") if ok else N_("{field} must be {value}, is {actual}")
+    en, ru = (
+        t(
+            lang,
+            msgid,
+            field=_field(check.field, lang),
+            value=_value(check.value, lang),
+            actual=_value(actual, lang),
+        )
+        for lang in ("en", "ru")
+    )
+    return ok, en, ru
 
 
 def _evaluate(rule: Rule, notice: NoticeBody, sent_at: datetime) -> Finding:
@@ -288,20 +419,9 @@ def _evaluate(rule: Rule, notice: NoticeBody, sent_at: datetime) -> Finding:
             for lang in ("en", "ru")
         )
     elif isinstance(check, Present):
-        missing = [f for f in check.fields if getattr(notice, f) is None]
-        ok = not missing
-        msgid = N_("given: {fields}") if ok else N_("missing: {fields}")
-        en, ru = _texts(msgid, fields=", ".join(missing or check.fields))
+        ok, en, ru = _present(check, notice)
     else:
-        actual = getattr(notice, check.field)
-        ok = actual == check.value
-        msgid = N_("{field} is {value}") if ok else N_("{field} must be {value}, is {actual}")
-        en, ru = _texts(
-            msgid,
-            field=check.field,
-            value=json.dumps(check.value),
-            actual=json.dumps(actual, default=str),
-        )
+        ok, en, ru = _equals(check, notice)
     return Finding(
         rule_id=rule.id,
         title_en=rule.title.en,

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
 from hotline.cli import app
-from tests.conftest import Pair, token
-from tests.services.test_notices import EXAMPLES, example
+from tests.conftest import MakeNode, Pair, token
+from tests.notices.conftest import present_rule
+from tests.notices.test_render import INCIDENT_EN, INCIDENT_RU
+from tests.services.test_notices import EXAMPLES, example, linked
 
 
 @pytest.fixture
@@ -38,11 +42,23 @@ def test_check_then_send_a_notice(pair: Pair, clients: dict[str, httpx.Client]) 
     )
     assert 201 == sent.status_code
     pair.flush()
-    shown = clients["ru"].get(f"/api/v1/messages/{sent.json()['message']['id']}").json()
-    assert "incident_report" == shown["type"]
-    assert (
-        shown["rendering"]["ru"] == sent.json()["rendering"]["ru"].replace("—", shown["id"], 1)
-        or shown["rendering"]["ru"]
+    message_id = sent.json()["message"]["id"]
+    shown = clients["ru"].get(f"/api/v1/messages/{message_id}").json()
+    # the hand-written rendering of the example, with this message's id and time (the
+    # fake clock's 2026-11-21T14:30:00Z) in place of the example's
+    expected = {
+        "en": INCIDENT_EN.replace(
+            "MSG ID: 2b9d6e1f-3a4c-4d5e-8f70-1a2b3c4d5e6f", f"MSG ID: {message_id}"
+        ).replace("DTG: 140741Z NOV 26", "DTG: 211430Z NOV 26"),
+        "ru": INCIDENT_RU.replace(
+            "НОМЕР СООБЩЕНИЯ: 2b9d6e1f-3a4c-4d5e-8f70-1a2b3c4d5e6f",
+            f"НОМЕР СООБЩЕНИЯ: {message_id}",
+        ).replace("ДАТА-ВРЕМЯ: 140741Z НОЯ 26", "ДАТА-ВРЕМЯ: 211430Z НОЯ 26"),
+    }
+    assert ("incident_report", expected, expected) == (
+        shown["type"],
+        shown["rendering"],
+        sent.json()["rendering"],
     )
 
 
@@ -60,6 +76,35 @@ def test_a_coded_message_by_api(pair: Pair, clients: dict[str, httpx.Client]) ->
     assert 201 == sent.status_code
     entry = pair.us.identity.phrasebook.lookup(1)
     assert entry.ru in sent.json()["rendering"]["ru"]
+    assert f"НОМЕР СООБЩЕНИЯ: {sent.json()['id']}" == sent.json()["rendering"]["ru"].splitlines()[3]
+
+
+def test_a_shown_answer_names_the_request_it_answers(
+    pair: Pair, clients: dict[str, httpx.Client]
+) -> None:
+    notice = linked(pair, "deconfliction_answer")
+    sent = clients["us"].post("/api/v1/notices", json={"to": "ru", "notice": notice})
+    pair.flush()
+
+    link = clients["ru"].get(f"/api/v1/messages/{sent.json()['message']['id']}").json()["link"]
+
+    assert (notice["refers_to"], "deconfliction_request", "out", "DECONFLICTION REQUEST") == (
+        link["id"],
+        link["type"],
+        link["direction"],
+        link["summary"]["en"],
+    )
+
+
+def test_a_reference_to_no_message_is_refused_naming_the_field(
+    clients: dict[str, httpx.Client],
+) -> None:
+    notice = example("observer_invitation")
+
+    response = clients["us"].post("/api/v1/notices", json={"to": "ru", "notice": notice})
+
+    error = response.json()["error"]
+    assert (422, "exercise_ref") == (response.status_code, error["context"]["field"])
 
 
 def test_translation_and_certification_by_api(pair: Pair, clients: dict[str, httpx.Client]) -> None:
@@ -110,6 +155,23 @@ def test_notice_send_and_send_code_from_the_cli(pair: Pair) -> None:
     )
     assert 0 == result.exit_code, result.output
     assert "exercise_notification" == json.loads(result.output)["message"]["type"]
+    printed = runner.invoke(
+        app,
+        [
+            "notice",
+            "send",
+            str(EXAMPLES / "incident_report.json"),
+            "--to",
+            "ru",
+            "--dir",
+            directory,
+        ],
+        env=env,
+    )
+    assert 0 == printed.exit_code, printed.output
+    message_id = printed.output.split()[1]  # "queued <id> to ru (seq N)"
+    assert f"MSG ID: {message_id}" in printed.output  # the English rendering
+    assert f"НОМЕР СООБЩЕНИЯ: {message_id}" in printed.output  # and the Russian one
     coded = runner.invoke(
         app, ["send", "--to", "ru", "--code", "1", "--dir", directory, "--json"], env=env
     )
@@ -117,3 +179,45 @@ def test_notice_send_and_send_code_from_the_cli(pair: Pair) -> None:
     assert "coded_message" == json.loads(coded.output)["type"]
     neither = runner.invoke(app, ["send", "--to", "ru", "--dir", directory], env=env)
     assert 1 == neither.exit_code and "TEXT or --code" in neither.output
+
+
+def test_notice_send_refused_by_a_rule_prints_the_finding(make_pair: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    rules = {"parties": ["us", "ru"], "version": "t", "rules": [present_rule()]}
+    (folder / "us-ru.json").write_text(json.dumps(rules), encoding="utf-8")
+    with make_pair(us={"rules_dir": str(folder)}) as pair:
+        token(pair.us, "duty2", "long password")
+        env = {
+            "HOTLINE_USER": "duty2",
+            "HOTLINE_PASSWORD": "long password",
+            "HOTLINE_URL": pair.servers["us"].url,
+        }
+        missile = str(EXAMPLES / "activity_notice_missile_launch.json")
+        directory = str(pair.us.settings.directory)
+        result = CliRunner().invoke(
+            app, ["notice", "send", missile, "--to", "ru", "--dir", directory], env=env
+        )
+
+    assert 1 == result.exit_code
+    assert "frequency-given (Contact frequency given): missing: contact_frequency" in (
+        " ".join(result.output.split())
+    )
+
+
+def test_serve_refuses_to_start_with_a_broken_rules_file(
+    make_node: MakeNode, tmp_path: Path
+) -> None:
+    node = make_node("us")
+    broken = tmp_path / "rules"
+    broken.mkdir()
+    (broken / "us-ru.json").write_text('{"parties": ["us", "ru"]', encoding="utf-8")
+
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--dir", str(node.settings.directory)],
+        env={"HOTLINE_RULES_DIR": str(broken)},
+    )
+
+    assert 1 == result.exit_code
+    assert f"cannot read rules file {broken / 'us-ru.json'}" in " ".join(result.output.split())

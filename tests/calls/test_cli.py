@@ -94,3 +94,126 @@ def test_principals_calls_history_readouts_and_watch_from_the_command_line(
     login(pair, "bravo")
     hotline(pair, "bravo", "watch", "approve", "1")
     assert "possible-crisis" == as_json(pair, "bravo", "watch", "show")["current"]["level"]["id"]
+
+
+MARKUP = "See annex [/b] for detail; [bold]as written[/bold]"
+
+
+def accepted_by_ru(pair: Pair, clock: FakeClock, *topics: str) -> dict[str, Any]:
+    """``hotline calls request`` with ``topics`` (as the CLI prints it), accepted by ru."""
+    start = rfc3339(clock.now() + timedelta(hours=4))
+    args = [f"--topic={topic}" for topic in topics]
+    printed = hotline(
+        pair, "duty", "calls", "request", "--to", "ru", "--principal", "cjcs",
+        "--counterpart", "cgs", *args, "--slot", f"{start}/60",
+        "--answer-by", rfc3339(clock.now() + timedelta(hours=2)), "--precedence", "priority",
+    )  # fmt: skip
+    made = pair.us.calls.requests.listing()[0]
+    pair.flush()
+    pair.ru.calls.requests.answer(
+        made["id"], answer="accept", slot={"start": start, "minutes": 60}, user=OFFICER
+    )
+    pair.flush()
+    return {**made, "printed": printed, "start": start}
+
+
+def test_peoples_text_is_printed_as_written_never_as_markup(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    pair.us.auth.add_user("duty", PASSWORD, ["officer"])
+    login(pair, "duty")
+    made = accepted_by_ru(pair, clock, "Annex [/a] review", "[bold]x[/bold]")
+    assert "TOPICS: Annex [/a] review; [bold]x[/bold]" in made["printed"]
+    assert "PRECEDENCE: PRIORITY" in made["printed"]
+    listed = hotline(pair, "duty", "calls", "list")
+    assert made["id"] in listed  # whole, in 80 columns: it is copied into the next command
+    assert "[/a]" in listed  # the topic, folded into its column but as written
+
+    clock.advance(timedelta(hours=6))
+    hotline(
+        pair, "duty", "calls", "record", made["id"], "--held-at", made["start"],
+        "--minutes", "60", "--participant", "us:Gen. [i]Mark[/i] Milley",
+        "--participant", "ru:Gen. Valery Gerasimov",
+    )  # fmt: skip
+    pair.flush()
+    hotline(
+        pair, "duty", "readout", "write", made["id"], "--title", "[bold]Ours[/bold]",
+        "--text", MARKUP, "--visibility", "shared",
+    )  # fmt: skip
+    pair.ru.calls.records.write_readout(
+        made["id"], title="Theirs [/x]", text=MARKUP, visibility="shared", user=OFFICER
+    )
+    pair.flush()
+    shown = hotline(pair, "duty", "readout", "show", made["id"], "--visibility", "shared")
+    flat = " ".join(shown.replace("│", " ").split())
+    assert "[bold]Ours[/bold] [shared, sent]" in flat
+    assert "Theirs [/x] [shared, received]" in flat
+    # each side's text, as written (the two columns' wrapped lines interleave)
+    assert [2, 2, 2] == [flat.count(part) for part in ("[/b]", "[bold]as", "written[/bold]")]
+
+
+def test_a_second_commander_rejects_a_held_readout_from_the_command_line(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    for name, role in (("duty", "officer"), ("alpha", "commander"), ("bravo", "commander")):
+        pair.us.auth.add_user(name, PASSWORD, [role])
+    login(pair, "duty")
+    made = accepted_by_ru(pair, clock, "Deconfliction")
+    clock.advance(timedelta(hours=6))
+    hotline(
+        pair, "duty", "calls", "record", made["id"], "--held-at", made["start"],
+        "--minutes", "60", "--participant", "us:A", "--participant", "ru:B", "--private",
+    )  # fmt: skip
+    login(pair, "alpha")
+    written = hotline(
+        pair, "alpha", "readout", "write", made["id"], "--title", "Readout",
+        "--text", "Too much detail.", "--visibility", "public",
+    )  # fmt: skip
+    readout_id = written.split()[1].rstrip(":")
+    refused = hotline(pair, "alpha", "readout", "reject", readout_id, "--reason", "x", code=1)
+    assert "cannot also decide on it" in refused
+    login(pair, "bravo")
+    done = hotline(pair, "bravo", "readout", "reject", readout_id, "--reason", "Names [/b] aides")
+    assert f"readout {readout_id}: rejected, now internal, kept" in done
+    shown = pair.us.calls.records.readouts(made["id"])["sides"]["us"][0]
+    assert [("bravo", "Names [/b] aides")] == [(r["by"], r["reason"]) for r in shown["rejections"]]
+
+
+def test_history_without_named_principals_shows_every_pair(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    pair.us.auth.add_user("duty", PASSWORD, ["officer"])
+    login(pair, "duty")
+    made = accepted_by_ru(pair, clock, "Deconfliction")
+    pair.us.calls.requests.request(
+        to="ru",
+        principal="secdef",
+        counterpart="minister",
+        topics=["Talks"],
+        slots=[{"start": made["start"], "minutes": 30}],
+        answer_by=rfc3339(clock.now() + timedelta(hours=1)),
+        user=OFFICER,
+    )
+    pairs = as_json(pair, "duty", "calls", "history", "--peer", "ru")
+    assert [("cjcs", "cgs", 1), ("secdef", "minister", 1)] == sorted(
+        (h["principal"], h["counterpart"], h["requests"]) for h in pairs
+    )
+    printed = hotline(pair, "duty", "calls", "history")
+    assert "cjcs ↔ ru:cgs" in printed and "secdef ↔ ru:minister" in printed
+    vague = hotline(pair, "duty", "calls", "history", "--peer", "ru", "--principal", "cjcs", code=1)
+    assert "name the counterpart: ru has 2 principals" in vague
+    assert "leave both out for every pair" in vague
+
+
+def test_an_error_quoting_the_input_prints_it_as_written(calls_pair: Pair) -> None:
+    pair = calls_pair
+    pair.us.auth.add_user("duty", PASSWORD, ["officer"])
+    login(pair, "duty")
+    printed = hotline(
+        pair, "duty", "calls", "history", "--peer", "ru", "--principal", "[/x]",
+        "--counterpart", "cgs", code=1,
+    )  # fmt: skip
+    assert "error: us has no principal '[/x]' (known: cjcs, secdef)" in printed

@@ -150,3 +150,62 @@ def test_refusals_name_what_is_wrong(calls_pair: Pair, clock: FakeClock) -> None
             answer_by=rfc3339(clock.now()),
             user=OFFICER,
         )
+
+
+def test_a_call_is_held_after_it_was_requested_and_not_in_the_future(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    request_id, slot = asked(pair, clock)
+    requested_at = pair.us.calls.requests.get(request_id)["requested_at"]
+    pair.ru.calls.requests.answer(request_id, answer="accept", slot=slot, user=OFFICER)
+    pair.flush()
+    clock.advance(timedelta(hours=4))
+    records = pair.us.calls.records
+    early = rfc3339(clock.now() - timedelta(days=2))
+    with pytest.raises(ValidationError, match=f"before the call was requested \\({requested_at}"):
+        records.record(request_id, held_at=early, minutes=5, participants=PEOPLE, user=OFFICER)
+    later = rfc3339(clock.now() + timedelta(minutes=1))
+    with pytest.raises(ValidationError, match="is in the future"):
+        records.record(request_id, held_at=later, minutes=5, participants=PEOPLE, user=OFFICER)
+    assert "accepted" == pair.us.calls.requests.get(request_id)["state"]
+
+
+@pytest.mark.parametrize(
+    ("held_at", "problem"),
+    [
+        (timedelta(days=-2), "before it was requested"),
+        (timedelta(hours=1), "in the future"),
+    ],
+)
+def test_a_peers_record_outside_the_call_s_window_is_refused(
+    calls_pair: Pair, clock: FakeClock, held_at: timedelta, problem: str
+) -> None:
+    pair = calls_pair
+    request_id, slot = asked(pair, clock)
+    pair.ru.calls.requests.answer(request_id, answer="accept", slot=slot, user=OFFICER)
+    pair.flush()
+    clock.advance(timedelta(hours=4))
+    forged = {
+        "call_id": request_id,
+        "requested_by": "us",
+        "held_at": rfc3339(clock.now() + held_at),
+        "minutes": 30,
+        "participants": PEOPLE,
+        "interpreters": [],
+    }
+    # the service refuses such a record; a misbehaving peer can still put one on the wire
+    with pair.ru.db.write() as conn:
+        pair.ru.line.enqueue(
+            conn,
+            to="us",
+            type_="call_record",
+            body=forged,
+            precedence="ROUTINE",
+            lang="ru",
+            user="mallory",
+        )
+    outcome = pair.deliver("ru", "us")
+    assert outcome is not None and 0 == outcome.delivered
+    assert problem in str(outcome.error)
+    assert "accepted" == pair.us.calls.requests.get(request_id)["state"]

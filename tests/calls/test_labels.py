@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from hotline.api.calls_routes import router
 from hotline.app import create_app
 from hotline.render.i18n import EXTRACT_KEYWORDS, gettext
+from hotline.services.calls_render import render_request
 from hotline.testing import ServerThread
 from tests.conftest import MakeNode
 from tests.notices.test_i18n import catalog
@@ -60,3 +61,55 @@ def test_every_calls_route_needs_a_token(make_node: MakeNode) -> None:
         }
     assert len(answers) >= 20
     assert {401} == set(answers.values()), answers
+
+
+def test_a_call_request_reads_the_same_in_both_languages_precedence_included() -> None:
+    request = {
+        "state": "declined",
+        "precedence": "PRIORITY",
+        "requester": {
+            "party": "us",
+            "id": "secdef",
+            "name_en": "Lloyd Austin",
+            "name_ru": "Ллойд Остин",
+            "title_en": "Secretary of Defense",
+            "title_ru": "Министр обороны",
+        },
+        "counterpart": {
+            "party": "ru",
+            "id": "minister",
+            "name_en": "Sergei Shoigu",
+            "name_ru": "Сергей Шойгу",
+            "title_en": "Minister of Defence",
+            "title_ru": "Министр обороны",
+        },
+        "topics": ["Risk reduction", "Annex [/a] review"],
+        "slots": [{"start": "2022-05-13T14:00:00.000Z", "minutes": 60}],
+        "answer_by": "2022-05-12T00:00:00.000Z",
+        "accepted_slot": None,
+        "reason": "Not now",
+    }
+    assert (
+        "CALL REQUEST\n"
+        "FROM: Secretary of Defense Lloyd Austin (us)\n"
+        "TO: Minister of Defence Sergei Shoigu (ru)\n"
+        "PRECEDENCE: PRIORITY\n"
+        "TOPICS: Risk reduction; Annex [/a] review\n"
+        "PROPOSED TIMES (UTC):\n"
+        "  131400Z MAY 22, 60 MIN\n"
+        "ANSWER BY: 120000Z MAY 22\n"
+        "STATE: DECLINED\n"
+        "REASON: Not now"
+    ) == render_request(request, "en")
+    assert (
+        "ЗАПРОС НА ТЕЛЕФОННЫЙ РАЗГОВОР\n"
+        "ОТ: Министр обороны Ллойд Остин (us)\n"
+        "КОМУ: Министр обороны Сергей Шойгу (ru)\n"
+        "СРОЧНОСТЬ: ВНЕ ОЧЕРЕДИ\n"
+        "ТЕМЫ: Risk reduction; Annex [/a] review\n"
+        "ПРЕДЛАГАЕМОЕ ВРЕМЯ (UTC):\n"
+        "  131400Z МАЙ 22, 60 МИН\n"
+        "ОТВЕТИТЬ ДО: 120000Z МАЙ 22\n"
+        "СОСТОЯНИЕ: ОТКЛОНЁН\n"
+        "ПРИЧИНА: Not now"
+    ) == render_request(request, "ru")

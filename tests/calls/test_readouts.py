@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.clock import FakeClock
-from hotline.errors import Conflict, Forbidden, NotFound
+from hotline.clock import FakeClock, rfc3339
+from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
 from tests.calls.conftest import COMMANDER, OFFICER, SECOND_COMMANDER, api
 from tests.calls.test_never_leaves import held_call
 from tests.conftest import Pair
@@ -121,3 +121,116 @@ def test_public_readouts_export_to_markdown_side_by_side(
     assert "## Сообщение стороны: Соединённые Штаты Америки" in russian.text
     assert "Российская Федерация: публичного сообщения нет." in russian.text
     assert "Discussed risk reduction and operational de-confliction." in russian.text
+
+
+def test_a_shared_readout_widened_to_public_stays_shared_while_approval_is_awaited(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    call_id = held_call(pair, clock, private=True)
+    records = pair.us.calls.records
+    written = records.write_readout(
+        call_id, title="For the peer", text="As agreed.", visibility="shared", user=COMMANDER
+    )
+    pair.flush()
+    widened = records.publish(written["id"], "public", user=COMMANDER)
+    assert ("public", "awaiting_approval", "shared") == (
+        widened["visibility"],
+        widened["status"],
+        widened["sent_as"],
+    )
+
+    def seen(party: str, visibility: str) -> list[tuple[str, str | None]]:
+        sides = pair.node(party).calls.records.readouts(call_id, visibility)["sides"]
+        return [(r["text"], r["sent_as"]) for r in sides["us"]]
+
+    assert [("As agreed.", "shared")] == seen("us", "shared")
+    assert [] == seen("us", "public")
+    assert [("As agreed.", "shared")] == seen("ru", "shared")
+
+    records.approve(written["id"], user=SECOND_COMMANDER)
+    pair.flush()
+    assert ([("As agreed.", "public")], [("As agreed.", "public")]) == (
+        seen("us", "public"),
+        seen("ru", "public"),
+    )
+
+
+def test_a_held_public_readout_rejected_by_a_second_person_is_never_sent(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    call_id = held_call(pair, clock, private=True)
+    records = pair.us.calls.records
+    written = records.write_readout(
+        call_id, title="Readout", text="Too much detail.", visibility="public", user=COMMANDER
+    )
+    with pytest.raises(Forbidden, match="cannot also decide on it"):
+        records.reject(written["id"], reason="mine", user=COMMANDER)
+    with pytest.raises(Forbidden, match="needs the role commander"):
+        records.reject(written["id"], reason="no", user=OFFICER)
+    with pytest.raises(ValidationError, match="say why"):
+        records.reject(written["id"], reason=" ", user=SECOND_COMMANDER)
+
+    clock.advance(60)
+    rejected = records.reject(written["id"], reason="Names the interpreters", user=SECOND_COMMANDER)
+    pair.flush()
+    assert ("internal", "kept", None) == (
+        rejected["visibility"],
+        rejected["status"],
+        rejected["sent_as"],
+    )
+    assert [("deputy", rfc3339(clock.now()), "Names the interpreters")] == [
+        (r["by"], r["at"], r["reason"]) for r in rejected["rejections"]
+    ]
+    with pytest.raises(Conflict, match="not awaiting approval"):
+        records.approve(written["id"], user=SECOND_COMMANDER)
+    assert {"us": [], "ru": []} == pair.ru.calls.records.readouts(call_id, "shared")["sides"]
+    sent = [m["type"] for m in pair.us.line.listing("out") if m["type"] == "call_readout"]
+    assert [] == sent
+    shown = pair.us.calls.requests.get(call_id)["timeline"]
+    assert ["requested", "accepted", "held"] == [e["kind"] for e in shown]
+
+
+def test_a_rejected_widening_leaves_a_shared_readout_shared(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    call_id = held_call(pair, clock, private=True)
+    records = pair.us.calls.records
+    written = records.write_readout(
+        call_id, title="For the peer", text="As agreed.", visibility="shared", user=COMMANDER
+    )
+    records.publish(written["id"], "public", user=COMMANDER)
+    rejected = records.reject(written["id"], reason="Not for the press", user=SECOND_COMMANDER)
+    pair.flush()
+    assert ("shared", "sent", "shared") == (
+        rejected["visibility"],
+        rejected["status"],
+        rejected["sent_as"],
+    )
+    theirs = pair.ru.calls.records.readouts(call_id, "shared")["sides"]["us"]
+    assert [("As agreed.", "shared")] == [(r["text"], r["visibility"]) for r in theirs]
+
+
+def test_a_held_readout_is_rejected_over_http_by_a_second_commander(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    call_id = held_call(pair, clock, private=True)
+    writer = api(pair, "us", "alpha", ["commander"])
+    second = api(pair, "us", "bravo", ["commander"])
+    first = writer.post(
+        f"/api/v1/calls/{call_id}/readouts",
+        {"title": "Readout", "text": "Draft one.", "visibility": "public"},
+    )
+    refused = writer.post(f"/api/v1/readouts/{first['id']}/reject", {"reason": "mine"})
+    assert (403, "the person who wrote a readout cannot also decide on it") == (
+        refused.status_code,
+        refused.json()["error"]["message"],
+    )
+    rejected = second.post(f"/api/v1/readouts/{first['id']}/reject", {"reason": "Too early"})
+    assert ("internal", ["Too early"]) == (
+        rejected["visibility"],
+        [r["reason"] for r in rejected["rejections"]],
+    )

@@ -150,3 +150,28 @@ def test_the_two_person_rule_holds_over_http(make_node: MakeNode) -> None:
         approver.post(f"/api/v1/watch/changes/{change['id']}/approve")
         assert "possible-crisis" == proposer.get("/api/v1/watch")["current"]["level"]["id"]
         http.close()
+
+
+def test_a_pending_change_to_be_notified_sends_nothing_before_its_approval(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    watch = pair.us.calls.watch
+
+    def notices(party: str, direction: str) -> list[str]:
+        node = pair.node(party)
+        return [m["type"] for m in node.line.listing(direction) if m["type"] == "watch_level"]
+
+    change = watch.propose(
+        "possible-crisis", reason="Buildup", notify="ru", message="Raised.", user=COMMANDER
+    )
+    clock.advance(timedelta(hours=1))
+    pair.flush()
+    assert ([], [], {}) == (
+        notices("us", "out"),
+        notices("ru", "in"),
+        pair.ru.calls.watch.status()["peers"],
+    )
+    watch.approve(change["id"], user=SECOND_COMMANDER)
+    pair.flush()
+    assert (["watch_level"], ["watch_level"]) == (notices("us", "out"), notices("ru", "in"))

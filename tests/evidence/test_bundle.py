@@ -108,3 +108,20 @@ def test_a_message_no_co_signed_checkpoint_covers_yet_is_exported_only_when_allo
 
     pair.us.evidence.exchange()
     assert json.loads(export_bundle(pair.us.evidence, sent["id"]))["cosigned"]
+
+
+def test_export_to_a_folder_that_does_not_exist_says_so_and_exits_2(
+    pair: Pair, tmp_path: Path
+) -> None:
+    message_id = converse(pair)
+    pair.us.evidence.exchange()
+    out = tmp_path / "no such folder" / "evidence.json"
+    folder = str(pair.us.settings.directory)
+    exported = CliRunner().invoke(
+        app, ["evidence", "export", "--message", message_id, "--out", str(out), "--dir", folder]
+    )
+    assert 2 == exported.exit_code
+    assert "" == exported.stdout
+    assert exported.stderr.startswith(f"error: cannot write {out}: No such file or directory\n")
+    assert "Traceback" not in exported.output
+    assert not out.parent.exists()

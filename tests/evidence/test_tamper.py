@@ -13,11 +13,15 @@ Three forgers, from clumsy to thorough. Each test damages both nodes' logs, one 
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli import app
 from hotline.errors import LogFork
 from hotline.node import Node
-from tests.conftest import Pair
+from tests.conftest import Pair, token
 from tests.evidence.conftest import (
     converse,
     edit_entry,
@@ -111,3 +115,21 @@ def test_a_log_rewritten_with_the_nodes_memory_wiped_is_caught_by_the_peer(
     # us also got ru's copy of the checkpoint it signed at 4, which its log contradicts
     assert [("us", "refused"), ("us", "damaged")] == [k for k in kinds(pair.us) if k[0] == "us"]
     assert [("ru", "refused")] == [k for k in kinds(pair.ru) if k[0] == "ru"]
+
+
+def test_the_cli_exchange_with_json_reports_a_damaged_log_as_json(cosigned: Pair) -> None:
+    pair = cosigned
+    token(pair.us, "duty1", "correct horse battery")
+    edit_entry(pair.us, 1, rehash=False)
+    runner = CliRunner(env={"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "correct horse battery"})
+    folder = str(pair.us.settings.directory)
+
+    as_json = runner.invoke(app, ["evidence", "exchange", "--json", "--dir", folder])
+    as_text = runner.invoke(app, ["evidence", "exchange", "--dir", folder])
+
+    assert 1 == as_json.exit_code
+    answer = json.loads(as_json.stdout)
+    assert (False, [], "log_fork") == (answer["ok"], answer["results"], answer["error"]["code"])
+    assert "entry 1 (receipt_in of " in answer["error"]["message"]
+    assert (1, "") == (as_text.exit_code, as_text.stdout)
+    assert "entry 1 (receipt_in of " in as_text.stderr

@@ -46,20 +46,13 @@ def test_the_sample_bundle_verifies_and_says_who_sent_received_and_acknowledged(
     assert "co-signed by ru" in verdict.proven[5]
 
 
-def _positions(raw: bytes) -> list[int]:
-    """Every 9th byte, and every quote and backslash: the edges of every JSON string."""
-    edges = {i for i, b in enumerate(raw) if b in b'"\\'}
-    return sorted(set(range(0, len(raw), 9)) | edges | {len(raw) - 1})
-
-
 def test_any_single_byte_changed_makes_verify_fail(sample: Sample) -> None:
+    """Every byte of the bundle, its lowest bit flipped: not one change goes unnoticed."""
     raw = sample.raw
-    positions = _positions(raw)
-    assert len(positions) > len(raw) // 6  # dense: every field is hit several times
     passed = []
-    for i in positions:
+    for i in range(len(raw)):
         changed = bytearray(raw)
-        changed[i] ^= 0x01 if i % 2 else 0x20  # a bit flip; 0x20 flips ASCII letter case
+        changed[i] ^= 0x01
         if verify_bundle(bytes(changed)).ok:
             passed.append(i)
     assert [] == passed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -101,20 +102,74 @@ def test_check_json_lists_findings_for_both_sides(app: typer.Typer) -> None:
     )
 
 
-def test_check_exits_1_when_a_finding_blocks_sending(
+def write_rules(folder: Path, rules: list[dict[str, Any]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"parties": ["us", "ru"], "version": "t", "rules": rules})
+    (folder / "us-ru.json").write_text(text, encoding="utf-8")
+    return folder
+
+
+BLOCKED = (
+    "1. [NOT MET, BLOCKS SENDING] frequency-given — Contact frequency given: "
+    "missing: contact_frequency"
+)
+
+
+def test_check_exits_1_when_a_finding_blocks_sending(app: typer.Typer, tmp_path: Path) -> None:
+    folder = write_rules(tmp_path, [present_rule()])
+
+    code, out, _ = run(
+        app, "check", MISSILE, "--from", "us", "--to", "ru", "--rules-dir", str(folder)
+    )
+
+    assert (1, BLOCKED) == (code, out.splitlines()[1])
+
+
+def test_check_uses_hotline_rules_dir(
     app: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rules = {"parties": ["us", "ru"], "version": "t", "rules": [present_rule()]}
-    (tmp_path / "us-ru.json").write_text(json.dumps(rules), encoding="utf-8")
-    monkeypatch.setattr("hotline.rules.RULES_DIR", tmp_path)
+    monkeypatch.setenv("HOTLINE_RULES_DIR", str(write_rules(tmp_path, [present_rule()])))
 
-    code, out, _ = run(app, "check", MISSILE, "--from", "us", "--to", "ru")
+    code, out, _ = run(app, "check", MISSILE)
 
-    expected = (
-        "1. [NOT MET, BLOCKS SENDING] frequency-given — Contact frequency given: "
-        "missing: contact_frequency"
+    assert (1, BLOCKED) == (code, out.splitlines()[1])
+
+
+def test_check_uses_the_rules_dir_of_the_node_in_dir(app: typer.Typer, tmp_path: Path) -> None:
+    folder = write_rules(tmp_path / "rules", [present_rule()])
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "hotline.toml").write_text(
+        f'party = "us"\nname_en = "US"\nname_ru = "США"\nrules_dir = "{folder}"\n',
+        encoding="utf-8",
     )
-    assert (1, expected) == (code, out.splitlines()[1])
+
+    code, out, _ = run(app, "check", MISSILE, "--from", "us", "--to", "ru", "--dir", str(node))
+
+    assert (1, BLOCKED) == (code, out.splitlines()[1])
+
+
+def test_check_refuses_a_broken_rules_file_naming_it(app: typer.Typer, tmp_path: Path) -> None:
+    rule = present_rule(check={"kind": "present", "fields": ["contact_frequncy"]})
+    folder = write_rules(tmp_path, [rule])
+
+    code, out, err = run(app, "check", MISSILE, "--rules-dir", str(folder))
+
+    assert (2, "") == (code, out)
+    assert f"error: rules file {folder / 'us-ru.json'}: " in err
+    assert "activity_notice has no field 'contact_frequncy'" in err
+
+
+def test_check_refuses_an_unknown_code_as_render_does(app: typer.Typer, tmp_path: Path) -> None:
+    body = json.loads((EXAMPLES_DIR / "coded_message.json").read_text(encoding="utf-8"))
+    body["code"] = 9999
+    bad = tmp_path / "coded.json"
+    bad.write_text(json.dumps(body), encoding="utf-8")
+
+    checked, rendered = run(app, "check", str(bad)), run(app, "render", str(bad))
+
+    assert (2, 2) == (checked[0], rendered[0])
+    assert checked[2].startswith("error: code: unknown code 9999 in phrasebook version ")
 
 
 def test_check_needs_both_parties_or_neither(app: typer.Typer) -> None:

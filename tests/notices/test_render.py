@@ -492,3 +492,116 @@ def test_exercise_without_equipment_or_units_says_not_stated() -> None:
         "6. OBSERVERS INVITED: YES",
         "7. UNITS: NOT STATED",
     ] == lines[15:18]
+
+
+# --- every activity kind, incident category and datum: the line that names it ----------------
+# The hazardous-activity and incident examples with one field changed; the expected lines
+# are written by hand (feet: 3000 m / 0.3048 = 9842.5 -> 9843; 7500 m -> 24606.3 -> 24606).
+
+ACTIVITY_LINES = [
+    ("air_operations", "1. ACTIVITY: AIR OPERATIONS", "1. ВИД ДЕЯТЕЛЬНОСТИ: ДЕЙСТВИЯ АВИАЦИИ"),
+    ("naval_transit", "1. ACTIVITY: NAVAL TRANSIT", "1. ВИД ДЕЯТЕЛЬНОСТИ: ПЕРЕХОД КОРАБЛЕЙ"),
+    (
+        "naval_exercise",
+        "1. ACTIVITY: NAVAL EXERCISE",
+        "1. ВИД ДЕЯТЕЛЬНОСТИ: ВОЕННО-МОРСКОЕ УЧЕНИЕ",
+    ),
+    (
+        "ground_exercise",
+        "1. ACTIVITY: GROUND EXERCISE",
+        "1. ВИД ДЕЯТЕЛЬНОСТИ: УЧЕНИЕ СУХОПУТНЫХ ВОЙСК",
+    ),
+]
+CATEGORY_LINES = [
+    (
+        "unsafe_approach_at_sea",
+        "4. CATEGORY: UNSAFE APPROACH AT SEA",
+        "4. КАТЕГОРИЯ: НЕБЕЗОПАСНОЕ СБЛИЖЕНИЕ В МОРЕ",
+    ),
+    (
+        "airspace_violation",
+        "4. CATEGORY: AIRSPACE VIOLATION",
+        "4. КАТЕГОРИЯ: НАРУШЕНИЕ ВОЗДУШНОГО ПРОСТРАНСТВА",
+    ),
+    (
+        "weapon_or_fire_control_radar_aimed",
+        "4. CATEGORY: WEAPON OR FIRE-CONTROL RADAR AIMED",
+        "4. КАТЕГОРИЯ: НАВЕДЕНИЕ ОРУЖИЯ ИЛИ РЛС УПРАВЛЕНИЯ ОГНЁМ",
+    ),
+    (
+        "laser_or_light_at_bridge",
+        "4. CATEGORY: LASER OR LIGHT AIMED AT BRIDGE",
+        "4. КАТЕГОРИЯ: ОСВЕЩЕНИЕ ХОДОВОГО МОСТИКА ЛАЗЕРОМ ИЛИ ПРОЖЕКТОРОМ",
+    ),
+    ("other", "4. CATEGORY: OTHER", "4. КАТЕГОРИЯ: ПРОЧЕЕ"),
+]
+VOLUME_DATUM_LINES = [
+    (
+        "AGL",
+        "    ALTITUDE: FROM 0 m (0 ft) TO 3000 m (9843 ft) AGL",
+        "    ВЫСОТА: ОТ 0 м (0 фт) ДО 3000 м (9843 фт) НАД ПОВЕРХНОСТЬЮ ЗЕМЛИ",
+    ),
+    (
+        "WGS84",
+        "    ALTITUDE: FROM 0 m (0 ft) TO 3000 m (9843 ft) WGS84 HAE",
+        "    ВЫСОТА: ОТ 0 м (0 фт) ДО 3000 м (9843 фт) НАД ЭЛЛИПСОИДОМ WGS-84",
+    ),
+]
+INCIDENT_DATUM_LINES = [
+    (
+        "AGL",
+        "3. ALTITUDE: 7500 m (24606 ft) AGL",
+        "3. ВЫСОТА: 7500 м (24606 фт) НАД ПОВЕРХНОСТЬЮ ЗЕМЛИ",
+    ),
+    (
+        "WGS84",
+        "3. ALTITUDE: 7500 m (24606 ft) WGS84 HAE",
+        "3. ВЫСОТА: 7500 м (24606 фт) НАД ЭЛЛИПСОИДОМ WGS-84",
+    ),
+]
+
+
+def both(body: dict[str, object]) -> tuple[list[str], list[str]]:
+    notice = parse_notice(body)
+    return render(notice, "en").splitlines(), render(notice, "ru").splitlines()
+
+
+@pytest.mark.parametrize(("activity", "en", "ru"), ACTIVITY_LINES)
+def test_each_activity_kind_is_named_in_both_languages(activity: str, en: str, ru: str) -> None:
+    body = load_example("activity_notice_hazardous_activity.json") | {"activity": activity}
+
+    lines_en, lines_ru = both(body)
+
+    assert (en, ru) == (lines_en[6], lines_ru[6])
+
+
+@pytest.mark.parametrize(("category", "en", "ru"), CATEGORY_LINES)
+def test_each_incident_category_is_named_in_both_languages(category: str, en: str, ru: str) -> None:
+    body = load_example("incident_report.json") | {"category": category}
+
+    lines_en, lines_ru = both(body)
+
+    assert (en, ru) == (lines_en[9], lines_ru[9])
+
+
+@pytest.mark.parametrize(("datum", "en", "ru"), VOLUME_DATUM_LINES)
+def test_volume_altitudes_name_their_datum_without_a_flight_level(
+    datum: str, en: str, ru: str
+) -> None:
+    body = load_example("activity_notice_hazardous_activity.json")
+    body["volumes"][0]["properties"]["datum"] = datum
+
+    lines_en, lines_ru = both(body)
+
+    assert (en, ru) == (lines_en[13], lines_ru[13])
+
+
+@pytest.mark.parametrize(("datum", "en", "ru"), INCIDENT_DATUM_LINES)
+def test_incident_altitude_names_its_datum_without_a_flight_level(
+    datum: str, en: str, ru: str
+) -> None:
+    body = load_example("incident_report.json") | {"datum": datum}
+
+    lines_en, lines_ru = both(body)
+
+    assert (en, ru) == (lines_en[8], lines_ru[8])

@@ -11,7 +11,15 @@ import pytest
 
 from hotline.domain.notices import parse_notice
 from hotline.errors import ConfigError, ValidationError
-from hotline.rules import Finding, check, format_findings, load_rules, rules_for
+from hotline.rules import (
+    Finding,
+    check,
+    check_rules_dir,
+    find_rules,
+    format_findings,
+    load_rules,
+    rules_for,
+)
 
 from .conftest import load_example, present_rule
 
@@ -77,7 +85,12 @@ def test_missile_launch_finding_says_which_rule_in_both_languages(
 def test_missile_launch_areas_are_reported_as_given(missile_launch: dict[str, Any]) -> None:
     f = finding(missile_launch, "missile-launch-areas", "2026-12-01T12:00:00Z")
 
-    expected = (True, None, "given: launch_area, impact_area", "указаны: launch_area, impact_area")
+    expected = (
+        True,
+        None,
+        "given: launch_area, impact_area",
+        "указаны: район пуска, район падения",
+    )
     assert expected == outcome(f)
 
 
@@ -120,7 +133,11 @@ def test_exercise_is_notifiable_from_9000_troops(
     ("troops", "invited", "expected"),
     [
         (12999, False, None),  # below the threshold: the rule does not apply
-        (13000, True, (True, None, "observers_invited is true", "observers_invited = true")),
+        (
+            13000,
+            True,
+            (True, None, "observers_invited is true", "приглашение наблюдателей: да"),
+        ),
         (
             13000,
             False,
@@ -128,7 +145,7 @@ def test_exercise_is_notifiable_from_9000_troops(
                 False,
                 None,
                 "observers_invited must be true, is false",
-                "observers_invited должно быть true, указано false",
+                "приглашение наблюдателей: требуется да, указано нет",
             ),
         ),
     ],
@@ -186,6 +203,57 @@ def test_rules_for_a_pair_are_found_in_either_order() -> None:
 def test_a_pair_without_a_rules_file_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="no agreement rules between us and cn"):
         rules_for("us", "cn")
+
+
+def test_find_rules_gives_none_for_a_pair_without_a_file(tmp_path: Path) -> None:
+    assert (None, None) == (find_rules("us", "cn"), find_rules("us", "ru", tmp_path))
+
+
+def test_find_rules_refuses_a_broken_file_rather_than_find_none(tmp_path: Path) -> None:
+    rule = present_rule(check={"kind": "present", "fields": ["contact_frequncy"]})
+    write_rules(tmp_path, [rule])
+
+    with pytest.raises(ConfigError, match="activity_notice has no field 'contact_frequncy'"):
+        find_rules("ru", "us", tmp_path)
+
+
+def test_find_rules_refuses_a_file_for_other_parties(tmp_path: Path) -> None:
+    (tmp_path / "us-ru.json").write_text(
+        json.dumps({"parties": ["us", "cn"], "version": "t", "rules": []})
+    )
+
+    with pytest.raises(ConfigError, match=r"is for parties \['us', 'cn'\], not ru and us"):
+        find_rules("us", "ru", tmp_path)
+
+
+def test_the_packaged_rules_dir_loads() -> None:
+    assert ["us-ru"] == list(check_rules_dir())
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"us-ru.json": "{not json"}, "cannot read rules file"),
+        ({"us-ru.json": json.dumps({"parties": ["us", "ru"], "rules": []})}, "version"),
+        (
+            {"us-cn.json": json.dumps({"parties": ["us", "ru"], "version": "t", "rules": []})},
+            "holds the rules of us and ru",
+        ),
+    ],
+)
+def test_a_broken_rules_dir_is_a_config_error(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    with pytest.raises(ConfigError, match=message):
+        check_rules_dir(tmp_path)
+
+
+def test_a_missing_rules_dir_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a folder"):
+        check_rules_dir(tmp_path / "nowhere")
 
 
 def test_notices_no_rule_concerns_give_no_findings() -> None:
@@ -276,7 +344,7 @@ def test_findings_read_as_numbered_lines_in_both_languages(missile_launch: dict[
         "1. [НЕ ВЫПОЛНЕНО] missile-launch-24h — Уведомление о пуске баллистической ракеты не менее "
         "чем за 24 часа: опоздание на 0 сут 00:01\n"
         "2. [ВЫПОЛНЕНО] missile-launch-areas — В уведомлении о пуске указаны район пуска и район "
-        "падения: указаны: launch_area, impact_area\n"
+        "падения: указаны: район пуска, район падения\n"
     )
     assert (expected_en, expected_ru) == (
         format_findings(findings, "en"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jsonschema
 import pytest
 
 from hotline.domain.notices import NOTICE_TYPES, json_schemas
@@ -52,3 +54,66 @@ def numeric_types(node: Any) -> list[str]:
 @pytest.mark.parametrize("name", NOTICE_TYPES)
 def test_no_schema_allows_a_float(name: str) -> None:
     assert [] == numeric_types(json_schemas()[name])
+
+
+# --- what the model validators check is in the published schemas ----------------------------
+
+EXAMPLES_DIR = ROOT / "examples" / "notices"
+
+
+def committed(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(
+        (ROOT / "docs" / "schemas" / f"{name}.json").read_text(encoding="utf-8")
+    )
+    return schema
+
+
+def example(name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((EXAMPLES_DIR / name).read_text(encoding="utf-8"))
+    return body
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES_DIR.glob("*.json")))
+def test_every_example_validates_against_its_committed_schema(name: str) -> None:
+    body = example(name)
+
+    jsonschema.Draft202012Validator(committed(body["type"])).validate(body)
+
+
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("activity_notice_missile_launch.json", lambda b: b.pop("impact_area")),
+        ("activity_notice_hazardous_activity.json", lambda b: b.update(launch_area={})),
+        ("deconfliction_answer.json", lambda b: b.update(answer="counter_proposal", volumes=None)),
+        ("incident_report.json", lambda b: b.pop("datum")),
+    ],
+)
+def test_the_committed_schema_refuses_what_the_model_refuses(name: str, change: Any) -> None:
+    body = example(name)
+    change(body)
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(committed(body["type"])).validate(body)
+
+
+def test_a_missile_launch_requires_both_areas_in_the_schema() -> None:
+    # runs without a validator: the condition itself, as JSON Schema 2020-12 spells it
+    [condition] = committed("activity_notice")["allOf"]
+
+    assert (
+        {"required": ["activity"], "properties": {"activity": {"const": "missile_launch"}}},
+        ["launch_area", "impact_area"],
+    ) == (condition["if"], condition["then"]["required"])
+
+
+@pytest.mark.parametrize(
+    ("definition", "words"),
+    [
+        ("VolumeProperties", "alt_upper_m is not below alt_lower_m"),
+        ("VolumeProperties", "end is after start"),
+        ("PolygonGeometry", "The ring is closed"),
+    ],
+)
+def test_what_json_schema_cannot_say_is_described(definition: str, words: str) -> None:
+    assert words in committed("activity_notice")["$defs"][definition]["description"]

@@ -35,6 +35,7 @@ from hotline.protocol.merkle import (
     Frontier,
     consistency_proof,
     leaf_hash,
+    root,
     verify_consistency,
 )
 
@@ -64,7 +65,7 @@ def fixed_key(seed: int) -> Ed25519PrivateKey:
 
 
 RU, US = fixed_key(1), fixed_key(2)  # two nodes of the line
-RU_NAME, US_NAME = "hotline.example/ru", "hotline.example/us"
+RU_NAME, US_NAME = "hotline/ru", "hotline/us"  # as a node names its log
 
 
 # --- known answers --------------------------------------------------------------------------
@@ -218,9 +219,7 @@ def test_key_names_with_spaces_or_plus_are_refused(name: str) -> None:
 
 def test_checkpoint_body_is_the_c2sp_format() -> None:
     checkpoint = Checkpoint(RU_NAME, 8, bytes(range(32)), ("ext one", "ext two"))
-    expected = (
-        "hotline.example/ru\n8\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\next one\next two\n"
-    )
+    expected = "hotline/ru\n8\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\next one\next two\n"
     assert expected == checkpoint.body()
     assert checkpoint == Checkpoint.parse(expected)
 
@@ -295,6 +294,36 @@ def test_co_signed_checkpoint_verifies_with_either_key_and_with_both() -> None:
     assert ru_checkpoint() == open_checkpoint(note, keys)[0]
 
 
+#: The example of docs/merkle-log.md: the 8-leaf RFC 6962 reference tree as ru's log,
+#: signed by ru and co-signed by us (Ed25519 signatures are deterministic).
+DOC_EXAMPLE = (
+    "hotline/ru\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"
+    "— hotline/ru O9Wy8osxn7UcZkDTz8LZPulTxewCsD0DA/IG7PuffbHn5hRupQls3bwSTiyvN2h1DmN6PVgujpEMiHPv"
+    "+otlaA/gUAQ=\n"
+    "— hotline/us pYtBLxXvHndNsIuFuEwbBq/98Ov2msJjqkGG7J+nBYBWCRDQMQ3qsVxHChscrHeYUnHDNzAt1yAmTUmZ"
+    "B41cQ51c5wk=\n"
+)
+
+
+def test_the_co_signed_example_of_the_docs_is_reproduced_byte_for_byte() -> None:
+    reference = json.loads(
+        (Path(__file__).parent / "vectors" / "rfc6962_reference.json").read_text()
+    )
+    tree_root = root([bytes.fromhex(x) for x in reference["leaves"]])
+    note = add_signature(
+        sign_note(Checkpoint(RU_NAME, 8, tree_root).body(), RU_NAME, RU), US_NAME, US
+    )
+    assert DOC_EXAMPLE == note
+    assert DOC_EXAMPLE in (Path(__file__).parents[2] / "docs" / "merkle-log.md").read_text()
+    assert (
+        "hotline/ru+3bd5b2f2+AYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c",
+        "hotline/us+a58b412f+AYE5dw6ofRdfVqNUZsNMfszLjYqRtO43ol32D1uPybOU",
+    ) == (
+        verifier_key_string(RU_NAME, RU.public_key()),
+        verifier_key_string(US_NAME, US.public_key()),
+    )
+
+
 def test_co_signing_twice_with_the_same_key_keeps_one_signature() -> None:
     once = add_signature(sign_note(TEXT, RU_NAME, RU), US_NAME, US)
     assert once == add_signature(once, US_NAME, US)
@@ -312,7 +341,7 @@ def test_co_signing_keeps_unknown_signatures() -> None:
     "tamper",
     [
         lambda note: note.replace("\n5\n", "\n6\n", 1),  # size
-        lambda note: note.replace(RU_NAME + "\n", "hotline.example/rv\n", 1),  # origin
+        lambda note: note.replace(RU_NAME + "\n", "hotline/rv\n", 1),  # origin
         lambda note: note.replace("\n\n", "\nextension\n\n", 1),  # an added line
         lambda note: _flip_root_bit(note),
         lambda note: _flip_signature_bit(note),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hotline.domain.line import Envelope, Receipt
-from hotline.errors import BadSignature, MalformedMessage
+from hotline.errors import BadSignature, HotlineError, MalformedMessage
 from hotline.protocol import keys
 from hotline.protocol.canonical import b64decode, b64encode, canonical
 from hotline.protocol.envelope import envelope_hash, parse, seal, signing_bytes, verify_signature
@@ -109,46 +109,70 @@ def test_receipt_known_answer(key: Any) -> None:
     verify_signature(receipt, key.public_key())
 
 
-# Each field's replacement keeps the object well formed, so only the signature can catch it.
-ENVELOPE_CHANGES = {
-    "id": "6f1c9a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5c",
-    "from": "ua",
-    "to": "ua",
-    "seq": 2,
-    "prev": "1" * 64,
-    "created": "2026-11-21T14:30:00.001Z",
-    "precedence": "ROUTINE",
-    "type": "ack",
-    "lang": "ru",
-    "body": {"text": "Test of the line. Подтвердите!"},
+# Every signed field, changed. Where the model admits other values the change keeps the
+# object well formed, so only the signature can catch it; ``v`` and a receipt's ``type``
+# admit one value each, so a change there is refused as malformed before any signature is
+# checked. A changed ``key`` names a key that did not sign: the signature fails.
+OTHER_KEY = "ed25519:" + "0" * 64
+ENVELOPE_CHANGES: dict[str, tuple[Any, str]] = {
+    "v": (2, "malformed"),
+    "id": ("6f1c9a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5c", "bad_signature"),
+    "from": ("ua", "bad_signature"),
+    "to": ("ua", "bad_signature"),
+    "seq": (2, "bad_signature"),
+    "prev": ("1" * 64, "bad_signature"),
+    "created": ("2026-11-21T14:30:00.001Z", "bad_signature"),
+    "ack_by": ("2026-11-21T15:00:00.000Z", "bad_signature"),  # absent when signed: added
+    "precedence": ("ROUTINE", "bad_signature"),
+    "type": ("ack", "bad_signature"),
+    "lang": ("ru", "bad_signature"),
+    "body": ({"text": "Test of the line. Подтвердите!"}, "bad_signature"),
+    "key": (OTHER_KEY, "bad_signature"),
 }
-RECEIPT_CHANGES = {
-    "envelope_id": "6f1c9a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5c",
-    "envelope_hash": "e" + ENVELOPE_HASH[1:],
-    "from": "ua",
-    "to": "ua",
-    "seq": 2,
-    "received": "2026-11-21T14:30:01.251Z",
-    "log_index": 1,
-    "log_size": 2,
-    "log_root": "b" * 64,
+RECEIPT_CHANGES: dict[str, tuple[Any, str]] = {
+    "v": (2, "malformed"),
+    "type": ("ack", "malformed"),
+    "envelope_id": ("6f1c9a2e-3b4d-4e5f-8a9b-0c1d2e3f4a5c", "bad_signature"),
+    "envelope_hash": ("e" + ENVELOPE_HASH[1:], "bad_signature"),
+    "from": ("ua", "bad_signature"),
+    "to": ("ua", "bad_signature"),
+    "seq": (2, "bad_signature"),
+    "received": ("2026-11-21T14:30:01.251Z", "bad_signature"),
+    "log_index": (1, "bad_signature"),
+    "log_size": (2, "bad_signature"),
+    "log_root": ("b" * 64, "bad_signature"),
+    "key": (OTHER_KEY, "bad_signature"),
 }
+
+
+def signed_fields(model: type[Envelope] | type[Receipt]) -> set[str]:
+    """The wire names of every field the signature covers (all but ``sig``)."""
+    return {f.alias or name for name, f in model.model_fields.items()} - {"sig"}
+
+
+def test_the_tampering_tables_cover_every_signed_field() -> None:
+    assert signed_fields(Envelope) == set(ENVELOPE_CHANGES)
+    assert signed_fields(Receipt) == set(RECEIPT_CHANGES)
 
 
 @pytest.mark.parametrize("field", sorted(ENVELOPE_CHANGES))
-def test_changing_any_envelope_field_breaks_the_signature(key: Any, field: str) -> None:
+def test_changing_any_envelope_field_is_refused(key: Any, field: str) -> None:
     wire = seal(UNSIGNED_ENVELOPE, key, Envelope).wire()
-    wire[field] = ENVELOPE_CHANGES[field]
-    with pytest.raises(BadSignature):
+    value, code = ENVELOPE_CHANGES[field]
+    wire[field] = value
+    with pytest.raises(HotlineError) as caught:
         verify_signature(parse(wire, Envelope), key.public_key())
+    assert code == caught.value.code
 
 
 @pytest.mark.parametrize("field", sorted(RECEIPT_CHANGES))
-def test_changing_any_receipt_field_breaks_the_signature(key: Any, field: str) -> None:
+def test_changing_any_receipt_field_is_refused(key: Any, field: str) -> None:
     wire = seal(UNSIGNED_RECEIPT, key, Receipt).wire()
-    wire[field] = RECEIPT_CHANGES[field]
-    with pytest.raises(BadSignature):
+    value, code = RECEIPT_CHANGES[field]
+    wire[field] = value
+    with pytest.raises(HotlineError) as caught:
         verify_signature(parse(wire, Receipt), key.public_key())
+    assert code == caught.value.code
 
 
 def test_another_key_does_not_verify(key: Any) -> None:

@@ -1,8 +1,7 @@
 """The RFC 9162 Merkle tree: public known answers, corruption probes and properties.
 
 Known answers come from ``tests/protocol/vectors/`` (sources in its README). Every
-proof generator is checked three ways: over raw entries, over stored leaf hashes and
-over a :class:`SubtreeCache` fed by :meth:`Frontier.append_subtrees`.
+proof generator is checked two ways: over raw entries and over stored leaf hashes.
 """
 
 from __future__ import annotations
@@ -19,24 +18,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.errors import ValidationError
-from hotline.protocol import merkle
 from hotline.protocol.merkle import (
     EMPTY_ROOT,
     Frontier,
-    SubtreeCache,
     consistency_proof,
     consistency_proof_from_hashes,
-    consistency_proof_from_subtrees,
     inclusion_proof,
     inclusion_proof_from_hashes,
-    inclusion_proof_from_subtrees,
     leaf_hash,
     node_hash,
     root,
     root_from_hashes,
-    root_from_subtrees,
-    subtree_hash,
-    subtrees_from_hashes,
     verify_consistency,
     verify_inclusion,
     verify_inclusion_hash,
@@ -68,14 +60,9 @@ def entries(n: int) -> list[bytes]:
     return [b"entry %d" % i for i in range(n)]
 
 
-def cached_source(leaf_hashes: Sequence[bytes], min_level: int) -> SubtreeCache:
-    """A SubtreeCache filled the way a node fills it: from Frontier.append_subtrees."""
-    cache_ = SubtreeCache(leaf_hashes.__getitem__, min_level=min_level)
-    frontier = Frontier.empty()
-    for lh in leaf_hashes:
-        for subtree in frontier.append_subtrees(lh):
-            cache_.add(subtree)
-    return cache_
+def perfect(leaf_hashes: Sequence[bytes], level: int, index: int) -> bytes:
+    """MTH of the perfect subtree of leaves [index * 2**level, (index + 1) * 2**level)."""
+    return root_from_hashes(leaf_hashes[index << level : (index + 1) << level])
 
 
 InclusionGen = Callable[[list[bytes], int, int], list[bytes]]
@@ -84,16 +71,10 @@ ConsistencyGen = Callable[[list[bytes], int, int], list[bytes]]
 INCLUSION_GENERATORS: dict[str, InclusionGen] = {
     "entries": inclusion_proof,
     "leaf hashes": lambda d, i, n: inclusion_proof_from_hashes([leaf_hash(x) for x in d], i, n),
-    "cache": lambda d, i, n: inclusion_proof_from_subtrees(
-        cached_source([leaf_hash(x) for x in d], 1), i, n
-    ),
 }
 CONSISTENCY_GENERATORS: dict[str, ConsistencyGen] = {
     "entries": consistency_proof,
     "leaf hashes": lambda d, m, n: consistency_proof_from_hashes([leaf_hash(x) for x in d], m, n),
-    "cache": lambda d, m, n: consistency_proof_from_subtrees(
-        cached_source([leaf_hash(x) for x in d], 1), m, n
-    ),
 }
 
 
@@ -128,14 +109,14 @@ def test_root_matches_reference_at_every_size(size: int) -> None:
     assert REF_ROOTS[size] == root(leaves)
     assert REF_ROOTS[size] == root_from_hashes([leaf_hash(x) for x in leaves])
     assert REF_ROOTS[size] == Frontier.from_leaf_hashes(leaf_hash(x) for x in leaves).root()
-    perfect = subtrees_from_hashes([leaf_hash(x) for x in REF_LEAVES])
-    assert REF_ROOTS[size] == root_from_subtrees(perfect, size)
 
 
 def test_every_node_hash_matches_reference() -> None:
-    perfect = subtrees_from_hashes([leaf_hash(x) for x in REF_LEAVES])
+    leaf_hashes = [leaf_hash(x) for x in REF_LEAVES]
     expected = [[h(x) for x in level] for level in REF["node_hashes"]]
-    actual = [[perfect(lv, i) for i in range(len(row))] for lv, row in enumerate(expected)]
+    actual = [
+        [perfect(leaf_hashes, lv, i) for i in range(len(row))] for lv, row in enumerate(expected)
+    ]
     assert expected == actual
 
 
@@ -147,22 +128,16 @@ def test_frontier_holds_the_reference_compact_range(size: int) -> None:
 
 
 def test_subtree_hashes_match_the_mtc_draft_vector() -> None:
+    """MTH(D[start:end]) of every subtree of a 130-leaf tree: the root of that slice."""
     mtc = vectors("mtc_subtree_hashes.json")
     leaf_hashes = [leaf_hash(bytes([i])) for i in range(mtc["max_size"])]
-    perfect = subtrees_from_hashes(leaf_hashes)
     running = hashlib.sha256()
     for end in range(1, mtc["max_size"] + 1):
         for start in range(end):
             if start == 0 or start % (1 << (end - start - 1).bit_length()) == 0:
-                digest = subtree_hash(perfect, start, end).hex()
+                digest = root_from_hashes(leaf_hashes[start:end]).hex()
                 running.update(f"[{start}, {end}) {digest}\n".encode())
     assert mtc["want"] == running.hexdigest()
-
-
-@pytest.mark.parametrize(("start", "end"), [(1, 3), (2, 5), (4, 9), (3, 2), (6, 10)])
-def test_subtree_hash_refuses_ranges_that_are_not_subtrees(start: int, end: int) -> None:
-    with pytest.raises(ValidationError):
-        subtree_hash(subtrees_from_hashes([leaf_hash(b"x")] * 16), start, end)
 
 
 # --- §2.1.3 inclusion: known answers ----------------------------------------------------
@@ -185,9 +160,9 @@ def test_real_ct_log_audit_path_verifies() -> None:
     assert not verify_inclusion(entry, case["index"] + 2**23, case["size"], proof, tree_root)
 
 
-def _from_node_ids(perfect: merkle.SubtreeHash, case: dict[str, Any]) -> list[bytes]:
+def _from_node_ids(case: dict[str, Any]) -> list[bytes]:
     """The proof a proof_test.go case describes, with its ephemeral node folded."""
-    nodes = [perfect(level, index) for level, index in case["nodes"]]
+    nodes = [perfect(ID_LEAF_HASHES, level, index) for level, index in case["nodes"]]
     if "rehash" in case:
         begin, end = case["rehash"]
         folded = nodes[begin]
@@ -203,13 +178,12 @@ ID_LEAF_HASHES = [leaf_hash(x) for x in entries(96)]
 
 @pytest.mark.parametrize("case", NODE_IDS["inclusion"], ids=lambda c: f"{c['index']}of{c['size']}")
 def test_inclusion_proof_holds_the_reference_nodes(case: dict[str, Any]) -> None:
-    perfect = subtrees_from_hashes(ID_LEAF_HASHES)
     if case.get("error"):
         with pytest.raises(ValidationError):
-            inclusion_proof_from_subtrees(perfect, case["index"], case["size"])
+            inclusion_proof_from_hashes(ID_LEAF_HASHES, case["index"], case["size"])
         return
-    expected = _from_node_ids(perfect, case)
-    assert expected == inclusion_proof_from_subtrees(perfect, case["index"], case["size"])
+    expected = _from_node_ids(case)
+    assert expected == inclusion_proof_from_hashes(ID_LEAF_HASHES, case["index"], case["size"])
 
 
 # --- §2.1.4 consistency: known answers ---------------------------------------------------
@@ -237,13 +211,12 @@ def test_ct_consistency_vectors_verify_and_their_bad_cases_fail() -> None:
     "case", NODE_IDS["consistency"], ids=lambda c: f"{c['size1']}to{c['size2']}"
 )
 def test_consistency_proof_holds_the_reference_nodes(case: dict[str, Any]) -> None:
-    perfect = subtrees_from_hashes(ID_LEAF_HASHES)
     if case.get("error"):
         with pytest.raises(ValidationError):
-            consistency_proof_from_subtrees(perfect, case["size1"], case["size2"])
+            consistency_proof_from_hashes(ID_LEAF_HASHES, case["size1"], case["size2"])
         return
-    expected = _from_node_ids(perfect, case)
-    assert expected == consistency_proof_from_subtrees(perfect, case["size1"], case["size2"])
+    expected = _from_node_ids(case)
+    assert expected == consistency_proof_from_hashes(ID_LEAF_HASHES, case["size1"], case["size2"])
 
 
 # --- corruption probes: each must fail ------------------------------------------------------
@@ -440,7 +413,7 @@ def test_arguments_of_the_wrong_type_raise_validation_error(call: Callable[[], o
         lambda: consistency_proof(entries(4), -1, 2),
         lambda: inclusion_proof_from_hashes([b"short"] * 4, 0, 4),
         lambda: root_from_hashes([b"short"]),
-        lambda: root_from_subtrees(subtrees_from_hashes([]), 1),
+        lambda: consistency_proof_from_hashes([b"short"] * 4, 1, 4),
     ],
 )
 def test_generators_refuse_impossible_requests(call: Callable[[], object]) -> None:
@@ -454,7 +427,7 @@ def test_consistency_proof_is_empty_from_the_empty_tree_and_to_the_same_size() -
     assert consistency_proof([], 0, 0) == []
 
 
-# --- the frontier and the subtree cache --------------------------------------------------------
+# --- the frontier --------------------------------------------------------
 
 
 def test_frontier_survives_a_round_trip_through_storage() -> None:
@@ -480,7 +453,7 @@ def test_frontier_root_follows_appends() -> None:
         frontier.append(leaf_hash(entry))
         roots.append(frontier.root())
     assert roots == [root(entries(n)) for n in range(1, 6)]
-    copy = frontier.copy()
+    copy = Frontier.from_list(frontier.size, frontier.to_list())
     copy.append(leaf_hash(b"only in the copy"))
     assert frontier.root() == root(entries(5)) != copy.root()
 
@@ -513,41 +486,7 @@ def test_frontier_refuses_anything_but_a_32_byte_leaf_hash(bad: object) -> None:
     frontier = Frontier.empty()
     with pytest.raises(ValidationError):
         frontier.append(bad)  # type: ignore[arg-type]
-    with pytest.raises(ValidationError):
-        frontier.append_subtrees(bad)  # type: ignore[arg-type]
     assert frontier.size == 0
-
-
-def test_append_subtrees_reports_every_completed_perfect_subtree() -> None:
-    leaf_hashes = [leaf_hash(x) for x in entries(64)]
-    perfect = subtrees_from_hashes(leaf_hashes)
-    frontier, reported = Frontier.empty(), []
-    for lh in leaf_hashes:
-        reported += frontier.append_subtrees(lh)
-    expected = [(lv, i, perfect(lv, i)) for lv in range(7) for i in range(64 >> lv)]
-    assert sorted((s.level, s.index, s.hash) for s in reported) == sorted(expected)
-    assert Frontier.from_leaf_hashes(leaf_hashes) == frontier
-
-
-@pytest.mark.parametrize("min_level", [0, 1, 3, 10])
-def test_subtree_cache_gives_the_same_proofs_as_the_leaf_hashes(min_level: int) -> None:
-    leaf_hashes = [leaf_hash(x) for x in entries(300)]
-    cached = cached_source(leaf_hashes, min_level)
-    for size in (1, 2, 100, 255, 256, 300):
-        assert root_from_hashes(leaf_hashes[:size]) == root_from_subtrees(cached, size)
-        for index in _sample(size):
-            expected = inclusion_proof_from_hashes(leaf_hashes, index, size)
-            assert expected == inclusion_proof_from_subtrees(cached, index, size)
-        for old in _sample(size):
-            expected = consistency_proof_from_hashes(leaf_hashes, old, size)
-            assert expected == consistency_proof_from_subtrees(cached, old, size)
-
-
-def test_subtree_cache_refuses_subtrees_out_of_order() -> None:
-    cached = SubtreeCache(lambda i: EMPTY_ROOT)
-    cached.add(merkle.Subtree(0, 0, EMPTY_ROOT))
-    with pytest.raises(ValidationError):
-        cached.add(merkle.Subtree(0, 2, EMPTY_ROOT))
 
 
 # --- properties ------------------------------------------------------------------------------

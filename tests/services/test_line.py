@@ -17,7 +17,7 @@ from hotline.errors import NotFound, ValidationError
 from hotline.protocol import keys
 from hotline.protocol.envelope import parse, seal, verify_signature
 from hotline.storage import log
-from hotline.storage.tables import messages
+from hotline.storage.tables import log_entries, messages
 from tests.conftest import Pair
 
 
@@ -205,6 +205,7 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "float": (400, "floating-point"),
     "unknown_type": (400, "unknown message type"),
     "replay_conflict": (409, "already used"),
+    "ack_by_before_created": (400, "before it was created"),
 }
 
 
@@ -224,6 +225,7 @@ def refusal_body(pair: Pair, case: str) -> bytes | dict[str, Any]:
         "too_large": lambda: forged(pair, sign={"body": {"text": "x" * 300_000}}),
         "malformed_field": lambda: forged(pair, seq="one"),
         "unknown_type": lambda: forged(pair, sign={"type": "gossip"}),
+        "ack_by_before_created": lambda: forged(pair, sign={"ack_by": _later(pair, -60)}),
     }
     if case == "malformed_json":
         return b'{"envelopes": [{"v": 1,'
@@ -251,6 +253,7 @@ def test_refusals_have_their_own_code_and_change_nothing(pair: Pair, case: str) 
         "unknown_type": "malformed",
         "clock_skew_future": "clock_skew",
         "clock_skew_old": "clock_skew",
+        "ack_by_before_created": "malformed",
     }.get(case, case)
     assert (status, expected_code) == (response.status_code, error["code"])
     assert words in error["message"]
@@ -271,3 +274,47 @@ def test_a_batch_stops_at_the_first_refusal_and_keeps_what_came_before(pair: Pai
         response.json()["error"]["context"]["index"],
     )
     assert [first["id"]] == [m["id"] for m in pair.ru.line.listing("in")]
+
+
+def logged(node: Any) -> list[tuple[str, str]]:
+    """The node's Merkle log in order: (kind, id of the message the entry concerns)."""
+    with node.db.read() as conn:
+        rows = conn.execute(
+            select(log_entries.c.kind, log_entries.c.ref).order_by(log_entries.c.idx)
+        )
+        return [(str(kind), str(ref)) for kind, ref in rows]
+
+
+def test_a_message_and_its_acknowledgement_are_logged_once_each_on_both_sides(
+    pair: Pair,
+) -> None:
+    sent = pair.us.line.send(to="ru", text="Log me", user="officer")
+    pair.flush()
+    ack_id = pair.ru.line.acknowledge(sent["id"], "ofitser")["ack_message_id"]
+    pair.flush()
+    message, ack = sent["id"], ack_id
+
+    assert [
+        ("envelope_out", message),
+        ("receipt_in", message),
+        ("envelope_in", ack),
+        ("receipt_out", ack),
+    ] == logged(pair.us)
+    assert [
+        ("envelope_in", message),
+        ("receipt_out", message),
+        ("envelope_out", ack),
+        ("receipt_in", ack),
+    ] == logged(pair.ru)
+
+    # each envelope delivered again (a lost answer, a restarted sender): not logged twice
+    before = (logged(pair.us), logged(pair.ru))
+    again_to_ru = post(pair, "ru", {"envelopes": [outbound_wire(pair, message)]})
+    ack_wire = pair.ru.line.show(ack)["envelope"]
+    again_to_us = post(pair, "us", {"envelopes": [ack_wire]})
+    assert (200, 200) == (again_to_ru.status_code, again_to_us.status_code)
+    assert (1, 1) == (
+        len(again_to_ru.json()["receipts"]),
+        len(again_to_us.json()["receipts"]),
+    )
+    assert before == (logged(pair.us), logged(pair.ru))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +11,9 @@ import pytest
 
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import Conflict, ValidationError
-from hotline.services.links import longest_outage, next_fixed, parse_times, summarise
+from hotline.services import alarms as alarms_service
+from hotline.services import links as links_service
+from hotline.services.links import link_state, longest_outage, next_fixed, parse_times, summarise
 from tests.conftest import MakePair, Pair, token
 
 CONTACTS = [
@@ -84,7 +86,17 @@ def test_a_passed_test_records_its_round_trip(hourly: Pair, clock: Any) -> None:
     assert [] == hourly.ru.line.listing("in")[1:]  # only the test itself, answered by machine
 
 
-def test_missed_tests_raise_one_alarm_and_recovery_clears_it(hourly: Pair, clock: Any) -> None:
+@pytest.fixture
+def scrape(hourly: Pair) -> Callable[[], str]:
+    """The ``us`` node's /metrics page, as a logged-in operator's scraper reads it."""
+    bearer = token(hourly.us)
+    url = hourly.servers["us"].url + "/metrics"
+    return lambda: httpx.get(url, headers={"Authorization": f"Bearer {bearer}"}).text
+
+
+def test_missed_tests_raise_one_alarm_and_recovery_clears_it(
+    hourly: Pair, clock: Any, scrape: Callable[[], str]
+) -> None:
     hourly.us.links.tick()  # test 1 at t0; the peer gets nothing (no delivery)
     clock.advance(10)
     hourly.us.links.tick()  # t0+10: test 1 fails, alarm raised
@@ -94,17 +106,82 @@ def test_missed_tests_raise_one_alarm_and_recovery_clears_it(hourly: Pair, clock
     hourly.us.links.tick()  # t0+70: test 2 fails: still one alarm
     alarms = hourly.us.alarms.listing()
     assert [("link_down", "ru", "open")] == [(a["kind"], a["subject"], a["state"]) for a in alarms]
+    assert "down" == hourly.us.links.report("ru")[0]["state"]
+    assert 'hotline_link_up{peer="ru"} 0.0' in scrape().splitlines()
     clock.advance(5)
-    hourly.flush()  # t0+75: the line carries traffic again
+    hourly.flush()  # t0+75: the line carries traffic again (late answers to both tests)
     alarm = hourly.us.alarms.listing()[0]
-    assert ("cleared", "auto", 65) == (alarm["state"], alarm["cleared_by"], alarm["duration_s"])
     report = hourly.us.links.report("ru")[0]
-    assert (2, 0, 2, "down") == (
+    # One outage, from test 1's sending (t0) to the first valid answer (t0+75), measured
+    # alike by the alarm and by the report.
+    assert ("cleared", "auto") == (alarm["state"], alarm["cleared_by"])
+    assert 75 == alarm["duration_s"] == report["longest_outage_s"]
+    assert (2, 0, 2, "up") == (
         report["sent"],
         report["passed"],
         report["failed"],
         report["state"],
-    )  # late answers do not turn failures into passes
+    )  # late answers do not turn failures into passes, but the link is up again
+    assert 'hotline_link_up{peer="ru"} 1.0' in scrape().splitlines()
+
+
+def test_an_answer_after_a_person_cleared_the_alarm_measures_the_whole_outage(
+    hourly: Pair, clock: Any
+) -> None:
+    hourly.us.links.tick()  # test 1 at t0
+    clock.advance(10)
+    hourly.us.links.tick()  # t0+10: fails, alarm 1
+    first = hourly.us.alarms.listing("open")[0]["id"]
+    hourly.us.alarms.clear(first, "duty1", "peer announced maintenance")
+    clock.advance(50)
+    hourly.us.links.tick()  # t0+60: test 2
+    clock.advance(10)
+    hourly.us.links.tick()  # t0+70: fails, alarm 2 (the outage goes on)
+    clock.advance(20)
+    hourly.flush()  # t0+90
+    second = hourly.us.alarms.listing()[0]
+    report = hourly.us.links.report("ru")[0]
+    assert ("auto", 90) == (second["cleared_by"], second["duration_s"])
+    assert 90 == report["longest_outage_s"]
+
+
+def test_the_default_link_test_timeout_is_two_minutes(pair: Pair, clock: Any) -> None:
+    test = pair.us.links.send_test("ru")
+    clock.advance(119)
+    pair.us.links.tick()
+    assert "pending" == pair.us.links.get_test("ru", test["id"])["state"]
+    clock.advance(1)
+    pair.us.links.tick()
+    failed = pair.us.links.get_test("ru", test["id"])
+    assert ("failed", "no answer within 120 s") == (failed["state"], failed["reason"])
+
+
+def test_a_garbled_pangram_fails_the_test_and_raises_the_alarm(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(links_service, "PANGRAM_RU", PANGRAM_RU.replace("Ё", "Е"))
+    test = pair.us.links.send_test("ru")  # as if a letter were lost on the way
+    monkeypatch.undo()
+    pair.flush()
+    reply = next(m for m in pair.ru.line.listing("out") if m["type"] == "link_test_reply")
+    failed = pair.us.links.get_test("ru", test["id"])
+    assert (False, "failed", "the pangrams arrived garbled") == (
+        reply["body"]["intact"],
+        failed["state"],
+        failed["reason"],
+    )
+    assert [("link_down", "ru", "open")] == [
+        (a["kind"], a["subject"], a["state"]) for a in pair.us.alarms.listing()
+    ]
+    assert "down" == pair.us.links.report("ru")[0]["state"]
+
+
+def test_the_current_state_does_not_depend_on_the_report_window(hourly: Pair, clock: Any) -> None:
+    hourly.us.links.send_test("ru")
+    hourly.flush()
+    clock.advance(30)
+    report = hourly.us.links.report("ru", since_s=0)[0]
+    assert (0, None, "up") == (report["sent"], report["availability_pct"], report["state"])
 
 
 def test_an_alarm_is_cleared_by_a_person_only_with_a_reason(hourly: Pair, clock: Any) -> None:
@@ -153,12 +230,28 @@ def test_the_link_report_figures_for_a_known_sequence() -> None:
         "passed": 4,
         "failed": 3,
         "availability_pct": 57.14,
-        "rtt_ms": {"p50": 200.0, "p95": 400.0, "max": 400},
+        "rtt_ms": {"p50": 200, "p95": 400, "max": 400},
         "last_rtt_ms": 400,
         "longest_outage_s": 2 * 3600 + 30,
         "state": "up",
         "last_test": "2026-11-21T07:00:00.000Z",
     } == report
+    assert {int} == {type(v) for v in report["rtt_ms"].values()}  # 200.0 == 200 in Python
+
+
+def test_a_late_answer_ends_the_outage_and_the_link_is_up() -> None:
+    late = _test("failed", "01:00:00", None, "01:02:00") | {
+        "reply_at": "2026-11-21T01:40:00.000Z",
+        "rtt_ms": 2_400_000,
+    }
+    tests = [_test("passed", "00:00:00", 100, "00:00:01"), late]
+    assert ("up", 40 * 60) == (link_state(tests), longest_outage(tests))
+    report = summarise("ru", tests)
+    assert (1, 1, 40 * 60) == (report["passed"], report["failed"], report["longest_outage_s"])
+
+
+def test_the_state_before_any_test_is_decided_is_unknown() -> None:
+    assert "unknown" == link_state([_test("pending", "00:00:00")])
 
 
 def test_an_outage_still_running_counts_to_its_last_failure() -> None:
@@ -183,12 +276,40 @@ def kinds(pair: Pair, message_id: str) -> list[str]:
     return [step["kind"] for step in pair.us.show(message_id)["trail"]]
 
 
+def plus(created: str, seconds: int) -> str:
+    when = datetime.fromisoformat(created.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def test_a_received_message_shows_its_deadline(ladder: Pair) -> None:
     sent = ladder.us.line.send(to="ru", text="FLASH", precedence="FLASH", user="o")
     ladder.flush()
-    created = datetime.fromisoformat(sent["created"].replace("Z", "+00:00"))
-    expected = (created + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    expected = plus(sent["created"], 600)
     assert expected == ladder.ru.line.listing("in")[0]["deadline"] == sent["deadline"]
+    assert expected == ladder.us.show(sent["id"])["envelope"]["ack_by"]  # signed, on the wire
+
+
+def test_machine_messages_carry_no_deadline_on_the_wire(pair: Pair) -> None:
+    test = pair.us.links.send_test("ru")
+    shown = pair.us.show(test["message_id"])
+    assert (None, False) == (shown["deadline"], "ack_by" in shown["envelope"])
+
+
+def test_both_sides_show_the_senders_deadline_however_each_is_configured(
+    make_pair: MakePair, clock: Any
+) -> None:
+    with make_pair(us={"ack_flash_s": 300}, ru={"ack_flash_s": 900}) as pair:
+        sent = pair.us.line.send(to="ru", text="x", precedence="FLASH", user="o")
+        pair.flush()
+        received = pair.ru.line.listing("in")[0]
+        assert plus(sent["created"], 300) == sent["deadline"] == received["deadline"]
+        clock.advance(299)  # the sender's setting, not the default 600 s, decides
+        pair.us.deadlines.tick()
+        assert [] == pair.us.alarms.listing()
+        clock.advance(1)
+        pair.us.deadlines.tick()
+        [alarm] = pair.us.alarms.listing()
+        assert ("ack_overdue", sent["deadline"]) == (alarm["kind"], alarm["detail"]["deadline"])
 
 
 def test_an_unacknowledged_flash_climbs_the_ladder_until_acknowledged(
@@ -208,9 +329,9 @@ def test_an_unacknowledged_flash_climbs_the_ladder_until_acknowledged(
     ladder.flush()
     assert ["created", "delivered", "escalated"] == kinds(ladder, sent["id"])
     escalated = [m for m in ladder.ru.line.listing("in") if m["type"] == "escalation"]
-    assert [("watch", sent["id"])] == [
-        (m["body"]["contact_id"], m["body"]["of_message"]) for m in escalated
-    ]
+    assert [("watch", sent["id"], plus(sent["created"], 1200))] == [
+        (m["body"]["contact_id"], m["body"]["of_message"], m["deadline"]) for m in escalated
+    ]  # the watch commander has until the next rung
     clock.advance(600)  # 20 min: step 2, to the chief of staff
     ladder.us.deadlines.tick()
     ladder.flush()
@@ -259,12 +380,35 @@ def test_without_contacts_the_alarm_is_raised_and_nothing_is_readdressed(
     assert 1 == kinds(pair, sent["id"]).count("escalation_exhausted")
 
 
-def test_metrics_need_a_token_and_show_the_link_and_alarms(hourly: Pair, clock: Any) -> None:
+def samples(text: str, name: str) -> dict[str, float]:
+    """``{'kind="link_down"': 1.0, …}``: the sample lines of one metric, by labels."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line[len(name) + 1 :].rsplit("} ", 1)
+            out[labels] = float(value)
+    return out
+
+
+def test_metrics_need_a_token_and_show_the_link_and_alarms(
+    hourly: Pair, clock: Any, scrape: Callable[[], str]
+) -> None:
     hourly.us.links.send_test("ru")
-    hourly.flush()
-    url = hourly.servers["us"].url + "/metrics"
-    assert 401 == httpx.get(url).status_code
-    text = httpx.get(url, headers={"Authorization": f"Bearer {token(hourly.us)}"}).text
-    assert 'hotline_link_up{peer="ru"} 1.0' in text
-    assert 'hotline_unacknowledged_messages{direction="out",precedence="FLASH"} 0.0' in text
-    assert "hotline_link_rtt_seconds" in text
+    hourly.deliver("us", "ru")
+    clock.advance(0.25)
+    hourly.deliver("ru", "us")
+    hourly.us.line.send(to="ru", text="x", precedence="FLASH", user="o")
+    assert 401 == httpx.get(hourly.servers["us"].url + "/metrics").status_code
+    text = scrape()
+    assert {'peer="ru"': 1.0} == samples(text, "hotline_link_up")
+    assert {'peer="ru"': 0.25} == samples(text, "hotline_link_rtt_seconds")
+    unacked = samples(text, "hotline_unacknowledged_messages")
+    assert (1.0, 0.0) == (
+        unacked['direction="out",precedence="FLASH"'],
+        unacked['direction="out",precedence="ROUTINE"'],
+    )
+    nothing_open = {f'kind="{kind}"': 0.0 for kind in alarms_service.KINDS}
+    assert nothing_open == samples(text, "hotline_open_alarms")
+    clock.advance(601)  # the FLASH is overdue; no contacts, so only the alarm
+    hourly.us.deadlines.tick()
+    assert nothing_open | {'kind="ack_overdue"': 1.0} == samples(scrape(), "hotline_open_alarms")

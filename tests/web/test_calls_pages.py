@@ -278,6 +278,40 @@ def test_a_public_readout_of_a_private_call_waits_for_a_second_commander(
     assert "The two discussed Ukraine." in after
 
 
+def test_a_held_public_readout_is_rejected_on_the_console_with_a_reason(
+    calls_pair: Pair, desks: dict[str, Console], clock: FakeClock
+) -> None:
+    call_id = hold_a_call(calls_pair, desks, clock)
+    desks["duty"].post(f"/console/calls/{call_id}/privacy", {"details_private": "yes"})
+    desks["dezhurny"].post(f"/console/calls/{call_id}/privacy", {"details_private": "yes"})
+    calls_pair.flush()
+    desks["cmd1"].post(
+        f"/console/calls/{call_id}/readouts",
+        {"title": "Public readout", "text": "Not for the press yet.", "visibility": "public"},
+    )
+    (held,) = calls_pair.us.calls.records.readouts(call_id)["sides"]["us"]
+    reviewer_page = desks["cmd2"].get(f"/console/calls/{call_id}").text
+
+    own = desks["cmd1"].post(
+        f"/console/readouts/{held['id']}/reject", {"call_id": call_id, "reason": "mine"}
+    )
+    no_reason = desks["cmd2"].post(f"/console/readouts/{held['id']}/reject", {"call_id": call_id})
+    rejected = desks["cmd2"].post(
+        f"/console/readouts/{held['id']}/reject",
+        {"call_id": call_id, "reason": "Agreed to keep it private."},
+    )
+    calls_pair.flush()
+
+    assert f'id="reject-{held["id"]}"' in reviewer_page
+    assert 403 == own.status_code and 422 == no_reason.status_code
+    assert 303 == rejected.status_code
+    page = desks["cmd2"].get(f"/console/calls/{call_id}").text
+    assert "publication rejected by cmd2: Agreed to keep it private." in page
+    (after,) = calls_pair.us.calls.records.readouts(call_id)["sides"]["us"]
+    assert ("internal", "kept") == (after["visibility"], after["status"])
+    assert "Not for the press yet." not in everything_stored(calls_pair.ru)
+
+
 def test_a_watch_level_change_takes_effect_only_when_a_second_commander_approves(
     calls_pair: Pair, desks: dict[str, Console]
 ) -> None:

@@ -208,6 +208,21 @@ def test_sending_a_notice_puts_its_volume_on_the_peer_map(
     assert ("us", "A1", False) == (volume["party"], volume["volume_id"], volume["own"])
 
 
+def test_the_reference_pickers_offer_only_what_each_notice_may_answer(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    ours = consoles["us"].post("/console/compose/notice", activity_form(SQUARE))
+    pair.flush()
+    [sent] = [row for row in pair.us.line.listing("out") if row["type"] == "activity_notice"]
+
+    request_form = consoles["us"].get("/console/compose?tab=notice&type=deconfliction_request")
+    answer_form = consoles["us"].get("/console/compose?tab=notice&type=deconfliction_answer")
+
+    assert 303 == ours.status_code
+    assert f'<option value="{sent["id"]}">' in request_form.text  # a request may name our notice
+    assert f'<option value="{sent["id"]}">' not in answer_form.text  # an answer answers requests
+
+
 def test_the_link_health_page_charts_the_tests(pair: Pair, consoles: dict[str, Console]) -> None:
     pair.us.links.send_test("ru")
     pair.flush()

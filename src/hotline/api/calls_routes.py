@@ -85,6 +85,10 @@ class PublishIn(_Request):
     visibility: Literal["shared", "public"]
 
 
+class RejectReadoutIn(_Request):
+    reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
+
+
 class WatchChangeIn(_Request):
     level: str = Field(description="a level id on this party's ladder")
     reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
@@ -168,6 +172,11 @@ def history(
     return node.calls.history(peer=peer, principal=principal, counterpart=counterpart)
 
 
+@router.get("/calls/histories", summary="Contact history of every pair of principals")
+def histories(node: NodeDep, user: UserDep, peer: str | None = None) -> list[dict[str, Any]]:
+    return node.calls.histories(peer)
+
+
 # -- held calls and readouts ----------------------------------------------------------------
 
 
@@ -239,6 +248,13 @@ def publish(readout_id: str, body: PublishIn, node: NodeDep, user: UserDep) -> d
 @router.post("/readouts/{readout_id}/approve", summary="Approve a held public readout")
 def approve_readout(readout_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.approve(readout_id, user=user)
+
+
+@router.post("/readouts/{readout_id}/reject", summary="Reject a held public readout")
+def reject_readout(
+    readout_id: str, body: RejectReadoutIn, node: NodeDep, user: UserDep
+) -> dict[str, Any]:
+    return node.calls.records.reject(readout_id, reason=body.reason, user=user)
 
 
 # -- watch levels -----------------------------------------------------------------------------

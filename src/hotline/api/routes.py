@@ -15,6 +15,7 @@ from hotline.domain.notices import json_schemas
 from hotline.errors import AuthError, ValidationError
 from hotline.node import Node
 from hotline.services.auth import User
+from hotline.storage import messages as message_store
 from hotline.storage.messages import IN, OUT
 
 router = APIRouter(prefix="/api/v1", tags=["operator"])
@@ -275,14 +276,27 @@ def outbox(
     return rows if system else [r for r in rows if r["type"] not in SYSTEM_TYPES]
 
 
-@router.get("/messages/{message_id}", summary="One message with its envelope, receipt and trail")
+def _whole_id(node: Node, given: str) -> str:
+    """A message id as given, or the one id a listing's short form (its start) names."""
+    with node.db.read() as conn:
+        found = message_store.resolve(conn, given)
+    return given if found is None else found  # unknown ids get the usual "not found"
+
+
+@router.get(
+    "/messages/{message_id}",
+    summary="One message with its envelope, receipt and trail (id or its first 6+ characters)",
+)
 def show(message_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.show(message_id)
+    return node.show(_whole_id(node, message_id))
 
 
-@router.post("/messages/{message_id}/ack", summary="Acknowledge a received message (signed)")
+@router.post(
+    "/messages/{message_id}/ack",
+    summary="Acknowledge a received message, signed (id or its first 6+ characters)",
+)
 def acknowledge(message_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.line.acknowledge(message_id, user.name)
+    return node.line.acknowledge(_whole_id(node, message_id), user.name)
 
 
 class RejectRequest(_Request):

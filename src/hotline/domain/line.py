@@ -45,7 +45,12 @@ class _Wire(BaseModel):
 
 
 class Envelope(_Wire):
-    """One signed message in a (sender, receiver) channel."""
+    """One signed message in a (sender, receiver) channel.
+
+    ``ack_by`` is the sender's acknowledgement deadline, signed with the rest, so that
+    both sides show the same time however each is configured; it is absent (not null) on
+    the wire for messages no person acknowledges.
+    """
 
     v: Literal[1]
     id: str = Field(pattern=UUID_PATTERN)
@@ -54,12 +59,21 @@ class Envelope(_Wire):
     seq: int = Field(ge=1)
     prev: str = Field(pattern=HASH_PATTERN)
     created: str = Field(pattern=TIME_PATTERN)
+    ack_by: str | None = Field(default=None, pattern=TIME_PATTERN)
     precedence: PrecedenceName
     type: str = Field(pattern=r"^[a-z][a-z_]{0,39}$")
     lang: Lang
     body: dict[str, Any]
     key: str = Field(pattern=FINGERPRINT_PATTERN)
     sig: str = Field(min_length=1, max_length=200)
+
+    def wire(self) -> dict[str, Any]:
+        """As it travels: an envelope without a deadline has no ``ack_by`` member at all
+        (what was signed), never ``"ack_by": null``."""
+        out = super().wire()
+        if out["ack_by"] is None:
+            del out["ack_by"]
+        return out
 
 
 class Receipt(_Wire):

@@ -23,7 +23,9 @@ Absent optional fields are left out of the wire form (:func:`to_wire`), never ``
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -339,6 +341,30 @@ NOTICE_MODELS: dict[str, type[BaseModel]] = {
 
 NOTICE_TYPES = tuple(NOTICE_MODELS)
 
+
+@dataclass(frozen=True)
+class Link:
+    """A notice's reference to an earlier message on the same line.
+
+    ``field`` holds the message id; the message must be one of ``types`` and, unless
+    ``sent_by`` is ``"either"``, sent by that side of the new notice: an answer answers
+    a request the receiver sent, and a party invites observers to its own exercise.
+    """
+
+    field: str
+    types: tuple[str, ...]
+    sent_by: Literal["either", "sender", "receiver"]
+
+
+LINKS: dict[str, Link] = {
+    "deconfliction_request": Link(
+        "refers_to", ("activity_notice", "exercise_notification", "deconfliction_answer"), "either"
+    ),
+    "deconfliction_answer": Link("refers_to", ("deconfliction_request",), "receiver"),
+    "observer_invitation": Link("exercise_ref", ("exercise_notification",), "sender"),
+}
+"""The types that refer to an earlier message, and what that message must be."""
+
 _ADAPTER: TypeAdapter[NoticeBody] = TypeAdapter(NoticeBody)
 
 
@@ -358,11 +384,101 @@ def to_wire(body: NoticeBody) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude_none=True)
 
 
+def _present(*names: str) -> dict[str, Any]:
+    """Schema: each named property is given and not null."""
+    return {"required": list(names), "properties": {n: {"not": {"type": "null"}} for n in names}}
+
+
+def _absent(*names: str) -> dict[str, Any]:
+    """Schema: each named property is left out (or null, which the models also accept)."""
+    return {"properties": {n: {"type": "null"} for n in names}}
+
+
+def _when(field: str, value: str, then: dict[str, Any], otherwise: dict[str, Any]) -> Any:
+    """Schema: ``then`` applies when ``field`` equals ``value``, ``otherwise`` when not."""
+    test = {"required": [field], "properties": {field: {"const": value}}}
+    return {"if": test, "then": then, "else": otherwise}
+
+
+def _nested_when(kind: str, path: str, then: dict[str, Any], otherwise: dict[str, Any]) -> Any:
+    """Like :func:`_when` for ``geometry.type`` == ``kind``, constraining object ``path``."""
+    test = {"properties": {"geometry": {"properties": {"type": {"const": kind}}}}}
+    wrap = (lambda s: {"properties": {path: s}}) if path else (lambda s: s)
+    return {"if": test, "then": wrap(then), "else": wrap(otherwise)}
+
+
+# What the model validators check, as far as JSON Schema can say it (``allOf`` of
+# conditions) and, for what it cannot (comparing two values), in the description.
+_CONDITIONS: dict[str, list[Any]] = {
+    "ActivityNotice": [
+        _when("activity", "missile_launch", _present("launch_area", "impact_area"),
+              _absent("launch_area", "impact_area")),
+    ],
+    "DeconflictionAnswer": [
+        _when("answer", "counter_proposal", _present("volumes"), _absent("volumes")),
+        _when("answer", "concur", {}, _present("reason")),
+    ],
+    "IncidentReport": [{"dependentRequired": {"altitude_m": ["datum"], "datum": ["altitude_m"]}}],
+    "ProtectedArea": [
+        {"dependentRequired": {
+            "alt_lower_m": ["alt_upper_m", "datum"],
+            "alt_upper_m": ["alt_lower_m", "datum"],
+            "datum": ["alt_lower_m", "alt_upper_m"],
+        }},
+    ],
+    "ProtectedAreas": [{"anyOf": [_present("areas"), _present("withdrawn")]}],
+    "Volume": [
+        _nested_when("Point", "properties", _present("radius_m"), _absent("radius_m")),
+        _nested_when("LineString", "properties", _present("width_m"), _absent("width_m")),
+    ],
+    "Area": [_nested_when("Point", "", _present("radius_m"), _absent("radius_m"))],
+}  # fmt: skip
+_NOTES = {
+    "ActivityNotice": "A missile_launch needs launch_area and impact_area; other activities "
+    "give neither. Volume ids are unique within the notice.",
+    "DeconflictionAnswer": "volumes are given with a counter_proposal and only then; reason "
+    "is required unless the answer is concur. Volume ids are unique within the answer.",
+    "DeconflictionRequest": "Volume ids are unique within the request.",
+    "ExerciseNotification": "end is after start.",
+    "IncidentReport": "altitude_m and datum are given together or not at all.",
+    "ProtectedArea": "alt_lower_m, alt_upper_m and datum are given together or not at all, "
+    "and alt_upper_m is not below alt_lower_m.",
+    "ProtectedAreas": "At least one area is declared or withdrawn; area ids are unique, and "
+    "no id is both declared and withdrawn.",
+    "VolumeProperties": "alt_upper_m is not below alt_lower_m (the band is the right way up), "
+    "and end is after start.",
+    "Volume": "A Point (circle) needs properties.radius_m, a LineString (corridor) "
+    "properties.width_m; no other shape takes either.",
+    "Area": "A Point (centre) needs radius_m; a Polygon takes none.",
+    "PolygonGeometry": "The ring is closed: its last position equals its first.",
+}
+
+
+def _constrain(schema: dict[str, Any]) -> None:
+    """Add the models' cross-field checks to one schema and each definition it holds."""
+    for node in (schema, *schema.get("$defs", {}).values()):
+        name = node.get("title", "")
+        if name in _CONDITIONS:
+            node["allOf"] = copy.deepcopy(_CONDITIONS[name])
+        if name in _NOTES:
+            node["description"] = f"{node.get('description', '')}\n\n{_NOTES[name]}".strip()
+        if name == "PolygonGeometry":  # one ring (no holes) of at least 4 positions
+            rings = node["properties"]["coordinates"]
+            rings.update(minItems=1, maxItems=1)
+            rings["items"]["minItems"] = 4
+
+
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """The JSON Schema of each body type, keyed by type (published in ``docs/schemas``)."""
+    """The JSON Schema of each body type, keyed by type (published in ``docs/schemas``).
+
+    Pydantic's schemas say nothing of the model validators, so what JSON Schema can
+    express is added (e.g. a missile launch requires its launch and impact areas); what
+    it cannot, such as an altitude band's order, is said in the ``description``.
+    """
     out: dict[str, dict[str, Any]] = {}
     for name, model in NOTICE_MODELS.items():
         schema = model.model_json_schema()
+        _constrain(schema)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         out[name] = schema
     return out

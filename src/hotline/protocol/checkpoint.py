@@ -6,7 +6,7 @@ Two public formats, followed to the letter so that any C2SP tool can check our e
   decimal without leading zeros, the base64 RFC 9162 root hash, then optional
   extension lines, each line ending in a newline::
 
-      hotline.example/ru
+      hotline/ru
       8
       XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=
 

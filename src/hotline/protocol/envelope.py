@@ -63,7 +63,7 @@ def describe(exc: pydantic.ValidationError) -> str:
 def verify_signature(obj: Envelope | Receipt | PeerCard, key: Ed25519PublicKey) -> None:
     wire = obj.wire()
     if not keys.verify(key, wire["sig"], signing_bytes(wire)):
-        kind = type(obj).__name__.lower()
+        kind = {"PeerCard": "peer card"}.get(type(obj).__name__, type(obj).__name__.lower())
         whose = "the key it carries" if isinstance(obj, PeerCard) else f"the pinned key {obj.key}"
         raise BadSignature(
             f"the {kind}'s signature does not verify with {whose}",

@@ -8,14 +8,10 @@ Tree Hash ``MTH(D[n])`` (RFC 9162 §2.1.1, identical to RFC 6962 §2.1)::
     MTH({d0})  = SHA-256(0x00 || d0)                         a leaf
     MTH(D[n])  = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])) k = largest power of 2 < n
 
-Three ways in, for three kinds of caller:
-
-- over raw entries (``root``, ``inclusion_proof``, ``consistency_proof``), for tests
-  and tools that hold the whole log in memory;
-- over stored leaf hashes (``*_from_hashes``): what a node keeps in its database;
-- over a :data:`SubtreeHash` callable returning the hash of any *perfect* subtree
-  (``*_from_subtrees``), so a node can cache those hashes (see :class:`SubtreeCache`,
-  fed by :meth:`Frontier.append_subtrees`) and answer proofs in O(log n) reads.
+Two ways in: over raw entries (``root``, ``inclusion_proof``, ``consistency_proof``),
+for tests and tools that hold the whole log in memory; and over stored leaf hashes
+(``*_from_hashes``), which is what a node keeps in its database. Proofs recompute the
+subtrees they need from the leaf hashes: O(size) hashing per proof.
 
 :class:`Frontier` is the O(log n) state that appends a leaf hash and gives the current
 root without rereading the log. The verifiers are pure and strict: a wrong index,
@@ -32,8 +28,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from hotline.errors import ValidationError
 
@@ -41,22 +36,14 @@ __all__ = [
     "EMPTY_ROOT",
     "HASH_SIZE",
     "Frontier",
-    "Subtree",
-    "SubtreeCache",
-    "SubtreeHash",
     "consistency_proof",
     "consistency_proof_from_hashes",
-    "consistency_proof_from_subtrees",
     "inclusion_proof",
     "inclusion_proof_from_hashes",
-    "inclusion_proof_from_subtrees",
     "leaf_hash",
     "node_hash",
     "root",
     "root_from_hashes",
-    "root_from_subtrees",
-    "subtree_hash",
-    "subtrees_from_hashes",
     "verify_consistency",
     "verify_inclusion",
     "verify_inclusion_hash",
@@ -69,22 +56,6 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 """MTH({}), the root of the empty tree: SHA-256 of the empty string (§2.1.1)."""
 
 _sha256 = hashlib.sha256
-
-SubtreeHash = Callable[[int, int], bytes]
-"""``perfect(level, index)``: MTH of leaves ``[index * 2**level, (index + 1) * 2**level)``.
-
-Level 0 is the leaf hashes themselves. Proofs and roots only ever ask for subtrees
-that lie entirely within the tree size they concern.
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class Subtree:
-    """A perfect subtree: ``2**level`` leaves starting at leaf ``index * 2**level``."""
-
-    level: int
-    index: int
-    hash: bytes
 
 
 # --- §2.1.1 hashing -----------------------------------------------------------------
@@ -108,50 +79,33 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _mth(perfect: SubtreeHash, start: int, end: int) -> bytes:
+def _perfect(leaf_hashes: Sequence[bytes], start: int, end: int) -> bytes:
+    """MTH(D[start:end]) for a perfect subtree (end - start a power of two): paired up
+    level by level, 2**level - 1 node hashes."""
+    row = list(leaf_hashes[start:end])
+    while len(row) > 1:
+        row = [_sha256(b"\x01" + row[i] + row[i + 1]).digest() for i in range(0, len(row), 2)]
+    return row[0]
+
+
+def _mth(leaf_hashes: Sequence[bytes], start: int, end: int) -> bytes:
     """MTH(D[start:end]) for a range whose start is a multiple of bit_ceil(end - start).
 
     Every range the §2.1 recursions visit has that shape, so its left part D[start:k]
     is always a perfect subtree and the right part recurses down the right edge.
     """
     n = end - start
-    if n & (n - 1) == 0:  # a perfect subtree of 2**level leaves
-        level = n.bit_length() - 1
-        return perfect(level, start >> level)
+    if n & (n - 1) == 0:
+        return _perfect(leaf_hashes, start, end)
     k = _split(n)
-    return _sha256(
-        b"\x01" + perfect(k.bit_length() - 1, start // k) + _mth(perfect, start + k, end)
-    ).digest()
-
-
-def subtree_hash(perfect: SubtreeHash, start: int, end: int) -> bytes:
-    """MTH(D[start:end]) for a subtree that has its own node in some larger tree.
-
-    ``start`` must be 0 or a multiple of the smallest power of two >= ``end - start``.
-    """
-    _require_size("start", start)
-    _require_size("end", end)
-    if start == end == 0:
-        return EMPTY_ROOT
-    span = end - start
-    if span <= 0 or start % (1 << (span - 1).bit_length()):
-        raise ValidationError(
-            f"[{start}, {end}) is not a subtree of a Merkle tree",
-            hint="start must be a multiple of the smallest power of two >= end - start",
-        )
-    return _mth(perfect, start, end)
-
-
-def root_from_subtrees(perfect: SubtreeHash, size: int) -> bytes:
-    """MTH(D[size]) from perfect-subtree hashes: at most log2(size) reads (§2.1.1)."""
-    _require_size("size", size)
-    return EMPTY_ROOT if size == 0 else _mth(perfect, 0, size)
+    left = _perfect(leaf_hashes, start, start + k)
+    return _sha256(b"\x01" + left + _mth(leaf_hashes, start + k, end)).digest()
 
 
 # --- §2.1.3 inclusion proofs ----------------------------------------------------------
 
 
-def inclusion_proof_from_subtrees(perfect: SubtreeHash, index: int, size: int) -> list[bytes]:
+def _inclusion_path(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
     """PATH(m, D[n]) of §2.1.3.1, with m = ``index`` and n = ``size``.
 
     PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n])    for m < k
@@ -164,10 +118,10 @@ def inclusion_proof_from_subtrees(perfect: SubtreeHash, index: int, size: int) -
     while end - start > 1:
         k = _split(end - start)
         if m < k:
-            proof.append(_mth(perfect, start + k, end))
+            proof.append(_mth(leaf_hashes, start + k, end))
             end = start + k
         else:
-            proof.append(_mth(perfect, start, start + k))
+            proof.append(_mth(leaf_hashes, start, start + k))
             start, m = start + k, m - k
     proof.reverse()
     return proof
@@ -214,9 +168,7 @@ def verify_inclusion(
 # --- §2.1.4 consistency proofs ------------------------------------------------------------
 
 
-def consistency_proof_from_subtrees(
-    perfect: SubtreeHash, old_size: int, new_size: int
-) -> list[bytes]:
+def _consistency_path(leaf_hashes: Sequence[bytes], old_size: int, new_size: int) -> list[bytes]:
     """PROOF(m, D[n]) = SUBPROOF(m, D[n], true) of §2.1.4.1; empty when m is 0 or n.
 
     SUBPROOF(m, D[m], true)  = {}
@@ -237,13 +189,13 @@ def consistency_proof_from_subtrees(
     while m != end - start:
         k = _split(end - start)
         if m <= k:
-            proof.append(_mth(perfect, start + k, end))
+            proof.append(_mth(leaf_hashes, start + k, end))
             end = start + k
         else:
-            proof.append(_mth(perfect, start, start + k))
+            proof.append(_mth(leaf_hashes, start, start + k))
             start, m, b = start + k, m - k, False
     if not b:
-        proof.append(_mth(perfect, start, end))
+        proof.append(_mth(leaf_hashes, start, end))
     proof.reverse()
     return proof
 
@@ -309,80 +261,20 @@ def _consistency_roots(
     return (fr, sr) if sn == 0 else None
 
 
-# --- sources of subtree hashes ------------------------------------------------------
-
-
-def subtrees_from_hashes(leaf_hashes: Sequence[bytes]) -> SubtreeHash:
-    """A :data:`SubtreeHash` that recomputes every subtree from stored leaf hashes.
-
-    Costs 2**level - 1 node hashes per call: an inclusion proof reads O(size) hashes.
-    """
-
-    def perfect(level: int, index: int) -> bytes:
-        lo, hi = index << level, (index + 1) << level
-        if hi > len(leaf_hashes):
-            raise ValidationError(f"subtree ({level}, {index}) ends past leaf {len(leaf_hashes)}")
-        row = list(leaf_hashes[lo:hi])
-        for h in row:
-            _require_leaf_hash(h)
-        while len(row) > 1:
-            row = [_sha256(b"\x01" + row[i] + row[i + 1]).digest() for i in range(0, len(row), 2)]
-        return row[0]
-
-    return perfect
-
-
-class SubtreeCache:
-    """Perfect-subtree hashes remembered from ``min_level`` up, the rest recomputed.
-
-    The in-memory model of the table a node can keep beside its leaf hashes: feed it
-    :meth:`Frontier.append_subtrees` as entries are appended, and proofs cost
-    O(2**min_level * log n) hashes. ``leaf_hashes`` returns the stored hash of a leaf.
-    """
-
-    def __init__(self, leaf_hashes: Callable[[int], bytes], min_level: int = 0) -> None:
-        _require_size("min_level", min_level)
-        self._leaf = leaf_hashes
-        self._min_level = min_level
-        self._levels: list[list[bytes]] = []
-
-    def add(self, subtree: Subtree) -> None:
-        """Remember one completed subtree; subtrees of a level must come in order."""
-        level, index = subtree.level, subtree.index
-        if level < self._min_level:
-            return
-        while len(self._levels) <= level - self._min_level:
-            self._levels.append([])
-        row = self._levels[level - self._min_level]
-        if index != len(row):
-            raise ValidationError(f"subtree ({level}, {index}) added out of order")
-        row.append(subtree.hash)
-
-    def __call__(self, level: int, index: int) -> bytes:
-        i = level - self._min_level
-        if 0 <= i < len(self._levels) and 0 <= index < len(self._levels[i]):
-            return self._levels[i][index]
-        if level == 0:
-            return self._leaf(index)
-        left, right = self(level - 1, 2 * index), self(level - 1, 2 * index + 1)
-        return _sha256(b"\x01" + left + right).digest()
-
-
 # --- over leaf hashes and raw entries ---------------------------------------------
 
 
 def root_from_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     """MTH of the tree whose leaf hashes are ``leaf_hashes`` (§2.1.1)."""
-    frontier = Frontier.empty()
-    for h in leaf_hashes:
-        frontier.append(h)
-    return frontier.root()
+    return Frontier.from_leaf_hashes(leaf_hashes).root()
 
 
 def inclusion_proof_from_hashes(leaf_hashes: Sequence[bytes], index: int, size: int) -> list[bytes]:
     """PATH(index, D[size]) from the stored hashes of the first ``size`` leaves."""
     _require_within("size", size, len(leaf_hashes))
-    return inclusion_proof_from_subtrees(subtrees_from_hashes(leaf_hashes), index, size)
+    for h in leaf_hashes[:size]:
+        _require_leaf_hash(h)
+    return _inclusion_path(leaf_hashes, index, size)
 
 
 def consistency_proof_from_hashes(
@@ -390,7 +282,9 @@ def consistency_proof_from_hashes(
 ) -> list[bytes]:
     """PROOF(old_size, D[new_size]) from the stored hashes of the leaves."""
     _require_within("new_size", new_size, len(leaf_hashes))
-    return consistency_proof_from_subtrees(subtrees_from_hashes(leaf_hashes), old_size, new_size)
+    for h in leaf_hashes[:new_size]:
+        _require_leaf_hash(h)
+    return _consistency_path(leaf_hashes, old_size, new_size)
 
 
 def root(leaves: Sequence[bytes]) -> bytes:
@@ -479,25 +373,6 @@ class Frontier:
         self._size += 1
         self._root = None
 
-    def append_subtrees(self, leaf_hash: bytes) -> list[Subtree]:
-        """Append one leaf hash; return the perfect subtrees it completed, leaf first.
-
-        Leaf ``i`` completes one subtree per trailing one bit of ``i``, plus itself:
-        what a node stores to serve proofs from a :class:`SubtreeCache`.
-        """
-        _require_leaf_hash(leaf_hash)
-        index = self._size
-        done = [Subtree(0, index, leaf_hash)]
-        hashes, carry, h, level = self._hashes, index, leaf_hash, 0
-        while carry & 1:
-            h = _sha256(b"\x01" + hashes.pop() + h).digest()
-            carry, level = carry >> 1, level + 1
-            done.append(Subtree(level, index >> level, h))
-        hashes.append(h)
-        self._size += 1
-        self._root = None
-        return done
-
     def root(self) -> bytes:
         """MTH(D[size]): the subtrees folded right to left (§2.1.1), kept until the
         next append."""
@@ -507,10 +382,6 @@ class Frontier:
                 h = _sha256(b"\x01" + left + h).digest()
             self._root = h
         return self._root
-
-    def copy(self) -> Frontier:
-        """An independent frontier at the same size."""
-        return Frontier.from_list(self._size, self._hashes)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Frontier):

@@ -222,6 +222,42 @@ _RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
 }
 
 
+def summary(notice: NoticeBody, lang: str) -> str:
+    """One line naming a notice, e.g. ``ACTIVITY NOTICE: MISSILE LAUNCH``, for references."""
+    check_lang(lang)
+    subject = gettext(lang, SUBJECTS[notice.type])
+    if isinstance(notice, ActivityNotice):
+        return f"{subject}: {gettext(lang, ACTIVITIES[notice.activity])}"
+    if isinstance(notice, DeconflictionAnswer):
+        return f"{subject}: {gettext(lang, ANSWERS[notice.answer])}"
+    if isinstance(notice, ExerciseNotification):
+        return f"{subject}: {notice.name}"
+    return subject
+
+
+def free_texts(notice: NoticeBody, lang: str) -> list[tuple[str, str]]:
+    """The free text a notice carries, as ``(label in lang, text)``, in rendering order.
+
+    Renderings leave free text in the sender's language; these are the parts a
+    translator (or a machine draft) has to translate.
+    """
+    check_lang(lang)
+    named = {
+        ActivityNotice: ("remarks", N_("REMARKS")),
+        IncidentReport: ("description", N_("DESCRIPTION")),
+        DeconflictionRequest: ("concern", N_("CONCERN")),
+        DeconflictionAnswer: ("reason", N_("REASON")),
+        ExerciseNotification: ("remarks", N_("REMARKS")),
+        ProtectedAreas: ("remarks", N_("REMARKS")),
+    }
+    if isinstance(notice, ObserverInvitation):
+        label = gettext(lang, "PROGRAMME")
+        return [(f"{label}, {format_dtg(i.time, lang)}", i.activity) for i in notice.programme]
+    field, msgid = named.get(type(notice), ("", ""))
+    text = getattr(notice, field, None) if field else None
+    return [(gettext(lang, msgid), text)] if text else []
+
+
 def render(
     notice: NoticeBody,
     lang: str,

@@ -5,8 +5,9 @@
 - ``requests`` (``calls_requests.py``): call requests, answers, withdrawals, deadlines;
 - ``records`` (``calls_records.py``): held calls, their privacy, both sides' readouts;
 - ``watch`` (``calls_watch.py``): the watch-level ladder and its two-person changes;
-- here: the principals of both sides, the contact history of a pair of principals, the
-  Markdown export of public readouts, and ``tick`` for the node's scheduler.
+- here: the principals of both sides, the contact history of a pair of principals (and
+  of every pair at once), the Markdown export of public readouts, and ``tick`` for the
+  node's scheduler.
 
 A *contact* is a held call. Days are whole calendar days in UTC, as the press counts
 them ("the first call in 84 days": 18 February to 13 May).
@@ -92,7 +93,7 @@ class Calls:
             theirs = _only(counterpart, known, "counterpart", peer)
             requests = store.pair_requests(conn, (identity.party, ours), (peer, theirs))
             ids = [r["id"] for r in requests]
-            events = store.events(conn, ids)
+            events = common.timeline(store.events(conn, ids))
             held = store.list_calls(conn, ids)
         return _history(
             requests,
@@ -101,6 +102,33 @@ class Calls:
             now=self.line.clock.now(),
             pair={"principal": ours, "peer": peer, "counterpart": theirs},
         )
+
+    def histories(self, peer: str | None = None) -> list[dict[str, Any]]:
+        """The contact history of every pair of principals that has exchanged a request.
+
+        With ``peer``, only pairs with that peer's principals.
+        """
+        return self.pair_histories(self.requests.listing(peer=peer))
+
+    def pair_histories(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The contact history of every pair of principals that appears in ``requests``.
+
+        Each history (:meth:`history`) gets ``ours`` and ``theirs``: the two principals'
+        records, for their names and titles. Pairs whose last contact is oldest come first
+        (never in contact before any): the longest silence is what a reader looks for.
+        """
+        me = self.line.identity.party
+        pairs: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+        for request in requests:
+            sides = (request["requester"], request["counterpart"])
+            ours, theirs = sides if sides[0]["party"] == me else sides[::-1]
+            pairs.setdefault((theirs["party"], ours["id"], theirs["id"]), (ours, theirs))
+        out = []
+        for (peer, principal, counterpart), (ours, theirs) in pairs.items():
+            history = self.history(peer=peer, principal=principal, counterpart=counterpart)
+            out.append({**history, "ours": ours, "theirs": theirs})
+        out.sort(key=lambda h: (h["last_contact"] or "", h["peer"], h["principal"]))
+        return out
 
 
 def rendered(request: dict[str, Any]) -> dict[str, Any]:
@@ -119,7 +147,9 @@ def _only(given: str | None, known: list[str], what: str, party: str) -> str:
         return known[0]
     raise ValidationError(
         f"name the {what}: {party} has {len(known)} principals",
-        hint="one of " + (", ".join(known) or "none (see principals.json)"),
+        hint="one of "
+        + (", ".join(known) or "none (see principals.json)")
+        + "; or leave both out for every pair (`hotline calls history`, GET /calls/histories)",
         field=what,
     )
 

@@ -24,6 +24,10 @@ from hotline.storage import messages, peers
 WRITE_ROLES = frozenset({"officer", "commander", "admin"})
 APPROVE_ROLES = frozenset({"commander"})
 
+#: The ``call_events`` kind of a local step: a held public readout rejected on this node.
+#: It is no step of the request (no message, not on the peer), so timelines leave it out.
+READOUT_REJECTED = "rejected"
+
 
 def require(user: User, roles: frozenset[str], action: str) -> None:
     """Refuse ``user`` unless they hold one of ``roles``."""
@@ -102,6 +106,11 @@ def peer_principal(conn: Connection, party: str, principal_id: str) -> Principal
         f"{party} has no principal {principal_id!r} on its card (known: {known})",
         hint="ask the peer for a fresh card and import it with `hotline peer add`",
     )
+
+
+def timeline(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps of requests both nodes share: ``events`` without this node's local ones."""
+    return [e for e in events if e["kind"] != READOUT_REJECTED]
 
 
 def envelope_created(conn: Connection, message_id: str) -> str:

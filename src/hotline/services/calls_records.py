@@ -12,12 +12,22 @@ Each side writes its own readouts:
 - ``public``: sent to the peer and for publication (Markdown export). When the call's
   details are kept private (either side asked, ``call_privacy``; *by mutual agreement*
   once both have), a public readout is held until a second person — a commander who did
-  not write it — approves it; only then is it sent.
+  not write it — approves it; only then is it sent. That person may instead reject it,
+  with a reason: the readout goes back to what it was (internal, or shared if it had
+  already gone out as shared) and the rejection is kept on this node, in the call's
+  ``call_events`` as a local ``rejected`` step (no message, never in a timeline).
+
+A readout widened from shared to public stays readable as shared while the public
+version awaits approval: ``sent_as`` in its view says what the peer holds.
+
+A call is held no earlier than it was requested and no later than now (on receipt: now
+plus the allowed clock skew); a record outside that window is refused on both sides.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,7 +39,7 @@ from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
 from hotline.render.i18n import check_lang
 from hotline.services import calls_common as common
 from hotline.services.auth import User
-from hotline.services.calls_common import APPROVE_ROLES, WRITE_ROLES, require
+from hotline.services.calls_common import APPROVE_ROLES, READOUT_REJECTED, WRITE_ROLES, require
 from hotline.services.line import Line
 from hotline.storage import calls as store
 
@@ -65,7 +75,11 @@ class CallRecords:
         me = self.line.identity.party
         held = common.utc(held_at, "held_at")
         if parse_rfc3339(held) > self.line.clock.now():
-            raise ValidationError(f"held_at {held} is in the future", field="held_at")
+            raise ValidationError(
+                f"held_at {held} is in the future",
+                hint="record a call once it has been held, with the time it began (UTC)",
+                field="held_at",
+            )
         with self.line.db.write() as conn:
             row = store.get_request(conn, request_id, lock=True)
             if row is None:
@@ -73,6 +87,12 @@ class CallRecords:
             if row["state"] != "accepted":
                 raise Conflict(
                     f"the request is {row['state']}; only an accepted call can be recorded held"
+                )
+            if common.before(held, row["requested_at"]):
+                raise ValidationError(
+                    f"held_at {held} is before the call was requested ({row['requested_at']})",
+                    hint="give the time the call began (UTC); check the date and the time zone",
+                    field="held_at",
                 )
             body = {
                 "call_id": request_id,
@@ -147,7 +167,7 @@ class CallRecords:
             )
             _check_readout(conn, readout_id)
             peer = self._widen(conn, readout_id, visibility, user)
-            view = _readout(_must_readout(conn, readout_id))
+            view = self._readout_view(conn, readout_id)
         if peer:
             self.line.on_queued(peer)
         return view
@@ -164,7 +184,7 @@ class CallRecords:
                     hint="a readout can only be widened: internal → shared → public",
                 )
             peer = self._widen(conn, readout_id, visibility, user)
-            view = _readout(_must_readout(conn, readout_id))
+            view = self._readout_view(conn, readout_id)
         if peer:
             self.line.on_queued(peer)
         return view
@@ -184,8 +204,48 @@ class CallRecords:
             now = self.line.now()
             store.update_readout(conn, readout_id, approved_by=user.name, approved_at=now)
             peer = self._send_readout(conn, readout_id, "public", user)
-            view = _readout(_must_readout(conn, readout_id))
+            view = self._readout_view(conn, readout_id)
         self.line.on_queued(peer)
+        return view
+
+    def reject(self, readout_id: str, *, reason: str, user: User) -> dict[str, Any]:
+        """A second person refuses a held public readout; it goes back to what it was.
+
+        Back to ``shared`` (still sent) if it had gone out as shared, else ``internal``.
+        Who refused it, when and why are kept on this node; nothing is sent.
+        """
+        require(user, APPROVE_ROLES, "reject a public readout")
+        if not reason.strip():
+            raise ValidationError(
+                "say why the readout is rejected", hint="--reason TEXT", field="reason"
+            )
+        with self.line.db.write() as conn:
+            row = self._ours(conn, readout_id)
+            if row["status"] != "awaiting_approval":
+                raise Conflict(f"the readout is {row['status']}, not awaiting approval")
+            if user.name == row["written_by"]:
+                raise Forbidden(
+                    "the person who wrote a readout cannot also decide on it",
+                    hint="another commander must approve or reject it (two-person rule)",
+                )
+            sent = row["message_id"] is not None
+            store.update_readout(
+                conn,
+                readout_id,
+                visibility="shared" if sent else "internal",
+                status="sent" if sent else "kept",
+            )
+            store.add_event(
+                conn,
+                request_id=row["call_id"],
+                at=self.line.now(),
+                kind=READOUT_REJECTED,
+                party=self.line.identity.party,
+                detail={"readout_id": readout_id, "visibility": "public", "reason": reason},
+                user=user.name,
+                message_id=None,
+            )
+            view = self._readout_view(conn, readout_id)
         return view
 
     def _widen(self, conn: Connection, readout_id: str, visibility: str, user: User) -> str | None:
@@ -246,7 +306,8 @@ class CallRecords:
         """The call and the readouts of both sides at ``visibility`` or wider, side by side.
 
         ``internal`` shows every readout this node holds (ours in all states); ``shared``
-        and ``public`` show only readouts that have gone out or come in.
+        and ``public`` show readouts as they have gone out or come in (``sent_as``): one
+        sent as shared and now awaiting approval as public is still shown as shared.
         """
         _check_visibility(visibility)
         me = self.line.identity.party
@@ -254,13 +315,18 @@ class CallRecords:
             call = self._call_view(conn, call_id)
             peer = self._peer_of(conn, call_id)
             rows = store.readouts_of(conn, call_id)
+            rejections = _rejections(conn, call_id)
         sides: dict[str, list[dict[str, Any]]] = {me: [], peer: []}
         for row in rows:
-            wide_enough = _RANK[row["visibility"]] >= _RANK[visibility]
-            out = row["status"] in ("sent", "received")
-            if wide_enough and (visibility == "internal" or out):
-                sides.setdefault(row["party"], []).append(_readout(row))
+            view = _readout(row, rejections)
+            standing = view["visibility"] if visibility == "internal" else view["sent_as"]
+            if standing is not None and _RANK[standing] >= _RANK[visibility]:
+                sides.setdefault(row["party"], []).append(view)
         return {"call": call, "visibility": visibility, "sides": sides}
+
+    def _readout_view(self, conn: Connection, readout_id: str) -> dict[str, Any]:
+        row = _must_readout(conn, readout_id)
+        return _readout(row, _rejections(conn, row["call_id"]))
 
     def _call_view(self, conn: Connection, call_id: str) -> dict[str, Any]:
         call = _call(_must_call(conn, call_id))
@@ -315,6 +381,11 @@ class CallRecords:
             raise common.refuse("the record names another requesting side")
         if row["state"] not in ("accepted", "held", "withdrawn"):
             raise common.refuse(f"a record of a {row['state']} call request")
+        latest = self.line.clock.now() + timedelta(seconds=self.line.settings.clock_skew_s)
+        if common.before(body["held_at"], row["requested_at"]):
+            raise common.refuse(f"a call held at {body['held_at']}, before it was requested")
+        if parse_rfc3339(body["held_at"]) > latest:
+            raise common.refuse(f"a call held at {body['held_at']}, in the future")
         existing = store.get_call(conn, body["call_id"])
         if existing is not None and envelope.from_ != row["requester_party"]:
             return  # both sides recorded it: the requesting side's record stands
@@ -478,7 +549,32 @@ def _call(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _readout(row: dict[str, Any]) -> dict[str, Any]:
+def _rejections(conn: Connection, call_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The local rejections of our held public readouts of a call, by readout id."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for event in store.events(conn, [call_id]):
+        if event["kind"] == READOUT_REJECTED:
+            rejection = {
+                "by": event["user"],
+                "at": event["at"],
+                "reason": event["detail"]["reason"],
+            }
+            found.setdefault(event["detail"]["readout_id"], []).append(rejection)
+    return found
+
+
+def _sent_as(row: dict[str, Any]) -> str | None:
+    """The visibility the peer holds this readout at (None: it never left this node)."""
+    if row["status"] in ("sent", "received"):
+        return str(row["visibility"])
+    if row["status"] == "awaiting_approval" and row["message_id"] is not None:
+        return "shared"  # widened from shared to public: the public version waits
+    return None
+
+
+def _readout(
+    row: dict[str, Any], rejections: dict[str, list[dict[str, Any]]] | None = None
+) -> dict[str, Any]:
     keys = (
         "id",
         "call_id",
@@ -496,4 +592,7 @@ def _readout(row: dict[str, Any]) -> dict[str, Any]:
         "published_at",
         "message_id",
     )
-    return {key: row[key] for key in keys}
+    view = {key: row[key] for key in keys}
+    view["sent_as"] = _sent_as(row)
+    view["rejections"] = (rejections or {}).get(row["id"], [])
+    return view

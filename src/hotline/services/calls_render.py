@@ -22,6 +22,12 @@ STATE_LABELS = {
     "withdrawn": N_("WITHDRAWN"),
     "held": N_("HELD"),
 }
+PRECEDENCE_LABELS = {
+    "FLASH": N_("FLASH"),
+    "IMMEDIATE": N_("IMMEDIATE"),
+    "PRIORITY": N_("PRIORITY"),
+    "ROUTINE": N_("ROUTINE"),
+}
 PUBLISHED = {
     "en": N_("Published {time}, original in English."),
     "ru": N_("Published {time}, original in Russian."),
@@ -50,10 +56,12 @@ def render_request(request: dict[str, Any], lang: str) -> str:
     """A call request (as the API shows it) in ``lang``, one item a line."""
     lang = check_lang(lang)
     state = STATE_LABELS[request["state"]]  # a msgid (not inline: Babel would extract "state")
+    precedence = PRECEDENCE_LABELS[request["precedence"]]
     lines = [
         gettext(lang, "CALL REQUEST"),
         t(lang, "FROM: {who}", who=_who(request["requester"], lang)),
         t(lang, "TO: {who}", who=_who(request["counterpart"], lang)),
+        t(lang, "PRECEDENCE: {precedence}", precedence=gettext(lang, precedence)),
         t(lang, "TOPICS: {topics}", topics="; ".join(request["topics"])),
         gettext(lang, "PROPOSED TIMES (UTC):"),
         *(f"  {_slot(s, lang)}" for s in request["slots"]),

@@ -212,7 +212,7 @@ class CallRequests:
 
     def _view(self, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
         out = _public(row)
-        out["timeline"] = [_event(e) for e in store.events(conn, [row["id"]])]
+        out["timeline"] = [_event(e) for e in common.timeline(store.events(conn, [row["id"]]))]
         call = store.get_call(conn, row["id"])
         out["call"] = None if call is None else {"id": call["id"], "held_at": call["held_at"]}
         return out

@@ -2,12 +2,13 @@
 
 A message a person must acknowledge (not the machine types) has a deadline: its
 ``created`` time plus the precedence's allowance (FLASH 10 min, IMMEDIATE 30 min,
-PRIORITY 3 h, ROUTINE 6 h by default). When it passes without an acknowledgement, the
+PRIORITY 3 h, ROUTINE 6 h by default), signed into the envelope as ``ack_by`` so that the
+receiver shows the sender's deadline. When it passes without an acknowledgement, the
 sender's node raises an ``ack_overdue`` alarm and re-addresses the message to the next
-contact on the peer's card (an ``escalation`` envelope naming the original and its hash);
-each further allowance without an acknowledgement climbs one more rung. An
-acknowledgement at any step — of the original or of any escalation — stops the ladder
-and clears the alarm; the trail shows every step.
+contact on the peer's card (an ``escalation`` envelope naming the original and its hash,
+whose own ``ack_by`` is the next rung's deadline); each further allowance without an
+acknowledgement climbs one more rung. An acknowledgement at any step — of the original or
+of any escalation — stops the ladder and clears the alarm; the trail shows every step.
 
 Ladder: the original is for the first contact (the duty desk); step *n* goes to contact
 *n* (0-based), so a card with contacts [duty desk, watch commander, chief of staff] gives
@@ -36,6 +37,15 @@ from hotline.storage.tables import messages as messages_table
 OPEN_STATES = ("queued", "sent", "delivered")
 
 
+def first_deadline(row: dict[str, Any], allowance: timedelta) -> datetime:
+    """The deadline the message was sent with (``ack_by``); for an envelope from before
+    that field, ``created`` plus this node's allowance."""
+    ack_by = json.loads(row["envelope"]).get("ack_by")
+    if ack_by is not None:
+        return parse_rfc3339(ack_by)
+    return parse_rfc3339(row["created"]) + allowance
+
+
 class Deadlines:
     def __init__(self, line: Line) -> None:
         self.line = line
@@ -48,8 +58,7 @@ class Deadlines:
         for row in self._unacknowledged():
             # Runs every second: take the write lock only for messages past their first
             # deadline (the later steps are checked under the lock).
-            allowance = timedelta(seconds=self.line.settings.ack_deadline_s(row["precedence"]))
-            if now >= parse_rfc3339(row["created"]) + allowance:
+            if now >= first_deadline(row, self.line.allowance(row["precedence"])):
                 self._escalate_if_due(row, now)
 
     def _unacknowledged(self) -> list[dict[str, Any]]:
@@ -60,6 +69,7 @@ class Deadlines:
                     messages_table.c.peer,
                     messages_table.c.precedence,
                     messages_table.c.created,
+                    messages_table.c.envelope,
                 ).where(
                     messages_table.c.direction == "out",
                     messages_table.c.state.in_(OPEN_STATES),
@@ -69,14 +79,14 @@ class Deadlines:
             return [dict(r) for r in rows]
 
     def _escalate_if_due(self, row: dict[str, Any], now: datetime) -> None:
-        allowance = timedelta(seconds=self.line.settings.ack_deadline_s(row["precedence"]))
+        allowance = self.line.allowance(row["precedence"])
+        first = first_deadline(row, allowance)
         with self.line.db.write() as conn:
             fresh = messages.get(conn, row["id"])
             if fresh is None or fresh["acked_at"] is not None:
                 return
             steps = store.escalation_steps(conn, row["id"])
-            due = parse_rfc3339(row["created"]) + allowance * (len(steps) + 1)
-            if now < due:
+            if now < first + allowance * len(steps):
                 return
             at = rfc3339(now)
             raise_alarm(
@@ -86,7 +96,7 @@ class Deadlines:
                 at,
                 peer=row["peer"],
                 precedence=row["precedence"],
-                deadline=rfc3339(due - allowance * len(steps)),
+                deadline=rfc3339(first),
             )
             contact = self._next_contact(conn, row["peer"], len(steps) + 1)
             if contact is None:
@@ -96,7 +106,8 @@ class Deadlines:
                         conn, row["id"], at, "escalation_exhausted", steps=len(steps)
                     )
                 return
-            self._readdress(conn, fresh, len(steps) + 1, contact, at)
+            ack_by = rfc3339(first + allowance * (len(steps) + 1))
+            self._readdress(conn, fresh, len(steps) + 1, contact, at, ack_by)
         self.line.on_queued(row["peer"])
 
     def _next_contact(self, conn: Connection, peer: str, step: int) -> dict[str, Any] | None:
@@ -105,8 +116,15 @@ class Deadlines:
         return dict(contacts[step]) if step < len(contacts) else None
 
     def _readdress(
-        self, conn: Connection, row: dict[str, Any], step: int, contact: dict[str, Any], at: str
+        self,
+        conn: Connection,
+        row: dict[str, Any],
+        step: int,
+        contact: dict[str, Any],
+        at: str,
+        ack_by: str,
     ) -> None:
+        """Send step ``step`` to ``contact``; its deadline is when the next rung is due."""
         body = {
             "of_message": row["id"],
             "of_hash": row["hash"],
@@ -123,6 +141,7 @@ class Deadlines:
             precedence=row["precedence"],
             lang=row["lang"],
             user=None,
+            ack_by=ack_by,
         )
         store.add_escalation(conn, row["id"], step, contact["id"], escalation_id, at)
         messages.add_event(

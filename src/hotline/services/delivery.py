@@ -34,6 +34,7 @@ from hotline.storage import messages as store
 logger = logging.getLogger(__name__)
 
 FEDERATION_PATH = "/federation/v1/envelopes"
+IDLE_WAIT_S = 5.0  # an idle worker looks again this often even if nobody wakes it
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -113,44 +114,54 @@ class Courier:
         receipts = answer["receipts"][: len(batch)]
         now = self.line.now()
         with self.line.db.write() as conn:
-            for row, obj in zip(batch, receipts, strict=False):
+            for delivered, (row, obj) in enumerate(zip(batch, receipts, strict=False)):
                 try:
                     receipt = _check_receipt(obj, row, self.line.identity.party, public)
                 except HotlineError as exc:
+                    # Receipts before this one were checked and are kept (the batch is
+                    # in order); this message stays at the head and is tried again.
                     error = f"bad receipt from {endpoint}: {exc.message}"
-                    store.add_event(
-                        conn, row["id"], now, "attempt_failed", endpoint=endpoint, error=error
-                    )
-                    return Outcome(0, error)
+                    self._blocked(conn, row, now, endpoint, error, exc.code, exc.message)
+                    return Outcome(delivered, error)
                 self._store_receipt(conn, row, receipt, endpoint, now, failed)
             delivered = len(receipts)
             refusal = answer.get("error")
             if isinstance(refusal, dict) and delivered < len(batch):
-                head = batch[delivered]
-                message = f"{endpoint} refused it: [{refusal.get('code')}] {refusal.get('message')}"
-                store.update_message(conn, head["id"], state="sent", attempts=head["attempts"] + 1)
-                store.add_event(
-                    conn,
-                    head["id"],
-                    now,
-                    "attempt_failed",
-                    endpoint=endpoint,
-                    error=message,
-                    code=refusal.get("code"),
-                )
-                # An explicit refusal blocks the channel (order is kept): alert the duty
-                # officer once, with the peer's reason; it clears when the message passes.
-                raise_alarm(
-                    conn,
-                    "delivery_refused",
-                    head["id"],
-                    now,
-                    peer=self.peer,
-                    code=refusal.get("code"),
-                    reason=str(refusal.get("message"))[:500],
-                )
+                code, reason = refusal.get("code"), str(refusal.get("message"))
+                message = f"{endpoint} refused it: [{code}] {reason}"
+                self._blocked(conn, batch[delivered], now, endpoint, message, code, reason)
                 return Outcome(delivered, message)
         return Outcome(delivered, None)
+
+    def _blocked(
+        self,
+        conn: Any,
+        head: dict[str, Any],
+        now: str,
+        endpoint: str,
+        error: str,
+        code: Any,
+        reason: str,
+    ) -> None:
+        """Count a failed attempt for the message that blocks the channel, and alarm.
+
+        An explicit refusal, or a receipt that does not verify, blocks the channel (order
+        is kept): the duty officer is alerted once, with the reason; the alarm clears
+        when the message passes.
+        """
+        store.update_message(conn, head["id"], state="sent", attempts=head["attempts"] + 1)
+        store.add_event(
+            conn, head["id"], now, "attempt_failed", endpoint=endpoint, error=error, code=code
+        )
+        raise_alarm(
+            conn,
+            "delivery_refused",
+            head["id"],
+            now,
+            peer=self.peer,
+            code=code,
+            reason=reason[:500],
+        )
 
     def _store_receipt(
         self,
@@ -230,19 +241,25 @@ class DeliveryWorker(threading.Thread):
                     outcome = Outcome(0, "internal error (see the node's log)")
                 self._pause(outcome)
 
-    def _pause(self, outcome: Outcome | None) -> None:
+    def _pause(self, outcome: Outcome | None) -> float:
+        """Wait before the next round; return the longest it would wait (s).
+
+        Progress goes on at once; a round that moved nothing backs off (capped, jittered)
+        until ``stop``; an empty channel sleeps until woken by a new message.
+        """
         settings = self.line.settings
         if outcome is None:  # nothing to send: sleep until woken
-            self.wake.wait(5.0)
-            return
+            self.wake.wait(IDLE_WAIT_S)
+            return IDLE_WAIT_S
         if outcome.error is None or outcome.delivered:
             self.failures = 0
             self.last_error = outcome.error
-            return
+            return 0.0
         self.failures += 1
         self.last_error = outcome.error
         delay = backoff_delay(self.failures, settings.retry_base_s, settings.retry_cap_s, self._rng)
         self.stopping.wait(delay)
+        return delay
 
     def stop(self) -> None:
         self.stopping.set()

@@ -130,8 +130,13 @@ class Line:
         lang: str,
         user: str | None,
         client_ref: str | None = None,
+        ack_by: str | None = None,
     ) -> str:
         """Sign the next envelope in the channel to ``to`` and store it (caller's transaction).
+
+        A type a person acknowledges carries its deadline, ``ack_by``: this node's
+        allowance for the precedence from ``created``, unless the caller names another
+        (an escalation carries its own rung's).
 
         The caller must call ``on_queued(to)`` after its transaction commits (``send`` and
         ``acknowledge`` do; a receive hook need not: the node wakes every worker after a
@@ -158,6 +163,10 @@ class Line:
             "body": body,
             "key": self.identity.fingerprint,
         }
+        if ack_by is None and type_ not in NO_ACK_TYPES:
+            ack_by = rfc3339(parse_rfc3339(now) + self.allowance(precedence))
+        if ack_by is not None:  # absent, never null: see ``Envelope.wire``
+            unsigned["ack_by"] = ack_by
         envelope = seal(unsigned, self.identity.key, Envelope)
         digest = envelope_hash(envelope)
         wire = canonical(envelope.wire())
@@ -243,13 +252,23 @@ class Line:
             return out
 
     def summary(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A message as the API shows it, with its acknowledgement deadline."""
-        out = _summary(row)
-        out["deadline"] = None
-        if row["type"] not in NO_ACK_TYPES:
-            allowance = timedelta(seconds=self.settings.ack_deadline_s(row["precedence"]))
-            out["deadline"] = rfc3339(parse_rfc3339(row["created"]) + allowance)
+        """A message as the API shows it, with its acknowledgement deadline.
+
+        The deadline is the one the sender signed (``ack_by``), so both sides show the same
+        time; only an envelope without one (sent before the field existed) falls back to
+        this node's own allowance.
+        """
+        envelope = json.loads(row["envelope"])
+        out = _summary(row, envelope)
+        out["deadline"] = envelope.get("ack_by")
+        if out["deadline"] is None and row["type"] not in NO_ACK_TYPES:
+            created = parse_rfc3339(row["created"])
+            out["deadline"] = rfc3339(created + self.allowance(row["precedence"]))
         return out
+
+    def allowance(self, precedence: str) -> timedelta:
+        """How long a person has to acknowledge a message of ``precedence`` (``ack_*_s``)."""
+        return timedelta(seconds=self.settings.ack_deadline_s(precedence))
 
     def status(self) -> dict[str, Any]:
         with self.db.read() as conn:
@@ -271,9 +290,9 @@ def _precedence(value: str) -> str:
         raise ValidationError(f"unknown precedence {value!r}", hint=f"one of {names}") from None
 
 
-def _summary(row: dict[str, Any]) -> dict[str, Any]:
+def _summary(row: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
     out = {name: row[name] for name in SUMMARY_FIELDS}
-    out["body"] = json.loads(row["envelope"])["body"]
+    out["body"] = envelope["body"]
     return out
 
 

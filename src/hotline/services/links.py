@@ -4,8 +4,13 @@ A test is an ordinary signed envelope of type ``link_test`` carrying pangrams th
 every letter of the English and Russian alphabets and every digit. The peer's node answers
 it itself (``link_test_reply``: the test's hash and whether the texts arrived intact), so
 no person is needed at 3 a.m. A test with no valid answer within ``link_test_timeout_s``
-fails; the first failure raises one ``link_down`` alarm for the peer, and the next passed
-test clears it, recording how long the outage lasted.
+fails; the first failure raises one ``link_down`` alarm for the peer, and the next valid
+answer — even a late one, to a test already failed — clears it: the line carries traffic
+again.
+
+An outage runs from the sending of its first failed test to the first valid answer after
+it (:func:`outages`). The alarm's ``duration_s``, the report's ``longest_outage_s`` and the
+current state all come from that one definition, so they cannot disagree.
 
 Schedules: every ``link_test_interval_s`` (default hourly), or at fixed UTC times of day
 (``link_test_times = "06:00,18:00"``). ``tick()`` does everything that is due; the node's
@@ -24,10 +29,18 @@ from hotline.clock import parse_rfc3339, rfc3339, seconds_between
 from hotline.domain.line import Envelope
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import ConfigError, MalformedMessage, NotFound, ValidationError
-from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.alarms import raise_alarm
 from hotline.services.line import Line
+from hotline.storage import alarms as alarm_store
 from hotline.storage import links as store
 from hotline.storage import messages, peers
+
+#: (start, end) of one outage: the first failed test's ``sent_at`` and the first valid
+#: answer's ``reply_at`` after it (None while the link is still down).
+Outage = tuple[str, str | None]
+
+#: How far back a new alarm looks for the start of its outage (the report's default window).
+OUTAGE_HORIZON = timedelta(days=30)
 
 
 def parse_times(text: str) -> list[time]:
@@ -62,6 +75,10 @@ class LinkTests:
         self.interval = timedelta(seconds=settings.link_test_interval_s)
         self.timeout = timedelta(seconds=settings.link_test_timeout_s)
         self.times = parse_times(settings.link_test_times)
+        # How far back the current state and outage are looked for: two schedule periods
+        # and a timeout hold the latest failures and answers however the window is chosen.
+        period = timedelta(days=1) if self.times else self.interval
+        self.lookback = 2 * period + self.timeout
         self.started = line.clock.now()
         line.on_receive("link_test", self._answer)
         line.on_receive("link_test_reply", self._record_reply)
@@ -122,15 +139,32 @@ class LinkTests:
             for test in store.pending_before(conn, peer, cutoff):  # again, under the lock
                 reason = f"no answer within {self.timeout.total_seconds():.0f} s"
                 store.fail_test(conn, test["id"], rfc3339(now), reason)
-                raise_alarm(
-                    conn,
-                    "link_down",
-                    peer,
-                    rfc3339(now),
-                    first_failed_test=test["id"],
-                    since=test["sent_at"],
-                    reason=reason,
-                )
+                self._raise(conn, peer, rfc3339(now), test, reason)
+
+    def _raise(
+        self, conn: Connection, peer: str, now: str, test: dict[str, Any], reason: str
+    ) -> None:
+        """One ``link_down`` per outage; ``since`` is the outage's start (its first failed
+        test, which may be earlier than ``test`` if a person cleared an alarm meanwhile)."""
+        if alarm_store.open_alarm(conn, "link_down", peer) is not None:
+            return  # already raised: spare the look back below
+        horizon = rfc3339(parse_rfc3339(now) - OUTAGE_HORIZON)
+        spans = outages(store.tests_since(conn, peer, horizon))
+        since = spans[-1][0] if spans and spans[-1][1] is None else test["sent_at"]
+        raise_alarm(
+            conn, "link_down", peer, now, first_failed_test=test["id"], since=since, reason=reason
+        )
+
+    def _clear(self, conn: Connection, peer: str, now: str) -> None:
+        """A valid answer ends the outage: clear its alarm with the outage's length."""
+        alarm = alarm_store.open_alarm(conn, "link_down", peer)
+        if alarm is None:
+            return
+        since = alarm["detail"].get("since", alarm["raised_at"])
+        spans = outages(store.tests_since(conn, peer, since))
+        start = next((a for a, end in reversed(spans) if end == now), since)
+        reason = "the peer answered a link test"
+        alarm_store.clear(conn, int(alarm["id"]), now, "auto", reason, seconds_between(start, now))
 
     # -- the two receive hooks -------------------------------------------------------------
 
@@ -165,14 +199,18 @@ class LinkTests:
         if test["state"] == "passed":
             return
         rtt = round((parse_rfc3339(now) - parse_rfc3339(test["sent_at"])).total_seconds() * 1000)
+        # The column is a 32-bit INTEGER of milliseconds (24.8 days): an answer later than
+        # that (after a long outage) is recorded as that long; it never counts as a pass.
+        rtt = min(rtt, 2**31 - 1)
         if not body["intact"]:
-            store.fail_test(conn, test["id"], now, "the pangrams arrived garbled")
-            raise_alarm(conn, "link_down", envelope.from_, now, reason="garbled test")
+            reason = "the pangrams arrived garbled"
+            store.fail_test(conn, test["id"], now, reason)
+            self._raise(conn, envelope.from_, now, test, reason)
             return
         # A late answer does not turn a failed test into a pass, but it does show the line
-        # carries traffic again: the alarm clears either way.
+        # carries traffic again: the link is up and the alarm clears either way.
         store.record_reply(conn, test["id"], now, rtt, passed=test["state"] == "pending")
-        clear_alarm(conn, "link_down", envelope.from_, now, "the peer answered a link test")
+        self._clear(conn, envelope.from_, now)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -184,13 +222,25 @@ class LinkTests:
         return test
 
     def report(self, peer: str | None = None, since_s: int = 30 * 86400) -> list[dict[str, Any]]:
-        """Per peer: tests sent, passed, availability, round trips, longest outage, state."""
-        since = rfc3339(self.line.clock.now() - timedelta(seconds=since_s))
+        """Per peer: tests sent, passed, availability, round trips, longest outage, state.
+
+        The figures count the tests sent in the last ``since_s`` seconds; the current state
+        comes from the latest tests whatever the window.
+        """
+        now = self.line.clock.now()
+        since = rfc3339(now - timedelta(seconds=since_s))
         with self.line.db.read() as conn:
             parties = [p.party for p in peers.all_peers(conn) if peer in (None, p.party)]
             if peer and not parties:
                 raise NotFound(f"no peer {peer!r} is pinned on this node")
-            return [summarise(p, store.tests_since(conn, p, since)) for p in parties]
+            out = []
+            for party in parties:
+                last = store.last_test(conn, party)
+                anchor = parse_rfc3339(last["sent_at"]) if last else now
+                loaded = store.tests_since(conn, party, min(since, rfc3339(anchor - self.lookback)))
+                window = [t for t in loaded if t["sent_at"] >= since]
+                out.append(summarise(party, window, recent=loaded))
+            return out
 
 
 def parse_since(text: str) -> int:
@@ -202,8 +252,14 @@ def parse_since(text: str) -> int:
         raise ValidationError(f"since: {text!r} is not like 30d, 12h, 90m or 45s") from None
 
 
-def summarise(peer: str, tests: list[dict[str, Any]]) -> dict[str, Any]:
-    """Figures for one peer from its tests, oldest first (pending ones are not counted)."""
+def summarise(
+    peer: str, tests: list[dict[str, Any]], recent: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Figures for one peer from its tests, oldest first (pending ones are not counted).
+
+    ``recent``: the latest tests whatever the report's window, for the current state
+    (default: ``tests``).
+    """
     done = [t for t in tests if t["state"] != "pending"]
     passed = [t for t in done if t["state"] == "passed"]
     rtts = sorted(t["rtt_ms"] for t in passed)
@@ -220,35 +276,57 @@ def summarise(peer: str, tests: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "last_rtt_ms": passed[-1]["rtt_ms"] if passed else None,
         "longest_outage_s": longest_outage(done),
-        "state": _state(done),
+        "state": link_state(tests if recent is None else recent),
         "last_test": tests[-1]["sent_at"] if tests else None,
     }
 
 
-def _percentile(sorted_values: list[int], pct: int) -> float | None:
-    """Nearest-rank percentile (the value a person can find in the list)."""
+def _percentile(sorted_values: list[int], pct: int) -> int | None:
+    """Nearest-rank percentile (the value a person can find in the list), in ms."""
     if not sorted_values:
         return None
     rank = max(1, -(-pct * len(sorted_values) // 100))  # ceil(pct/100 * n)
-    return float(sorted_values[rank - 1])
+    return sorted_values[rank - 1]
 
 
-def longest_outage(done: list[dict[str, Any]]) -> int:
-    """Longest run of failed tests: from its first failed test's sending to the next pass
-    (or to the last failure, if the link has not come back)."""
-    longest, start = 0, None
-    for test in done:
-        if test["state"] == "failed" and start is None:
-            start = test["sent_at"]
-        elif test["state"] == "passed" and start is not None:
-            longest = max(longest, seconds_between(start, test["reply_at"]))
+def outages(tests: list[dict[str, Any]]) -> list[Outage]:
+    """The outages in ``tests``, oldest first: each from the sending of its first failed
+    test to the first valid answer after that failure (a pass or a late answer to a failed
+    test; a garbled answer is a failure), or ``None`` while it goes on.
+
+    Events are taken in time order, a failure before an answer at the same instant.
+    """
+    events = [(t["failed_at"], 0, t["sent_at"]) for t in tests if t.get("failed_at")]
+    events += [(t["reply_at"], 1, "") for t in tests if t.get("reply_at")]
+    events.sort(key=lambda e: (parse_rfc3339(e[0]), e[1]))
+    spans: list[Outage] = []
+    start: str | None = None
+    for at, kind, sent_at in events:
+        if kind == 0 and start is None:
+            start = sent_at
+        elif kind == 1 and start is not None:
+            spans.append((start, at))
             start = None
     if start is not None:
-        longest = max(longest, seconds_between(start, done[-1]["failed_at"]))
+        spans.append((start, None))
+    return spans
+
+
+def longest_outage(tests: list[dict[str, Any]]) -> int:
+    """The longest of :func:`outages`, in s; one still going on counts to its last failure
+    (the last thing known of it)."""
+    longest = 0
+    for start, end in outages(tests):
+        if end is None:
+            end = max((t["failed_at"] for t in tests if t.get("failed_at")), key=parse_rfc3339)
+        longest = max(longest, seconds_between(start, end))
     return longest
 
 
-def _state(done: list[dict[str, Any]]) -> str:
-    if not done:
-        return "unknown"
-    return "up" if done[-1]["state"] == "passed" else "down"
+def link_state(tests: list[dict[str, Any]]) -> str:
+    """``down`` while an outage goes on, ``up`` once any test was answered validly since
+    (however late), ``unknown`` before the first test is decided."""
+    spans = outages(tests)
+    if spans and spans[-1][1] is None:
+        return "down"
+    return "up" if any(t.get("reply_at") for t in tests) else "unknown"

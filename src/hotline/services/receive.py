@@ -111,6 +111,13 @@ class Receiver:
                 hint="check the endpoint in the sender's copy of this node's card",
             )
         verify_signature(envelope, self._peer_key(envelope))
+        if envelope.ack_by is not None and parse_rfc3339(envelope.ack_by) < parse_rfc3339(
+            envelope.created
+        ):
+            raise MalformedMessage(
+                f"envelope {envelope.id} asks to be acknowledged by {envelope.ack_by}, "
+                f"before it was created ({envelope.created})"
+            )
         try:
             check_body(envelope.type, envelope.body)
         except ValidationError as exc:
@@ -230,6 +237,8 @@ class Receiver:
             raise ClockSkew(
                 f"envelope {envelope.id} was created at {envelope.created}, older than the "
                 f"{self.line.settings.max_age_s} s a message may wait for delivery",
+                hint="if this node was down that long and the message should still arrive, "
+                "raise max_age_s (HOTLINE_MAX_AGE_S) here and restart: the channel waits for it",
             )
 
     def _accept(self, conn: Connection, item: _Checked) -> dict[str, Any]:

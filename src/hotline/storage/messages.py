@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from hotline.domain.line import GENESIS
+from hotline.errors import Conflict, ValidationError
 from hotline.storage.tables import channels, events, messages
 
 OUT, IN = "out", "in"
@@ -81,6 +82,31 @@ def insert_message(conn: Connection, **values: Any) -> None:
 def get(conn: Connection, message_id: str) -> dict[str, Any] | None:
     row = conn.execute(_GET, {"message_id": message_id}).mappings().first()
     return None if row is None else dict(row)
+
+
+def resolve(conn: Connection, given: str) -> str | None:
+    """The full id of the one message whose id starts with ``given`` (listings print 8
+    characters); the id itself when it is whole; None when no message matches.
+
+    Raises ``Conflict`` when the prefix names more than one message."""
+    given = given.strip().lower()
+    if len(given) == 36:
+        return given if get(conn, given) is not None else None
+    if len(given) < 6 or any(c not in "0123456789abcdef-" for c in given):
+        raise ValidationError(
+            f"{given!r} is not a message id: give the whole id or at least its first 6 "
+            "characters, as the listings print them",
+            field="message_id",
+        )
+    query = select(messages.c.id).where(messages.c.id.startswith(given, autoescape=True))
+    found = [row[0] for row in conn.execute(query.limit(5))]
+    if len(found) > 1:
+        raise Conflict(
+            f"{given!r} is the start of more than one message id: {', '.join(found)}"
+            + (", …" if len(found) == 5 else ""),
+            hint="give more characters of the id",
+        )
+    return found[0] if found else None
 
 
 def by_client_ref(conn: Connection, client_ref: str) -> dict[str, Any] | None:

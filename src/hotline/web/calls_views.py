@@ -4,7 +4,7 @@ Nothing here decides anything: the services (``services/calls*.py``) enforce the
 the deadlines, the roles and the two-person rule. This module only
 
 * reads the console's forms into the arguments the services take (slots, people, topics);
-* gathers the contact history of every pair of principals that has exchanged a request;
+* asks for the contact history of every pair of principals that has exchanged a request;
 * merges our watch-level changes and the levels peers notified into one history;
 * finds the watch level to show in every page's header (:func:`watch_chip`).
 """
@@ -141,24 +141,9 @@ def title_of(person: Mapping[str, Any], lang: str) -> str:
 
 
 def histories(node: Node, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The contact history of every pair of principals that appears in ``requests``.
-
-    Each history (``Calls.history``) gets ``ours`` and ``theirs``: the two principals'
-    records, for their names and titles. Pairs whose last contact is oldest come first:
-    the longest silence is what a reader looks for.
-    """
-    me = node.identity.party
-    pairs: dict[tuple[str, str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
-    for request in requests:
-        sides = (request["requester"], request["counterpart"])
-        ours, theirs = sides if sides[0]["party"] == me else sides[::-1]
-        pairs.setdefault((theirs["party"], ours["id"], theirs["id"]), (ours, theirs))
-    out = []
-    for (peer, principal, counterpart), (ours, theirs) in pairs.items():
-        history = node.calls.history(peer=peer, principal=principal, counterpart=counterpart)
-        out.append({**history, "ours": ours, "theirs": theirs})
-    out.sort(key=lambda h: (h["last_contact"] or "", h["peer"], h["principal"]))
-    return out
+    """The contact history of every pair of principals in ``requests``, longest silence
+    first (``Calls.pair_histories``, which the API's overview shares)."""
+    return node.calls.pair_histories(requests)
 
 
 # -- watch levels ---------------------------------------------------------------------------

@@ -247,6 +247,18 @@ def approve_readout(
     return _to(f"/console/calls/{call_id}")
 
 
+@router.post("/readouts/{readout_id}/reject")
+def reject_readout(
+    request: Request,
+    readout_id: str,
+    session: SessionDep,
+    call_id: Annotated[str, Form(max_length=100)],
+    reason: Text,
+) -> Response:
+    node_of(request).calls.records.reject(readout_id, reason=reason, user=session.user)
+    return _to(f"/console/calls/{call_id}")
+
+
 # -- the watch level ------------------------------------------------------------------------
 
 

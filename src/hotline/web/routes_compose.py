@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from hotline.clock import rfc3339
-from hotline.domain.notices import NOTICE_TYPES
+from hotline.domain.notices import LINKS, NOTICE_TYPES
 from hotline.errors import HotlineError, ValidationError
 from hotline.node import Node
 from hotline.render.layout import DATUMS, UNIT_KINDS
@@ -58,14 +58,23 @@ def json_templates(now_text: str) -> dict[str, str]:
     return {t["type"]: json.dumps(t, ensure_ascii=False, indent=2) for t in (exercise, invitation)}
 
 
-def _notice_refs(node: Node, lang: str) -> list[dict[str, str]]:
-    """Recent notices a deconfliction request or answer may refer to."""
-    out = []
-    for direction in (IN, OUT):
-        for row in node.line.listing(direction, limit=100):
-            if row["type"] in mapdata.VOLUME_TYPES:
-                label = f"{row['created'][:16]}Z {row['peer'].upper()} · {subject(node, row, lang)}"
-                out.append({"id": row["id"], "label": label, "direction": direction})
+def _notice_refs(node: Node, lang: str) -> dict[str, list[dict[str, str]]]:
+    """For each notice type that refers to an earlier message, the recent messages it may
+    name (``LINKS``: an answer answers a request the peer sent, and so on)."""
+    rows = [(d, row) for d in (IN, OUT) for row in node.line.listing(d, limit=100)]
+    sides = {"either": (IN, OUT), "sender": (OUT,), "receiver": (IN,)}
+    out: dict[str, list[dict[str, str]]] = {}
+    for kind, link in LINKS.items():
+        out[kind] = [
+            {
+                "id": row["id"],
+                "label": f"{row['created'][:16]}Z {row['peer'].upper()} · "
+                + subject(node, row, lang),
+                "direction": direction,
+            }
+            for direction, row in rows
+            if direction in sides[link.sent_by] and row["type"] in link.types
+        ]
     return out
 
 

@@ -1,0 +1,133 @@
+"""The `hotline` command on the line itself: pinning keys, and reading what the peer sent.
+
+What a duty officer meets at the keyboard: the short ids the listings print work in `show`
+and `ack`; the peer's words are printed as they were written, never as terminal markup; a
+card that would silently swap a pinned key is refused until the swap is confirmed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hotline.cli import app
+from hotline.errors import Conflict, ValidationError
+from hotline.node import init_node
+from hotline.storage import messages as store
+from tests.conftest import Pair
+
+runner = CliRunner()
+OFFICER = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password"}
+
+
+def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
+    result = runner.invoke(app, list(args), input=input, env=env)
+    assert 0 == result.exit_code, result.output
+    return result.output
+
+
+def test_a_card_with_another_key_is_not_pinned_without_replace(tmp_path: Path) -> None:
+    us = init_node(tmp_path / "us", party="us", name_en="United States")
+    us.db.dispose()
+    first = init_node(tmp_path / "ru", party="ru", name_en="Russia", name_ru="Россия")
+    second = init_node(tmp_path / "ru2", party="ru", name_en="Russia", name_ru="Россия")
+    for node in (first, second):
+        node.db.dispose()
+    old_card, new_card = tmp_path / "old.json", tmp_path / "new.json"
+    invoke("card", "--dir", str(tmp_path / "ru"), "--out", str(old_card))
+    invoke("card", "--dir", str(tmp_path / "ru2"), "--out", str(new_card))
+    invoke("peer", "add", str(old_card), "--dir", str(tmp_path / "us"), "--yes")
+
+    refused = runner.invoke(
+        app, ["peer", "add", str(new_card), "--dir", str(tmp_path / "us"), "--yes"]
+    )
+    assert 1 == refused.exit_code
+    assert "KEY CHANGE" in refused.output and "--replace" in refused.output
+    pinned = json.loads(invoke("peer", "list", "--dir", str(tmp_path / "us"), "--json"))
+    assert [first.identity.fingerprint] == [p["fingerprint"] for p in pinned]
+
+    replaced = invoke(
+        "peer", "add", str(new_card), "--dir", str(tmp_path / "us"), "--yes", "--replace"
+    )
+    assert "key replaced" in replaced
+    pinned = json.loads(invoke("peer", "list", "--dir", str(tmp_path / "us"), "--json"))
+    assert [second.identity.fingerprint] == [p["fingerprint"] for p in pinned]
+
+    again = invoke("peer", "add", str(new_card), "--dir", str(tmp_path / "us"), "--yes")
+    assert "already pinned with this key" in again
+
+
+def test_peer_list_prints_the_whole_fingerprint_and_a_refusal_says_so(tmp_path: Path) -> None:
+    us = init_node(tmp_path / "us", party="us", name_en="United States")
+    ru = init_node(tmp_path / "ru", party="ru", name_en="Russia", name_ru="Россия")
+    for node in (us, ru):
+        node.db.dispose()
+    card = tmp_path / "ru.json"
+    invoke("card", "--dir", str(tmp_path / "ru"), "--out", str(card))
+    declined = runner.invoke(
+        app, ["peer", "add", str(card), "--dir", str(tmp_path / "us")], input="n\n"
+    )
+    assert 1 == declined.exit_code and "not pinned" in declined.output
+    invoke("peer", "add", str(card), "--dir", str(tmp_path / "us"), "--yes")
+    listing = invoke("peer", "list", "--dir", str(tmp_path / "us"))  # 80 columns
+    digits = ru.identity.fingerprint.split(":")[1].upper()
+    groups = [digits[i : i + 4] for i in range(0, len(digits), 4)]
+    assert " ".join(groups[:8]) in listing and " ".join(groups[8:]) in listing
+
+
+def test_init_without_a_russian_name_says_what_the_card_will_show(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["init", "--party", "us", "--name", "US", "--dir", str(tmp_path / "n")]
+    )
+    assert 0 == result.exit_code
+    assert "no --name-ru given" in result.output
+
+
+def test_show_and_ack_take_the_short_id_and_print_the_peers_words_as_written(
+    pair: Pair,
+) -> None:
+    for node in (pair.us, pair.ru):
+        node.auth.add_user("duty1", "long password")
+    us_dir, ru_dir = str(pair.us.settings.directory), str(pair.ru.settings.directory)
+    words = "See annex [/b] and [bold]this[/bold] [red]"
+    sent = json.loads(invoke("send", "--to", "ru", words, "--dir", us_dir, "--json", env=OFFICER))
+    pair.flush()
+    [received] = json.loads(invoke("inbox", "--dir", ru_dir, "--json", env=OFFICER))
+    assert sent["id"] == received["id"]
+    short = received["id"][:8]
+
+    shown = runner.invoke(app, ["show", short, "--dir", ru_dir], env=OFFICER, terminal_width=200)
+    assert 0 == shown.exit_code, shown.output
+    assert words in shown.output and received["id"] in shown.output
+    assert "acknowledge by:" in shown.output
+
+    acked = invoke("ack", short, "--dir", ru_dir, env=OFFICER)
+    assert f"acknowledged {received['id']}" in acked
+    pair.flush()
+    [mine] = json.loads(invoke("outbox", "--dir", us_dir, "--json", env=OFFICER))
+    assert "acknowledged" == mine["state"]
+
+    unknown = runner.invoke(app, ["show", "ffffffff", "--dir", ru_dir], env=OFFICER)
+    assert 1 == unknown.exit_code and "no message 'ffffffff'" in unknown.output
+    too_short = runner.invoke(app, ["ack", received["id"][:3], "--dir", ru_dir], env=OFFICER)
+    assert 1 == too_short.exit_code and "at least its first 6" in too_short.output
+
+
+def test_a_prefix_of_two_ids_is_refused_as_ambiguous(pair: Pair) -> None:
+    pair.us.line.send(to="ru", text="one", user="duty1")
+    with pair.us.db.write() as conn:
+        [row] = store.listing(conn, store.OUT)
+        other = "1" if row["id"][9] == "0" else "0"  # the same first 9 characters, not 10
+        twin = dict(row, id=row["id"][:9] + other + row["id"][10:], seq=row["seq"] + 1)
+        twin["client_ref"] = None
+        store.insert_message(conn, **twin)
+    with pair.us.db.read() as conn:
+        with pytest.raises(Conflict, match="more than one message"):
+            store.resolve(conn, row["id"][:8])
+        assert row["id"] == store.resolve(conn, row["id"][:10])
+        assert store.resolve(conn, "0123456789") is None
+        with pytest.raises(ValidationError, match="not a message id"):
+            store.resolve(conn, "zz'; drop")
