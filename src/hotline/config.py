@@ -51,6 +51,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("link_test_interval_s", 3600, "Seconds between link tests to each peer."),
     Setting("link_test_times", "", "Fixed UTC times for link tests, e.g. `06:00,18:00` (wins)."),
     Setting("link_test_timeout_s", 120, "Seconds a link test may wait for its answer."),
+    Setting(
+        "link_test_peers",
+        "",
+        "Own schedules for some peers, e.g. `ru=06:00,18:00; ua=1800` (UTC times or seconds).",
+    ),
     Setting("ack_flash_s", 600, "Acknowledgement deadline of a FLASH message, seconds."),
     Setting("ack_immediate_s", 1800, "Acknowledgement deadline of an IMMEDIATE message, seconds."),
     Setting("ack_priority_s", 10800, "Acknowledgement deadline of a PRIORITY message, seconds."),
@@ -105,6 +110,7 @@ class NodeSettings:
     link_test_interval_s: int = 3600
     link_test_times: str = ""
     link_test_timeout_s: int = 120
+    link_test_peers: str = ""
     ack_flash_s: int = 600
     ack_immediate_s: int = 1800
     ack_priority_s: int = 10800

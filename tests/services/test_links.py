@@ -69,6 +69,55 @@ def test_a_schedule_at_fixed_utc_times_fires_exactly_then(timed: Pair, clock: An
     assert (2, "up") == (report["sent"], report["state"])
 
 
+def test_a_peer_with_its_own_schedule_is_tested_then_and_others_keep_the_nodes() -> None:
+    node = links_service.Schedule(timedelta(hours=1))
+    own = links_service.parse_peer_schedules("ru=06:00,18:00; ua = 1800", node)
+    start = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
+    ru, ua = own["ru"], own["ua"]
+
+    assert "by" not in own  # not named: the node's schedule applies
+    assert not ru.due(None, start, start.replace(hour=5, minute=59, second=59))
+    assert ru.due(None, start, start.replace(hour=6))
+    assert not ru.due(start.replace(hour=6), start, start.replace(hour=17, minute=59))
+    assert ua.due(None, start, start)  # an interval schedule tests at once
+    assert not ua.due(start, start, start + timedelta(seconds=1799))
+    assert ua.due(start, start, start + timedelta(seconds=1800))
+    assert not node.due(start, start, start + timedelta(seconds=1800))
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("ru", "not PEER=SCHEDULE"),
+        ("RU=1800", "not PEER=SCHEDULE"),
+        ("ru=", "not PEER=SCHEDULE"),
+        ("ru=0", "at least 1 s"),
+        ("ru=6h00", "link_test_peers: ru: '6h00' is not HH:MM"),
+        ("ru=60; ru=120", "given twice"),
+    ],
+)
+def test_a_bad_peer_schedule_is_refused_saying_what(text: str, words: str) -> None:
+    with pytest.raises(Exception) as caught:
+        links_service.parse_peer_schedules(text, links_service.Schedule(timedelta(hours=1)))
+    assert words in str(caught.value)
+
+
+def test_a_node_tests_a_peer_on_the_peers_own_schedule(make_pair: MakePair, clock: Any) -> None:
+    clock.set(datetime(2026, 11, 21, 5, 0, tzinfo=UTC))
+    us = {"link_test_interval_s": 60, "link_test_peers": "ru=06:00"}
+    with make_pair(us=us) as pair:
+        pair.us.links.tick()
+        clock.advance(30 * 60)  # 05:30: the node's 60 s would have fired long ago
+        pair.us.links.tick()
+        assert 0 == pair.us.links.report("ru")[0]["sent"]
+        before = pair.us.links.report("ru")[0]
+        clock.set(datetime(2026, 11, 21, 6, 0, tzinfo=UTC))
+        pair.us.links.tick()
+        after = pair.us.links.report("ru")[0]
+    assert ("06:00 UTC", "2026-11-21T06:00:00.000Z") == (before["schedule"], before["next_test"])
+    assert (1, "2026-11-22T06:00:00.000Z") == (after["sent"], after["next_test"])
+
+
 @pytest.fixture
 def hourly(make_pair: MakePair, clock: Any) -> Iterator[Pair]:
     settings = {"link_test_interval_s": 60, "link_test_timeout_s": 10}

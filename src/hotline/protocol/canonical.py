@@ -30,6 +30,12 @@ def canonical(value: Any) -> bytes:
     return rfc8785.dumps(value)
 
 
+def refuse_floats(value: Any, path: str = "$") -> None:
+    """Refuse what canonical JSON refuses (floats, unsafe integers, non-JSON values)
+    without building the canonical bytes: the check ``parse`` needs on every arrival."""
+    _refuse_floats(value, path)
+
+
 def _refuse_floats(value: Any, path: str) -> None:
     if isinstance(value, float):
         raise MalformedMessage(

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hotline.domain.line import Envelope, PeerCard, Receipt
 from hotline.errors import BadSignature, MalformedMessage
 from hotline.protocol import keys
-from hotline.protocol.canonical import canonical, sha256_hex
+from hotline.protocol.canonical import canonical, refuse_floats, sha256_hex
 
 M = TypeVar("M", Envelope, Receipt, PeerCard)
 
@@ -41,7 +41,7 @@ def parse(obj: Any, model: type[M]) -> M:
     """Check the shape of a wire object; errors name the field that is wrong."""
     if not isinstance(obj, dict):
         raise MalformedMessage(f"a {model.__name__.lower()} must be a JSON object")
-    canonical(obj)  # refuses floats before pydantic could coerce them
+    refuse_floats(obj)  # before pydantic could coerce them
     try:
         return model.model_validate(obj)
     except pydantic.ValidationError as exc:

@@ -21,8 +21,8 @@ from hotline.config import NodeSettings
 from hotline.domain.bodies import NO_ACK_TYPES, OPERATOR_TYPES, check_body
 from hotline.domain.line import Envelope, Precedence
 from hotline.errors import Conflict, NotFound, ValidationError
-from hotline.protocol.canonical import canonical
-from hotline.protocol.envelope import envelope_hash, seal
+from hotline.protocol.canonical import canonical, sha256_hex
+from hotline.protocol.envelope import seal
 from hotline.services.identity import Identity
 from hotline.storage import log, peers
 from hotline.storage import messages as store
@@ -168,8 +168,8 @@ class Line:
         if ack_by is not None:  # absent, never null: see ``Envelope.wire``
             unsigned["ack_by"] = ack_by
         envelope = seal(unsigned, self.identity.key, Envelope)
-        digest = envelope_hash(envelope)
         wire = canonical(envelope.wire())
+        digest = sha256_hex(wire)  # = envelope_hash(envelope), without a second encoding
         store.insert_message(
             conn,
             id=envelope.id,

@@ -19,14 +19,16 @@ scheduler calls it every second, tests call it with a fake clock.
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from hotline.clock import parse_rfc3339, rfc3339, seconds_between
-from hotline.domain.line import Envelope
+from hotline.domain.line import PARTY_PATTERN, Envelope
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import ConfigError, MalformedMessage, NotFound, ValidationError
 from hotline.services.alarms import raise_alarm
@@ -43,7 +45,7 @@ Outage = tuple[str, str | None]
 OUTAGE_HORIZON = timedelta(days=30)
 
 
-def parse_times(text: str) -> list[time]:
+def parse_times(text: str, setting: str = "link_test_times") -> list[time]:
     """``"06:00,18:00"`` → sorted times of day (UTC); empty text → no fixed times."""
     out = []
     for part in (p.strip() for p in text.split(",")):
@@ -53,8 +55,64 @@ def parse_times(text: str) -> list[time]:
             hours, minutes = (int(x) for x in part.split(":"))
             out.append(time(hours, minutes))
         except ValueError:
-            raise ConfigError(f"link_test_times: {part!r} is not HH:MM (UTC)") from None
+            raise ConfigError(f"{setting}: {part!r} is not HH:MM (UTC)") from None
     return sorted(out)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When one peer's link is tested: fixed UTC times of day, or else every ``interval``."""
+
+    interval: timedelta
+    times: tuple[time, ...] = ()
+
+    def next_at(self, last: datetime | None, started: datetime) -> datetime:
+        """When the next test is due, given the last one sent (None: none yet)."""
+        if self.times:
+            return next_fixed(last or started, list(self.times))
+        return started if last is None else last + self.interval
+
+    def due(self, last: datetime | None, started: datetime, now: datetime) -> bool:
+        return self.next_at(last, started) <= now
+
+    def describe(self) -> str:
+        """``"06:00, 18:00 UTC"`` or ``"every 3600 s"``, for the report."""
+        if self.times:
+            return ", ".join(t.strftime("%H:%M") for t in self.times) + " UTC"
+        return f"every {self.interval.total_seconds():.0f} s"
+
+    @property
+    def period(self) -> timedelta:
+        """The longest gap between two tests (for how far back to look for the state)."""
+        return timedelta(days=1) if self.times else self.interval
+
+
+def parse_peer_schedules(text: str, default: Schedule) -> dict[str, Schedule]:
+    """``"ru=06:00,18:00; ua=1800"`` → each peer's own schedule: UTC times, or seconds.
+
+    Peers not named keep the node's schedule (``link_test_interval_s`` /
+    ``link_test_times``).
+    """
+    out: dict[str, Schedule] = {}
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        peer, sep, rule = (x.strip() for x in entry.partition("="))
+        if not sep or not re.fullmatch(PARTY_PATTERN, peer) or not rule:
+            raise ConfigError(
+                f"link_test_peers: {entry!r} is not PEER=SCHEDULE",
+                hint='e.g. "ru=06:00,18:00; ua=1800" (UTC times, or seconds between tests)',
+            )
+        if peer in out:
+            raise ConfigError(f"link_test_peers: {peer} is given twice")
+        if rule.isdigit():
+            if int(rule) < 1:
+                raise ConfigError(f"link_test_peers: {peer}: an interval is at least 1 s")
+            out[peer] = Schedule(timedelta(seconds=int(rule)))
+        else:
+            times = parse_times(rule, f"link_test_peers: {peer}")
+            out[peer] = Schedule(default.interval, tuple(times))
+    return out
 
 
 def next_fixed(after: datetime, times: list[time]) -> datetime:
@@ -72,13 +130,12 @@ class LinkTests:
     def __init__(self, line: Line) -> None:
         self.line = line
         settings = line.settings
-        self.interval = timedelta(seconds=settings.link_test_interval_s)
         self.timeout = timedelta(seconds=settings.link_test_timeout_s)
-        self.times = parse_times(settings.link_test_times)
-        # How far back the current state and outage are looked for: two schedule periods
-        # and a timeout hold the latest failures and answers however the window is chosen.
-        period = timedelta(days=1) if self.times else self.interval
-        self.lookback = 2 * period + self.timeout
+        self.default = Schedule(
+            timedelta(seconds=settings.link_test_interval_s),
+            tuple(parse_times(settings.link_test_times)),
+        )
+        self.schedules = parse_peer_schedules(settings.link_test_peers, self.default)
         self.started = line.clock.now()
         line.on_receive("link_test", self._answer)
         line.on_receive("link_test_reply", self._record_reply)
@@ -112,13 +169,20 @@ class LinkTests:
         assert record is not None
         return record
 
+    def schedule(self, peer: str) -> Schedule:
+        """``peer``'s own schedule (``link_test_peers``), else the node's."""
+        return self.schedules.get(peer, self.default)
+
+    def lookback(self, peer: str) -> timedelta:
+        """How far back the current state and outage are looked for: two schedule periods
+        and a timeout hold the latest failures and answers however the window is chosen."""
+        return 2 * self.schedule(peer).period + self.timeout
+
     def due(self, peer: str, now: datetime) -> bool:
         with self.line.db.read() as conn:
             last = store.last_test(conn, peer)
         last_at = parse_rfc3339(last["sent_at"]) if last else None
-        if self.times:
-            return next_fixed(last_at or self.started, self.times) <= now
-        return last_at is None or last_at + self.interval <= now
+        return self.schedule(peer).due(last_at, self.started, now)
 
     def tick(self) -> None:
         """Send the tests that are due and fail those whose answer is late."""
@@ -237,9 +301,15 @@ class LinkTests:
             for party in parties:
                 last = store.last_test(conn, party)
                 anchor = parse_rfc3339(last["sent_at"]) if last else now
-                loaded = store.tests_since(conn, party, min(since, rfc3339(anchor - self.lookback)))
+                back = rfc3339(anchor - self.lookback(party))
+                loaded = store.tests_since(conn, party, min(since, back))
                 window = [t for t in loaded if t["sent_at"] >= since]
-                out.append(summarise(party, window, recent=loaded))
+                figures = summarise(party, window, recent=loaded)
+                schedule = self.schedule(party)
+                last_at = parse_rfc3339(last["sent_at"]) if last else None
+                figures["schedule"] = schedule.describe()
+                figures["next_test"] = rfc3339(schedule.next_at(last_at, self.started))
+                out.append(figures)
             return out
 
 

@@ -36,8 +36,8 @@ from hotline.errors import (
     WrongRecipient,
 )
 from hotline.protocol import keys
-from hotline.protocol.canonical import canonical
-from hotline.protocol.envelope import envelope_hash, parse, seal, verify_signature
+from hotline.protocol.canonical import canonical, sha256_hex
+from hotline.protocol.envelope import parse, seal, verify_signature
 from hotline.services.line import Line
 from hotline.storage import log, peers
 from hotline.storage import messages as store
@@ -124,7 +124,7 @@ class Receiver:
             raise MalformedMessage(f"envelope {envelope.id}: {exc.message}") from exc
         if envelope.type == "coded_message":
             self._check_phrasebook(envelope)
-        return _Checked(envelope, wire, envelope_hash(envelope))
+        return _Checked(envelope, wire, sha256_hex(wire))  # = envelope_hash(envelope)
 
     def _check_phrasebook(self, envelope: Envelope) -> None:
         """A code means something only if both sides hold the same phrasebook."""
