@@ -35,6 +35,7 @@ from hotline.cli_support import (
 )
 from hotline.client import ApiError
 from hotline.errors import Unreachable, ValidationError
+from hotline.held_cli import print_held
 
 principal_app = typer.Typer(help="Principals: who holds calls for each party.")
 calls_app = typer.Typer(help="Calls between principals: request, answer, record, history.")
@@ -168,7 +169,11 @@ def request(
         "internal_note": note,
         "client_ref": ref,
     }
-    _show_request(_api(directory, url, user, "/api/v1/calls/requests", body), json_)
+    made = _api(directory, url, user, "/api/v1/calls/requests", body)
+    if made.get("kind") == "call" and not json_:  # FLASH: held for a second person
+        print_held(made)
+        return
+    _show_request(made, json_)
 
 
 @calls_app.command("list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from hotline.cli_support import (
@@ -24,10 +24,26 @@ held_app = typer.Typer(help="FLASH messages held for a second approval: list, ap
 
 def print_held(row: dict[str, Any]) -> None:
     """What a sender sees when a FLASH message is held instead of sent."""
+    what = "FLASH call request held" if row["kind"] == "call" else "FLASH held"
     out.print(
-        f"[bold]FLASH held[/] {row['id']} to {row['peer']}: a second person on watch approves "
+        f"[bold]{what}[/] {row['id']} to {row['peer']}: a second person on watch approves "
         f"it with `hotline held approve {row['id']}` (or rejects it)"
     )
+
+
+def about(row: dict[str, Any]) -> str:
+    """What a held message is and says, in one line."""
+    payload = row["payload"]
+    if row["kind"] == "text":
+        return f"text: {payload['text']}"
+    if row["kind"] == "code":
+        return f"code {payload['code']}"
+    if row["kind"] == "notice":
+        return f"notice: {payload['notice'].get('type', '?')}"
+    if row["kind"] == "call":
+        between = f"{payload['principal']} → {row['peer']}:{payload['counterpart']}"
+        return f"call request {between}: {'; '.join(payload['topics'])}"
+    return str(row["kind"])
 
 
 @held_app.command("list")
@@ -45,11 +61,16 @@ def held_list(
     if json_:
         print_json(rows)
         return
-    table = Table("id", "to", "kind", "asked by", "at", "state", "decided by")
+    # ids are copied into `held approve`: never cut nor wrapped; the other columns fold
+    heads = ("to", "what", "asked by", "state")
+    table = Table(
+        Column("id", no_wrap=True, min_width=36), *(Column(h, overflow="fold") for h in heads)
+    )
     for r in rows:
+        decided = f" by {r['decided_by']}" if r["decided_by"] else ""
         table.add_row(*map(Text, (
-            r["id"], r["peer"], r["kind"], r["requested_by"], r["requested_at"], r["state"],
-            r["decided_by"] or "",
+            r["id"], r["peer"], about(r), f"{r['requested_by']} at {r['requested_at']}",
+            r["state"] + decided,
         )))  # fmt: skip
     out.print(table)
 

@@ -82,6 +82,8 @@ class Node:
         self.evidence = Evidence(self.db, self.identity, settings, self.clock)
         self.jobs: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.calls = Calls(self.line)
+        # a FLASH call request is held for a second person like a FLASH message
+        self.held.register("call", self.calls.requests.check_held, self.calls.requests.send_held)
         self.jobs.append(self.calls.tick)
         self.jobs.append(self.tracks.tick)
         self.scheduler: Scheduler | None = None

@@ -217,3 +217,32 @@ def test_an_error_quoting_the_input_prints_it_as_written(calls_pair: Pair) -> No
         "--counterpart", "cgs", code=1,
     )  # fmt: skip
     assert "error: us has no principal '[/x]' (known: cjcs, secdef)" in printed
+
+
+def test_a_flash_call_request_from_the_command_line_is_held_for_a_second_person(
+    calls_pair: Pair, clock: FakeClock
+) -> None:
+    pair = calls_pair
+    pair.us.auth.add_user("duty", PASSWORD, ["officer"])
+    pair.us.auth.add_user("relief", PASSWORD, ["officer"])
+    login(pair, "duty")
+    start = rfc3339(clock.now() + timedelta(hours=4))
+    printed = " ".join(hotline(
+        pair, "duty", "calls", "request", "--to", "ru", "--principal", "cjcs",
+        "--counterpart", "cgs", "--topic", "Launch notification", "--slot", f"{start}/60",
+        "--answer-by", rfc3339(clock.now() + timedelta(hours=2)), "--precedence", "flash",
+    ).split())  # fmt: skip
+    [held] = pair.us.held.listing()
+    assert f"FLASH call request held {held['id']} to ru" in printed
+    assert f"hotline held approve {held['id']}" in printed
+    assert [] == pair.us.calls.requests.listing()
+
+    login(pair, "relief")
+    wide = {"HOTLINE_USER": "relief", "HOTLINE_PASSWORD": "", "COLUMNS": "200"}
+    directory = str(pair.us.settings.directory)
+    listed = runner.invoke(app, ["held", "list", "--dir", directory], env=wide)
+    assert "call request cjcs → ru:cgs: Launch notification" in listed.output
+    approved = hotline(pair, "relief", "held", "approve", held["id"])
+    [made] = pair.us.calls.requests.listing()
+    assert f"sent as message {made['message_id']}" in approved
+    assert ("duty", "FLASH") == (made["created_by"], made["precedence"])

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from hotline.errors import ValidationError
 from hotline.storage.messages import OUT
 from tests.conftest import MakePair, Pair
 from tests.services.test_notices import example
@@ -165,3 +166,13 @@ def test_the_console_holds_a_flash_and_a_second_officer_approves_it(pair: Pair) 
     assert 303 == approved.status_code
     assert f"/console/messages/{message['id']}" == approved.headers["location"]
     assert [] == pair.us.held.listing()
+
+
+def test_other_capabilities_register_their_kinds_once_and_short(pair: Pair) -> None:
+    requests = pair.us.calls.requests
+    assert ("text", "code", "notice", "call") == pair.us.held.kinds
+    for kind in ("call", "text", "call_request"):  # taken, or longer than the column
+        with pytest.raises(ValueError, match=f"held kind '{kind}' is taken or longer"):
+            pair.us.held.register(kind, requests.check_held, requests.send_held)
+    with pytest.raises(ValidationError, match="one of text, code, notice, call, not 'fax'"):
+        pair.us.held.hold("fax", to="ru", payload={}, precedence="FLASH", lang=None, user="alpha")

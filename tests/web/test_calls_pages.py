@@ -367,3 +367,36 @@ def test_the_calls_pages_speak_russian_on_the_russian_console(
     assert "дней с последнего контакта" in calls_page
     assert "Сообщения сторон" in call_page and "Написать сообщение о разговоре" in call_page
     assert "ОБЫЧНЫЙ" in watch_page and "Предложить изменение" in watch_page
+
+
+def test_a_flash_call_request_from_the_form_waits_for_a_second_person(
+    calls_pair: Pair, desks: dict[str, Console], clock: FakeClock
+) -> None:
+    pair = calls_pair
+    form = {
+        "principal": "cjcs",
+        "counterpart": "ru:cgs",
+        "topics": "Launch notification\nArctic exercise",
+        "precedence": "FLASH",
+        "slot-0-start": "2022-02-12 14:00",
+        "slot-0-minutes": "30",
+        "answer_by": "2022-02-11 12:00",
+    }
+    sent = desks["duty"].post("/console/calls/requests", form)
+    [held] = pair.us.held.listing()
+    assert (303, f"/console#held-{held['id']}") == (sent.status_code, sent.headers["location"])
+    pair.flush()
+    assert [] == pair.us.calls.requests.listing() == pair.ru.calls.requests.listing()
+
+    own_view = desks["duty"].get("/console").text
+    second_view = desks["cmd1"].get("/console").text
+    assert "You asked for this message" in own_view and f"approve-{held['id']}" not in own_view
+    assert f"approve-{held['id']}" in second_view
+    assert "cjcs → RU:cgs · Topics: Launch notification; Arctic exercise" in second_view
+
+    approved = desks["cmd1"].post(f"/console/held/{held['id']}/approve")
+    [made] = pair.us.calls.requests.listing()
+    assert f"/console/messages/{made['message_id']}" == approved.headers["location"]
+    assert ("duty", "FLASH") == (made["created_by"], made["precedence"])
+    pair.flush()
+    assert [made["id"]] == [r["id"] for r in pair.ru.calls.requests.listing()]

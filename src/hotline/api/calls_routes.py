@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline.api.routes import NodeDep, UserDep
@@ -119,8 +120,24 @@ def requests(
     return node.calls.requests.listing(peer=peer, state=state)
 
 
-@router.post("/calls/requests", status_code=201, summary="Request a call (signed, to the peer)")
-def request_call(body: CallRequestIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+@router.post(
+    "/calls/requests",
+    status_code=201,
+    summary="Request a call (signed, to the peer; FLASH: held for a second approval)",
+    responses={202: {"description": "FLASH: held until a second person approves it"}},
+)
+def request_call(body: CallRequestIn, node: NodeDep, user: UserDep) -> Any:
+    if node.held.required(body.precedence):
+        held = node.held.hold(
+            "call",
+            to=body.to,
+            payload=body.model_dump(exclude={"to", "precedence", "client_ref"}),
+            precedence=body.precedence,
+            lang=None,
+            user=user.name,
+            client_ref=body.client_ref,
+        )
+        return JSONResponse(held, status_code=202)
     made = node.calls.requests.request(
         to=body.to,
         principal=body.principal,

@@ -33,7 +33,7 @@ from hotline.services.auth import User
 from hotline.services.calls_common import WRITE_ROLES, require
 from hotline.services.line import Line
 from hotline.storage import calls as store
-from hotline.storage import messages
+from hotline.storage import messages, users
 
 ANSWER_EVENTS = {"accept": "accepted", "decline": "declined", "propose": "proposed"}
 
@@ -65,24 +65,23 @@ class CallRequests:
         client_ref: str | None = None,
     ) -> dict[str, Any]:
         """Ask ``to``'s principal ``counterpart`` for a call with our ``principal``."""
-        require(user, WRITE_ROLES, "request a call")
         identity = self.line.identity
-        body = {
-            "request_id": str(uuid.uuid4()),
-            "requester": common.our_principal(identity, principal).wire(),
-            "counterpart": counterpart,
-            "topics": topics,
-            "slots": self._slots(slots),
-            "answer_by": common.future(answer_by, "answer_by", self.line.clock.now()),
-            "message": message,
-        }
-        level = common.precedence(precedence)
         with self.line.db.write() as conn:
             done = _by_client_ref(conn, client_ref)
             if done is not None:
                 return self._view(conn, done)
-            theirs = common.peer_principal(conn, to, counterpart)
-            wire = check_body("call_request", body)
+            wire, theirs, level = self._prepare(
+                conn,
+                to=to,
+                principal=principal,
+                counterpart=counterpart,
+                topics=topics,
+                slots=slots,
+                answer_by=answer_by,
+                message=message,
+                precedence=precedence,
+                user=user,
+            )
             message_id = self.line.enqueue(
                 conn,
                 to=to,
@@ -109,6 +108,83 @@ class CallRequests:
             view = self._view(conn, _must(conn, wire["request_id"]))
         self.line.on_queued(to)
         return view
+
+    def _prepare(
+        self,
+        conn: Connection,
+        *,
+        to: str,
+        principal: str,
+        counterpart: str,
+        topics: list[str],
+        slots: list[dict[str, Any]],
+        answer_by: str,
+        message: str | None,
+        precedence: str,
+        user: User,
+    ) -> tuple[dict[str, Any], Principal, str]:
+        """Everything ``request`` refuses, refused without storing anything: the signed
+        body, the peer's principal and the precedence, ready to send."""
+        require(user, WRITE_ROLES, "request a call")
+        body = {
+            "request_id": str(uuid.uuid4()),
+            "requester": common.our_principal(self.line.identity, principal).wire(),
+            "counterpart": counterpart,
+            "topics": topics,
+            "slots": self._slots(slots),
+            "answer_by": common.future(answer_by, "answer_by", self.line.clock.now()),
+            "message": message,
+        }
+        level = common.precedence(precedence)
+        theirs = common.peer_principal(conn, to, counterpart)
+        return check_body("call_request", body), theirs, level
+
+    # -- held for a second person (FLASH, two-person rule: services/held.py) ----------------
+
+    def check_held(self, to: str, payload: dict[str, Any], user_name: str) -> None:
+        """Refuse now what sending the held request as ``user_name`` would refuse."""
+        user = self._requester(user_name)
+        fields = _held_fields(payload)
+        del fields["internal_note"]  # kept on this node: nothing to check
+        with self.line.db.read() as conn:
+            self._prepare(conn, to=to, user=user, precedence="FLASH", **fields)
+
+    def send_held(self, held: dict[str, Any]) -> str:
+        """Send an approved held request as its requester; returns the message's id.
+
+        Sent with the client reference ``held:<id>``, so approving again after an
+        interrupted approval finds the request already made rather than making another.
+        """
+        ref = f"held:{held['id']}"
+        with self.line.db.read() as conn:
+            done = _by_client_ref(conn, ref)
+        if done is not None:
+            return str(done["message_id"])
+        user = self._requester(held["requested_by"])
+        fields = _held_fields(held["payload"])
+        now = rfc3339(self.line.clock.now())
+        if not common.before(now, common.utc(fields["answer_by"], "answer_by")):
+            raise Conflict(
+                f"the answer deadline {fields['answer_by']} has passed (now is {now}): "
+                "this held call request can no longer be sent",
+                hint="reject it, and make a new request with a later answer_by",
+            )
+        made = self.request(
+            to=held["peer"], user=user, precedence=held["precedence"], client_ref=ref, **fields
+        )
+        return str(made["message_id"])
+
+    def _requester(self, name: str) -> User:
+        """The person who asked, with the roles they hold now."""
+        with self.line.db.read() as conn:
+            row = users.get(conn, name)
+        if row is None or row.disabled:
+            gone = "no longer exists" if row is None else "is disabled"
+            raise Conflict(
+                f"{name}, who asked for this call request, {gone} on this node",
+                hint="reject it; someone on watch makes a new request",
+            )
+        return User(row.name, row.roles)
 
     def answer(
         self,
@@ -461,6 +537,20 @@ def _take_back_early_unanswered(conn: Connection, row: dict[str, Any], envelope:
 
 
 # -- small helpers --------------------------------------------------------------------------
+
+
+def _held_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of ``request`` a held request keeps (the peer and precedence are the
+    held row's own)."""
+    return {
+        "principal": payload.get("principal"),
+        "counterpart": payload.get("counterpart"),
+        "topics": payload.get("topics"),
+        "slots": payload.get("slots"),
+        "answer_by": payload.get("answer_by"),
+        "message": payload.get("message"),
+        "internal_note": payload.get("internal_note"),
+    }
 
 
 def _must(conn: Connection, request_id: str, *, lock: bool = False) -> dict[str, Any]:

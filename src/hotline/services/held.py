@@ -8,15 +8,23 @@ approval), and listed for approval. Another person on watch approves it (it is t
 as the requester's message, with the hold and the approval in its trail) or rejects it
 with a reason. The requester can neither approve nor reject their own.
 
+Other capabilities hold their FLASH messages here too without this module knowing them
+(they are built after it): a capability registers a kind with :meth:`HeldMessages.register`,
+giving how to check it as sending would and how to send it as the requester. The calls
+register ``call`` (a call request).
+
 Held messages are stored (``held_messages``), so a restart loses none. Approval is
 idempotent: the message is sent with the client reference ``held:<id>``, so an approval
-interrupted between the decision and the sending is completed by approving again.
+interrupted between the decision and the sending is completed by approving again. An
+approval whose sending is refused (a call request whose answer deadline has passed, a peer
+no longer pinned) is taken back: the message stays held, to be rejected or approved later.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -24,14 +32,23 @@ from sqlalchemy import Connection, insert, select, update
 from hotline.clock import Clock, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.bodies import check_body
-from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
+from hotline.errors import Conflict, Forbidden, HotlineError, NotFound, ValidationError
 from hotline.services.line import Line
 from hotline.services.notices import Notices
 from hotline.storage import messages as message_store
 from hotline.storage import peers
 from hotline.storage.held_tables import held_messages as held
 
-KINDS = ("text", "code", "notice")
+KIND_LENGTH = 10  # the length of held_messages.kind
+
+#: The kinds this module sends itself; others are registered (:meth:`HeldMessages.register`).
+BUILT_IN = ("text", "code", "notice")
+
+#: ``check(to, payload, user_name)``: refuse now what sending would refuse.
+Check = Callable[[str, dict[str, Any], str], None]
+#: ``send(row)``: send an approved held row as its requester, with the client reference
+#: ``held:<id>``; returns the message's id.
+Send = Callable[[dict[str, Any]], str]
 
 
 class HeldMessages:
@@ -40,6 +57,17 @@ class HeldMessages:
         self.notices = notices
         self.settings = settings
         self.clock = clock
+        self._registered: dict[str, tuple[Check, Send]] = {}
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return BUILT_IN + tuple(self._registered)
+
+    def register(self, kind: str, check: Check, send: Send) -> None:
+        """Hold FLASH messages of another capability's ``kind`` (see the module's docstring)."""
+        if kind in self.kinds or len(kind) > KIND_LENGTH:
+            raise ValueError(f"held kind {kind!r} is taken or longer than {KIND_LENGTH}")
+        self._registered[kind] = (check, send)
 
     def required(self, precedence: str) -> bool:
         """Whether a message of ``precedence`` needs a second person's approval."""
@@ -60,9 +88,9 @@ class HeldMessages:
     ) -> dict[str, Any]:
         """Check the message as sending would, and keep it for approval. Idempotent on
         ``client_ref``."""
-        if kind not in KINDS:
-            raise ValidationError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        self._check(kind, to, payload)
+        if kind not in self.kinds:
+            raise ValidationError(f"kind must be one of {', '.join(self.kinds)}, not {kind!r}")
+        self._check(kind, to, payload, user)
         now = rfc3339(self.clock.now())
         with self.line.db.write() as conn:
             if client_ref is not None:
@@ -86,11 +114,14 @@ class HeldMessages:
             )
             return self._get(conn, held_id)
 
-    def _check(self, kind: str, to: str, payload: dict[str, Any]) -> None:
+    def _check(self, kind: str, to: str, payload: dict[str, Any], user: str) -> None:
         """Refuse now what sending would refuse: unknown peer, bad body, blocking rules."""
         with self.line.db.read() as conn:
             if peers.get(conn, to) is None:
                 raise NotFound(f"no peer {to!r} is pinned on this node")
+        if kind in self._registered:
+            self._registered[kind][0](to, payload, user)
+            return
         if kind == "text":
             check_body("text", {"text": payload.get("text")})
             return
@@ -117,7 +148,17 @@ class HeldMessages:
                     .where(held.c.id == held_id)
                     .values(state="approved", decided_by=user, decided_at=now)
                 )
-        message = self._send(row)
+        try:
+            message = self._send(row)
+        except HotlineError:  # refused, so nothing was sent: it stays held
+            with self.line.db.write() as conn:
+                if message_store.by_client_ref(conn, f"held:{held_id}") is None:
+                    conn.execute(
+                        update(held)
+                        .where(held.c.id == held_id, held.c.state == "approved")
+                        .values(state="held", decided_by=None, decided_at=None)
+                    )
+            raise
         with self.line.db.write() as conn:
             conn.execute(
                 update(held).where(held.c.id == held_id).values(state="sent", message_id=message)
@@ -163,6 +204,8 @@ class HeldMessages:
         raise Conflict(f"held message {row['id']} is already {row['state']}{by}")
 
     def _send(self, row: dict[str, Any]) -> str:
+        if row["kind"] in self._registered:
+            return self._registered[row["kind"]][1](row)
         payload, ref = row["payload"], f"held:{row['id']}"
         common: dict[str, Any] = {
             "precedence": row["precedence"],

@@ -91,18 +91,31 @@ async def request_call(request: Request, session: SessionDep) -> Response:
     answer_by = forms.utc(form, "answer_by", "answer by")
     if answer_by is None:
         raise ValidationError("answer by: give a deadline for the answer", field="answer_by")
-    made = node_of(request).calls.requests.request(
-        to=peer,
-        principal=forms.text(form, "principal"),
-        counterpart=counterpart,
-        topics=calls_views.topics(forms.text(form, "topics")),
-        slots=calls_views.slots(form),
-        answer_by=answer_by,
-        precedence=forms.text(form, "precedence") or "ROUTINE",
-        message=forms.text(form, "message") or None,
-        internal_note=forms.text(form, "internal_note") or None,
-        client_ref=forms.text(form, "client_ref") or None,
-        user=session.user,
+    fields: dict[str, Any] = {
+        "principal": forms.text(form, "principal"),
+        "counterpart": counterpart,
+        "topics": calls_views.topics(forms.text(form, "topics")),
+        "slots": calls_views.slots(form),
+        "answer_by": answer_by,
+        "message": forms.text(form, "message") or None,
+        "internal_note": forms.text(form, "internal_note") or None,
+    }
+    node = node_of(request)
+    precedence = forms.text(form, "precedence") or "ROUTINE"
+    client_ref = forms.text(form, "client_ref") or None
+    if node.held.required(precedence):  # two-person rule: to the watch, where it is listed
+        held = node.held.hold(
+            "call",
+            to=peer,
+            payload=fields,
+            precedence=precedence,
+            lang=None,
+            user=session.user.name,
+            client_ref=client_ref,
+        )
+        return _to(f"/console#held-{held['id']}")
+    made = node.calls.requests.request(
+        to=peer, precedence=precedence, client_ref=client_ref, user=session.user, **fields
     )
     return _to(f"/console/calls/requests/{made['id']}")
 

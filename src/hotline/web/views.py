@@ -143,8 +143,13 @@ def held(node: Node, lang: str) -> list[dict[str, Any]]:
             message = {"type": "text", "body": {"text": payload["text"]}}
         elif row["kind"] == "code":
             message = {"type": "coded_message", "body": {"code": payload["code"]}}
-        else:
+        elif row["kind"] == "notice":
             message = {"type": payload["notice"].get("type", "notice"), "body": payload["notice"]}
+        else:  # a kind another capability registered ("call": a call request)
+            message = {
+                "type": {"call": "call_request"}.get(row["kind"], row["kind"]),
+                "body": payload,
+            }
         try:
             about = subject(node, message, lang)
         except (KeyError, TypeError):
