@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from hotline.cli import app
-from hotline.errors import Conflict, ValidationError
+from hotline.errors import AuthError, Conflict, ValidationError
 from hotline.node import init_node
 from hotline.storage import messages as store
 from tests.conftest import Pair
@@ -131,3 +132,39 @@ def test_a_prefix_of_two_ids_is_refused_as_ambiguous(pair: Pair) -> None:
         assert store.resolve(conn, "0123456789") is None
         with pytest.raises(ValidationError, match="not a message id"):
             store.resolve(conn, "zz'; drop")
+
+
+def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) -> None:
+    us_dir = str(pair.us.settings.directory)
+    pair.us.auth.add_user("duty1", "long password")
+    pair.us.auth.add_user("duty2", "other password", ["officer", "translator"])
+    token, _ = pair.us.auth.login("duty1", "long password")
+    url = pair.servers["us"].url + "/api/v1/inbox"
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert 200 == httpx.get(url, headers=bearer).status_code
+
+    disabled = invoke("user", "disable", "duty1", "--dir", us_dir)
+    listed = json.loads(invoke("user", "list", "--dir", us_dir, "--json"))
+    assert "1 session(s) ended" in disabled
+    assert [("duty1", ["officer"], True), ("duty2", ["officer", "translator"], False)] == [
+        (u["name"], u["roles"], u["disabled"]) for u in listed
+    ]
+    assert 401 == httpx.get(url, headers=bearer).status_code  # at once, on the served node
+    with pytest.raises(AuthError):
+        pair.us.auth.login("duty1", "long password")
+
+    invoke("user", "enable", "duty1", "--dir", us_dir)
+    changed = invoke("user", "password", "duty1", "--dir", us_dir, "--password-stdin",
+                     input="a new passphrase\n")  # fmt: skip
+    assert "password of duty1 changed" in changed
+    with pytest.raises(AuthError):
+        pair.us.auth.login("duty1", "long password")
+    assert pair.us.auth.login("duty1", "a new passphrase")[0]
+
+    unknown = runner.invoke(app, ["user", "disable", "nobody", "--dir", us_dir])
+    short = runner.invoke(
+        app, ["user", "password", "duty2", "--dir", us_dir, "--password-stdin"], input="short\n"
+    )
+    assert 1 == unknown.exit_code and "no user 'nobody'" in unknown.output
+    assert 1 == short.exit_code and "at least 8 characters" in short.output
+    assert "DISABLED" not in invoke("user", "list", "--dir", us_dir)

@@ -266,6 +266,80 @@ def user_add(
     out.print(f"user {user.name} added with role(s) {', '.join(user.roles)}")
 
 
+@user_app.command("list")
+@friendly
+def user_list(directory: DirOpt, json_: JsonOpt = False) -> None:
+    """List the node's operators, their roles, and who is disabled."""
+    from hotline.node import Node
+
+    node = Node.open(directory)
+    try:
+        rows = node.auth.users()
+    finally:
+        node.db.dispose()
+    if json_:
+        print_json(rows)
+        return
+    table = Table("name", "roles", "since", "state")
+    for row in rows:
+        roles = ", ".join(row["roles"])
+        state = "DISABLED" if row["disabled"] else "active"
+        table.add_row(Text(row["name"]), roles, row["created_at"], state)
+    out.print(table)
+
+
+@user_app.command("disable")
+@friendly
+def user_disable(name: Annotated[str, typer.Argument(help="User name")], directory: DirOpt) -> None:
+    """Disable an operator: their sessions end now; their name stays in every trail."""
+    from hotline.node import Node
+
+    node = Node.open(directory)
+    try:
+        ended = node.auth.set_disabled(name, True)
+    finally:
+        node.db.dispose()
+    out.print(Text(f"user {name} disabled; {ended} session(s) ended"))
+
+
+@user_app.command("enable")
+@friendly
+def user_enable(name: Annotated[str, typer.Argument(help="User name")], directory: DirOpt) -> None:
+    """Enable a disabled operator again (they log in anew)."""
+    from hotline.node import Node
+
+    node = Node.open(directory)
+    try:
+        node.auth.set_disabled(name, False)
+    finally:
+        node.db.dispose()
+    out.print(Text(f"user {name} enabled"))
+
+
+@user_app.command("password")
+@friendly
+def user_password(
+    name: Annotated[str, typer.Argument(help="User name")],
+    directory: DirOpt,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Set an operator's password; their sessions end."""
+    from hotline.node import Node
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    node = Node.open(directory)
+    try:
+        ended = node.auth.set_password(name, password)
+    finally:
+        node.db.dispose()
+    out.print(Text(f"password of {name} changed; {ended} session(s) ended"))
+
+
 @app.command()
 @friendly
 def login(directory: DirOpt, user: UserOpt = None, url: UrlOpt = None) -> None:

@@ -13,12 +13,13 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from hotline.clock import Clock, rfc3339
-from hotline.errors import AuthError, Conflict, TooManyAttempts, ValidationError
+from hotline.errors import AuthError, Conflict, NotFound, TooManyAttempts, ValidationError
 from hotline.storage import users
 from hotline.storage.db import Database
 
@@ -79,6 +80,35 @@ class Auth:
                 raise Conflict(f"user {name!r} already exists")
             users.add(conn, name, _hasher.hash(password), roles, rfc3339(self.clock.now()))
         return User(name, tuple(roles))
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every operator: name, roles, since when, and whether disabled (no hashes)."""
+        with self.db.read() as conn:
+            rows = users.all_users(conn)
+        return [
+            {"name": r.name, "roles": list(r.roles), "created_at": r.created_at,
+             "disabled": r.disabled}
+            for r in rows
+        ]  # fmt: skip
+
+    def set_disabled(self, name: str, disabled: bool) -> int:
+        """Disable an operator (every token and console session ends at once; their name
+        and history stay) or enable them again; returns the sessions ended."""
+        with self.db.write() as conn:
+            if users.get(conn, name) is None:
+                raise NotFound(f"no user {name!r} on this node")
+            users.set_disabled(conn, name, disabled)
+            return users.revoke_all(conn, name) if disabled else 0
+
+    def set_password(self, name: str, password: str) -> int:
+        """Give an operator a new password; their tokens and sessions end (returns how many)."""
+        if len(password) < MIN_PASSWORD:
+            raise ValidationError(f"a password needs at least {MIN_PASSWORD} characters")
+        with self.db.write() as conn:
+            if users.get(conn, name) is None:
+                raise NotFound(f"no user {name!r} on this node")
+            users.set_password(conn, name, _hasher.hash(password))
+            return users.revoke_all(conn, name)
 
     def login(self, name: str, password: str) -> tuple[str, str]:
         """Check a password; return a new bearer token and its expiry time."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -32,8 +33,10 @@ def set_password(conn: Connection, name: str, password_hash: str) -> None:
 
 def get(conn: Connection, name: str) -> UserRow | None:
     row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else _row(row)
+
+
+def _row(row: Any) -> UserRow:
     return UserRow(
         name=row["name"],
         password_hash=row["password_hash"],
@@ -41,6 +44,20 @@ def get(conn: Connection, name: str) -> UserRow | None:
         created_at=row["created_at"],
         disabled=bool(row["disabled"]),
     )
+
+
+def set_disabled(conn: Connection, name: str, disabled: bool) -> None:
+    conn.execute(update(users).where(users.c.name == name).values(disabled=int(disabled)))
+
+
+def revoke_all(conn: Connection, name: str) -> int:
+    """End every session and token of ``name``; returns how many there were."""
+    return int(conn.execute(delete(tokens).where(tokens.c.user == name)).rowcount or 0)
+
+
+def all_users(conn: Connection) -> list[UserRow]:
+    rows = conn.execute(select(users).order_by(users.c.name)).mappings()
+    return [_row(r) for r in rows]
 
 
 def all_names(conn: Connection) -> list[str]:
