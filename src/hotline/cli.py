@@ -8,12 +8,14 @@ running node over its operator API. Every command picks its node with ``--dir`` 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
@@ -43,6 +45,9 @@ from hotline.notices_cli import check_command, render_command
 from hotline.picture_cli import areas_command, tracks_app
 from hotline.protocol.keys import spoken_fingerprint
 
+if TYPE_CHECKING:
+    from hotline.node import Node
+
 app = typer.Typer(
     name="hotline",
     help="Hotline: a signed, durable, bilingual line between parties that do not trust each other.",
@@ -69,6 +74,25 @@ app.command("areas")(friendly(areas_command))
 app.command("verify")(verify_command)
 notice_app.command("render")(render_command)
 notice_app.command("check")(check_command)
+
+
+@contextlib.contextmanager
+def opened_node(directory: Path) -> Iterator[Node]:
+    """The node in ``directory``, opened on its folder (not served), closed after use."""
+    from hotline.node import Node
+
+    node = Node.open(directory)
+    try:
+        yield node
+    finally:
+        node.db.dispose()
+
+
+def read_password(from_stdin: bool, prompt: str) -> str:
+    """A password from standard input's first line, or asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
 
 
 # -- setting up -----------------------------------------------------------------------------
@@ -169,13 +193,12 @@ def peer_add(
     ] = False,
 ) -> None:
     """Pin a peer's key from its card, after comparing its fingerprint out of band."""
-    from hotline.node import Node, read_card_file
+    from hotline.node import read_card_file
     from hotline.protocol.envelope import open_card
 
     data = read_card_file(card_file)
     peer_card, _ = open_card(data)
-    node = Node.open(directory)
-    try:
+    with opened_node(directory) as node:
         pinned = {row["party"]: row for row in node.peer_list()}.get(peer_card.party)
         out.print(
             Text.assemble(
@@ -202,8 +225,6 @@ def peer_add(
             err.print("not pinned: the fingerprint was not confirmed")
             raise typer.Exit(1)
         _, changed = node.add_peer(data)
-    finally:
-        node.db.dispose()
     if pinned is None:
         out.print("pinned")
     elif changed:
@@ -216,13 +237,8 @@ def peer_add(
 @friendly
 def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     """List pinned peers, with their whole fingerprints (to compare out of band)."""
-    from hotline.node import Node
-
-    node = Node.open(directory)
-    try:
+    with opened_node(directory) as node:
         rows = node.peer_list()
-    finally:
-        node.db.dispose()
     if json_:
         print_json(rows)
         return
@@ -252,17 +268,9 @@ def user_add(
     role: Annotated[list[str] | None, typer.Option(help="Role (repeatable)")] = None,
 ) -> None:
     """Add an operator (password hashed with Argon2id)."""
-    from hotline.node import Node
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    node = Node.open(directory)
-    try:
+    password = read_password(password_stdin, "Password")
+    with opened_node(directory) as node:
         user = node.auth.add_user(name, password, role)
-    finally:
-        node.db.dispose()
     out.print(f"user {user.name} added with role(s) {', '.join(user.roles)}")
 
 
@@ -270,13 +278,8 @@ def user_add(
 @friendly
 def user_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     """List the node's operators, their roles, and who is disabled."""
-    from hotline.node import Node
-
-    node = Node.open(directory)
-    try:
+    with opened_node(directory) as node:
         rows = node.auth.users()
-    finally:
-        node.db.dispose()
     if json_:
         print_json(rows)
         return
@@ -292,13 +295,8 @@ def user_list(directory: DirOpt, json_: JsonOpt = False) -> None:
 @friendly
 def user_disable(name: Annotated[str, typer.Argument(help="User name")], directory: DirOpt) -> None:
     """Disable an operator: their sessions end now; their name stays in every trail."""
-    from hotline.node import Node
-
-    node = Node.open(directory)
-    try:
+    with opened_node(directory) as node:
         ended = node.auth.set_disabled(name, True)
-    finally:
-        node.db.dispose()
     out.print(Text(f"user {name} disabled; {ended} session(s) ended"))
 
 
@@ -306,13 +304,8 @@ def user_disable(name: Annotated[str, typer.Argument(help="User name")], directo
 @friendly
 def user_enable(name: Annotated[str, typer.Argument(help="User name")], directory: DirOpt) -> None:
     """Enable a disabled operator again (they log in anew)."""
-    from hotline.node import Node
-
-    node = Node.open(directory)
-    try:
+    with opened_node(directory) as node:
         node.auth.set_disabled(name, False)
-    finally:
-        node.db.dispose()
     out.print(Text(f"user {name} enabled"))
 
 
@@ -326,17 +319,9 @@ def user_password(
     ] = False,
 ) -> None:
     """Set an operator's password; their sessions end."""
-    from hotline.node import Node
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    node = Node.open(directory)
-    try:
+    password = read_password(password_stdin, "New password")
+    with opened_node(directory) as node:
         ended = node.auth.set_password(name, password)
-    finally:
-        node.db.dispose()
     out.print(Text(f"password of {name} changed; {ended} session(s) ended"))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -247,18 +248,26 @@ def test_an_internal_readout_never_reaches_the_peer(
     assert not any(secret in envelope for envelope in outbound_envelopes(calls_pair.us))
 
 
-def test_a_public_readout_of_a_private_call_waits_for_a_second_commander(
-    calls_pair: Pair, desks: dict[str, Console], clock: FakeClock
-) -> None:
+def a_held_public_readout(
+    calls_pair: Pair, desks: dict[str, Console], clock: FakeClock, text: str
+) -> tuple[str, dict[str, Any]]:
+    """A call both sides keep private, and cmd1's public readout of it, held for approval."""
     call_id = hold_a_call(calls_pair, desks, clock)
     desks["duty"].post(f"/console/calls/{call_id}/privacy", {"details_private": "yes"})
     desks["dezhurny"].post(f"/console/calls/{call_id}/privacy", {"details_private": "yes"})
     calls_pair.flush()
     desks["cmd1"].post(
         f"/console/calls/{call_id}/readouts",
-        {"title": "Public readout", "text": "The two discussed Ukraine.", "visibility": "public"},
+        {"title": "Public readout", "text": text, "visibility": "public"},
     )
     (held,) = calls_pair.us.calls.records.readouts(call_id)["sides"]["us"]
+    return call_id, held
+
+
+def test_a_public_readout_of_a_private_call_waits_for_a_second_commander(
+    calls_pair: Pair, desks: dict[str, Console], clock: FakeClock
+) -> None:
+    call_id, held = a_held_public_readout(calls_pair, desks, clock, "The two discussed Ukraine.")
 
     page = desks["cmd1"].get(f"/console/calls/{call_id}").text
     own_approval = desks["cmd1"].post(
@@ -281,15 +290,7 @@ def test_a_public_readout_of_a_private_call_waits_for_a_second_commander(
 def test_a_held_public_readout_is_rejected_on_the_console_with_a_reason(
     calls_pair: Pair, desks: dict[str, Console], clock: FakeClock
 ) -> None:
-    call_id = hold_a_call(calls_pair, desks, clock)
-    desks["duty"].post(f"/console/calls/{call_id}/privacy", {"details_private": "yes"})
-    desks["dezhurny"].post(f"/console/calls/{call_id}/privacy", {"details_private": "yes"})
-    calls_pair.flush()
-    desks["cmd1"].post(
-        f"/console/calls/{call_id}/readouts",
-        {"title": "Public readout", "text": "Not for the press yet.", "visibility": "public"},
-    )
-    (held,) = calls_pair.us.calls.records.readouts(call_id)["sides"]["us"]
+    call_id, held = a_held_public_readout(calls_pair, desks, clock, "Not for the press yet.")
     reviewer_page = desks["cmd2"].get(f"/console/calls/{call_id}").text
 
     own = desks["cmd1"].post(

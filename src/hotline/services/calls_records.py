@@ -193,20 +193,27 @@ class CallRecords:
         """A second person approves a public readout of a call kept private; it is sent."""
         require(user, APPROVE_ROLES, "approve a public readout")
         with self.line.db.write() as conn:
-            row = self._ours(conn, readout_id)
-            if row["status"] != "awaiting_approval":
-                raise Conflict(f"the readout is {row['status']}, not awaiting approval")
-            if user.name == row["written_by"]:
-                raise Forbidden(
-                    "the person who wrote a readout cannot also approve it",
-                    hint="another commander must approve it (two-person rule)",
-                )
+            self._awaiting(conn, readout_id, user, "approve it", "approve it")
             now = self.line.now()
             store.update_readout(conn, readout_id, approved_by=user.name, approved_at=now)
             peer = self._send_readout(conn, readout_id, "public", user)
             view = self._readout_view(conn, readout_id)
         self.line.on_queued(peer)
         return view
+
+    def _awaiting(
+        self, conn: Connection, readout_id: str, user: User, verb: str, others: str
+    ) -> dict[str, Any]:
+        """Our readout held for a second approval, which ``user`` (not its writer) decides."""
+        row = self._ours(conn, readout_id)
+        if row["status"] != "awaiting_approval":
+            raise Conflict(f"the readout is {row['status']}, not awaiting approval")
+        if user.name == row["written_by"]:
+            raise Forbidden(
+                f"the person who wrote a readout cannot also {verb}",
+                hint=f"another commander must {others} (two-person rule)",
+            )
+        return row
 
     def reject(self, readout_id: str, *, reason: str, user: User) -> dict[str, Any]:
         """A second person refuses a held public readout; it goes back to what it was.
@@ -220,14 +227,7 @@ class CallRecords:
                 "say why the readout is rejected", hint="--reason TEXT", field="reason"
             )
         with self.line.db.write() as conn:
-            row = self._ours(conn, readout_id)
-            if row["status"] != "awaiting_approval":
-                raise Conflict(f"the readout is {row['status']}, not awaiting approval")
-            if user.name == row["written_by"]:
-                raise Forbidden(
-                    "the person who wrote a readout cannot also decide on it",
-                    hint="another commander must approve or reject it (two-person rule)",
-                )
+            row = self._awaiting(conn, readout_id, user, "decide on it", "approve or reject it")
             sent = row["message_id"] is not None
             store.update_readout(
                 conn,
