@@ -1,7 +1,7 @@
 """Benchmark the evidence path on a large log: the audit before each signature, proofs,
 and one evidence bundle's verification.
 
-The audit rereads and rehashes every entry (``services/evidence_audit.py``): it is what a
+The audit rereads and rehashes every entry (``services/evidence/audit.py``): it is what a
 node pays at every checkpoint exchange, so this is the number that says whether the
 exchange interval fits the log's size. Entries are ~600 bytes, like a logged envelope.
 
@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from hotline.protocol import merkle
-from hotline.services.evidence_audit import audit_log
+from hotline.services.evidence.audit import audit_log
 from hotline.storage.db import Database
-from hotline.storage.tables import log_entries, log_state
+from hotline.storage.tables.core import log_entries, log_state
 
 
 def fill(db: Database, count: int, chunk: int = 20_000) -> None:

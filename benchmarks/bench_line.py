@@ -29,7 +29,7 @@ from sqlalchemy import select
 from hotline.clock import parse_rfc3339
 from hotline.node import init_node
 from hotline.storage.db import Database
-from hotline.storage.tables import messages
+from hotline.storage.tables.core import messages
 from hotline.testing import NodeProcess, free_port
 
 PASSWORD = "benchmark-password"

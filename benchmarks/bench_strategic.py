@@ -44,7 +44,7 @@ import pyproj
 import shapely
 from pyproj import Geod
 
-from hotline.geo.strategic import SYRIA_MOU, VolumeIndex, detect_all
+from hotline.geo.strategic.engine import SYRIA_MOU, VolumeIndex, detect_all
 from hotline.geo.volumes import CIRCLE, CORRIDOR, POLYGON, Volume, VolumeSet
 
 GEOD = Geod(ellps="WGS84")

@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_tactical.py [--quick]
 
 Part 1, on the same dense traffic (a 450 km × 400 km box around 50°N 8°E) at 1,000 /
-4,000 / 10,000 tracks: ``hotline.geo.tactical.detect`` against BlueSky's compiled
+4,000 / 10,000 tracks: ``hotline.geo.tactical.engine.detect`` against BlueSky's compiled
 ``cstatebased.detect`` and its NumPy ``StateBased.detect`` (Python geometry,
 ``prefer_compiled = False``), with time ratios and pair agreement. The NumPy one builds
 some twenty N×N float matrices, so it is skipped at a size whose estimate exceeds half
@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
-from hotline.geo.tactical import detect  # noqa: E402
+from hotline.geo.tactical.engine import detect  # noqa: E402
 
 FloatArray = npt.NDArray[np.float64]
 RPZ, HPZ, LOOKAHEAD = 9260.0, 304.8, 300.0

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from hotline.domain.notices import json_schemas
+from hotline.domain.notices.models import json_schemas
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 

@@ -21,7 +21,7 @@ import pytest
 from hotline.app import create_app
 from hotline.clock import FakeClock
 from hotline.node import Node, init_node
-from hotline.services.delivery import Courier, Outcome
+from hotline.services.line.delivery import Courier, Outcome
 from hotline.testing import DatabaseFactory, ServerThread, free_port, postgres_available
 
 NAMES = {

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.app import create_app
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.node import Node
 from hotline.testing import ServerThread, free_port
 

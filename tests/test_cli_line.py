@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.errors import AuthError, Conflict, ValidationError
 from hotline.node import init_node
 from hotline.storage import messages as store

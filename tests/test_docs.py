@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.config import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]

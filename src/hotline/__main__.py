@@ -1,5 +1,5 @@
 """``python -m hotline`` runs the CLI."""
 
-from hotline.cli import main
+from hotline.cli.main import main
 
 main()

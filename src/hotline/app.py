@@ -16,19 +16,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline import __version__
-from hotline.api.calls_routes import router as calls_router
-from hotline.api.evidence_routes import router as evidence_router
-from hotline.api.links_routes import metrics_router
-from hotline.api.links_routes import router as links_router
-from hotline.api.routes import current_user
-from hotline.api.routes import router as api_router
-from hotline.api.tracks_routes import router as tracks_router
+from hotline.api.calls import router as calls_router
+from hotline.api.evidence import router as evidence_router
+from hotline.api.links import metrics_router
+from hotline.api.links import router as links_router
+from hotline.api.messages import current_user
+from hotline.api.messages import router as api_router
+from hotline.api.tracks import router as tracks_router
 from hotline.errors import HotlineError
-from hotline.federation.evidence_routes import router as federation_evidence_router
-from hotline.federation.routes import router as federation_router
+from hotline.federation.evidence import router as federation_evidence_router
+from hotline.federation.line import router as federation_router
 from hotline.node import Node
-from hotline.web.routes import router as console_router
-from hotline.web.routes import static_files as console_static
+from hotline.web.routes.console import router as console_router
+from hotline.web.routes.console import static_files as console_static
 
 MAX_API_BODY = 1_048_576
 

@@ -24,20 +24,20 @@ from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import open_card
 from hotline.services.alarms import Alarms
 from hotline.services.auth import Auth
-from hotline.services.calls import Calls
-from hotline.services.conflicts import Conflicts
-from hotline.services.deadlines import Deadlines
-from hotline.services.delivery import DeliveryWorker
-from hotline.services.evidence import Evidence
+from hotline.services.calls.service import Calls
+from hotline.services.evidence.service import Evidence
 from hotline.services.held import HeldMessages
-from hotline.services.identity import Identity
-from hotline.services.leader import Leadership
-from hotline.services.line import Line
-from hotline.services.links import LinkTests
-from hotline.services.notices import Notices
-from hotline.services.receive import Receiver
-from hotline.services.scheduler import Scheduler
-from hotline.services.tracks import TrackPicture
+from hotline.services.line.deadlines import Deadlines
+from hotline.services.line.delivery import DeliveryWorker
+from hotline.services.line.identity import Identity
+from hotline.services.line.links import LinkTests
+from hotline.services.line.receive import Receiver
+from hotline.services.line.service import Line
+from hotline.services.notices.service import Notices
+from hotline.services.picture.conflicts import Conflicts
+from hotline.services.picture.tracks import TrackPicture
+from hotline.services.runtime.leader import Leadership
+from hotline.services.runtime.scheduler import Scheduler
 from hotline.storage import peers
 from hotline.storage.db import Database
 
@@ -112,7 +112,7 @@ class Node:
         """Serve as one of the node's processes: the active one runs the background work.
 
         The delivery workers (one per pinned peer), the scheduler and checkpoint exchange
-        run in one process only (see :mod:`hotline.services.leader`); this process takes
+        run in one process only (see :mod:`hotline.services.runtime.leader`); this process takes
         them on when it holds the node's lock, at once if no other process does.
         """
         self._running = True

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline import policy
 from hotline.app import create_app
+from hotline.services import policy
 from hotline.testing import ServerThread
 from tests.api.test_policy import routes
 from tests.conftest import MakeNode, Pair, token

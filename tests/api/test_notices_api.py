@@ -11,7 +11,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from tests.conftest import MakeNode, Pair, token
 from tests.notices.conftest import present_rule
 from tests.notices.test_render import INCIDENT_EN, INCIDENT_RU

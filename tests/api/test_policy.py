@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from hotline import policy
 from hotline.app import create_app
 from hotline.clock import FakeClock
+from hotline.services import policy
 from tests.conftest import MakeNode, Pair
 from tests.web.conftest import log_in
 

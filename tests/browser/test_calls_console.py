@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from hotline.clock import FakeClock
 from hotline.services.auth import User
-from hotline.services.evidence_verify import verify_bundle
+from hotline.services.evidence.verify import verify_bundle
 from hotline.testing import DatabaseFactory
 from tests.browser.conftest import PASSWORD, log_in
 from tests.browser.test_console import UNLABELLED, tab_to

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select
 from hotline.node import Node
 from hotline.services.auth import User
 from hotline.storage.schema import metadata
-from hotline.storage.tables import messages
+from hotline.storage.tables.core import messages
 from tests.conftest import MakePair, Pair
 
 PRINCIPALS = {

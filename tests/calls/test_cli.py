@@ -8,7 +8,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.clock import FakeClock, rfc3339
 from tests.calls.conftest import OFFICER, PASSWORD
 from tests.conftest import Pair

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from hotline.clock import FakeClock, rfc3339
-from hotline.storage.tables import users
+from hotline.storage.tables.core import users
 from tests.calls.conftest import PRINCIPALS, Api, api, outbound_envelopes
 from tests.conftest import MakePair, Pair
 

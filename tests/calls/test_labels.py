@@ -10,15 +10,15 @@ import httpx
 from babel.messages.extract import extract_from_file
 from fastapi.routing import APIRoute
 
-from hotline.api.calls_routes import router
+from hotline.api.calls import router
 from hotline.app import create_app
+from hotline.render.calls import render_request
 from hotline.render.i18n import EXTRACT_KEYWORDS, gettext
-from hotline.services.calls_render import render_request
 from hotline.testing import ServerThread
 from tests.conftest import MakeNode
 from tests.notices.test_i18n import catalog
 
-SOURCE = Path(__file__).resolve().parents[2] / "src" / "hotline" / "services" / "calls_render.py"
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "hotline" / "render" / "calls.py"
 
 
 def labels() -> set[str]:

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from hotline.storage.db import Database
-from hotline.storage.tables import events, log_entries, messages
+from hotline.storage.tables.core import events, log_entries, messages
 from hotline.testing import NodeProcess, free_port, running
 from tests.e2e.conftest import Processes
 from tests.e2e.test_kill import login

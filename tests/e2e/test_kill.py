@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from hotline.storage.db import Database
-from hotline.storage.tables import messages
+from hotline.storage.tables.core import messages
 from tests.e2e.conftest import PASSWORDS, Processes
 
 COUNT = 1000

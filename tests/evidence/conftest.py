@@ -20,9 +20,9 @@ from hotline.app import create_app
 from hotline.clock import FakeClock
 from hotline.node import Node, init_node
 from hotline.protocol import merkle
-from hotline.services.evidence_bundle import export_bundle
-from hotline.storage.evidence_tables import cosigned_checkpoints, log_checkpoints
-from hotline.storage.tables import log_entries, log_state
+from hotline.services.evidence.bundle import export_bundle
+from hotline.storage.tables.core import log_entries, log_state
+from hotline.storage.tables.evidence import cosigned_checkpoints, log_checkpoints
 from hotline.testing import DatabaseFactory, ServerThread, free_port
 from tests.conftest import Pair
 

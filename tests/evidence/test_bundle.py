@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.errors import Conflict
-from hotline.services.evidence_bundle import export_bundle
-from hotline.services.evidence_verify import verify_bundle
+from hotline.services.evidence.bundle import export_bundle
+from hotline.services.evidence.verify import verify_bundle
 from tests.conftest import Pair
 from tests.evidence.conftest import converse
 
@@ -28,7 +28,7 @@ def refuse(*args, **kwargs):
 socket.socket.connect = refuse
 socket.create_connection = refuse
 sqlalchemy.create_engine = refuse
-from hotline.cli import main
+from hotline.cli.main import main
 sys.argv = ["hotline", "verify", *sys.argv[1:]]
 main()
 """

@@ -9,11 +9,11 @@ import httpx
 from sqlalchemy import delete
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.clock import FakeClock
 from hotline.protocol import merkle
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint, sign_note
-from hotline.storage.evidence_tables import cosigned_checkpoints
+from hotline.storage.tables.evidence import cosigned_checkpoints
 from tests.conftest import Pair, token
 from tests.evidence.conftest import converse, entries
 

@@ -18,7 +18,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from hotline.cli import app
+from hotline.cli.main import app
 from hotline.errors import LogFork
 from hotline.node import Node
 from tests.conftest import Pair, token

@@ -17,7 +17,7 @@ from hotline.protocol import keys, merkle
 from hotline.protocol.canonical import canonical
 from hotline.protocol.checkpoint import Checkpoint, add_signature, parse_note, sign_note
 from hotline.protocol.envelope import make_card, signing_bytes
-from hotline.services.evidence_verify import verify_bundle
+from hotline.services.evidence.verify import verify_bundle
 from tests.evidence.conftest import Sample
 
 Mutation = Callable[[dict[str, Any], Sample], None]

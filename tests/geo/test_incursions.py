@@ -18,7 +18,7 @@ import shapely  # type: ignore[import-untyped]
 
 from hotline.errors import ValidationError
 from hotline.geo.incursions import Areas, Incursion, detect, incursions, load_areas
-from hotline.geo.tactical import Tracks
+from hotline.geo.tactical.engine import Tracks
 
 DEG_M = 6378137.0 * math.pi / 180.0  # one degree of longitude on the equator, m
 

@@ -1,4 +1,4 @@
-"""Strategic detection (``hotline.geo.strategic``): hand-computed cases and properties.
+"""Strategic detection (``hotline.geo.strategic.engine``): hand-computed cases and properties.
 
 Hand-computed distances are built with GeographicLib (``pyproj.Geod``) so that the
 least distance between two shapes is known exactly: the shapes face each other along
@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-import hotline.geo.strategic as strategic
+import hotline.geo.strategic.engine as strategic
 from hotline.errors import ValidationError
-from hotline.geo.strategic import (
+from hotline.geo.strategic.engine import (
     SYRIA_MOU,
     ConflictRecord,
     Minima,

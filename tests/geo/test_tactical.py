@@ -14,15 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hotline.geo._tactical_charts
-import hotline.geo._tactical_cpa
-import hotline.geo._tactical_index
-import hotline.geo._tactical_join
-import hotline.geo.tactical
+import hotline.geo.tactical.charts
+import hotline.geo.tactical.cpa
+import hotline.geo.tactical.engine
+import hotline.geo.tactical.index
+import hotline.geo.tactical.join
 from hotline.errors import ValidationError
-from hotline.geo._tactical_cpa import Relative, flat_frame, geodesic_frame, velocity, windows
-from hotline.geo._tactical_join import overlapping_boxes
-from hotline.geo.tactical import TacticalResult, detect
+from hotline.geo.tactical.cpa import Relative, flat_frame, geodesic_frame, velocity, windows
+from hotline.geo.tactical.engine import TacticalResult, detect
+from hotline.geo.tactical.join import overlapping_boxes
 from tests.geo import bluesky_ref
 from tests.geo.conftest import Track, TrackArrays, place
 
@@ -512,11 +512,11 @@ def test_box_join_finds_exactly_the_overlapping_pairs(
 @pytest.mark.parametrize(
     "module",
     [
-        hotline.geo.tactical,
-        hotline.geo._tactical_cpa,
-        hotline.geo._tactical_index,
-        hotline.geo._tactical_join,
-        hotline.geo._tactical_charts,
+        hotline.geo.tactical.engine,
+        hotline.geo.tactical.cpa,
+        hotline.geo.tactical.index,
+        hotline.geo.tactical.join,
+        hotline.geo.tactical.charts,
     ],
     ids=lambda m: m.__name__,
 )

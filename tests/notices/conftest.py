@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.notices import parse_notice
+from hotline.domain.notices.models import parse_notice
 from hotline.render.notices import render
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples" / "notices"

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from hotline.notices_cli import check_command, render_command
+from hotline.cli.notices import check_command, render_command
 
 from .conftest import EXAMPLES_DIR, present_rule
 

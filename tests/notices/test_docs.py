@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.domain.notice_base import parse_utc
-from hotline.domain.notices import parse_notice
-from hotline.domain.phrasebook import Phrasebook
+from hotline.domain.notices.base import parse_utc
+from hotline.domain.notices.models import parse_notice
+from hotline.domain.notices.phrasebook import Phrasebook
 from hotline.render.notices import render
-from hotline.rules import RULES_DIR
+from hotline.services.notices.rules import RULES_DIR
 
 from .conftest import EXAMPLES_DIR
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from hotline.domain.notices import NOTICE_TYPES, parse_notice, to_wire
+from hotline.domain.notices.models import NOTICE_TYPES, parse_notice, to_wire
 from hotline.render.notices import render
-from hotline.rules import check
+from hotline.services.notices.rules import check
 
 from .conftest import EXAMPLE_ENVELOPES, EXAMPLES_DIR
 

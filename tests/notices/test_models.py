@@ -6,7 +6,12 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.notices import ActivityNotice, DeconflictionRequest, parse_notice, to_wire
+from hotline.domain.notices.models import (
+    ActivityNotice,
+    DeconflictionRequest,
+    parse_notice,
+    to_wire,
+)
 from hotline.errors import ValidationError
 from hotline.geo.volumes import Volume as EngineVolume
 

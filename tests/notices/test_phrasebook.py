@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.domain.notices import CodedMessage, parse_notice
-from hotline.domain.phrasebook import Phrasebook
+from hotline.domain.notices.models import CodedMessage, parse_notice
+from hotline.domain.notices.phrasebook import Phrasebook
 from hotline.errors import ValidationError
 from hotline.render.notices import render
 

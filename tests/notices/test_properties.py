@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotline.domain.notices import parse_notice, to_wire
+from hotline.domain.notices.models import parse_notice, to_wire
 from hotline.render.coords import format_lat, format_lon
 
 from .conftest import load_example

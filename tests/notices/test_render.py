@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.domain.notices import parse_notice
+from hotline.domain.notices.models import parse_notice
 from hotline.render.notices import render
 
 from .conftest import load_example, render_example

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.notices import parse_notice
+from hotline.domain.notices.models import parse_notice
 from hotline.errors import ConfigError, ValidationError
-from hotline.rules import (
+from hotline.services.notices.rules import (
     Finding,
     check,
     check_rules_dir,

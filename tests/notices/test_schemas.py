@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hotline.domain.notices import NOTICE_TYPES, json_schemas
+from hotline.domain.notices.models import NOTICE_TYPES, json_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,7 +21,7 @@ from hotline.config import load_settings
 from hotline.domain.line import Receipt
 from hotline.errors import ConfigError
 from hotline.protocol.envelope import seal
-from hotline.services.delivery import FEDERATION_PATH, DeliveryWorker, Outcome, backoff_delay
+from hotline.services.line.delivery import FEDERATION_PATH, DeliveryWorker, Outcome, backoff_delay
 from hotline.testing import ServerThread
 from tests.conftest import MakeNode, Pair
 

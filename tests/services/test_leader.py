@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.services.leader import Leadership
+from hotline.services.runtime.leader import Leadership
 from hotline.storage.db import Database
 from hotline.testing import DatabaseFactory
 

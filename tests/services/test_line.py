@@ -17,7 +17,7 @@ from hotline.errors import NotFound, ValidationError
 from hotline.protocol import keys
 from hotline.protocol.envelope import parse, seal, verify_signature
 from hotline.storage import log
-from hotline.storage.tables import log_entries, messages
+from hotline.storage.tables.core import log_entries, messages
 from tests.conftest import Pair
 
 

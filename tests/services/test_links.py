@@ -12,8 +12,14 @@ import pytest
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import Conflict, ValidationError
 from hotline.services import alarms as alarms_service
-from hotline.services import links as links_service
-from hotline.services.links import link_state, longest_outage, next_fixed, parse_times, summarise
+from hotline.services.line import links as links_service
+from hotline.services.line.links import (
+    link_state,
+    longest_outage,
+    next_fixed,
+    parse_times,
+    summarise,
+)
 from tests.conftest import MakePair, Pair, token
 
 CONTACTS = [

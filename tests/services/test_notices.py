@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from hotline.domain.notices import parse_notice
+from hotline.domain.notices.models import parse_notice
 from hotline.errors import ConfigError, Conflict, Forbidden, PhrasebookMismatch, ValidationError
 from hotline.render.machine import Draft
 from hotline.render.notices import render
-from hotline.services.notices import Notices
+from hotline.services.notices.service import Notices
 from tests.conftest import MakeNode, MakePair, Pair
 from tests.notices.conftest import present_rule
 from tests.services.test_line import forged, post, stored

@@ -8,8 +8,8 @@ import json
 import re
 
 from hotline.clock import FakeClock
-from hotline.services.evidence_bundle import export_bundle
-from hotline.services.evidence_verify import verify_bundle
+from hotline.services.evidence.bundle import export_bundle
+from hotline.services.evidence.verify import verify_bundle
 from tests.conftest import Pair
 from tests.evidence.conftest import converse, edit_entry
 from tests.web.conftest import PASSWORD, Console, log_in

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from hotline.domain.calls import CALL_MODELS
 from hotline.domain.line import AckBody, TextBody
 from hotline.domain.links import LINK_MODELS
-from hotline.domain.notices import NOTICE_MODELS, parse_notice, to_wire
+from hotline.domain.notices.models import NOTICE_MODELS, parse_notice, to_wire
 from hotline.domain.tracks import TrackReportBody
 from hotline.errors import ValidationError
 

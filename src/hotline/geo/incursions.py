@@ -43,7 +43,7 @@ import shapely  # type: ignore[import-untyped]
 from pyproj import Geod
 
 from hotline.errors import ValidationError
-from hotline.geo._tactical_io import Tracks
+from hotline.geo.tactical.io import Tracks
 
 __all__ = ["Areas", "Incursion", "IncursionResult", "detect", "incursions", "load_areas"]
 
@@ -129,7 +129,7 @@ def detect(
     lookahead_s: float,
     party: npt.ArrayLike | None = None,
 ) -> IncursionResult:
-    """Tracks (arrays, as :func:`hotline.geo.tactical.detect`) inside or entering areas.
+    """Tracks (arrays, as :func:`hotline.geo.tactical.engine.detect`) inside or entering areas.
 
     With ``party`` (one label per track) a track is only checked against areas of other
     parties; without, against all.

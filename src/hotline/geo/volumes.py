@@ -33,8 +33,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hotline.errors import ValidationError
-from hotline.geo._strategic_arrays import DATUMS, KINDS, Columns, VolumeArrays, build_arrays
-from hotline.geo._strategic_checks import CIRCLE, CORRIDOR, POLYGON, invalid
+from hotline.geo.strategic.arrays import DATUMS, KINDS, Columns, VolumeArrays, build_arrays
+from hotline.geo.strategic.checks import CIRCLE, CORRIDOR, POLYGON, invalid
 
 __all__ = [
     "CIRCLE",
@@ -385,7 +385,7 @@ class VolumeSet(VolumeArrays):
     10 km steps; any other volume is one piece), each with a centre (``ref_lonlat``,
     ``ref_normal``, ``ref_xyz``) and a radius ``cap_m`` around it holding the piece and
     its buffer; rings of ECEF vertices densified along the geodesic edges.  The layout is
-    described in ``hotline.geo._strategic_arrays``; the engine is its only reader.
+    described in ``hotline.geo.strategic.arrays``; the engine is its only reader.
 
     Build one with :meth:`from_volumes`, :meth:`from_arrays` or :func:`load_volumes`.
 

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import mgrs
 
-from hotline.domain.geometry import Position, lat_lon
+from hotline.domain.notices.geometry import Position, lat_lon
 from hotline.render.i18n import t
 
 _MGRS = re.compile(r"^(\d{0,2}[A-Z])([A-Z]{2})(\d*)$")

@@ -13,7 +13,7 @@ wrapped in :func:`N_`; label helpers that take a msgid argument are listed in
 
     pybabel extract --no-default-keywords -k t:2 -k gettext:2 -k N_ -k labelled:2 \
         -k units_para:1 -k volumes_para:1 -k optional_text:2 -k _reference:2 \
-        -o hotline.pot src/hotline/render src/hotline/rules.py
+        -o hotline.pot src/hotline/render src/hotline/services/notices/rules.py
     pybabel update -i hotline.pot -d src/hotline/render/locale -D hotline
 
 ``tests/notices/test_i18n.py`` fails when a label in the code has no Russian entry.

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hotline.domain.geometry import (
+from hotline.domain.notices.base import Unit
+from hotline.domain.notices.geometry import (
     Area,
     Datum,
     LineStringGeometry,
@@ -28,7 +29,6 @@ from hotline.domain.geometry import (
     PolygonGeometry,
     Volume,
 )
-from hotline.domain.notice_base import Unit
 from hotline.render.coords import format_position
 from hotline.render.dtg import format_dtg
 from hotline.render.i18n import N_, gettext, t

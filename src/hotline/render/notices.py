@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from hotline.domain.notices import (
+from hotline.domain.notices.models import (
     ActivityNotice,
     CodedMessage,
     DeconflictionAnswer,
@@ -24,7 +24,7 @@ from hotline.domain.notices import (
     ObserverInvitation,
     ProtectedAreas,
 )
-from hotline.domain.phrasebook import Phrasebook
+from hotline.domain.notices.phrasebook import Phrasebook
 from hotline.render.coords import format_position
 from hotline.render.dtg import format_dtg
 from hotline.render.i18n import N_, check_lang, gettext, t

@@ -33,11 +33,11 @@ from hotline.clock import Clock, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.bodies import check_body
 from hotline.errors import Conflict, Forbidden, HotlineError, NotFound, ValidationError
-from hotline.services.line import Line
-from hotline.services.notices import Notices
+from hotline.services.line.service import Line
+from hotline.services.notices.service import Notices
 from hotline.storage import messages as message_store
 from hotline.storage import peers
-from hotline.storage.held_tables import held_messages as held
+from hotline.storage.tables.held import held_messages as held
 
 KIND_LENGTH = 10  # the length of held_messages.kind
 

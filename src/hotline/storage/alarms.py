@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from hotline.storage.links_tables import alarms
+from hotline.storage.tables.links import alarms
 
 
 def open_alarm(conn: Connection, kind: str, subject: str) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, case, delete, insert, or_, select, update
 
-from hotline.storage.calls_tables import (
+from hotline.storage.tables.calls import (
     call_events,
     call_readouts,
     call_requests,

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from hotline.storage.evidence_tables import cosigned_checkpoints, log_checkpoints, log_forks
-from hotline.storage.tables import log_entries, log_state, peers
+from hotline.storage.tables.core import log_entries, log_state, peers
+from hotline.storage.tables.evidence import cosigned_checkpoints, log_checkpoints, log_forks
 
 #: Rows fetched per round trip when the whole log is read back.
 READ_CHUNK = 2000

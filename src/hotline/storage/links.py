@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from hotline.storage.links_tables import escalations, link_tests
+from hotline.storage.tables.links import escalations, link_tests
 
 
 def insert_test(conn: Connection, test_id: str, peer: str, message_id: str, at: str) -> None:

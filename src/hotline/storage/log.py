@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from hotline.protocol import merkle
-from hotline.storage.tables import log_entries, log_state
+from hotline.storage.tables.core import log_entries, log_state
 
 # Built once: appends run for every message, and building a statement costs more than
 # running it (SQLAlchemy caches the compiled form of these constant statements).

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from hotline.domain.line import GENESIS
 from hotline.errors import Conflict, ValidationError
-from hotline.storage.tables import channels, events, messages
+from hotline.storage.tables.core import channels, events, messages
 
 OUT, IN = "out", "in"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, insert, select, update
 
 from hotline.domain.line import PeerCard
-from hotline.storage.tables import peers
+from hotline.storage.tables.core import peers
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,13 @@ the Alembic environment and the migration test.
 
 from __future__ import annotations
 
-from hotline.storage import (
-    calls_tables,
-    conflicts_tables,
-    evidence_tables,
-    held_tables,
-    links_tables,
-    tables,
-)
-from hotline.storage.tables import metadata
+from hotline.storage.tables import calls as calls_tables
+from hotline.storage.tables import conflicts as conflicts_tables
+from hotline.storage.tables import core as tables
+from hotline.storage.tables import evidence as evidence_tables
+from hotline.storage.tables import held as held_tables
+from hotline.storage.tables import links as links_tables
+from hotline.storage.tables.core import metadata
 
 __all__ = [
     "calls_tables",

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from hotline.storage.tables import translations
+from hotline.storage.tables.core import translations
 
 
 def add(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from hotline.storage.tables import tokens, users
+from hotline.storage.tables.core import tokens, users
 
 
 @dataclass(frozen=True)

@@ -170,7 +170,7 @@ def console_msgids() -> set[str]:
         ):
             if isinstance(message, str):
                 found.add(message)
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
         for _line, message, _c, _ctx in extract_from_file(
             "python", str(source), keywords=EXTRACT_KEYWORDS
         ):

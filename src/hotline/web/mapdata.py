@@ -20,7 +20,7 @@ from pyproj import CRS, Geod, Transformer
 from shapely.geometry import LineString, mapping  # type: ignore[import-untyped]
 from shapely.ops import transform  # type: ignore[import-untyped]
 
-from hotline.domain.notices import parse_notice
+from hotline.domain.notices.models import parse_notice
 from hotline.node import Node
 from hotline.storage.messages import IN, OUT
 

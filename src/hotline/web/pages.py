@@ -22,11 +22,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from hotline import policy
 from hotline.errors import HotlineError, ValidationError
-from hotline.web import calls_views, queries, views
+from hotline.services import policy
+from hotline.web import queries
 from hotline.web.auth import LoginRequired, Session, check_csrf, current_session, node_of
 from hotline.web.i18n import environment, translator
+from hotline.web.views import calls as calls_views
+from hotline.web.views import messages as views
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

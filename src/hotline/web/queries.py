@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from hotline.domain.bodies import SYSTEM_TYPES
 from hotline.node import Node
-from hotline.storage.held_tables import held_messages
-from hotline.storage.links_tables import alarms, link_tests
-from hotline.storage.tables import events, messages
+from hotline.storage.tables.core import events, messages
+from hotline.storage.tables.held import held_messages
+from hotline.storage.tables.links import alarms, link_tests
 
 
 def change_stamp(node: Node) -> tuple[int, ...]:

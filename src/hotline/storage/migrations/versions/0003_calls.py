@@ -5,7 +5,7 @@ Revises: 0002
 Create Date: 2026-11-22 09:00:00.000000
 
 A branch of its own beside the other capabilities' revisions; ``Database.migrate()``
-upgrades every head. Keep it equal to ``storage/calls_tables.py``.
+upgrades every head. Keep it equal to ``storage/tables/calls.py``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,306 @@
+"""The operator API for calls between leaders, readouts and watch levels (``/api/v1``).
+
+Thin: each route validates its JSON and calls ``node.calls``; the services enforce roles
+and the two-person rule. See ``docs/calls.md`` for the states and the message types.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline.api.messages import NodeDep, UserDep
+from hotline.services.calls.service import rendered
+
+router = APIRouter(prefix="/api/v1", tags=["calls"])
+
+Precedence = Literal["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SlotIn(_Request):
+    start: str = Field(description="UTC start, RFC 3339 ending in Z")
+    minutes: int = Field(ge=5, le=1440)
+
+
+class PersonIn(_Request):
+    party: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    role: str | None = Field(None, min_length=1, max_length=200)
+
+
+class CallRequestIn(_Request):
+    to: str = Field(min_length=1, max_length=32, description="the peer's party id")
+    principal: str = Field(description="our principal's id (principals.json)")
+    counterpart: str = Field(description="the peer's principal's id (its card)")
+    topics: list[str] = Field(min_length=1, max_length=20)
+    slots: list[SlotIn] = Field(min_length=1, max_length=10)
+    answer_by: str = Field(description="deadline for the answer, UTC")
+    precedence: Precedence = "ROUTINE"
+    message: str | None = Field(None, description="a note to the counterpart (travels)")
+    internal_note: str | None = Field(None, description="kept on this node only")
+    client_ref: str | None = Field(None, max_length=100, description="idempotency key")
+
+
+class AnswerIn(_Request):
+    answer: Literal["accept", "decline", "propose"]
+    slot: SlotIn | None = Field(None, description="accept: one of the slots on the table")
+    slots: list[SlotIn] | None = Field(None, description="propose: other slots")
+    reason: str | None = Field(None, description="decline: why (optional otherwise)")
+    answer_by: str | None = Field(None, description="propose: deadline for the other side")
+
+
+class WithdrawIn(_Request):
+    reason: str | None = None
+
+
+class RecordIn(_Request):
+    request_id: str
+    held_at: str
+    minutes: int = Field(ge=1, le=1440)
+    participants: list[PersonIn] = Field(min_length=2, max_length=50)
+    interpreters: list[PersonIn] = Field(default_factory=list, max_length=20)
+    private: bool = Field(False, description="ask to keep the call's details private")
+    internal_note: str | None = Field(None, description="kept on this node only")
+
+
+class PrivacyIn(_Request):
+    details_private: bool
+
+
+class ReadoutIn(_Request):
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, max_length=20_000)
+    visibility: Literal["internal", "shared", "public"] = "internal"
+    lang: Literal["en", "ru"] | None = None
+    issued_by: str | None = Field(None, max_length=200)
+
+
+class PublishIn(_Request):
+    visibility: Literal["shared", "public"]
+
+
+class RejectReadoutIn(_Request):
+    reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
+
+
+class WatchChangeIn(_Request):
+    level: str = Field(description="a level id on this party's ladder")
+    reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
+    notify: str | None = Field(None, description="a peer to tell once approved")
+    message: str | None = Field(None, max_length=4000, description="sent with the notice")
+
+
+class DecisionIn(_Request):
+    note: str | None = Field(None, max_length=4000)
+
+
+def _dump(items: list[Any] | None) -> list[dict[str, Any]] | None:
+    return None if items is None else [i.model_dump(exclude_none=True) for i in items]
+
+
+# -- principals and requests ------------------------------------------------------------------
+
+
+@router.get("/principals", summary="Our principals and those on each peer's card")
+def principals(node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.principals()
+
+
+@router.get("/calls/requests", summary="Call requests, newest first")
+def requests(
+    node: NodeDep, user: UserDep, peer: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    return node.calls.requests.listing(peer=peer, state=state)
+
+
+@router.post(
+    "/calls/requests",
+    status_code=201,
+    summary="Request a call (signed, to the peer; FLASH: held for a second approval)",
+    responses={202: {"description": "FLASH: held until a second person approves it"}},
+)
+def request_call(body: CallRequestIn, node: NodeDep, user: UserDep) -> Any:
+    if node.held.required(body.precedence):
+        held = node.held.hold(
+            "call",
+            to=body.to,
+            payload=body.model_dump(exclude={"to", "precedence", "client_ref"}),
+            precedence=body.precedence,
+            lang=None,
+            user=user.name,
+            client_ref=body.client_ref,
+        )
+        return JSONResponse(held, status_code=202)
+    made = node.calls.requests.request(
+        to=body.to,
+        principal=body.principal,
+        counterpart=body.counterpart,
+        topics=body.topics,
+        slots=_dump(body.slots) or [],
+        answer_by=body.answer_by,
+        precedence=body.precedence,
+        message=body.message,
+        internal_note=body.internal_note,
+        client_ref=body.client_ref,
+        user=user,
+    )
+    return rendered(made)
+
+
+@router.get("/calls/requests/{request_id}", summary="One request: timeline and rendering")
+def show_request(request_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.show_request(request_id)
+
+
+@router.post("/calls/requests/{request_id}/answer", summary="Accept, decline or propose slots")
+def answer(request_id: str, body: AnswerIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    answered = node.calls.requests.answer(
+        request_id,
+        answer=body.answer,
+        slot=body.slot.model_dump() if body.slot else None,
+        slots=_dump(body.slots),
+        reason=body.reason,
+        answer_by=body.answer_by,
+        user=user,
+    )
+    return rendered(answered)
+
+
+@router.post("/calls/requests/{request_id}/withdraw", summary="Withdraw our request")
+def withdraw(request_id: str, body: WithdrawIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return rendered(node.calls.requests.withdraw(request_id, reason=body.reason, user=user))
+
+
+@router.get("/calls/history", summary="Contact history between two principals")
+def history(
+    node: NodeDep,
+    user: UserDep,
+    peer: str,
+    principal: str | None = None,
+    counterpart: str | None = None,
+) -> dict[str, Any]:
+    return node.calls.history(peer=peer, principal=principal, counterpart=counterpart)
+
+
+@router.get("/calls/histories", summary="Contact history of every pair of principals")
+def histories(node: NodeDep, user: UserDep, peer: str | None = None) -> list[dict[str, Any]]:
+    return node.calls.histories(peer)
+
+
+# -- held calls and readouts ----------------------------------------------------------------
+
+
+@router.get("/calls", summary="Held calls, oldest first")
+def calls(node: NodeDep, user: UserDep) -> list[dict[str, Any]]:
+    return node.calls.records.calls()
+
+
+@router.post("/calls", status_code=201, summary="Record that an accepted call was held")
+def record(body: RecordIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.records.record(
+        body.request_id,
+        held_at=body.held_at,
+        minutes=body.minutes,
+        participants=_dump(body.participants) or [],
+        interpreters=_dump(body.interpreters),
+        private=body.private,
+        internal_note=body.internal_note,
+        user=user,
+    )
+
+
+@router.get("/calls/{call_id}", summary="One held call")
+def show_call(call_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.records.get_call(call_id)
+
+
+@router.post("/calls/{call_id}/privacy", summary="Ask (or stop asking) to keep details private")
+def privacy(call_id: str, body: PrivacyIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.records.set_private(call_id, body.details_private, user=user)
+
+
+@router.post("/calls/{call_id}/readouts", status_code=201, summary="Write this side's readout")
+def write_readout(call_id: str, body: ReadoutIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.records.write_readout(
+        call_id,
+        title=body.title,
+        text=body.text,
+        visibility=body.visibility,
+        lang=body.lang,
+        issued_by=body.issued_by,
+        user=user,
+    )
+
+
+@router.get("/calls/{call_id}/readouts", summary="Both sides' readouts, side by side")
+def readouts(
+    call_id: str,
+    node: NodeDep,
+    user: UserDep,
+    visibility: Literal["internal", "shared", "public"] = "public",
+) -> dict[str, Any]:
+    return node.calls.records.readouts(call_id, visibility)
+
+
+@router.get("/calls/{call_id}/readouts.md", summary="Public readouts of both sides, Markdown")
+def readouts_markdown(
+    call_id: str, node: NodeDep, user: UserDep, lang: Literal["en", "ru"] = "en"
+) -> Response:
+    text = node.calls.readouts_markdown(call_id, lang)
+    return Response(text, media_type="text/markdown; charset=utf-8")
+
+
+@router.post("/readouts/{readout_id}/publish", summary="Widen a readout of ours")
+def publish(readout_id: str, body: PublishIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.records.publish(readout_id, body.visibility, user=user)
+
+
+@router.post("/readouts/{readout_id}/approve", summary="Approve a held public readout")
+def approve_readout(readout_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.records.approve(readout_id, user=user)
+
+
+@router.post("/readouts/{readout_id}/reject", summary="Reject a held public readout")
+def reject_readout(
+    readout_id: str, body: RejectReadoutIn, node: NodeDep, user: UserDep
+) -> dict[str, Any]:
+    return node.calls.records.reject(readout_id, reason=body.reason, user=user)
+
+
+# -- watch levels -----------------------------------------------------------------------------
+
+
+@router.get("/watch", summary="Ladder, current level, pending change, peers' levels")
+def watch(node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.watch.status()
+
+
+@router.get("/watch/history", summary="Every change of ours and every level peers sent")
+def watch_history(node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.watch.history()
+
+
+@router.post("/watch/changes", status_code=201, summary="Propose a watch-level change")
+def propose(body: WatchChangeIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.watch.propose(
+        body.level, reason=body.reason, notify=body.notify, message=body.message, user=user
+    )
+
+
+@router.post("/watch/changes/{change_id}/approve", summary="Approve (second person)")
+def approve_change(
+    change_id: int, body: DecisionIn, node: NodeDep, user: UserDep
+) -> dict[str, Any]:
+    return node.calls.watch.approve(change_id, note=body.note, user=user)
+
+
+@router.post("/watch/changes/{change_id}/reject", summary="Reject a pending change")
+def reject_change(change_id: int, body: DecisionIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.calls.watch.reject(change_id, note=body.note, user=user)

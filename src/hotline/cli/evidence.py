@@ -1,0 +1,186 @@
+"""``hotline evidence …`` and ``hotline verify``: export evidence, exchange checkpoints, check.
+
+``export`` works on the node's folder and database directly (the node need not run);
+``exchange``, ``status`` and ``forks`` talk to the running node's operator API;
+``verify`` needs the bundle file only — no node, no database, no network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hotline.cli.common import DirOpt, JsonOpt, UrlOpt, UserOpt, friendly, node_client, print_json
+from hotline.client import ApiError
+from hotline.errors import HotlineError
+from hotline.services.evidence.verify import Verdict, verify_bundle
+
+evidence_app = typer.Typer(
+    help="Evidence: checkpoints co-signed by peers, bundles anyone can verify offline."
+)
+
+
+def _api(directory: Path, url: str | None, user: str | None, method: str, path: str) -> Any:
+    with node_client(directory, url, user) as client:
+        return client.request(method, path)
+
+
+@evidence_app.command("export")
+@friendly
+def export(
+    message: Annotated[str, typer.Option("--message", help="Id of the message to prove")],
+    out: Annotated[Path, typer.Option("--out", help="File to write the bundle to")],
+    directory: DirOpt,
+    allow_uncosigned: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncosigned",
+            help="No co-signed checkpoint covers it yet: sign one with this node's key only "
+            "(the bundle says so, and verify refuses it unless told to accept that)",
+        ),
+    ] = False,
+) -> None:
+    """Write one message's evidence bundle, from the node's database (node need not run)."""
+    from hotline.node import Node
+    from hotline.services.evidence.bundle import export_bundle
+
+    node = Node.open(directory)
+    try:
+        raw = export_bundle(node.evidence, message, allow_uncosigned=allow_uncosigned)
+    finally:
+        node.db.dispose()
+    partial = out.with_name(out.name + ".partial")
+    try:
+        partial.write_bytes(raw)
+        partial.replace(out)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
+        typer.echo("hint: check that the folder exists and is writable", err=True)
+        raise typer.Exit(2) from None
+    bundle = json.loads(raw)
+    how = "co-signed by both nodes" if bundle["cosigned"] else "signed by this node ONLY"
+    typer.echo(
+        f"wrote {out}: message {message}, {len(bundle['entries'])} log entries, checkpoint {how}"
+    )
+    typer.echo(f"check it anywhere with: hotline verify {out}")
+
+
+@evidence_app.command("exchange")
+@friendly
+def exchange(
+    directory: DirOpt,
+    peer: Annotated[str | None, typer.Option(help="Only this peer (default: every peer)")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Sign a checkpoint now and have every peer co-sign it (exit 1 if any refuses).
+
+    With ``--json`` a failure of the exchange as a whole (this node's own log is damaged,
+    the node cannot be reached) is printed on stdout too, as
+    ``{"ok": false, "results": [], "error": {"code", "message", "hint"}}``.
+    """
+    path = "/api/v1/log/checkpoint/exchange" + (f"?peer={peer}" if peer else "")
+    try:
+        answer = _api(directory, url, user, "POST", path)
+    except HotlineError as exc:
+        if not json_:
+            raise
+        code = exc.error_code if isinstance(exc, ApiError) else exc.code
+        error = {"code": code, "message": exc.message, "hint": exc.hint}
+        print_json({"ok": False, "results": [], "error": error})
+        raise typer.Exit(1) from None
+    if json_:
+        print_json(answer)
+    else:
+        for result in answer["results"]:
+            if result["ok"]:
+                typer.echo(f"{result['peer']}: co-signed size {result['size']}")
+            else:
+                error = result["error"] or {}
+                typer.echo(f"{result['peer']}: FAILED [{error.get('code')}] {error.get('message')}")
+    if not answer["ok"]:
+        raise typer.Exit(1)
+
+
+@evidence_app.command("status")
+@friendly
+def status(
+    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
+) -> None:
+    """The log: size, root, the last co-signed checkpoint and its age."""
+    state = _api(directory, url, user, "GET", "/api/v1/log")
+    if json_:
+        print_json(state)
+        return
+    typer.echo(f"log {state['origin']}: {state['size']} entries, root {state['root']}")
+    for row in state["cosigned_by"]:
+        typer.echo(
+            f"co-signed by {row['cosigner']}: size {row['size']} at {row['cosigned_at']} "
+            f"({row['age_s']} s ago)"
+        )
+    if not state["cosigned_by"]:
+        typer.echo("no checkpoint of this log is co-signed yet")
+    if state["forks"]:
+        typer.echo(f"{state['forks']} fork/rollback evidence record(s): hotline evidence forks")
+
+
+@evidence_app.command("forks")
+@friendly
+def forks(
+    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
+) -> None:
+    """Rollbacks and forks this node has seen, with the evidence kept."""
+    rows = _api(directory, url, user, "GET", "/api/v1/log/forks")
+    if json_:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(f"#{row['id']} {row['detected_at']} {row['kind']} in {row['log']}'s log")
+        typer.echo(f"    {row['detail']}")
+    if not rows:
+        typer.echo("no fork or rollback seen")
+
+
+@friendly
+def verify_command(
+    file: Annotated[Path, typer.Argument(help="An evidence bundle (hotline evidence export)")],
+    trust: Annotated[
+        list[str] | None,
+        typer.Option(help="A key fingerprint you trust (ed25519:…); repeat for each party"),
+    ] = None,
+    allow_uncosigned: Annotated[
+        bool, typer.Option("--allow-uncosigned", help="Accept a checkpoint signed by one node")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Check an evidence bundle offline and say what it proves (exit 1 naming what fails)."""
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
+        raise typer.Exit(2) from None
+    verdict = verify_bundle(raw, allow_uncosigned=allow_uncosigned, trusted=trust or ())
+    if json_:
+        print_json(verdict.to_dict())
+    else:
+        typer.echo(_report(file, verdict))
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+def _report(file: Path, verdict: Verdict) -> str:
+    if not verdict.ok:
+        lines = [f"NOT VERIFIED: {file}", f"{len(verdict.failed)} check(s) failed:"]
+        lines += [f"  - {failure}" for failure in verdict.failed]
+        lines.append("Nothing in this bundle should be relied on.")
+        return "\n".join(lines)
+    lines = [f"VERIFIED: {file}", "", "What it proves:"]
+    lines += ["  " + line for sentence in verdict.proven for line in sentence.splitlines()]
+    lines += ["", "What it does not prove:"]
+    lines += [f"  - {caveat}" for caveat in verdict.caveats]
+    return "\n".join(lines)

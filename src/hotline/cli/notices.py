@@ -1,0 +1,191 @@
+"""``hotline notice render`` and ``hotline notice check``: notice files on the command line.
+
+A notice file is a body as it is sent: one JSON object with a ``type`` (see
+``examples/notices/``). These are plain functions; ``hotline.cli.main`` registers them::
+
+    notice_app.command("render")(render_command)
+    notice_app.command("check")(check_command)
+
+Exit codes: 0 done; 1 a rule finding blocks sending (``check``); 2 the file or an
+option is invalid (the message names the field), or a rules file is broken.
+
+``check`` uses the rules a node would: those in ``--rules-dir``, else the node's
+``rules_dir`` setting (``--dir``/``HOTLINE_DIR``), else ``HOTLINE_RULES_DIR``, else the
+packaged ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from hotline.config import load_settings
+from hotline.domain.notices.base import format_utc, parse_utc
+from hotline.domain.notices.models import CodedMessage, NoticeBody, parse_notice
+from hotline.domain.notices.phrasebook import Phrasebook
+from hotline.errors import HotlineError, ValidationError
+from hotline.render.notices import render
+from hotline.services.notices.rules import RULES_DIR, check, format_findings, rules_for
+
+
+class LangOption(StrEnum):
+    """Languages a notice renders in."""
+
+    en = "en"
+    ru = "ru"
+
+
+FileArg = Annotated[
+    Path, typer.Argument(help="Notice body, a JSON file.", dir_okay=False, show_default=False)
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="Sending party, e.g. us.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Receiving party, e.g. ru.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Sending time, e.g. 2026-11-21T14:30:00Z.")]
+NodeDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        envvar="HOTLINE_DIR",
+        help="A node's folder: use its rules_dir and phrasebook settings.",
+        show_default=False,
+    ),
+]
+RulesDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules-dir",
+        help="Folder of rules files (default: the node's, HOTLINE_RULES_DIR, or the packaged).",
+        show_default=False,
+    ),
+]
+
+
+def _fail(exc: HotlineError) -> NoReturn:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+def read_notice(path: Path, phrasebook: Phrasebook | None = None) -> NoticeBody:
+    """Parse a notice file; unreadable JSON and invalid bodies are :class:`ValidationError`.
+
+    A coded message must name a code of ``phrasebook`` (default: the packaged one), as
+    it must to be rendered or sent.
+    """
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"cannot read notice file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValidationError(f"{path}: a notice is a JSON object with a type")
+    notice = parse_notice(data)
+    if isinstance(notice, CodedMessage):
+        (phrasebook or Phrasebook.default()).check_message(notice)
+    return notice
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_utc(value)
+    except ValueError as exc:
+        raise ValidationError(f"--at: {exc}", field="at") from None
+
+
+def render_command(
+    file: FileArg,
+    lang: Annotated[LangOption, typer.Option("--lang", help="Language.")] = LangOption.en,
+    sender: FromOpt = None,
+    receiver: ToOpt = None,
+    message_id: Annotated[str | None, typer.Option("--id", help="Message id.")] = None,
+    sent_at: AtOpt = None,
+) -> None:
+    """Print a notice file as a formatted message in English or Russian."""
+    try:
+        text = render(
+            read_notice(file),
+            lang.value,
+            sender=sender,
+            receiver=receiver,
+            message_id=message_id,
+            sent_at=_parse_time(sent_at),
+        )
+    except HotlineError as exc:
+        _fail(exc)
+    typer.echo(text, nl=False)
+
+
+def _sources(node_dir: Path | None, rules_dir: Path | None) -> tuple[Path, Phrasebook | None]:
+    """The rules folder and phrasebook to check with (see the module docstring)."""
+    phrasebook = None
+    folder = os.environ.get("HOTLINE_RULES_DIR") or ""
+    if node_dir is not None:
+        settings = load_settings(node_dir)  # HOTLINE_RULES_DIR still wins over the file
+        folder = settings.rules_dir
+        phrasebook = Phrasebook.load(settings.phrasebook) if settings.phrasebook else None
+    if rules_dir is not None:
+        return rules_dir, phrasebook
+    return (Path(folder) if folder else RULES_DIR), phrasebook
+
+
+def _pair(sender: str | None, receiver: str | None, folder: Path) -> tuple[str, str]:
+    """The parties to check between; with neither given, the only agreement in ``folder``."""
+    if sender and receiver:
+        return sender, receiver
+    if sender or receiver:
+        raise ValidationError("give both --from and --to, or neither", field="from")
+    files = sorted(folder.glob("*.json"))
+    if len(files) != 1:
+        names = ", ".join(f.stem for f in files) or "none"
+        raise ValidationError(
+            "--from and --to are needed",
+            hint=f"agreements in {folder}: {names}",
+            field="from",
+        )
+    first, _, second = files[0].stem.partition("-")
+    return first, second
+
+
+def check_command(
+    file: FileArg,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    lang: Annotated[LangOption, typer.Option("--lang", help="Language.")] = LangOption.en,
+    sender: FromOpt = None,
+    receiver: ToOpt = None,
+    sent_at: Annotated[
+        str | None,
+        typer.Option("--at", help="Sending time (default: now), e.g. 2026-11-21T14:30:00Z."),
+    ] = None,
+    node_dir: NodeDirOpt = None,
+    rules_dir: RulesDirOpt = None,
+) -> None:
+    """Check a notice file against the agreement rules; exit 1 if a finding blocks sending."""
+    try:
+        folder, phrasebook = _sources(node_dir, rules_dir)
+        notice = read_notice(file, phrasebook)
+        party, other = _pair(sender, receiver, folder)
+        when = _parse_time(sent_at) or datetime.now(UTC).replace(microsecond=0)
+        rules = rules_for(party, other, folder)
+        findings = check(notice, sent_at=when, sender=party, receiver=other, rules=rules)
+    except HotlineError as exc:
+        _fail(exc)
+    blocked = any(f.blocks_sending for f in findings)
+    if json_output:
+        out = {
+            "sender": party,
+            "receiver": other,
+            "sent_at": format_utc(when),
+            "blocks_sending": blocked,
+            "findings": [f.model_dump(mode="json") for f in findings],
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(format_findings(findings, lang.value), nl=False)
+    if blocked:
+        raise typer.Exit(1)

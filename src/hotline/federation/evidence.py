@@ -1,0 +1,31 @@
+"""The peer-facing side of the checkpoint exchange: a peer asks this node to co-sign.
+
+``POST /federation/v1/checkpoints`` with a checkpoint note signed by the peer and a
+consistency proof; the answer is the note co-signed by this node, or an error —
+``log_fork`` (409) for a rollback or a fork, which this node keeps as evidence. The
+format is in ``services/evidence/cosign.py`` and ``docs/evidence.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from hotline.federation.line import read_limited
+from hotline.node import Node
+from hotline.protocol.canonical import parse_json
+
+router = APIRouter(prefix="/federation/v1", tags=["federation"])
+
+#: A note, a size and at most 130 base64 hashes fit easily.
+MAX_CHECKPOINT_BODY = 65_536
+
+
+@router.post("/checkpoints", summary="Co-sign a peer's checkpoint that extends the last one")
+async def cosign(request: Request) -> dict[str, Any]:
+    node: Node = request.app.state.node
+    payload = parse_json(await read_limited(request, MAX_CHECKPOINT_BODY), "checkpoint request")
+    cosigned = await run_in_threadpool(node.evidence.cosign, payload)
+    return {"checkpoint": cosigned}

@@ -1,0 +1,50 @@
+"""The peer-facing HTTP API: where another node delivers envelopes.
+
+There are no passwords between nodes: every envelope is signed by a pinned key, and a
+request carrying anything else is refused with the error that names what was wrong.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hotline.errors import HotlineError, MalformedMessage, MessageTooLarge
+from hotline.node import Node
+from hotline.protocol.canonical import parse_json
+from hotline.services.line.receive import MAX_BATCH, Delivery
+
+router = APIRouter(prefix="/federation/v1", tags=["federation"])
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise MessageTooLarge(f"the request is {declared} bytes; the limit is {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MessageTooLarge(f"the request is over the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/envelopes", summary="Deliver envelopes, in channel order; answers with receipts")
+async def deliver(request: Request) -> JSONResponse:
+    node: Node = request.app.state.node
+    limit = node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size * 2)
+    try:
+        raw = await read_limited(request, limit)
+        payload = parse_json(raw)
+        if not isinstance(payload, dict) or set(payload) != {"envelopes"}:
+            raise MalformedMessage('the body must be {"envelopes": [...]}')
+    except HotlineError as exc:
+        return JSONResponse(Delivery(error=exc).to_dict(), status_code=exc.http_status)
+    result = await run_in_threadpool(node.receiver.receive, payload["envelopes"])
+    if result.receipts:
+        node.wake_all()  # receive hooks may have queued replies (link tests, answers)
+    status = 200 if result.receipts or result.error is None else result.error.http_status
+    return JSONResponse(result.to_dict(), status_code=status)

@@ -1,0 +1,266 @@
+"""Store-and-forward: one in-order delivery worker per peer.
+
+The worker takes the oldest undelivered envelopes of a channel (at most ``batch_size``),
+posts them to the peer, and records the signed receipts that come back. Nothing is
+removed from the outbox until a receipt that verifies against the peer's pinned key
+names the envelope's exact hash. Failures rotate through the peer's endpoints; after a
+full round of failures the worker waits with capped, fully jittered exponential backoff.
+
+Because the receiver dedupes by id and answers a duplicate with its stored receipt,
+either node may die at any instant: the worst case is one batch sent twice, stored once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from hotline.domain.line import Receipt
+from hotline.errors import BadSignature, HotlineError, MalformedMessage, Unreachable
+from hotline.protocol import keys
+from hotline.protocol.canonical import canonical
+from hotline.protocol.envelope import parse, verify_signature
+from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.line.service import Line
+from hotline.storage import log, peers
+from hotline.storage import messages as store
+
+logger = logging.getLogger(__name__)
+
+FEDERATION_PATH = "/federation/v1/envelopes"
+IDLE_WAIT_S = 5.0  # an idle worker looks again this often even if nobody wakes it
+
+
+def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
+    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**failures)].
+
+    >>> backoff_delay(50, 0.5, 30.0, random.Random(1)) <= 30.0
+    True
+    """
+    return rng.uniform(0, min(cap, base * 2 ** min(failures, 30)))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: int
+    error: str | None
+
+
+class Courier:
+    """Sends one batch to one peer and records what came back (no threads, no sleeping)."""
+
+    def __init__(self, line: Line, peer: str, client: httpx.Client) -> None:
+        self.line = line
+        self.peer = peer
+        self.client = client
+        self.preferred = 0  # index of the endpoint that last worked
+
+    def deliver_once(self) -> Outcome | None:
+        """Try every endpoint once for the head of the channel; None when nothing is pending."""
+        with self.line.db.read() as conn:
+            peer = peers.get(conn, self.peer)
+            batch = store.pending_out(conn, self.peer, self.line.settings.batch_size)
+        if peer is None or not batch:
+            return None
+        envelopes = [json.loads(row["envelope"]) for row in batch]
+        errors = []
+        count = len(peer.endpoints)
+        for offset in range(count):
+            index = (self.preferred + offset) % count
+            endpoint = peer.endpoints[index]
+            try:
+                answer = self._post(endpoint, envelopes)
+            except Unreachable as exc:
+                errors.append(f"{endpoint}: {exc.message}")
+                continue
+            self.preferred = index
+            return self._record(batch, answer, endpoint, peer.public_key, errors)
+        self._record_failure(batch[0]["id"], "; ".join(errors))
+        return Outcome(0, "; ".join(errors))
+
+    def _post(self, endpoint: str, envelopes: list[Any]) -> dict[str, Any]:
+        url = endpoint.rstrip("/") + FEDERATION_PATH
+        try:
+            response = self.client.post(
+                url,
+                content=canonical({"envelopes": envelopes}),
+                headers={"content-type": "application/json"},
+            )
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            answer = response.json()
+        except ValueError:
+            raise Unreachable(f"HTTP {response.status_code} with a non-JSON answer") from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("receipts"), list):
+            raise Unreachable(f"HTTP {response.status_code}: not a federation answer")
+        return answer
+
+    def _record(
+        self,
+        batch: list[dict[str, Any]],
+        answer: dict[str, Any],
+        endpoint: str,
+        key_b64: str,
+        failed: list[str],
+    ) -> Outcome:
+        public = keys.public_from_b64(key_b64)
+        receipts = answer["receipts"][: len(batch)]
+        now = self.line.now()
+        with self.line.db.write() as conn:
+            for delivered, (row, obj) in enumerate(zip(batch, receipts, strict=False)):
+                try:
+                    receipt = _check_receipt(obj, row, self.line.identity.party, public)
+                except HotlineError as exc:
+                    # Receipts before this one were checked and are kept (the batch is
+                    # in order); this message stays at the head and is tried again.
+                    error = f"bad receipt from {endpoint}: {exc.message}"
+                    self._blocked(conn, row, now, endpoint, error, exc.code, exc.message)
+                    return Outcome(delivered, error)
+                self._store_receipt(conn, row, receipt, endpoint, now, failed)
+            delivered = len(receipts)
+            refusal = answer.get("error")
+            if isinstance(refusal, dict) and delivered < len(batch):
+                code, reason = refusal.get("code"), str(refusal.get("message"))
+                message = f"{endpoint} refused it: [{code}] {reason}"
+                self._blocked(conn, batch[delivered], now, endpoint, message, code, reason)
+                return Outcome(delivered, message)
+        return Outcome(delivered, None)
+
+    def _blocked(
+        self,
+        conn: Any,
+        head: dict[str, Any],
+        now: str,
+        endpoint: str,
+        error: str,
+        code: Any,
+        reason: str,
+    ) -> None:
+        """Count a failed attempt for the message that blocks the channel, and alarm.
+
+        An explicit refusal, or a receipt that does not verify, blocks the channel (order
+        is kept): the duty officer is alerted once, with the reason; the alarm clears
+        when the message passes.
+        """
+        store.update_message(conn, head["id"], state="sent", attempts=head["attempts"] + 1)
+        store.add_event(
+            conn, head["id"], now, "attempt_failed", endpoint=endpoint, error=error, code=code
+        )
+        raise_alarm(
+            conn,
+            "delivery_refused",
+            head["id"],
+            now,
+            peer=self.peer,
+            code=code,
+            reason=reason[:500],
+        )
+
+    def _store_receipt(
+        self,
+        conn: Any,
+        row: dict[str, Any],
+        receipt: Receipt,
+        endpoint: str,
+        now: str,
+        failed: list[str],
+    ) -> None:
+        wire = canonical(receipt.wire())
+        state = "acknowledged" if row["state"] == "acknowledged" else "delivered"
+        store.update_message(
+            conn,
+            row["id"],
+            state=state,
+            delivered_at=now,
+            receipt=wire.decode("utf-8"),
+            attempts=row["attempts"] + 1,
+        )
+        store.add_event(
+            conn,
+            row["id"],
+            now,
+            "delivered",
+            endpoint=endpoint,
+            attempt=row["attempts"] + 1,
+            received=receipt.received,
+            peer_log_index=receipt.log_index,
+            failed_endpoints=failed,
+        )
+        log.append(conn, "receipt_in", row["id"], wire, now)
+        clear_alarm(conn, "delivery_refused", row["id"], now, "delivered")
+
+    def _record_failure(self, message_id: str, error: str) -> None:
+        with self.line.db.write() as conn:
+            row = store.get(conn, message_id)
+            if row is None or row["state"] not in ("queued", "sent"):
+                return
+            store.update_message(conn, message_id, state="sent", attempts=row["attempts"] + 1)
+            store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
+
+
+def _check_receipt(obj: Any, row: dict[str, Any], me: str, public: Any) -> Receipt:
+    receipt = parse(obj, Receipt)
+    verify_signature(receipt, public)
+    if receipt.envelope_id != row["id"] or receipt.envelope_hash != row["hash"]:
+        raise BadSignature(f"the receipt is for {receipt.envelope_id}, not for {row['id']}")
+    if receipt.to != me or receipt.from_ != row["peer"]:
+        raise MalformedMessage("the receipt names the wrong parties")
+    return receipt
+
+
+class DeliveryWorker(threading.Thread):
+    """A daemon thread that keeps one peer's channel flowing."""
+
+    def __init__(self, line: Line, peer: str, *, seed: int | None = None) -> None:
+        super().__init__(name=f"delivery-{peer}", daemon=True)
+        self.line = line
+        self.peer = peer
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.failures = 0
+        self.last_error: str | None = None
+        self._rng = random.Random(seed)
+
+    def run(self) -> None:
+        settings = self.line.settings
+        with httpx.Client(timeout=settings.request_timeout_s) as client:
+            courier = Courier(self.line, self.peer, client)
+            while not self.stopping.is_set():
+                self.wake.clear()  # before looking, so a wake-up during the look is kept
+                try:
+                    outcome = courier.deliver_once()
+                except Exception:  # a bug or a database outage: log, back off, go on
+                    logger.exception("delivery to %s failed unexpectedly", self.peer)
+                    outcome = Outcome(0, "internal error (see the node's log)")
+                self._pause(outcome)
+
+    def _pause(self, outcome: Outcome | None) -> float:
+        """Wait before the next round; return the longest it would wait (s).
+
+        Progress goes on at once; a round that moved nothing backs off (capped, jittered)
+        until ``stop``; an empty channel sleeps until woken by a new message.
+        """
+        settings = self.line.settings
+        if outcome is None:  # nothing to send: sleep until woken
+            self.wake.wait(IDLE_WAIT_S)
+            return IDLE_WAIT_S
+        if outcome.error is None or outcome.delivered:
+            self.failures = 0
+            self.last_error = outcome.error
+            return 0.0
+        self.failures += 1
+        self.last_error = outcome.error
+        delay = backoff_delay(self.failures, settings.retry_base_s, settings.retry_cap_s, self._rng)
+        self.stopping.wait(delay)
+        return delay
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.wake.set()

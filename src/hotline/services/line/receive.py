@@ -1,0 +1,317 @@
+"""The line, receiver's side: verify what a peer sends, store it once, answer with receipts.
+
+Checks run cheapest and most certain first, and each failure has its own error:
+size → shape → recipient → pinned key → signature → duplicate id → sequence → prev →
+clock. The signature is checked before the write lock is taken, so forged traffic costs
+the node no database work. A duplicate ``id`` with identical content gets the stored
+receipt again; the same ``id`` with other content is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import Connection
+
+from hotline.clock import parse_rfc3339
+from hotline.domain.bodies import check_body
+from hotline.domain.line import Envelope, Receipt
+from hotline.domain.notices.models import CodedMessage, parse_notice
+from hotline.errors import (
+    ClockSkew,
+    HotlineError,
+    MalformedMessage,
+    MessageTooLarge,
+    PhrasebookMismatch,
+    PrevMismatch,
+    ReplayConflict,
+    SequenceGap,
+    UnknownKey,
+    ValidationError,
+    WireError,
+    WrongRecipient,
+)
+from hotline.protocol import keys
+from hotline.protocol.canonical import canonical, sha256_hex
+from hotline.protocol.envelope import parse, seal, verify_signature
+from hotline.services.line.service import Line
+from hotline.storage import log, peers
+from hotline.storage import messages as store
+
+MAX_BATCH = 256
+
+
+@dataclass
+class Delivery:
+    """What the receiver answers: receipts for what it stored, and the first refusal."""
+
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    error: HotlineError | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "receipts": self.receipts,
+            "error": None if self.error is None else self.error.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class _Checked:
+    envelope: Envelope
+    wire: bytes
+    digest: str
+
+
+class Receiver:
+    """Accepts envelopes from pinned peers for one node."""
+
+    def __init__(self, line: Line) -> None:
+        self.line = line
+        self._keys: dict[str, tuple[str, Ed25519PublicKey]] = {}
+
+    def receive(self, items: Any) -> Delivery:
+        """Verify and store a batch of envelopes in order; stop at the first refusal."""
+        result = Delivery()
+        if not isinstance(items, list) or not items:
+            result.error = MalformedMessage("'envelopes' must be a non-empty list")
+            return result
+        if len(items) > MAX_BATCH:
+            result.error = MalformedMessage(f"at most {MAX_BATCH} envelopes per request")
+            return result
+        checked: list[_Checked] = []
+        for index, item in enumerate(items):
+            try:
+                checked.append(self._check_static(item))
+            except WireError as exc:
+                exc.context.setdefault("index", index)
+                result.error = exc
+                break
+        if checked:
+            self._store(checked, result)
+        return result
+
+    def _check_static(self, item: Any) -> _Checked:
+        """The checks that need no database state beyond the pinned key."""
+        envelope = parse(item, Envelope)
+        wire = canonical(envelope.wire())
+        if len(wire) > self.line.settings.max_envelope_bytes:
+            raise MessageTooLarge(
+                f"envelope {envelope.id} is {len(wire)} bytes; the limit is "
+                f"{self.line.settings.max_envelope_bytes}",
+                hint="split the text or attach less",
+            )
+        if envelope.to != self.line.identity.party:
+            raise WrongRecipient(
+                f"envelope {envelope.id} is addressed to {envelope.to!r}, "
+                f"but this node is {self.line.identity.party!r}",
+                hint="check the endpoint in the sender's copy of this node's card",
+            )
+        verify_signature(envelope, self._peer_key(envelope))
+        if envelope.ack_by is not None and parse_rfc3339(envelope.ack_by) < parse_rfc3339(
+            envelope.created
+        ):
+            raise MalformedMessage(
+                f"envelope {envelope.id} asks to be acknowledged by {envelope.ack_by}, "
+                f"before it was created ({envelope.created})"
+            )
+        try:
+            check_body(envelope.type, envelope.body)
+        except ValidationError as exc:
+            raise MalformedMessage(f"envelope {envelope.id}: {exc.message}") from exc
+        if envelope.type == "coded_message":
+            self._check_phrasebook(envelope)
+        return _Checked(envelope, wire, sha256_hex(wire))  # = envelope_hash(envelope)
+
+    def _check_phrasebook(self, envelope: Envelope) -> None:
+        """A code means something only if both sides hold the same phrasebook."""
+        coded = parse_notice(envelope.body)
+        assert isinstance(coded, CodedMessage)  # the envelope's type said so
+        try:
+            self.line.identity.phrasebook.check_message(coded)
+        except ValidationError as exc:
+            raise PhrasebookMismatch(
+                f"envelope {envelope.id}: {exc.message}", hint=exc.hint
+            ) from exc
+
+    def _peer_key(self, envelope: Envelope) -> Ed25519PublicKey:
+        cached = self._keys.get(envelope.from_)
+        if cached is None or cached[0] != envelope.key:
+            with self.line.db.read() as conn:
+                peer = peers.get(conn, envelope.from_)
+            if peer is None:
+                raise UnknownKey(
+                    f"party {envelope.from_!r} is not pinned on this node",
+                    hint="import its card with `hotline peer add` after checking the fingerprint",
+                )
+            if peer.fingerprint != envelope.key:
+                raise UnknownKey(
+                    f"envelope signed with key {envelope.key}, but {envelope.from_!r} is "
+                    f"pinned with {peer.fingerprint}",
+                    hint="if the peer rotated its key, import its new card",
+                )
+            cached = (peer.fingerprint, keys.public_from_b64(peer.public_key))
+            self._keys[envelope.from_] = cached
+        return cached[1]
+
+    def forget_keys(self) -> None:
+        """Drop cached peer keys (after a peer's card is re-imported)."""
+        self._keys.clear()
+
+    def _store(self, checked: list[_Checked], result: Delivery) -> None:
+        with self.line.db.write() as conn:
+            for item in checked:
+                try:
+                    # A savepoint per envelope: a refusal raised after some of its rows were
+                    # written (by a hook, say) leaves nothing of it behind.
+                    with conn.begin_nested():
+                        result.receipts.append(self._store_one(conn, item))
+                except WireError as exc:
+                    exc.context.setdefault("index", len(result.receipts))
+                    result.error = exc
+                    break
+                except HotlineError as exc:  # a capability's hook found the body wanting
+                    refusal = MalformedMessage(exc.message, hint=exc.hint)
+                    refusal.context["index"] = len(result.receipts)
+                    result.error = refusal
+                    break
+
+    def _store_one(self, conn: Connection, item: _Checked) -> dict[str, Any]:
+        envelope = item.envelope
+        existing = store.get(conn, envelope.id)
+        if existing is not None:
+            if existing["direction"] == store.IN and existing["hash"] == item.digest:
+                return dict(json.loads(existing["receipt"]))
+            raise ReplayConflict(
+                f"id {envelope.id} is already used by a different message",
+                hint="an envelope id may be delivered again, but never with other content",
+            )
+        head = store.lock_channel(conn, envelope.from_, store.IN)
+        self._check_order(envelope, head)
+        self._check_clock(envelope)
+        original = _acked_original(conn, envelope) if envelope.type == "ack" else None
+        receipt = self._accept(conn, item)
+        if original is not None:
+            _apply_ack(conn, envelope, original, self.line.now())
+        for hook in self.line.receive_hooks.get(envelope.type, ()):
+            hook(conn, envelope, self.line.now())
+        return receipt
+
+    def _check_order(self, envelope: Envelope, head: store.ChannelHead) -> None:
+        expected = head.last_seq + 1
+        if envelope.seq < expected:
+            raise ReplayConflict(
+                f"seq {envelope.seq} from {envelope.from_!r} was already used by another "
+                f"message (next expected: {expected})",
+                expected_seq=expected,
+            )
+        if envelope.seq > expected:
+            raise SequenceGap(
+                f"seq {envelope.seq} from {envelope.from_!r} skips ahead: the next expected "
+                f"is {expected}",
+                hint="the sender must deliver the missing messages first, in order",
+                expected_seq=expected,
+            )
+        if envelope.prev != head.last_hash:
+            raise PrevMismatch(
+                f"prev of envelope {envelope.id} (seq {envelope.seq}) is not the hash of the "
+                f"previous envelope from {envelope.from_!r}",
+                hint="the sender's chain differs from what this node received: a fork",
+                expected_prev=head.last_hash,
+            )
+
+    def _check_clock(self, envelope: Envelope) -> None:
+        now = self.line.clock.now()
+        created = parse_rfc3339(envelope.created)
+        ahead = (created - now).total_seconds()
+        if ahead > self.line.settings.clock_skew_s:
+            raise ClockSkew(
+                f"envelope {envelope.id} was created {ahead:.0f} s in the future "
+                f"(the allowed skew is {self.line.settings.clock_skew_s} s)",
+                hint="check both nodes' clocks (NTP)",
+            )
+        if now - created > timedelta(seconds=self.line.settings.max_age_s):
+            raise ClockSkew(
+                f"envelope {envelope.id} was created at {envelope.created}, older than the "
+                f"{self.line.settings.max_age_s} s a message may wait for delivery",
+                hint="if this node was down that long and the message should still arrive, "
+                "raise max_age_s (HOTLINE_MAX_AGE_S) here and restart: the channel waits for it",
+            )
+
+    def _accept(self, conn: Connection, item: _Checked) -> dict[str, Any]:
+        envelope, now = item.envelope, self.line.now()
+        store.insert_message(
+            conn,
+            id=envelope.id,
+            direction=store.IN,
+            peer=envelope.from_,
+            seq=envelope.seq,
+            created=envelope.created,
+            precedence=envelope.precedence,
+            type=envelope.type,
+            lang=envelope.lang,
+            envelope=item.wire.decode("utf-8"),
+            hash=item.digest,
+            state="received",
+            received_at=now,
+        )
+        store.advance_channel(
+            conn, envelope.from_, store.IN, envelope.seq, item.digest, envelope.created
+        )
+        index, head = log.append(conn, "envelope_in", envelope.id, item.wire, now)
+        receipt = seal(
+            {
+                "v": 1,
+                "type": "receipt",
+                "envelope_id": envelope.id,
+                "envelope_hash": item.digest,
+                "from": self.line.identity.party,
+                "to": envelope.from_,
+                "seq": envelope.seq,
+                "received": now,
+                "log_index": index,
+                "log_size": head.size,
+                "log_root": head.root.hex(),
+                "key": self.line.identity.fingerprint,
+            },
+            self.line.identity.key,
+            Receipt,
+        ).wire()
+        receipt_bytes = canonical(receipt)
+        log.append(conn, "receipt_out", envelope.id, receipt_bytes, now)
+        store.update_message(conn, envelope.id, receipt=receipt_bytes.decode("utf-8"))
+        store.add_event(conn, envelope.id, now, "received", seq=envelope.seq, log_index=index)
+        return receipt
+
+
+def _acked_original(conn: Connection, envelope: Envelope) -> dict[str, Any]:
+    """The outbound message an ack refers to; refused (before anything is stored) if none."""
+    body = envelope.body
+    original = store.get(conn, body["ack_of"])
+    if (
+        original is None
+        or original["direction"] != store.OUT
+        or original["peer"] != envelope.from_
+        or original["hash"] != body["ack_hash"]
+    ):
+        raise MalformedMessage(
+            f"ack {envelope.id} refers to {body['ack_of']}, which is not a message this node "
+            f"sent to {envelope.from_!r} with that hash",
+        )
+    return original
+
+
+def _apply_ack(conn: Connection, envelope: Envelope, original: dict[str, Any], now: str) -> None:
+    """The peer acknowledged one of our messages: mark it, even if the ack comes late."""
+    store.mark_acknowledged(
+        conn,
+        original,
+        now,
+        by=f"{envelope.from_}:{envelope.body['acked_by']}",
+        acked_at=envelope.body["acked_at"],
+        ack_message_id=envelope.id,
+        ack_message=envelope.id,
+    )

@@ -1,0 +1,406 @@
+"""The live track picture: tracks reported to this node, their conflicts and incursions.
+
+A track feed (a radar or data-link bridge, ``hotline tracks feed``, or any client of
+``POST /api/v1/tracks``) reports tracks of every party as it sees them: id, party,
+position, altitude, ground speed, track angle, vertical speed and, optionally, the time
+of the report. The node keeps the latest report of each track; a track not reported for
+``track_ttl_s`` leaves the picture.
+
+The picture is assessed with the engines of :mod:`hotline.geo`, each track first flown on
+from its report to now along its geodesic (dead reckoning):
+
+- tactical: pairs of tracks of different parties predicted to lose separation within
+  ``track_lookahead_s`` (protection radius ``track_rpz_m``, half-height ``track_hpz_m``),
+  and pairs in loss of separation now;
+- incursions: tracks predicted to enter, or already inside, a protected area of another
+  party (the areas in force, see :mod:`hotline.services.picture.conflicts`).
+
+Each new report is assessed at once. An incursion into one of *this* node's areas, and a
+predicted loss of separation involving one of this party's tracks, raise an alarm (one per
+track and area, or per pair) that clears itself when no longer predicted.
+
+The picture is kept in the memory of the node process: it is a live view, rebuilt by the
+feed within seconds of a restart, not a record. What the parties say about it goes on the
+line as incident reports and notices.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import shapely  # type: ignore[import-untyped]
+from pyproj import Geod
+from sqlalchemy import Connection, select
+
+from hotline.clock import Clock, parse_rfc3339, rfc3339
+from hotline.config import NodeSettings
+from hotline.domain.line import Envelope
+from hotline.domain.tracks import (
+    MAX_SHARED,
+    SharedTrack,
+    TrackReport,
+    TrackReportBody,
+    to_wire,
+)
+from hotline.errors import MalformedMessage, ValidationError
+from hotline.geo import incursions
+from hotline.geo.tactical import engine as tactical
+from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.line.service import Line
+from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
+from hotline.storage import peers
+from hotline.storage.tables.links import alarms as alarms_table
+
+_WGS84 = Geod(ellps="WGS84")
+MAX_TRACKS_PER_REPORT = 100_000
+
+
+@dataclass(frozen=True)
+class _Held:
+    report: TrackReport
+    at: datetime  # time of the report
+    source: str  # "feed" (this node's) or the peer that shared it
+
+
+class TrackPicture:
+    """The latest report of each track, and what the engines make of them."""
+
+    def __init__(self, line: Line, conflicts: Conflicts, settings: NodeSettings) -> None:
+        self.line = line
+        self.db = line.db
+        self.party = line.identity.party
+        self.conflicts = conflicts
+        self.settings = settings
+        self.clock: Clock = line.clock
+        self._tracks: dict[str, _Held] = {}
+        self._lock = threading.Lock()
+        self._changed = False  # since the alarms were last brought up to date
+        self._shared_at: dict[str, float] = {}  # peer -> when own tracks were last shared
+        self._areas_cache: tuple[tuple[str, ...], incursions.Areas] | None = None
+        line.on_receive("track_report", self._received)
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def report(self, reports: list[TrackReport]) -> dict[str, Any]:
+        """Take a batch of reports; returns how many were taken and the assessment."""
+        if len(reports) > MAX_TRACKS_PER_REPORT:
+            raise ValidationError(
+                f"{len(reports)} tracks in one report; at most {MAX_TRACKS_PER_REPORT}"
+            )
+        now = self.clock.now()
+        ttl = self.settings.track_ttl_s
+        held = []
+        for k, r in enumerate(reports):
+            at = now
+            if r.time is not None:
+                try:
+                    at = parse_rfc3339(r.time)
+                except ValueError as exc:
+                    raise ValidationError(f"tracks[{k}].time: {exc}", field="time") from None
+                ahead = (at - now).total_seconds()
+                if ahead > self.settings.clock_skew_s:
+                    raise ValidationError(
+                        f"tracks[{k}].time {r.time} is {ahead:.0f} s in the future",
+                        hint=f"the node accepts at most {self.settings.clock_skew_s} s of skew",
+                    )
+            held.append(_Held(r, at, "feed"))
+        stale = sum(1 for h in held if (now - h.at).total_seconds() > ttl)
+        self._keep(held)
+        assessment = self.assess()
+        self._alarm(assessment)
+        self._share()
+        return {"taken": len(held), "stale": stale, **assessment["summary"]}
+
+    def _keep(self, held: list[_Held]) -> None:
+        with self._lock:
+            for h in held:
+                old = self._tracks.get(h.report.id)
+                if old is None or old.at <= h.at:
+                    self._tracks[h.report.id] = h
+            self._changed = True
+
+    # -- sharing on the line ---------------------------------------------------------------
+
+    def _share(self, force: bool = False) -> list[str]:
+        """Send this party's own fresh tracks to each peer, at most every ``track_share_s``.
+
+        Only tracks of this party that this node's feed reported are shared (never what a
+        peer shared); each ``track_report`` is a signed envelope, logged like any other.
+        """
+        every = self.settings.track_share_s
+        if every <= 0:
+            return []
+        now = self.clock.now()
+        ttl = self.settings.track_ttl_s
+        with self._lock:
+            own = [
+                h
+                for h in self._tracks.values()
+                if h.source == "feed"
+                and h.report.party == self.party
+                and (now - h.at).total_seconds() <= ttl
+            ]
+        if not own:
+            return []
+        rows = [to_wire(h.report, rfc3339(h.at)) for h in sorted(own, key=lambda h: h.report.id)]
+        sent = []
+        with self.db.read() as conn:
+            parties = [p.party for p in peers.all_peers(conn)]
+        for peer in parties:
+            last = self._shared_at.get(peer)
+            if not force and last is not None and now.timestamp() - last < every:
+                continue
+            self._shared_at[peer] = now.timestamp()
+            with self.db.write() as conn:
+                for k in range(0, len(rows), MAX_SHARED):
+                    body = TrackReportBody(tracks=rows[k : k + MAX_SHARED]).model_dump(mode="json")
+                    self.line.enqueue(
+                        conn,
+                        to=peer,
+                        type_="track_report",
+                        body=body,
+                        precedence="ROUTINE",
+                        lang=self.line.identity.lang,
+                        user=None,
+                    )
+            self.line.on_queued(peer)
+            sent.append(peer)
+        return sent
+
+    def _received(self, conn: Connection, envelope: Envelope, now: str) -> None:
+        """A peer's own tracks: kept beside ours (refused if it speaks for another party)."""
+        held = []
+        # The body passed TrackReportBody's check at the wire; only the party is left.
+        for k, row in enumerate(envelope.body["tracks"]):
+            report = SharedTrack.model_validate(row)
+            if report.party != envelope.from_:
+                raise MalformedMessage(
+                    f"tracks[{k}] is of party {report.party!r}: a track report from "
+                    f"{envelope.from_!r} carries only its own tracks"
+                )
+            held.append(_Held(report, parse_rfc3339(report.time), envelope.from_))
+        self._keep(held)  # alarms follow at the next tick, after this transaction
+
+    def tick(self) -> None:
+        """Bring the alarms up to date when the picture changed or tracks went stale."""
+        with self._lock:
+            changed, self._changed = self._changed, False
+            any_tracks = bool(self._tracks)
+        if changed or any_tracks:
+            self._alarm(self.assess())
+
+    def clear(self) -> None:
+        """Forget every track (the feed restarts from nothing)."""
+        with self._lock:
+            self._tracks.clear()
+
+    # -- assessment ------------------------------------------------------------------------
+
+    def _current(
+        self,
+    ) -> tuple[list[TrackReport], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Tracks still fresh, with their positions and altitudes flown on to now."""
+        now = self.clock.now()
+        ttl = self.settings.track_ttl_s
+        with self._lock:
+            for key in [k for k, h in self._tracks.items() if (now - h.at).total_seconds() > ttl]:
+                del self._tracks[key]
+                self._changed = True
+            held = sorted(self._tracks.values(), key=lambda h: h.report.id)
+        reports = [h.report for h in held]
+        sources = [h.source for h in held]
+        if not held:
+            empty = np.empty(0)
+            return reports, empty, empty, empty, sources
+        age = np.array([max(0.0, (now - h.at).total_seconds()) for h in held])
+        lat = np.array([r.lat for r in reports])
+        lon = np.array([r.lon for r in reports])
+        gs = np.array([r.gs_mps for r in reports])
+        trk = np.array([r.trk_deg for r in reports])
+        alt = np.array([r.alt_m for r in reports]) + np.array([r.vs_mps for r in reports]) * age
+        lon2, lat2, _ = _WGS84.fwd(lon, lat, trk, gs * age)
+        return reports, np.asarray(lat2), np.asarray(lon2), alt, sources
+
+    def assess(self) -> dict[str, Any]:
+        """The picture now: tracks, predicted losses of separation, incursions."""
+        reports, lat, lon, alt, sources = self._current()
+        s = self.settings
+        party = np.array([r.party for r in reports], dtype=object)
+        gs = np.array([r.gs_mps for r in reports])
+        trk = np.array([r.trk_deg for r in reports])
+        vs = np.array([r.vs_mps for r in reports])
+        conflicts: list[dict[str, Any]] = []
+        los: list[dict[str, Any]] = []
+        found: list[dict[str, Any]] = []
+        if reports:
+            result = tactical.detect(
+                lat,
+                lon,
+                alt,
+                gs,
+                trk,
+                vs,
+                rpz_m=s.track_rpz_m,
+                hpz_m=s.track_hpz_m,
+                lookahead_s=s.track_lookahead_s,
+                party=party,
+            )
+            for k, (i, j) in enumerate(result.pairs.tolist()):
+                a, b = sorted((reports[i].id, reports[j].id))
+                conflicts.append(
+                    {
+                        "a": a,
+                        "b": b,
+                        "parties": sorted({reports[i].party, reports[j].party}),
+                        "tcpa_s": round(float(result.tcpa_s[k]), 1),
+                        "dcpa_m": round(float(result.dcpa_m[k]), 1),
+                        "t_in_s": round(float(result.tin_s[k]), 1),
+                        "t_out_s": round(float(result.tout_s[k]), 1),
+                    }
+                )
+            for i, j in result.los.tolist():
+                a, b = sorted((reports[i].id, reports[j].id))
+                los.append({"a": a, "b": b})
+            areas = self.conflicts.areas()
+            if areas:
+                hits = incursions.detect(
+                    lat,
+                    lon,
+                    alt,
+                    gs,
+                    trk,
+                    vs,
+                    areas=self._engine_areas(areas),
+                    lookahead_s=s.track_lookahead_s,
+                    party=party,
+                )
+                for t, a, when, la, lo in zip(
+                    hits.track.tolist(),
+                    hits.area.tolist(),
+                    hits.entry_s.tolist(),
+                    hits.lat.tolist(),
+                    hits.lon.tolist(),
+                    strict=True,
+                ):
+                    area = areas[a]
+                    found.append(
+                        {
+                            "track": reports[t].id,
+                            "track_party": reports[t].party,
+                            "area": area.area.id,
+                            "area_name": area.area.name,
+                            "area_party": area.party,
+                            "area_message_id": area.message_id,
+                            "entry_s": round(float(when), 1),
+                            "inside": when == 0.0,
+                            "lat": round(float(la), 6),
+                            "lon": round(float(lo), 6),
+                        }
+                    )
+        tracks = [
+            {
+                **r.model_dump(exclude_none=True),
+                "source": sources[k],
+                "lat": round(float(lat[k]), 6),
+                "lon": round(float(lon[k]), 6),
+                "alt_m": round(float(alt[k]), 1),
+            }
+            for k, r in enumerate(reports)
+        ]
+        return {
+            "at": rfc3339(self.clock.now()),
+            "settings": {
+                "rpz_m": s.track_rpz_m,
+                "hpz_m": s.track_hpz_m,
+                "lookahead_s": s.track_lookahead_s,
+                "ttl_s": s.track_ttl_s,
+            },
+            "summary": {
+                "tracks": len(tracks),
+                "conflicts": len(conflicts),
+                "los": len(los),
+                "incursions": len(found),
+            },
+            "tracks": tracks,
+            "conflicts": conflicts,
+            "los": los,
+            "incursions": found,
+        }
+
+    def _engine_areas(self, areas: list[AreaInForce]) -> incursions.Areas:
+        """The engine's areas, rebuilt only when the areas in force change (every tick
+        assesses the picture; circles become polygons only once)."""
+        keys = tuple(a.key for a in areas)
+        if self._areas_cache is None or self._areas_cache[0] != keys:
+            self._areas_cache = (keys, engine_areas(areas))
+        return self._areas_cache[1]
+
+    # -- alarms ----------------------------------------------------------------------------
+
+    def _alarm(self, assessment: dict[str, Any]) -> None:
+        """Raise alarms for what concerns this party; clear those no longer predicted."""
+        me = self.party
+        now = assessment["at"]
+        wanted: dict[tuple[str, str], dict[str, Any]] = {}
+        for hit in assessment["incursions"]:
+            if hit["area_party"] == me:
+                subject = f"{hit['track']}→{hit['area']}"
+                wanted[("incursion", subject)] = {
+                    "track_party": hit["track_party"],
+                    "entry_s": hit["entry_s"],
+                }
+        for pair in assessment["conflicts"]:
+            if me in pair["parties"]:
+                wanted[("track_conflict", f"{pair['a']}×{pair['b']}")] = {
+                    "tcpa_s": pair["tcpa_s"],
+                    "dcpa_m": pair["dcpa_m"],
+                }
+        with self.db.write() as conn:
+            open_now = conn.execute(
+                select(alarms_table.c.kind, alarms_table.c.subject).where(
+                    alarms_table.c.state == "open",
+                    alarms_table.c.kind.in_(("incursion", "track_conflict")),
+                )
+            ).all()
+            for kind, subject in open_now:
+                if (kind, subject) not in wanted:
+                    clear_alarm(conn, kind, subject, now, "no longer predicted")
+            for (kind, subject), detail in wanted.items():
+                raise_alarm(conn, kind, subject, now, **detail)
+
+
+def engine_areas(areas: list[AreaInForce]) -> incursions.Areas:
+    """The incursion engine's areas (lon/lat polygons; circles as 128-gons)."""
+    shapes = np.empty(len(areas), dtype=object)
+    lower = np.empty(len(areas))
+    upper = np.empty(len(areas))
+    for k, a in enumerate(areas):
+        geometry = a.area.area.geometry
+        if a.area.area.radius_m is not None:
+            centre = geometry.to_geojson()["coordinates"]
+            lon0, lat0 = float(centre[0]), float(centre[1])
+            azimuths = np.linspace(0.0, 360.0, 129)[:-1]
+            lons, lats, _ = _WGS84.fwd(
+                np.full(128, lon0), np.full(128, lat0), azimuths, np.full(128, a.area.area.radius_m)
+            )
+            lons = lon0 + (np.asarray(lons) - lon0 + 180.0) % 360.0 - 180.0  # no jump at ±180°
+            shapes[k] = shapely.Polygon(np.column_stack([lons, lats]))
+        else:
+            shapes[k] = shapely.geometry.shape(geometry.to_geojson())
+        band = (
+            (a.area.alt_lower_m, a.area.alt_upper_m)
+            if a.area.alt_lower_m is not None and a.area.alt_upper_m is not None
+            else ALL_ALTITUDES
+        )
+        lower[k], upper[k] = band
+    return incursions.Areas(
+        ids=tuple(a.key for a in areas),
+        party=tuple(a.party for a in areas),
+        geometry=shapes,
+        alt_lower_m=lower,
+        alt_upper_m=upper,
+    )

@@ -1,0 +1,1 @@
+"""hotline.storage.tables.core."""

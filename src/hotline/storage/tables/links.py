@@ -1,0 +1,51 @@
+"""Tables for link tests, alarms and escalations (``services/line/links.py``,
+``services/alarms.py``, ``services/line/deadlines.py``). Declared on the shared ``metadata``;
+created by the Alembic revision ``0003_links`` on its own branch."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, String, Table, Text
+
+from hotline.storage.tables.core import TIME, metadata
+
+link_tests = Table(
+    "link_tests",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the test id carried in the message
+    Column("peer", String(32), nullable=False),
+    Column("message_id", String(36), nullable=False),  # the link_test envelope
+    Column("sent_at", TIME, nullable=False),
+    Column("state", String(10), nullable=False),  # pending | passed | failed
+    Column("reply_at", TIME, nullable=True),
+    Column("rtt_ms", Integer, nullable=True),
+    Column("failed_at", TIME, nullable=True),
+    Column("reason", Text, nullable=True),
+)
+Index("ix_link_tests_peer_sent", link_tests.c.peer, link_tests.c.sent_at)
+
+alarms = Table(
+    "alarms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),  # link_down | ack_overdue | log_fork ...
+    Column("subject", String(100), nullable=False),  # a peer, a message id ...
+    Column("raised_at", TIME, nullable=False),
+    Column("state", String(10), nullable=False),  # open | cleared
+    Column("detail", Text, nullable=False),  # JSON object
+    Column("cleared_at", TIME, nullable=True),
+    Column("cleared_by", String(100), nullable=True),  # a user, or "auto"
+    Column("clear_reason", Text, nullable=True),
+    Column("duration_s", Integer, nullable=True),
+)
+Index("ix_alarms_open", alarms.c.state, alarms.c.kind, alarms.c.subject)
+
+# One row per step an unacknowledged message has climbed on the peer's contact ladder.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("message_id", String(36), primary_key=True),  # the original message
+    Column("step", Integer, primary_key=True),  # 1 = first contact after the addressee
+    Column("contact_id", String(32), nullable=False),
+    Column("escalation_message_id", String(36), nullable=False),
+    Column("at", TIME, nullable=False),
+)

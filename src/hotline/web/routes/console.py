@@ -1,0 +1,218 @@
+"""The operator console at ``/console``: login, the watch (inbox), live updates.
+
+The pages call the node's services directly, server-side, as the operator API does;
+they never go through the JSON API. The other pages live beside this module
+(``routes_message.py``, ``routes_compose.py``, ``routes_watch.py``) and are included in
+:data:`router`, which ``hotline.app`` mounts with :func:`static_files`.
+
+Live updates: every page opens ``/console/events`` (server-sent events). The stream
+polls :func:`hotline.web.queries.change_stamp` once a second and sends ``changed``
+whenever anything moved (a message, a receipt, an acknowledgement, an alarm); parts of
+the page that show live state reload themselves with htmx on that event. A stream ends
+after :data:`STREAM_S` seconds and the browser reconnects at once (``Last-Event-ID``
+carries the last stamp seen, so nothing is missed between two streams), which also
+lets the server shut down without waiting for open consoles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from hotline.errors import AuthError, TooManyAttempts
+from hotline.render.i18n import LANGS
+from hotline.web import queries
+from hotline.web.auth import (
+    Session,
+    end_session,
+    lang_of,
+    node_of,
+    remember_lang,
+    start_session,
+)
+from hotline.web.i18n import TEMPLATES
+from hotline.web.pages import ConsoleRoute, back_to, now_of, render, require_session, session_of
+from hotline.web.routes import calls as routes_calls
+from hotline.web.routes import compose as routes_compose
+from hotline.web.routes import evidence as routes_evidence
+from hotline.web.routes import message as routes_message
+from hotline.web.routes import watch as routes_watch
+from hotline.web.views import messages as views
+
+STATIC = TEMPLATES.parent / "static"
+logger = logging.getLogger(__name__)
+POLL_S = 1.0
+STREAM_S = 20.0
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+SessionDep = Annotated[Session, Depends(require_session)]
+
+
+def static_files() -> StaticFiles:
+    """The console's own scripts and styles and the vendored packages (``/console/static``)."""
+    if not (STATIC / "vendor" / ".stamp").exists():
+        logger.warning(
+            "the console's vendored packages are missing from %s: run `bash scripts/vendor.sh`"
+            " (scripts/setup.sh does); pages will load without their scripts and map data",
+            STATIC / "vendor",
+        )
+    return StaticFiles(directory=STATIC)
+
+
+# -- login, logout, language ---------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    if session_of(request) is not None:
+        return RedirectResponse("/console", status_code=303)
+    return render(request, "login.html", None, lang=lang_of(request), error=None)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    user: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    try:
+        token, _expires = node_of(request).auth.login(user.strip(), password)
+    except AuthError:
+        return render(
+            request, "login.html", None, status_code=401, lang=lang_of(request), error=True
+        )
+    except TooManyAttempts:
+        return render(
+            request, "login.html", None, status_code=429, lang=lang_of(request), paused=True
+        )
+    response = RedirectResponse("/console", status_code=303)
+    start_session(request, response, token)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    response = RedirectResponse("/console/login", status_code=303)
+    end_session(request, response)
+    return response
+
+
+@router.post("/lang")
+def switch_lang(
+    request: Request,
+    lang: Annotated[str, Form()],
+    back: Annotated[str, Form()] = "/console",
+) -> Response:
+    if lang not in LANGS:
+        lang = lang_of(request)
+    # only a path on this console: never an open redirect
+    target = back if back.startswith("/console") and "//" not in back else "/console"
+    response = RedirectResponse(target, status_code=303)
+    remember_lang(request, response, lang)
+    return response
+
+
+# -- the watch: inbox and outbox -----------------------------------------------------------
+
+
+def _inbox_context(request: Request, session: Session) -> dict[str, Any]:
+    node, now = node_of(request), now_of(request)
+    waiting, handled = views.inbox(node, session.lang, now)
+    return {
+        "held": views.held(node, session.lang),
+        "waiting": waiting,
+        "handled": handled,
+        "sent": views.outbox(node, session.lang, now),
+    }
+
+
+@router.get("")
+def watch(request: Request, session: SessionDep) -> Response:
+    return render(request, "watch.html", session, **_inbox_context(request, session))
+
+
+@router.get("/fragments/inbox")
+def inbox_fragment(request: Request, session: SessionDep) -> Response:
+    return render(request, "_inbox.html", session, **_inbox_context(request, session))
+
+
+@router.get("/fragments/banner")
+def banner_fragment(request: Request, session: SessionDep) -> Response:
+    banner = views.banner(node_of(request), session.lang, now_of(request))
+    return render(request, "_banner.html", session, banner=banner)
+
+
+@router.post("/messages/{message_id}/ack")
+def acknowledge(request: Request, message_id: str, session: SessionDep) -> Response:
+    node_of(request).line.acknowledge(message_id, session.user.name)
+    return back_to(
+        request,
+        "/console",
+        lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
+    )
+
+
+@router.post("/held/{held_id}/approve")
+def approve_held(request: Request, held_id: str, session: SessionDep) -> Response:
+    """The second person's approval of a held FLASH message: it is sent now."""
+    done = node_of(request).held.approve(held_id, session.user.name)
+    return back_to(request, f"/console/messages/{done['message_id']}")
+
+
+@router.post("/held/{held_id}/reject")
+def reject_held(
+    request: Request,
+    held_id: str,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    node_of(request).held.reject(held_id, session.user.name, reason)
+    return back_to(
+        request,
+        "/console",
+        lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
+    )
+
+
+# -- live updates --------------------------------------------------------------------------
+
+
+def _stamp_text(stamp: tuple[int, ...]) -> str:
+    return "-".join(str(n) for n in stamp)
+
+
+async def _changes(request: Request, since: str) -> AsyncIterator[str]:
+    node = node_of(request)
+    yield f"retry: 1000\nid: {since}\n\n"
+    last, ends = since, time.monotonic() + STREAM_S
+    while time.monotonic() < ends and not await request.is_disconnected():
+        stamp = _stamp_text(await run_in_threadpool(queries.change_stamp, node))
+        if stamp != last:
+            last = stamp
+            yield f"id: {stamp}\nevent: changed\ndata: {stamp}\n\n"
+        await asyncio.sleep(POLL_S)
+
+
+@router.get("/events")
+def events(request: Request, session: SessionDep, since: str = "") -> Response:
+    since = request.headers.get("last-event-id") or since
+    return StreamingResponse(
+        _changes(request, since[:64]),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+router.include_router(routes_message.router)
+router.include_router(routes_compose.router)
+router.include_router(routes_watch.router)
+router.include_router(routes_calls.router)
+router.include_router(routes_evidence.router)

@@ -1,0 +1,111 @@
+"""One message: the original, both renderings, findings, translations and the trail.
+
+Translations are recorded by one person and certified by another (the service refuses a
+translator certifying their own); a machine draft, when an offline engine is installed,
+is stored marked "not certified", and otherwise the page says none is available.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from hotline.domain.bodies import is_notice
+from hotline.errors import Conflict, NotFound, ValidationError
+from hotline.node import Node
+from hotline.web.auth import Session, node_of
+from hotline.web.i18n import countdown
+from hotline.web.pages import ConsoleRoute, now_of, render, require_session
+from hotline.web.views import messages as views
+
+router = APIRouter(route_class=ConsoleRoute)
+SessionDep = Annotated[Session, Depends(require_session)]
+
+
+def _escalation_context(node: Node, shown: dict[str, Any]) -> dict[str, Any]:
+    """For an escalation: the original it re-addresses, when this node holds it."""
+    if shown["type"] != "escalation":
+        return {}
+    original_id = shown["body"]["of_message"]
+    try:
+        original: dict[str, Any] | None = node.line.show(original_id)
+    except NotFound:  # not held here: the page says so rather than failing
+        original = None
+    return {"original": original}
+
+
+def message_context(request: Request, session: Session, message_id: str) -> dict[str, Any]:
+    node, now = node_of(request), now_of(request)
+    shown = node.show(message_id)
+    pending = views.needs_action(shown) or views.awaits_peer(shown)
+    left_text, left_s = countdown(shown["deadline"], now) if pending else ("", 0)
+    return {
+        "m": shown,
+        "subject": views.subject(node, shown, session.lang),
+        "needs_action": views.needs_action(shown),
+        "countdown": left_text,
+        "seconds_left": left_s,
+        "notice": is_notice(shown["type"]),
+        "body_json": json.dumps(shown["body"], ensure_ascii=False, indent=2),
+        "envelope_json": json.dumps(shown["envelope"], ensure_ascii=False, indent=2),
+        **_escalation_context(node, shown),
+    }
+
+
+@router.get("/messages/{message_id}")
+def message_page(request: Request, message_id: str, session: SessionDep) -> Response:
+    context = message_context(request, session, message_id)
+    return render(request, "message.html", session, draft_note=None, **context)
+
+
+@router.get("/messages/{message_id}/fragment")
+def message_fragment(
+    request: Request, message_id: str, session: SessionDep, part: str = "head"
+) -> Response:
+    """The parts of the page that change: its head (state, deadline) and its trail."""
+    context = message_context(request, session, message_id)
+    template = "_message_trail.html" if part == "trail" else "_message_head.html"
+    return render(request, template, session, **context)
+
+
+def _back(message_id: str) -> Response:
+    return RedirectResponse(f"/console/messages/{message_id}", status_code=303)
+
+
+@router.post("/messages/{message_id}/translations")
+def add_translation(
+    request: Request,
+    message_id: str,
+    session: SessionDep,
+    lang: Annotated[str, Form()],
+    text: Annotated[str, Form(max_length=40_000)],
+) -> Response:
+    node_of(request).notices.translate(message_id, lang, text, session.user.name)
+    return _back(message_id)
+
+
+@router.post("/translations/{translation_id}/certify")
+def certify(
+    request: Request,
+    translation_id: int,
+    session: SessionDep,
+    message_id: Annotated[str, Form()],
+) -> Response:
+    node_of(request).notices.certify(translation_id, session.user.name)
+    return _back(message_id)
+
+
+@router.post("/messages/{message_id}/draft")
+def machine_draft(
+    request: Request, message_id: str, session: SessionDep, lang: Annotated[str, Form()]
+) -> Response:
+    """Ask for a machine draft; without an engine the page says so (not an error page)."""
+    try:
+        node_of(request).notices.draft(message_id, lang, session.user.name)
+    except (Conflict, ValidationError) as exc:
+        context = message_context(request, session, message_id)
+        return render(request, "message.html", session, draft_note=exc.message, **context)
+    return _back(message_id)
