@@ -39,12 +39,12 @@ from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
 from hotline.render.i18n import check_lang
 from hotline.services.auth import User
 from hotline.services.calls import common
+from hotline.services.calls import record_steps as steps
 from hotline.services.calls.common import APPROVE_ROLES, READOUT_REJECTED, WRITE_ROLES, require
 from hotline.services.line.service import Line
 from hotline.storage import calls as store
 
-VISIBILITIES = ("internal", "shared", "public")
-_RANK = {v: i for i, v in enumerate(VISIBILITIES)}
+_RANK = {v: i for i, v in enumerate(steps.VISIBILITIES)}
 
 
 class CallRecords:
@@ -104,7 +104,7 @@ class CallRecords:
             }
             wire = check_body("call_record", body)
             message_id = self._send(conn, row["peer"], "call_record", wire, user)
-            _apply_record(conn, row, wire, party=me, message_id=message_id, user=user.name)
+            steps.apply_record(conn, row, wire, party=me, message_id=message_id, user=user.name)
             if internal_note is not None:
                 store.update_call(conn, request_id, internal_note=internal_note)
             if private:
@@ -117,7 +117,7 @@ class CallRecords:
         """Ask (or stop asking) to keep the call's details private; the peer is told."""
         require(user, WRITE_ROLES, "change a call's privacy")
         with self.line.db.write() as conn:
-            call = _must_call(conn, call_id, lock=True)
+            call = steps.must_call(conn, call_id, lock=True)
             peer = self._peer_of(conn, call_id)
             self._send_privacy(conn, peer, call_id, private, user)
             view = self._call_view(conn, call["id"])
@@ -129,7 +129,7 @@ class CallRecords:
     ) -> None:
         wire = check_body("call_privacy", {"call_id": call_id, "details_private": private})
         self._send(conn, peer, "call_privacy", wire, user)
-        _apply_privacy(conn, call_id, self.line.identity.party, private)
+        steps.apply_privacy(conn, call_id, self.line.identity.party, private)
 
     # -- readouts -------------------------------------------------------------------------
 
@@ -146,11 +146,11 @@ class CallRecords:
     ) -> dict[str, Any]:
         """Write this side's readout; shared and public ones are sent (public: maybe held)."""
         require(user, WRITE_ROLES, "write a readout")
-        _check_visibility(visibility)
+        steps.check_visibility(visibility)
         lang = check_lang(lang or self.line.identity.lang)
         readout_id = str(uuid.uuid4())
         with self.line.db.write() as conn:
-            _must_call(conn, call_id)
+            steps.must_call(conn, call_id)
             store.insert_readout(
                 conn,
                 id=readout_id,
@@ -165,7 +165,7 @@ class CallRecords:
                 written_by=user.name,
                 written_at=self.line.now(),
             )
-            _check_readout(conn, readout_id)
+            steps.check_readout(conn, readout_id)
             peer = self._widen(conn, readout_id, visibility, user)
             view = self._readout_view(conn, readout_id)
         if peer:
@@ -175,7 +175,7 @@ class CallRecords:
     def publish(self, readout_id: str, visibility: str, *, user: User) -> dict[str, Any]:
         """Widen one of our readouts: internal to shared or public, shared to public."""
         require(user, WRITE_ROLES, "publish a readout")
-        _check_visibility(visibility)
+        steps.check_visibility(visibility)
         with self.line.db.write() as conn:
             row = self._ours(conn, readout_id)
             if _RANK[visibility] <= _RANK[row["visibility"]]:
@@ -252,15 +252,15 @@ class CallRecords:
         """Set the visibility; send (or hold for approval). Returns the peer told, if any."""
         if visibility == "internal":
             return None
-        row = _must_readout(conn, readout_id)
-        call = _must_call(conn, row["call_id"])
+        row = steps.must_readout(conn, readout_id)
+        call = steps.must_call(conn, row["call_id"])
         if visibility == "public" and call["private_parties"]:
             store.update_readout(conn, readout_id, visibility="public", status="awaiting_approval")
             return None
         return self._send_readout(conn, readout_id, visibility, user)
 
     def _send_readout(self, conn: Connection, readout_id: str, visibility: str, user: User) -> str:
-        row = _must_readout(conn, readout_id)
+        row = steps.must_readout(conn, readout_id)
         now = self.line.now()
         body = {
             "readout_id": readout_id,
@@ -300,7 +300,7 @@ class CallRecords:
 
     def calls(self) -> list[dict[str, Any]]:
         with self.line.db.read() as conn:
-            return [_call(c) for c in store.list_calls(conn)]
+            return [steps.call(c) for c in store.list_calls(conn)]
 
     def readouts(self, call_id: str, visibility: str = "internal") -> dict[str, Any]:
         """The call and the readouts of both sides at ``visibility`` or wider, side by side.
@@ -309,27 +309,27 @@ class CallRecords:
         and ``public`` show readouts as they have gone out or come in (``sent_as``): one
         sent as shared and now awaiting approval as public is still shown as shared.
         """
-        _check_visibility(visibility)
+        steps.check_visibility(visibility)
         me = self.line.identity.party
         with self.line.db.read() as conn:
             call = self._call_view(conn, call_id)
             peer = self._peer_of(conn, call_id)
             rows = store.readouts_of(conn, call_id)
-            rejections = _rejections(conn, call_id)
+            rejections = steps.rejections(conn, call_id)
         sides: dict[str, list[dict[str, Any]]] = {me: [], peer: []}
         for row in rows:
-            view = _readout(row, rejections)
+            view = steps.readout(row, rejections)
             standing = view["visibility"] if visibility == "internal" else view["sent_as"]
             if standing is not None and _RANK[standing] >= _RANK[visibility]:
                 sides.setdefault(row["party"], []).append(view)
         return {"call": call, "visibility": visibility, "sides": sides}
 
     def _readout_view(self, conn: Connection, readout_id: str) -> dict[str, Any]:
-        row = _must_readout(conn, readout_id)
-        return _readout(row, _rejections(conn, row["call_id"]))
+        row = steps.must_readout(conn, readout_id)
+        return steps.readout(row, steps.rejections(conn, row["call_id"]))
 
     def _call_view(self, conn: Connection, call_id: str) -> dict[str, Any]:
-        call = _call(_must_call(conn, call_id))
+        call = steps.call(steps.must_call(conn, call_id))
         request = store.get_request(conn, call_id)
         assert request is not None  # calls.id references call_requests.id
         call["principals"] = {
@@ -365,7 +365,7 @@ class CallRecords:
         return str(request["peer"])
 
     def _ours(self, conn: Connection, readout_id: str) -> dict[str, Any]:
-        row = _must_readout(conn, readout_id, lock=True)
+        row = steps.must_readout(conn, readout_id, lock=True)
         if row["party"] != self.line.identity.party:
             raise Forbidden("this is the peer's readout; only its own side can change it")
         return row
@@ -389,13 +389,13 @@ class CallRecords:
         existing = store.get_call(conn, body["call_id"])
         if existing is not None and envelope.from_ != row["requester_party"]:
             return  # both sides recorded it: the requesting side's record stands
-        _apply_record(conn, row, body, party=envelope.from_, message_id=envelope.id)
+        steps.apply_record(conn, row, body, party=envelope.from_, message_id=envelope.id)
 
     def _received_privacy(self, conn: Connection, envelope: Envelope, _now: str) -> None:
         body = envelope.body
         if store.get_call(conn, body["call_id"]) is None:
             raise common.refuse(f"privacy of an unknown call {body['call_id']}")
-        _apply_privacy(conn, body["call_id"], envelope.from_, body["details_private"])
+        steps.apply_privacy(conn, body["call_id"], envelope.from_, body["details_private"])
 
     def _received_readout(self, conn: Connection, envelope: Envelope, now: str) -> None:
         body = envelope.body
@@ -428,171 +428,3 @@ class CallRecords:
 
 
 # -- applying a step (the same on both nodes) ---------------------------------------------
-
-
-def _apply_record(
-    conn: Connection,
-    row: dict[str, Any],
-    body: dict[str, Any],
-    *,
-    party: str,
-    message_id: str,
-    user: str | None = None,
-) -> None:
-    at = common.envelope_created(conn, message_id)
-    values = {
-        "held_at": body["held_at"],
-        "minutes": body["minutes"],
-        "participants": body["participants"],
-        "interpreters": body["interpreters"],
-        "recorded_by_party": party,
-        "recorded_by": user,
-        "recorded_at": at,
-        "message_id": message_id,
-    }
-    detail = {"held_at": body["held_at"], "minutes": body["minutes"]}
-    if store.get_call(conn, row["id"]) is None:
-        store.insert_call(conn, id=row["id"], private_parties="", **values)
-        store.add_event(
-            conn,
-            request_id=row["id"],
-            at=body["held_at"],
-            kind="held",
-            party=party,
-            detail=detail,
-            user=user,
-            message_id=message_id,
-        )
-    else:
-        store.update_call(conn, row["id"], **values)
-        store.update_events(
-            conn,
-            row["id"],
-            "held",
-            at=body["held_at"],
-            party=party,
-            detail=detail,
-            user=user,
-            message_id=message_id,
-        )
-    store.update_request(conn, row["id"], state="held", awaiting=None, updated_at=at)
-
-
-def _apply_privacy(conn: Connection, call_id: str, party: str, private: bool) -> None:
-    call = _must_call(conn, call_id)
-    parties = {p for p in call["private_parties"].split(",") if p}
-    parties = parties | {party} if private else parties - {party}
-    store.update_call(conn, call_id, private_parties=",".join(sorted(parties)))
-
-
-# -- small helpers --------------------------------------------------------------------------
-
-
-def _check_visibility(visibility: str) -> None:
-    if visibility not in VISIBILITIES:
-        raise ValidationError(
-            f"unknown visibility {visibility!r}",
-            hint="internal, shared or public",
-            field="visibility",
-        )
-
-
-def _check_readout(conn: Connection, readout_id: str) -> None:
-    """Validate the readout as it would travel, before anything is sent or kept."""
-    row = _must_readout(conn, readout_id)
-    check_body(
-        "call_readout",
-        {
-            "readout_id": readout_id,
-            "call_id": row["call_id"],
-            "visibility": "shared",
-            "title": row["title"],
-            "text": row["text"],
-            "issued_by": row["issued_by"],
-            "published_at": row["written_at"],
-        },
-    )
-
-
-def _must_call(conn: Connection, call_id: str, *, lock: bool = False) -> dict[str, Any]:
-    call = store.get_call(conn, call_id, lock=lock)
-    if call is None:
-        raise NotFound(
-            f"no held call {call_id!r}",
-            hint="record the call first: `hotline calls record REQUEST_ID`",
-        )
-    return call
-
-
-def _must_readout(conn: Connection, readout_id: str, *, lock: bool = False) -> dict[str, Any]:
-    row = store.get_readout(conn, readout_id, lock=lock)
-    if row is None:
-        raise NotFound(f"no readout {readout_id!r}")
-    return row
-
-
-def _call(row: dict[str, Any]) -> dict[str, Any]:
-    parties = [p for p in row["private_parties"].split(",") if p]
-    return {
-        "id": row["id"],
-        "held_at": row["held_at"],
-        "minutes": row["minutes"],
-        "participants": row["participants"],
-        "interpreters": row["interpreters"],
-        "recorded_by_party": row["recorded_by_party"],
-        "recorded_by": row["recorded_by"],
-        "recorded_at": row["recorded_at"],
-        "private_requested_by": parties,
-        "details_private": len(parties) >= 2,
-        "internal_note": row["internal_note"],
-        "message_id": row["message_id"],
-    }
-
-
-def _rejections(conn: Connection, call_id: str) -> dict[str, list[dict[str, Any]]]:
-    """The local rejections of our held public readouts of a call, by readout id."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for event in store.events(conn, [call_id]):
-        if event["kind"] == READOUT_REJECTED:
-            rejection = {
-                "by": event["user"],
-                "at": event["at"],
-                "reason": event["detail"]["reason"],
-            }
-            found.setdefault(event["detail"]["readout_id"], []).append(rejection)
-    return found
-
-
-def _sent_as(row: dict[str, Any]) -> str | None:
-    """The visibility the peer holds this readout at (None: it never left this node)."""
-    if row["status"] in ("sent", "received"):
-        return str(row["visibility"])
-    if row["status"] == "awaiting_approval" and row["message_id"] is not None:
-        return "shared"  # widened from shared to public: the public version waits
-    return None
-
-
-def _readout(
-    row: dict[str, Any], rejections: dict[str, list[dict[str, Any]]] | None = None
-) -> dict[str, Any]:
-    keys = (
-        "id",
-        "call_id",
-        "party",
-        "visibility",
-        "status",
-        "lang",
-        "title",
-        "text",
-        "issued_by",
-        "written_by",
-        "written_at",
-        "approved_by",
-        "approved_at",
-        "published_at",
-        "message_id",
-    )
-    view = {key: row[key] for key in keys}
-    view["sent_as"] = _sent_as(row)
-    view["rejections"] = (rejections or {}).get(row["id"], [])
-    return view

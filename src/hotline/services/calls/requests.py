@@ -27,15 +27,14 @@ from hotline.clock import rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.calls import OPEN_STATES
 from hotline.domain.line import Envelope, Principal
-from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
+from hotline.errors import Conflict, Forbidden, ValidationError
 from hotline.services.auth import User
 from hotline.services.calls import common
+from hotline.services.calls import request_steps as steps
 from hotline.services.calls.common import WRITE_ROLES, require
 from hotline.services.line.service import Line
 from hotline.storage import calls as store
-from hotline.storage import messages, users
-
-ANSWER_EVENTS = {"accept": "accepted", "decline": "declined", "propose": "proposed"}
+from hotline.storage import users
 
 
 class CallRequests:
@@ -67,7 +66,7 @@ class CallRequests:
         """Ask ``to``'s principal ``counterpart`` for a call with our ``principal``."""
         identity = self.line.identity
         with self.line.db.write() as conn:
-            done = _by_client_ref(conn, client_ref)
+            done = steps.by_client_ref(conn, client_ref)
             if done is not None:
                 return self._view(conn, done)
             wire, theirs, level = self._prepare(
@@ -92,7 +91,7 @@ class CallRequests:
                 user=user.name,
                 client_ref=client_ref,
             )
-            _store_request(
+            steps.store_request(
                 conn,
                 wire,
                 peer=to,
@@ -105,7 +104,7 @@ class CallRequests:
                 user=user.name,
                 internal_note=internal_note,
             )
-            view = self._view(conn, _must(conn, wire["request_id"]))
+            view = self._view(conn, steps.must(conn, wire["request_id"]))
         self.line.on_queued(to)
         return view
 
@@ -144,7 +143,7 @@ class CallRequests:
     def check_held(self, to: str, payload: dict[str, Any], user_name: str) -> None:
         """Refuse now what sending the held request as ``user_name`` would refuse."""
         user = self._requester(user_name)
-        fields = _held_fields(payload)
+        fields = steps.held_fields(payload)
         del fields["internal_note"]  # kept on this node: nothing to check
         with self.line.db.read() as conn:
             self._prepare(conn, to=to, user=user, precedence="FLASH", **fields)
@@ -157,11 +156,11 @@ class CallRequests:
         """
         ref = f"held:{held['id']}"
         with self.line.db.read() as conn:
-            done = _by_client_ref(conn, ref)
+            done = steps.by_client_ref(conn, ref)
         if done is not None:
             return str(done["message_id"])
         user = self._requester(held["requested_by"])
-        fields = _held_fields(held["payload"])
+        fields = steps.held_fields(held["payload"])
         now = rfc3339(self.line.clock.now())
         if not common.before(now, common.utc(fields["answer_by"], "answer_by")):
             raise Conflict(
@@ -214,13 +213,15 @@ class CallRequests:
             if answer == "accept" and wire["slot"] not in row["slots"]:
                 raise ValidationError(
                     "the accepted slot is not one of the slots on the table",
-                    hint="accept one of: " + ", ".join(_slot_text(s) for s in row["slots"]),
+                    hint="accept one of: " + ", ".join(steps.slot_text(s) for s in row["slots"]),
                     field="slot",
                 )
             message_id = self._send(conn, row, "call_answer", wire, user)
             at = common.envelope_created(conn, message_id)
-            _apply_answer(conn, row, wire, party=me, at=at, user=user.name, message_id=message_id)
-            view = self._view(conn, _must(conn, request_id))
+            steps.apply_answer(
+                conn, row, wire, party=me, at=at, user=user.name, message_id=message_id
+            )
+            view = self._view(conn, steps.must(conn, request_id))
         self.line.on_queued(row["peer"])
         return view
 
@@ -229,7 +230,7 @@ class CallRequests:
         require(user, WRITE_ROLES, "withdraw a call request")
         me = self.line.identity.party
         with self.line.db.write() as conn:
-            row = _must(conn, request_id, lock=True)
+            row = steps.must(conn, request_id, lock=True)
             if row["requester_party"] != me:
                 raise Forbidden(
                     "only the side that asked for the call may withdraw it",
@@ -241,10 +242,10 @@ class CallRequests:
             wire = check_body("call_withdrawal", {"request_id": request_id, "reason": reason})
             message_id = self._send(conn, row, "call_withdrawal", wire, user)
             at = common.envelope_created(conn, message_id)
-            _apply_withdrawal(
+            steps.apply_withdrawal(
                 conn, row, wire, party=me, at=at, user=user.name, message_id=message_id
             )
-            view = self._view(conn, _must(conn, request_id))
+            view = self._view(conn, steps.must(conn, request_id))
         self.line.on_queued(row["peer"])
         return view
 
@@ -280,15 +281,15 @@ class CallRequests:
 
     def get(self, request_id: str) -> dict[str, Any]:
         with self.line.db.read() as conn:
-            return self._view(conn, _must(conn, request_id))
+            return self._view(conn, steps.must(conn, request_id))
 
     def listing(self, *, peer: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
         with self.line.db.read() as conn:
-            return [_public(r) for r in store.list_requests(conn, peer=peer, state=state)]
+            return [steps.public(r) for r in store.list_requests(conn, peer=peer, state=state)]
 
     def _view(self, conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
-        out = _public(row)
-        out["timeline"] = [_event(e) for e in common.timeline(store.events(conn, [row["id"]]))]
+        out = steps.public(row)
+        out["timeline"] = [steps.event(e) for e in common.timeline(store.events(conn, [row["id"]]))]
         call = store.get_call(conn, row["id"])
         out["call"] = None if call is None else {"id": call["id"], "held_at": call["held_at"]}
         return out
@@ -309,7 +310,7 @@ class CallRequests:
         return out
 
     def _awaiting_me(self, conn: Connection, request_id: str) -> dict[str, Any]:
-        row = _must(conn, request_id, lock=True)
+        row = steps.must(conn, request_id, lock=True)
         me = self.line.identity.party
         if row["state"] not in OPEN_STATES:
             raise Conflict(f"the request is {row['state']}; it takes no more answers")
@@ -351,7 +352,7 @@ class CallRequests:
             raise common.refuse(f"call request {body['request_id']} already exists")
         ours = {p.id: p for p in self.line.identity.principals}
         counterpart = ours.get(body["counterpart"])
-        _store_request(
+        steps.store_request(
             conn,
             body,
             peer=envelope.from_,
@@ -367,259 +368,30 @@ class CallRequests:
 
     def _received_answer(self, conn: Connection, envelope: Envelope, _now: str) -> None:
         body = envelope.body
-        row = _known(conn, body["request_id"], envelope.from_)
+        row = steps.known(conn, body["request_id"], envelope.from_)
         if row["state"] == "withdrawn":  # crossed our withdrawal: withdrawn stays
-            _add_answer_event(conn, body, envelope.from_, envelope.created, None, envelope.id)
+            steps.add_answer_event(conn, body, envelope.from_, envelope.created, None, envelope.id)
             return
-        _take_back_early_unanswered(conn, row, envelope)
+        steps.take_back_early_unanswered(conn, row, envelope)
         if row["state"] not in OPEN_STATES or row["awaiting"] != envelope.from_:
             raise common.refuse(f"an answer from {envelope.from_} to a {row['state']} request")
         if body["answer"] == "accept" and body["slot"] not in row["slots"]:
             raise common.refuse("the accepted slot was never proposed")
-        _apply_answer(
+        steps.apply_answer(
             conn, row, body, party=envelope.from_, at=envelope.created, message_id=envelope.id
         )
 
     def _received_withdrawal(self, conn: Connection, envelope: Envelope, _now: str) -> None:
         body = envelope.body
-        row = _known(conn, body["request_id"], envelope.from_)
+        row = steps.known(conn, body["request_id"], envelope.from_)
         if envelope.from_ != row["requester_party"]:
             raise common.refuse("a withdrawal from the side that was asked")
         if row["state"] == "withdrawn":
             raise common.refuse("the request was already withdrawn")
-        _take_back_early_unanswered(conn, row, envelope)
-        _apply_withdrawal(
+        steps.take_back_early_unanswered(conn, row, envelope)
+        steps.apply_withdrawal(
             conn, row, body, party=envelope.from_, at=envelope.created, message_id=envelope.id
         )
 
 
 # -- applying a step (the same on both nodes) ---------------------------------------------
-
-
-def _store_request(
-    conn: Connection,
-    body: dict[str, Any],
-    *,
-    peer: str,
-    sender: str,
-    receiver: str,
-    counterpart: dict[str, Any],
-    precedence: str,
-    at: str,
-    message_id: str,
-    user: str | None = None,
-    internal_note: str | None = None,
-) -> None:
-    requester = Principal.model_validate(body["requester"])
-    store.insert_request(
-        conn,
-        id=body["request_id"],
-        peer=peer,
-        requester_party=sender,
-        requester=requester.id,
-        counterpart_party=receiver,
-        counterpart=body["counterpart"],
-        principals={"requester": requester.wire(), "counterpart": counterpart},
-        topics=body["topics"],
-        message=body.get("message"),
-        precedence=precedence,
-        slots=body["slots"],
-        answer_by=body["answer_by"],
-        awaiting=receiver,
-        state="requested",
-        requested_at=at,
-        updated_at=at,
-        created_by=user,
-        internal_note=internal_note,
-        message_id=message_id,
-    )
-    detail = {"topics": body["topics"], "slots": body["slots"], "answer_by": body["answer_by"]}
-    store.add_event(
-        conn,
-        request_id=body["request_id"],
-        at=at,
-        kind="requested",
-        party=sender,
-        detail=detail,
-        user=user,
-        message_id=message_id,
-    )
-
-
-def _apply_answer(
-    conn: Connection,
-    row: dict[str, Any],
-    body: dict[str, Any],
-    *,
-    party: str,
-    at: str,
-    message_id: str,
-    user: str | None = None,
-) -> None:
-    answer = body["answer"]
-    changes: dict[str, Any] = {"updated_at": at}
-    if answer == "accept":
-        changes |= {"state": "accepted", "accepted_slot": body["slot"], "awaiting": None}
-    elif answer == "decline":
-        changes |= {"state": "declined", "reason": body["reason"], "awaiting": None}
-    else:
-        changes |= {
-            "state": "proposed",
-            "slots": body["slots"],
-            "answer_by": body["answer_by"],
-            "awaiting": common.other_party(row, party),
-        }
-    store.update_request(conn, row["id"], **changes)
-    _add_answer_event(conn, body, party, at, user, message_id)
-
-
-def _add_answer_event(
-    conn: Connection,
-    body: dict[str, Any],
-    party: str,
-    at: str,
-    user: str | None,
-    message_id: str,
-) -> None:
-    detail = {k: v for k, v in body.items() if k not in ("request_id", "answer") and v is not None}
-    store.add_event(
-        conn,
-        request_id=body["request_id"],
-        at=at,
-        kind=ANSWER_EVENTS[body["answer"]],
-        party=party,
-        detail=detail,
-        user=user,
-        message_id=message_id,
-    )
-
-
-def _apply_withdrawal(
-    conn: Connection,
-    row: dict[str, Any],
-    body: dict[str, Any],
-    *,
-    party: str,
-    at: str,
-    message_id: str,
-    user: str | None = None,
-) -> None:
-    if row["state"] != "held":  # a held call crossed by a withdrawal stays held
-        store.update_request(
-            conn,
-            row["id"],
-            state="withdrawn",
-            reason=body.get("reason"),
-            awaiting=None,
-            updated_at=at,
-        )
-    detail = {"reason": body["reason"]} if body.get("reason") else {}
-    store.add_event(
-        conn,
-        request_id=row["id"],
-        at=at,
-        kind="withdrawn",
-        party=party,
-        detail=detail,
-        user=user,
-        message_id=message_id,
-    )
-
-
-def _take_back_early_unanswered(conn: Connection, row: dict[str, Any], envelope: Envelope) -> None:
-    """An answer or withdrawal made before the deadline undoes an early ``unanswered``."""
-    if row["state"] != "unanswered" or not common.before(envelope.created, row["answer_by"]):
-        return
-    store.delete_events(conn, row["id"], "unanswered")
-    previous = "requested" if row["awaiting"] == row["counterpart_party"] else "proposed"
-    store.update_request(conn, row["id"], state=previous)
-    row["state"] = previous
-
-
-# -- small helpers --------------------------------------------------------------------------
-
-
-def _held_fields(payload: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of ``request`` a held request keeps (the peer and precedence are the
-    held row's own)."""
-    return {
-        "principal": payload.get("principal"),
-        "counterpart": payload.get("counterpart"),
-        "topics": payload.get("topics"),
-        "slots": payload.get("slots"),
-        "answer_by": payload.get("answer_by"),
-        "message": payload.get("message"),
-        "internal_note": payload.get("internal_note"),
-    }
-
-
-def _must(conn: Connection, request_id: str, *, lock: bool = False) -> dict[str, Any]:
-    row = store.get_request(conn, request_id, lock=lock)
-    if row is None:
-        raise NotFound(f"no call request {request_id!r}", hint="see `hotline calls list`")
-    return row
-
-
-def _by_client_ref(conn: Connection, client_ref: str | None) -> dict[str, Any] | None:
-    """The request an earlier try with this idempotency key made, if any."""
-    if client_ref is None:
-        return None
-    done = messages.by_client_ref(conn, client_ref)
-    if done is None:
-        return None
-    row = store.request_by_message(conn, done["id"])
-    if row is None:
-        raise Conflict(
-            f"client_ref {client_ref!r} was used for message {done['id']}, not a call request",
-            hint="use a new client_ref",
-        )
-    return row
-
-
-def _known(conn: Connection, request_id: str, sender: str) -> dict[str, Any]:
-    row = store.get_request(conn, request_id, lock=True)
-    if row is None:
-        raise common.refuse(f"no call request {request_id!r} on this node")
-    if sender not in (row["requester_party"], row["counterpart_party"]):
-        raise common.refuse(f"{sender} is not a party to call request {request_id}")
-    return row
-
-
-def _slot_text(slot: dict[str, Any]) -> str:
-    return f"{slot['start']}/{slot['minutes']}"
-
-
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    """A request as the API shows it (local fields included: the API is this node's)."""
-    principals = row["principals"]
-    return {
-        "id": row["id"],
-        "peer": row["peer"],
-        "state": row["state"],
-        "requester": {"party": row["requester_party"], **principals["requester"]},
-        "counterpart": {"party": row["counterpart_party"], **principals["counterpart"]},
-        "topics": row["topics"],
-        "message": row["message"],
-        "precedence": row["precedence"],
-        "slots": row["slots"],
-        "answer_by": row["answer_by"],
-        "awaiting": row["awaiting"],
-        "accepted_slot": row["accepted_slot"],
-        "reason": row["reason"],
-        "requested_at": row["requested_at"],
-        "updated_at": row["updated_at"],
-        "created_by": row["created_by"],
-        "internal_note": row["internal_note"],
-        "message_id": row["message_id"],
-    }
-
-
-def _event(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "at": row["at"],
-        "kind": row["kind"],
-        "party": row["party"],
-        "detail": row["detail"],
-        "user": row["user"],
-        "message_id": row["message_id"],
-    }
