@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely  # type: ignore[import-untyped]
-from pyproj import Geod
 
 from hotline.errors import ValidationError
+from hotline.geo.geodesy import GEOD, M_MIN_M
 from hotline.geo.tactical.io import Tracks
 
 __all__ = ["Areas", "Incursion", "IncursionResult", "detect", "incursions", "load_areas"]
@@ -50,9 +50,7 @@ __all__ = ["Areas", "Incursion", "IncursionResult", "detect", "incursions", "loa
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_WGS84 = Geod(ellps="WGS84")
 DENSIFY_DEG = 0.05  # longest straight lon/lat edge kept before projecting, degrees
-_MIN_RADIUS_M = 6335439.0  # least radius of curvature of WGS84 (meridian, equator)
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def detect(
     order = np.lexsort((area, track))
     track, area, entry = track[order], area[order], entry[order]
     lat_a, lon_a, _, gs, trk, _ = arrays
-    lon_e, lat_e, _ = _WGS84.fwd(lon_a[track], lat_a[track], trk[track], gs[track] * entry)
+    lon_e, lat_e, _ = GEOD.fwd(lon_a[track], lat_a[track], trk[track], gs[track] * entry)
     return IncursionResult(track, area, entry, np.asarray(lat_e), np.asarray(lon_e))
 
 
@@ -189,10 +187,10 @@ def _candidates(
         return np.empty(0, np.int64), np.empty(0, np.int64)
     tree = shapely.STRtree(shapely.envelope(areas.geometry))
     reach = gs * lookahead + 1.0  # m
-    dlat = np.degrees(reach / _MIN_RADIUS_M) * 1.001 + 1e-9
+    dlat = np.degrees(reach / M_MIN_M) * 1.001 + 1e-9
     south, north = lat - dlat, lat + dlat
     coslat = np.cos(np.radians(np.minimum(np.maximum(np.abs(south), np.abs(north)), 90.0)))
-    ratio = np.sin(np.minimum(reach / _MIN_RADIUS_M, math.pi / 2)) / np.maximum(coslat, 1e-12)
+    ratio = np.sin(np.minimum(reach / M_MIN_M, math.pi / 2)) / np.maximum(coslat, 1e-12)
     dlon = np.where(
         ratio < 0.99, np.degrees(np.arcsin(np.minimum(ratio, 0.99))) * 1.001 + 1e-9, 360.0
     )
@@ -265,7 +263,7 @@ def _in_track_frames(geometry: Any, lat: FloatArray, lon: FloatArray) -> npt.NDA
     """The area once per track, in that track's azimuthal equidistant frame (metres)."""
     kind, coords, offsets = shapely.to_ragged_array([shapely.segmentize(geometry, DENSIFY_DEG)])
     m, v = len(lat), len(coords)
-    az, _, dist = _WGS84.inv(
+    az, _, dist = GEOD.inv(
         np.repeat(lon, v), np.repeat(lat, v), np.tile(coords[:, 0], m), np.tile(coords[:, 1], m)
     )
     az = np.radians(np.asarray(az))
