@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -371,3 +372,30 @@ def test_volume_with_a_naive_datetime_is_refused() -> None:
 
     with pytest.raises(ValidationError, match=r"volume 'A': properties.start: not a UTC"):
         VolumeSet.from_volumes([naive])
+
+
+NOTICE_EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "notices"
+
+
+def notice_volumes_of_examples() -> list[Any]:
+    from hotline.domain.notices.models import parse_notice
+
+    found = []
+    for path in sorted(NOTICE_EXAMPLES.glob("*.json")):
+        notice = parse_notice(json.loads(path.read_text(encoding="utf-8")))
+        found.extend(getattr(notice, "volumes", None) or ())
+    return found
+
+
+@pytest.mark.parametrize("id_prefix", [None, "m1"])
+def test_a_notice_volume_gives_the_same_engine_volume_as_its_geojson(
+    id_prefix: str | None,
+) -> None:
+    volumes = notice_volumes_of_examples()
+    kinds = set()
+    for volume in volumes:
+        kinds.add(volume.geometry.type)
+        direct = Volume.from_notice(volume, "us", id_prefix=id_prefix)
+        via_geojson = Volume.from_feature(volume.to_geojson("us", id_prefix=id_prefix))
+        assert via_geojson == direct
+    assert {"Polygon", "Point", "LineString"} == kinds

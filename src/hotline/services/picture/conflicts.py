@@ -127,8 +127,7 @@ def notice_volumes(body: dict[str, Any], party: str, message_id: str) -> list[Vo
         return []
     notice = parse_notice(body)
     return [
-        Volume.from_feature(v.to_geojson(party, id_prefix=message_id))
-        for v in getattr(notice, "volumes", ())
+        Volume.from_notice(v, party, id_prefix=message_id) for v in getattr(notice, "volumes", ())
     ]
 
 
