@@ -13,6 +13,7 @@ import pytest
 from pyproj import Geod
 
 from hotline.errors import ValidationError
+from hotline.geo.geojson import volume_from_area, volume_from_notice
 from hotline.geo.volumes import CIRCLE, CORRIDOR, POLYGON, Volume, VolumeSet, load_volumes
 
 GEOD = Geod(ellps="WGS84")
@@ -395,7 +396,34 @@ def test_a_notice_volume_gives_the_same_engine_volume_as_its_geojson(
     kinds = set()
     for volume in volumes:
         kinds.add(volume.geometry.type)
-        direct = Volume.from_notice(volume, "us", id_prefix=id_prefix)
+        direct = volume_from_notice(volume, "us", id_prefix=id_prefix)
         via_geojson = Volume.from_feature(volume.to_geojson("us", id_prefix=id_prefix))
         assert via_geojson == direct
     assert {"Polygon", "Point", "LineString"} == kinds
+
+
+def test_a_notice_area_gives_the_same_engine_volume_as_its_geojson() -> None:
+    from hotline.domain.notices.models import ProtectedAreas, parse_notice
+
+    body = json.loads((NOTICE_EXAMPLES / "protected_areas.json").read_text(encoding="utf-8"))
+    notice = parse_notice(body)
+    assert isinstance(notice, ProtectedAreas)
+    window = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+    for area in notice.areas or ():
+        feature = area.area.to_geojson()
+        feature["properties"] |= {
+            "id": f"m1/{area.id}",
+            "party": "us",
+            "alt_lower_m": area.alt_lower_m if area.alt_lower_m is not None else -11_000,
+            "alt_upper_m": area.alt_upper_m if area.alt_upper_m is not None else 5_000_000,
+            "datum": area.datum or "WGS84",
+            "start": "1970-01-01T00:00:00Z",
+            "end": "2200-01-01T00:00:00Z",
+        }
+        band = (float(feature["properties"]["alt_lower_m"]), feature["properties"]["alt_upper_m"])
+
+        direct = volume_from_area(
+            area.area, f"m1/{area.id}", "us", band, window, area.datum or "WGS84"
+        )
+
+        assert Volume.from_feature(feature) == direct

@@ -41,12 +41,20 @@ from typing import Any
 import numpy as np
 import shapely  # type: ignore[import-untyped]
 
+from hotline.domain.notices import geometry as wire
 from hotline.errors import ValidationError
 from hotline.geo.incursions import Areas
 from hotline.geo.strategic.checks import invalid
 from hotline.geo.volumes import Datum, Kind, Position, Volume, VolumeSet
 
-__all__ = ["parse_utc", "read_areas", "read_volumes", "volume_from_feature"]
+__all__ = [
+    "parse_utc",
+    "read_areas",
+    "read_volumes",
+    "volume_from_area",
+    "volume_from_feature",
+    "volume_from_notice",
+]
 
 # A decimal number as a string: the signed wire forbids JSON floats, so notices carry
 # coordinates as strings such as "52.2500000".
@@ -232,6 +240,96 @@ def read_volumes(source: str | os.PathLike[str] | Mapping[str, Any]) -> VolumeSe
             hint='the top level must be {"type": "FeatureCollection", "features": [...]}',
         )
     return VolumeSet.from_volumes(volume_from_feature(f, index=k) for k, f in enumerate(features))
+
+
+# -- the notices' models -----------------------------------------------------------------
+
+
+def volume_from_notice(volume: wire.Volume, party: str, *, id_prefix: str | None = None) -> Volume:
+    """The engine's volume for a notice's volume, declared by ``party``.
+
+    The notice's model (:class:`hotline.domain.notices.geometry.Volume`) has read and
+    checked the Feature already: this only turns its decimal strings into floats, with no
+    GeoJSON round trip, and gives the volume :func:`volume_from_feature` gives for
+    ``volume.to_geojson(party, id_prefix=id_prefix)``.  Volume ids are unique only within
+    one notice: pass the notice's message id as ``id_prefix`` to get ``<prefix>/<id>``.
+
+    Examples
+    --------
+    >>> notice_volume = wire.Volume.model_validate({"type": "Feature",
+    ...     "geometry": {"type": "Point", "coordinates": ["36.2000000", "35.1000000"]},
+    ...     "properties": {"id": "A1", "radius_m": 5000, "alt_lower_m": 0,
+    ...         "alt_upper_m": 3000, "datum": "MSL", "start": "2025-03-01T10:00:00Z",
+    ...         "end": "2025-03-01T12:00:00Z"}})
+    >>> v = volume_from_notice(notice_volume, "blue", id_prefix="m1")
+    >>> v.id, v.party, v.kind, v.rings, v.radius_m, v.datum
+    ('m1/A1', 'blue', 'circle', (((36.2, 35.1),),), 5000.0, 'MSL')
+    """
+    p = volume.properties
+    kind, rings = _wire_shape(volume.geometry)
+    return Volume(
+        id=p.id if id_prefix is None else f"{id_prefix}/{p.id}",
+        party=party,
+        kind=kind,
+        rings=rings,
+        alt_lower_m=float(p.alt_lower_m),
+        alt_upper_m=float(p.alt_upper_m),
+        start=p.start,
+        end=p.end,
+        radius_m=None if p.radius_m is None else float(p.radius_m),
+        width_m=None if p.width_m is None else float(p.width_m),
+        datum=p.datum,
+    )
+
+
+def volume_from_area(
+    area: wire.Area,
+    volume_id: str,
+    party: str,
+    band_m: tuple[float, float],
+    window: tuple[datetime, datetime],
+    datum: Datum = "WGS84",
+) -> Volume:
+    """The engine's volume for a notice's 2D area, given its altitude band and window.
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> area = wire.Area.model_validate({"geometry": {"type": "Point",
+    ...     "coordinates": ["36.2000000", "35.1000000"]}, "radius_m": 5000})
+    >>> t0, t1 = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+    >>> v = volume_from_area(area, "m1/Z1", "blue", (-11000, 5000000), (t0, t1))
+    >>> v.kind, v.rings, v.radius_m, v.alt_upper_m
+    ('circle', (((36.2, 35.1),),), 5000.0, 5000000.0)
+    """
+    kind, rings = _wire_shape(area.geometry)
+    return Volume(
+        id=volume_id,
+        party=party,
+        kind=kind,
+        rings=rings,
+        alt_lower_m=float(band_m[0]),
+        alt_upper_m=float(band_m[1]),
+        start=window[0],
+        end=window[1],
+        radius_m=None if area.radius_m is None else float(area.radius_m),
+        datum=datum,
+    )
+
+
+def _wire_shape(
+    geometry: wire.PolygonGeometry | wire.PointGeometry | wire.LineStringGeometry,
+) -> tuple[Kind, tuple[tuple[Position, ...], ...]]:
+    """Kind and float rings of a notice's geometry (decimal strings to floats)."""
+    if isinstance(geometry, wire.PointGeometry):
+        return "circle", ((_wire_position(geometry.coordinates),),)
+    if isinstance(geometry, wire.LineStringGeometry):
+        return "corridor", (tuple(map(_wire_position, geometry.coordinates)),)
+    return "polygon", tuple(tuple(map(_wire_position, r)) for r in geometry.coordinates)
+
+
+def _wire_position(position: wire.Position) -> Position:
+    return float(position[0]), float(position[1])
 
 
 # -- protected areas -------------------------------------------------------------------

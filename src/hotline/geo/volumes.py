@@ -212,53 +212,6 @@ class Volume:
 
         return volume_from_feature(feature, index=index)
 
-    @classmethod
-    def from_notice(
-        cls, volume: wire.Volume, party: str, *, id_prefix: str | None = None
-    ) -> Volume:
-        """The engine's volume for a notice's volume, declared by ``party``.
-
-        The notice's model (:class:`hotline.domain.notices.geometry.Volume`) has checked
-        the form already; this only turns its decimal strings into floats, with no GeoJSON
-        round trip, and gives the same volume as :meth:`from_feature` on
-        ``volume.to_geojson(party, id_prefix=id_prefix)``.  Volume ids are unique only
-        within one notice: pass the notice's message id as ``id_prefix`` to get
-        ``<prefix>/<id>``.
-
-        Examples
-        --------
-        >>> notice_volume = wire.Volume.model_validate({"type": "Feature",
-        ...     "geometry": {"type": "Point", "coordinates": ["36.2000000", "35.1000000"]},
-        ...     "properties": {"id": "A1", "radius_m": 5000, "alt_lower_m": 0,
-        ...         "alt_upper_m": 3000, "datum": "MSL", "start": "2025-03-01T10:00:00Z",
-        ...         "end": "2025-03-01T12:00:00Z"}})
-        >>> v = Volume.from_notice(notice_volume, "blue", id_prefix="m1")
-        >>> v.id, v.party, v.kind, v.rings, v.radius_m, v.datum
-        ('m1/A1', 'blue', 'circle', (((36.2, 35.1),),), 5000.0, 'MSL')
-        """
-        p, geometry = volume.properties, volume.geometry
-        kind: Kind
-        rings: tuple[tuple[Position, ...], ...]
-        if isinstance(geometry, wire.PointGeometry):
-            kind, rings = "circle", ((_floats_of(geometry.coordinates),),)
-        elif isinstance(geometry, wire.LineStringGeometry):
-            kind, rings = "corridor", (tuple(map(_floats_of, geometry.coordinates)),)
-        else:
-            kind, rings = "polygon", tuple(tuple(map(_floats_of, r)) for r in geometry.coordinates)
-        return cls(
-            id=p.id if id_prefix is None else f"{id_prefix}/{p.id}",
-            party=party,
-            kind=kind,
-            rings=rings,
-            alt_lower_m=float(p.alt_lower_m),
-            alt_upper_m=float(p.alt_upper_m),
-            start=p.start,
-            end=p.end,
-            radius_m=None if p.radius_m is None else float(p.radius_m),
-            width_m=None if p.width_m is None else float(p.width_m),
-            datum=p.datum,
-        )
-
     def to_feature(self) -> dict[str, Any]:
         """The GeoJSON Feature for this volume (numbers as JSON numbers)."""
         props: dict[str, Any] = {
@@ -280,10 +233,6 @@ class Volume:
         else:
             geometry = {"type": "Polygon", "coordinates": rings}
         return {"type": "Feature", "geometry": geometry, "properties": props}
-
-
-def _floats_of(position: wire.Position) -> Position:
-    return float(position[0]), float(position[1])
 
 
 @dataclass(frozen=True, eq=False)
