@@ -227,6 +227,10 @@ class Conflicts:
         """Index new volumes (or apply a declaration of areas); returns their conflicts."""
         with self._lock:
             self._ensure_index()
+            # The engine checks more than a notice's model does (self-crossing rings, a reach
+            # over 2,000 km): refuse before keeping anything, or the next rebuild would fail.
+            declared = fold_areas([declaration]) if declaration is not None else {}
+            VolumeSet.from_volumes([*volumes, *(a.volume() for a in declared.values())])
             if declaration is not None:
                 if declaration[1] in self._applied:
                     return []  # already folded in (loaded from the database)
