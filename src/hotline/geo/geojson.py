@@ -1,6 +1,6 @@
 """The one GeoJSON reader of ``hotline.geo``: volumes and protected areas from Features.
 
-Two kinds of GeoJSON come into the engines from files and from notices:
+Volumes and areas come into the engines as GeoJSON, from files and from notices:
 
 * **volumes** (:func:`read_volumes`, :func:`volume_from_feature`): a FeatureCollection
   (or one Feature, or a JSON array of Features) of Polygons (holes allowed), Points with
@@ -9,6 +9,9 @@ Two kinds of GeoJSON come into the engines from files and from notices:
   decimal strings (the wire form of notices, :mod:`hotline.domain.notices.geometry`).
   Only the *form* is read here; every volume is then validated, all at once and
   vectorised, where it joins a :class:`~hotline.geo.volumes.VolumeSet`.
+* **the notices' models** (:func:`volume_from_notice`, :func:`volume_from_area`): the
+  volumes and areas of :mod:`hotline.domain.notices.geometry`, already read and checked
+  by pydantic, become the engine's volumes without a round trip through JSON;
 * **protected areas** (:func:`read_areas`): a FeatureCollection of Polygons or
   MultiPolygons with ``id``, ``party`` and an optional altitude band, checked here
   (shapely validity) and returned as :class:`~hotline.geo.incursions.Areas`.
