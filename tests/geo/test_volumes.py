@@ -427,3 +427,74 @@ def test_a_notice_area_gives_the_same_engine_volume_as_its_geojson() -> None:
         )
 
         assert Volume.from_feature(feature) == direct
+
+
+BOW_TIE = [["36.0", "35.0"], ["36.1", "35.1"], ["36.1", "35.0"], ["36.0", "35.1"], ["36.0", "35.0"]]
+
+
+def notice_with(volume: dict[str, Any]) -> dict[str, Any]:
+    body = json.loads((NOTICE_EXAMPLES / "deconfliction_request.json").read_text("utf-8"))
+    return body | {"volumes": [volume]}
+
+
+def wire_volume(geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
+    base = {
+        "id": "V1",
+        "alt_lower_m": 0,
+        "alt_upper_m": 3000,
+        "datum": "MSL",
+        "start": "2026-11-21T14:00:00Z",
+        "end": "2026-11-21T16:00:00Z",
+    }
+    return {"type": "Feature", "geometry": geometry, "properties": base | props}
+
+
+def engine_refusal(volume: dict[str, Any]) -> ValidationError:
+    from hotline.domain.notices.models import parse_notice
+
+    notice = parse_notice(notice_with(volume))
+    with pytest.raises(ValidationError) as refused:
+        VolumeSet.from_volumes(volume_from_notice(v, "us") for v in notice.volumes)
+    return refused.value
+
+
+def test_a_corridor_whose_positions_are_equal_is_refused_by_the_notice_and_the_engine() -> None:
+    from hotline.domain.notices.models import parse_notice
+
+    line = {"type": "LineString", "coordinates": [["36.0", "35.0"], ["36.0000000", "35.0"]]}
+    volume = wire_volume(line, width_m=1000)
+    with pytest.raises(ValidationError) as refused:
+        parse_notice(notice_with(volume))
+    assert "volumes[0].geometry.coordinates" == refused.value.context["field"]
+    assert "a corridor line needs two distinct positions" in refused.value.message
+    engine = Volume.from_feature(feature(line, width_m=1000))
+    with pytest.raises(ValidationError, match="two distinct positions"):
+        VolumeSet.from_volumes([engine])
+
+
+@pytest.mark.parametrize(
+    ("volume", "field"),
+    [
+        pytest.param(
+            wire_volume(
+                {
+                    "type": "Polygon",
+                    "coordinates": [BOW_TIE],
+                }
+            ),
+            "geometry.coordinates",
+            id="a ring crossing itself",
+        ),
+        pytest.param(
+            wire_volume({"type": "Point", "coordinates": ["36.0", "35.0"]}, radius_m=3_000_000),
+            "geometry",
+            id="a circle reaching 3,000 km",
+        ),
+    ],
+)
+def test_what_needs_geodesy_passes_the_notice_model_and_is_refused_by_the_engine(
+    volume: dict[str, Any], field: str
+) -> None:
+    # The notice's model is pure pydantic; the node's index refuses these (before sending,
+    # and on receipt) with the engine's error.
+    assert field == engine_refusal(volume).context["field"]
