@@ -42,12 +42,11 @@ from typing import Any
 import numpy as np
 import pyproj
 import shapely
-from pyproj import Geod
 
+from hotline.geo.geodesy import GEOD
 from hotline.geo.strategic.engine import SYRIA_MOU, VolumeIndex, detect_all
 from hotline.geo.volumes import CIRCLE, CORRIDOR, POLYGON, Volume, VolumeSet
 
-GEOD = Geod(ellps="WGS84")
 WEEK_S = 7 * 86400.0
 EPOCH_S = datetime(2025, 3, 1, tzinfo=UTC).timestamp()
 

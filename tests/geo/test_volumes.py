@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from pyproj import Geod
 
 from hotline.errors import ValidationError
+from hotline.geo.geojson import volume_from_area, volume_from_notice
 from hotline.geo.volumes import CIRCLE, CORRIDOR, POLYGON, Volume, VolumeSet, load_volumes
 
 GEOD = Geod(ellps="WGS84")
@@ -371,3 +373,128 @@ def test_volume_with_a_naive_datetime_is_refused() -> None:
 
     with pytest.raises(ValidationError, match=r"volume 'A': properties.start: not a UTC"):
         VolumeSet.from_volumes([naive])
+
+
+NOTICE_EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "notices"
+
+
+def notice_volumes_of_examples() -> list[Any]:
+    from hotline.domain.notices.models import parse_notice
+
+    found = []
+    for path in sorted(NOTICE_EXAMPLES.glob("*.json")):
+        notice = parse_notice(json.loads(path.read_text(encoding="utf-8")))
+        found.extend(getattr(notice, "volumes", None) or ())
+    return found
+
+
+@pytest.mark.parametrize("id_prefix", [None, "m1"])
+def test_a_notice_volume_gives_the_same_engine_volume_as_its_geojson(
+    id_prefix: str | None,
+) -> None:
+    volumes = notice_volumes_of_examples()
+    kinds = set()
+    for volume in volumes:
+        kinds.add(volume.geometry.type)
+        direct = volume_from_notice(volume, "us", id_prefix=id_prefix)
+        via_geojson = Volume.from_feature(volume.to_geojson("us", id_prefix=id_prefix))
+        assert via_geojson == direct
+    assert {"Polygon", "Point", "LineString"} == kinds
+
+
+def test_a_notice_area_gives_the_same_engine_volume_as_its_geojson() -> None:
+    from hotline.domain.notices.models import ProtectedAreas, parse_notice
+
+    body = json.loads((NOTICE_EXAMPLES / "protected_areas.json").read_text(encoding="utf-8"))
+    notice = parse_notice(body)
+    assert isinstance(notice, ProtectedAreas)
+    window = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+    for area in notice.areas or ():
+        feature = area.area.to_geojson()
+        feature["properties"] |= {
+            "id": f"m1/{area.id}",
+            "party": "us",
+            "alt_lower_m": area.alt_lower_m if area.alt_lower_m is not None else -11_000,
+            "alt_upper_m": area.alt_upper_m if area.alt_upper_m is not None else 5_000_000,
+            "datum": area.datum or "WGS84",
+            "start": "1970-01-01T00:00:00Z",
+            "end": "2200-01-01T00:00:00Z",
+        }
+        band = (float(feature["properties"]["alt_lower_m"]), feature["properties"]["alt_upper_m"])
+
+        direct = volume_from_area(
+            area.area, f"m1/{area.id}", "us", band, window, area.datum or "WGS84"
+        )
+
+        assert Volume.from_feature(feature) == direct
+
+
+BOW_TIE = [["36.0", "35.0"], ["36.1", "35.1"], ["36.1", "35.0"], ["36.0", "35.1"], ["36.0", "35.0"]]
+
+
+def notice_with(volume: dict[str, Any]) -> dict[str, Any]:
+    body = json.loads((NOTICE_EXAMPLES / "deconfliction_request.json").read_text("utf-8"))
+    return body | {"volumes": [volume]}
+
+
+def wire_volume(geometry: dict[str, Any], **props: Any) -> dict[str, Any]:
+    base = {
+        "id": "V1",
+        "alt_lower_m": 0,
+        "alt_upper_m": 3000,
+        "datum": "MSL",
+        "start": "2026-11-21T14:00:00Z",
+        "end": "2026-11-21T16:00:00Z",
+    }
+    return {"type": "Feature", "geometry": geometry, "properties": base | props}
+
+
+def engine_refusal(volume: dict[str, Any]) -> ValidationError:
+    from hotline.domain.notices.models import parse_notice
+
+    notice = parse_notice(notice_with(volume))
+    with pytest.raises(ValidationError) as refused:
+        VolumeSet.from_volumes(volume_from_notice(v, "us") for v in notice.volumes)
+    return refused.value
+
+
+def test_a_corridor_whose_positions_are_equal_is_refused_by_the_notice_and_the_engine() -> None:
+    from hotline.domain.notices.models import parse_notice
+
+    line = {"type": "LineString", "coordinates": [["36.0", "35.0"], ["36.0000000", "35.0"]]}
+    volume = wire_volume(line, width_m=1000)
+    with pytest.raises(ValidationError) as refused:
+        parse_notice(notice_with(volume))
+    assert "volumes[0].geometry.coordinates" == refused.value.context["field"]
+    assert "a corridor line needs two distinct positions" in refused.value.message
+    engine = Volume.from_feature(feature(line, width_m=1000))
+    with pytest.raises(ValidationError, match="two distinct positions"):
+        VolumeSet.from_volumes([engine])
+
+
+@pytest.mark.parametrize(
+    ("volume", "field"),
+    [
+        pytest.param(
+            wire_volume(
+                {
+                    "type": "Polygon",
+                    "coordinates": [BOW_TIE],
+                }
+            ),
+            "geometry.coordinates",
+            id="a ring crossing itself",
+        ),
+        pytest.param(
+            wire_volume({"type": "Point", "coordinates": ["36.0", "35.0"]}, radius_m=3_000_000),
+            "geometry",
+            id="a circle reaching 3,000 km",
+        ),
+    ],
+)
+def test_what_needs_geodesy_passes_the_notice_model_and_is_refused_by_the_engine(
+    volume: dict[str, Any], field: str
+) -> None:
+    # The notice's model is pure pydantic; the node's index refuses these (before sending,
+    # and on receipt) with the engine's error.
+    assert field == engine_refusal(volume).context["field"]

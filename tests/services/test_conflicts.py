@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
+from hotline.errors import ValidationError
 from tests.conftest import Pair
 from tests.services.test_notices import example
 
@@ -84,3 +87,27 @@ def test_the_volume_layer_lists_own_and_peer_volumes(pair: Pair) -> None:
     assert [(f"{sent['message']['id']}/A1", "us")] == [
         (f["properties"]["id"], f["properties"]["party"]) for f in layer["features"]
     ]
+
+
+def test_a_volume_the_engine_refuses_leaves_the_index_whole(pair: Pair) -> None:
+    # The notice's model accepts a self-crossing ring; the engine refuses it. The refused
+    # volume must not stay behind and break the index when it is next rebuilt.
+    bad = corridor_notice("B1", "36.0000000", "35.0000000", (0, 3000))
+    ring = [
+        ["36.0", "35.0"],
+        ["36.1", "35.1"],
+        ["36.1", "35.0"],
+        ["36.0", "35.1"],
+        ["36.0", "35.0"],
+    ]
+    bad["volumes"][0]["geometry"] = {"type": "Polygon", "coordinates": [ring]}
+    del bad["volumes"][0]["properties"]["radius_m"]
+    with pytest.raises(ValidationError) as refused:
+        pair.ru.conflicts.record_sent("m-bad", bad)
+    assert "volume 'm-bad/B1'" == refused.value.context["volume"]
+    areas = example("protected_areas")
+    pair.ru.conflicts.record_sent("m-areas-1", areas, "2026-11-21T10:00:00Z")
+    pair.ru.conflicts.record_sent("m-areas-2", areas, "2026-11-21T11:00:00Z")  # a rebuild
+
+    good = corridor_notice("R1", "40.0000000", "35.0000000", (0, 3000))
+    assert [] == pair.ru.conflicts.check_notice(good, "us")

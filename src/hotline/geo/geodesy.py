@@ -1,7 +1,10 @@
-"""WGS84 helpers for the strategic engine: ECEF, tangent planes, lifting, densifying edges.
+"""The one geodesy kernel of ``hotline.geo``: WGS84, ECEF, tangent planes, geodesics.
 
-Everything here works on NumPy arrays, in metres and degrees, on the WGS84 ellipsoid.
-Three facts carry the engine and are used, with their proofs sketched, where they matter:
+Everything here works on NumPy arrays, in metres and degrees, on the WGS84 ellipsoid.  The
+strategic and tactical engines, incursions and the picture share these constants, the one
+:data:`GEOD` (GeographicLib through PROJ) and :func:`ragged_arange`; no other module of
+``hotline.geo`` defines its own.  Three facts carry the strategic engine and are used,
+with their proofs sketched, where they matter:
 
 * ``|n_a - n_b| <= s / M_MIN_M``: along a path of length ``s`` on the ellipsoid the unit
   surface normal turns at most at the largest principal curvature, ``1 / M_MIN_M``.  So
@@ -36,8 +39,12 @@ GEOD = Geod(ellps="WGS84")
 def ragged_arange(starts: I64, lengths: I64) -> I64:
     """Concatenate ``range(s, s + n)`` for each start ``s`` and length ``n``, without a loop.
 
+    Examples
+    --------
     >>> ragged_arange(np.array([5, 0]), np.array([2, 3])).tolist()
     [5, 6, 0, 1, 2]
+    >>> ragged_arange(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     total = int(lengths.sum())
@@ -56,7 +63,15 @@ def unit_normals(lon_deg: F64, lat_deg: F64) -> F64:
 
 
 def surface_ecef(lon_deg: F64, lat_deg: F64) -> F64:
-    """Earth-centred, Earth-fixed coordinates (n, 3), metres, of points at height 0."""
+    """Earth-centred, Earth-fixed coordinates (n, 3), metres, of points at height 0.
+
+    Examples
+    --------
+    >>> surface_ecef(np.array([0.0, 90.0]), np.array([0.0, 0.0])).round(3).tolist()
+    [[6378137.0, 0.0, 0.0], [0.0, 6378137.0, 0.0]]
+    >>> float(surface_ecef(np.array([0.0]), np.array([90.0]))[0, 2]) == WGS84_B_M
+    True
+    """
     lon, lat = np.radians(lon_deg), np.radians(lat_deg)
     sin_lat, cos_lat = np.sin(lat), np.cos(lat)
     prime_vertical = WGS84_A_M / np.sqrt(1.0 - WGS84_E2 * sin_lat**2)  # N(φ), metres

@@ -31,7 +31,6 @@ How it is computed, and how exact it is:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +39,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely  # type: ignore[import-untyped]
-from pyproj import Geod
 
 from hotline.errors import ValidationError
+from hotline.geo.geodesy import GEOD, M_MIN_M
 from hotline.geo.tactical.io import Tracks
 
 __all__ = ["Areas", "Incursion", "IncursionResult", "detect", "incursions", "load_areas"]
@@ -50,9 +49,7 @@ __all__ = ["Areas", "Incursion", "IncursionResult", "detect", "incursions", "loa
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-_WGS84 = Geod(ellps="WGS84")
 DENSIFY_DEG = 0.05  # longest straight lon/lat edge kept before projecting, degrees
-_MIN_RADIUS_M = 6335439.0  # least radius of curvature of WGS84 (meridian, equator)
 
 
 @dataclass(frozen=True)
@@ -162,7 +159,7 @@ def detect(
     order = np.lexsort((area, track))
     track, area, entry = track[order], area[order], entry[order]
     lat_a, lon_a, _, gs, trk, _ = arrays
-    lon_e, lat_e, _ = _WGS84.fwd(lon_a[track], lat_a[track], trk[track], gs[track] * entry)
+    lon_e, lat_e, _ = GEOD.fwd(lon_a[track], lat_a[track], trk[track], gs[track] * entry)
     return IncursionResult(track, area, entry, np.asarray(lat_e), np.asarray(lon_e))
 
 
@@ -189,10 +186,10 @@ def _candidates(
         return np.empty(0, np.int64), np.empty(0, np.int64)
     tree = shapely.STRtree(shapely.envelope(areas.geometry))
     reach = gs * lookahead + 1.0  # m
-    dlat = np.degrees(reach / _MIN_RADIUS_M) * 1.001 + 1e-9
+    dlat = np.degrees(reach / M_MIN_M) * 1.001 + 1e-9
     south, north = lat - dlat, lat + dlat
     coslat = np.cos(np.radians(np.minimum(np.maximum(np.abs(south), np.abs(north)), 90.0)))
-    ratio = np.sin(np.minimum(reach / _MIN_RADIUS_M, math.pi / 2)) / np.maximum(coslat, 1e-12)
+    ratio = np.sin(np.minimum(reach / M_MIN_M, math.pi / 2)) / np.maximum(coslat, 1e-12)
     dlon = np.where(
         ratio < 0.99, np.degrees(np.arcsin(np.minimum(ratio, 0.99))) * 1.001 + 1e-9, 360.0
     )
@@ -265,7 +262,7 @@ def _in_track_frames(geometry: Any, lat: FloatArray, lon: FloatArray) -> npt.NDA
     """The area once per track, in that track's azimuthal equidistant frame (metres)."""
     kind, coords, offsets = shapely.to_ragged_array([shapely.segmentize(geometry, DENSIFY_DEG)])
     m, v = len(lat), len(coords)
-    az, _, dist = _WGS84.inv(
+    az, _, dist = GEOD.inv(
         np.repeat(lon, v), np.repeat(lat, v), np.tile(coords[:, 0], m), np.tile(coords[:, 1], m)
     )
     az = np.radians(np.asarray(az))
@@ -289,103 +286,8 @@ def _repeat_offsets(offsets: IntArray, copies: int) -> IntArray:
     return np.concatenate([shifted.ravel(), [copies * count]])
 
 
-# -- reading areas ----------------------------------------------------------------------
-
-
 def load_areas(path: str | Path) -> Areas:
-    """Read protected areas from a GeoJSON FeatureCollection of (Multi)Polygons.
+    """Read protected areas: see :func:`hotline.geo.geojson.read_areas`."""
+    from hotline.geo.geojson import read_areas  # the reader builds on this module
 
-    Raises
-    ------
-    hotline.errors.ValidationError
-        Naming the file, the feature (index and id) and the field at fault.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot read areas ({exc})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise ValidationError(f"{path}: expected a GeoJSON FeatureCollection")
-    features = data.get("features")
-    if not isinstance(features, list):
-        raise ValidationError(f"{path}: field 'features' must be a list")
-    rows = [_area(path, k, f) for k, f in enumerate(features)]
-    ids = [r[0] for r in rows]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise ValidationError(f"{path}: area id {dup!r} appears more than once")
-    geometry = np.empty(len(rows), dtype=object)
-    geometry[:] = [r[2] for r in rows]
-    return Areas(
-        ids=tuple(ids),
-        party=tuple(r[1] for r in rows),
-        geometry=geometry,
-        alt_lower_m=np.array([r[3] for r in rows], dtype=np.float64),
-        alt_upper_m=np.array([r[4] for r in rows], dtype=np.float64),
-    )
-
-
-def _area(path: Path, k: int, feature: Any) -> tuple[str, str, Any, float, float]:
-    where = f"{path}: feature {k}"
-    if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        raise ValidationError(f"{where}: expected a GeoJSON Feature")
-    props = feature.get("properties")
-    if not isinstance(props, dict):
-        raise ValidationError(f"{where}: field 'properties' is missing")
-    area_id = _label(where, props, "id")
-    where = f"{where} (id {area_id!r})"
-    party = _label(where, props, "party")
-    lower = _altitude(where, props, "alt_lower_m", -math.inf)
-    upper = _altitude(where, props, "alt_upper_m", math.inf)
-    if lower > upper:
-        raise ValidationError(
-            f"{where}: field 'alt_lower_m' ({lower:g}) is above 'alt_upper_m' ({upper:g})"
-        )
-    return area_id, party, _polygon(where, feature.get("geometry")), lower, upper
-
-
-def _label(where: str, props: dict[str, Any], field: str) -> str:
-    value = props.get(field)
-    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise ValidationError(
-            f"{where}: property '{field}' must be a non-empty string, got {value!r}"
-        )
-    return str(value).strip()
-
-
-def _altitude(where: str, props: dict[str, Any], field: str, default: float) -> float:
-    value = props.get(field)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValidationError(
-            f"{where}: property '{field}' must be a number of metres, got {value!r}"
-        )
-    return float(value)
-
-
-def _polygon(where: str, geometry: Any) -> Any:
-    if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        kind = geometry.get("type") if isinstance(geometry, dict) else geometry
-        raise ValidationError(
-            f"{where}: field 'geometry' must be a Polygon or MultiPolygon, got {kind!r}"
-        )
-    try:
-        shape = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, IndexError, AttributeError, shapely.errors.GEOSException) as exc:
-        raise ValidationError(f"{where}: field 'geometry' has bad coordinates ({exc})") from None
-    coords = shapely.get_coordinates(shape)
-    if len(coords) == 0 or not np.all(np.isfinite(coords)):
-        raise ValidationError(f"{where}: field 'geometry' has no or non-finite coordinates")
-    if np.any(np.abs(coords[:, 1]) > 90.0) or np.any(np.abs(coords[:, 0]) > 360.0):
-        raise ValidationError(
-            f"{where}: field 'geometry' has a latitude beyond ±90 or a longitude beyond ±360"
-        )
-    if not shapely.is_valid(shape):
-        raise ValidationError(
-            f"{where}: field 'geometry' is not a valid polygon ({shapely.is_valid_reason(shape)})"
-        )
-    return shape
+    return read_areas(path)

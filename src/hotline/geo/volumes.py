@@ -19,20 +19,17 @@ name the volume id and the field.  :func:`load_volumes` reads a FeatureCollectio
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from hotline.errors import ValidationError
+from hotline.domain.notices import geometry as wire
 from hotline.geo.strategic.arrays import DATUMS, KINDS, Columns, VolumeArrays, build_arrays
 from hotline.geo.strategic.checks import CIRCLE, CORRIDOR, POLYGON, invalid
 
@@ -50,20 +47,8 @@ __all__ = [
 ]
 
 Kind = Literal["polygon", "circle", "corridor"]
-Datum = Literal["WGS84", "MSL", "AGL"]
+Datum = wire.Datum
 Position = tuple[float, float]
-
-# A decimal number as a string: the signed wire forbids JSON floats, so notices carry
-# coordinates as strings such as "52.2500000".
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_RFC3339 = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
-)
-_GEOMETRY_FOR_KIND: dict[str, Kind] = {
-    "Polygon": "polygon",
-    "Point": "circle",
-    "LineString": "corridor",
-}
 
 
 def format_utc(moment: datetime) -> str:
@@ -223,34 +208,9 @@ class Volume:
             Naming the volume and the field: missing or mistyped properties, an unknown
             geometry type, a missing ``radius_m``/``width_m``, a non-UTC time.
         """
-        where = "feature" if index is None else f"feature #{index}"
-        if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
-            raise invalid(where, "type", "expected a GeoJSON Feature object")
-        props = feature.get("properties")
-        if not isinstance(props, Mapping):
-            raise invalid(where, "properties", "missing or not an object")
-        volume_id = _identifier(props.get("id", feature.get("id")), where, "properties.id")
-        where = f"volume {volume_id!r}"
-        kind, rings = _parse_geometry(feature.get("geometry"), where)
-        size_field = {"circle": "radius_m", "corridor": "width_m"}.get(kind)
-        size = (
-            _number(props.get(size_field), where, f"properties.{size_field}")
-            if size_field
-            else None
-        )
-        return cls(
-            id=volume_id,
-            party=_identifier(props.get("party"), where, "properties.party"),
-            kind=kind,
-            rings=rings,
-            alt_lower_m=_number(props.get("alt_lower_m"), where, "properties.alt_lower_m"),
-            alt_upper_m=_number(props.get("alt_upper_m"), where, "properties.alt_upper_m"),
-            start=parse_utc(props.get("start"), where, "properties.start"),
-            end=parse_utc(props.get("end"), where, "properties.end"),
-            radius_m=size if kind == "circle" else None,
-            width_m=size if kind == "corridor" else None,
-            datum=_datum(props.get("datum", "WGS84"), where),
-        )
+        from hotline.geo.geojson import volume_from_feature  # it builds a Volume
+
+        return volume_from_feature(feature, index=index)
 
     def to_feature(self) -> dict[str, Any]:
         """The GeoJSON Feature for this volume (numbers as JSON numbers)."""
@@ -273,102 +233,6 @@ class Volume:
         else:
             geometry = {"type": "Polygon", "coordinates": rings}
         return {"type": "Feature", "geometry": geometry, "properties": props}
-
-
-def _identifier(value: Any, where: str, field: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str) or not value:
-        raise invalid(where, field, "missing or not a non-empty string")
-    return value
-
-
-def _number(value: Any, where: str, field: str) -> float:
-    """A finite float from a JSON number or a decimal string such as ``"52.2500000"``."""
-    if value is None:
-        raise invalid(where, field, "missing")
-    if isinstance(value, bool):
-        raise invalid(where, field, f"expected a number, got {value!r}")
-    if not isinstance(value, int | float) and not (
-        isinstance(value, str) and _DECIMAL.fullmatch(value)
-    ):
-        raise invalid(where, field, f"expected a number or a decimal string, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise invalid(where, field, f"not a finite number: {value!r}")
-    return number
-
-
-def _datum(value: Any, where: str) -> Datum:
-    if value == "WGS84" or value == "MSL" or value == "AGL":
-        return value  # type: ignore[no-any-return]
-    raise invalid(
-        where,
-        "properties.datum",
-        f"unknown datum {value!r}",
-        hint="use one of WGS84 (ellipsoid), MSL or AGL",
-    )
-
-
-def parse_utc(value: Any, where: str, field: str) -> datetime:
-    """A UTC ``datetime`` from RFC 3339 text ending in ``Z`` (or ``+00:00``)."""
-    if not isinstance(value, str):
-        raise invalid(where, field, "missing or not an RFC 3339 string")
-    match = _RFC3339.fullmatch(value)
-    if match is None:
-        raise invalid(
-            where,
-            field,
-            f"not an RFC 3339 date-time: {value!r}",
-            hint="write UTC times like 2025-03-01T10:00:00Z",
-        )
-    day, clock, fraction, zulu, sign, hours, minutes = match.groups()
-    if not zulu and (hours, minutes) != ("00", "00"):
-        raise invalid(
-            where,
-            field,
-            f"not UTC: {value!r} has offset {sign}{hours}:{minutes}",
-            hint="convert to UTC and end the time with Z",
-        )
-    micro = (fraction or "")[:6].ljust(6, "0")
-    try:
-        return datetime.fromisoformat(f"{day}T{clock}.{micro}+00:00")
-    except ValueError as exc:
-        raise invalid(where, field, f"not a valid date-time: {value!r} ({exc})") from None
-
-
-def _position(value: Any, where: str, field: str) -> Position:
-    if not isinstance(value, list | tuple) or len(value) not in (2, 3):
-        raise invalid(where, field, f"expected a position [lon, lat], got {value!r}")
-    return (_number(value[0], where, field + "[0]"), _number(value[1], where, field + "[1]"))
-
-
-def _positions(value: Any, where: str, field: str) -> tuple[Position, ...]:
-    if not isinstance(value, list | tuple):
-        raise invalid(where, field, "expected an array of positions")
-    return tuple(_position(p, where, f"{field}[{k}]") for k, p in enumerate(value))
-
-
-def _parse_geometry(geometry: Any, where: str) -> tuple[Kind, tuple[tuple[Position, ...], ...]]:
-    if not isinstance(geometry, Mapping):
-        raise invalid(where, "geometry", "missing or not an object")
-    kind = _GEOMETRY_FOR_KIND.get(geometry.get("type"))  # type: ignore[arg-type]
-    if kind is None:
-        raise invalid(
-            where,
-            "geometry.type",
-            f"unsupported geometry {geometry.get('type')!r}",
-            hint="use Polygon, Point with radius_m, or LineString with width_m",
-        )
-    coords = geometry.get("coordinates")
-    field = "geometry.coordinates"
-    if kind == "circle":
-        return kind, ((_position(coords, where, field),),)
-    if kind == "corridor":
-        return kind, (_positions(coords, where, field),)
-    if not isinstance(coords, list | tuple) or not coords:
-        raise invalid(where, field, "a Polygon needs at least an exterior ring")
-    return kind, tuple(_positions(r, where, f"{field}[{k}]") for k, r in enumerate(coords))
 
 
 @dataclass(frozen=True, eq=False)
@@ -561,35 +425,7 @@ def _codes(values: ArrayLike, names: tuple[str, ...]) -> NDArray[np.int8]:
 
 
 def load_volumes(source: str | os.PathLike[str] | Mapping[str, Any]) -> VolumeSet:
-    """Read volumes from a GeoJSON FeatureCollection (a path, or the parsed object).
+    """Read volumes from GeoJSON: see :func:`hotline.geo.geojson.read_volumes`."""
+    from hotline.geo.geojson import read_volumes  # the reader builds on this module
 
-    A single Feature or a JSON array of Features is accepted too.
-
-    Raises
-    ------
-    ValidationError
-        Invalid JSON, not a FeatureCollection, or a volume at fault (naming it and the
-        field).
-    OSError
-        The file cannot be read.
-    """
-    document: Any = source
-    if isinstance(source, str | os.PathLike):
-        text = Path(source).read_text(encoding="utf-8")
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValidationError(f"not valid JSON: {exc}", field="json") from None
-    if isinstance(document, Mapping) and document.get("type") == "Feature":
-        features: Any = [document]
-    elif isinstance(document, Mapping) and document.get("type") == "FeatureCollection":
-        features = document.get("features")
-    else:
-        features = document
-    if not isinstance(features, list):
-        raise ValidationError(
-            "expected a GeoJSON FeatureCollection",
-            field="type",
-            hint='the top level must be {"type": "FeatureCollection", "features": [...]}',
-        )
-    return VolumeSet.from_volumes(Volume.from_feature(f, index=k) for k, f in enumerate(features))
+    return read_volumes(source)

@@ -14,8 +14,10 @@ plain GeoJSON with float coordinates for the deconfliction engine (``hotline.geo
 An :class:`Area` is the 2D counterpart used for launch, impact and exercise areas:
 boundary points (Polygon) or centre + radius (Point).
 
-Not checked here: ring orientation (RFC 7946 asks parsers not to reject either) and
-self-intersection (left to the geometry engine).
+Not checked here: ring orientation (RFC 7946 asks parsers not to reject either), and what
+needs geodesy, left to the geometry engine (:mod:`hotline.geo`), which refuses such a
+notice when its volumes join the node's index (before sending, or on receipt): a ring
+that crosses itself, and a shape reaching more than 2,000 km from its centre.
 """
 
 from __future__ import annotations
@@ -150,6 +152,14 @@ class LineStringGeometry(BaseModel):
 
     type: Literal["LineString"]
     coordinates: Annotated[tuple[Position, ...], Field(min_length=2)]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _not_a_point(cls, line: tuple[Position, ...]) -> tuple[Position, ...]:
+        # as the engine (hotline.geo) refuses it; compared as decimals, like ring closure
+        if all(lat_lon(p) == lat_lon(line[0]) for p in line[1:]):
+            raise ValueError("a corridor line needs two distinct positions")
+        return line
 
     def to_geojson(self) -> dict[str, Any]:
         """Plain GeoJSON with float coordinates."""

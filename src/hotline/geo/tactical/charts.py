@@ -27,6 +27,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from hotline.geo import geodesy as geo
 from hotline.geo.tactical.cpa import EARTH_RADIUS_M as R
 
 FloatArray = npt.NDArray[np.float64]
@@ -38,9 +39,7 @@ MERCATOR_LIMIT_DEG = 80.0  # the Mercator chart answers for pairs with |φ̄| be
 POLAR_CAP_DEG = 85.0  # beyond this a band has no usable east axis
 BAND_KAPPA = 0.05  # largest east-scale error tolerated in a polar band
 _NEAR_POLE = math.radians(89.99)
-WGS84_A = 6378137.0
-WGS84_E2 = 6.69437999014e-3
-MIN_CURVATURE_M = WGS84_A * (1.0 - WGS84_E2)  # meridional radius at the equator
+MIN_CURVATURE_M = geo.M_MIN_M  # meridional radius at the equator
 
 
 class Chart(Protocol):
@@ -201,8 +200,7 @@ def ecef_chart(
     """All tracks on the WGS84 surface in ECEF, moving along their tangent planes."""
     phi, lam = np.radians(lat), np.radians(lon)
     sp, cp, sl, cl = np.sin(phi), np.cos(phi), np.sin(lam), np.cos(lam)
-    nu = WGS84_A / np.sqrt(1.0 - WGS84_E2 * sp * sp)  # prime vertical radius, m
-    pos = np.vstack([nu * cp * cl, nu * cp * sl, nu * (1.0 - WGS84_E2) * sp])
+    pos = geo.surface_ecef(lon, lat).T  # (3, n), metres
     # east = (-sin λ, cos λ, 0); north = (-sin φ cos λ, -sin φ sin λ, cos φ)
     vel = np.vstack([-sl * u - sp * cl * v, cl * u - sp * sl * v, cp * v])
     return EcefChart(np.arange(len(lat), dtype=np.int64), pos, vel, gs, rpz)

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from pyproj import Geod
+
+from hotline.geo.geodesy import GEOD
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -49,8 +50,6 @@ VREL2_FLOOR = 1e-6
 
 LEVEL_DVS = 1e-6
 """m/s: at or below this relative vertical speed a pair is level (cstatebased.hpp)."""
-
-_WGS84 = Geod(ellps="WGS84")
 
 
 @dataclass(frozen=True)
@@ -138,8 +137,8 @@ def geodesic_frame(
     (22264, 0)
     """
     lon_i, lat_i, lon_j, lat_j = lon[i], lat[i], lon[j], lat[j]
-    az_i, back_j, s = _WGS84.inv(lon_i, lat_i, lon_j, lat_j)
-    _, _, back_m = _WGS84.fwd(lon_i, lat_i, az_i, s * 0.5)
+    az_i, back_j, s = GEOD.inv(lon_i, lat_i, lon_j, lat_j)
+    _, _, back_m = GEOD.fwd(lon_i, lat_i, az_i, s * 0.5)
     # Forward azimuths along the geodesic at i, at M and (continuing) at j, degrees.
     alpha_i = np.asarray(az_i, dtype=np.float64)
     alpha_m = np.asarray(back_m, dtype=np.float64) + 180.0

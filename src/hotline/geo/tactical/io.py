@@ -1,7 +1,22 @@
 """Reading tracks from CSV or JSON into arrays, with errors that name the row and field.
 
-The CSV has a header with (at least) ``id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps``;
-the JSON is a list of objects with those keys. Units: degrees, metres, m/s, degrees true.
+The CSV has a header with (at least) ``id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps``
+(:data:`COLUMNS`); the JSON is a list of objects with those keys. Units: degrees, metres,
+m/s, degrees true.  Public: :class:`Tracks` and :func:`load_tracks` (also re-exported by
+:mod:`hotline.geo.tactical.engine`), used by the command line and by incursions.
+
+Examples
+--------
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     path = Path(tmp) / "tracks.csv"
+...     _ = path.write_text(
+...         "id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\\n"
+...         "T1,blue,35.0,36.0,3000,200,90,0\\n"
+...     )
+...     tracks = load_tracks(path)
+>>> len(tracks), tracks.ids, tracks.party, tracks.gs_mps.tolist()
+(1, ('T1',), ('blue',), [200.0])
 """
 
 from __future__ import annotations
@@ -18,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hotline.errors import ValidationError
+
+__all__ = ["COLUMNS", "NUMBER_FIELDS", "TEXT_FIELDS", "Tracks", "load_tracks"]
 
 FloatArray = npt.NDArray[np.float64]
 

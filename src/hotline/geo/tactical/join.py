@@ -29,23 +29,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hotline.geo.geodesy import ragged_arange
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _EMPTY = np.empty(0, dtype=np.int64)
-
-
-def ragged_arange(starts: IntArray, counts: IntArray) -> IntArray:
-    """Concatenate ``arange(s, s + c)`` for each start ``s`` and count ``c``.
-
-    >>> ragged_arange(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
-    [5, 6, 9, 10, 11]
-    """
-    total = int(counts.sum())
-    if total == 0:
-        return _EMPTY
-    before = np.cumsum(counts) - counts
-    return np.arange(total, dtype=np.int64) - np.repeat(before - starts, counts)
 
 
 def overlapping_boxes(

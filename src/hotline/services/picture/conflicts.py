@@ -27,12 +27,14 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select
 
 from hotline.domain.line import Envelope
 from hotline.domain.notices.models import ProtectedArea, ProtectedAreas, parse_notice
+from hotline.geo.geojson import volume_from_area, volume_from_notice
 from hotline.geo.strategic.engine import ConflictRecord, Minima, VolumeIndex
 from hotline.geo.volumes import Volume, VolumeSet
 from hotline.services.alarms import raise_alarm
@@ -46,6 +48,7 @@ VOLUME_TYPES = ("activity_notice", "deconfliction_request")
 AREA_TYPE = "protected_areas"
 #: Protected areas are in force at all times: the engine's window for them.
 AREA_START, AREA_END = "1970-01-01T00:00:00Z", "2200-01-01T00:00:00Z"
+AREA_WINDOW = (datetime.fromisoformat(AREA_START), datetime.fromisoformat(AREA_END))
 #: The band of an area protected at every altitude (the limits of a notice's altitude).
 ALL_ALTITUDES = (-11_000, 5_000_000)
 
@@ -83,24 +86,13 @@ class AreaInForce:
 
     def volume(self) -> Volume:
         """The engine's volume for this area: in force at all times."""
-        feature = self.to_geojson()
         a = self.area
-        lower, upper = (
+        band = (
             (a.alt_lower_m, a.alt_upper_m)
             if a.alt_lower_m is not None and a.alt_upper_m is not None
             else ALL_ALTITUDES
         )
-        feature["properties"] = {
-            "id": self.key,
-            "party": self.party,
-            "alt_lower_m": lower,
-            "alt_upper_m": upper,
-            "datum": a.datum or "WGS84",
-            "start": AREA_START,
-            "end": AREA_END,
-            **({"radius_m": a.area.radius_m} if a.area.radius_m is not None else {}),
-        }
-        return Volume.from_feature(feature)
+        return volume_from_area(a.area, self.key, self.party, band, AREA_WINDOW, a.datum or "WGS84")
 
 
 def fold_areas(
@@ -127,8 +119,7 @@ def notice_volumes(body: dict[str, Any], party: str, message_id: str) -> list[Vo
         return []
     notice = parse_notice(body)
     return [
-        Volume.from_feature(v.to_geojson(party, id_prefix=message_id))
-        for v in getattr(notice, "volumes", ())
+        volume_from_notice(v, party, id_prefix=message_id) for v in getattr(notice, "volumes", ())
     ]
 
 
@@ -236,6 +227,10 @@ class Conflicts:
         """Index new volumes (or apply a declaration of areas); returns their conflicts."""
         with self._lock:
             self._ensure_index()
+            # The engine checks more than a notice's model does (self-crossing rings, a reach
+            # over 2,000 km): refuse before keeping anything, or the next rebuild would fail.
+            declared = fold_areas([declaration]) if declaration is not None else {}
+            VolumeSet.from_volumes([*volumes, *(a.volume() for a in declared.values())])
             if declaration is not None:
                 if declaration[1] in self._applied:
                     return []  # already folded in (loaded from the database)

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import shapely  # type: ignore[import-untyped]
-from pyproj import Geod
 from sqlalchemy import Connection, select
 
 from hotline.clock import Clock, parse_rfc3339, rfc3339
@@ -48,6 +47,7 @@ from hotline.domain.tracks import (
 )
 from hotline.errors import MalformedMessage, ValidationError
 from hotline.geo import incursions
+from hotline.geo.geodesy import GEOD
 from hotline.geo.tactical import engine as tactical
 from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line
@@ -55,7 +55,6 @@ from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Confl
 from hotline.storage import peers
 from hotline.storage.tables.links import alarms as alarms_table
 
-_WGS84 = Geod(ellps="WGS84")
 MAX_TRACKS_PER_REPORT = 100_000
 
 
@@ -222,7 +221,7 @@ class TrackPicture:
         gs = np.array([r.gs_mps for r in reports])
         trk = np.array([r.trk_deg for r in reports])
         alt = np.array([r.alt_m for r in reports]) + np.array([r.vs_mps for r in reports]) * age
-        lon2, lat2, _ = _WGS84.fwd(lon, lat, trk, gs * age)
+        lon2, lat2, _ = GEOD.fwd(lon, lat, trk, gs * age)
         return reports, np.asarray(lat2), np.asarray(lon2), alt, sources
 
     def assess(self) -> dict[str, Any]:
@@ -384,7 +383,7 @@ def engine_areas(areas: list[AreaInForce]) -> incursions.Areas:
             centre = geometry.to_geojson()["coordinates"]
             lon0, lat0 = float(centre[0]), float(centre[1])
             azimuths = np.linspace(0.0, 360.0, 129)[:-1]
-            lons, lats, _ = _WGS84.fwd(
+            lons, lats, _ = GEOD.fwd(
                 np.full(128, lon0), np.full(128, lat0), azimuths, np.full(128, a.area.area.radius_m)
             )
             lons = lon0 + (np.asarray(lons) - lon0 + 180.0) % 360.0 - 180.0  # no jump at ±180°
