@@ -48,6 +48,8 @@ OptionalDirOpt = Annotated[
         show_default=False,
     ),
 ]
+#: ``--dir`` of ``hotline demo``: a working folder that will hold two nodes, not a node.
+DemoDirOpt = Annotated[Path, typer.Option("--dir", help="Working folder for the two demo nodes")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 UserOpt = Annotated[
     str | None, typer.Option("--user", envvar="HOTLINE_USER", help="Operator name.")

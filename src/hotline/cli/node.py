@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from hotline.cli.common import (
+    DemoDirOpt,
     DirOpt,
     JsonOpt,
     UrlOpt,
@@ -126,9 +127,7 @@ def login(directory: DirOpt, user: UserOpt = None, url: UrlOpt = None) -> None:
 
 @friendly
 def demo(
-    directory: Annotated[
-        Path, typer.Option("--dir", help="Working folder for the two demo nodes")
-    ] = Path("hotline-demo"),
+    directory: DemoDirOpt = Path("hotline-demo"),
     once: Annotated[bool, typer.Option("--once", help="Play the scenario, then exit")] = False,
 ) -> None:
     """Two nodes (us, ru) on loopback: exchange cards, send both ways, acknowledge."""
