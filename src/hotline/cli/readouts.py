@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.table import Column, Table
 from rich.text import Text
@@ -38,6 +37,8 @@ readout_app = typer.Typer(help="Readouts of held calls: write, approve, publish,
 
 def _markdown(directory: Path, url: str | None, user: str | None, call_id: str, lang: str) -> str:
     """GET a call's public readouts as Markdown (the JSON client would not pass it whole)."""
+    import httpx
+
     with node_client(directory, url, user) as client:
         path = f"/api/v1/calls/{whole(client, 'call', call_id)}/readouts.md?lang={lang}"
         try:
