@@ -314,8 +314,6 @@ def record(
     url: UrlOpt = None,
 ) -> None:
     """Record that an accepted call was held (sent to the peer)."""
-    with node_client(directory, url, user) as client:
-        request_id = whole(client, "call request", request_id)
     body = {
         "request_id": request_id,
         "held_at": held_at,
@@ -325,7 +323,9 @@ def record(
         "private": private,
         "internal_note": note,
     }
-    row = api(directory, url, user, "/api/v1/calls", body)
+    with node_client(directory, url, user) as client:
+        body["request_id"] = whole(client, "call request", request_id)
+        row = client.post("/api/v1/calls", body)
     if json_:
         print_json(row)
     else:
