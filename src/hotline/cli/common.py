@@ -23,7 +23,6 @@ from rich.console import Console
 from rich.text import Text
 
 from hotline.client import NodeClient, connect
-from hotline.config import load_settings
 from hotline.errors import Conflict, HotlineError, ValidationError
 
 if TYPE_CHECKING:
@@ -91,6 +90,14 @@ def say(text: str) -> None:
     out.print(plain(text))
 
 
+def spoken_fingerprint(fingerprint: str) -> str:
+    """A key fingerprint as read aloud (``protocol.keys``, imported on use: it loads the
+    cryptography library, which ``hotline --help`` does not need)."""
+    from hotline.protocol.keys import spoken_fingerprint as spoken
+
+    return spoken(fingerprint)
+
+
 def read_json_file(path: Path, what: str) -> Any:
     """The JSON in ``path``; an unreadable file or bad JSON is an error naming ``what``
     (``card file``, ``notice file``) and the path."""
@@ -134,6 +141,8 @@ def opened_node(directory: Path) -> Iterator[Node]:
 
 def node_client(directory: Path, url: str | None, user: str | None) -> NodeClient:
     """A client of the running node in ``directory``, logged in (see ``hotline.client``)."""
+    from hotline.config import load_settings
+
     settings = load_settings(directory)
     base = url or settings.endpoints[0]
     return connect(settings.directory, base, user, os.environ.get("HOTLINE_PASSWORD"))

@@ -25,12 +25,12 @@ from hotline.cli.common import (
     node_client,
     out,
     print_json,
+    spoken_fingerprint,
     whole_message_id,
 )
 from hotline.cli.held import print_held
 from hotline.clock import parse_rfc3339
 from hotline.errors import ValidationError
-from hotline.protocol.keys import spoken_fingerprint
 
 
 @friendly

@@ -26,10 +26,9 @@ from hotline.cli.common import (
     opened_node,
     out,
     print_json,
+    spoken_fingerprint,
 )
 from hotline.client import NodeClient, save_token
-from hotline.config import load_settings
-from hotline.protocol.keys import spoken_fingerprint
 
 
 @friendly
@@ -94,6 +93,7 @@ def card(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the card here")] = None,
 ) -> None:
     """Print this node's peer card (give it to the peer, out of band)."""
+    from hotline.config import load_settings
     from hotline.services.line.identity import Identity
 
     identity = Identity.from_settings(load_settings(directory))
@@ -115,6 +115,8 @@ def card(
 @friendly
 def login(directory: DirOpt, user: UserOpt = None, url: UrlOpt = None) -> None:
     """Log in to the running node and keep the token for later commands (mode 0600)."""
+    from hotline.config import load_settings
+
     settings = load_settings(directory)
     name = user or typer.prompt("User")
     password = os.environ.get("HOTLINE_PASSWORD") or typer.prompt("Password", hide_input=True)

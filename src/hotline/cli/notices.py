@@ -37,7 +37,6 @@ from hotline.cli.common import (
     read_json_file,
 )
 from hotline.cli.held import print_held
-from hotline.config import load_settings
 from hotline.errors import HotlineError, ValidationError
 
 if TYPE_CHECKING:
@@ -135,6 +134,7 @@ def render_command(
 
 def _sources(node_dir: Path | None, rules_dir: Path | None) -> tuple[Path, Phrasebook | None]:
     """The rules folder and phrasebook to check with (see the module docstring)."""
+    from hotline.config import load_settings
     from hotline.domain.notices.phrasebook import Phrasebook
     from hotline.services.notices.rules import RULES_DIR
 

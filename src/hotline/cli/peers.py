@@ -21,9 +21,9 @@ from hotline.cli.common import (
     out,
     print_json,
     read_json_file,
+    spoken_fingerprint,
 )
 from hotline.errors import ValidationError
-from hotline.protocol.keys import spoken_fingerprint
 
 peer_app = typer.Typer(help="Pin and list peers (the only keys this node trusts).")
 
