@@ -199,3 +199,11 @@ def test_translate_and_held_approve_take_the_short_id(pair: Pair) -> None:
     not_an_id = runner.invoke(app, ["held", "reject", "held-1", "--reason", "x", "--dir", us_dir],
                               env=relief)  # fmt: skip
     assert 1 == not_an_id.exit_code and "not a held message id" in not_an_id.output
+
+
+def test_a_card_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    init_node(tmp_path / "us", party="us", name_en="United States").db.dispose()
+    out = tmp_path / "no such folder" / "card.json"
+    result = runner.invoke(app, ["card", "--dir", str(tmp_path / "us"), "--out", str(out)])
+    assert (1, SystemExit) == (result.exit_code, type(result.exception))  # no traceback
+    assert f"cannot write card file {out}" in " ".join(result.output.split())

@@ -249,7 +249,9 @@ def test_a_flash_call_request_from_the_command_line_is_held_for_a_second_person(
     assert ("duty", "FLASH") == (made["created_by"], made["precedence"])
 
 
-def test_calls_and_readouts_take_the_short_ids(calls_pair: Pair, clock: FakeClock) -> None:
+def test_calls_and_readouts_take_the_short_ids(
+    calls_pair: Pair, clock: FakeClock, tmp_path: Path
+) -> None:
     pair = calls_pair
     for name, role in (("duty", "officer"), ("alpha", "commander"), ("bravo", "commander")):
         pair.us.auth.add_user(name, PASSWORD, [role])
@@ -273,6 +275,9 @@ def test_calls_and_readouts_take_the_short_ids(calls_pair: Pair, clock: FakeCloc
     assert f"readout {readout_id}: " in approved and "approved by bravo" in approved
     too_short = hotline(pair, "bravo", "calls", "show", made["id"][:4], code=1)
     assert "not a call request id" in too_short and "at least its first 6" in too_short
+    nowhere = tmp_path / "no such folder" / "readouts.md"
+    refused = hotline(pair, "bravo", "readout", "export", short, "--out", str(nowhere), code=1)
+    assert f"cannot write readouts file {nowhere}" in " ".join(refused.split())
 
 
 def test_a_readout_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:

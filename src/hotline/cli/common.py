@@ -120,6 +120,18 @@ def read_text_file(path: Path, what: str) -> str:
         raise ValidationError(f"{what} {path} is not UTF-8 text") from None
 
 
+def write_text_file(path: Path, text: str, what: str) -> None:
+    """Write ``text`` (UTF-8) to ``path``; a folder missing or not writable is an error
+    naming ``what`` and the path."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot write {what} {path}: {exc.strerror}",
+            hint="check that the folder exists and is writable",
+        ) from exc
+
+
 def read_password(from_stdin: bool, prompt: str) -> str:
     """A password from standard input's first line, or asked twice without echo."""
     if from_stdin:

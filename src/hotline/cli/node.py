@@ -27,6 +27,7 @@ from hotline.cli.common import (
     out,
     print_json,
     spoken_fingerprint,
+    write_text_file,
 )
 from hotline.client import NodeClient, save_token
 
@@ -99,7 +100,8 @@ def card(
     identity = Identity.from_settings(load_settings(directory))
     data = identity.card().wire()
     if out_file:
-        out_file.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        write_text_file(out_file, text, "card file")
     if json_:
         print_json(data)
         return

@@ -28,6 +28,7 @@ from hotline.cli.common import (
     print_json,
     read_text_file,
     say,
+    write_text_file,
 )
 from hotline.client import ApiError
 from hotline.errors import Unreachable, ValidationError
@@ -171,5 +172,5 @@ def readout_export(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        write_text_file(out_file, text, "readouts file")
         say(f"written to {out_file}")
