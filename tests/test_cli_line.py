@@ -168,3 +168,42 @@ def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) ->
     assert 1 == unknown.exit_code and "no user 'nobody'" in unknown.output
     assert 1 == short.exit_code and "at least 8 characters" in short.output
     assert "DISABLED" not in invoke("user", "list", "--dir", us_dir)
+
+
+def test_translate_and_held_approve_take_the_short_id(pair: Pair) -> None:
+    for node in (pair.us, pair.ru):
+        node.auth.add_user("duty1", "long password")
+    pair.us.auth.add_user("duty2", "other password")
+    us_dir, ru_dir = str(pair.us.settings.directory), str(pair.ru.settings.directory)
+    invoke("send", "--to", "ru", "Stand by.", "--dir", us_dir, env=OFFICER)
+    pair.flush()
+    [received] = json.loads(invoke("inbox", "--dir", ru_dir, "--json", env=OFFICER))
+    short = received["id"][:8]
+
+    made = invoke("translate", short, "--lang", "ru", "Ждите.", "--dir", ru_dir, env=OFFICER)
+    assert "recorded; not certified" in made
+    [translation] = pair.ru.show(received["id"])["translations"]
+    assert ("Ждите.", "duty1") == (translation["text"], translation["translator"])
+    too_short = runner.invoke(
+        app, ["translate", short[:3], "--lang", "ru", "x", "--dir", ru_dir], env=OFFICER
+    )
+    assert 1 == too_short.exit_code and "at least its first 6" in too_short.output
+
+    held = pair.us.held.hold(
+        "text", to="ru", payload={"text": "Now"}, precedence="FLASH", lang=None, user="duty1"
+    )
+    relief = {"HOTLINE_USER": "duty2", "HOTLINE_PASSWORD": "other password"}
+    approved = invoke("held", "approve", held["id"][:8], "--dir", us_dir, env=relief)
+    assert "approved; sent as message" in approved
+    assert "sent" == pair.us.held.get(held["id"])["state"]
+    not_an_id = runner.invoke(app, ["held", "reject", "held-1", "--reason", "x", "--dir", us_dir],
+                              env=relief)  # fmt: skip
+    assert 1 == not_an_id.exit_code and "not a held message id" in not_an_id.output
+
+
+def test_a_card_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    init_node(tmp_path / "us", party="us", name_en="United States").db.dispose()
+    out = tmp_path / "no such folder" / "card.json"
+    result = runner.invoke(app, ["card", "--dir", str(tmp_path / "us"), "--out", str(out)])
+    assert (1, SystemExit) == (result.exit_code, type(result.exception))  # no traceback
+    assert f"cannot write card file {out}" in " ".join(result.output.split())

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from hotline.cli.main import app, time_left
+from hotline.cli.line import time_left
+from hotline.cli.main import app
 from hotline.clock import FakeClock
 from tests.conftest import Pair
 

@@ -3,6 +3,9 @@
 Credentials: a token saved by ``hotline login`` (``DIR/.cli-token``, mode 0600), or
 ``--user`` / ``HOTLINE_USER`` with the password in ``HOTLINE_PASSWORD``, exchanged for a
 token on each run. A node that cannot be reached is reported plainly, with its URL.
+
+HTTPX is imported when a client is made, not with this module: ``hotline --help`` does
+not pay for it.
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from hotline.errors import AuthError, HotlineError, Unreachable
 
@@ -34,6 +35,8 @@ class NodeClient:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 15.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
+        import httpx
+
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def close(self) -> None:
@@ -46,6 +49,8 @@ class NodeClient:
         self.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
         headers = kwargs.pop("headers", {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
@@ -246,3 +247,45 @@ def test_a_flash_call_request_from_the_command_line_is_held_for_a_second_person(
     [made] = pair.us.calls.requests.listing()
     assert f"sent as message {made['message_id']}" in approved
     assert ("duty", "FLASH") == (made["created_by"], made["precedence"])
+
+
+def test_calls_and_readouts_take_the_short_ids(
+    calls_pair: Pair, clock: FakeClock, tmp_path: Path
+) -> None:
+    pair = calls_pair
+    for name, role in (("duty", "officer"), ("alpha", "commander"), ("bravo", "commander")):
+        pair.us.auth.add_user(name, PASSWORD, [role])
+    login(pair, "duty")
+    made = accepted_by_ru(pair, clock, "Deconfliction")
+    short = made["id"][:8]
+    assert f"request {made['id']}: accepted" in hotline(pair, "duty", "calls", "show", short)
+    clock.advance(timedelta(hours=6))
+    hotline(
+        pair, "duty", "calls", "record", short, "--held-at", made["start"],
+        "--minutes", "60", "--participant", "us:A", "--participant", "ru:B", "--private",
+    )  # fmt: skip
+    login(pair, "alpha")
+    written = hotline(
+        pair, "alpha", "readout", "write", short, "--title", "Readout",
+        "--text", "Both sides spoke.", "--visibility", "public",
+    )  # fmt: skip
+    readout_id = written.split()[1].rstrip(":")
+    login(pair, "bravo")
+    approved = hotline(pair, "bravo", "readout", "approve", readout_id[:8])
+    assert f"readout {readout_id}: " in approved and "approved by bravo" in approved
+    too_short = hotline(pair, "bravo", "calls", "show", made["id"][:4], code=1)
+    assert "not a call request id" in too_short and "at least its first 6" in too_short
+    nowhere = tmp_path / "no such folder" / "readouts.md"
+    refused = hotline(pair, "bravo", "readout", "export", short, "--out", str(nowhere), code=1)
+    assert f"cannot write readouts file {nowhere}" in " ".join(refused.split())
+
+
+def test_a_readout_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "readout.md"
+    result = runner.invoke(
+        app,
+        ["readout", "write", "3f2c9a10", "--title", "T", "--file", str(missing),
+         "--dir", str(tmp_path)],
+    )  # fmt: skip
+    assert 1 == result.exit_code
+    assert f"cannot read readout file {missing}" in " ".join(result.output.split())

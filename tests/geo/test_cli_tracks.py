@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from hotline.cli.conflicts_tracks import incursions_command, tracks_command
+from hotline.cli.conflicts import incursions_command, tracks_command
 
 app = typer.Typer()
 app.command("tracks")(tracks_command)

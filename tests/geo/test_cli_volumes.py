@@ -1,4 +1,4 @@
-"""``hotline conflicts volumes`` (``hotline.cli.conflicts_volumes.volumes_command``)."""
+"""``hotline conflicts volumes`` (``hotline.cli.conflicts.volumes_command``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from pyproj import Geod
 from typer.testing import CliRunner, Result
 
-from hotline.cli.conflicts_volumes import volumes_command
+from hotline.cli.conflicts import volumes_command
 
 GEOD = Geod(ellps="WGS84")
 

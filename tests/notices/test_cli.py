@@ -10,6 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from hotline.cli.main import app as hotline
 from hotline.cli.notices import check_command, render_command
 
 from .conftest import EXAMPLES_DIR, present_rule
@@ -185,3 +186,16 @@ def test_check_refuses_a_bad_time(app: typer.Typer) -> None:
         code,
         err.startswith("error: --at: 'tomorrow' is not an RFC 3339 UTC time"),
     )
+
+
+def test_notice_send_names_the_notice_file_it_cannot_read(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    missing = tmp_path / "missing.json"
+    for path, problem in ((broken, "is not valid JSON"), (missing, "cannot read notice file")):
+        result = CliRunner().invoke(
+            hotline, ["notice", "send", str(path), "--to", "ru", "--dir", str(tmp_path)]
+        )
+        said = " ".join(result.output.split())
+        assert 1 == result.exit_code, said
+        assert problem in said and str(path) in said and "card" not in said

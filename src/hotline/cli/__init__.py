@@ -1,1 +1,1 @@
-"""hotline.cli.main."""
+"""The ``hotline`` command line: one module per command group (see :mod:`hotline.cli.app`)."""

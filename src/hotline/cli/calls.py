@@ -1,5 +1,6 @@
-"""``hotline principal``, ``hotline calls``, ``hotline readout`` and ``hotline watch``.
+"""``hotline principal`` and ``hotline calls``: principals, call requests, held calls.
 
+``hotline readout`` and ``hotline watch`` live next door (``readouts.py``, ``watch.py``).
 Every command talks to the running node's operator API (like ``hotline send``); pick the
 node with ``--dir`` (or ``HOTLINE_DIR``), log in with ``hotline login`` or
 ``HOTLINE_USER`` / ``HOTLINE_PASSWORD``. Listings take ``--json`` and then print JSON only.
@@ -7,18 +8,19 @@ Times are UTC, RFC 3339 (``2022-05-13T14:00:00Z``); a slot is ``START/MINUTES``.
 
 Titles, topics, names and readouts are people's text, often the peer's: they are printed
 as written, never read as rich markup (``[/b]`` in a readout must not crash the command
-nor ``[bold]`` restyle it), so every such value goes through :func:`_plain`.
+nor ``[bold]`` restyle it), so every such value goes through ``plain``.
 
+A request, call or readout id may be given whole or by its start (6 or more
+characters), as ``hotline show`` takes a message's; a start shared by several is refused.
 The shared options and helpers come from ``hotline.cli.common``.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-import httpx
 import typer
 from rich.table import Column, Table
 from rich.text import Text
@@ -31,58 +33,55 @@ from hotline.cli.common import (
     friendly,
     node_client,
     out,
+    plain,
     print_json,
+    say,
+    whole_id,
 )
 from hotline.cli.held import print_held
-from hotline.client import ApiError
-from hotline.errors import Unreachable, ValidationError
+from hotline.client import NodeClient
+from hotline.errors import ValidationError
 
 principal_app = typer.Typer(help="Principals: who holds calls for each party.")
 calls_app = typer.Typer(help="Calls between principals: request, answer, record, history.")
-readout_app = typer.Typer(help="Readouts of held calls: write, approve, publish, export.")
-watch_app = typer.Typer(help="Watch levels: the ladder, changes under the two-person rule.")
 
 SlotsOpt = Annotated[list[str], typer.Option("--slot", help="START/MINUTES (repeatable)")]
 ReasonOpt = Annotated[str | None, typer.Option(help="Why")]
 
+#: What an id given on the command line names; a call's id is its request's.
+Kind = Literal["call request", "call", "readout"]
 
-def _api(
+
+def _readout_ids(client: NodeClient) -> Iterator[str]:
+    for call in client.get("/api/v1/calls"):
+        data = client.get(f"/api/v1/calls/{call['id']}/readouts", visibility="internal")
+        yield from (row["id"] for side in data["sides"].values() for row in side)
+
+
+def whole(client: NodeClient, kind: Kind, given: str) -> str:
+    """The whole id of the ``kind`` that ``given`` (an id or its start) names."""
+    if kind == "readout":
+        return whole_id(given, kind, lambda: _readout_ids(client))
+    path = "/api/v1/calls/requests" if kind == "call request" else "/api/v1/calls"
+    return whole_id(given, kind, lambda: (row["id"] for row in client.get(path)))
+
+
+def api(
     directory: Path,
     url: str | None,
     user: str | None,
     path: str,
     body: dict[str, Any] | None,
-    **params: Any,
+    *,
+    given: tuple[Kind, str] | None = None,
+    **params: str | None,
 ) -> Any:
-    """GET ``path`` with ``params`` (``body`` None) or POST ``body`` to it on the running node."""
+    """GET ``path`` with ``params`` (``body`` None) or POST ``body`` to it on the running
+    node; ``given`` (a kind and an id or its start) fills ``{id}`` in ``path``."""
     with node_client(directory, url, user) as client:
+        if given is not None:
+            path = path.format(id=whole(client, *given))
         return client.get(path, **params) if body is None else client.post(path, body)
-
-
-def _markdown(directory: Path, url: str | None, user: str | None, path: str) -> str:
-    """GET a Markdown document (the JSON client would not pass it through whole)."""
-    with node_client(directory, url, user) as client:
-        try:
-            response = httpx.get(
-                client.base_url + path,
-                headers={"Authorization": f"Bearer {client.token}"},
-                timeout=15,
-            )
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"cannot reach the node at {client.base_url}: {exc}") from exc
-    if response.status_code >= 400:
-        raise ApiError(response.status_code, response.json())
-    return response.text
-
-
-def _plain(value: Any) -> Text:
-    """``value`` as text that rich prints literally: no markup, no ``:emoji:`` codes."""
-    return Text("" if value is None else str(value))
-
-
-def _say(text: str) -> None:
-    """Print a line built from people's text: literally, never as markup."""
-    out.print(_plain(text))
 
 
 def _slot(text: str) -> dict[str, Any]:
@@ -105,8 +104,8 @@ def _show_request(row: dict[str, Any], json_: bool) -> None:
         return
     out.print(Text.assemble("request ", (row["id"], "bold"), f": {row['state']}"))
     if "rendering" in row:
-        _say(row["rendering"]["en"])
-        _say(row["rendering"]["ru"])
+        say(row["rendering"]["en"])
+        say(row["rendering"]["ru"])
 
 
 # -- principals ---------------------------------------------------------------------------
@@ -118,7 +117,7 @@ def principal_list(
     directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
 ) -> None:
     """Our principals and those on each pinned peer's card."""
-    data = _api(directory, url, user, "/api/v1/principals", None)
+    data = api(directory, url, user, "/api/v1/principals", None)
     if json_:
         print_json(data)
         return
@@ -127,8 +126,8 @@ def principal_list(
     rows += [(party, p) for party, people in data["peers"].items() for p in people]
     for party, p in rows:
         table.add_row(
-            *map(_plain, (party, p["id"], p["title_en"], p["name_en"])),
-            _plain(f"{p['title_ru']} {p['name_ru']}"),
+            *map(plain, (party, p["id"], p["title_en"], p["name_en"])),
+            plain(f"{p['title_ru']} {p['name_ru']}"),
         )
     out.print(table)
 
@@ -169,7 +168,7 @@ def request(
         "internal_note": note,
         "client_ref": ref,
     }
-    made = _api(directory, url, user, "/api/v1/calls/requests", body)
+    made = api(directory, url, user, "/api/v1/calls/requests", body)
     if made.get("kind") == "call" and not json_:  # FLASH: held for a second person
         print_held(made)
         return
@@ -186,7 +185,7 @@ def request_list(
     url: UrlOpt = None,
 ) -> None:
     """Call requests, newest first."""
-    rows = _api(directory, url, user, "/api/v1/calls/requests", None, state=state)
+    rows = api(directory, url, user, "/api/v1/calls/requests", None, state=state)
     if json_:
         print_json(rows)
         return
@@ -203,7 +202,7 @@ def request_list(
             f"{r['counterpart']['party']}:{r['counterpart']['id']}"
         )
         topics = "; ".join(r["topics"])
-        table.add_row(*map(_plain, (r["id"], state, between, r["answer_by"], topics)))
+        table.add_row(*map(plain, (r["id"], state, between, r["answer_by"], topics)))
     out.print(table)
 
 
@@ -217,19 +216,21 @@ def request_show(
     url: UrlOpt = None,
 ) -> None:
     """One request, in both languages, with its timeline."""
-    row = _api(directory, url, user, f"/api/v1/calls/requests/{request_id}", None)
+    path = "/api/v1/calls/requests/{id}"
+    row = api(directory, url, user, path, None, given=("call request", request_id))
     _show_request(row, json_)
     if not json_:
         for event in row["timeline"]:
-            _say(f"  {event['at']}  {event['kind']:<10} {event['party']}")
+            say(f"  {event['at']}  {event['kind']:<10} {event['party']}")
 
 
 def _answer(
     directory: Path, url: str | None, user: str | None, request_id: str, body: dict[str, Any]
 ) -> None:
-    path = f"/api/v1/calls/requests/{request_id}/answer"
-    row = _api(directory, url, user, path, {k: v for k, v in body.items() if v is not None})
-    _say(f"request {row['id']}: {row['state']}")
+    path = "/api/v1/calls/requests/{id}/answer"
+    answer = {k: v for k, v in body.items() if v is not None}
+    row = api(directory, url, user, path, answer, given=("call request", request_id))
+    say(f"request {row['id']}: {row['state']}")
 
 
 @calls_app.command("accept")
@@ -289,9 +290,9 @@ def withdraw(
     url: UrlOpt = None,
 ) -> None:
     """Withdraw our request (or cancel the accepted call)."""
-    path = f"/api/v1/calls/requests/{request_id}/withdraw"
-    row = _api(directory, url, user, path, {"reason": reason})
-    _say(f"request {row['id']}: {row['state']}")
+    path = "/api/v1/calls/requests/{id}/withdraw"
+    row = api(directory, url, user, path, {"reason": reason}, given=("call request", request_id))
+    say(f"request {row['id']}: {row['state']}")
 
 
 # -- held calls -----------------------------------------------------------------------------
@@ -322,11 +323,13 @@ def record(
         "private": private,
         "internal_note": note,
     }
-    row = _api(directory, url, user, "/api/v1/calls", body)
+    with node_client(directory, url, user) as client:
+        body["request_id"] = whole(client, "call request", request_id)
+        row = client.post("/api/v1/calls", body)
     if json_:
         print_json(row)
     else:
-        _say(f"call {row['id']} held at {row['held_at']} ({row['minutes']} min)")
+        say(f"call {row['id']} held at {row['held_at']} ({row['minutes']} min)")
 
 
 @calls_app.command("private")
@@ -339,10 +342,10 @@ def private(
     url: UrlOpt = None,
 ) -> None:
     """Ask to keep a call's details private (private by mutual agreement once both ask)."""
-    path = f"/api/v1/calls/{call_id}/privacy"
-    row = _api(directory, url, user, path, {"details_private": not undo})
+    path = "/api/v1/calls/{id}/privacy"
+    row = api(directory, url, user, path, {"details_private": not undo}, given=("call", call_id))
     agreed = "private by mutual agreement" if row["details_private"] else "not mutually private"
-    _say(f"call {row['id']}: {agreed} (asked by {', '.join(row['private_requested_by'])})")
+    say(f"call {row['id']}: {agreed} (asked by {', '.join(row['private_requested_by'])})")
 
 
 @calls_app.command("history")
@@ -363,19 +366,21 @@ def history(
     shows that pair with its timeline; --json prints one object.
     """
     if principal is None and counterpart is None:
-        pairs = _api(directory, url, user, "/api/v1/calls/histories", None, peer=peer)
+        pairs = api(directory, url, user, "/api/v1/calls/histories", None, peer=peer)
         if json_:
             print_json(pairs)
             return
         if not pairs:
-            _say("no call requests yet")
+            say("no call requests yet")
         for data in pairs:
             _print_history(data, timeline=False)
         return
     if peer is None:
         raise ValidationError("name the peer of the pair: --peer PARTY", field="peer")
-    params = {"peer": peer, "principal": principal, "counterpart": counterpart}
-    data = _api(directory, url, user, "/api/v1/calls/history", None, **params)
+    path = "/api/v1/calls/history"
+    data = api(
+        directory, url, user, path, None, peer=peer, principal=principal, counterpart=counterpart
+    )
     if json_:
         print_json(data)
     else:
@@ -386,222 +391,10 @@ def _print_history(data: dict[str, Any], *, timeline: bool) -> None:
     pair = f"{data['principal']} ↔ {data['peer']}:{data['counterpart']}"
     out.print(Text(pair, style="bold"))
     days = data["days_since_last_contact"]
-    _say("no call yet" if days is None else f"last call {data['last_contact']}, {days} days ago")
+    say("no call yet" if days is None else f"last call {data['last_contact']}, {days} days ago")
     for call in data["calls"]:
         gap = call["days_since_previous"]
-        _say(f"  call {call['held_at']}" + ("" if gap is None else f"  (after {gap} days)"))
-    _say(f"declined: {len(data['declined'])}   unanswered: {len(data['unanswered'])}")
+        say(f"  call {call['held_at']}" + ("" if gap is None else f"  (after {gap} days)"))
+    say(f"declined: {len(data['declined'])}   unanswered: {len(data['unanswered'])}")
     for event in data["timeline"] if timeline else []:
-        _say(f"  {event['at']}  {event['kind']:<10} {event['party']}")
-
-
-# -- readouts -------------------------------------------------------------------------------
-
-
-@readout_app.command("write")
-@friendly
-def readout_write(
-    call_id: Annotated[str, typer.Argument(help="Call id")],
-    title: Annotated[str, typer.Option(help="Title")],
-    directory: DirOpt,
-    text: Annotated[str | None, typer.Option(help="The readout (or --file)")] = None,
-    file: Annotated[Path | None, typer.Option(help="Read the readout from a file")] = None,
-    visibility: Annotated[str, typer.Option(help="internal, shared or public")] = "internal",
-    issued_by: Annotated[str | None, typer.Option(help="e.g. Joint Staff Spokesman")] = None,
-    lang: Annotated[str | None, typer.Option(help="en or ru (default: the node's)")] = None,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Write this side's readout; shared and public ones go to the peer."""
-    if (text is None) == (file is None):
-        raise ValidationError("give the readout as --text or --file (one of the two)")
-    body = {
-        "title": title,
-        "text": text if text is not None else Path(str(file)).read_text(encoding="utf-8"),
-        "visibility": visibility,
-        "issued_by": issued_by,
-        "lang": lang,
-    }
-    path = f"/api/v1/calls/{call_id}/readouts"
-    row = _api(directory, url, user, path, {k: v for k, v in body.items() if v is not None})
-    _say(f"readout {row['id']}: {row['visibility']}, {row['status']}")
-
-
-@readout_app.command("show")
-@friendly
-def readout_show(
-    call_id: Annotated[str, typer.Argument(help="Call id")],
-    directory: DirOpt,
-    visibility: Annotated[str, typer.Option(help="internal, shared or public")] = "public",
-    json_: JsonOpt = False,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Both sides' readouts of a call, side by side."""
-    path = f"/api/v1/calls/{call_id}/readouts"
-    data = _api(directory, url, user, path, None, visibility=visibility)
-    if json_:
-        print_json(data)
-        return
-    table = Table(*(Column(Text(party)) for party in data["sides"]))
-    columns = [
-        Text("\n\n").join(
-            _plain(f"{r['title']} [{r['visibility']}, {r['status']}]\n{r['text']}") for r in side
-        )
-        for side in data["sides"].values()
-    ]
-    table.add_row(*columns)
-    out.print(table)
-
-
-@readout_app.command("approve")
-@friendly
-def readout_approve(
-    readout_id: Annotated[str, typer.Argument(help="Readout id")],
-    directory: DirOpt,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Approve a public readout of a call kept private (not your own); it is sent."""
-    row = _api(directory, url, user, f"/api/v1/readouts/{readout_id}/approve", {})
-    _say(f"readout {row['id']}: {row['status']}, approved by {row['approved_by']}")
-
-
-@readout_app.command("reject")
-@friendly
-def readout_reject(
-    readout_id: Annotated[str, typer.Argument(help="Readout id")],
-    reason: Annotated[str, typer.Option(help="Why (kept on this node)")],
-    directory: DirOpt,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Reject a held public readout (not your own): it is not sent, and goes back to what
-    it was (internal, or shared if it had gone out as shared)."""
-    path = f"/api/v1/readouts/{readout_id}/reject"
-    row = _api(directory, url, user, path, {"reason": reason})
-    _say(f"readout {row['id']}: rejected, now {row['visibility']}, {row['status']}")
-
-
-@readout_app.command("publish")
-@friendly
-def readout_publish(
-    readout_id: Annotated[str, typer.Argument(help="Readout id")],
-    visibility: Annotated[str, typer.Option(help="shared or public")],
-    directory: DirOpt,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Widen one of our readouts (internal → shared → public)."""
-    path = f"/api/v1/readouts/{readout_id}/publish"
-    row = _api(directory, url, user, path, {"visibility": visibility})
-    _say(f"readout {row['id']}: {row['visibility']}, {row['status']}")
-
-
-@readout_app.command("export")
-@friendly
-def readout_export(
-    call_id: Annotated[str, typer.Argument(help="Call id")],
-    directory: DirOpt,
-    lang: Annotated[str, typer.Option(help="en or ru")] = "en",
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write it here")] = None,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Both sides' public readouts as Markdown."""
-    text = _markdown(directory, url, user, f"/api/v1/calls/{call_id}/readouts.md?lang={lang}")
-    if out_file is None:
-        sys.stdout.write(text)
-    else:
-        out_file.write_text(text, encoding="utf-8")
-        _say(f"written to {out_file}")
-
-
-# -- watch levels ---------------------------------------------------------------------------
-
-
-@watch_app.command("show")
-@friendly
-def watch_show(
-    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
-) -> None:
-    """The ladder, the current level, a pending change and the peers' levels."""
-    data = _api(directory, url, user, "/api/v1/watch", None)
-    if json_:
-        print_json(data)
-        return
-    current = data["current"]["level"]["id"]
-    for rung in data["ladder"]:
-        mark = "▶" if rung["id"] == current else " "
-        _say(f"{mark} {rung['rank']} {rung['id']:<28} {rung['name_en']} / {rung['name_ru']}")
-    pending = data["pending"]
-    if pending:
-        _say(f"pending change {pending['id']}: → {pending['to_level']} by {pending['proposed_by']}")
-    for party, level in data["peers"].items():
-        _say(f"{party}: {level['level']['name_en']} since {level['effective_at']}")
-
-
-@watch_app.command("propose")
-@friendly
-def watch_propose(
-    level: Annotated[str, typer.Argument(help="Level id on our ladder")],
-    reason: Annotated[str, typer.Option(help="Why (kept on this node)")],
-    directory: DirOpt,
-    notify: Annotated[str | None, typer.Option(help="Peer to tell once approved")] = None,
-    message: Annotated[str | None, typer.Option(help="Sent with the notice")] = None,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Propose a watch-level change; a second person must approve it."""
-    body = {"level": level, "reason": reason, "notify": notify, "message": message}
-    row = _api(directory, url, user, "/api/v1/watch/changes", body)
-    _say(f"change {row['id']}: {row['from_level']} → {row['to_level']}, {row['state']}")
-
-
-@watch_app.command("approve")
-@friendly
-def watch_approve(
-    change_id: Annotated[int, typer.Argument(help="Change id")],
-    directory: DirOpt,
-    note: Annotated[str | None, typer.Option(help="Note")] = None,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Approve someone else's proposed change: it takes effect now."""
-    row = _api(directory, url, user, f"/api/v1/watch/changes/{change_id}/approve", {"note": note})
-    _say(f"change {row['id']}: {row['state']} by {row['decided_by']} at {row['decided_at']}")
-
-
-@watch_app.command("reject")
-@friendly
-def watch_reject(
-    change_id: Annotated[int, typer.Argument(help="Change id")],
-    directory: DirOpt,
-    note: Annotated[str | None, typer.Option(help="Note")] = None,
-    user: UserOpt = None,
-    url: UrlOpt = None,
-) -> None:
-    """Reject (or withdraw your own) pending change."""
-    row = _api(directory, url, user, f"/api/v1/watch/changes/{change_id}/reject", {"note": note})
-    _say(f"change {row['id']}: {row['state']}")
-
-
-@watch_app.command("history")
-@friendly
-def watch_history(
-    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
-) -> None:
-    """Every change of ours and every level the peers notified, with times."""
-    data = _api(directory, url, user, "/api/v1/watch/history", None)
-    if json_:
-        print_json(data)
-        return
-    table = Table("id", "change", "state", "proposed", "decided", "reason")
-    for c in data["changes"]:
-        proposed = f"{c['proposed_at']} {c['proposed_by']}"
-        decided = f"{c['decided_at'] or ''} {c['decided_by'] or ''}"
-        change = f"{c['from_level']} → {c['to_level']}"
-        table.add_row(*map(_plain, (c["id"], change, c["state"], proposed, decided, c["reason"])))
-    out.print(table)
-    for level in data["peers"]:
-        _say(f"{level['peer']}: {level['level']['name_en']} at {level['effective_at']}")
+        say(f"  {event['at']}  {event['kind']:<10} {event['party']}")

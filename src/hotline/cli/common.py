@@ -1,36 +1,54 @@
-"""What every ``hotline`` command module shares: the common options, error printing,
-JSON output and a logged-in client for the running node.
+"""What every ``hotline`` command module shares: the ``--dir`` option and the other common
+options, the node opener, error printing, JSON output, a logged-in client for the running
+node, and the resolver of short ids.
 
-``hotline.cli.main`` registers the sub-command modules (``calls_cli``, ``evidence_cli``, …),
-so they cannot import from it; they and it import from here instead.
+``hotline.cli.app`` registers the command modules (``line``, ``calls``, ``evidence`` …),
+so they cannot import from it; they import from here instead. This module imports nothing
+heavy (no NumPy, no SQLAlchemy, no FastAPI): ``hotline --help`` stays fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from hotline.client import NodeClient, connect
-from hotline.config import load_settings
-from hotline.errors import HotlineError
+from hotline.errors import Conflict, HotlineError, ValidationError
+
+if TYPE_CHECKING:
+    from hotline.node import Node
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The node's folder: every command that works on a node takes it (or ``HOTLINE_DIR``).
 DirOpt = Annotated[
     Path, typer.Option("--dir", envvar="HOTLINE_DIR", help="The node's folder.", show_default=True)
 ]
+#: ``--dir`` where a node is optional (``notice check``: use its rules and phrasebook).
+OptionalDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        envvar="HOTLINE_DIR",
+        help="A node's folder: use its rules_dir and phrasebook settings.",
+        show_default=False,
+    ),
+]
+#: ``--dir`` of ``hotline demo``: a working folder that will hold two nodes, not a node.
+DemoDirOpt = Annotated[Path, typer.Option("--dir", help="Working folder for the two demo nodes")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 UserOpt = Annotated[
     str | None, typer.Option("--user", envvar="HOTLINE_USER", help="Operator name.")
@@ -62,8 +80,123 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def plain(value: Any) -> Text:
+    """``value`` as text that rich prints literally: no markup, no ``:emoji:`` codes."""
+    return Text("" if value is None else str(value))
+
+
+def say(text: str) -> None:
+    """Print a line built from people's text: literally, never as markup."""
+    out.print(plain(text))
+
+
+def spoken_fingerprint(fingerprint: str) -> str:
+    """A key fingerprint as read aloud (``protocol.keys``, imported on use: it loads the
+    cryptography library, which ``hotline --help`` does not need)."""
+    from hotline.protocol.keys import spoken_fingerprint as spoken
+
+    return spoken(fingerprint)
+
+
+def read_json_file(path: Path, what: str) -> Any:
+    """The JSON in ``path``; an unreadable file or bad JSON is an error naming ``what``
+    (``card file``, ``notice file``) and the path."""
+    from hotline.protocol.canonical import parse_json
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    return parse_json(raw, f"{what} {path}")
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """The UTF-8 text in ``path``; an unreadable file is an error naming ``what``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise ValidationError(f"{what} {path} is not UTF-8 text") from None
+
+
+def write_text_file(path: Path, text: str, what: str) -> None:
+    """Write ``text`` (UTF-8) to ``path``; a folder missing or not writable is an error
+    naming ``what`` and the path."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot write {what} {path}: {exc.strerror}",
+            hint="check that the folder exists and is writable",
+        ) from exc
+
+
+def read_password(from_stdin: bool, prompt: str) -> str:
+    """A password from standard input's first line, or asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+@contextlib.contextmanager
+def opened_node(directory: Path) -> Iterator[Node]:
+    """The node in ``directory``, opened on its folder (not served), closed after use."""
+    from hotline.node import Node
+
+    node = Node.open(directory)
+    try:
+        yield node
+    finally:
+        node.db.dispose()
+
+
 def node_client(directory: Path, url: str | None, user: str | None) -> NodeClient:
     """A client of the running node in ``directory``, logged in (see ``hotline.client``)."""
+    from hotline.config import load_settings
+
     settings = load_settings(directory)
     base = url or settings.endpoints[0]
     return connect(settings.directory, base, user, os.environ.get("HOTLINE_PASSWORD"))
+
+
+# -- short ids ------------------------------------------------------------------------------
+
+#: A whole id (a UUID) is this long; listings print its start.
+WHOLE_ID = 36
+#: The shortest start of an id taken for the whole id.
+SHORTEST_ID = 6
+
+
+def whole_id(given: str, what: str, known: Callable[[], Iterable[str]]) -> str:
+    """The whole id of the one ``what`` (``call request``, ``held message`` …) whose id
+    starts with ``given``, among the ids ``known()`` lists; a whole id as it is (whoever
+    reads it next says if it is unknown), and ``given`` itself when no id starts so.
+
+    The rules of ``hotline show`` and ``hotline ack`` (``storage.messages.resolve``): at
+    least 6 characters of a UUID; a start shared by several ids is refused (``Conflict``)."""
+    given = given.strip().lower()
+    if len(given) == WHOLE_ID:
+        return given
+    if len(given) < SHORTEST_ID or any(c not in "0123456789abcdef-" for c in given):
+        raise ValidationError(
+            f"{given!r} is not a {what} id: give the whole id or at least its first 6 "
+            "characters, as the listings print them",
+            field=f"{what.replace(' ', '_')}_id",
+        )
+    found = sorted({i for i in known() if i.lower().startswith(given)})
+    if len(found) > 1:
+        shown = found[:5]
+        raise Conflict(
+            f"{given!r} is the start of more than one {what} id: {', '.join(shown)}"
+            + (", …" if len(found) > 5 else ""),
+            hint="give more characters of the id",
+        )
+    return found[0] if found else given
+
+
+def whole_message_id(client: NodeClient, given: str) -> str:
+    """The whole id of the message ``given`` names (its start), as ``show`` finds it."""
+    if len(given.strip()) == WHOLE_ID:
+        return given.strip().lower()
+    return str(client.get(f"/api/v1/messages/{given}")["id"])

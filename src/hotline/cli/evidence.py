@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hotline.cli.common import DirOpt, JsonOpt, UrlOpt, UserOpt, friendly, node_client, print_json
+from hotline.cli.common import (
+    DirOpt,
+    JsonOpt,
+    UrlOpt,
+    UserOpt,
+    friendly,
+    node_client,
+    opened_node,
+    print_json,
+)
 from hotline.client import ApiError
 from hotline.errors import HotlineError
-from hotline.services.evidence.verify import Verdict, verify_bundle
+
+if TYPE_CHECKING:
+    from hotline.services.evidence.verify import Verdict
 
 evidence_app = typer.Typer(
     help="Evidence: checkpoints co-signed by peers, bundles anyone can verify offline."
@@ -31,7 +42,10 @@ def _api(directory: Path, url: str | None, user: str | None, method: str, path: 
 @evidence_app.command("export")
 @friendly
 def export(
-    message: Annotated[str, typer.Option("--message", help="Id of the message to prove")],
+    message: Annotated[
+        str,
+        typer.Option("--message", help="Id of the message to prove (or its first 8 characters)"),
+    ],
     out: Annotated[Path, typer.Option("--out", help="File to write the bundle to")],
     directory: DirOpt,
     allow_uncosigned: Annotated[
@@ -44,14 +58,13 @@ def export(
     ] = False,
 ) -> None:
     """Write one message's evidence bundle, from the node's database (node need not run)."""
-    from hotline.node import Node
     from hotline.services.evidence.bundle import export_bundle
+    from hotline.storage import messages as message_store
 
-    node = Node.open(directory)
-    try:
+    with opened_node(directory) as node:
+        with node.db.read() as conn:
+            message = message_store.resolve(conn, message) or message
         raw = export_bundle(node.evidence, message, allow_uncosigned=allow_uncosigned)
-    finally:
-        node.db.dispose()
     partial = out.with_name(out.name + ".partial")
     try:
         partial.write_bytes(raw)
@@ -159,6 +172,8 @@ def verify_command(
     json_: JsonOpt = False,
 ) -> None:
     """Check an evidence bundle offline and say what it proves (exit 1 naming what fails)."""
+    from hotline.services.evidence.verify import verify_bundle
+
     try:
         raw = file.read_bytes()
     except OSError as exc:

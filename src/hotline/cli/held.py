@@ -1,4 +1,8 @@
-"""``hotline held``: FLASH messages held for a second person's approval (two-person rule)."""
+"""``hotline held``: FLASH messages held for a second person's approval (two-person rule).
+
+A held message's id may be given whole or by its start (6 or more characters); a start
+shared by several ids is refused.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from hotline.cli.common import (
     node_client,
     out,
     print_json,
+    whole_id,
 )
+from hotline.client import NodeClient
 
 held_app = typer.Typer(help="FLASH messages held for a second approval: list, approve, reject.")
 
@@ -28,6 +34,13 @@ def print_held(row: dict[str, Any]) -> None:
     out.print(
         f"[bold]{what}[/] {row['id']} to {row['peer']}: a second person on watch approves "
         f"it with `hotline held approve {row['id']}` (or rejects it)"
+    )
+
+
+def whole_held_id(client: NodeClient, given: str) -> str:
+    """The whole id of the held message ``given`` (an id or its start) names."""
+    return whole_id(
+        given, "held message", lambda: (r["id"] for r in client.get("/api/v1/held", state="all"))
     )
 
 
@@ -86,7 +99,7 @@ def held_approve(
 ) -> None:
     """Approve a held FLASH message (not your own): it is sent now."""
     with node_client(directory, url, user) as client:
-        row = client.post(f"/api/v1/held/{held_id}/approve")
+        row = client.post(f"/api/v1/held/{whole_held_id(client, held_id)}/approve")
     if json_:
         print_json(row)
     else:
@@ -105,7 +118,8 @@ def held_reject(
 ) -> None:
     """Reject a held FLASH message, saying why; it is never sent."""
     with node_client(directory, url, user) as client:
-        row = client.post(f"/api/v1/held/{held_id}/reject", {"reason": reason})
+        path = f"/api/v1/held/{whole_held_id(client, held_id)}/reject"
+        row = client.post(path, {"reason": reason})
     if json_:
         print_json(row)
     else:

@@ -1,13 +1,12 @@
-"""``hotline notice render`` and ``hotline notice check``: notice files on the command line.
+"""``hotline notice render``, ``check`` and ``send``: notice files on the command line.
 
 A notice file is a body as it is sent: one JSON object with a ``type`` (see
-``examples/notices/``). These are plain functions; ``hotline.cli.main`` registers them::
+``examples/notices/``). ``render`` and ``check`` work offline; ``send`` sends through
+the running node, which checks the agreement rules first.
 
-    notice_app.command("render")(render_command)
-    notice_app.command("check")(check_command)
-
-Exit codes: 0 done; 1 a rule finding blocks sending (``check``); 2 the file or an
-option is invalid (the message names the field), or a rules file is broken.
+Exit codes of ``render`` and ``check``: 0 done; 1 a rule finding blocks sending
+(``check``); 2 the file or an option is invalid (the message names the field), or a
+rules file is broken. ``send`` fails like every command on the line (exit 1).
 
 ``check`` uses the rules a node would: those in ``--rules-dir``, else the node's
 ``rules_dir`` setting (``--dir``/``HOTLINE_DIR``), else ``HOTLINE_RULES_DIR``, else the
@@ -21,17 +20,30 @@ import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from hotline.config import load_settings
-from hotline.domain.notices.base import format_utc, parse_utc
-from hotline.domain.notices.models import CodedMessage, NoticeBody, parse_notice
-from hotline.domain.notices.phrasebook import Phrasebook
+from hotline.cli.common import (
+    DirOpt,
+    JsonOpt,
+    OptionalDirOpt,
+    UrlOpt,
+    UserOpt,
+    friendly,
+    node_client,
+    out,
+    print_json,
+    read_json_file,
+)
+from hotline.cli.held import print_held
 from hotline.errors import HotlineError, ValidationError
-from hotline.render.notices import render
-from hotline.services.notices.rules import RULES_DIR, check, format_findings, rules_for
+
+if TYPE_CHECKING:
+    from hotline.domain.notices.models import NoticeBody
+    from hotline.domain.notices.phrasebook import Phrasebook
+
+notice_app = typer.Typer(help="Formatted notices: render, check the rules, send.")
 
 
 class LangOption(StrEnum):
@@ -47,15 +59,6 @@ FileArg = Annotated[
 FromOpt = Annotated[str | None, typer.Option("--from", help="Sending party, e.g. us.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Receiving party, e.g. ru.")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Sending time, e.g. 2026-11-21T14:30:00Z.")]
-NodeDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--dir",
-        envvar="HOTLINE_DIR",
-        help="A node's folder: use its rules_dir and phrasebook settings.",
-        show_default=False,
-    ),
-]
 RulesDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -77,6 +80,9 @@ def read_notice(path: Path, phrasebook: Phrasebook | None = None) -> NoticeBody:
     A coded message must name a code of ``phrasebook`` (default: the packaged one), as
     it must to be rendered or sent.
     """
+    from hotline.domain.notices.models import CodedMessage, parse_notice
+    from hotline.domain.notices.phrasebook import Phrasebook
+
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -90,6 +96,8 @@ def read_notice(path: Path, phrasebook: Phrasebook | None = None) -> NoticeBody:
 
 
 def _parse_time(value: str | None) -> datetime | None:
+    from hotline.domain.notices.base import parse_utc
+
     if value is None:
         return None
     try:
@@ -98,6 +106,7 @@ def _parse_time(value: str | None) -> datetime | None:
         raise ValidationError(f"--at: {exc}", field="at") from None
 
 
+@notice_app.command("render")
 def render_command(
     file: FileArg,
     lang: Annotated[LangOption, typer.Option("--lang", help="Language.")] = LangOption.en,
@@ -107,6 +116,8 @@ def render_command(
     sent_at: AtOpt = None,
 ) -> None:
     """Print a notice file as a formatted message in English or Russian."""
+    from hotline.render.notices import render
+
     try:
         text = render(
             read_notice(file),
@@ -123,6 +134,10 @@ def render_command(
 
 def _sources(node_dir: Path | None, rules_dir: Path | None) -> tuple[Path, Phrasebook | None]:
     """The rules folder and phrasebook to check with (see the module docstring)."""
+    from hotline.config import load_settings
+    from hotline.domain.notices.phrasebook import Phrasebook
+    from hotline.services.notices.rules import RULES_DIR
+
     phrasebook = None
     folder = os.environ.get("HOTLINE_RULES_DIR") or ""
     if node_dir is not None:
@@ -152,6 +167,7 @@ def _pair(sender: str | None, receiver: str | None, folder: Path) -> tuple[str, 
     return first, second
 
 
+@notice_app.command("check")
 def check_command(
     file: FileArg,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -162,10 +178,13 @@ def check_command(
         str | None,
         typer.Option("--at", help="Sending time (default: now), e.g. 2026-11-21T14:30:00Z."),
     ] = None,
-    node_dir: NodeDirOpt = None,
+    node_dir: OptionalDirOpt = None,
     rules_dir: RulesDirOpt = None,
 ) -> None:
     """Check a notice file against the agreement rules; exit 1 if a finding blocks sending."""
+    from hotline.domain.notices.base import format_utc
+    from hotline.services.notices.rules import check, format_findings, rules_for
+
     try:
         folder, phrasebook = _sources(node_dir, rules_dir)
         notice = read_notice(file, phrasebook)
@@ -177,15 +196,49 @@ def check_command(
         _fail(exc)
     blocked = any(f.blocks_sending for f in findings)
     if json_output:
-        out = {
+        answer = {
             "sender": party,
             "receiver": other,
             "sent_at": format_utc(when),
             "blocks_sending": blocked,
             "findings": [f.model_dump(mode="json") for f in findings],
         }
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
         typer.echo(format_findings(findings, lang.value), nl=False)
     if blocked:
         raise typer.Exit(1)
+
+
+@notice_app.command("send")
+@friendly
+def notice_send(
+    notice_file: Annotated[Path, typer.Argument(help="The notice (JSON)")],
+    to: Annotated[str, typer.Option(help="The receiving party")],
+    directory: DirOpt,
+    precedence: Annotated[str, typer.Option(help="FLASH, IMMEDIATE, PRIORITY or ROUTINE")] = (
+        "ROUTINE"
+    ),
+    ref: Annotated[str | None, typer.Option(help="Idempotency key: resend safely")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Send a formatted notice; the agreement rules are checked first."""
+    notice = read_json_file(notice_file, "notice file")
+    body = {"to": to, "notice": notice, "precedence": precedence.upper(), "client_ref": ref}
+    with node_client(directory, url, user) as client:
+        sent = client.post("/api/v1/notices", {k: v for k, v in body.items() if v is not None})
+    if json_:
+        print_json(sent)
+        return
+    if sent.get("state") == "held":
+        print_held(sent)
+        return
+    message = sent["message"]
+    out.print(f"queued {message['id']} to {message['peer']} (seq {message['seq']})")
+    for finding in sent["findings"]:
+        mark = "[green]met[/]" if finding["satisfied"] else "[red]NOT MET[/]"
+        out.print(f"{mark} {finding['rule_id']}: {finding['detail_en']}")
+    for lang in ("en", "ru"):
+        out.print(sent["rendering"][lang], markup=False, soft_wrap=True)

@@ -28,12 +28,13 @@ from hotline.cli.common import (
     out,
     print_json,
 )
-from hotline.geo.tactical.io import load_tracks
 
 tracks_app = typer.Typer(help="The live track picture: feed tracks, show conflicts and incursions.")
 
 
 def _reports(path: Path) -> list[dict[str, Any]]:
+    from hotline.geo.tactical.io import load_tracks  # NumPy: only when tracks are read
+
     tracks = load_tracks(path)
     return [
         {
@@ -117,6 +118,7 @@ def show(
         out.print(table)
 
 
+@friendly
 def areas_command(
     directory: DirOpt,
     json_: JsonOpt = False,

@@ -1,0 +1,263 @@
+"""``hotline send``, ``inbox``, ``outbox``, ``show``, ``ack``, ``status``, ``translate``
+and ``certify``: the line, through the running node's operator API.
+
+Listings print the first 8 characters of each message id; every command that takes a
+message id takes that start too (6 or more characters; a start shared by several ids is
+refused), as ``hotline show`` and ``hotline ack`` always did.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Column, Table
+from rich.text import Text
+
+from hotline.cli.common import (
+    DirOpt,
+    JsonOpt,
+    UrlOpt,
+    UserOpt,
+    friendly,
+    node_client,
+    out,
+    print_json,
+    spoken_fingerprint,
+    whole_message_id,
+)
+from hotline.cli.held import print_held
+from hotline.clock import parse_rfc3339
+from hotline.errors import ValidationError
+
+
+@friendly
+def send(
+    to: Annotated[str, typer.Option(help="The receiving party")],
+    directory: DirOpt,
+    precedence: Annotated[str, typer.Option(help="FLASH, IMMEDIATE, PRIORITY or ROUTINE")] = (
+        "ROUTINE"
+    ),
+    lang: Annotated[str | None, typer.Option(help="en or ru (default: the node's)")] = None,
+    ref: Annotated[str | None, typer.Option(help="Idempotency key: resend safely")] = None,
+    code: Annotated[int | None, typer.Option(help="Send a phrasebook code instead of text")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+    text: Annotated[str | None, typer.Argument(help="The message text")] = None,
+) -> None:
+    """Queue a text message (or, with --code N, a pre-agreed coded message) to a peer."""
+    if (text is None) == (code is None):
+        raise ValidationError("give the message TEXT or --code N (one of the two)")
+    body = {
+        "to": to,
+        "text": text,
+        "code": code,
+        "precedence": precedence.upper(),
+        "lang": lang,
+        "client_ref": ref,
+    }
+    with node_client(directory, url, user) as client:
+        row = client.post("/api/v1/messages", {k: v for k, v in body.items() if v is not None})
+    if json_:
+        print_json(row)
+    elif row.get("state") == "held":
+        print_held(row)
+    else:
+        out.print(f"queued {row['id']} to {row['peer']} (seq {row['seq']}, {row['precedence']})")
+        if "rendering" in row:
+            out.print(Text(row["rendering"]["en"]))
+            out.print(Text(row["rendering"]["ru"]))
+
+
+@friendly
+def translate(
+    message_id: Annotated[str, typer.Argument(help="Message id (or its first 8 characters)")],
+    lang: Annotated[str, typer.Option(help="Language of the translation: en or ru")],
+    directory: DirOpt,
+    text: Annotated[str, typer.Argument(help="The translation")],
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Add your translation of a message; a second person must certify it."""
+    with node_client(directory, url, user) as client:
+        whole = whole_message_id(client, message_id)
+        row = client.post(f"/api/v1/messages/{whole}/translations", {"lang": lang, "text": text})
+    if json_:
+        print_json(row)
+    else:
+        out.print(f"translation {row['id']} recorded; not certified until a second person does")
+
+
+@friendly
+def certify(
+    translation_id: Annotated[int, typer.Argument(help="Translation id")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Certify another translator's translation."""
+    with node_client(directory, url, user) as client:
+        row = client.post(f"/api/v1/translations/{translation_id}/certify")
+    if json_:
+        print_json(row)
+    else:
+        out.print(f"translation {row['id']} certified by {row['certified_by']}")
+
+
+def time_left(deadline: str | None, acked_at: str | None, now: datetime) -> str:
+    """The deadline column: ``9m left``, ``1h05m left`` or ``overdue 3m``; empty once
+    acknowledged or for a message nobody acknowledges."""
+    if deadline is None or acked_at is not None:
+        return ""
+    left = round((parse_rfc3339(deadline) - now).total_seconds())
+    minutes, seconds = divmod(abs(left), 60)
+    hours, minutes = divmod(minutes, 60)
+    span = f"{hours}h{minutes:02d}m" if hours else f"{minutes}m" if minutes else f"{seconds}s"
+    return f"{span} left" if left >= 0 else f"overdue {span}"
+
+
+def _listing(rows: list[dict[str, Any]], json_: bool, title: str) -> None:
+    if json_:
+        print_json(rows)
+        return
+    table = Table(
+        Column("id", no_wrap=True),  # what `show` and `ack` take
+        "peer",
+        "seq",
+        "precedence",
+        "state",
+        Column("created", no_wrap=True),  # a time cut short is a wrong time
+        Column("deadline", no_wrap=True),
+        "text",
+        title=title,
+    )
+    now = datetime.now(UTC)
+    for row in rows:
+        text = str(row["body"].get("text", row["type"].replace("_", " ")))
+        table.add_row(
+            row["id"][:8],
+            row["peer"],
+            str(row["seq"]),
+            row["precedence"],
+            row["state"],
+            row["created"],
+            time_left(row["deadline"], row["acked_at"], now),
+            Text(text[:50] + ("…" if len(text) > 50 else "")),  # the peer's words, as written
+        )
+    out.print(table)
+
+
+@friendly
+def inbox(
+    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
+) -> None:
+    """Messages received, newest first."""
+    with node_client(directory, url, user) as client:
+        _listing(client.get("/api/v1/inbox"), json_, "inbox")
+
+
+@friendly
+def outbox(
+    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
+) -> None:
+    """Messages sent, with their state (queued, sent, delivered, acknowledged)."""
+    with node_client(directory, url, user) as client:
+        _listing(client.get("/api/v1/outbox"), json_, "outbox")
+
+
+@friendly
+def show(
+    message_id: Annotated[str, typer.Argument(help="Message id (or its first 8 characters)")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """One message: its text in both languages, findings, translations and trail."""
+    with node_client(directory, url, user) as client:
+        row = client.get(f"/api/v1/messages/{message_id}")
+    if json_:
+        print_json(row)
+        return
+    # Everything below may be the peer's words: printed as text, never as Rich markup.
+    head = Text.assemble(
+        (row["precedence"], "bold"),
+        f" {row['type']} {row['direction']} {row['peer']} seq {row['seq']}   id {row['id']}",
+    )
+    out.print(head)
+    out.print(Text(f"state: {row['state']}   created: {row['created']}"))
+    out.print(Text(f"hash: {row['hash']}"))
+    if row.get("deadline") and row["state"] != "acknowledged":
+        out.print(Text(f"acknowledge by: {row['deadline']}"))
+    renderings = row.get("rendering") or {}
+    if renderings:
+        for lang in ("en", "ru"):
+            if lang in renderings:
+                out.print(Text(f"\n— {lang} —", style="dim"))
+                out.print(Text(renderings[lang]))
+    else:
+        text = row["body"].get("text")
+        shown = text if isinstance(text, str) else json.dumps(row["body"], ensure_ascii=False)
+        out.print(Text(f"\n— original ({row['lang']}) —", style="dim"))
+        out.print(Text(shown))
+    for finding in row.get("findings") or []:
+        mark = "met" if finding["satisfied"] else "NOT MET"
+        out.print(Text(f"rule {finding['rule_id']}: {mark} — {finding['detail_en']}"))
+    for tr in row.get("translations") or []:
+        if tr["machine"]:
+            who = "machine draft — not certified"
+        elif tr["certified_by"]:
+            who = f"by {tr['translator']}, certified by {tr['certified_by']}"
+        else:
+            who = f"by {tr['translator']}, not certified"
+        out.print(Text(f"\n— translation {tr['id']} ({tr['lang']}, {who}) —", style="dim"))
+        out.print(Text(tr["text"]))
+    table = Table("at", "step", "detail", title="trail")
+    for step in row["trail"]:
+        detail = json.dumps(step["detail"], ensure_ascii=False)
+        table.add_row(Text(step["at"]), Text(step["kind"]), Text(detail))
+    out.print(table)
+
+
+@friendly
+def ack(
+    message_id: Annotated[
+        str, typer.Argument(help="Id of a received message (or its first 8 characters)")
+    ],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Acknowledge a received message; a signed acknowledgement goes back to its sender."""
+    with node_client(directory, url, user) as client:
+        row = client.post(f"/api/v1/messages/{message_id}/ack")
+    if json_:
+        print_json(row)
+    else:
+        out.print(f"acknowledged {row['id']} as {row['acked_by']} at {row['acked_at']}")
+
+
+@friendly
+def status(
+    directory: DirOpt, json_: JsonOpt = False, user: UserOpt = None, url: UrlOpt = None
+) -> None:
+    """The running node: party, key, message counts, peers, log head."""
+    with node_client(directory, url, user) as client:
+        data = client.get("/api/v1/status")
+        data["peer_state"] = client.get("/api/v1/peers")
+    if json_:
+        print_json(data)
+        return
+    out.print(f"node [bold]{data['party']}[/]  key {spoken_fingerprint(data['fingerprint'])}")
+    out.print(f"log: {data['log']['size']} entries, root {data['log']['root'][:16]}…")
+    for direction, counts in data["messages"].items():
+        out.print(f"{direction}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
+    for peer in data["peer_state"]:
+        state = peer["last_error"] or "ok"
+        out.print(f"peer {peer['party']}: {state}")

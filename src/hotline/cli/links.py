@@ -1,0 +1,137 @@
+"""``hotline link test``, ``hotline link report``, ``hotline alarms`` and
+``hotline clear-alarm``: the state of the links to the peers, through the running node."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+from rich.text import Text
+
+from hotline.cli.common import (
+    DirOpt,
+    JsonOpt,
+    UrlOpt,
+    UserOpt,
+    friendly,
+    node_client,
+    out,
+    print_json,
+)
+
+link_app = typer.Typer(help="Link tests: run one now, or report availability and round trips.")
+
+
+@link_app.command("test")
+@friendly
+def link_test(
+    directory: DirOpt,
+    peer: Annotated[str | None, typer.Option(help="Only this peer (default: every peer)")] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the answer")] = 130.0,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Send a link test now and print its result (exit 1 if any fails)."""
+    import time
+
+    with node_client(directory, url, user) as client:
+        parties = [peer] if peer else [p["party"] for p in client.get("/api/v1/peers")]
+        tests = [client.post(f"/api/v1/links/{p}/test") for p in parties]
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(t["state"] == "pending" for t in tests):
+            time.sleep(0.25)
+            tests = [client.get(f"/api/v1/links/{t['peer']}/tests/{t['id']}") for t in tests]
+    if json_:
+        print_json(tests)
+    for test in tests:
+        if not json_:
+            rtt = f"{test['rtt_ms']} ms" if test["rtt_ms"] is not None else "-"
+            out.print(
+                Text(f"{test['peer']}: {test['state']}  round trip {rtt}  {test['reason'] or ''}")
+            )
+    if any(t["state"] != "passed" for t in tests):
+        raise typer.Exit(1)
+
+
+@link_app.command("report")
+@friendly
+def link_report(
+    directory: DirOpt,
+    peer: Annotated[str | None, typer.Option(help="Only this peer")] = None,
+    since: Annotated[str, typer.Option(help="Window, e.g. 30d, 12h")] = "30d",
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Tests sent and passed, availability, round trips, longest outage, current state."""
+    with node_client(directory, url, user) as client:
+        rows = client.get("/api/v1/links", peer=peer, since=since)
+    if json_:
+        print_json(rows)
+        return
+    table = Table(
+        "peer",
+        "state",
+        "sent",
+        "passed",
+        "availability",
+        "rtt p50/p95/max ms",
+        "longest outage",
+        title=f"links, last {since}",
+    )
+    for row in rows:
+        rtts = [row["rtt_ms"][k] for k in ("p50", "p95", "max")]
+        rtt = "/".join("-" if v is None else str(v) for v in rtts)
+        avail = "-" if row["availability_pct"] is None else f"{row['availability_pct']}%"
+        table.add_row(
+            row["peer"],
+            row["state"],
+            str(row["sent"]),
+            str(row["passed"]),
+            avail,
+            rtt,
+            f"{row['longest_outage_s']} s",
+        )
+    out.print(table)
+
+
+@friendly
+def alarms(
+    directory: DirOpt,
+    state: Annotated[str | None, typer.Option(help="open or cleared")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Alarms, newest first: kind, subject, raised, state (history kept)."""
+    with node_client(directory, url, user) as client:
+        rows = client.get("/api/v1/alarms", state=state)
+    if json_:
+        print_json(rows)
+        return
+    table = Table(
+        "id", "kind", "subject", Column("raised", no_wrap=True), "state", "cleared by / reason"
+    )
+    for row in rows:
+        cleared = f"{row['cleared_by']}: {row['clear_reason']}" if row["cleared_by"] else ""
+        table.add_row(
+            str(row["id"]), row["kind"], Text(row["subject"]), row["raised_at"], row["state"],
+            Text(cleared),
+        )  # fmt: skip
+    out.print(table)
+
+
+@friendly
+def clear_alarm(
+    alarm_id: Annotated[int, typer.Argument(help="Alarm id")],
+    reason: Annotated[str, typer.Option(help="Why it is cleared (kept in the history)")],
+    directory: DirOpt,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Clear an alarm, saying why."""
+    with node_client(directory, url, user) as client:
+        row = client.post(f"/api/v1/alarms/{alarm_id}/clear", {"reason": reason})
+    out.print(f"alarm {row['id']} cleared by {row['cleared_by']} after {row['duration_s']} s")

@@ -1,0 +1,88 @@
+"""``hotline user …``: the node's operators, managed on its folder (the node need not run)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from hotline.cli.common import (
+    DirOpt,
+    JsonOpt,
+    friendly,
+    opened_node,
+    out,
+    print_json,
+    read_password,
+)
+
+user_app = typer.Typer(help="Manage the node's operators.")
+
+NameArg = Annotated[str, typer.Argument(help="User name")]
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input")
+]
+
+
+@user_app.command("add")
+@friendly
+def user_add(
+    name: NameArg,
+    directory: DirOpt,
+    password_stdin: PasswordStdinOpt = False,
+    role: Annotated[list[str] | None, typer.Option(help="Role (repeatable)")] = None,
+) -> None:
+    """Add an operator (password hashed with Argon2id)."""
+    password = read_password(password_stdin, "Password")
+    with opened_node(directory) as node:
+        user = node.auth.add_user(name, password, role)
+    out.print(f"user {user.name} added with role(s) {', '.join(user.roles)}")
+
+
+@user_app.command("list")
+@friendly
+def user_list(directory: DirOpt, json_: JsonOpt = False) -> None:
+    """List the node's operators, their roles, and who is disabled."""
+    with opened_node(directory) as node:
+        rows = node.auth.users()
+    if json_:
+        print_json(rows)
+        return
+    table = Table("name", "roles", "since", "state")
+    for row in rows:
+        roles = ", ".join(row["roles"])
+        state = "DISABLED" if row["disabled"] else "active"
+        table.add_row(Text(row["name"]), roles, row["created_at"], state)
+    out.print(table)
+
+
+@user_app.command("disable")
+@friendly
+def user_disable(name: NameArg, directory: DirOpt) -> None:
+    """Disable an operator: their sessions end now; their name stays in every trail."""
+    with opened_node(directory) as node:
+        ended = node.auth.set_disabled(name, True)
+    out.print(Text(f"user {name} disabled; {ended} session(s) ended"))
+
+
+@user_app.command("enable")
+@friendly
+def user_enable(name: NameArg, directory: DirOpt) -> None:
+    """Enable a disabled operator again (they log in anew)."""
+    with opened_node(directory) as node:
+        node.auth.set_disabled(name, False)
+    out.print(Text(f"user {name} enabled"))
+
+
+@user_app.command("password")
+@friendly
+def user_password(
+    name: NameArg, directory: DirOpt, password_stdin: PasswordStdinOpt = False
+) -> None:
+    """Set an operator's password; their sessions end."""
+    password = read_password(password_stdin, "New password")
+    with opened_node(directory) as node:
+        ended = node.auth.set_password(name, password)
+    out.print(Text(f"password of {name} changed; {ended} session(s) ended"))
