@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hotline.services.runtime.jobs import Backoff, Next, Runner
+from tests.conftest import MakeNode
 
 DEADLINE_S = 10.0  # generous: the machine may be busy; a passing run takes milliseconds
 
@@ -142,6 +143,26 @@ def test_a_job_added_to_a_running_runner_starts_and_none_after_it_stopped(
     runner.stop()
     after = runner.add("too late", Counter(), every=3600)
     assert after.thread.ident is None
+
+
+def test_a_node_runs_its_background_work_as_jobs_and_stops_every_thread(
+    make_node: MakeNode,
+) -> None:
+    us, ru = make_node("us"), make_node("ru")
+    us.add_peer(ru.identity.card().wire())
+    names = {"leadership", "scheduler", "checkpoints", "delivery-ru"}
+
+    us.start()
+    deadline = time.monotonic() + DEADLINE_S  # the jobs start once the lock is taken
+    while not names <= {t.name for t in threading.enumerate()} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert us.active
+    assert names <= {t.name for t in threading.enumerate()}
+    started = time.monotonic()
+    us.stop()
+
+    assert time.monotonic() - started < DEADLINE_S
+    assert set() == names & {t.name for t in threading.enumerate() if t.is_alive()}
 
 
 class _Highest(random.Random):
