@@ -90,7 +90,7 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
         first.db.dispose()
         for name, content in (files or {}).items():
             (directory / name).write_text(json.dumps(content, ensure_ascii=False), "utf-8")
-        settings = dataclasses.replace(first.settings, **overrides)
+        settings = first.settings.replace(**overrides)
         node = Node(settings, None if real_clock else clock)
         made.append(node)
         return node

@@ -8,18 +8,28 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
-from hotline.config import SETTINGS
+from hotline.config import SETTINGS, env_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_every_setting_is_documented_with_its_default() -> None:
+def test_every_setting_is_documented_with_its_default_and_help() -> None:
     guide = (ROOT / "docs" / "operator-guide.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `(\w+)` \| `HOTLINE_\w+` \| ([^|]+) \|", guide, re.M))
-    assert {s.name for s in SETTINGS} == set(rows)
-    for setting in SETTINGS:
-        if setting.default is not None:
-            assert repr(setting.default).replace("'", '"') in rows[setting.name], setting.name
+    rows = {
+        name: (env, default.strip(), meaning.strip())
+        for name, env, default, meaning in re.findall(
+            r"^\| `(\w+)` \| `(HOTLINE_\w+)` \| ([^|]+) \|(.+)\|$", guide, re.M
+        )
+    }
+    assert list(SETTINGS) == list(rows)  # the same settings, in the same order
+    for name, field in SETTINGS.items():
+        env, default, meaning = rows[name]
+        assert (env_name(name), field.description) == (env, meaning), name
+        if field.is_required():
+            assert "(required)" == default, name
+        else:
+            shown = list(field.default) if isinstance(field.default, tuple) else field.default
+            assert default.startswith(f"`{shown!r}`".replace("'", '"')), name
 
 
 def test_the_readme_opens_with_exactly_two_commands() -> None:

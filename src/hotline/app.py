@@ -1,7 +1,9 @@
 """The node's HTTP application: operator API, federation API, health, errors.
 
 ``create_app(node)`` builds the ASGI app for one :class:`~hotline.node.Node`; the
-lifespan starts the node's delivery workers and stops them on shutdown.
+lifespan starts the node's background jobs (leadership, then — in the active process —
+the scheduler, checkpoint exchange and delivery workers, see
+:mod:`hotline.services.runtime.jobs`) and stops them, threads joined, on shutdown.
 """
 
 from __future__ import annotations

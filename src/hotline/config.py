@@ -1,9 +1,17 @@
-"""Node settings: declared once, each documented; read from the environment, then the
-node's settings file (``DIR/hotline.toml``), then the default.
+"""Node settings: declared once, each with its type, default and help; read from the
+environment, then the node's settings file (``DIR/hotline.toml``), then the default.
 
-The settings file is written by ``hotline init`` and is meant to be read and edited by
-the operator. Environment variables (``HOTLINE_<NAME>``) override it, which is how a
-production deployment points a node at PostgreSQL (``HOTLINE_DATABASE_URL``).
+:class:`NodeSettings` is the one declaration (a ``pydantic-settings`` model):
+``docs/operator-guide.md`` lists the same settings and ``tests/test_docs.py`` proves the two
+agree. The settings file is written by ``hotline init`` (every setting with its help line)
+and is meant to be read and edited by the operator. Environment variables
+(``HOTLINE_<NAME>``) override it, which is how a production deployment points a node at
+PostgreSQL (``HOTLINE_DATABASE_URL``); a list is written there comma separated
+(``HOTLINE_ENDPOINTS=https://a:8400,https://b:8400``).
+
+A wrong value — ``HOTLINE_FLASH_TWO_PERSON=ture``, ``tick_s = "abc"``, a string in the
+file where a number goes, an unknown key in the file — stops the node with a
+:class:`~hotline.errors.ConfigError` naming the setting and where the value came from.
 """
 
 from __future__ import annotations
@@ -12,124 +20,156 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import pydantic
+from pydantic import Field, PrivateAttr, TypeAdapter, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from hotline.errors import ConfigError
 
 SETTINGS_FILE = "hotline.toml"
 KEY_FILE = "node.key"
+ENV_PREFIX = "HOTLINE_"
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: Any
-    help: str
+class NodeSettings(BaseSettings):
+    """The resolved settings of one node; each field's ``description`` is its help."""
 
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, validate_default=True
+    )
 
-#: Every setting a node reads, with its default and what it is for. ``docs/operator-guide.md``
-#: lists the same table; ``tests/test_docs.py`` proves the two agree.
-SETTINGS: tuple[Setting, ...] = (
-    Setting("party", None, "This node's party id, e.g. `us` (lowercase letters, digits, -)."),
-    Setting("name_en", None, "The party's display name in English."),
-    Setting("name_ru", None, "The party's display name in Russian."),
-    Setting("lang", "en", "The language this node's people write in: `en` or `ru`."),
-    Setting("endpoints", [], "Base URLs where peers reach this node (printed on the card)."),
-    Setting("database_url", "", "SQLAlchemy URL; empty means SQLite at `DIR/hotline.db`."),
-    Setting("clock_skew_s", 300, "How far in the future a peer's `created` may be, seconds."),
-    Setting("max_age_s", 7 * 86400, "How old an envelope may be when it first arrives, seconds."),
-    Setting("max_envelope_bytes", 262_144, "Largest envelope accepted, in bytes of JSON."),
-    Setting("batch_size", 64, "Most envelopes sent to a peer in one HTTP request."),
-    Setting("retry_base_s", 0.5, "First retry delay after a failed delivery, seconds."),
-    Setting(
-        "retry_cap_s", 30.0, "Longest retry delay (capped, jittered backoff), seconds; at most 60."
-    ),
-    Setting("request_timeout_s", 10.0, "HTTP timeout for one delivery request, seconds."),
-    Setting("token_ttl_s", 12 * 3600, "How long an operator's bearer token lives, seconds."),
-    Setting("link_test_interval_s", 3600, "Seconds between link tests to each peer."),
-    Setting("link_test_times", "", "Fixed UTC times for link tests, e.g. `06:00,18:00` (wins)."),
-    Setting("link_test_timeout_s", 120, "Seconds a link test may wait for its answer."),
-    Setting(
-        "link_test_peers",
+    party: str = Field(
+        description="This node's party id, e.g. `us` (lowercase letters, digits, -)."
+    )
+    name_en: str = Field(description="The party's display name in English.")
+    name_ru: str = Field(description="The party's display name in Russian.")
+    lang: Literal["en", "ru"] = Field(
+        "en", description="The language this node's people write in: `en` or `ru`."
+    )
+    endpoints: tuple[str, ...] = Field(
+        (), description="Base URLs where peers reach this node (printed on the card)."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite at `DIR/hotline.db`."
+    )
+    clock_skew_s: int = Field(
+        300, description="How far in the future a peer's `created` may be, seconds."
+    )
+    max_age_s: int = Field(
+        7 * 86400, description="How old an envelope may be when it first arrives, seconds."
+    )
+    max_envelope_bytes: int = Field(
+        262_144, description="Largest envelope accepted, in bytes of JSON."
+    )
+    batch_size: int = Field(64, description="Most envelopes sent to a peer in one HTTP request.")
+    retry_base_s: float = Field(
+        0.5, description="First retry delay after a failed delivery, seconds."
+    )
+    retry_cap_s: float = Field(
+        30.0,
+        description="Longest retry delay (capped, jittered backoff), seconds; at most 60.",
+    )
+    request_timeout_s: float = Field(
+        10.0, description="HTTP timeout for one delivery request, seconds."
+    )
+    token_ttl_s: int = Field(
+        12 * 3600, description="How long an operator's bearer token lives, seconds."
+    )
+    link_test_interval_s: int = Field(3600, description="Seconds between link tests to each peer.")
+    link_test_times: str = Field(
+        "", description="Fixed UTC times for link tests, e.g. `06:00,18:00` (wins)."
+    )
+    link_test_timeout_s: int = Field(
+        120, description="Seconds a link test may wait for its answer."
+    )
+    link_test_peers: str = Field(
         "",
-        "Own schedules for some peers, e.g. `ru=06:00,18:00; ua=1800` (UTC times or seconds).",
-    ),
-    Setting("ack_flash_s", 600, "Acknowledgement deadline of a FLASH message, seconds."),
-    Setting("ack_immediate_s", 1800, "Acknowledgement deadline of an IMMEDIATE message, seconds."),
-    Setting("ack_priority_s", 10800, "Acknowledgement deadline of a PRIORITY message, seconds."),
-    Setting("ack_routine_s", 21600, "Acknowledgement deadline of a ROUTINE message, seconds."),
-    Setting("tick_s", 1.0, "How often the scheduler looks for due tests and deadlines, seconds."),
-    Setting("login_max_failures", 5, "Wrong passwords for one user name before a pause."),
-    Setting("login_lockout_s", 300, "How long logging in is paused after too many, seconds."),
-    Setting(
-        "flash_two_person", True, "A FLASH message is sent only once a second person approves."
-    ),
-    Setting("track_ttl_s", 60, "A track not reported for this long leaves the picture, seconds."),
-    Setting(
-        "track_share_s",
+        description="Own schedules for some peers, e.g. `ru=06:00,18:00; ua=1800` "
+        "(UTC times or seconds).",
+    )
+    ack_flash_s: int = Field(
+        600, description="Acknowledgement deadline of a FLASH message, seconds."
+    )
+    ack_immediate_s: int = Field(
+        1800, description="Acknowledgement deadline of an IMMEDIATE message, seconds."
+    )
+    ack_priority_s: int = Field(
+        10800, description="Acknowledgement deadline of a PRIORITY message, seconds."
+    )
+    ack_routine_s: int = Field(
+        21600, description="Acknowledgement deadline of a ROUTINE message, seconds."
+    )
+    tick_s: float = Field(
+        1.0, description="How often the scheduler looks for due tests and deadlines, seconds."
+    )
+    login_max_failures: int = Field(
+        5, description="Wrong passwords for one user name before a pause."
+    )
+    login_lockout_s: int = Field(
+        300, description="How long logging in is paused after too many, seconds."
+    )
+    flash_two_person: bool = Field(
+        True, description="A FLASH message is sent only once a second person approves."
+    )
+    track_ttl_s: int = Field(
+        60, description="A track not reported for this long leaves the picture, seconds."
+    )
+    track_share_s: int = Field(
         0,
-        "Send this party's own tracks to each peer every this many seconds (0: never).",
-    ),
-    Setting("track_rpz_m", 9260.0, "Tactical horizontal protection radius, metres (5 NM)."),
-    Setting("track_hpz_m", 304.8, "Tactical vertical half-height, metres (1,000 ft)."),
-    Setting("track_lookahead_s", 300.0, "Tactical and incursion look-ahead, seconds."),
-    Setting("phrasebook", "", "Phrasebook file for coded messages; empty means the packaged one."),
-    Setting("rules_dir", "", "Folder of agreement-rule files; empty means the packaged ones."),
-    Setting(
-        "checkpoint_interval_s", 300, "Seconds between checkpoint exchanges with peers; 0: off."
-    ),
-)
+        description="Send this party's own tracks to each peer every this many seconds (0: never).",
+    )
+    track_rpz_m: float = Field(
+        9260.0, description="Tactical horizontal protection radius, metres (5 NM)."
+    )
+    track_hpz_m: float = Field(
+        304.8, description="Tactical vertical half-height, metres (1,000 ft)."
+    )
+    track_lookahead_s: float = Field(
+        300.0, description="Tactical and incursion look-ahead, seconds."
+    )
+    phrasebook: str = Field(
+        "", description="Phrasebook file for coded messages; empty means the packaged one."
+    )
+    rules_dir: str = Field(
+        "", description="Folder of agreement-rule files; empty means the packaged ones."
+    )
+    checkpoint_interval_s: int = Field(
+        300, description="Seconds between checkpoint exchanges with peers; 0: off."
+    )
 
-_NAMES = {s.name for s in SETTINGS}
+    # The node's folder is where the settings were read from, not a setting itself.
+    _directory: Path = PrivateAttr(default_factory=Path.cwd)
 
+    @field_validator("retry_cap_s")
+    @classmethod
+    def _retry_cap_at_most_a_minute(cls, value: float) -> float:
+        if not 0 < value <= 60:
+            raise ValueError(f"must be more than 0 and at most 60 seconds, not {value}")
+        return value
 
-@dataclass(frozen=True)
-class NodeSettings:
-    """The resolved settings of one node (see :data:`SETTINGS` for each field)."""
+    @classmethod
+    def at(cls, directory: Path, **values: Any) -> NodeSettings:
+        """Settings of the node in ``directory`` from ``values`` alone (no file, no env)."""
+        settings = cls(**values)
+        settings._directory = directory
+        return settings
 
-    directory: Path
-    party: str
-    name_en: str
-    name_ru: str
-    lang: str = "en"
-    endpoints: tuple[str, ...] = ()
-    database_url: str = ""
-    clock_skew_s: int = 300
-    max_age_s: int = 7 * 86400
-    max_envelope_bytes: int = 262_144
-    batch_size: int = 64
-    retry_base_s: float = 0.5
-    retry_cap_s: float = 30.0
-    request_timeout_s: float = 10.0
-    token_ttl_s: int = 12 * 3600
-    phrasebook: str = ""
-    rules_dir: str = ""
-    checkpoint_interval_s: int = 300
-    link_test_interval_s: int = 3600
-    link_test_times: str = ""
-    link_test_timeout_s: int = 120
-    link_test_peers: str = ""
-    ack_flash_s: int = 600
-    ack_immediate_s: int = 1800
-    ack_priority_s: int = 10800
-    ack_routine_s: int = 21600
-    tick_s: float = 1.0
-    flash_two_person: bool = True
-    login_max_failures: int = 5
-    login_lockout_s: int = 300
-    track_ttl_s: int = 60
-    track_share_s: int = 0
-    track_rpz_m: float = 9260.0
-    track_hpz_m: float = 304.8
-    track_lookahead_s: float = 300.0
+    def replace(self, **changes: Any) -> NodeSettings:
+        """A copy with ``changes`` applied, validated like the original."""
+        return self.at(self.directory, **(self.model_dump() | changes))
 
-    def ack_deadline_s(self, precedence: str) -> int:
-        """Seconds the receiver has to acknowledge a message of ``precedence``."""
-        return int(getattr(self, f"ack_{precedence.lower()}_s"))
-
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    @property
+    def directory(self) -> Path:
+        return self._directory
 
     @property
     def key_path(self) -> Path:
@@ -138,6 +178,46 @@ class NodeSettings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.directory / 'hotline.db'}"
+
+    def ack_deadline_s(self, precedence: str) -> int:
+        """Seconds the receiver has to acknowledge a message of ``precedence``."""
+        return int(getattr(self, f"ack_{precedence.lower()}_s"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Built from the arguments only: :func:`load_settings` reads the file and the
+        # environment itself, so that a wrong value can be traced to where it came from.
+        return (init_settings,)
+
+
+#: Every setting, in the order of the model (and of the guide and the settings file).
+SETTINGS: Mapping[str, FieldInfo] = NodeSettings.model_fields
+
+
+def env_name(name: str) -> str:
+    """The environment variable of setting ``name``."""
+    return f"{ENV_PREFIX}{name.upper()}"
+
+
+class _Environment(EnvSettingsSource):
+    """``HOTLINE_*`` variables of a given mapping; a list is written comma separated."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(NodeSettings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._environ.items()}  # case-insensitive
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
 def load_settings(directory: Path | str, environ: Mapping[str, str] | None = None) -> NodeSettings:
@@ -150,61 +230,79 @@ def load_settings(directory: Path | str, environ: Mapping[str, str] | None = Non
             f"no node at {directory}: {SETTINGS_FILE} is missing",
             hint="create one with `hotline init --party P --name NAME --dir DIR`",
         )
+    from_file = _read_file(path)
+    from_env = _Environment(env)()
+    try:
+        return NodeSettings.at(directory, **(from_file | from_env))
+    except pydantic.ValidationError as exc:
+        raise _config_error(exc, path, from_env) from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The settings file's values, each of exactly its setting's type (no coercion)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    unknown = set(data) - _NAMES
+    unknown = sorted(set(data) - set(SETTINGS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        raw = env.get(f"HOTLINE_{setting.name.upper()}")
-        if raw is not None:
-            values[setting.name] = _from_env(setting, raw)
-        elif setting.name in data:
-            values[setting.name] = data[setting.name]
-        elif setting.default is not None:
-            values[setting.name] = setting.default
-        else:
-            raise ConfigError(f"{path}: setting {setting.name!r} is required")
-    return _build(directory, values)
-
-
-def _from_env(setting: Setting, raw: str) -> Any:
-    if isinstance(setting.default, list):
-        return [part for part in raw.split(",") if part]
-    if isinstance(setting.default, bool):
-        return raw.lower() in {"1", "true", "yes"}
-    if isinstance(setting.default, int):
-        return int(raw)
-    if isinstance(setting.default, float):
-        return float(raw)
-    return raw
-
-
-def _build(directory: Path, values: dict[str, Any]) -> NodeSettings:
-    known = {f.name for f in fields(NodeSettings)}
-    kwargs = {k: v for k, v in values.items() if k in known}
-    kwargs["endpoints"] = tuple(kwargs.get("endpoints", ()))
-    if kwargs.get("lang") not in {"en", "ru"}:
-        raise ConfigError(f"setting lang must be 'en' or 'ru', not {kwargs.get('lang')!r}")
-    retry_cap_s = kwargs.get("retry_cap_s", 30.0)
-    if not 0 < float(retry_cap_s) <= 60:
         raise ConfigError(
-            f"setting retry_cap_s must be more than 0 and at most 60 seconds, not {retry_cap_s}"
+            f"{path}: unknown setting(s) {', '.join(unknown)}",
+            hint="docs/operator-guide.md lists every setting",
+            setting=unknown[0],
+            source=str(path),
         )
-    return NodeSettings(directory=directory, **kwargs)
+    for name, value in data.items():
+        # TOML and JSON share their scalars and arrays; strict JSON validation refuses
+        # "300" for a number and 1.5 for a whole number but takes 30 for 30.0.
+        try:
+            TypeAdapter[Any](SETTINGS[name].annotation or Any).validate_json(
+                json.dumps(value, default=str), strict=True
+            )
+        except pydantic.ValidationError as exc:
+            problem = exc.errors()[0]["msg"]
+            raise ConfigError(
+                f"setting {name} (from {path}): {problem}, not {value!r}",
+                setting=name,
+                source=str(path),
+            ) from None
+    return data
+
+
+def _config_error(
+    exc: pydantic.ValidationError, path: Path, from_env: Mapping[str, Any]
+) -> ConfigError:
+    """The first problem, naming the setting and where its value came from."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "?"
+    if error["type"] == "missing":
+        return ConfigError(f"{path}: setting {name!r} is required", setting=name, source=str(path))
+    source = f"environment variable {env_name(name)}" if name in from_env else str(path)
+    if error["type"] == "value_error":  # our own check, worded as "<setting> must be …"
+        message = f"setting {name} {error.get('ctx', {}).get('error')} (from {source})"
+    else:
+        message = f"setting {name} (from {source}): {error['msg']}, not {error['input']!r}"
+    return ConfigError(message, setting=name, source=source)
 
 
 def write_settings(directory: Path, values: Mapping[str, Any]) -> Path:
-    """Write a fresh, commented settings file (used by ``hotline init``)."""
-    lines = ["# Hotline node settings. HOTLINE_<NAME> environment variables override these.", ""]
-    for setting in SETTINGS:
-        if setting.name not in values:
-            continue
-        lines.append(f"# {setting.help}")
-        lines.append(f"{setting.name} = {_toml_value(values[setting.name])}")
+    """Write a fresh settings file (used by ``hotline init``): every setting with its help
+    line; those in ``values`` set, the others commented out at their default."""
+    lines = [
+        "# Hotline node settings, read when the node opens: edit, then restart the node.",
+        "# An environment variable HOTLINE_<NAME> (e.g. HOTLINE_TICK_S) wins over this file.",
+        "# A line starting with '#' shows a setting's default; remove the '#' to change it.",
+        "# docs/operator-guide.md explains every setting.",
+        "",
+    ]
+    for name, field in SETTINGS.items():
+        lines.append(f"# {field.description}")
+        if name in values:
+            lines.append(f"{name} = {_toml_value(values[name])}")
+        elif field.is_required():
+            lines.append(f"# {name} = (required)")
+        else:
+            lines.append(f"# {name} = {_toml_value(field.default)}")
         lines.append("")
     path = directory / SETTINGS_FILE
     path.write_text("\n".join(lines), encoding="utf-8")

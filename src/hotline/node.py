@@ -36,6 +36,7 @@ from hotline.services.line.service import Line
 from hotline.services.notices.service import Notices
 from hotline.services.picture.conflicts import Conflicts
 from hotline.services.picture.tracks import TrackPicture
+from hotline.services.runtime.jobs import Runner
 from hotline.services.runtime.leader import Leadership
 from hotline.services.runtime.scheduler import Scheduler
 from hotline.storage import peers
@@ -80,14 +81,15 @@ class Node:
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
         self.evidence = Evidence(self.db, self.identity, settings, self.clock)
-        self.jobs: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
+        # the scheduler's periodic ticks, called in this order every tick_s
+        self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.calls = Calls(self.line)
         # a FLASH call request is held for a second person like a FLASH message
         self.held.register("call", self.calls.requests.check_held, self.calls.requests.send_held)
-        self.jobs.append(self.calls.tick)
-        self.jobs.append(self.tracks.tick)
-        self.scheduler: Scheduler | None = None
+        self.ticks.append(self.calls.tick)
+        self.ticks.append(self.tracks.tick)
         self.leadership: Leadership | None = None
+        self.runner: Runner | None = None  # the active process's jobs, while it is active
         self.auth = Auth(
             self.db,
             self.clock,
@@ -113,7 +115,8 @@ class Node:
 
         The delivery workers (one per pinned peer), the scheduler and checkpoint exchange
         run in one process only (see :mod:`hotline.services.runtime.leader`); this process takes
-        them on when it holds the node's lock, at once if no other process does.
+        them on when it holds the node's lock, at once if no other process does, as jobs of
+        one :class:`~hotline.services.runtime.jobs.Runner`.
         """
         self._running = True
         self.leadership = Leadership(
@@ -133,40 +136,41 @@ class Node:
         return self.leadership is not None and self.leadership.active.is_set()
 
     def _activate(self) -> None:
+        """This process became the active one: start its runner of background jobs."""
         with self.db.read() as conn:
             parties = [p.party for p in peers.all_peers(conn)]
-        for party in parties:
-            self._ensure_worker(party)
-        self.scheduler = Scheduler(self.jobs, self.settings.tick_s)
-        self.scheduler.start()
-        self.evidence.start_schedule()
+        runner = Runner("active")
+        Scheduler(self.ticks, self.settings.tick_s).add_to(runner)
+        if self.settings.checkpoint_interval_s > 0:
+            runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)
+        with self._workers_lock:
+            self.runner = runner
+            for party in parties:
+                self.workers[party] = DeliveryWorker(self.line, party, runner)
+        runner.start()
 
     def _deactivate(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.stop()
-            self.scheduler.join(timeout=15)
-            self.scheduler = None
-        self.evidence.stop_schedule()
+        """Stop every background job of this process and wait for their threads."""
         with self._workers_lock:
-            workers = list(self.workers.values())
+            runner, self.runner = self.runner, None
             self.workers.clear()
-        for worker in workers:
-            worker.stop()
-        for worker in workers:
-            worker.join(timeout=15)
+        if runner is not None:
+            runner.stop()
 
-    def _ensure_worker(self, party: str) -> DeliveryWorker:
+    def _ensure_worker(self, party: str) -> DeliveryWorker | None:
+        """The delivery worker for ``party``, started if new (None while not active)."""
         with self._workers_lock:
             worker = self.workers.get(party)
-            if worker is None:
-                worker = DeliveryWorker(self.line, party)
+            if worker is None and self.runner is not None:
+                worker = DeliveryWorker(self.line, party, self.runner)
                 self.workers[party] = worker
-                worker.start()
             return worker
 
     def _wake_local(self, party: str) -> None:
         if self._running and party and self.active:
-            self._ensure_worker(party).wake.set()
+            worker = self._ensure_worker(party)
+            if worker is not None:
+                worker.wake()
 
     def wake(self, party: str) -> None:
         """Something was queued for ``party``: make the active process's worker look now."""
@@ -182,13 +186,12 @@ class Node:
         with self._workers_lock:
             workers = list(self.workers.values())
         for worker in workers:
-            worker.wake.set()
+            worker.wake()
 
     def stop(self) -> None:
         self._running = False
         if self.leadership is not None:
-            self.leadership.stop()
-            self.leadership.join(timeout=30)  # its last act is _deactivate()
+            self.leadership.stop()  # its last act is _deactivate()
             self.leadership = None
         self._deactivate()
         self.db.dispose()

@@ -21,7 +21,8 @@ from hotline.config import load_settings
 from hotline.domain.line import Receipt
 from hotline.errors import ConfigError
 from hotline.protocol.envelope import seal
-from hotline.services.line.delivery import FEDERATION_PATH, DeliveryWorker, Outcome, backoff_delay
+from hotline.services.line.delivery import FEDERATION_PATH, DeliveryWorker, Outcome
+from hotline.services.runtime.jobs import Runner, backoff_delay
 from hotline.testing import ServerThread
 from tests.conftest import MakeNode, Pair
 
@@ -170,18 +171,19 @@ def test_the_backoff_grows_with_each_failure_and_never_passes_the_cap(
     make_node: MakeNode,
 ) -> None:
     node = make_node("us", retry_base_s=0.5, retry_cap_s=8.0)
-    worker = DeliveryWorker(node.line, "ru", seed=42)
-    worker.stopping.set()  # stop() was called: each wait returns at once
+    runner = Runner("test")
+    worker = DeliveryWorker(node.line, "ru", runner, seed=42)
+    runner.stop()  # each wait returns at once
     failed = Outcome(0, "ru: connection refused")
 
-    delays = [worker._pause(failed) for _ in range(12)]
+    delays = [worker.job.pause(worker.next_after(failed)) for _ in range(12)]
 
     twin = random.Random(42)  # the same draws: uniform in [0, min(cap, base * 2**failures)]
     assert [twin.uniform(0, min(8.0, 0.5 * 2**n)) for n in range(1, 13)] == delays
     assert all(0 <= d <= 8.0 for d in delays)
     assert max(delays[:2]) <= 2.0 < max(delays[4:])  # the ceiling rose from 1 s and 2 s to 8 s
     assert (12, "ru: connection refused") == (worker.failures, worker.last_error)
-    assert 0.0 == worker._pause(Outcome(1, None))  # progress: go on at once, count from 0
+    assert 0.0 == worker.job.pause(worker.next_after(Outcome(1, None)))  # go on, count from 0
     assert 0 == worker.failures
     assert 8.0 == backoff_delay(1000, 0.5, 8.0, _Highest())
 

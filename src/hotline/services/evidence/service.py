@@ -78,7 +78,6 @@ class Evidence:
         self.origin = origin(identity.party)
         self._exchange_lock = threading.Lock()
         self._next_due: datetime | None = None
-        self._worker: CheckpointWorker | None = None
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
@@ -390,8 +389,17 @@ class Evidence:
 
     # -- the schedule --------------------------------------------------------------------
 
+    @property
+    def poll_s(self) -> float:
+        """How often :meth:`tick` looks whether an exchange is due, seconds."""
+        return min(5.0, self.settings.checkpoint_interval_s)
+
     def tick(self) -> None:
-        """Exchange with every peer when the interval has passed on the node's clock."""
+        """Exchange with every peer when the interval has passed on the node's clock.
+
+        A job of the active process's runner calls it every :attr:`poll_s` seconds
+        (``hotline.node``); it is idle when ``checkpoint_interval_s`` is 0.
+        """
         interval = self.settings.checkpoint_interval_s
         now = self.clock.now()
         if interval <= 0 or (self._next_due is not None and now < self._next_due):
@@ -401,18 +409,6 @@ class Evidence:
             self.exchange()
         except HotlineError as exc:
             logger.error("scheduled checkpoint exchange failed: %s", exc)
-
-    def start_schedule(self) -> None:
-        """Start the background exchange (a daemon thread), unless the interval is 0."""
-        if self._worker is None and self.settings.checkpoint_interval_s > 0:
-            self._worker = CheckpointWorker(self, min(5.0, self.settings.checkpoint_interval_s))
-            self._worker.start()
-
-    def stop_schedule(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
-            worker.join(timeout=15)
 
 
 def _expected_old_size(status: int, body: dict[str, Any]) -> int | None:
@@ -435,27 +431,3 @@ class _PeerRefusal(HotlineError):
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message, peer_status=status, peer_code=code)
-
-
-class CheckpointWorker(threading.Thread):
-    """Calls :meth:`Evidence.tick` every ``poll_s`` seconds until stopped."""
-
-    def __init__(self, evidence: Evidence, poll_s: float) -> None:
-        super().__init__(name="checkpoints", daemon=True)
-        self.evidence = evidence
-        self.poll_s = poll_s
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            self.wake.clear()
-            try:
-                self.evidence.tick()
-            except Exception:  # a bug or a database outage: log it and keep the schedule
-                logger.exception("checkpoint exchange failed unexpectedly")
-            self.wake.wait(self.poll_s)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import parse, verify_signature
 from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line
+from hotline.services.runtime.jobs import Backoff, Next, Runner
 from hotline.storage import log, peers
 from hotline.storage import messages as store
 
@@ -35,15 +35,6 @@ logger = logging.getLogger(__name__)
 
 FEDERATION_PATH = "/federation/v1/envelopes"
 IDLE_WAIT_S = 5.0  # an idle worker looks again this often even if nobody wakes it
-
-
-def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**failures)].
-
-    >>> backoff_delay(50, 0.5, 30.0, random.Random(1)) <= 30.0
-    True
-    """
-    return rng.uniform(0, min(cap, base * 2 ** min(failures, 30)))
 
 
 @dataclass(frozen=True)
@@ -215,52 +206,54 @@ def _check_receipt(obj: Any, row: dict[str, Any], me: str, public: Any) -> Recei
     return receipt
 
 
-class DeliveryWorker(threading.Thread):
-    """A daemon thread that keeps one peer's channel flowing."""
+class DeliveryWorker:
+    """Keeps one peer's channel flowing: a job of the active process's runner.
 
-    def __init__(self, line: Line, peer: str, *, seed: int | None = None) -> None:
-        super().__init__(name=f"delivery-{peer}", daemon=True)
+    Woken at once by a send (or a wake-up from another process); otherwise it looks again
+    every ``IDLE_WAIT_S``. Progress goes on at once; a round that moved nothing backs off
+    (capped, fully jittered) until stopped.
+    """
+
+    def __init__(self, line: Line, peer: str, runner: Runner, *, seed: int | None = None) -> None:
+        settings = line.settings
         self.line = line
         self.peer = peer
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
-        self.failures = 0
         self.last_error: str | None = None
-        self._rng = random.Random(seed)
+        self._client: httpx.Client | None = None
+        self._courier: Courier | None = None
+        backoff = Backoff(settings.retry_base_s, settings.retry_cap_s, random.Random(seed))
+        self.job = runner.add(
+            f"delivery-{peer}", self.step, every=IDLE_WAIT_S, backoff=backoff, on_exit=self._close
+        )
 
-    def run(self) -> None:
-        settings = self.line.settings
-        with httpx.Client(timeout=settings.request_timeout_s) as client:
-            courier = Courier(self.line, self.peer, client)
-            while not self.stopping.is_set():
-                self.wake.clear()  # before looking, so a wake-up during the look is kept
-                try:
-                    outcome = courier.deliver_once()
-                except Exception:  # a bug or a database outage: log, back off, go on
-                    logger.exception("delivery to %s failed unexpectedly", self.peer)
-                    outcome = Outcome(0, "internal error (see the node's log)")
-                self._pause(outcome)
+    @property
+    def failures(self) -> int:
+        """Rounds in a row that moved nothing (0 after any progress)."""
+        return self.job.failures
 
-    def _pause(self, outcome: Outcome | None) -> float:
-        """Wait before the next round; return the longest it would wait (s).
+    def wake(self) -> None:
+        self.job.wake()
 
-        Progress goes on at once; a round that moved nothing backs off (capped, jittered)
-        until ``stop``; an empty channel sleeps until woken by a new message.
-        """
-        settings = self.line.settings
+    def step(self) -> Next:
+        """One round: deliver what is pending; say whether to go on, sleep or back off."""
+        if self._courier is None:
+            self._client = httpx.Client(timeout=self.line.settings.request_timeout_s)
+            self._courier = Courier(self.line, self.peer, self._client)
+        try:
+            outcome = self._courier.deliver_once()
+        except Exception:  # a bug or a database outage: log, back off, go on
+            logger.exception("delivery to %s failed unexpectedly", self.peer)
+            outcome = Outcome(0, "internal error (see the node's log)")
+        return self.next_after(outcome)
+
+    def next_after(self, outcome: Outcome | None) -> Next:
         if outcome is None:  # nothing to send: sleep until woken
-            self.wake.wait(IDLE_WAIT_S)
-            return IDLE_WAIT_S
-        if outcome.error is None or outcome.delivered:
-            self.failures = 0
-            self.last_error = outcome.error
-            return 0.0
-        self.failures += 1
+            return Next.IDLE
         self.last_error = outcome.error
-        delay = backoff_delay(self.failures, settings.retry_base_s, settings.retry_cap_s, self._rng)
-        self.stopping.wait(delay)
-        return delay
+        if outcome.error is None or outcome.delivered:
+            return Next.AGAIN
+        return Next.BACK_OFF
 
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
+    def _close(self) -> None:
+        if self._client is not None:
+            self._client.close()

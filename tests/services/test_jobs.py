@@ -1,0 +1,172 @@
+"""The one runner of background jobs: a wake-up cuts an idle wait short, a crashing step
+never kills its thread, failures back off with full jitter, and stopping is prompt and
+leaves no thread running."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from hotline.services.runtime.jobs import Backoff, Next, Runner
+from tests.conftest import MakeNode
+
+DEADLINE_S = 10.0  # generous: the machine may be busy; a passing run takes milliseconds
+
+
+@pytest.fixture
+def runner() -> Iterator[Runner]:
+    made = Runner("test")
+    yield made
+    made.stop()
+    assert [] == made.alive
+
+
+class Counter:
+    """A step that counts its calls and lets the test wait for the n-th."""
+
+    def __init__(self, answer: Callable[[int], Next | None] = lambda n: None) -> None:
+        self.calls = 0
+        self.answer = answer
+        self.changed = threading.Condition()
+
+    def __call__(self) -> Next | None:
+        with self.changed:
+            self.calls += 1
+            self.changed.notify_all()
+            n = self.calls
+        return self.answer(n)
+
+    def wait_for(self, calls: int) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.calls >= calls, DEADLINE_S)
+
+
+def test_an_idle_job_runs_again_when_woken_not_before(runner: Runner) -> None:
+    step = Counter()
+    job = runner.add("idle", step, every=3600)
+    runner.start()
+    assert step.wait_for(1)
+
+    job.wake()
+
+    assert step.wait_for(2)
+    assert 2 == step.calls
+
+
+def test_an_idle_job_runs_again_after_its_interval(runner: Runner) -> None:
+    step = Counter()
+    runner.add("ticking", step, every=0.01)
+    runner.start()
+    assert step.wait_for(5)
+
+
+def test_a_job_that_made_progress_goes_on_at_once(runner: Runner) -> None:
+    step = Counter(lambda n: Next.AGAIN if n < 5 else None)
+    runner.add("busy", step, every=3600)
+    runner.start()
+    assert step.wait_for(5)
+
+
+def test_a_crashing_step_is_logged_and_the_thread_goes_on(
+    runner: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(n: int) -> Next | None:
+        if n == 1:
+            raise RuntimeError("a bug")
+        return None
+
+    step = Counter(boom)
+    job = runner.add("crashing", step, every=3600)
+    runner.start()
+    assert step.wait_for(1)
+    job.wake()
+
+    assert step.wait_for(2)
+    assert job.thread.is_alive()
+    assert any("job crashing failed" in r.getMessage() for r in caplog.records)
+
+
+def test_failures_back_off_with_full_jitter_and_progress_resets_them() -> None:
+    runner = Runner("test")
+    backoff = Backoff(0.5, 8.0, random.Random(7))
+    job = runner.add("failing", lambda: Next.BACK_OFF, every=3600, backoff=backoff)
+    runner.stop()  # never started: each wait returns at once
+
+    delays = [job.pause(job.run_step()) for _ in range(10)]
+
+    twin = random.Random(7)
+    assert [twin.uniform(0, min(8.0, 0.5 * 2**n)) for n in range(1, 11)] == delays
+    assert 10 == job.failures
+    assert 0.0 == job.pause(Next.AGAIN)
+    assert 0 == job.failures
+
+
+def test_a_step_that_raises_counts_as_a_failure_when_the_job_backs_off() -> None:
+    runner = Runner("test")
+
+    def broken() -> Next | None:
+        raise RuntimeError("the database went away")
+
+    job = runner.add("broken", broken, every=3600, backoff=Backoff(0.5, 8.0))
+    assert Next.BACK_OFF == job.run_step()
+
+
+def test_stopping_is_prompt_even_in_a_long_wait_and_leaves_no_thread() -> None:
+    runner = Runner("test")
+    idle, failing = Counter(), Counter(lambda n: Next.BACK_OFF)
+    exited = threading.Event()
+    runner.add("idle", idle, every=3600, on_exit=exited.set)
+    runner.add("failing", failing, every=3600, backoff=Backoff(3600.0, 3600.0, _Highest()))
+    runner.start()
+    assert idle.wait_for(1) and failing.wait_for(1)
+
+    started = time.monotonic()
+    runner.stop(timeout=DEADLINE_S)
+
+    assert [] == runner.alive
+    assert time.monotonic() - started < DEADLINE_S  # not the hour either job was waiting
+    assert exited.is_set()
+
+
+def test_a_job_added_to_a_running_runner_starts_and_none_after_it_stopped(
+    runner: Runner,
+) -> None:
+    runner.start()
+    step = Counter()
+    runner.add("late", step, every=3600)
+    assert step.wait_for(1)
+
+    runner.stop()
+    after = runner.add("too late", Counter(), every=3600)
+    assert after.thread.ident is None
+
+
+def test_a_node_runs_its_background_work_as_jobs_and_stops_every_thread(
+    make_node: MakeNode,
+) -> None:
+    us, ru = make_node("us"), make_node("ru")
+    us.add_peer(ru.identity.card().wire())
+    names = {"leadership", "scheduler", "checkpoints", "delivery-ru"}
+
+    us.start()
+    deadline = time.monotonic() + DEADLINE_S  # the jobs start once the lock is taken
+    while not names <= {t.name for t in threading.enumerate()} and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert us.active
+    assert names <= {t.name for t in threading.enumerate()}
+    started = time.monotonic()
+    us.stop()
+
+    assert time.monotonic() - started < DEADLINE_S
+    assert set() == names & {t.name for t in threading.enumerate() if t.is_alive()}
+
+
+class _Highest(random.Random):
+    """Always draws the top of the range: the longest wait the backoff allows."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
