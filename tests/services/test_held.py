@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hotline.errors import ValidationError
+from hotline.errors import ConfigError, ValidationError
 from hotline.storage.messages import OUT
 from tests.conftest import MakePair, Pair
 from tests.services.test_notices import example
@@ -172,7 +172,8 @@ def test_other_capabilities_register_their_kinds_once_and_short(pair: Pair) -> N
     requests = pair.us.calls.requests
     assert ("text", "code", "notice", "call") == pair.us.held.kinds
     for kind in ("call", "text", "call_request"):  # taken, or longer than the column
-        with pytest.raises(ValueError, match=f"held kind '{kind}' is taken or longer"):
+        with pytest.raises(ConfigError) as refused:
             pair.us.held.register(kind, requests.check_held, requests.send_held)
+        assert "config" == refused.value.code
     with pytest.raises(ValidationError, match="one of text, code, notice, call, not 'fax'"):
         pair.us.held.hold("fax", to="ru", payload={}, precedence="FLASH", lang=None, user="alpha")
