@@ -123,6 +123,16 @@ class Evidence:
 
     # -- this node's checkpoints ---------------------------------------------------------
 
+    def exchanged(self, recent: int) -> dict[str, Any]:
+        """Checkpoints of each peer's log with both signatures, and our ``recent`` latest
+        signed ones, newest first (read only: ``state()`` gives only the last co-signature)."""
+        with self.db.read() as conn:
+            theirs = {
+                peer.party: store.cosigned_list(conn, peer.party) for peer in peers.all_peers(conn)
+            }
+            signed = store.signed_checkpoints(conn)[-recent:]
+        return {"peer_logs": theirs, "signed": list(reversed(signed))}
+
     def audit(self) -> LogAudit:
         """Rebuild the log from its entries and check it against every checkpoint of it."""
         with self.db.read() as conn:
