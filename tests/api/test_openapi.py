@@ -3,6 +3,7 @@ one error shape on every route, and a document that validates as OpenAPI 3.1."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -113,3 +114,14 @@ def test_answers_keep_the_services_keys_order_and_nulls(pair: Pair) -> None:
     assert list(expected) == list(shown)
     assert None is shown["acked_at"] and "rendering" not in shown  # null kept, absent kept
     assert [*pair.us.line.status(), "user"] == list(status)
+
+
+def test_the_api_doc_lists_every_error_code() -> None:
+    from pathlib import Path
+
+    from hotline import errors
+
+    doc = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+)` \| (?:\d+|any) \|", doc, flags=re.M))
+    codes = {getattr(errors, n).code for n in errors.__all__} - {"error"}
+    assert codes | {"method_not_allowed", "http"} == listed
