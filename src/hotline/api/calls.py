@@ -1,7 +1,8 @@
-"""The operator API for calls between leaders, readouts and watch levels (``/api/v1``).
+"""The operator API for calls between leaders and their readouts (``/api/v1``).
 
 Thin: each route validates its JSON and calls ``node.calls``; the services enforce roles
-and the two-person rule. See ``docs/calls.md`` for the states and the message types.
+and the two-person rule. Watch levels are in ``api/watch.py``. See ``docs/calls.md`` for
+the states and the message types.
 """
 
 from __future__ import annotations
@@ -12,26 +13,25 @@ from fastapi import Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import Field
 
-from hotline.api.deps import Lang, NodeDep, Precedence, UserDep
-from hotline.api.deps import StrictBody as _Request
+from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
 from hotline.api.schemas import HELD, JsonObject, Out, Rendering, TypedRouter, text_answer
 from hotline.services.calls.service import rendered
 
 router = TypedRouter(prefix="/api/v1", tags=["calls"])
 
 
-class SlotIn(_Request):
+class SlotIn(StrictBody):
     start: str = Field(description="UTC start, RFC 3339 ending in Z")
     minutes: int = Field(ge=5, le=1440)
 
 
-class PersonIn(_Request):
+class PersonIn(StrictBody):
     party: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     role: str | None = Field(None, min_length=1, max_length=200)
 
 
-class CallRequestIn(_Request):
+class CallRequestIn(StrictBody):
     to: str = Field(min_length=1, max_length=32, description="the peer's party id")
     principal: str = Field(description="our principal's id (principals.json)")
     counterpart: str = Field(description="the peer's principal's id (its card)")
@@ -44,7 +44,7 @@ class CallRequestIn(_Request):
     client_ref: str | None = Field(None, max_length=100, description="idempotency key")
 
 
-class AnswerIn(_Request):
+class AnswerIn(StrictBody):
     answer: Literal["accept", "decline", "propose"]
     slot: SlotIn | None = Field(None, description="accept: one of the slots on the table")
     slots: list[SlotIn] | None = Field(None, description="propose: other slots")
@@ -52,11 +52,11 @@ class AnswerIn(_Request):
     answer_by: str | None = Field(None, description="propose: deadline for the other side")
 
 
-class WithdrawIn(_Request):
+class WithdrawIn(StrictBody):
     reason: str | None = None
 
 
-class RecordIn(_Request):
+class RecordIn(StrictBody):
     request_id: str
     held_at: str
     minutes: int = Field(ge=1, le=1440)
@@ -66,11 +66,11 @@ class RecordIn(_Request):
     internal_note: str | None = Field(None, description="kept on this node only")
 
 
-class PrivacyIn(_Request):
+class PrivacyIn(StrictBody):
     details_private: bool
 
 
-class ReadoutIn(_Request):
+class ReadoutIn(StrictBody):
     title: str = Field(min_length=1, max_length=300)
     text: str = Field(min_length=1, max_length=20_000)
     visibility: Literal["internal", "shared", "public"] = "internal"
@@ -78,11 +78,11 @@ class ReadoutIn(_Request):
     issued_by: str | None = Field(None, max_length=200)
 
 
-class PublishIn(_Request):
+class PublishIn(StrictBody):
     visibility: Literal["shared", "public"]
 
 
-class RejectReadoutIn(_Request):
+class RejectReadoutIn(StrictBody):
     reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
 
 
