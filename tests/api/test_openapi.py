@@ -125,3 +125,51 @@ def test_the_api_doc_lists_every_error_code() -> None:
     listed = set(re.findall(r"^\| `(\w+)` \| (?:\d+|any) \|", doc, flags=re.M))
     codes = {getattr(errors, n).code for n in errors.__all__} - {"error"}
     assert codes | {"method_not_allowed", "http"} == listed
+
+
+#: Every route that reads without a parameter: each answer must fit its model (a warning
+#: ``UndescribedResponse`` is an error in the tests).
+READS = [
+    "/api/v1/status",
+    "/api/v1/card",
+    "/api/v1/peers",
+    "/api/v1/phrasebook",
+    "/api/v1/inbox",
+    "/api/v1/outbox",
+    "/api/v1/conflicts",
+    "/api/v1/volumes",
+    "/api/v1/notices/schemas",
+    "/api/v1/held?state=all",
+    "/api/v1/principals",
+    "/api/v1/calls",
+    "/api/v1/calls/requests",
+    "/api/v1/calls/histories",
+    "/api/v1/watch",
+    "/api/v1/watch/history",
+    "/api/v1/tracks",
+    "/api/v1/areas",
+    "/api/v1/links",
+    "/api/v1/alarms",
+    "/api/v1/log",
+    "/api/v1/log/forks",
+]
+
+
+def test_every_read_fits_its_model_after_some_traffic(pair: Pair) -> None:
+    pair.us.auth.add_user("reader", "correct horse", ["officer", "auditor", "commander"])
+    bearer = {"Authorization": f"Bearer {pair.us.auth.login('reader', 'correct horse')[0]}"}
+    with httpx.Client(base_url=pair.servers["us"].url, headers=bearer, timeout=60) as client:
+        sent = client.post("/api/v1/messages", json={"to": "ru", "text": "hello"})
+        tested = client.post("/api/v1/links/ru/test")
+        pair.flush()
+        pair.ru.line.send(to="us", text="Привет", precedence="ROUTINE", user="duty")
+        pair.flush()
+        answers = {path: client.get(path) for path in READS}
+        answers["exchange"] = client.post("/api/v1/log/checkpoint/exchange")
+        answers["test"] = client.get(f"/api/v1/links/ru/tests/{tested.json()['id']}")
+        answers["shown"] = client.get(f"/api/v1/messages/{sent.json()['id'][:8]}")
+    assert (201, 201) == (sent.status_code, tested.status_code)
+    assert {} == {path: a.status_code for path, a in answers.items() if a.status_code != 200}
+    assert answers["exchange"].json()["ok"] is True
+    assert ["Привет"] == [m["body"]["text"] for m in answers["/api/v1/inbox"].json()]
+    assert sent.json()["id"] == answers["shown"].json()["id"]
