@@ -59,7 +59,8 @@ def test_a_flash_is_held_until_a_second_person_approves_it(pair: Pair) -> None:
         again = bravo.post(f"/api/v1/held/{row['id']}/approve")
 
     assert ("sent", "bravo") == (approved["state"], approved["decided_by"])
-    assert 409 == again.status_code and "already sent by bravo" in again.text
+    assert (409, "conflict") == (again.status_code, again.json()["error"]["code"])
+    assert "bravo" in again.json()["error"]["message"]  # names who sent it
     [sent] = pair.us.line.listing(OUT)
     assert (sent["id"], "FLASH") == (approved["message_id"], sent["precedence"])
     shown = pair.us.line.show(sent["id"])
@@ -112,8 +113,9 @@ def test_a_bad_flash_is_refused_when_held_not_at_approval(
     with officers(pair) as (alpha, _bravo):
         answer = alpha.post("/api/v1/messages", json=body)
         held = alpha.get("/api/v1/held").json()
-    assert status == answer.status_code, answer.text
-    assert says in answer.text
+    code = {404: "not_found", 422: "invalid"}[status]
+    assert (status, code) == (answer.status_code, answer.json()["error"]["code"]), answer.text
+    assert says in answer.json()["error"]["message"]  # names what is wrong
     assert [] == held
 
 
