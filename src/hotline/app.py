@@ -15,16 +15,14 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline import __version__
-from hotline.api.calls import router as calls_router
-from hotline.api.evidence import router as evidence_router
-from hotline.api.links import metrics_router
-from hotline.api.links import router as links_router
-from hotline.api.messages import current_user
-from hotline.api.messages import router as api_router
-from hotline.api.tracks import router as tracks_router
+from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
+from hotline.api import node as node_api
+from hotline.api.deps import current_user
+from hotline.api.schemas import ErrorDetail, ErrorResponse, Out
 from hotline.errors import HotlineError
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
@@ -54,20 +52,24 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
-    app.include_router(api_router)
-    app.include_router(calls_router)
-    app.include_router(tracks_router)
-    app.include_router(links_router)
-    app.include_router(metrics_router)
+    for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
+        app.include_router(module.router)
+    app.include_router(links.metrics_router)
     app.include_router(federation_router)
-    app.include_router(evidence_router)
+    app.include_router(evidence.router)
     app.include_router(federation_evidence_router)
     app.include_router(console_router)
     app.mount("/console/static", console_static(), name="console_static")
     _add_errors(app)
     _add_body_limit(app)
 
-    @app.get("/health", tags=["health"], summary="Liveness: no authentication needed")
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness: no authentication needed",
+        response_model=Health,
+        response_model_exclude_unset=True,
+    )
     def health() -> dict[str, str]:
         """Liveness; ``process`` says whether this process runs the background work."""
         return {
@@ -84,9 +86,24 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
     return app
 
 
+class Health(Out):
+    status: str = Field(description="ok")
+    party: str
+    version: str
+    process: str = Field(description="active: runs the background work; else standby")
+
+
 def _error(exc: HotlineError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-    return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
+    return _answer(exc.to_dict(), exc.http_status, headers)
+
+
+def _answer(
+    error: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """Every error answer, in the one shape of :class:`ErrorResponse` (``docs/api.md``)."""
+    body = ErrorResponse(error=ErrorDetail.model_validate(error))
+    return JSONResponse(body.model_dump(exclude_unset=True), status_code=status, headers=headers)
 
 
 def _add_errors(app: FastAPI) -> None:
@@ -105,13 +122,12 @@ def _add_errors(app: FastAPI) -> None:
             "message": "; ".join(problems),
             "hint": "see /api/v1/openapi.json",
         }
-        return JSONResponse({"error": body}, status_code=422)
+        return _answer(body, 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
-        body = {"code": code, "message": str(exc.detail)}
-        return JSONResponse({"error": body}, status_code=exc.status_code)
+        return _answer({"code": code, "message": str(exc.detail)}, exc.status_code)
 
 
 def _add_body_limit(app: FastAPI) -> None:
@@ -123,5 +139,5 @@ def _add_body_limit(app: FastAPI) -> None:
         too_big = declared.isdigit() and int(declared) > MAX_API_BODY
         if too_big and request.url.path.startswith("/api/"):
             body = {"code": "too_large", "message": f"request over {MAX_API_BODY} bytes"}
-            return JSONResponse({"error": body}, status_code=413)
+            return _answer(body, 413)
         return await call_next(request)

@@ -15,20 +15,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hotline.errors import AuthError, HotlineError, Unreachable
+from hotline.errors import ApiError as ApiError  # re-exported: callers catch it from here
+from hotline.errors import AuthError, Unreachable
 
 TOKEN_FILE = ".cli-token"
-
-
-class ApiError(HotlineError):
-    """An error answered by the node (its code and message are passed through)."""
-
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
-        nested = body.get("error")
-        error: dict[str, Any] = nested if isinstance(nested, dict) else body
-        super().__init__(str(error.get("message", body)), hint=error.get("hint"))
-        self.status = status
-        self.error_code = str(error.get("code", "error"))
 
 
 class NodeClient:

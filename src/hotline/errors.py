@@ -23,15 +23,46 @@ The tree::
     │   ├── PhrasebookMismatch      a coded message from a phrasebook this node lacks
     │   └── LogFork                 a log contradicts a checkpoint signed of it (fork, rollback)
     ├── AuthError                   no or bad credentials (HTTP 401)
+    │   └── LoginRequired           the console has no session: it shows the login page
     ├── Forbidden                   authenticated but not allowed (HTTP 403)
+    ├── TooManyAttempts             too many failed logins in a row (HTTP 429)
     ├── NotFound                    no such message, peer, user (HTTP 404)
     ├── Conflict                    the request contradicts stored state (HTTP 409)
-    └── Unreachable                 a node could not be reached over HTTP
+    ├── Unreachable                 a node could not be reached over HTTP
+    ├── PeerRefused                 a peer refused a request for a reason that is not evidence
+    └── ApiError                    an error a node answered to a client (code passed through)
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "BadSignature",
+    "ClockSkew",
+    "ConfigError",
+    "Conflict",
+    "Forbidden",
+    "HotlineError",
+    "LogFork",
+    "LoginRequired",
+    "MalformedMessage",
+    "MessageTooLarge",
+    "NotFound",
+    "PeerRefused",
+    "PhrasebookMismatch",
+    "PrevMismatch",
+    "ReplayConflict",
+    "SequenceGap",
+    "TooManyAttempts",
+    "UnknownKey",
+    "Unreachable",
+    "ValidationError",
+    "WireError",
+    "WrongRecipient",
+]
 
 
 class HotlineError(Exception):
@@ -138,6 +169,13 @@ class AuthError(HotlineError):
     http_status = 401
 
 
+class LoginRequired(AuthError):
+    """No valid console session: the console answers with the login page, not an error."""
+
+    def __init__(self, message: str = "log in to the console first", **context: Any) -> None:
+        super().__init__(message, **context)
+
+
 class Forbidden(HotlineError):
     code = "forbidden"
     http_status = 403
@@ -161,3 +199,27 @@ class Conflict(HotlineError):
 class Unreachable(HotlineError):
     code = "unreachable"
     http_status = 503
+
+
+class PeerRefused(HotlineError):
+    """A peer refused a request for a reason that is not evidence (unknown key, malformed …)."""
+
+    code = "peer_refused"
+    http_status = 502
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message, peer_status=status, peer_code=code)
+
+
+class ApiError(HotlineError):
+    """An error answered by a node to a client: its code and message are passed through.
+
+    ``error_code`` is the node's code (``not_found`` …); ``status`` its HTTP status.
+    """
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        nested = body.get("error")
+        error: dict[str, Any] = nested if isinstance(nested, dict) else body
+        super().__init__(str(error.get("message", body)), hint=error.get("hint"))
+        self.status = status
+        self.error_code = str(error.get("code", "error"))

@@ -67,8 +67,8 @@ def test_an_invalid_notice_names_the_field(clients: dict[str, httpx.Client]) -> 
     notice["volumes"][0]["properties"]["alt_lower_m"] = 5000
     notice["volumes"][0]["properties"]["alt_upper_m"] = 1000
     response = clients["us"].post("/api/v1/notices", json={"to": "ru", "notice": notice})
-    assert 422 == response.status_code
-    assert "alt" in response.json()["error"]["message"]
+    assert (422, "invalid") == (response.status_code, response.json()["error"]["code"])
+    assert "alt" in response.json()["error"]["message"]  # names the field
 
 
 def test_a_coded_message_by_api(pair: Pair, clients: dict[str, httpx.Client]) -> None:

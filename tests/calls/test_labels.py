@@ -11,6 +11,7 @@ from babel.messages.extract import extract_from_file
 from fastapi.routing import APIRoute
 
 from hotline.api.calls import router
+from hotline.api.watch import router as watch_router
 from hotline.app import create_app
 from hotline.render.calls import render_request
 from hotline.render.i18n import EXTRACT_KEYWORDS, gettext
@@ -50,7 +51,7 @@ def test_a_russian_label_comes_from_the_catalog() -> None:
 def test_every_calls_route_needs_a_token(make_node: MakeNode) -> None:
     routes = sorted(
         (method, route.path.replace("{", "").replace("}", ""))
-        for route in router.routes
+        for route in [*router.routes, *watch_router.routes]
         if isinstance(route, APIRoute)
         for method in route.methods
     )

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
-from hotline.errors import Conflict, ValidationError
+from hotline.errors import ConfigError, Conflict, ValidationError
 from hotline.services import alarms as alarms_service
 from hotline.services.line import links as links_service
 from hotline.services.line.links import (
@@ -44,9 +44,10 @@ def test_next_fixed_time_is_the_next_one_today_or_tomorrow() -> None:
 
 
 def test_a_bad_time_of_day_is_refused() -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ConfigError) as caught:
         parse_times("6h00")
-    assert "HH:MM" in str(caught.value)
+    assert "config" == caught.value.code
+    assert "HH:MM" in str(caught.value)  # says what a time looks like
 
 
 @pytest.fixture
@@ -103,9 +104,10 @@ def test_a_peer_with_its_own_schedule_is_tested_then_and_others_keep_the_nodes()
     ],
 )
 def test_a_bad_peer_schedule_is_refused_saying_what(text: str, words: str) -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ConfigError) as caught:
         links_service.parse_peer_schedules(text, links_service.Schedule(timedelta(hours=1)))
-    assert words in str(caught.value)
+    assert "config" == caught.value.code
+    assert words in str(caught.value)  # names the peer and what is wrong
 
 
 def test_a_node_tests_a_peer_on_the_peers_own_schedule(make_pair: MakePair, clock: Any) -> None:

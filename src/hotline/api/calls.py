@@ -1,41 +1,37 @@
-"""The operator API for calls between leaders, readouts and watch levels (``/api/v1``).
+"""The operator API for calls between leaders and their readouts (``/api/v1``).
 
 Thin: each route validates its JSON and calls ``node.calls``; the services enforce roles
-and the two-person rule. See ``docs/calls.md`` for the states and the message types.
+and the two-person rule. Watch levels are in ``api/watch.py``. See ``docs/calls.md`` for
+the states and the message types.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import Field
 
-from hotline.api.messages import NodeDep, UserDep
+from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
+from hotline.api.schemas import HELD, JsonObject, Out, Rendering, TypedRouter, text_answer
 from hotline.services.calls.service import rendered
 
-router = APIRouter(prefix="/api/v1", tags=["calls"])
-
-Precedence = Literal["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]
+router = TypedRouter(prefix="/api/v1", tags=["calls"])
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SlotIn(_Request):
+class SlotIn(StrictBody):
     start: str = Field(description="UTC start, RFC 3339 ending in Z")
     minutes: int = Field(ge=5, le=1440)
 
 
-class PersonIn(_Request):
+class PersonIn(StrictBody):
     party: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     role: str | None = Field(None, min_length=1, max_length=200)
 
 
-class CallRequestIn(_Request):
+class CallRequestIn(StrictBody):
     to: str = Field(min_length=1, max_length=32, description="the peer's party id")
     principal: str = Field(description="our principal's id (principals.json)")
     counterpart: str = Field(description="the peer's principal's id (its card)")
@@ -48,7 +44,7 @@ class CallRequestIn(_Request):
     client_ref: str | None = Field(None, max_length=100, description="idempotency key")
 
 
-class AnswerIn(_Request):
+class AnswerIn(StrictBody):
     answer: Literal["accept", "decline", "propose"]
     slot: SlotIn | None = Field(None, description="accept: one of the slots on the table")
     slots: list[SlotIn] | None = Field(None, description="propose: other slots")
@@ -56,11 +52,11 @@ class AnswerIn(_Request):
     answer_by: str | None = Field(None, description="propose: deadline for the other side")
 
 
-class WithdrawIn(_Request):
+class WithdrawIn(StrictBody):
     reason: str | None = None
 
 
-class RecordIn(_Request):
+class RecordIn(StrictBody):
     request_id: str
     held_at: str
     minutes: int = Field(ge=1, le=1440)
@@ -70,35 +66,153 @@ class RecordIn(_Request):
     internal_note: str | None = Field(None, description="kept on this node only")
 
 
-class PrivacyIn(_Request):
+class PrivacyIn(StrictBody):
     details_private: bool
 
 
-class ReadoutIn(_Request):
+class ReadoutIn(StrictBody):
     title: str = Field(min_length=1, max_length=300)
     text: str = Field(min_length=1, max_length=20_000)
     visibility: Literal["internal", "shared", "public"] = "internal"
-    lang: Literal["en", "ru"] | None = None
+    lang: Lang | None = None
     issued_by: str | None = Field(None, max_length=200)
 
 
-class PublishIn(_Request):
+class PublishIn(StrictBody):
     visibility: Literal["shared", "public"]
 
 
-class RejectReadoutIn(_Request):
+class RejectReadoutIn(StrictBody):
     reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
 
 
-class WatchChangeIn(_Request):
-    level: str = Field(description="a level id on this party's ladder")
-    reason: str = Field(min_length=1, max_length=4000, description="why (kept on this node)")
-    notify: str | None = Field(None, description="a peer to tell once approved")
-    message: str | None = Field(None, max_length=4000, description="sent with the notice")
+# -- answers ----------------------------------------------------------------------------------
 
 
-class DecisionIn(_Request):
-    note: str | None = Field(None, max_length=4000)
+class Principal(Out):
+    """A leader who takes calls (``principals.json``, or a peer's card)."""
+
+    party: str | None = Field(None, description="absent where the party is implied")
+    id: str
+    name_en: str
+    name_ru: str
+    title_en: str
+    title_ru: str
+
+
+class Slot(Out):
+    start: str = Field(description="UTC, RFC 3339")
+    minutes: int
+
+
+class TimelineEntry(Out):
+    at: str
+    kind: str
+    party: str
+    detail: JsonObject
+
+
+class CallRequest(Out):
+    id: str
+    peer: str
+    state: str
+    requester: Principal
+    counterpart: Principal
+    topics: list[str]
+    message: str | None
+    precedence: str
+    slots: list[Slot]
+    answer_by: str
+    awaiting: str | None = Field(description="the party whose answer is awaited")
+    accepted_slot: Slot | None
+    reason: str | None
+    requested_at: str
+    updated_at: str
+    created_by: str | None
+    internal_note: str | None = Field(description="kept on this node only")
+    message_id: str | None
+    timeline: list[TimelineEntry] | None = None
+    call: JsonObject | None = None
+    rendering: Rendering | None = None
+
+
+class Person(Out):
+    party: str
+    name: str
+    role: str | None = None
+
+
+class CallPrincipals(Out):
+    requester: Principal
+    counterpart: Principal
+
+
+class HeldCall(Out):
+    """A call that was held, as recorded."""
+
+    id: str
+    held_at: str
+    minutes: int
+    participants: list[Person]
+    interpreters: list[Person]
+    recorded_by_party: str
+    recorded_by: str | None
+    recorded_at: str
+    private_requested_by: list[str]
+    details_private: bool
+    internal_note: str | None
+    message_id: str | None
+    principals: CallPrincipals | None = None
+    topics: list[str] | None = None
+
+
+class Readout(Out):
+    id: str
+    call_id: str
+    party: str
+    visibility: str = Field(description="internal | shared | public")
+    status: str
+    lang: str | None
+    title: str
+    text: str
+    issued_by: str | None
+    written_by: str | None
+    written_at: str
+    approved_by: str | None
+    approved_at: str | None
+    published_at: str | None
+    message_id: str | None
+    sent_as: str | None
+    rejections: list[JsonObject]
+
+
+class Readouts(Out):
+    call: HeldCall
+    visibility: str
+    sides: dict[str, list[Readout]] = Field(description="party → its readouts")
+
+
+class ContactHistory(Out):
+    principal: str
+    peer: str
+    counterpart: str
+    now: str
+    timeline: list[JsonObject]
+    calls: list[JsonObject]
+    last_contact: str | None
+    days_since_last_contact: int | None
+    requests: int
+    by_state: dict[str, int]
+    declined: list[JsonObject]
+    unanswered: list[JsonObject]
+    ours: Principal | None = None
+    theirs: Principal | None = None
+
+
+class Principals(Out):
+    party: str
+    ours: list[Principal]
+    peers: dict[str, list[Principal]] = Field(description="party → principals on its card")
 
 
 def _dump(items: list[Any] | None) -> list[dict[str, Any]] | None:
@@ -108,12 +222,18 @@ def _dump(items: list[Any] | None) -> list[dict[str, Any]] | None:
 # -- principals and requests ------------------------------------------------------------------
 
 
-@router.get("/principals", summary="Our principals and those on each peer's card")
+@router.get(
+    "/principals",
+    summary="Our principals and those on each peer's card",
+    response_model=Principals,
+)
 def principals(node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.principals()
 
 
-@router.get("/calls/requests", summary="Call requests, newest first")
+@router.get(
+    "/calls/requests", summary="Call requests, newest first", response_model=list[CallRequest]
+)
 def requests(
     node: NodeDep, user: UserDep, peer: str | None = None, state: str | None = None
 ) -> list[dict[str, Any]]:
@@ -124,7 +244,8 @@ def requests(
     "/calls/requests",
     status_code=201,
     summary="Request a call (signed, to the peer; FLASH: held for a second approval)",
-    responses={202: {"description": "FLASH: held until a second person approves it"}},
+    response_model=CallRequest,
+    responses=HELD,
 )
 def request_call(body: CallRequestIn, node: NodeDep, user: UserDep) -> Any:
     if node.held.required(body.precedence):
@@ -154,12 +275,20 @@ def request_call(body: CallRequestIn, node: NodeDep, user: UserDep) -> Any:
     return rendered(made)
 
 
-@router.get("/calls/requests/{request_id}", summary="One request: timeline and rendering")
+@router.get(
+    "/calls/requests/{request_id}",
+    summary="One request: timeline and rendering",
+    response_model=CallRequest,
+)
 def show_request(request_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.show_request(request_id)
 
 
-@router.post("/calls/requests/{request_id}/answer", summary="Accept, decline or propose slots")
+@router.post(
+    "/calls/requests/{request_id}/answer",
+    summary="Accept, decline or propose slots",
+    response_model=CallRequest,
+)
 def answer(request_id: str, body: AnswerIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     answered = node.calls.requests.answer(
         request_id,
@@ -173,12 +302,20 @@ def answer(request_id: str, body: AnswerIn, node: NodeDep, user: UserDep) -> dic
     return rendered(answered)
 
 
-@router.post("/calls/requests/{request_id}/withdraw", summary="Withdraw our request")
+@router.post(
+    "/calls/requests/{request_id}/withdraw",
+    summary="Withdraw our request",
+    response_model=CallRequest,
+)
 def withdraw(request_id: str, body: WithdrawIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return rendered(node.calls.requests.withdraw(request_id, reason=body.reason, user=user))
 
 
-@router.get("/calls/history", summary="Contact history between two principals")
+@router.get(
+    "/calls/history",
+    summary="Contact history between two principals",
+    response_model=ContactHistory,
+)
 def history(
     node: NodeDep,
     user: UserDep,
@@ -189,7 +326,11 @@ def history(
     return node.calls.history(peer=peer, principal=principal, counterpart=counterpart)
 
 
-@router.get("/calls/histories", summary="Contact history of every pair of principals")
+@router.get(
+    "/calls/histories",
+    summary="Contact history of every pair of principals",
+    response_model=list[ContactHistory],
+)
 def histories(node: NodeDep, user: UserDep, peer: str | None = None) -> list[dict[str, Any]]:
     return node.calls.histories(peer)
 
@@ -197,12 +338,17 @@ def histories(node: NodeDep, user: UserDep, peer: str | None = None) -> list[dic
 # -- held calls and readouts ----------------------------------------------------------------
 
 
-@router.get("/calls", summary="Held calls, oldest first")
+@router.get("/calls", summary="Held calls, oldest first", response_model=list[HeldCall])
 def calls(node: NodeDep, user: UserDep) -> list[dict[str, Any]]:
     return node.calls.records.calls()
 
 
-@router.post("/calls", status_code=201, summary="Record that an accepted call was held")
+@router.post(
+    "/calls",
+    status_code=201,
+    summary="Record that an accepted call was held",
+    response_model=HeldCall,
+)
 def record(body: RecordIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.record(
         body.request_id,
@@ -216,17 +362,26 @@ def record(body: RecordIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     )
 
 
-@router.get("/calls/{call_id}", summary="One held call")
+@router.get("/calls/{call_id}", summary="One held call", response_model=HeldCall)
 def show_call(call_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.get_call(call_id)
 
 
-@router.post("/calls/{call_id}/privacy", summary="Ask (or stop asking) to keep details private")
+@router.post(
+    "/calls/{call_id}/privacy",
+    summary="Ask (or stop asking) to keep details private",
+    response_model=HeldCall,
+)
 def privacy(call_id: str, body: PrivacyIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.set_private(call_id, body.details_private, user=user)
 
 
-@router.post("/calls/{call_id}/readouts", status_code=201, summary="Write this side's readout")
+@router.post(
+    "/calls/{call_id}/readouts",
+    status_code=201,
+    summary="Write this side's readout",
+    response_model=Readout,
+)
 def write_readout(call_id: str, body: ReadoutIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.write_readout(
         call_id,
@@ -239,7 +394,11 @@ def write_readout(call_id: str, body: ReadoutIn, node: NodeDep, user: UserDep) -
     )
 
 
-@router.get("/calls/{call_id}/readouts", summary="Both sides' readouts, side by side")
+@router.get(
+    "/calls/{call_id}/readouts",
+    summary="Both sides' readouts, side by side",
+    response_model=Readouts,
+)
 def readouts(
     call_id: str,
     node: NodeDep,
@@ -249,58 +408,39 @@ def readouts(
     return node.calls.records.readouts(call_id, visibility)
 
 
-@router.get("/calls/{call_id}/readouts.md", summary="Public readouts of both sides, Markdown")
-def readouts_markdown(
-    call_id: str, node: NodeDep, user: UserDep, lang: Literal["en", "ru"] = "en"
-) -> Response:
+@router.get(
+    "/calls/{call_id}/readouts.md",
+    summary="Public readouts of both sides, Markdown",
+    response_class=PlainTextResponse,
+    responses=text_answer("text/markdown"),
+)
+def readouts_markdown(call_id: str, node: NodeDep, user: UserDep, lang: Lang = "en") -> Response:
     text = node.calls.readouts_markdown(call_id, lang)
     return Response(text, media_type="text/markdown; charset=utf-8")
 
 
-@router.post("/readouts/{readout_id}/publish", summary="Widen a readout of ours")
+@router.post(
+    "/readouts/{readout_id}/publish", summary="Widen a readout of ours", response_model=Readout
+)
 def publish(readout_id: str, body: PublishIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.publish(readout_id, body.visibility, user=user)
 
 
-@router.post("/readouts/{readout_id}/approve", summary="Approve a held public readout")
+@router.post(
+    "/readouts/{readout_id}/approve",
+    summary="Approve a held public readout",
+    response_model=Readout,
+)
 def approve_readout(readout_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.calls.records.approve(readout_id, user=user)
 
 
-@router.post("/readouts/{readout_id}/reject", summary="Reject a held public readout")
+@router.post(
+    "/readouts/{readout_id}/reject",
+    summary="Reject a held public readout",
+    response_model=Readout,
+)
 def reject_readout(
     readout_id: str, body: RejectReadoutIn, node: NodeDep, user: UserDep
 ) -> dict[str, Any]:
     return node.calls.records.reject(readout_id, reason=body.reason, user=user)
-
-
-# -- watch levels -----------------------------------------------------------------------------
-
-
-@router.get("/watch", summary="Ladder, current level, pending change, peers' levels")
-def watch(node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.calls.watch.status()
-
-
-@router.get("/watch/history", summary="Every change of ours and every level peers sent")
-def watch_history(node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.calls.watch.history()
-
-
-@router.post("/watch/changes", status_code=201, summary="Propose a watch-level change")
-def propose(body: WatchChangeIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.calls.watch.propose(
-        body.level, reason=body.reason, notify=body.notify, message=body.message, user=user
-    )
-
-
-@router.post("/watch/changes/{change_id}/approve", summary="Approve (second person)")
-def approve_change(
-    change_id: int, body: DecisionIn, node: NodeDep, user: UserDep
-) -> dict[str, Any]:
-    return node.calls.watch.approve(change_id, note=body.note, user=user)
-
-
-@router.post("/watch/changes/{change_id}/reject", summary="Reject a pending change")
-def reject_change(change_id: int, body: DecisionIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.calls.watch.reject(change_id, note=body.note, user=user)

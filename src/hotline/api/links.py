@@ -7,50 +7,119 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hotline.api.messages import NodeDep, UserDep, current_user
+from hotline.api.deps import NodeDep, StrictBody, UserDep, current_user
 from hotline.api.metrics import render_metrics
+from hotline.api.schemas import ERRORS, JsonObject, Out, TypedRouter, text_answer
 from hotline.services.line.links import parse_since
 
-router = APIRouter(prefix="/api/v1", tags=["links and alarms"])
-metrics_router = APIRouter(tags=["metrics"])
+router = TypedRouter(prefix="/api/v1", tags=["links and alarms"])
+metrics_router = APIRouter(tags=["metrics"], responses=ERRORS)
 
 
-class ClearRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ClearRequest(StrictBody):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.post("/links/{peer}/test", status_code=201, summary="Send one link test now")
+class LinkTest(Out):
+    id: str = Field(description="the test id carried in the message")
+    peer: str
+    message_id: str = Field(description="the link_test envelope")
+    sent_at: str
+    state: str = Field(description="pending | passed | failed")
+    reply_at: str | None
+    rtt_ms: int | None
+    failed_at: str | None
+    reason: str | None
+
+
+class RoundTrips(Out):
+    p50: int | None
+    p95: int | None
+    max: int | None
+
+
+class LinkReport(Out):
+    peer: str
+    sent: int
+    passed: int
+    failed: int
+    availability_pct: int | float | None
+    rtt_ms: RoundTrips
+    last_rtt_ms: int | None
+    longest_outage_s: int
+    state: str
+    last_test: str | None
+    schedule: str = Field(description='"06:00, 18:00 UTC" or "every 3600 s"')
+    next_test: str
+
+
+class Alarm(Out):
+    id: int
+    kind: str = Field(description="link_down | ack_overdue | log_fork …")
+    subject: str = Field(description="a peer, a message id …")
+    raised_at: str
+    state: str = Field(description="open | cleared")
+    detail: JsonObject
+    cleared_at: str | None
+    cleared_by: str | None = Field(description='a user, or "auto"')
+    clear_reason: str | None
+    duration_s: int | None
+
+
+@router.post(
+    "/links/{peer}/test",
+    status_code=201,
+    summary="Send one link test now",
+    response_model=LinkTest,
+)
 def link_test(peer: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.links.send_test(peer)
 
 
-@router.get("/links/{peer}/tests/{test_id}", summary="One link test and its result")
+@router.get(
+    "/links/{peer}/tests/{test_id}",
+    summary="One link test and its result",
+    response_model=LinkTest,
+)
 def link_test_result(peer: str, test_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.links.get_test(peer, test_id)
 
 
-@router.get("/links", summary="Link report per peer: tests, availability, round trips")
+@router.get(
+    "/links",
+    summary="Link report per peer: tests, availability, round trips",
+    response_model=list[LinkReport],
+)
 def link_report(
     node: NodeDep, user: UserDep, peer: str | None = None, since: str = "30d"
 ) -> list[dict[str, Any]]:
     return node.links.report(peer, parse_since(since))
 
 
-@router.get("/alarms", summary="Alarms, newest first (state: open or cleared)")
+@router.get(
+    "/alarms",
+    summary="Alarms, newest first (state: open or cleared)",
+    response_model=list[Alarm],
+)
 def alarm_list(node: NodeDep, user: UserDep, state: str | None = None) -> list[dict[str, Any]]:
     return node.alarms.listing(state)
 
 
-@router.post("/alarms/{alarm_id}/clear", summary="Clear an alarm, giving the reason")
+@router.post(
+    "/alarms/{alarm_id}/clear", summary="Clear an alarm, giving the reason", response_model=Alarm
+)
 def alarm_clear(alarm_id: int, body: ClearRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.alarms.clear(alarm_id, user.name, body.reason)
 
 
 @metrics_router.get(
-    "/metrics", summary="Prometheus metrics (bearer token)", dependencies=[Depends(current_user)]
+    "/metrics",
+    summary="Prometheus metrics (bearer token)",
+    dependencies=[Depends(current_user)],
+    response_class=Response,
+    responses=text_answer(CONTENT_TYPE_LATEST.split(";")[0]),
 )
 def metrics(node: NodeDep) -> Response:
     return Response(render_metrics(node), media_type=CONTENT_TYPE_LATEST)

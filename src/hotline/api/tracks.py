@@ -10,38 +10,121 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from hotline.api.messages import NodeDep, UserDep
+from hotline.api.deps import NodeDep, StrictBody, UserDep
+from hotline.api.notices import FeatureCollection
+from hotline.api.schemas import Number, Out, TypedRouter
 from hotline.domain.tracks import TrackReport
 from hotline.services.picture.tracks import MAX_TRACKS_PER_REPORT
 
-router = APIRouter(prefix="/api/v1", tags=["picture"])
+router = TypedRouter(prefix="/api/v1", tags=["picture"])
 
 
-class TracksRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TracksRequest(StrictBody):
     tracks: list[TrackReport] = Field(max_length=MAX_TRACKS_PER_REPORT)
 
 
-@router.post("/tracks", summary="Report tracks (latest report of each id wins)")
+class PictureSummary(Out):
+    tracks: int
+    conflicts: int
+    los: int = Field(description="pairs in loss of separation now")
+    incursions: int
+
+
+class Taken(PictureSummary):
+    taken: int
+    stale: int = Field(description="older than the track's last report: ignored")
+
+
+class Track(Out):
+    """A track as last reported (``TrackReport``), with where it is now."""
+
+    id: str
+    party: str
+    source: str
+    lat: Number
+    lon: Number
+    alt_m: Number
+
+
+class PredictedConflict(Out):
+    a: str
+    b: str
+    parties: list[str]
+    tcpa_s: Number
+    dcpa_m: Number
+    t_in_s: Number
+    t_out_s: Number
+
+
+class Pair(Out):
+    a: str
+    b: str
+
+
+class Incursion(Out):
+    track: str
+    track_party: str
+    area: str
+    area_name: str
+    area_party: str
+    area_message_id: str
+    entry_s: Number
+    inside: bool
+    lat: Number
+    lon: Number
+
+
+class PictureSettings(Out):
+    rpz_m: Number
+    hpz_m: Number
+    lookahead_s: Number
+    ttl_s: Number
+
+
+class Picture(Out):
+    at: str
+    settings: PictureSettings
+    summary: PictureSummary
+    tracks: list[Track]
+    conflicts: list[PredictedConflict]
+    los: list[Pair]
+    incursions: list[Incursion]
+
+
+class Forgotten(Out):
+    tracks: int
+
+
+@router.post(
+    "/tracks", summary="Report tracks (latest report of each id wins)", response_model=Taken
+)
 def report_tracks(body: TracksRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.tracks.report(body.tracks)
 
 
-@router.get("/tracks", summary="The live picture: tracks, predicted conflicts, incursions")
+@router.get(
+    "/tracks",
+    summary="The live picture: tracks, predicted conflicts, incursions",
+    response_model=Picture,
+)
 def picture(node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.tracks.assess()
 
 
-@router.delete("/tracks", summary="Forget every track (the feed starts again)")
+@router.delete(
+    "/tracks", summary="Forget every track (the feed starts again)", response_model=Forgotten
+)
 def forget_tracks(node: NodeDep, user: UserDep) -> dict[str, Any]:
     node.tracks.clear()
     return {"tracks": 0}
 
 
-@router.get("/areas", summary="Protected areas in force, own and peers', as GeoJSON")
+@router.get(
+    "/areas",
+    summary="Protected areas in force, own and peers', as GeoJSON",
+    response_model=FeatureCollection,
+)
 def areas(node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.conflicts.areas_geojson()

@@ -10,20 +10,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hotline.api.schemas import ERRORS, Out, TypedRouter
 from hotline.federation.line import read_limited
 from hotline.node import Node
 from hotline.protocol.canonical import parse_json
 
-router = APIRouter(prefix="/federation/v1", tags=["federation"])
+router = TypedRouter(
+    prefix="/federation/v1",
+    tags=["federation"],
+    responses={code: ERRORS[code] for code in (400, 403, 409, 413)},
+)
+
+
+class Cosigned(Out):
+    checkpoint: str = Field(description="the checkpoint note, now also signed by this node")
+
 
 #: A note, a size and at most 130 base64 hashes fit easily.
 MAX_CHECKPOINT_BODY = 65_536
 
 
-@router.post("/checkpoints", summary="Co-sign a peer's checkpoint that extends the last one")
+@router.post(
+    "/checkpoints",
+    summary="Co-sign a peer's checkpoint that extends the last one",
+    response_model=Cosigned,
+)
 async def cosign(request: Request) -> dict[str, Any]:
     node: Node = request.app.state.node
     payload = parse_json(await read_limited(request, MAX_CHECKPOINT_BODY), "checkpoint request")

@@ -6,16 +6,44 @@ request carrying anything else is refused with the error that names what was wro
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import Request
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hotline.api.schemas import ErrorDetail, JsonObject, Out, TypedRouter
 from hotline.errors import HotlineError, MalformedMessage, MessageTooLarge
 from hotline.node import Node
 from hotline.protocol.canonical import parse_json
 from hotline.services.line.receive import MAX_BATCH, Delivery
 
-router = APIRouter(prefix="/federation/v1", tags=["federation"])
+router = TypedRouter(prefix="/federation/v1", tags=["federation"], responses={})
+
+
+class DeliveryAnswer(Out):
+    """Receipts for the envelopes stored, in order, and the first refusal (if any).
+
+    Also the body of this route's error answers (``receipts`` empty): a peer reads one
+    shape whatever happened. Returned raw: the receipts are signed.
+    """
+
+    receipts: list[JsonObject] = Field(description="signed receipts, exactly as signed")
+    error: ErrorDetail | None = Field(description="the first envelope refused, and why")
+
+
+def _refused(description: str) -> dict[str, Any]:
+    return {"model": DeliveryAnswer, "description": description}
+
+
+DELIVERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _refused("malformed envelope or batch (`malformed`, `clock_skew` …)"),
+    403: _refused("unknown key or bad signature (`unknown_key`, `bad_signature`)"),
+    409: _refused("out of order or contradicting (`seq_gap`, `prev_mismatch` …)"),
+    413: _refused("over the size limit (`too_large`)"),
+    421: _refused("addressed to another party (`wrong_recipient`)"),
+}
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -32,7 +60,12 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/envelopes", summary="Deliver envelopes, in channel order; answers with receipts")
+@router.post(
+    "/envelopes",
+    summary="Deliver envelopes, in channel order; answers with receipts",
+    response_model=DeliveryAnswer,
+    responses=DELIVERY_ERRORS,
+)
 async def deliver(request: Request) -> JSONResponse:
     node: Node = request.app.state.node
     limit = node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size * 2)

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, insert, select, update
 from hotline.clock import Clock, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.bodies import check_body
-from hotline.errors import Conflict, Forbidden, HotlineError, NotFound, ValidationError
+from hotline.errors import ConfigError, Conflict, Forbidden, HotlineError, NotFound, ValidationError
 from hotline.services.line.service import Line
 from hotline.services.notices.service import Notices
 from hotline.storage import messages as message_store
@@ -66,7 +66,7 @@ class HeldMessages:
     def register(self, kind: str, check: Check, send: Send) -> None:
         """Hold FLASH messages of another capability's ``kind`` (see the module's docstring)."""
         if kind in self.kinds or len(kind) > KIND_LENGTH:
-            raise ValueError(f"held kind {kind!r} is taken or longer than {KIND_LENGTH}")
+            raise ConfigError(f"held kind {kind!r} is taken or longer than {KIND_LENGTH}")
         self._registered[kind] = (check, send)
 
     def required(self, precedence: str) -> bool:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 
 from hotline.errors import AuthError, Forbidden
+from hotline.errors import LoginRequired as LoginRequired  # re-exported for web.pages
 from hotline.node import Node
 from hotline.services.auth import User
 from hotline.web.i18n import pick_lang
@@ -39,10 +40,6 @@ COOKIE_PATH = "/console"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
 _CSRF_KEY = b"hotline console csrf v1"
-
-
-class LoginRequired(Exception):
-    """No valid session: the console answers with the login page."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from hotline.errors import (
     LogFork,
     MalformedMessage,
     NotFound,
+    PeerRefused,
     UnknownKey,
     ValidationError,
 )
@@ -120,6 +121,16 @@ class Evidence:
             return store.forks(conn, limit)
 
     # -- this node's checkpoints ---------------------------------------------------------
+
+    def exchanged(self, recent: int) -> dict[str, Any]:
+        """Checkpoints of each peer's log with both signatures, and our ``recent`` latest
+        signed ones, newest first (read only: ``state()`` gives only the last co-signature)."""
+        with self.db.read() as conn:
+            theirs = {
+                peer.party: store.cosigned_list(conn, peer.party) for peer in peers.all_peers(conn)
+            }
+            signed = store.signed_checkpoints(conn)[-recent:]
+        return {"peer_logs": theirs, "signed": list(reversed(signed))}
 
     def audit(self) -> LogAudit:
         """Rebuild the log from its entries and check it against every checkpoint of it."""
@@ -222,7 +233,7 @@ class Evidence:
                     detail = f"{party} refused to co-sign: {message}"
                     self._keep(conn, self.identity.party, "refused", detail, new_note=note)
                 raise LogFork(f"{party} refused to co-sign this node's checkpoint: {message}")
-            raise _PeerRefusal(status, code, f"{party} answered HTTP {status}: {message}")
+            raise PeerRefused(status, code, f"{party} answered HTTP {status}: {message}")
         cosigned = body.get("checkpoint")
         checkpoint = self._open_cosigned(party, key_b64, cosigned)
         if checkpoint.body() != parse_note(note).text:
@@ -421,13 +432,3 @@ def _expected_old_size(status: int, body: dict[str, Any]) -> int | None:
     if isinstance(expected, int) and not isinstance(expected, bool) and expected >= 0:
         return expected
     return None
-
-
-class _PeerRefusal(HotlineError):
-    """The peer refused for a reason that is not evidence (unknown key, malformed …)."""
-
-    code = "peer_refused"
-    http_status = 502
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message, peer_status=status, peer_code=code)

@@ -240,6 +240,13 @@ class Line:
         with self.db.read() as conn:
             return [self.summary(r) for r in store.listing(conn, direction, peer=peer, limit=limit)]
 
+    def whole_id(self, given: str) -> str:
+        """A message id as given, or the one id a listing's short form (its start) names;
+        an unknown id comes back as given, for the caller's usual "not found"."""
+        with self.db.read() as conn:
+            found = store.resolve(conn, given)
+        return given if found is None else found
+
     def show(self, message_id: str) -> dict[str, Any]:
         with self.db.read() as conn:
             row = store.get(conn, message_id)

@@ -19,8 +19,6 @@ from fastapi.responses import RedirectResponse
 from hotline.node import Node
 from hotline.render.i18n import N_
 from hotline.services.evidence.bundle import export_bundle
-from hotline.storage import evidence as store
-from hotline.storage import peers
 from hotline.web.auth import Session, node_of
 from hotline.web.pages import ConsoleRoute, render, require_session
 
@@ -48,17 +46,8 @@ def stale_after_s(node: Node) -> int:
 
 
 def exchanged(node: Node) -> dict[str, Any]:
-    """Checkpoints of both sides' logs with two signatures, and our latest signed ones.
-
-    Read-only, from the evidence tables: the service's ``state()`` gives only the latest
-    co-signature of our own log.
-    """
-    with node.db.read() as conn:
-        theirs = {
-            peer.party: store.cosigned_list(conn, peer.party) for peer in peers.all_peers(conn)
-        }
-        signed = store.signed_checkpoints(conn)[-RECENT:]
-    return {"peer_logs": theirs, "signed": list(reversed(signed))}
+    """Checkpoints of both sides' logs with two signatures, and our latest signed ones."""
+    return node.evidence.exchanged(RECENT)
 
 
 def _page(request: Request, session: Session, results: list[dict[str, Any]] | None) -> Response:

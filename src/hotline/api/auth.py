@@ -1,0 +1,34 @@
+"""Sign in and out of the operator API: a user name and password for a bearer token."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from hotline.api.deps import BearerDep, NodeDep, StrictBody, UserDep
+from hotline.api.schemas import Ok, Out, TypedRouter
+
+router = TypedRouter(prefix="/api/v1", tags=["operator"])
+
+
+class LoginRequest(StrictBody):
+    user: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class Token(Out):
+    token: str = Field(description="send as `Authorization: Bearer TOKEN`")
+    expires: str = Field(description="UTC, RFC 3339")
+    user: str
+
+
+@router.post("/login", summary="Exchange a user name and password for a bearer token")
+def login(body: LoginRequest, node: NodeDep) -> Token:
+    token, expires = node.auth.login(body.user, body.password)
+    return Token(token=token, expires=expires, user=body.user)
+
+
+@router.post("/logout", summary="Revoke the token used for this request")
+def logout(node: NodeDep, user: UserDep, credentials: BearerDep) -> Ok:
+    assert credentials is not None  # current_user already required it
+    node.auth.logout(credentials.credentials)
+    return Ok(ok=True)

@@ -1,0 +1,157 @@
+"""Formatted notices over the operator API: check, send, their schemas; declared volumes
+and the conflicts between them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
+from hotline.api.schemas import HELD, JsonObject, Message, Number, Out, Rendering, TypedRouter
+from hotline.domain.notices.models import json_schemas
+
+router = TypedRouter(prefix="/api/v1", tags=["operator"])
+
+
+class NoticeRequest(StrictBody):
+    to: str = Field(min_length=1, max_length=32, description="the receiving party's id")
+    notice: dict[str, Any] = Field(description="a notice body; see docs/schemas")
+    precedence: Precedence = "ROUTINE"
+    lang: Lang | None = None
+    client_ref: str | None = Field(None, max_length=100)
+
+
+class CheckRequest(StrictBody):
+    to: str = Field(min_length=1, max_length=32)
+    notice: dict[str, Any]
+
+
+class Finding(Out):
+    """The outcome of one rule of the agreement for one notice, in both languages."""
+
+    rule_id: str
+    title_en: str
+    title_ru: str
+    satisfied: bool
+    severity: str
+    blocking: bool = Field(description="the rule's setting: a breach of it blocks sending")
+    blocks_sending: bool = Field(description="this finding, now: blocking and not satisfied")
+    margin_s: Number | None = Field(description="advance notice: seconds to spare (< 0: short)")
+    detail_en: str
+    detail_ru: str
+
+
+class Checked(Out):
+    type: str
+    body: JsonObject = Field(description="the notice as it would be sent")
+    findings: list[Finding]
+    rendering: Rendering
+    conflicts: list[JsonObject] = Field(description="declared volumes it would conflict with")
+    blocked: bool = Field(description="a blocking rule is breached: it cannot be sent")
+
+
+class NoticeSent(Out):
+    message: Message
+    findings: list[Finding]
+    rendering: Rendering
+    conflicts: list[JsonObject]
+
+
+class ConflictSide(Out):
+    message_id: str
+    volume_id: str
+    party: str
+    area: bool = Field(description="a protected area, not a declared activity")
+
+
+class VolumeConflict(Out):
+    id: int
+    a: ConflictSide
+    b: ConflictSide
+    start: str
+    end: str
+    horizontal_m: Number
+    vertical_m: Number
+    detected_at: str
+
+
+class FeatureCollection(Out):
+    """GeoJSON (RFC 7946): ``features`` are passed through as built."""
+
+    type: str = Field(description="FeatureCollection")
+    features: list[JsonObject]
+
+
+@router.post(
+    "/notices/check",
+    summary="Validate, check the rules and render a notice; send nothing",
+    response_model=Checked,
+)
+def check_notice(body: CheckRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    prepared = node.notices.prepare(body.to, body.notice)
+    return {
+        "type": prepared.type,
+        "body": prepared.body,
+        "findings": prepared.findings,
+        "rendering": prepared.rendering,
+        "conflicts": prepared.conflicts,
+        "blocked": prepared.blocked,
+    }
+
+
+@router.post(
+    "/notices",
+    status_code=201,
+    summary="Send a formatted notice (rules checked; FLASH: held for a second approval)",
+    response_model=NoticeSent,
+    responses=HELD,
+)
+def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
+    if node.held.required(body.precedence):
+        held = node.held.hold(
+            "notice",
+            to=body.to,
+            payload={"notice": body.notice},
+            precedence=body.precedence,
+            lang=body.lang,
+            user=user.name,
+            client_ref=body.client_ref,
+        )
+        return JSONResponse(held, status_code=202)
+    return node.notices.send(
+        body.to,
+        body.notice,
+        precedence=body.precedence,
+        lang=body.lang,
+        user=user.name,
+        client_ref=body.client_ref,
+    )
+
+
+@router.get(
+    "/conflicts",
+    summary="Conflicts between declared volumes, newest first",
+    response_model=list[VolumeConflict],
+)
+def conflict_list(node: NodeDep, user: UserDep, message: str | None = None) -> list[dict[str, Any]]:
+    return node.conflicts.listing(message)
+
+
+@router.get(
+    "/volumes",
+    summary="Every declared volume, own and peers', as GeoJSON",
+    response_model=FeatureCollection,
+)
+def volume_list(node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.conflicts.volumes_geojson()
+
+
+@router.get(
+    "/notices/schemas",
+    summary="The JSON Schema of each notice type",
+    response_model=dict[str, JsonObject],
+)
+def notice_schemas(node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return json_schemas()
