@@ -6,6 +6,7 @@ structlog's ``testing`` module). Nothing here is imported by the running node.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import secrets
@@ -95,6 +96,7 @@ class DatabaseFactory:
     template: str | None = None
     _lock: psycopg.Connection[Any] | None = field(default=None, init=False, repr=False)
     _drops: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _serial: Iterator[int] = field(default_factory=itertools.count, init=False, repr=False)
     _dropping: list[Future[None]] = field(default_factory=list, init=False, repr=False)
 
     def new(self, name: str) -> str:
@@ -102,12 +104,12 @@ class DatabaseFactory:
         schema (copied from a template made once per run: migrating every test's database
         from scratch would cost more than most tests)."""
         template = self._template()
+        serial = next(self._serial)  # not len(created): released ones leave it
         if self.backend == "sqlite":
-            path = self.root / f"{name}-{len(self.created)}.db"
+            path = self.root / f"{name}-{serial}.db"
             shutil.copyfile(template, path)
             self.created.append(str(path))
             return f"sqlite:///{path}"
-        serial = len(self.created)
         db_name = f"{DB_PREFIX}{self.run_id}_{serial}_{name}".replace("-", "_")[:63]
         self._admin(f'CREATE DATABASE "{db_name}" TEMPLATE "{template}"')
         self.created.append(db_name)
