@@ -1,8 +1,13 @@
 """Fixtures shared by the whole suite: a database backend per run, nodes, node pairs.
 
 Every test that touches storage runs once per backend: SQLite always, PostgreSQL when
-it answers at 127.0.0.1:5432 (required under CI). Each run creates its own databases
-and drops them at the end.
+it answers at 127.0.0.1:5432 (required under CI). Each run creates its own databases,
+drops each in the background once its test is done, and drops what a dead run left
+(see ``hotline.testing.DatabaseFactory``).
+
+Passwords are hashed with Argon2's cheapest parameters in this process and in the node
+processes tests start (``hotline.testing.cheap_password_hashing``): the real ones cost
+half a second a hash.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ from hotline.app import create_app
 from hotline.clock import FakeClock
 from hotline.node import Node, init_node
 from hotline.services.line.delivery import Courier, Outcome
-from hotline.testing import DatabaseFactory, ServerThread, free_port, postgres_available
+from hotline.testing import (
+    HTTP_TIMEOUT_S,
+    DatabaseFactory,
+    ServerThread,
+    cheap_password_hashing,
+    free_port,
+    postgres_available,
+)
+
+cheap_password_hashing()
 
 NAMES = {
     "us": ("United States", "Соединённые Штаты Америки", "en"),
@@ -66,6 +80,7 @@ MakeNode = Callable[..., Node]
 def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> Iterator[MakeNode]:
     """Create a node (not serving) with its own fresh database and the fake clock."""
     made: list[Node] = []
+    urls: list[str] = []
 
     def make(
         party: str,
@@ -78,6 +93,7 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
         name_en, name_ru, lang = NAMES[party]
         directory = tmp_path / f"{party}-{len(made)}"
         endpoints = overrides.pop("endpoints", None) or [f"http://127.0.0.1:{free_port()}"]
+        urls.append(databases.new(party))
         first = init_node(
             directory,
             party=party,
@@ -85,7 +101,7 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
             name_ru=name_ru,
             lang=lang,
             endpoints=endpoints,
-            database_url=databases.new(party),
+            database_url=urls[-1],
         )
         first.db.dispose()
         for name, content in (files or {}).items():
@@ -98,6 +114,8 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
     yield make
     for node in made:
         node.stop()
+    for url in urls:
+        databases.release(url)
 
 
 @dataclasses.dataclass
@@ -148,7 +166,7 @@ def make_pair(make_node: MakeNode) -> MakePair:
         with (
             ServerThread(create_app(nodes["us"], start_workers=False), ports["us"]) as us_server,
             ServerThread(create_app(nodes["ru"], start_workers=False), ports["ru"]) as ru_server,
-            httpx.Client(timeout=10) as http,
+            httpx.Client(timeout=HTTP_TIMEOUT_S) as http,
         ):
             yield Pair(nodes["us"], nodes["ru"], {"us": us_server, "ru": ru_server}, http)
 

@@ -18,6 +18,7 @@ from hotline.cli.main import app
 from hotline.errors import AuthError, Conflict, ValidationError
 from hotline.node import init_node
 from hotline.storage import messages as store
+from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import Pair
 
 runner = CliRunner()
@@ -141,7 +142,7 @@ def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) ->
     token, _ = pair.us.auth.login("duty1", "long password")
     url = pair.servers["us"].url + "/api/v1/inbox"
     bearer = {"Authorization": f"Bearer {token}"}
-    assert 200 == httpx.get(url, headers=bearer).status_code
+    assert 200 == httpx.get(url, headers=bearer, timeout=HTTP_TIMEOUT_S).status_code
 
     disabled = invoke("user", "disable", "duty1", "--dir", us_dir)
     listed = json.loads(invoke("user", "list", "--dir", us_dir, "--json"))
@@ -149,7 +150,8 @@ def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) ->
     assert [("duty1", ["officer"], True), ("duty2", ["officer", "translator"], False)] == [
         (u["name"], u["roles"], u["disabled"]) for u in listed
     ]
-    assert 401 == httpx.get(url, headers=bearer).status_code  # at once, on the served node
+    # at once, on the served node
+    assert 401 == httpx.get(url, headers=bearer, timeout=HTTP_TIMEOUT_S).status_code
     with pytest.raises(AuthError):
         pair.us.auth.login("duty1", "long password")
 

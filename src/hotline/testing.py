@@ -1,4 +1,5 @@
-"""Test helpers shipped with the package: throwaway databases, nodes and node processes.
+"""Test helpers shipped with the package: throwaway databases, nodes and node processes,
+a wait with a deadline, an HTTP timeout for tests, and cheap password hashing for tests.
 
 Used by hotline's own suite and usable by anyone testing against hotline (like
 structlog's ``testing`` module). Nothing here is imported by the running node.
@@ -6,23 +7,42 @@ structlog's ``testing`` module). Nothing here is imported by the running node.
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+if TYPE_CHECKING:
+    import psycopg
+
 #: Where the PostgreSQL test databases are created (trust auth on this machine).
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG", "postgresql://127.0.0.1:5432/test")
+
+#: Timeout (s) for the HTTP requests of tests and test helpers: generous, so that a busy
+#: machine slows a test down instead of failing it (httpx's own default is 5 s).
+HTTP_TIMEOUT_S = 60.0
+
+#: Every test database's name starts with this, then its run's id: ``hotline_test_k<run>_…``.
+#: (The ``k`` tells these runs, which hold a lock while they live, from older ones.)
+DB_PREFIX = "hotline_test_k"
+_RUN_OF = re.compile(r"^hotline_test_k([0-9a-f]{8})_")
+#: First half of the two-part advisory-lock key that a run holds while it lives ("htst").
+_LOCK_CLASS = 0x68747374
+
+T = TypeVar("T")
 
 
 def postgres_available(url: str = PG_ADMIN_URL) -> bool:
@@ -35,9 +55,39 @@ def postgres_available(url: str = PG_ADMIN_URL) -> bool:
         return False
 
 
+def wait_for(check: Callable[[], T], what: str, *, timeout: float, every: float = 0.1) -> T:
+    """Poll ``check`` until it returns something truthy, and return that.
+
+    ``timeout`` (s) is required: how long the wait may take on a busy machine. When it has
+    passed, AssertionError says what was awaited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(every)
+
+
 @dataclass
 class DatabaseFactory:
-    """Hands out fresh databases for one test run and drops them all at the end."""
+    """Hands out fresh, migrated databases for one test run and drops them all.
+
+    On PostgreSQL each database is a copy of a template migrated once per run
+    (``CREATE DATABASE … TEMPLATE``). Dropping one makes the server wait for a checkpoint
+    (seconds, minutes on a busy server), so drops run in background threads, several at a
+    time (drops waiting together share one checkpoint): :meth:`release` queues one as soon
+    as its test is done with it, and :meth:`drop_all` drops the rest at once and waits.
+    Dropping early also spares the server writing out the copy's pages at all.
+
+    A run holds a PostgreSQL advisory lock keyed by its id for as long as its process lives
+    (the server lets go when the connection closes, also when the process is killed). A
+    run's first database therefore also queues the drop of every ``hotline_test_k…``
+    database whose run's lock is free: what a failed or killed run left behind goes at the
+    next run, and runs going on at the same time, from any machine, are never touched.
+    """
 
     backend: str
     root: Path
@@ -45,21 +95,58 @@ class DatabaseFactory:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     created: list[str] = field(default_factory=list)
     template: str | None = None
+    _lock: psycopg.Connection[Any] | None = field(default=None, init=False, repr=False)
+    _drops: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _serial: Iterator[int] = field(default_factory=itertools.count, init=False, repr=False)
+    _dropping: list[Future[None]] = field(default_factory=list, init=False, repr=False)
 
     def new(self, name: str) -> str:
         """A URL for a new database called after ``name``, already migrated to the newest
         schema (copied from a template made once per run: migrating every test's database
         from scratch would cost more than most tests)."""
         template = self._template()
+        serial = next(self._serial)  # not len(created): released ones leave it
         if self.backend == "sqlite":
-            path = self.root / f"{name}-{len(self.created)}.db"
+            path = self.root / f"{name}-{serial}.db"
             shutil.copyfile(template, path)
             self.created.append(str(path))
             return f"sqlite:///{path}"
-        db_name = f"hotline_test_{self.run_id}_{len(self.created)}_{name}".replace("-", "_")
+        db_name = f"{DB_PREFIX}{self.run_id}_{serial}_{name}".replace("-", "_")[:63]
         self._admin(f'CREATE DATABASE "{db_name}" TEMPLATE "{template}"')
         self.created.append(db_name)
         return self._url(db_name)
+
+    def release(self, url: str) -> None:
+        """Queue the drop of a database from :meth:`new` that nothing uses any more."""
+        db_name = url.rsplit("/", 1)[1]
+        if self.backend == "postgresql" and db_name in self.created:
+            self.created.remove(db_name)
+            self._drop(db_name)
+
+    def drop_all(self) -> None:
+        """Drop every database this run still has (the template too), all at once (they
+        share the server's checkpoints), and wait for every drop."""
+        if self.backend != "postgresql":
+            return
+        last = ThreadPoolExecutor(min(32, max(1, len(self.created))), "drop-test-db-last")
+        sql = 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)'
+        dropping = [
+            *self._dropping,
+            *(last.submit(self._admin, sql.format(n)) for n in self.created),
+        ]
+        self.created.clear()
+        self._dropping = []
+        try:
+            for future in dropping:
+                future.result()
+        finally:
+            last.shutdown()
+            if self._drops is not None:
+                self._drops.shutdown()
+                self._drops = None
+            if self._lock is not None:
+                self._lock.close()  # lets go of this run's lock
+                self._lock = None
 
     def _template(self) -> str:
         if self.template is None:
@@ -69,7 +156,9 @@ class DatabaseFactory:
                 self.template = str(self.root / "template.db")
                 url = f"sqlite:///{self.template}"
             else:
-                self.template = f"hotline_test_{self.run_id}_template"
+                self._hold_run_lock()
+                self._drop_dead_runs()
+                self.template = f"{DB_PREFIX}{self.run_id}_template"
                 self._admin(f'CREATE DATABASE "{self.template}"')
                 self.created.append(self.template)
                 url = self._url(self.template)
@@ -77,6 +166,45 @@ class DatabaseFactory:
             db.migrate()
             db.dispose()
         return self.template
+
+    def _hold_run_lock(self) -> None:
+        import psycopg
+
+        self._lock = psycopg.connect(self.admin_url, autocommit=True)
+        while not self._try_lock(self.run_id):  # a live run drew the same id
+            self.run_id = secrets.token_hex(4)
+
+    def _try_lock(self, run_id: str) -> bool:
+        assert self._lock is not None
+        key = int(run_id, 16) - 2**31  # the key's two parts are signed 32-bit integers
+        row = self._lock.execute("SELECT pg_try_advisory_lock(%s, %s)", (_LOCK_CLASS, key))
+        return bool(row.fetchone()[0])  # type: ignore[index]
+
+    def _drop_dead_runs(self) -> None:
+        """Queue the drop of every database whose run's lock is free: that run is dead.
+
+        The dead runs' locks stay taken until this run ends, so no other run drops the
+        same databases meanwhile.
+        """
+        assert self._lock is not None
+        rows = self._lock.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'hotline\\_test\\_k%'"
+        ).fetchall()
+        by_run: dict[str, list[str]] = {}
+        for (db_name,) in rows:
+            found = _RUN_OF.match(db_name)
+            if found and found.group(1) != self.run_id:
+                by_run.setdefault(found.group(1), []).append(db_name)
+        for run_id, names in by_run.items():
+            if self._try_lock(run_id):
+                for db_name in names:
+                    self._drop(db_name)
+
+    def _drop(self, db_name: str) -> None:
+        if self._drops is None:
+            self._drops = ThreadPoolExecutor(8, thread_name_prefix="drop-test-db")
+        sql = f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'
+        self._dropping.append(self._drops.submit(self._admin, sql))
 
     def _url(self, db_name: str) -> str:
         return f"{self.admin_url.rsplit('/', 1)[0]}/{db_name}"
@@ -86,16 +214,6 @@ class DatabaseFactory:
 
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql.encode())  # names are built here, never taken from input
-
-    def drop_all(self) -> None:
-        if self.backend != "postgresql":
-            return
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            for db_name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        self.created.clear()
 
 
 _HANDED_OUT: set[int] = set()
@@ -133,20 +251,42 @@ def free_port() -> int:
     raise RuntimeError(f"no free loopback port between {low} and {high}")
 
 
+def cheap_password_hashing() -> None:
+    """Hash passwords in this process with Argon2's cheapest parameters (tests only).
+
+    Each hash with the real parameters costs a test about half a second of CPU. A hash
+    records its parameters, so hashes made either way verify either way. Nothing a node
+    reads (setting, environment variable) leads here: only a test calls it, or a node
+    started by :class:`NodeProcess` through this module's launcher.
+    """
+    from argon2 import PasswordHasher, profiles
+
+    from hotline.services import auth
+
+    auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    auth._DUMMY_HASH = auth._hasher.hash("not a real password, only spends the same time")
+
+
 @dataclass
 class NodeProcess:
-    """A node running as its own ``hotline serve`` process."""
+    """A node running as its own ``hotline serve`` process.
+
+    By default the process hashes passwords cheaply (:func:`cheap_password_hashing`,
+    through ``python -m hotline.testing``); ``real_hashing=True`` runs the plain CLI.
+    """
 
     directory: Path
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
     args: tuple[str, ...] = ()  # more options for ``hotline serve``, e.g. ("--port", "N")
+    real_hashing: bool = False
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.directory / "serve.log", "ab")  # noqa: SIM115 - closed with the process
+        launcher = "hotline" if self.real_hashing else "hotline.testing"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hotline", "serve", "--dir", str(self.directory), *self.args],
+            [sys.executable, "-m", launcher, "serve", "--dir", str(self.directory), *self.args],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=self.env,
@@ -156,7 +296,7 @@ class NodeProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"node exited early: {self.log_tail()}")
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -199,7 +339,7 @@ def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
 
 def api(url: str, token: str | None = None) -> httpx.Client:
     headers: dict[str, Any] = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=url, headers=headers, timeout=30)
+    return httpx.Client(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S)
 
 
 class ServerThread:
@@ -231,3 +371,10 @@ class ServerThread:
     def __exit__(self, *_exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+
+if __name__ == "__main__":  # ``python -m hotline.testing serve …``: the CLI, hashing cheaply
+    from hotline.cli.main import main
+
+    cheap_password_hashing()
+    main()

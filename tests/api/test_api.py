@@ -11,7 +11,7 @@ import pytest
 
 from hotline.app import create_app
 from hotline.services import policy
-from hotline.testing import ServerThread
+from hotline.testing import HTTP_TIMEOUT_S, ServerThread
 from tests.api.test_policy import routes
 from tests.conftest import MakeNode, Pair, token
 from tests.services.test_line import stored
@@ -22,7 +22,9 @@ def served(pair: Pair) -> Iterator[tuple[Pair, httpx.Client]]:
     """The ``us`` node of a pair with an operator logged in."""
     bearer = token(pair.us)
     with httpx.Client(
-        base_url=pair.servers["us"].url, headers={"Authorization": f"Bearer {bearer}"}
+        base_url=pair.servers["us"].url,
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=HTTP_TIMEOUT_S,
     ) as client:
         yield pair, client
 
@@ -59,7 +61,9 @@ def test_every_route_but_health_needs_a_token(pair: Pair) -> None:
     for method, path in protected:
         url = pair.servers["us"].url + path
         for headers in ({}, {"Authorization": "Bearer not-a-token"}):
-            response = httpx.request(method, url, headers=headers, json={"to": "ru", "text": "x"})
+            response = httpx.request(
+                method, url, headers=headers, json={"to": "ru", "text": "x"}, timeout=HTTP_TIMEOUT_S
+            )
             answer = (
                 response.status_code,
                 response.json()["error"]["code"],
@@ -72,7 +76,7 @@ def test_every_route_but_health_needs_a_token(pair: Pair) -> None:
 
 
 def test_health_needs_no_token(pair: Pair) -> None:
-    response = httpx.get(pair.servers["us"].url + "/health")
+    response = httpx.get(pair.servers["us"].url + "/health", timeout=HTTP_TIMEOUT_S)
     assert (200, "ok", "us") == (
         response.status_code,
         response.json()["status"],
@@ -83,7 +87,9 @@ def test_health_needs_no_token(pair: Pair) -> None:
 def test_login_with_a_wrong_password_is_refused(pair: Pair) -> None:
     token(pair.us, "officer", "correct horse")
     response = httpx.post(
-        pair.servers["us"].url + "/api/v1/login", json={"user": "officer", "password": "wrong"}
+        pair.servers["us"].url + "/api/v1/login",
+        json={"user": "officer", "password": "wrong"},
+        timeout=HTTP_TIMEOUT_S,
     )
     assert (401, "unauthenticated") == (response.status_code, response.json()["error"]["code"])
     # the words are the behaviour: they do not say which of the two was wrong
@@ -152,7 +158,9 @@ def test_send_list_show_and_acknowledge_through_the_api(
 
     ru_token = token(pair.ru, "ofitser", "правильный пароль")
     with httpx.Client(
-        base_url=pair.servers["ru"].url, headers={"Authorization": f"Bearer {ru_token}"}
+        base_url=pair.servers["ru"].url,
+        headers={"Authorization": f"Bearer {ru_token}"},
+        timeout=HTTP_TIMEOUT_S,
     ) as ru:
         inbox = ru.get("/api/v1/inbox").json()
         assert [message["id"]] == [m["id"] for m in inbox]
@@ -186,7 +194,9 @@ def test_a_standalone_node_serves_its_card(make_node: MakeNode) -> None:
     bearer = token(node)
     with ServerThread(create_app(node, start_workers=False)) as server:
         card = httpx.get(
-            server.url + "/api/v1/card", headers={"Authorization": f"Bearer {bearer}"}
+            server.url + "/api/v1/card",
+            headers={"Authorization": f"Bearer {bearer}"},
+            timeout=HTTP_TIMEOUT_S,
         ).json()
     assert (node.identity.fingerprint, "us") == (card["fingerprint"], card["party"])
 

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
+from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import MakeNode, Pair, token
 from tests.notices.conftest import present_rule
 from tests.notices.test_render import INCIDENT_EN, INCIDENT_RU
@@ -24,7 +25,9 @@ def clients(pair: Pair) -> Iterator[dict[str, httpx.Client]]:
     for party, user in (("us", "duty1"), ("ru", "anna")):
         bearer = token(pair.node(party), user, "long password")
         out[party] = httpx.Client(
-            base_url=pair.servers[party].url, headers={"Authorization": f"Bearer {bearer}"}
+            base_url=pair.servers[party].url,
+            headers={"Authorization": f"Bearer {bearer}"},
+            timeout=HTTP_TIMEOUT_S,
         )
     yield out
     for client in out.values():

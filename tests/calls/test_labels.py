@@ -15,7 +15,7 @@ from hotline.api.watch import router as watch_router
 from hotline.app import create_app
 from hotline.render.calls import render_request
 from hotline.render.i18n import EXTRACT_KEYWORDS, gettext
-from hotline.testing import ServerThread
+from hotline.testing import HTTP_TIMEOUT_S, ServerThread
 from tests.conftest import MakeNode
 from tests.notices.test_i18n import catalog
 
@@ -57,7 +57,9 @@ def test_every_calls_route_needs_a_token(make_node: MakeNode) -> None:
     )
     with ServerThread(create_app(make_node("us"), start_workers=False)) as server:
         answers = {
-            (method, path): httpx.request(method, server.url + path, json={}).status_code
+            (method, path): httpx.request(
+                method, server.url + path, json={}, timeout=HTTP_TIMEOUT_S
+            ).status_code
             for method, path in routes
         }
     assert len(answers) >= 20

@@ -63,3 +63,5 @@ def processes(tmp_path: Path, databases: DatabaseFactory) -> Iterator[Processes]
     yield procs
     procs.us.stop()
     procs.ru.stop()
+    for url in db_urls.values():
+        databases.release(url)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from hotline.storage.db import Database
 from hotline.storage.tables.core import messages
+from hotline.testing import wait_for
 from tests.e2e.conftest import PASSWORDS, Processes
 
 COUNT = 1000
@@ -108,15 +109,6 @@ def delivered(procs: Processes, party: str) -> int:
         db.dispose()
 
 
-def wait_for(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.slow
 def test_sigkill_of_receiver_then_sender_loses_and_duplicates_nothing(
     processes: Processes,
@@ -130,12 +122,12 @@ def test_sigkill_of_receiver_then_sender_loses_and_duplicates_nothing(
     for sender in senders.values():
         sender.start()
 
-    wait_for(lambda: senders["us"].sent >= 250, 120, "us to send 250")
+    wait_for(lambda: senders["us"].sent >= 250, "us to send 250", timeout=120)
     processes.ru.kill()  # the receiver of us's stream dies mid-stream
     time.sleep(1.0)
     processes.ru.start()
 
-    wait_for(lambda: senders["us"].sent >= 600, 120, "us to send 600")
+    wait_for(lambda: senders["us"].sent >= 600, "us to send 600", timeout=120)
     processes.us.kill()  # now the sender dies, with its outbox part-delivered
     time.sleep(1.0)
     processes.us.start()
@@ -146,8 +138,8 @@ def test_sigkill_of_receiver_then_sender_loses_and_duplicates_nothing(
         assert COUNT == sender.sent
     wait_for(
         lambda: delivered(processes, "us") == COUNT and delivered(processes, "ru") == COUNT,
-        180,
         "every message to be delivered",
+        timeout=180,
     )
     processes.us.stop()
     processes.ru.stop()

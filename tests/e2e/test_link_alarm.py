@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from hotline.testing import wait_for
 from tests.e2e.conftest import PASSWORDS, Processes
 
 
@@ -28,16 +29,6 @@ def api_get(url: str, path: str, party: str) -> Any:
     return response.json()
 
 
-def wait_for(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def link_alarms(procs: Processes) -> list[dict[str, Any]]:
     alarms = api_get(procs.us.url, "/api/v1/alarms", "us")
     return [a for a in alarms if (a["kind"], a["subject"]) == ("link_down", "ru")]
@@ -50,8 +41,8 @@ def test_stopping_a_node_raises_a_link_alarm_and_restarting_clears_it(
     processes.ru.start()
     wait_for(
         lambda: api_get(processes.us.url, "/api/v1/links?peer=ru", "us")[0]["state"] == "up",
-        60,
         "a first passed link test",
+        timeout=60,
     )
     # (a test sent while the peer was still starting may have raised and cleared one)
     assert [] == [a for a in link_alarms(processes) if a["state"] == "open"]
@@ -61,14 +52,16 @@ def test_stopping_a_node_raises_a_link_alarm_and_restarting_clears_it(
         return [a for a in link_alarms(processes) if a["id"] not in before]
 
     processes.ru.stop()
-    raised = wait_for(new_alarms, 60, "the link_down alarm")
+    raised = wait_for(new_alarms, "the link_down alarm", timeout=60)
     assert [("open", "ru")] == [(a["state"], a["subject"]) for a in raised]
 
     time.sleep(4)  # the outage goes on: more tests fail, still one alarm
     assert 1 == len(new_alarms())
 
     processes.ru.start()
-    cleared = wait_for(lambda: [a for a in new_alarms() if a["state"] == "cleared"], 60, "recovery")
+    cleared = wait_for(
+        lambda: [a for a in new_alarms() if a["state"] == "cleared"], "recovery", timeout=60
+    )
     assert "auto" == cleared[0]["cleared_by"]
     assert cleared[0]["duration_s"] >= 4  # at least the 4 s slept above
     report = api_get(processes.us.url, "/api/v1/links?peer=ru", "us")[0]

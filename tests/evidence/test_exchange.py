@@ -14,6 +14,7 @@ from hotline.clock import FakeClock
 from hotline.protocol import merkle
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint, sign_note
 from hotline.storage.tables.evidence import cosigned_checkpoints
+from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import Pair, token
 from tests.evidence.conftest import converse, entries
 
@@ -22,7 +23,9 @@ def api(pair: Pair, party: str) -> httpx.Client:
     node = pair.node(party)
     bearer = token(node, "duty1", "correct horse battery")
     return httpx.Client(
-        base_url=pair.servers[party].url, headers={"Authorization": f"Bearer {bearer}"}
+        base_url=pair.servers[party].url,
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=HTTP_TIMEOUT_S,
     )
 
 
@@ -40,7 +43,9 @@ def us_note(pair: Pair, size: int, root: bytes) -> str:
 
 def test_an_exchange_leaves_a_checkpoint_signed_by_both_nodes(pair: Pair, clock: FakeClock) -> None:
     converse(pair)
-    assert 401 == httpx.get(pair.servers["us"].url + "/api/v1/log").status_code
+    assert (
+        401 == httpx.get(pair.servers["us"].url + "/api/v1/log", timeout=HTTP_TIMEOUT_S).status_code
+    )
     with api(pair, "us") as client:
         answer = client.post("/api/v1/log/checkpoint/exchange").json()
         assert (True, ["ru"], [4]) == (

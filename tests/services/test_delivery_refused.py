@@ -23,7 +23,7 @@ from hotline.errors import ConfigError
 from hotline.protocol.envelope import seal
 from hotline.services.line.delivery import FEDERATION_PATH, DeliveryWorker, Outcome
 from hotline.services.runtime.jobs import Runner, backoff_delay
-from hotline.testing import ServerThread
+from hotline.testing import HTTP_TIMEOUT_S, ServerThread
 from tests.conftest import MakeNode, Pair
 
 
@@ -99,7 +99,7 @@ def tampering_peer(
     ru_url = pair.servers["ru"].url
 
     async def envelopes(request: Request) -> JSONResponse:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as client:
             answer = await client.post(
                 ru_url + FEDERATION_PATH,
                 content=await request.body(),

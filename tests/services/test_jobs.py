@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from hotline.services.runtime.jobs import Backoff, Next, Runner
+from hotline.testing import wait_for
 from tests.conftest import MakeNode
 
 DEADLINE_S = 10.0  # generous: the machine may be busy; a passing run takes milliseconds
@@ -153,9 +154,12 @@ def test_a_node_runs_its_background_work_as_jobs_and_stops_every_thread(
     names = {"leadership", "scheduler", "checkpoints", "delivery-ru"}
 
     us.start()
-    deadline = time.monotonic() + DEADLINE_S  # the jobs start once the lock is taken
-    while not names <= {t.name for t in threading.enumerate()} and time.monotonic() < deadline:
-        time.sleep(0.01)
+    # the jobs start once the lock is taken
+    wait_for(
+        lambda: names <= {t.name for t in threading.enumerate()},
+        "the active process's jobs",
+        timeout=DEADLINE_S,
+    )
     assert us.active
     assert names <= {t.name for t in threading.enumerate()}
     started = time.monotonic()

@@ -12,7 +12,7 @@ import pytest
 
 from hotline.services.runtime.leader import Leadership
 from hotline.storage.db import Database
-from hotline.testing import DatabaseFactory
+from hotline.testing import DatabaseFactory, wait_for
 
 
 class Candidate:
@@ -46,15 +46,6 @@ def two(databases: DatabaseFactory, tmp_path: Path) -> Iterator[tuple[Candidate,
         db.dispose()
 
 
-def wait_for(check: object, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(check) and check():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_one_holder_at_a_time_and_the_lock_passes_on(two: tuple[Candidate, Candidate]) -> None:
     first, second = two
     first.leadership.start()
@@ -78,4 +69,4 @@ def test_a_standby_wakes_the_active_process(two: tuple[Candidate, Candidate]) ->
 
     second.leadership.notify("ru")
 
-    assert wait_for(lambda: first.woken == ["ru"], timeout=10.0)
+    wait_for(lambda: first.woken == ["ru"], "the wake-up at the holder", timeout=30)

@@ -20,6 +20,7 @@ from hotline.services.line.links import (
     parse_times,
     summarise,
 )
+from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import MakePair, Pair, token
 
 CONTACTS = [
@@ -148,7 +149,9 @@ def scrape(hourly: Pair) -> Callable[[], str]:
     """The ``us`` node's /metrics page, as a logged-in operator's scraper reads it."""
     bearer = token(hourly.us)
     url = hourly.servers["us"].url + "/metrics"
-    return lambda: httpx.get(url, headers={"Authorization": f"Bearer {bearer}"}).text
+    return lambda: (
+        httpx.get(url, headers={"Authorization": f"Bearer {bearer}"}, timeout=HTTP_TIMEOUT_S).text
+    )
 
 
 def test_missed_tests_raise_one_alarm_and_recovery_clears_it(
@@ -455,7 +458,9 @@ def test_metrics_need_a_token_and_show_the_link_and_alarms(
     clock.advance(0.25)
     hourly.deliver("ru", "us")
     hourly.us.line.send(to="ru", text="x", precedence="FLASH", user="o")
-    assert 401 == httpx.get(hourly.servers["us"].url + "/metrics").status_code
+    assert (
+        401 == httpx.get(hourly.servers["us"].url + "/metrics", timeout=HTTP_TIMEOUT_S).status_code
+    )
     text = scrape()
     assert {'peer="ru"': 1.0} == samples(text, "hotline_link_up")
     assert {'peer="ru"': 0.25} == samples(text, "hotline_link_rtt_seconds")

@@ -12,6 +12,7 @@ import pytest
 
 from hotline.clock import FakeClock
 from hotline.services.alarms import raise_alarm
+from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import MakePair, Pair
 from tests.web.conftest import PASSWORD, Console, log_in
 
@@ -271,7 +272,7 @@ def test_the_event_stream_says_when_something_changed(
     ],
 )
 def test_every_script_and_the_map_data_are_served_by_the_node(pair: Pair, path: str) -> None:
-    response = httpx.get(pair.servers["us"].url + path)
+    response = httpx.get(pair.servers["us"].url + path, timeout=HTTP_TIMEOUT_S)
 
     assert 200 == response.status_code and len(response.content) > 1000
 

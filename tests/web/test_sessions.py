@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import httpx
 
+from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import Pair
 from tests.web.conftest import PASSWORD, Console, log_in
 
 
 def test_pages_need_a_session_and_send_you_to_the_login_page(pair: Pair) -> None:
-    response = httpx.get(pair.servers["us"].url + "/console", follow_redirects=False)
+    response = httpx.get(
+        pair.servers["us"].url + "/console", follow_redirects=False, timeout=HTTP_TIMEOUT_S
+    )
 
     assert (303, "/console/login") == (response.status_code, response.headers["location"])
 
@@ -17,7 +20,9 @@ def test_pages_need_a_session_and_send_you_to_the_login_page(pair: Pair) -> None
 def test_wrong_password_is_refused_on_the_login_page(pair: Pair) -> None:
     pair.us.auth.add_user("duty", PASSWORD)
     response = httpx.post(
-        pair.servers["us"].url + "/console/login", data={"user": "duty", "password": "wrong one"}
+        pair.servers["us"].url + "/console/login",
+        data={"user": "duty", "password": "wrong one"},
+        timeout=HTTP_TIMEOUT_S,
     )
 
     assert 401 == response.status_code
@@ -28,7 +33,9 @@ def test_wrong_password_is_refused_on_the_login_page(pair: Pair) -> None:
 def test_the_session_cookie_is_opaque_httponly_and_samesite_strict(pair: Pair) -> None:
     pair.us.auth.add_user("duty", PASSWORD)
     response = httpx.post(
-        pair.servers["us"].url + "/console/login", data={"user": "duty", "password": PASSWORD}
+        pair.servers["us"].url + "/console/login",
+        data={"user": "duty", "password": PASSWORD},
+        timeout=HTTP_TIMEOUT_S,
     )
     cookie = response.headers["set-cookie"]
     value = cookie.split(";")[0].split("=", 1)[1]
@@ -49,6 +56,7 @@ def test_logging_out_revokes_the_session_on_the_node(consoles: dict[str, Console
         str(us.http.base_url) + "/console",
         cookies={"hotline_session": token},
         follow_redirects=False,
+        timeout=HTTP_TIMEOUT_S,
     )
     assert 303 == again.status_code
 

@@ -29,13 +29,9 @@ from hotline.clock import parse_rfc3339
 from hotline.domain.line import PARTY_PATTERN, TIME_PATTERN, UUID_PATTERN, Principal
 
 ID_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
-RequestState = Literal[
-    "requested", "proposed", "accepted", "declined", "unanswered", "withdrawn", "held"
-]
 OPEN_STATES: tuple[str, ...] = ("requested", "proposed")
 """States in which a request waits for an answer (and so has a running deadline)."""
 Answer = Literal["accept", "decline", "propose"]
-Visibility = Literal["internal", "shared", "public"]
 SentVisibility = Literal["shared", "public"]
 
 MAX_CALL_MINUTES = 24 * 60

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PartyId = str
 PARTY_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 HASH_PATTERN = r"^[0-9a-f]{64}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -23,7 +22,7 @@ GENESIS = "0" * 64  # ``prev`` of the first envelope in a channel
 
 
 class Precedence(StrEnum):
-    """How urgent a message is, highest first (the order of :data:`PRECEDENCE_ORDER`)."""
+    """How urgent a message is, highest first."""
 
     FLASH = "FLASH"
     IMMEDIATE = "IMMEDIATE"
@@ -31,7 +30,6 @@ class Precedence(StrEnum):
     ROUTINE = "ROUTINE"
 
 
-PRECEDENCE_ORDER = {p: i for i, p in enumerate(Precedence)}
 PrecedenceName = Literal["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]
 Lang = Literal["en", "ru"]
 

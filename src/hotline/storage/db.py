@@ -75,10 +75,6 @@ class Database:
         with self._reader.connect() as conn, conn.begin():
             yield conn
 
-    def for_update(self) -> dict[str, Any]:
-        """Keyword arguments for ``select().with_for_update(...)`` on this engine."""
-        return {} if self.is_sqlite else {"nowait": False}
-
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision of every branch (``heads``)."""
         config = Config()

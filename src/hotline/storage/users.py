@@ -60,10 +60,6 @@ def all_users(conn: Connection) -> list[UserRow]:
     return [_row(r) for r in rows]
 
 
-def all_names(conn: Connection) -> list[str]:
-    return list(conn.execute(select(users.c.name).order_by(users.c.name)).scalars())
-
-
 def add_token(conn: Connection, token_hash: str, user: str, at: str, expires_at: str) -> None:
     conn.execute(
         insert(tokens).values(

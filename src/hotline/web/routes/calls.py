@@ -28,7 +28,6 @@ router = APIRouter(route_class=ConsoleRoute)
 ENV.globals.update(calls_views.GLOBALS)  # the calls pages' label tables, for their macros
 SessionDep = Annotated[Session, Depends(require_session)]
 PRECEDENCES = ("ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH")
-TimeField = Annotated[str, Form(max_length=40)]
 Text = Annotated[str, Form(max_length=4000)]
 LongText = Annotated[str, Form(max_length=20_000)]
 

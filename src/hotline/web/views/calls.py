@@ -131,15 +131,6 @@ def their_principal(value: str) -> tuple[str, str]:
 # -- contact history ------------------------------------------------------------------------
 
 
-def name_of(person: Mapping[str, Any], lang: str) -> str:
-    """A principal's name in ``lang`` (a principal record or a request's side)."""
-    return str(person.get("name_ru") if lang == "ru" else person.get("name_en"))
-
-
-def title_of(person: Mapping[str, Any], lang: str) -> str:
-    return str(person.get("title_ru") if lang == "ru" else person.get("title_en"))
-
-
 def histories(node: Node, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The contact history of every pair of principals in ``requests``, longest silence
     first (``Calls.pair_histories``, which the API's overview shares)."""
