@@ -4,7 +4,6 @@ killed, the other takes over."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import httpx
@@ -12,13 +11,13 @@ from sqlalchemy import select
 
 from hotline.storage.db import Database
 from hotline.storage.tables.core import events, log_entries, messages
-from hotline.testing import NodeProcess, free_port, running
+from hotline.testing import HTTP_TIMEOUT_S, NodeProcess, free_port, running, wait_for
 from tests.e2e.conftest import Processes
 from tests.e2e.test_kill import login
 
 
 def health(process: NodeProcess) -> str:
-    return str(httpx.get(process.url + "/health", timeout=10).json()["process"])
+    return str(httpx.get(process.url + "/health", timeout=HTTP_TIMEOUT_S).json()["process"])
 
 
 def send_and_wait(url: str, token: str, texts: list[str], timeout: float = 60) -> list[str]:
@@ -26,20 +25,25 @@ def send_and_wait(url: str, token: str, texts: list[str], timeout: float = 60) -
     ids = []
     for text in texts:
         answer = httpx.post(
-            url + "/api/v1/messages", json={"to": "ru", "text": text}, headers=headers, timeout=10
+            url + "/api/v1/messages",
+            json={"to": "ru", "text": text},
+            headers=headers,
+            timeout=HTTP_TIMEOUT_S,
         )
         answer.raise_for_status()
         ids.append(answer.json()["id"])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def all_delivered() -> bool:
         states = {
-            httpx.get(url + f"/api/v1/messages/{i}", headers=headers, timeout=10).json()["state"]
+            httpx.get(
+                url + f"/api/v1/messages/{i}", headers=headers, timeout=HTTP_TIMEOUT_S
+            ).json()["state"]
             for i in ids
         }
-        if states == {"delivered"}:
-            return ids
-        time.sleep(0.2)
-    raise AssertionError(f"not delivered within {timeout} s: {states}")
+        return states == {"delivered"}
+
+    wait_for(all_delivered, f"{len(ids)} messages delivered", timeout=timeout)
+    return ids
 
 
 def test_one_process_is_active_the_other_takes_over_and_nothing_is_recorded_twice(
@@ -60,10 +64,7 @@ def test_one_process_is_active_the_other_takes_over_and_nothing_is_recorded_twic
             first = send_and_wait(spare.url, token, [f"via the standby {i}" for i in range(10)])
 
             processes.us.kill()  # the active process dies: no shutdown handler runs
-            deadline = time.monotonic() + 20
-            while health(spare) != "active" and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert "active" == health(spare)
+            wait_for(lambda: health(spare) == "active", "the standby to take over", timeout=60)
             second = send_and_wait(spare.url, token, [f"after the failover {i}" for i in range(10)])
 
     db = Database(processes.db_urls["us"])
