@@ -21,4 +21,5 @@ fi
 .venv/bin/ruff check src tests benchmarks scripts
 .venv/bin/ruff format --check src tests benchmarks scripts
 .venv/bin/mypy src
+.venv/bin/lint-imports  # the layers and "no SQL outside storage/" ([tool.importlinter] in pyproject.toml)
 exec .venv/bin/python -m pytest "$@"

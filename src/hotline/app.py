@@ -22,11 +22,11 @@ from hotline import __version__
 from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
-from hotline.api.schemas import ErrorDetail, ErrorResponse, Out
 from hotline.errors import HotlineError
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.node import Node
+from hotline.responses import ErrorDetail, ErrorResponse, Out
 from hotline.web.routes.console import router as console_router
 from hotline.web.routes.console import static_files as console_static
 

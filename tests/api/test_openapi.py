@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from hotline.api.schemas import ErrorResponse
 from hotline.app import create_app
+from hotline.responses import ErrorResponse
 from tests.api.test_policy import routes
 from tests.conftest import MakeNode, Pair, token
 

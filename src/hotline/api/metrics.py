@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from sqlalchemy import func, select
 
 from hotline.domain.bodies import NO_ACK_TYPES
 from hotline.domain.line import Precedence
 from hotline.services.alarms import KINDS as ALARM_KINDS
-from hotline.storage.tables.core import messages
+from hotline.storage import messages
 
 if TYPE_CHECKING:
     from hotline.node import Node
@@ -55,14 +54,4 @@ def render_metrics(node: Node) -> bytes:
 def _unacknowledged(node: Node) -> dict[tuple[str, str], int]:
     counts = {(d, p.value): 0 for d in ("in", "out") for p in Precedence}
     with node.db.read() as conn:
-        rows = conn.execute(
-            select(messages.c.direction, messages.c.precedence, func.count())
-            .where(
-                messages.c.acked_at.is_(None),
-                messages.c.type.not_in(sorted(NO_ACK_TYPES)),
-            )
-            .group_by(messages.c.direction, messages.c.precedence)
-        )
-        for direction, precedence, count in rows:
-            counts[(direction, precedence)] = int(count)
-    return counts
+        return counts | messages.unacknowledged_counts(conn, NO_ACK_TYPES)

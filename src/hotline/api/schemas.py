@@ -1,141 +1,36 @@
-"""Response models shared by the operator and federation APIs, and the one error shape.
+"""The operator API's shared response models (messages, renderings, held items).
 
-Every JSON answer of ``/api/v1`` and ``/federation/v1`` is declared by a pydantic model so
-that ``/api/v1/openapi.json`` describes it. The models describe the JSON the services
-already build; they never reshape it:
-
-- routes serialise with ``response_model_exclude_unset=True`` (see :data:`TYPED`), so a
-  key the service leaves out stays out and a ``null`` stays ``null``;
-- models are open (``extra="allow"``): a key a service adds later still goes over the
-  wire, and a client must ignore keys it does not know;
-- numbers that may be whole or not are ``int | float``, so ``3`` never becomes ``3.0``;
-- strict: nothing is coerced, and keys keep the order the service built them in;
-- signed content (envelopes, receipts, cards, checkpoint notes) is passed through
-  untouched; what travels as signed bytes (``/federation/v1/envelopes``) is returned raw
-  and only described.
-
-Every error answer has one shape, :class:`ErrorResponse`; ``docs/api.md`` lists the codes.
+They are built on :class:`hotline.responses.Out` and never reshape what the services
+build; ``docs/api.md`` says how.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Literal
 
-from fastapi import APIRouter
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    SerializerFunctionWrapHandler,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    model_serializer,
-    model_validator,
+from pydantic import Field
+
+from hotline.responses import (
+    ERRORS,
+    ErrorDetail,
+    ErrorResponse,
+    JsonObject,
+    Number,
+    Out,
+    TypedRouter,
+    text_answer,
 )
 
-#: A JSON object passed through as it is (signed content, GeoJSON, a notice body …).
-JsonObject = dict[str, Any]
-Number = int | float
-
-
-class UndescribedResponse(UserWarning):
-    """A service answered something its response model does not describe (a bug in the
-    model): the answer still goes out as the service built it, and this is warned."""
-
-
-class Out(BaseModel):
-    """Base of every response model: open to keys added later, never reshaped.
-
-    Strict, so nothing is coerced (``"3"`` stays a string); an answer the model does not
-    describe is sent as it is, with an :class:`UndescribedResponse` warning (an error in
-    the tests), rather than turned into a 500.
-    """
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    #: The keys in the order the service built them: the answer keeps that order.
-    _order: tuple[str, ...] = PrivateAttr(default=())
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _as_built(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            out = handler(data)
-        except ValidationError as exc:
-            if not isinstance(data, dict):
-                raise
-            warnings.warn(f"{cls.__name__}: {exc}", UndescribedResponse, stacklevel=2)
-            out = cls.model_construct(**data)
-        if isinstance(data, dict):
-            out._order = tuple(data)
-        return out
-
-    @model_serializer(mode="wrap")
-    def _in_built_order(self, handler: SerializerFunctionWrapHandler) -> Any:
-        out = handler(self)
-        if not self._order or not isinstance(out, dict):
-            return out
-        return {key: out[key] for key in self._order if key in out} | out
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="stable, machine readable: match on this, never the wording")
-    message: str = Field(description="for a person: what was wrong, naming the thing")
-    hint: str | None = Field(None, description="what to do about it (absent when none)")
-    context: dict[str, Any] | None = Field(
-        None, description="the values concerned, e.g. the field (absent when none)"
-    )
-
-
-class ErrorResponse(BaseModel):
-    """The body of every error answer."""
-
-    error: ErrorDetail
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorResponse, "description": description}
-
-
-#: Error answers any route may give: declared on every router (``responses=ERRORS``).
-ERRORS: dict[int | str, dict[str, Any]] = {
-    400: _error("malformed request (`malformed`, `wire`, `clock_skew` …)"),
-    401: _error("no or bad bearer token (`unauthenticated`)"),
-    403: _error("the user's roles do not allow this (`forbidden`)"),
-    404: _error("no such message, peer, call … (`not_found`)"),
-    409: _error("the request contradicts stored state (`conflict` …)"),
-    413: _error("request body over the limit (`too_large`)"),
-    422: _error("input that does not fit its schema (`invalid`)"),
-    429: _error("too many failed logins in a row (`rate_limited`)"),
-    500: _error("the node is misconfigured (`config`)"),
-    502: _error("a peer refused the request (`peer_refused`)"),
-    503: _error("a peer could not be reached (`unreachable`)"),
-}
-
-
-def text_answer(media_type: str) -> dict[int | str, dict[str, Any]]:
-    """``responses=`` of a route that answers ``media_type`` but errs in JSON as the rest."""
-    ref = {"$ref": "#/components/schemas/ErrorResponse"}
-    errors = {
-        code: {"description": r["description"], "content": {"application/json": {"schema": ref}}}
-        for code, r in ERRORS.items()
-    }
-    return {200: {"content": {media_type: {}}}, **errors}
-
-
-class TypedRouter(APIRouter):
-    """An APIRouter whose routes leave out what the service left out (see the module
-    docstring) and declare the error answers (:data:`ERRORS`)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("responses", ERRORS)
-        super().__init__(**kwargs)
-
-    def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:
-        kwargs["response_model_exclude_unset"] = True
-        super().add_api_route(path, endpoint, **kwargs)
+__all__ = [
+    "ERRORS",
+    "ErrorDetail",
+    "ErrorResponse",
+    "JsonObject",
+    "Number",
+    "Out",
+    "TypedRouter",
+    "text_answer",
+]
 
 
 class Ok(Out):

@@ -14,10 +14,10 @@ from fastapi import Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.schemas import ERRORS, Out, TypedRouter
 from hotline.federation.line import read_limited
 from hotline.node import Node
 from hotline.protocol.canonical import parse_json
+from hotline.responses import ERRORS, Out, TypedRouter
 
 router = TypedRouter(
     prefix="/federation/v1",

@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from hotline.api.schemas import ErrorDetail, JsonObject, Out, TypedRouter
 from hotline.errors import HotlineError, MalformedMessage, MessageTooLarge
 from hotline.node import Node
 from hotline.protocol.canonical import parse_json
+from hotline.responses import ErrorDetail, JsonObject, Out, TypedRouter
 from hotline.services.line.receive import MAX_BATCH, Delivery
 
 router = TypedRouter(prefix="/federation/v1", tags=["federation"], responses={})

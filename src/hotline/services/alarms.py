@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.clock import Clock, rfc3339, seconds_between
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.storage import alarms as store
-from hotline.storage.db import Database
+from hotline.storage.db import Connection, Database
 
 KINDS = {
     "link_down": "a link test got no valid answer in time, or the peer is unreachable",

@@ -22,12 +22,9 @@ no longer pinned) is taken back: the message stays held, to be rejected or appro
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
-
-from sqlalchemy import Connection, insert, select, update
 
 from hotline.clock import Clock, rfc3339
 from hotline.config import NodeSettings
@@ -35,9 +32,10 @@ from hotline.domain.bodies import check_body
 from hotline.errors import ConfigError, Conflict, Forbidden, HotlineError, NotFound, ValidationError
 from hotline.services.line.service import Line
 from hotline.services.notices.service import Notices
+from hotline.storage import held as store
 from hotline.storage import messages as message_store
 from hotline.storage import peers
-from hotline.storage.tables.held import held_messages as held
+from hotline.storage.db import Connection
 
 KIND_LENGTH = 10  # the length of held_messages.kind
 
@@ -94,23 +92,21 @@ class HeldMessages:
         now = rfc3339(self.clock.now())
         with self.line.db.write() as conn:
             if client_ref is not None:
-                row = conn.execute(select(held).where(held.c.client_ref == client_ref)).first()
-                if row is not None:
-                    return _out(row._asdict())
+                found = store.by_client_ref(conn, client_ref)
+                if found is not None:
+                    return found
             held_id = str(uuid.uuid4())
-            conn.execute(
-                insert(held).values(
-                    id=held_id,
-                    kind=kind,
-                    peer=to,
-                    precedence=precedence.upper(),
-                    lang=lang,
-                    payload=json.dumps(payload, ensure_ascii=False),
-                    client_ref=client_ref,
-                    requested_by=user,
-                    requested_at=now,
-                    state="held",
-                )
+            store.insert_held(
+                conn,
+                held_id,
+                kind=kind,
+                peer=to,
+                precedence=precedence.upper(),
+                lang=lang,
+                payload=payload,
+                client_ref=client_ref,
+                requested_by=user,
+                requested_at=now,
             )
             return self._get(conn, held_id)
 
@@ -143,26 +139,16 @@ class HeldMessages:
             row = self._get(conn, held_id, lock=True)
             self._decidable(row, user, "approve", retry_ok=True)
             if row["state"] == "held":
-                conn.execute(
-                    update(held)
-                    .where(held.c.id == held_id)
-                    .values(state="approved", decided_by=user, decided_at=now)
-                )
+                store.approve(conn, held_id, user, now)
         try:
             message = self._send(row)
         except HotlineError:  # refused, so nothing was sent: it stays held
             with self.line.db.write() as conn:
                 if message_store.by_client_ref(conn, f"held:{held_id}") is None:
-                    conn.execute(
-                        update(held)
-                        .where(held.c.id == held_id, held.c.state == "approved")
-                        .values(state="held", decided_by=None, decided_at=None)
-                    )
+                    store.take_back(conn, held_id)
             raise
         with self.line.db.write() as conn:
-            conn.execute(
-                update(held).where(held.c.id == held_id).values(state="sent", message_id=message)
-            )
+            store.mark_sent(conn, held_id, message)
             trail = {e["kind"] for e in message_store.trail(conn, message)}
             if "held" not in trail:
                 message_store.add_event(
@@ -185,11 +171,7 @@ class HeldMessages:
         with self.line.db.write() as conn:
             row = self._get(conn, held_id, lock=True)
             self._decidable(row, user, "reject", retry_ok=False)
-            conn.execute(
-                update(held)
-                .where(held.c.id == held_id)
-                .values(state="rejected", decided_by=user, decided_at=now, reason=reason.strip())
-            )
+            store.reject(conn, held_id, user, now, reason.strip())
             return self._get(conn, held_id)
 
     def _decidable(self, row: dict[str, Any], user: str, action: str, *, retry_ok: bool) -> None:
@@ -224,26 +206,15 @@ class HeldMessages:
     # -- reading ---------------------------------------------------------------------------
 
     def listing(self, state: str | None = "held") -> list[dict[str, Any]]:
-        stmt = select(held).order_by(held.c.requested_at, held.c.id)
-        if state is not None:
-            stmt = stmt.where(held.c.state == state)
         with self.line.db.read() as conn:
-            return [_out(r._asdict()) for r in conn.execute(stmt)]
+            return store.listing(conn, state)
 
     def get(self, held_id: str) -> dict[str, Any]:
         with self.line.db.read() as conn:
             return self._get(conn, held_id)
 
     def _get(self, conn: Connection, held_id: str, *, lock: bool = False) -> dict[str, Any]:
-        stmt = select(held).where(held.c.id == held_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).first()
+        row = store.get(conn, held_id, lock=lock)
         if row is None:
             raise NotFound(f"no held message {held_id}")
-        return _out(row._asdict())
-
-
-def _out(row: dict[str, Any]) -> dict[str, Any]:
-    row["payload"] = json.loads(row["payload"])
-    return row
+        return row

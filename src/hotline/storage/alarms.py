@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -74,3 +75,13 @@ def count_open(conn: Connection) -> dict[str, int]:
 def _out(row: dict[str, Any]) -> dict[str, Any]:
     row["detail"] = json.loads(row["detail"])
     return row
+
+
+def open_subjects(conn: Connection, kinds: Iterable[str]) -> list[tuple[str, str]]:
+    """(kind, subject) of the open alarms of ``kinds``."""
+    rows = conn.execute(
+        select(alarms.c.kind, alarms.c.subject).where(
+            alarms.c.state == "open", alarms.c.kind.in_(tuple(kinds))
+        )
+    ).all()
+    return [(kind, subject) for kind, subject in rows]

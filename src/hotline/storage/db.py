@@ -1,7 +1,8 @@
 """The one seam between SQLite and PostgreSQL.
 
-``Database.write()`` opens a write transaction and ``Database.read()`` a read-only one;
-services never see which engine is underneath.
+``Database.write()`` opens a write transaction and ``Database.read()`` a read-only one,
+each a :class:`Connection` that services pass to the storage functions; services never see
+which engine is underneath.
 
 - SQLite (the default): WAL, ``synchronous=FULL`` so an acknowledged write survives a
   power cut, one writer at a time: writes take ``BEGIN IMMEDIATE`` (the file lock) and,
@@ -25,6 +26,11 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from hotline.errors import ConfigError
+
+# ``Connection`` is the transaction every storage function takes; modules outside storage/
+# import it from here, never from SQLAlchemy (no SQL outside storage/: see pyproject.toml's
+# import-linter contracts).
+__all__ = ["MIGRATIONS", "Connection", "Database", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

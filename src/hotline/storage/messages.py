@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,3 +201,67 @@ def trail(conn: Connection, message_id: str) -> list[dict[str, Any]]:
         select(events).where(events.c.message_id == message_id).order_by(events.c.id)
     ).mappings()
     return [{"at": r["at"], "kind": r["kind"], "detail": json.loads(r["detail"])} for r in rows]
+
+
+def of_types(conn: Connection, types: Sequence[str]) -> list[tuple[str, str, str, str, str]]:
+    """(id, direction, peer, created, envelope) of every message of ``types``, oldest first."""
+    rows = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.direction,
+            messages.c.peer,
+            messages.c.created,
+            messages.c.envelope,
+        )
+        .where(messages.c.type.in_(types))
+        .order_by(messages.c.created, messages.c.seq)
+    )
+    return [(mid, d, peer, created, env) for mid, d, peer, created, env in rows]
+
+
+def ids_of_type(conn: Connection, ids: Iterable[str], type_: str) -> set[str]:
+    """Which of ``ids`` are messages of ``type_``."""
+    query = select(messages.c.id).where(messages.c.id.in_(sorted(ids)), messages.c.type == type_)
+    return {mid for (mid,) in conn.execute(query)}
+
+
+def origin(conn: Connection, message_id: str) -> tuple[str, str] | None:
+    """(direction, peer) of a message; None if it is unknown."""
+    row = conn.execute(
+        select(messages.c.direction, messages.c.peer).where(messages.c.id == message_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+def open_outbound(
+    conn: Connection, states: Sequence[str], skip_types: Iterable[str]
+) -> list[dict[str, Any]]:
+    """(id, peer, precedence, created, envelope) of outbound messages in ``states`` whose
+    type is not in ``skip_types``: those a deadline may overtake."""
+    rows = conn.execute(
+        select(
+            messages.c.id,
+            messages.c.peer,
+            messages.c.precedence,
+            messages.c.created,
+            messages.c.envelope,
+        ).where(
+            messages.c.direction == OUT,
+            messages.c.state.in_(states),
+            messages.c.type.not_in(sorted(skip_types)),
+        )
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def unacknowledged_counts(
+    conn: Connection, skip_types: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """{(direction, precedence): messages not acknowledged}, types in ``skip_types`` aside;
+    only the pairs that have some."""
+    rows = conn.execute(
+        select(messages.c.direction, messages.c.precedence, func.count())
+        .where(messages.c.acked_at.is_(None), messages.c.type.not_in(sorted(skip_types)))
+        .group_by(messages.c.direction, messages.c.precedence)
+    )
+    return {(direction, precedence): int(count) for direction, precedence, count in rows}

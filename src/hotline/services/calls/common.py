@@ -12,14 +12,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.clock import parse_rfc3339, rfc3339
 from hotline.domain.line import Precedence, Principal
 from hotline.errors import Forbidden, MalformedMessage, NotFound, ValidationError
 from hotline.services.auth import User
 from hotline.services.line.identity import Identity
 from hotline.storage import messages, peers
+from hotline.storage.db import Connection
 
 WRITE_ROLES = frozenset({"officer", "commander", "admin"})
 APPROVE_ROLES = frozenset({"commander"})

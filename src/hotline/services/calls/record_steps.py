@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.domain.bodies import check_body
 from hotline.errors import NotFound, ValidationError
 from hotline.services.calls import common
 from hotline.services.calls.common import READOUT_REJECTED
 from hotline.storage import calls as store
+from hotline.storage.db import Connection
 
 VISIBILITIES = ("internal", "shared", "public")
 

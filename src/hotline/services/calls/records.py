@@ -30,8 +30,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.line import Envelope
@@ -43,6 +41,7 @@ from hotline.services.calls import record_steps as steps
 from hotline.services.calls.common import APPROVE_ROLES, READOUT_REJECTED, WRITE_ROLES, require
 from hotline.services.line.service import Line
 from hotline.storage import calls as store
+from hotline.storage.db import Connection
 
 _RANK = {v: i for i, v in enumerate(steps.VISIBILITIES)}
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.domain.line import Envelope, Principal
 from hotline.errors import Conflict, NotFound
 from hotline.services.calls import common
 from hotline.storage import calls as store
 from hotline.storage import messages
+from hotline.storage.db import Connection
 
 ANSWER_EVENTS = {"accept": "accepted", "decline": "declined", "propose": "proposed"}
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.clock import rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.calls import OPEN_STATES
@@ -35,6 +33,7 @@ from hotline.services.calls.common import WRITE_ROLES, require
 from hotline.services.line.service import Line
 from hotline.storage import calls as store
 from hotline.storage import users
+from hotline.storage.db import Connection
 
 
 class CallRequests:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from sqlalchemy import Connection
 
 from hotline.domain.bodies import check_body
 from hotline.domain.calls import DEFAULT_LADDER, WatchLevel
@@ -28,6 +27,7 @@ from hotline.services.calls.common import APPROVE_ROLES, WRITE_ROLES, precedence
 from hotline.services.line.service import Line
 from hotline.storage import calls as store
 from hotline.storage import peers
+from hotline.storage.db import Connection
 
 WATCH_LEVELS_FILE = "watch_levels.json"
 

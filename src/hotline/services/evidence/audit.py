@@ -19,11 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection
-
 from hotline.errors import ValidationError
 from hotline.protocol import merkle
 from hotline.storage import evidence as store
+from hotline.storage.db import Connection
 from hotline.storage.evidence import SignedRow, StoredEntry
 
 #: At most this many problems are spelled out; the rest are counted.

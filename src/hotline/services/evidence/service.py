@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection
 
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
@@ -61,7 +60,7 @@ from hotline.services.evidence.cosign import (
 from hotline.services.line.identity import Identity
 from hotline.storage import evidence as store
 from hotline.storage import log, peers
-from hotline.storage.db import Database
+from hotline.storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,6 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from hotline.clock import parse_rfc3339, rfc3339
 from hotline.domain.bodies import NO_ACK_TYPES
 from hotline.domain.line import Envelope
@@ -32,7 +30,7 @@ from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line, original_of
 from hotline.storage import links as store
 from hotline.storage import messages, peers
-from hotline.storage.tables.core import messages as messages_table
+from hotline.storage.db import Connection
 
 OPEN_STATES = ("queued", "sent", "delivered")
 
@@ -63,20 +61,7 @@ class Deadlines:
 
     def _unacknowledged(self) -> list[dict[str, Any]]:
         with self.line.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    messages_table.c.id,
-                    messages_table.c.peer,
-                    messages_table.c.precedence,
-                    messages_table.c.created,
-                    messages_table.c.envelope,
-                ).where(
-                    messages_table.c.direction == "out",
-                    messages_table.c.state.in_(OPEN_STATES),
-                    messages_table.c.type.not_in(sorted(NO_ACK_TYPES)),
-                )
-            ).mappings()
-            return [dict(r) for r in rows]
+            return messages.open_outbound(conn, OPEN_STATES, NO_ACK_TYPES)
 
     def _escalate_if_due(self, row: dict[str, Any], now: datetime) -> None:
         allowance = self.line.allowance(row["precedence"])

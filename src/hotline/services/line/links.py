@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.clock import parse_rfc3339, rfc3339, seconds_between
 from hotline.domain.line import PARTY_PATTERN, Envelope
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
@@ -36,6 +34,7 @@ from hotline.services.line.service import Line
 from hotline.storage import alarms as alarm_store
 from hotline.storage import links as store
 from hotline.storage import messages, peers
+from hotline.storage.db import Connection
 
 #: (start, end) of one outage: the first failed test's ``sent_at`` and the first valid
 #: answer's ``reply_at`` after it (None while the link is still down).

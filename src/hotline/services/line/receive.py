@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection
 
 from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body
@@ -41,6 +40,7 @@ from hotline.protocol.envelope import parse, seal, verify_signature
 from hotline.services.line.service import Line
 from hotline.storage import log, peers
 from hotline.storage import messages as store
+from hotline.storage.db import Connection
 
 MAX_BATCH = 256
 

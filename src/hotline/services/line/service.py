@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.bodies import NO_ACK_TYPES, OPERATOR_TYPES, check_body
@@ -26,7 +24,7 @@ from hotline.protocol.envelope import seal
 from hotline.services.line.identity import Identity
 from hotline.storage import log, peers
 from hotline.storage import messages as store
-from hotline.storage.db import Database
+from hotline.storage.db import Connection, Database
 
 ReceiveHook = Callable[[Connection, Envelope, str], None]
 

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select
-
 from hotline.domain.line import Envelope
 from hotline.domain.notices.models import ProtectedArea, ProtectedAreas, parse_notice
 from hotline.geo.geojson import volume_from_area, volume_from_notice
@@ -39,8 +37,9 @@ from hotline.geo.strategic.engine import ConflictRecord, Minima, VolumeIndex
 from hotline.geo.volumes import Volume, VolumeSet
 from hotline.services.alarms import raise_alarm
 from hotline.services.line.service import Line
-from hotline.storage.tables.conflicts import conflicts
-from hotline.storage.tables.core import messages
+from hotline.storage import conflicts as store
+from hotline.storage import messages
+from hotline.storage.db import Connection
 
 #: Message types whose bodies declare volumes.
 VOLUME_TYPES = ("activity_notice", "deconfliction_request")
@@ -164,17 +163,7 @@ class Conflicts:
         """(party, message id, created, body) of stored messages of ``types``, oldest first."""
         me = self.line.identity.party
         with self.line.db.read() as conn:
-            rows = conn.execute(
-                select(
-                    messages.c.id,
-                    messages.c.direction,
-                    messages.c.peer,
-                    messages.c.created,
-                    messages.c.envelope,
-                )
-                .where(messages.c.type.in_(types))
-                .order_by(messages.c.created, messages.c.seq)
-            )
+            rows = messages.of_types(conn, types)
             return [
                 (me if d == "out" else peer, mid, created, json.loads(env)["body"])
                 for mid, d, peer, created, env in rows
@@ -280,26 +269,19 @@ class Conflicts:
     def _store(self, conn: Connection, found: list[ConflictRecord], at: str) -> None:
         for record in found:
             (a_msg, a_vol), (b_msg, b_vol) = _split(record.a), _split(record.b)
-            conn.execute(
-                insert(conflicts).values(
-                    a_message=a_msg,
-                    a_volume=a_vol,
-                    a_party=self._party_of(conn, a_msg),
-                    b_message=b_msg,
-                    b_volume=b_vol,
-                    b_party=self._party_of(conn, b_msg),
-                    start=record.start,
-                    end=record.end,
-                    horizontal_m=round(record.horizontal_m, 1),
-                    vertical_m=round(record.vertical_m, 1),
-                    detected_at=at,
-                )
+            store.insert_conflict(
+                conn,
+                a=(a_msg, a_vol, self._party_of(conn, a_msg)),
+                b=(b_msg, b_vol, self._party_of(conn, b_msg)),
+                start=record.start,
+                end=record.end,
+                horizontal_m=round(record.horizontal_m, 1),
+                vertical_m=round(record.vertical_m, 1),
+                detected_at=at,
             )
 
     def _party_of(self, conn: Connection, message_id: str) -> str:
-        row = conn.execute(
-            select(messages.c.direction, messages.c.peer).where(messages.c.id == message_id)
-        ).first()
+        row = messages.origin(conn, message_id)
         if row is None or row[0] == "out":
             return self.line.identity.party
         return str(row[1])
@@ -319,22 +301,10 @@ class Conflicts:
     # -- reading ---------------------------------------------------------------------------
 
     def listing(self, message_id: str | None = None) -> list[dict[str, Any]]:
-        stmt = select(conflicts).order_by(conflicts.c.id.desc())
-        if message_id:
-            stmt = stmt.where(
-                or_(conflicts.c.a_message == message_id, conflicts.c.b_message == message_id)
-            )
         with self.line.db.read() as conn:
-            rows = [dict(r) for r in conn.execute(stmt).mappings()]
+            rows = store.listing(conn, message_id)
             ids = {r["a_message"] for r in rows} | {r["b_message"] for r in rows}
-            areas = {
-                mid
-                for (mid,) in conn.execute(
-                    select(messages.c.id).where(
-                        messages.c.id.in_(sorted(ids)), messages.c.type == AREA_TYPE
-                    )
-                )
-            }
+            areas = messages.ids_of_type(conn, ids, AREA_TYPE)
         return [_row_out(r, areas) for r in rows]
 
     def volumes_geojson(self) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 import shapely  # type: ignore[import-untyped]
-from sqlalchemy import Connection, select
 
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
@@ -52,8 +51,9 @@ from hotline.geo.tactical import engine as tactical
 from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line
 from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
+from hotline.storage import alarms as alarm_store
 from hotline.storage import peers
-from hotline.storage.tables.links import alarms as alarms_table
+from hotline.storage.db import Connection
 
 MAX_TRACKS_PER_REPORT = 100_000
 
@@ -359,12 +359,7 @@ class TrackPicture:
                     "dcpa_m": pair["dcpa_m"],
                 }
         with self.db.write() as conn:
-            open_now = conn.execute(
-                select(alarms_table.c.kind, alarms_table.c.subject).where(
-                    alarms_table.c.state == "open",
-                    alarms_table.c.kind.in_(("incursion", "track_conflict")),
-                )
-            ).all()
+            open_now = alarm_store.open_subjects(conn, ("incursion", "track_conflict"))
             for kind, subject in open_now:
                 if (kind, subject) not in wanted:
                     clear_alarm(conn, kind, subject, now, "no longer predicted")
