@@ -26,7 +26,7 @@ from hotline.errors import HotlineError
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.node import Node
-from hotline.responses import ErrorDetail, ErrorResponse, Out
+from hotline.responses import ErrorDetail, ErrorResponse, Out, with_error_schemas
 from hotline.web.routes.console import router as console_router
 from hotline.web.routes.console import static_files as console_static
 
@@ -78,6 +78,13 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
             "version": __version__,
             "process": "active" if node.active else "standby",
         }
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_error_schemas(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
 
     @app.get("/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
     def openapi() -> dict[str, Any]:

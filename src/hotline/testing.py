@@ -373,8 +373,29 @@ class ServerThread:
         self.thread.join(timeout=15)
 
 
+def die_with_parent() -> None:
+    """Ask Linux to stop this process (SIGTERM) when the process that started it dies.
+
+    A test run that is killed runs no fixture teardown; without this, the node processes
+    it started would serve on, holding ports and databases, after it is gone. (Linux
+    sends the signal when the *thread* that started the process ends: start nodes from a
+    test's own thread, as every test does.)
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before the request was made
+        sys.exit("hotline.testing: the test run that started this node is gone")
+
+
 if __name__ == "__main__":  # ``python -m hotline.testing serve …``: the CLI, hashing cheaply
     from hotline.cli.main import main
 
+    die_with_parent()
     cheap_password_hashing()
     main()

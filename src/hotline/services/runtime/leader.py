@@ -60,6 +60,11 @@ class Leadership:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let go of the lock and wait for the thread (its last act is ``on_lose``)."""
+        self.runner.stopping.set()
+        if self.active.is_set():
+            # The holder waits for wake-ups up to retry_s at a time: an empty one ends
+            # that wait now, so a stopping process lets go at once, not within 2 s.
+            store.notify(self.db, "")
         self.runner.stop(timeout)
 
     def attempt(self) -> None:
@@ -86,7 +91,10 @@ class Leadership:
                 stopping.wait(self.retry_s)
                 continue
             for party in self._lock.wake_ups(self.retry_s):
-                self.on_wake(party)
+                if stopping.is_set():
+                    break
+                if party:  # an empty wake-up only ends the wait (see stop)
+                    self.on_wake(party)
 
     # -- from standbys ---------------------------------------------------------------------
 
