@@ -70,6 +70,16 @@ def test_other_hotline_variables_are_no_settings(node_dir: Path) -> None:
         ("lang", "de"),
         ("retry_cap_s", "61"),
         ("retry_cap_s", "0"),
+        # out of range: each would stop a thread, spin it, or lock everyone out
+        ("tick_s", "inf"),
+        ("tick_s", "nan"),
+        ("tick_s", "0"),
+        ("batch_size", "0"),
+        ("retry_base_s", "-1"),
+        ("request_timeout_s", "0"),
+        ("login_max_failures", "0"),
+        ("token_ttl_s", "-5"),
+        ("track_share_s", "-1"),
     ],
 )
 def test_a_wrong_value_in_the_environment_names_the_variable(
@@ -93,6 +103,8 @@ def test_a_wrong_value_in_the_environment_names_the_variable(
         ('endpoints = "https://a.example:8400"', "endpoints"),  # a string, not a list
         ('lang = "de"', "lang"),
         ("retry_cap_s = 61", "retry_cap_s"),
+        ("tick_s = inf", "tick_s"),
+        ("checkpoint_interval_s = -300", "checkpoint_interval_s"),
         ("tick_ss = 1.0", "tick_ss"),  # unknown: a typo
         ("extra = 1", "extra"),  # no longer a setting
     ],
@@ -106,6 +118,16 @@ def test_a_wrong_value_in_the_file_names_the_file(node_dir: Path, line: str, nam
     path = str(node_dir.resolve() / SETTINGS_FILE)
     assert {"setting": name, "source": path} == caught.value.context
     assert name in caught.value.message and path in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [("track_share_s", "0", 0), ("checkpoint_interval_s", "0", 0), ("clock_skew_s", "0", 0)],
+)
+def test_zero_is_taken_where_it_means_off_or_none(
+    node_dir: Path, name: str, raw: str, expected: int
+) -> None:
+    assert expected == getattr(load_settings(node_dir, {f"HOTLINE_{name.upper()}": raw}), name)
 
 
 def test_a_whole_number_is_taken_where_a_fraction_goes(node_dir: Path) -> None:

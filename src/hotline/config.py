@@ -10,7 +10,8 @@ PostgreSQL (``HOTLINE_DATABASE_URL``); a list is written there comma separated
 (``HOTLINE_ENDPOINTS=https://a:8400,https://b:8400``).
 
 A wrong value — ``HOTLINE_FLASH_TWO_PERSON=ture``, ``tick_s = "abc"``, a string in the
-file where a number goes, an unknown key in the file — stops the node with a
+file where a number goes, a value out of range (``batch_size = 0``, ``tick_s = inf``), an
+unknown key in the file — stops the node with a
 :class:`~hotline.errors.ConfigError` naming the setting and where the value came from.
 """
 
@@ -43,8 +44,13 @@ ENV_PREFIX = "HOTLINE_"
 class NodeSettings(BaseSettings):
     """The resolved settings of one node; each field's ``description`` is its help."""
 
+    # No NaN or infinity anywhere: a scheduler told to wait ``inf`` seconds would die.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, validate_default=True
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        allow_inf_nan=False,
     )
 
     party: str = Field(
@@ -62,34 +68,38 @@ class NodeSettings(BaseSettings):
         "", description="SQLAlchemy URL; empty means SQLite at `DIR/hotline.db`."
     )
     clock_skew_s: int = Field(
-        300, description="How far in the future a peer's `created` may be, seconds."
+        300, ge=0, description="How far in the future a peer's `created` may be, seconds."
     )
     max_age_s: int = Field(
-        7 * 86400, description="How old an envelope may be when it first arrives, seconds."
+        7 * 86400, gt=0, description="How old an envelope may be when it first arrives, seconds."
     )
     max_envelope_bytes: int = Field(
-        262_144, description="Largest envelope accepted, in bytes of JSON."
+        262_144, gt=0, description="Largest envelope accepted, in bytes of JSON."
     )
-    batch_size: int = Field(64, description="Most envelopes sent to a peer in one HTTP request.")
+    batch_size: int = Field(
+        64, ge=1, description="Most envelopes sent to a peer in one HTTP request."
+    )
     retry_base_s: float = Field(
-        0.5, description="First retry delay after a failed delivery, seconds."
+        0.5, gt=0, description="First retry delay after a failed delivery, seconds."
     )
     retry_cap_s: float = Field(
         30.0,
         description="Longest retry delay (capped, jittered backoff), seconds; at most 60.",
     )
     request_timeout_s: float = Field(
-        10.0, description="HTTP timeout for one delivery request, seconds."
+        10.0, gt=0, description="HTTP timeout for one delivery request, seconds."
     )
     token_ttl_s: int = Field(
-        12 * 3600, description="How long an operator's bearer token lives, seconds."
+        12 * 3600, gt=0, description="How long an operator's bearer token lives, seconds."
     )
-    link_test_interval_s: int = Field(3600, description="Seconds between link tests to each peer.")
+    link_test_interval_s: int = Field(
+        3600, gt=0, description="Seconds between link tests to each peer."
+    )
     link_test_times: str = Field(
         "", description="Fixed UTC times for link tests, e.g. `06:00,18:00` (wins)."
     )
     link_test_timeout_s: int = Field(
-        120, description="Seconds a link test may wait for its answer."
+        120, gt=0, description="Seconds a link test may wait for its answer."
     )
     link_test_peers: str = Field(
         "",
@@ -97,44 +107,48 @@ class NodeSettings(BaseSettings):
         "(UTC times or seconds).",
     )
     ack_flash_s: int = Field(
-        600, description="Acknowledgement deadline of a FLASH message, seconds."
+        600, gt=0, description="Acknowledgement deadline of a FLASH message, seconds."
     )
     ack_immediate_s: int = Field(
-        1800, description="Acknowledgement deadline of an IMMEDIATE message, seconds."
+        1800, gt=0, description="Acknowledgement deadline of an IMMEDIATE message, seconds."
     )
     ack_priority_s: int = Field(
-        10800, description="Acknowledgement deadline of a PRIORITY message, seconds."
+        10800, gt=0, description="Acknowledgement deadline of a PRIORITY message, seconds."
     )
     ack_routine_s: int = Field(
-        21600, description="Acknowledgement deadline of a ROUTINE message, seconds."
+        21600, gt=0, description="Acknowledgement deadline of a ROUTINE message, seconds."
     )
     tick_s: float = Field(
-        1.0, description="How often the scheduler looks for due tests and deadlines, seconds."
+        1.0,
+        gt=0,
+        le=3600,
+        description="How often the scheduler looks for due tests and deadlines, seconds.",
     )
     login_max_failures: int = Field(
-        5, description="Wrong passwords for one user name before a pause."
+        5, ge=1, description="Wrong passwords for one user name before a pause."
     )
     login_lockout_s: int = Field(
-        300, description="How long logging in is paused after too many, seconds."
+        300, ge=0, description="How long logging in is paused after too many, seconds."
     )
     flash_two_person: bool = Field(
         True, description="A FLASH message is sent only once a second person approves."
     )
     track_ttl_s: int = Field(
-        60, description="A track not reported for this long leaves the picture, seconds."
+        60, gt=0, description="A track not reported for this long leaves the picture, seconds."
     )
     track_share_s: int = Field(
         0,
+        ge=0,
         description="Send this party's own tracks to each peer every this many seconds (0: never).",
     )
     track_rpz_m: float = Field(
-        9260.0, description="Tactical horizontal protection radius, metres (5 NM)."
+        9260.0, gt=0, description="Tactical horizontal protection radius, metres (5 NM)."
     )
     track_hpz_m: float = Field(
-        304.8, description="Tactical vertical half-height, metres (1,000 ft)."
+        304.8, gt=0, description="Tactical vertical half-height, metres (1,000 ft)."
     )
     track_lookahead_s: float = Field(
-        300.0, description="Tactical and incursion look-ahead, seconds."
+        300.0, gt=0, description="Tactical and incursion look-ahead, seconds."
     )
     phrasebook: str = Field(
         "", description="Phrasebook file for coded messages; empty means the packaged one."
@@ -143,7 +157,7 @@ class NodeSettings(BaseSettings):
         "", description="Folder of agreement-rule files; empty means the packaged ones."
     )
     checkpoint_interval_s: int = Field(
-        300, description="Seconds between checkpoint exchanges with peers; 0: off."
+        300, ge=0, description="Seconds between checkpoint exchanges with peers; 0: off."
     )
 
     # The node's folder is where the settings were read from, not a setting itself.

@@ -99,6 +99,7 @@ class Node:
         )
         self.workers: dict[str, DeliveryWorker] = {}
         self._workers_lock = threading.Lock()
+        self._woken_early: set[str] = set()  # woken while activating (see _activate)
         self._running = False
 
     @classmethod
@@ -145,8 +146,11 @@ class Node:
             runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)
         with self._workers_lock:
             self.runner = runner
-            for party in parties:
+            # and any party woken since the peers were read (a peer pinned, a message
+            # queued) while this process was already active but its runner not yet made
+            for party in {*parties, *self._woken_early}:
                 self.workers[party] = DeliveryWorker(self.line, party, runner)
+            self._woken_early.clear()
         runner.start()
 
     def _deactivate(self) -> None:
@@ -154,6 +158,7 @@ class Node:
         with self._workers_lock:
             runner, self.runner = self.runner, None
             self.workers.clear()
+            self._woken_early.clear()
         if runner is not None:
             runner.stop()
 
@@ -161,7 +166,9 @@ class Node:
         """The delivery worker for ``party``, started if new (None while not active)."""
         with self._workers_lock:
             worker = self.workers.get(party)
-            if worker is None and self.runner is not None:
+            if worker is None and self.runner is None:
+                self._woken_early.add(party)  # _activate starts its worker
+            elif worker is None and self.runner is not None:
                 worker = DeliveryWorker(self.line, party, self.runner)
                 self.workers[party] = worker
             return worker

@@ -25,6 +25,7 @@ import warnings
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -150,4 +151,8 @@ class TypedRouter(APIRouter):
 
     def add_api_route(self, path: str, endpoint: Any, **kwargs: Any) -> None:
         kwargs["response_model_exclude_unset"] = True
+        # Rendered by json.dumps as before the routes had models, not by pydantic's own
+        # JSON writer (FastAPI's default for a route with a model), which writes some
+        # numbers differently (1.5e-07 as 1.5e-7) and NaN as null.
+        kwargs.setdefault("response_class", JSONResponse)
         super().add_api_route(path, endpoint, **kwargs)

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from hotline.cli import conflicts
-from hotline.cli.common import whole_id
+from hotline.cli.common import whole_id, whole_message_id
 from hotline.errors import Conflict, ValidationError
 
 GEOMETRY = {"numpy", "scipy", "shapely", "pyproj"}
@@ -113,3 +113,21 @@ def test_a_start_too_short_or_not_of_an_id_is_invalid(given: str) -> None:
     with pytest.raises(ValidationError) as refused:
         whole_id(given, "held message", lambda: IDS)
     assert ("invalid", "held_message_id") == (refused.value.code, refused.value.context["field"])
+
+
+def test_nothing_but_an_id_goes_into_a_message_path() -> None:
+    class Client:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def get(self, path: str) -> dict[str, str]:
+            self.asked.append(path)
+            return {"id": IDS[0]}
+
+    client = Client()
+    for given in ["../../api/v1/users", "3f2c9a10?x=1", "../../../../../../../../../../../xx"]:
+        with pytest.raises(ValidationError):
+            whole_message_id(client, given)  # type: ignore[arg-type]
+    assert [] == client.asked
+    assert IDS[0] == whole_message_id(client, "3F2C9A10")  # type: ignore[arg-type]
+    assert ["/api/v1/messages/3f2c9a10"] == client.asked

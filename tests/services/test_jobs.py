@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from hotline.errors import ConfigError
 from hotline.services.runtime.jobs import Backoff, Next, Runner
 from hotline.testing import wait_for
 from tests.conftest import MakeNode
@@ -89,6 +90,35 @@ def test_a_crashing_step_is_logged_and_the_thread_goes_on(
     assert step.wait_for(2)
     assert job.thread.is_alive()
     assert any("job crashing failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_wait_that_cannot_be_made_is_logged_and_the_thread_goes_on(
+    runner: Runner, caplog: pytest.LogCaptureFixture
+) -> None:
+    step = Counter()
+    job = runner.add("unwaitable", step, every=3600)
+    real_pause = job.pause
+    calls = {"n": 0}
+
+    def pause(next_: Next) -> float:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OverflowError("timeout value is too large")
+        return real_pause(next_)
+
+    job.pause = pause  # type: ignore[method-assign]
+    runner.start()
+
+    assert step.wait_for(2)  # stepped again after the failed wait (1 s later)
+    assert job.thread.is_alive()
+    assert any("could not wait" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("every", [0, -1, float("inf"), float("nan")])
+def test_an_interval_no_wait_can_use_is_refused(every: float) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Runner("test").add("bad", Counter(), every=every)
+    assert "config" == caught.value.code
 
 
 def test_failures_back_off_with_full_jitter_and_progress_resets_them() -> None:

@@ -176,14 +176,14 @@ def whole_id(given: str, what: str, known: Callable[[], Iterable[str]]) -> str:
     The rules of ``hotline show`` and ``hotline ack`` (``storage.messages.resolve``): at
     least 6 characters of a UUID; a start shared by several ids is refused (``Conflict``)."""
     given = given.strip().lower()
-    if len(given) == WHOLE_ID:
-        return given
     if len(given) < SHORTEST_ID or any(c not in "0123456789abcdef-" for c in given):
         raise ValidationError(
             f"{given!r} is not a {what} id: give the whole id or at least its first 6 "
             "characters, as the listings print them",
             field=f"{what.replace(' ', '_')}_id",
         )
+    if len(given) == WHOLE_ID:
+        return given
     found = sorted({i for i in known() if i.lower().startswith(given)})
     if len(found) > 1:
         shown = found[:5]
@@ -197,6 +197,8 @@ def whole_id(given: str, what: str, known: Callable[[], Iterable[str]]) -> str:
 
 def whole_message_id(client: NodeClient, given: str) -> str:
     """The whole id of the message ``given`` names (its start), as ``show`` finds it."""
-    if len(given.strip()) == WHOLE_ID:
-        return given.strip().lower()
+    # checked here, so that nothing but an id or its start ever goes into the path
+    given = whole_id(given, "message", lambda: ())
+    if len(given) == WHOLE_ID:
+        return given
     return str(client.get(f"/api/v1/messages/{given}")["id"])

@@ -129,6 +129,10 @@ class Auth:
         now = self.clock.now()
         expires = rfc3339(now + timedelta(seconds=self.token_ttl_s))
         with self.db.write() as conn:
+            if _hasher.check_needs_rehash(row.password_hash):
+                # made with other Argon2 parameters (older, or a test launcher's cheap
+                # ones): keep it no weaker than this node's own from now on
+                users.set_password(conn, name, _hasher.hash(password))
             users.add_token(conn, _token_hash(token), name, rfc3339(now), expires)
         return token, expires
 

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 from shapely.geometry import LineString, mapping  # type: ignore[import-untyped]
 from shapely.ops import transform  # type: ignore[import-untyped]
 
 from hotline.domain.notices.models import parse_notice
+from hotline.geo.geodesy import GEOD
 from hotline.node import Node
 from hotline.storage.messages import IN, OUT
 
 VOLUME_TYPES = ("activity_notice", "deconfliction_request", "deconfliction_answer")
-_WGS84 = Geod(ellps="WGS84")
 DRAFT = "draft"
 
 
@@ -102,7 +102,7 @@ def track_picture(node: Node) -> dict[str, Any]:
     tracks = picture["tracks"]
     if tracks:
         ahead = picture["settings"]["lookahead_s"]
-        lon2, lat2, _ = _WGS84.fwd(
+        lon2, lat2, _ = GEOD.fwd(
             [t["lon"] for t in tracks],
             [t["lat"] for t in tracks],
             [t["trk_deg"] for t in tracks],

@@ -28,6 +28,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hotline.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 JOIN_TIMEOUT_S = 15.0  # how long stop() waits for one thread (a step in an HTTP request)
@@ -80,6 +82,10 @@ class Job:
         backoff: Backoff | None = None,
         on_exit: Callable[[], None] | None = None,
     ) -> None:
+        if not 0 < every <= threading.TIMEOUT_MAX:  # NaN fails too: no wait could use it
+            raise ConfigError(
+                f"job {name}: every must be a positive number of seconds, not {every}"
+            )
         self.runner = runner
         self.name = name
         self.step = step
@@ -103,7 +109,15 @@ class Job:
                 self._wake.clear()  # before stepping, so a wake-up during the step is kept
                 if self.runner.stopping.is_set():  # after: stop() sets it before waking
                     return
-                self.pause(self.run_step())
+                next_ = self.run_step()
+                try:
+                    self.pause(next_)
+                except Exception:  # a wait that cannot be made: never end the thread
+                    logger.exception("job %s: could not wait; trying again in 1 s", self.name)
+                    self.runner.stopping.wait(1.0)
+        except BaseException:
+            logger.critical("job %s stopped unexpectedly", self.name, exc_info=True)
+            raise
         finally:
             if self.on_exit is not None:
                 try:
