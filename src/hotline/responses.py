@@ -60,6 +60,8 @@ class Out(BaseModel):
 
     #: The keys in the order the service built them: the answer keeps that order.
     _order: tuple[str, ...] = PrivateAttr(default=())
+    #: An answer the model does not describe, kept to be sent exactly as it was built.
+    _undescribed: dict[str, Any] | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -71,12 +73,15 @@ class Out(BaseModel):
                 raise
             warnings.warn(f"{cls.__name__}: {exc}", UndescribedResponse, stacklevel=2)
             out = cls.model_construct(**data)
+            out._undescribed = data
         if isinstance(data, dict):
             out._order = tuple(data)
         return out
 
     @model_serializer(mode="wrap")
     def _in_built_order(self, handler: SerializerFunctionWrapHandler) -> Any:
+        if self._undescribed is not None:
+            return self._undescribed
         out = handler(self)
         if not self._order or not isinstance(out, dict):
             return out
