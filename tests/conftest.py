@@ -34,6 +34,7 @@ from hotline.testing import (
     cheap_password_hashing,
     free_port,
     postgres_available,
+    serving,
 )
 
 cheap_password_hashing()
@@ -163,12 +164,12 @@ def make_pair(make_node: MakeNode) -> MakePair:
         }
         nodes["us"].add_peer(nodes["ru"].identity.card().wire())
         nodes["ru"].add_peer(nodes["us"].identity.card().wire())
-        with (
-            ServerThread(create_app(nodes["us"], start_workers=False), ports["us"]) as us_server,
-            ServerThread(create_app(nodes["ru"], start_workers=False), ports["ru"]) as ru_server,
-            httpx.Client(timeout=HTTP_TIMEOUT_S) as http,
-        ):
-            yield Pair(nodes["us"], nodes["ru"], {"us": us_server, "ru": ru_server}, http)
+        servers = {
+            party: ServerThread(create_app(nodes[party], start_workers=False), ports[party])
+            for party in ("us", "ru")
+        }
+        with serving(*servers.values()), httpx.Client(timeout=HTTP_TIMEOUT_S) as http:
+            yield Pair(nodes["us"], nodes["ru"], servers, http)
 
     return make
 

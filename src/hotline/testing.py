@@ -369,8 +369,32 @@ class ServerThread:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.signal_exit()
+        self.join()
+
+    def signal_exit(self) -> None:
+        """Ask the server to stop (it notices within 0.1 s, then takes 0.1 s to close)."""
         self.server.should_exit = True
-        self.thread.join(timeout=15)
+
+    def join(self, timeout: float = 30.0) -> None:
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise RuntimeError(f"the test server on port {self.port} did not stop")
+
+
+@contextmanager
+def serving(*servers: ServerThread) -> Iterator[tuple[ServerThread, ...]]:
+    """Run several servers; stop them together (uvicorn's 0.2 s shutdown paid once)."""
+    started: list[ServerThread] = []
+    try:
+        for server in servers:
+            started.append(server.__enter__())
+        yield servers
+    finally:
+        for server in started:
+            server.signal_exit()
+        for server in started:
+            server.join()
 
 
 def die_with_parent() -> None:

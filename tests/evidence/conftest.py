@@ -23,7 +23,7 @@ from hotline.protocol import merkle
 from hotline.services.evidence.bundle import export_bundle
 from hotline.storage.tables.core import log_entries, log_state
 from hotline.storage.tables.evidence import cosigned_checkpoints, log_checkpoints
-from hotline.testing import DatabaseFactory, ServerThread, free_port
+from hotline.testing import HTTP_TIMEOUT_S, DatabaseFactory, ServerThread, free_port, serving
 from tests.conftest import Pair
 
 
@@ -125,9 +125,11 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     us.add_peer(ru.identity.card().wire())
     ru.add_peer(us.identity.card().wire())
     with (
-        ServerThread(create_app(us, start_workers=False), ports["us"]),
-        ServerThread(create_app(ru, start_workers=False), ports["ru"]),
-        httpx.Client(timeout=10) as http,
+        serving(
+            ServerThread(create_app(us, start_workers=False), ports["us"]),
+            ServerThread(create_app(ru, start_workers=False), ports["ru"]),
+        ),
+        httpx.Client(timeout=HTTP_TIMEOUT_S) as http,
     ):
         pair = Pair(us, ru, {}, http)
         message_id = converse(pair, "Unannounced launch at 04:10Z.\nЗапуск в 04:10Z.")
