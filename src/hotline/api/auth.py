@@ -5,7 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 
 from hotline.api.deps import BearerDep, NodeDep, StrictBody, UserDep
-from hotline.api.schemas import Ok, Out, TypedRouter
+from hotline.api.schemas import Ok
+from hotline.responses import Out, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 

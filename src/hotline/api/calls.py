@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import Field
 
 from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
-from hotline.api.schemas import HELD, JsonObject, Out, Rendering, TypedRouter, text_answer
+from hotline.api.schemas import HELD, Rendering
+from hotline.responses import JsonObject, Out, TypedRouter, text_answer
 from hotline.services.calls.service import rendered
 
 router = TypedRouter(prefix="/api/v1", tags=["calls"])

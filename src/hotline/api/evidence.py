@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from hotline.api.deps import NodeDep, UserDep
-from hotline.api.schemas import ErrorDetail, Out, TypedRouter
+from hotline.responses import ErrorDetail, Out, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["evidence"])
 

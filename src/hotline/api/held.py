@@ -7,7 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep
-from hotline.api.schemas import Held, TypedRouter
+from hotline.api.schemas import Held
+from hotline.responses import TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 

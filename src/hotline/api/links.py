@@ -11,7 +11,7 @@ from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep, current_user
 from hotline.api.metrics import render_metrics
-from hotline.api.schemas import ERRORS, JsonObject, Out, TypedRouter, text_answer
+from hotline.responses import ERRORS, JsonObject, Out, TypedRouter, text_answer
 from hotline.services.line.links import parse_since
 
 router = TypedRouter(prefix="/api/v1", tags=["links and alarms"])

@@ -12,9 +12,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
-from hotline.api.schemas import HELD, Message, MessageShown, Translation, TypedRouter
+from hotline.api.schemas import HELD, Message, MessageShown, Translation
 from hotline.domain.bodies import SYSTEM_TYPES
 from hotline.errors import ValidationError
+from hotline.responses import TypedRouter
 from hotline.storage.messages import IN, OUT
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from hotline.api.deps import NodeDep, UserDep
-from hotline.api.schemas import JsonObject, Out, TypedRouter
+from hotline.responses import JsonObject, Out, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 

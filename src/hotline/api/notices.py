@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
-from hotline.api.schemas import HELD, JsonObject, Message, Number, Out, Rendering, TypedRouter
+from hotline.api.schemas import HELD, Message, Rendering
 from hotline.domain.notices.models import json_schemas
+from hotline.responses import JsonObject, Number, Out, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 

@@ -11,26 +11,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from hotline.responses import (
-    ERRORS,
     ErrorDetail,
-    ErrorResponse,
     JsonObject,
-    Number,
     Out,
-    TypedRouter,
-    text_answer,
 )
-
-__all__ = [
-    "ERRORS",
-    "ErrorDetail",
-    "ErrorResponse",
-    "JsonObject",
-    "Number",
-    "Out",
-    "TypedRouter",
-    "text_answer",
-]
 
 
 class Ok(Out):

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep
 from hotline.api.notices import FeatureCollection
-from hotline.api.schemas import Number, Out, TypedRouter
 from hotline.domain.tracks import TrackReport
+from hotline.responses import Number, Out, TypedRouter
 from hotline.services.picture.tracks import MAX_TRACKS_PER_REPORT
 
 router = TypedRouter(prefix="/api/v1", tags=["picture"])

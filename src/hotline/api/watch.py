@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep
-from hotline.api.schemas import Out, TypedRouter
+from hotline.responses import Out, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["calls"])
 
