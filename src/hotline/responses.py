@@ -3,11 +3,11 @@ shape and a router that declares both.
 
 Every JSON answer of ``/api/v1`` and ``/federation/v1`` is declared by a pydantic model so
 that ``/api/v1/openapi.json`` describes it (the operator API's models are in
-``api/schemas.py``, the federation's beside its routes). The models describe the JSON the services
-already build; they never reshape it:
+``api/schemas.py``, the federation's beside its routes). The models describe the JSON the
+services already build; they never reshape it:
 
-- routes serialise with ``response_model_exclude_unset=True`` (see :data:`TYPED`), so a
-  key the service leaves out stays out and a ``null`` stays ``null``;
+- routes serialise with ``response_model_exclude_unset=True`` (see :class:`TypedRouter`),
+  so a key the service leaves out stays out and a ``null`` stays ``null``;
 - models are open (``extra="allow"``): a key a service adds later still goes over the
   wire, and a client must ignore keys it does not know;
 - numbers that may be whole or not are ``int | float``, so ``3`` never becomes ``3.0``;
