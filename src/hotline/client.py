@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.errors import ApiError as ApiError  # re-exported: callers catch it from here
-from hotline.errors import AuthError, Unreachable
+from hotline.errors import AuthError, ConfigError, Unreachable
 
 TOKEN_FILE = ".cli-token"
 
@@ -73,8 +73,14 @@ class NodeClient:
 
 
 def save_token(directory: Path, base_url: str, user: str, token: str) -> Path:
+    """Keep a token for later commands, readable by its owner only: mode 0600 whatever
+    the umask, and made so before the token is written if the file existed more open."""
     path = directory / TOKEN_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:  # a symbolic link there, say: never written through
+        raise ConfigError(f"cannot write the token file {path}: {exc.strerror}") from exc
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump({"url": base_url, "user": user, "token": token}, handle)
     return path

@@ -9,6 +9,7 @@ The tree::
 
     HotlineError
     ├── ConfigError                 settings missing or inconsistent
+    │   └── UnsafePermissions       a key, database or node folder open to other users
     ├── ValidationError             input that does not fit its schema
     ├── WireError                   an envelope or receipt the line refuses
     │   ├── MalformedMessage        not JSON, or missing / mistyped fields
@@ -59,6 +60,7 @@ __all__ = [
     "TooManyAttempts",
     "UnknownKey",
     "Unreachable",
+    "UnsafePermissions",
     "ValidationError",
     "WireError",
     "WrongRecipient",
@@ -99,6 +101,13 @@ def _jsonable(value: Any) -> Any:
 class ConfigError(HotlineError):
     code = "config"
     http_status = 500
+
+
+class UnsafePermissions(ConfigError):
+    """A secret's file or folder (signing key, database, node folder) that group or
+    others may access: the node refuses to start until it is private."""
+
+    code = "unsafe_permissions"
 
 
 class ValidationError(HotlineError):

@@ -258,9 +258,10 @@ def init_node(
             hint="1-32 characters: lowercase letters, digits and '-', starting with a letter",
         )
     directory = directory.expanduser().resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     if (directory / "hotline.toml").exists():
         raise ConfigError(f"{directory} already holds a node", hint="use another --dir")
+    directory.chmod(0o700)  # the node's folder is its owner's only (keys.check_private)
     values: dict[str, Any] = {
         "party": party,
         "name_en": name_en,

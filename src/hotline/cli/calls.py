@@ -102,7 +102,7 @@ def _show_request(row: dict[str, Any], json_: bool) -> None:
     if json_:
         print_json(row)
         return
-    out.print(Text.assemble("request ", (row["id"], "bold"), f": {row['state']}"))
+    out.print(Text.assemble("request ", plain(row["id"], "bold"), plain(f": {row['state']}")))
     if "rendering" in row:
         say(row["rendering"]["en"])
         say(row["rendering"]["ru"])
@@ -389,7 +389,7 @@ def history(
 
 def _print_history(data: dict[str, Any], *, timeline: bool) -> None:
     pair = f"{data['principal']} ↔ {data['peer']}:{data['counterpart']}"
-    out.print(Text(pair, style="bold"))
+    out.print(plain(pair, "bold"))
     days = data["days_since_last_contact"]
     say("no call yet" if days is None else f"last call {data['last_contact']}, {days} days ago")
     for call in data["calls"]:

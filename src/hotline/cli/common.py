@@ -2,6 +2,18 @@
 options, the node opener, error printing, JSON output, a logged-in client for the running
 node, and the resolver of short ids.
 
+**Nothing from a peer or a user reaches the terminal raw.** Everything the command prints
+goes through this module: the consoles ``out`` and ``err`` (:class:`SafeConsole`) read no
+Rich markup or emoji codes in strings and make control characters visible in every
+segment they write (a peer's ``\\x1b[2J`` prints as the eight characters ``\\x1b[2J``);
+:func:`safe` does the same to one value before it is laid out (so tables keep their
+widths); :func:`echo` is ``typer.echo`` through :func:`safe`; :func:`print_json` and
+:func:`json_text` escape the same characters as JSON ``\\uXXXX`` escapes, leaving Russian
+text readable. Made visible: C0 and C1 control characters (ESC, CR, BEL …; newline and
+tab stay, except in :func:`safe` with ``one_line``), DEL, Unicode format characters
+(among them the bidirectional controls U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
+U+061C), line and paragraph separators, and lone surrogates.
+
 ``hotline.cli.app`` registers the command modules (``line``, ``calls``, ``evidence`` …),
 so they cannot import from it; they import from here instead. This module imports nothing
 heavy (no NumPy, no SQLAlchemy, no FastAPI): ``hotline --help`` stays fast.
@@ -13,13 +25,17 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 from hotline.client import NodeClient, connect
@@ -28,8 +44,91 @@ from hotline.errors import Conflict, HotlineError, ValidationError
 if TYPE_CHECKING:
     from hotline.node import Node
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# -- what reaches the terminal ---------------------------------------------------------------
+
+#: Unicode categories never printed as they are: control (C0, C1, DEL), format (the
+#: bidirectional controls, zero-width characters …), surrogate, line and paragraph separator.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_MAYBE_HIDDEN = re.compile(r"[^\t\n\x20-\x7e]")  # newline and tab stay: text has lines
+_MAYBE_HIDDEN_IN_LINE = re.compile(r"[^\x20-\x7e]")
+
+
+_SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in HIDDEN_CATEGORIES
+
+
+def _shown(match: re.Match[str]) -> str:
+    char = match.group()
+    if not _hidden(char):
+        return char
+    code = ord(char)
+    if char in _SHORT:
+        return _SHORT[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def safe(value: object, *, one_line: bool = False) -> str:
+    """``value`` as text with every control, escape and bidirectional character made
+    visible (``\\x1b``, ``\\r``, ``\\u202e``); newlines and tabs stay unless ``one_line``
+    (names, endpoints: a peer must not start a line of its own). None is empty."""
+    text = "" if value is None else str(value)
+    return (_MAYBE_HIDDEN_IN_LINE if one_line else _MAYBE_HIDDEN).sub(_shown, text)
+
+
+class SafeConsole(Console):
+    """A Rich console that never passes a control sequence it did not make itself.
+
+    Strings are text, not markup, unless a caller asks for markup (``markup=True`` when
+    made, for the demo's own lines); :meth:`render_str` makes hidden characters visible
+    before a string is laid out, and :meth:`render` does it again to every segment of
+    text (a ``Text``, a table cell) just before it is written. Rich's own control
+    segments (cursor moves, which this command does not use) are left alone."""
+
+    def __init__(self, *, markup: bool = False, **kwargs: Any) -> None:
+        super().__init__(markup=markup, emoji=False, highlight=False, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(safe(text), **kwargs)
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterator[Segment]:
+        for segment in super().render(renderable, options):
+            if segment.control or not _MAYBE_HIDDEN.search(segment.text):
+                yield segment
+            else:
+                yield Segment(safe(segment.text), segment.style, segment.control)
+
+
+out = SafeConsole()
+err = SafeConsole(stderr=True)
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """``typer.echo`` with hidden characters made visible (see :func:`safe`)."""
+    typer.echo(safe(message), err=err, nl=nl)
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if not _hidden(char):
+        return char
+    data = char.encode("utf-16-be", "surrogatepass")
+    return "".join(f"\\u{int.from_bytes(data[i : i + 2]):04x}" for i in range(0, len(data), 2))
+
+
+def json_text(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` as JSON, non-ASCII text as it is (Russian stays readable) but every hidden
+    character as a ``\\uXXXX`` escape: the same value to a JSON reader, nothing raw to a
+    terminal."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _MAYBE_HIDDEN.sub(_json_escaped, text)
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,21 +167,25 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except HotlineError as exc:
             # messages quote people's input (titles, ids, names): never read as markup
-            err.print(Text.assemble(("error:", "bold red"), f" {exc.message}"), soft_wrap=True)
+            err.print(
+                Text.assemble(("error:", "bold red"), f" {safe(exc.message)}"), soft_wrap=True
+            )
             if exc.hint:
-                err.print(Text(f"hint: {exc.hint}", style="dim"), soft_wrap=True)
+                err.print(Text(f"hint: {safe(exc.hint)}", style="dim"), soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """Print ``data`` as JSON (see :func:`json_text`)."""
+    sys.stdout.write(json_text(data) + "\n")
 
 
-def plain(value: Any) -> Text:
-    """``value`` as text that rich prints literally: no markup, no ``:emoji:`` codes."""
-    return Text("" if value is None else str(value))
+def plain(value: Any, style: str | Style = "", *, one_line: bool = False) -> Text:
+    """``value`` as text that rich prints literally: no markup, no ``:emoji:`` codes, and
+    hidden characters made visible (:func:`safe`)."""
+    return Text(safe(value, one_line=one_line), style=style)
 
 
 def say(text: str) -> None:

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from hotline.cli.common import echo, err, json_text, out
 from hotline.errors import HotlineError
 
 if TYPE_CHECKING:
@@ -93,16 +92,16 @@ def volumes_command(
     except HotlineError as exc:
         field = str(exc.context.get("field", "minima"))
         problem = exc.message.split(f"{field} ", 1)[-1]
-        typer.echo(f"error: --{field.replace('_', '-')}: {problem}", err=True)
+        echo(f"error: --{field.replace('_', '-')}: {problem}", err=True)
         raise typer.Exit(BAD_INPUT) from None
     try:
         volumes = load_volumes(file)
     except (HotlineError, OSError, UnicodeDecodeError) as exc:
-        typer.echo(f"error: {file}: {_reason(exc)}", err=True)
+        echo(f"error: {file}: {_reason(exc)}", err=True)
         raise typer.Exit(BAD_INPUT) from None
     records = detect_all(volumes, minima)
     if json_output:
-        typer.echo(json.dumps({"conflicts": [_rounded(r) for r in records]}))
+        echo(json.dumps({"conflicts": [_rounded(r) for r in records]}))  # ASCII only
     else:
         _print_table(records, len(volumes))
 
@@ -122,7 +121,7 @@ def _rounded(record: ConflictRecord) -> dict[str, str | float]:
 
 
 def _print_table(records: list[ConflictRecord], n_volumes: int) -> None:
-    console = Console()
+    console = out
     if not records:
         console.print(f"No conflicts among {n_volumes} volumes.")
         return
@@ -132,9 +131,7 @@ def _print_table(records: list[ConflictRecord], n_volumes: int) -> None:
     table.add_column("horizontal (m)", justify="right")
     table.add_column("vertical (m)", justify="right")
     for r in records:
-        table.add_row(
-            escape(r.a), escape(r.b), r.start, r.end, f"{r.horizontal_m:.1f}", f"{r.vertical_m:.1f}"
-        )
+        table.add_row(r.a, r.b, r.start, r.end, f"{r.horizontal_m:.1f}", f"{r.vertical_m:.1f}")
     console.print(table)
 
 
@@ -196,7 +193,7 @@ def tracks_command(
         _fail(exc)
     report = conflicts_report(tracks.ids, result)
     if json_out:
-        typer.echo(json.dumps(report, ensure_ascii=False))
+        echo(json_text(report, indent=None))
     else:
         _print_conflicts(report)
 
@@ -239,7 +236,7 @@ def incursions_command(
         ]
     }
     if json_out:
-        typer.echo(json.dumps(report, ensure_ascii=False))
+        echo(json_text(report, indent=None))
     else:
         _print_incursions(report)
 
@@ -275,12 +272,12 @@ def conflicts_report(ids: tuple[str, ...], result: TacticalResult) -> dict[str, 
 
 
 def _fail(exc: HotlineError) -> NoReturn:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"error: {exc}", markup=False)
+    err.print(f"error: {exc}", soft_wrap=True)
     raise typer.Exit(BAD_INPUT) from None
 
 
 def _print_conflicts(report: dict[str, Any]) -> None:
-    console = Console(highlight=False)
+    console = out
     in_los = {(p["a"], p["b"]) for p in report["los"]}
     table = Table("a", "b", "t_cpa s", "d_cpa m", "t_in s", "t_out s", "LoS now", title="Conflicts")
     for c in report["conflicts"]:
@@ -300,7 +297,7 @@ def _print_conflicts(report: dict[str, Any]) -> None:
 
 
 def _print_incursions(report: dict[str, Any]) -> None:
-    console = Console(highlight=False)
+    console = out
     table = Table("track", "area", "entry s", "lat", "lon", title="Incursions")
     for i in report["incursions"]:
         table.add_row(

@@ -18,6 +18,7 @@ from hotline.cli.common import (
     JsonOpt,
     UrlOpt,
     UserOpt,
+    echo,
     friendly,
     node_client,
     opened_node,
@@ -71,15 +72,13 @@ def export(
         partial.replace(out)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
-        typer.echo("hint: check that the folder exists and is writable", err=True)
+        echo(f"error: cannot write {out}: {exc.strerror}", err=True)
+        echo("hint: check that the folder exists and is writable", err=True)
         raise typer.Exit(2) from None
     bundle = json.loads(raw)
     how = "co-signed by both nodes" if bundle["cosigned"] else "signed by this node ONLY"
-    typer.echo(
-        f"wrote {out}: message {message}, {len(bundle['entries'])} log entries, checkpoint {how}"
-    )
-    typer.echo(f"check it anywhere with: hotline verify {out}")
+    echo(f"wrote {out}: message {message}, {len(bundle['entries'])} log entries, checkpoint {how}")
+    echo(f"check it anywhere with: hotline verify {out}")
 
 
 @evidence_app.command("exchange")
@@ -112,10 +111,10 @@ def exchange(
     else:
         for result in answer["results"]:
             if result["ok"]:
-                typer.echo(f"{result['peer']}: co-signed size {result['size']}")
+                echo(f"{result['peer']}: co-signed size {result['size']}")
             else:
                 error = result["error"] or {}
-                typer.echo(f"{result['peer']}: FAILED [{error.get('code')}] {error.get('message')}")
+                echo(f"{result['peer']}: FAILED [{error.get('code')}] {error.get('message')}")
     if not answer["ok"]:
         raise typer.Exit(1)
 
@@ -130,16 +129,16 @@ def status(
     if json_:
         print_json(state)
         return
-    typer.echo(f"log {state['origin']}: {state['size']} entries, root {state['root']}")
+    echo(f"log {state['origin']}: {state['size']} entries, root {state['root']}")
     for row in state["cosigned_by"]:
-        typer.echo(
+        echo(
             f"co-signed by {row['cosigner']}: size {row['size']} at {row['cosigned_at']} "
             f"({row['age_s']} s ago)"
         )
     if not state["cosigned_by"]:
-        typer.echo("no checkpoint of this log is co-signed yet")
+        echo("no checkpoint of this log is co-signed yet")
     if state["forks"]:
-        typer.echo(f"{state['forks']} fork/rollback evidence record(s): hotline evidence forks")
+        echo(f"{state['forks']} fork/rollback evidence record(s): hotline evidence forks")
 
 
 @evidence_app.command("forks")
@@ -153,10 +152,10 @@ def forks(
         print_json(rows)
         return
     for row in rows:
-        typer.echo(f"#{row['id']} {row['detected_at']} {row['kind']} in {row['log']}'s log")
-        typer.echo(f"    {row['detail']}")
+        echo(f"#{row['id']} {row['detected_at']} {row['kind']} in {row['log']}'s log")
+        echo(f"    {row['detail']}")
     if not rows:
-        typer.echo("no fork or rollback seen")
+        echo("no fork or rollback seen")
 
 
 @friendly
@@ -177,13 +176,13 @@ def verify_command(
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        typer.echo(f"error: cannot read {file}: {exc.strerror}", err=True)
+        echo(f"error: cannot read {file}: {exc.strerror}", err=True)
         raise typer.Exit(2) from None
     verdict = verify_bundle(raw, allow_uncosigned=allow_uncosigned, trusted=trust or ())
     if json_:
         print_json(verdict.to_dict())
     else:
-        typer.echo(_report(file, verdict))
+        echo(_report(file, verdict))
     if not verdict.ok:
         raise typer.Exit(1)
 

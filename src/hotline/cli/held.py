@@ -20,6 +20,7 @@ from hotline.cli.common import (
     friendly,
     node_client,
     out,
+    plain,
     print_json,
     whole_id,
 )
@@ -32,8 +33,13 @@ def print_held(row: dict[str, Any]) -> None:
     """What a sender sees when a FLASH message is held instead of sent."""
     what = "FLASH call request held" if row["kind"] == "call" else "FLASH held"
     out.print(
-        f"[bold]{what}[/] {row['id']} to {row['peer']}: a second person on watch approves "
-        f"it with `hotline held approve {row['id']}` (or rejects it)"
+        Text.assemble(
+            (what, "bold"),
+            plain(
+                f" {row['id']} to {row['peer']}: a second person on watch approves "
+                f"it with `hotline held approve {row['id']}` (or rejects it)"
+            ),
+        )
     )
 
 
@@ -81,7 +87,7 @@ def held_list(
     )
     for r in rows:
         decided = f" by {r['decided_by']}" if r["decided_by"] else ""
-        table.add_row(*map(Text, (
+        table.add_row(*map(plain, (
             r["id"], r["peer"], about(r), f"{r['requested_by']} at {r['requested_at']}",
             r["state"] + decided,
         )))  # fmt: skip
@@ -123,4 +129,4 @@ def held_reject(
     if json_:
         print_json(row)
     else:
-        out.print(Text(f"rejected by {row['decided_by']}: {row['reason']}"))
+        out.print(plain(f"rejected by {row['decided_by']}: {row['reason']}"))

@@ -24,6 +24,7 @@ from hotline.cli.common import (
     friendly,
     node_client,
     out,
+    plain,
     print_json,
     spoken_fingerprint,
     whole_message_id,
@@ -68,8 +69,8 @@ def send(
     else:
         out.print(f"queued {row['id']} to {row['peer']} (seq {row['seq']}, {row['precedence']})")
         if "rendering" in row:
-            out.print(Text(row["rendering"]["en"]))
-            out.print(Text(row["rendering"]["ru"]))
+            out.print(plain(row["rendering"]["en"]))
+            out.print(plain(row["rendering"]["ru"]))
 
 
 @friendly
@@ -147,7 +148,7 @@ def _listing(rows: list[dict[str, Any]], json_: bool, title: str) -> None:
             row["state"],
             row["created"],
             time_left(row["deadline"], row["acked_at"], now),
-            Text(text[:50] + ("…" if len(text) > 50 else "")),  # the peer's words, as written
+            plain(text[:50] + ("…" if len(text) > 50 else "")),  # the peer's words, as written
         )
     out.print(table)
 
@@ -186,28 +187,28 @@ def show(
         return
     # Everything below may be the peer's words: printed as text, never as Rich markup.
     head = Text.assemble(
-        (row["precedence"], "bold"),
-        f" {row['type']} {row['direction']} {row['peer']} seq {row['seq']}   id {row['id']}",
+        plain(row["precedence"], "bold"),
+        plain(f" {row['type']} {row['direction']} {row['peer']} seq {row['seq']}   id {row['id']}"),
     )
     out.print(head)
-    out.print(Text(f"state: {row['state']}   created: {row['created']}"))
-    out.print(Text(f"hash: {row['hash']}"))
+    out.print(plain(f"state: {row['state']}   created: {row['created']}"))
+    out.print(plain(f"hash: {row['hash']}"))
     if row.get("deadline") and row["state"] != "acknowledged":
-        out.print(Text(f"acknowledge by: {row['deadline']}"))
+        out.print(plain(f"acknowledge by: {row['deadline']}"))
     renderings = row.get("rendering") or {}
     if renderings:
         for lang in ("en", "ru"):
             if lang in renderings:
-                out.print(Text(f"\n— {lang} —", style="dim"))
-                out.print(Text(renderings[lang]))
+                out.print(plain(f"\n— {lang} —", "dim"))
+                out.print(plain(renderings[lang]))
     else:
         text = row["body"].get("text")
         shown = text if isinstance(text, str) else json.dumps(row["body"], ensure_ascii=False)
-        out.print(Text(f"\n— original ({row['lang']}) —", style="dim"))
-        out.print(Text(shown))
+        out.print(plain(f"\n— original ({row['lang']}) —", "dim"))
+        out.print(plain(shown))
     for finding in row.get("findings") or []:
         mark = "met" if finding["satisfied"] else "NOT MET"
-        out.print(Text(f"rule {finding['rule_id']}: {mark} — {finding['detail_en']}"))
+        out.print(plain(f"rule {finding['rule_id']}: {mark} — {finding['detail_en']}"))
     for tr in row.get("translations") or []:
         if tr["machine"]:
             who = "machine draft — not certified"
@@ -215,12 +216,12 @@ def show(
             who = f"by {tr['translator']}, certified by {tr['certified_by']}"
         else:
             who = f"by {tr['translator']}, not certified"
-        out.print(Text(f"\n— translation {tr['id']} ({tr['lang']}, {who}) —", style="dim"))
-        out.print(Text(tr["text"]))
+        out.print(plain(f"\n— translation {tr['id']} ({tr['lang']}, {who}) —", "dim"))
+        out.print(plain(tr["text"]))
     table = Table("at", "step", "detail", title="trail")
     for step in row["trail"]:
         detail = json.dumps(step["detail"], ensure_ascii=False)
-        table.add_row(Text(step["at"]), Text(step["kind"]), Text(detail))
+        table.add_row(plain(step["at"]), plain(step["kind"]), plain(detail))
     out.print(table)
 
 
@@ -254,7 +255,8 @@ def status(
     if json_:
         print_json(data)
         return
-    out.print(f"node [bold]{data['party']}[/]  key {spoken_fingerprint(data['fingerprint'])}")
+    key = spoken_fingerprint(data["fingerprint"])
+    out.print(Text.assemble("node ", plain(data["party"], "bold"), f"  key {key}"))
     out.print(f"log: {data['log']['size']} entries, root {data['log']['root'][:16]}…")
     for direction, counts in data["messages"].items():
         out.print(f"{direction}: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Column, Table
-from rich.text import Text
 
 from hotline.cli.common import (
     DirOpt,
@@ -17,6 +16,7 @@ from hotline.cli.common import (
     friendly,
     node_client,
     out,
+    plain,
     print_json,
 )
 
@@ -49,7 +49,7 @@ def link_test(
         if not json_:
             rtt = f"{test['rtt_ms']} ms" if test["rtt_ms"] is not None else "-"
             out.print(
-                Text(f"{test['peer']}: {test['state']}  round trip {rtt}  {test['reason'] or ''}")
+                plain(f"{test['peer']}: {test['state']}  round trip {rtt}  {test['reason'] or ''}")
             )
     if any(t["state"] != "passed" for t in tests):
         raise typer.Exit(1)
@@ -117,8 +117,8 @@ def alarms(
     for row in rows:
         cleared = f"{row['cleared_by']}: {row['clear_reason']}" if row["cleared_by"] else ""
         table.add_row(
-            str(row["id"]), row["kind"], Text(row["subject"]), row["raised_at"], row["state"],
-            Text(cleared),
+            str(row["id"]), row["kind"], plain(row["subject"]), row["raised_at"], row["state"],
+            plain(cleared),
         )  # fmt: skip
     out.print(table)
 

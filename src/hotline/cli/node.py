@@ -14,17 +14,20 @@ from urllib.parse import urlsplit
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hotline.cli.common import (
     DemoDirOpt,
     DirOpt,
     JsonOpt,
+    SafeConsole,
     UrlOpt,
     UserOpt,
     err,
     friendly,
     opened_node,
     out,
+    plain,
     print_json,
     spoken_fingerprint,
     write_text_file,
@@ -56,7 +59,9 @@ def init(
         endpoints=endpoint,
         database_url=database_url,
     )
-    out.print(f"Created node [bold]{party}[/] in {node.settings.directory}")
+    out.print(
+        Text.assemble("Created node ", plain(party, "bold"), f" in {node.settings.directory}")
+    )
     out.print(f"Key fingerprint: {spoken_fingerprint(node.identity.fingerprint)}")
     if not name_ru:
         err.print(
@@ -108,7 +113,7 @@ def card(
     table = Table(show_header=False, box=None)
     for key in ("party", "name_en", "name_ru", "lang", "endpoints", "public_key"):
         table.add_row(key, ", ".join(data[key]) if key == "endpoints" else str(data[key]))
-    table.add_row("fingerprint", spoken_fingerprint(data["fingerprint"]))
+    table.add_row("fingerprint", spoken_fingerprint(identity.fingerprint))  # from the key
     out.print(table)
     if out_file:
         out.print(f"written to {out_file}")
@@ -137,5 +142,5 @@ def demo(
     """Two nodes (us, ru) on loopback: exchange cards, send both ways, acknowledge."""
     from hotline.demo import run_demo
 
-    code = run_demo(directory, once=once, console=out)
+    code = run_demo(directory, once=once, console=SafeConsole(markup=True))  # its own lines
     raise typer.Exit(code)

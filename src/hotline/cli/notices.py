@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from rich.text import Text
 
 from hotline.cli.common import (
     DirOpt,
@@ -30,9 +31,12 @@ from hotline.cli.common import (
     OptionalDirOpt,
     UrlOpt,
     UserOpt,
+    echo,
     friendly,
+    json_text,
     node_client,
     out,
+    plain,
     print_json,
     read_json_file,
 )
@@ -70,7 +74,7 @@ RulesDirOpt = Annotated[
 
 
 def _fail(exc: HotlineError) -> NoReturn:
-    typer.echo(f"error: {exc}", err=True)
+    echo(f"error: {exc}", err=True)
     raise typer.Exit(2)
 
 
@@ -129,7 +133,7 @@ def render_command(
         )
     except HotlineError as exc:
         _fail(exc)
-    typer.echo(text, nl=False)
+    echo(text, nl=False)
 
 
 def _sources(node_dir: Path | None, rules_dir: Path | None) -> tuple[Path, Phrasebook | None]:
@@ -203,9 +207,9 @@ def check_command(
             "blocks_sending": blocked,
             "findings": [f.model_dump(mode="json") for f in findings],
         }
-        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        echo(json_text(answer))
     else:
-        typer.echo(format_findings(findings, lang.value), nl=False)
+        echo(format_findings(findings, lang.value), nl=False)
     if blocked:
         raise typer.Exit(1)
 
@@ -238,7 +242,7 @@ def notice_send(
     message = sent["message"]
     out.print(f"queued {message['id']} to {message['peer']} (seq {message['seq']})")
     for finding in sent["findings"]:
-        mark = "[green]met[/]" if finding["satisfied"] else "[red]NOT MET[/]"
-        out.print(f"{mark} {finding['rule_id']}: {finding['detail_en']}")
+        mark = ("met", "green") if finding["satisfied"] else ("NOT MET", "red")
+        out.print(Text.assemble(mark, plain(f" {finding['rule_id']}: {finding['detail_en']}")))
     for lang in ("en", "ru"):
-        out.print(sent["rendering"][lang], markup=False, soft_wrap=True)
+        out.print(sent["rendering"][lang], soft_wrap=True)

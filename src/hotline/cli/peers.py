@@ -1,12 +1,16 @@
 """``hotline peer add`` and ``hotline peer list``: the peers this node trusts.
 
-Both work on the node's folder (the node need not run).
+Both work on the node's folder (the node need not run). A card is the peer's own text,
+signed by the peer: a hostile peer's card verifies. So every fingerprint printed here is
+computed from the public key (the card's checked key, or the pinned one), never copied
+from a card's text, and names and endpoints print on their own lines with every hidden
+character made visible (``hotline.cli.common.safe``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -19,11 +23,23 @@ from hotline.cli.common import (
     friendly,
     opened_node,
     out,
+    plain,
     print_json,
     read_json_file,
     spoken_fingerprint,
 )
 from hotline.errors import ValidationError
+
+if TYPE_CHECKING:
+    from hotline.node import Node
+
+
+def key_fingerprint(public_key_b64: str) -> str:
+    """The fingerprint of a public key (base64 of its 32 raw bytes), computed here."""
+    from hotline.protocol import keys
+
+    return keys.fingerprint(keys.public_from_b64(public_key_b64))
+
 
 peer_app = typer.Typer(help="Pin and list peers (the only keys this node trusts).")
 
@@ -39,26 +55,28 @@ def peer_add(
     ] = False,
 ) -> None:
     """Pin a peer's key from its card, after comparing its fingerprint out of band."""
+    from hotline.protocol import keys
     from hotline.protocol.envelope import open_card
 
     data = read_json_file(card_file, "card file")
-    peer_card, _ = open_card(data)
+    peer_card, public = open_card(data)
+    fingerprint = keys.fingerprint(public)  # of the key the card was verified with
     with opened_node(directory) as node:
-        pinned = {row["party"]: row for row in node.peer_list()}.get(peer_card.party)
-        out.print(
-            Text.assemble(
-                "Peer ",
-                (peer_card.party, "bold"),
-                f" ({peer_card.name_en} / {peer_card.name_ru})",
-            )
-        )
-        out.print(f"Fingerprint: [bold]{spoken_fingerprint(peer_card.fingerprint)}[/]")
-        if pinned is not None and pinned["fingerprint"] != peer_card.fingerprint:
+        pinned = _pinned_fingerprints(node).get(peer_card.party)
+        out.print(Text.assemble("Peer ", plain(peer_card.party, "bold", one_line=True)))
+        for label, value in (("name (en)", peer_card.name_en), ("name (ru)", peer_card.name_ru)):
+            out.print(Text.assemble(f"  {label}: ", plain(value, one_line=True)))
+        for endpoint in peer_card.endpoints:
+            out.print(Text.assemble("  endpoint: ", plain(endpoint, one_line=True)))
+        out.print(Text.assemble("Fingerprint: ", (spoken_fingerprint(fingerprint), "bold")))
+        if pinned is not None and pinned != fingerprint:
             err.print(
-                f"[bold red]KEY CHANGE:[/] {peer_card.party} is pinned with key "
-                f"{spoken_fingerprint(pinned['fingerprint'])}; this card carries another key. "
-                "Pinning it replaces the old key: envelopes signed with the old key will be "
-                "refused from now on.",
+                Text.assemble(
+                    ("KEY CHANGE:", "bold red"),
+                    f" {peer_card.party} is pinned with key {spoken_fingerprint(pinned)}; this "
+                    "card carries another key. Pinning it replaces the old key: envelopes "
+                    "signed with the old key will be refused from now on.",
+                ),
                 soft_wrap=True,
             )
             if not replace:
@@ -73,7 +91,7 @@ def peer_add(
     if pinned is None:
         out.print("pinned")
     elif changed:
-        out.print(f"key replaced: {peer_card.party} is now pinned with the new key")
+        out.print(Text(f"key replaced: {peer_card.party} is now pinned with the new key"))
     else:
         out.print("already pinned with this key; card updated")
 
@@ -84,6 +102,9 @@ def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     """List pinned peers, with their whole fingerprints (to compare out of band)."""
     with opened_node(directory) as node:
         rows = node.peer_list()
+        fingerprints = _pinned_fingerprints(node)
+    for row in rows:  # what the pinned key's bytes say, whatever the stored text says
+        row["fingerprint"] = fingerprints.get(row["party"], row["fingerprint"])
     if json_:
         print_json(rows)
         return
@@ -93,10 +114,17 @@ def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     for row in rows:
         groups = spoken_fingerprint(row["fingerprint"]).split(" ")
         halves = " ".join(groups[:8]) + "\n" + " ".join(groups[8:])  # read aloud in two breaths
-        table.add_row(
-            Text(row["party"]),
-            Text(f"{row['name_en']} / {row['name_ru']}", overflow="fold"),
-            Text(halves),
-            Text("\n".join(row["endpoints"]), overflow="fold"),
-        )
+        name = plain(row["name_en"], one_line=True) + " / " + plain(row["name_ru"], one_line=True)
+        name.overflow = "fold"
+        endpoints = Text("\n").join(plain(e, one_line=True) for e in row["endpoints"])
+        endpoints.overflow = "fold"
+        table.add_row(plain(row["party"], one_line=True), name, Text(halves), endpoints)
     out.print(table)
+
+
+def _pinned_fingerprints(node: Node) -> dict[str, str]:
+    """Each pinned party's fingerprint, computed from its pinned public key."""
+    from hotline.storage import peers
+
+    with node.db.read() as conn:
+        return {row.party: key_fingerprint(row.public_key) for row in peers.all_peers(conn)}

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
 from hotline.cli.common import (
     DirOpt,
@@ -26,6 +25,7 @@ from hotline.cli.common import (
     friendly,
     node_client,
     out,
+    plain,
     print_json,
 )
 
@@ -103,7 +103,7 @@ def show(
         table = Table("a", "b", "tcpa s", "dcpa m", "in s", "out s", title="Predicted conflicts")
         for c in data["conflicts"]:
             table.add_row(
-                Text(c["a"]), Text(c["b"]), f"{c['tcpa_s']:.0f}", f"{c['dcpa_m']:.0f}",
+                plain(c["a"]), plain(c["b"]), f"{c['tcpa_s']:.0f}", f"{c['dcpa_m']:.0f}",
                 f"{c['t_in_s']:.0f}", f"{c['t_out_s']:.0f}",
             )  # fmt: skip
         out.print(table)
@@ -112,7 +112,7 @@ def show(
         for i in data["incursions"]:
             entry = "INSIDE NOW" if i["inside"] else f"in {i['entry_s']:.0f} s"
             table.add_row(
-                Text(i["track"]), Text(f"{i['area']} {i['area_name']}"), i["area_party"], entry,
+                plain(i["track"]), plain(f"{i['area']} {i['area_name']}"), i["area_party"], entry,
                 f"{i['lat']:.4f}", f"{i['lon']:.4f}",
             )  # fmt: skip
         out.print(table)
@@ -135,6 +135,6 @@ def areas_command(
     for f in data["features"]:
         p = f["properties"]
         band = f"{p['alt_lower_m']}–{p['alt_upper_m']} m {p['datum']}" if "datum" in p else "all"
-        table.add_row(*map(Text, (p["party"], p["id"], p["name"], band, p["declared_at"],
+        table.add_row(*map(plain, (p["party"], p["id"], p["name"], band, p["declared_at"],
                                   p["message_id"])))  # fmt: skip
     out.print(table)

@@ -27,6 +27,7 @@ from hotline.cli.common import (
     plain,
     print_json,
     read_text_file,
+    safe,
     say,
     write_text_file,
 )
@@ -100,7 +101,7 @@ def readout_show(
     if json_:
         print_json(data)
         return
-    table = Table(*(Column(Text(party)) for party in data["sides"]))
+    table = Table(*(Column(plain(party)) for party in data["sides"]))
     columns = [
         Text("\n\n").join(
             plain(f"{r['title']} [{r['visibility']}, {r['status']}]\n{r['text']}") for r in side
@@ -170,7 +171,7 @@ def readout_export(
     """Both sides' public readouts as Markdown."""
     text = _markdown(directory, url, user, call_id, lang)
     if out_file is None:
-        sys.stdout.write(text)
+        sys.stdout.write(safe(text))  # the peer's words: nothing raw to a terminal
     else:
         write_text_file(out_file, text, "readouts file")
         say(f"written to {out_file}")

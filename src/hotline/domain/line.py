@@ -8,10 +8,11 @@ Wire names follow ``docs/protocol.md``; ``from`` is a Python keyword, so the fie
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PARTY_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 HASH_PATTERN = r"^[0-9a-f]{64}$"
@@ -32,6 +33,24 @@ class Precedence(StrEnum):
 
 PrecedenceName = Literal["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]
 Lang = Literal["en", "ru"]
+
+
+#: Unicode categories a card's names, titles and endpoints may not hold: control (C0,
+#: C1), format (bidirectional controls, zero-width characters), surrogates, line and
+#: paragraph separators. A card is the peer's own text, printed to the people who pin it.
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def printable(value: Any) -> Any:
+    """Refuse a card text (or list of texts) holding a control or bidirectional character."""
+    for text in value if isinstance(value, list) else [value]:
+        for char in text if isinstance(text, str) else "":
+            if unicodedata.category(char) in HIDDEN_CATEGORIES:
+                raise ValueError(
+                    f"holds the control or formatting character U+{ord(char):04X}, "
+                    "which a card may not carry"
+                )
+    return value
 
 
 class _Wire(BaseModel):
@@ -101,6 +120,8 @@ class Principal(_Wire):
     title_en: str = Field(min_length=1, max_length=200)
     title_ru: str = Field(min_length=1, max_length=200)
 
+    _printable = field_validator("name_en", "name_ru", "title_en", "title_ru")(printable)
+
 
 class Contact(_Wire):
     """One rung of a party's escalation ladder (duty desk, watch commander, …), in order."""
@@ -108,6 +129,8 @@ class Contact(_Wire):
     id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
     role_en: str = Field(min_length=1, max_length=200)
     role_ru: str = Field(min_length=1, max_length=200)
+
+    _printable = field_validator("role_en", "role_ru")(printable)
 
 
 class PeerCard(_Wire):
@@ -126,6 +149,8 @@ class PeerCard(_Wire):
     principals: list[Principal] = Field(default_factory=list, max_length=50)
     contacts: list[Contact] = Field(default_factory=list, max_length=20)
     sig: str = Field(min_length=1, max_length=200)
+
+    _printable = field_validator("name_en", "name_ru", "endpoints")(printable)
 
 
 class TextBody(BaseModel):

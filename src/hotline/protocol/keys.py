@@ -1,5 +1,9 @@
 """Node signing keys: Ed25519 (pyca ``cryptography``), stored as PKCS#8 PEM, mode 0600.
 
+A key is loaded only from a private place: the key file mode 0600 (nothing for group or
+others) in a folder mode 0700 (the node's folder); anything more open stops the node,
+naming the file and the ``chmod`` that fixes it (:func:`check_private`).
+
 A key is named on the wire by its **fingerprint**: ``ed25519:`` followed by the
 lowercase hex SHA-256 of the 32 raw public-key bytes. People compare the fingerprint
 out of band (read aloud in groups of four) before trusting a peer's card.
@@ -9,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from hotline.errors import ConfigError, MalformedMessage
+from hotline.errors import ConfigError, MalformedMessage, UnsafePermissions
 from hotline.protocol.canonical import b64decode, b64encode
 
 
@@ -40,18 +45,34 @@ def save_private(key: Ed25519PrivateKey, path: Path) -> None:
         handle.write(pem)
 
 
+def check_private(path: Path, what: str) -> None:
+    """Refuse ``path`` (a file, or a folder) if its group or others have any access:
+    ``UnsafePermissions`` naming ``what`` and the path, the mode and the ``chmod`` that fixes
+    it. A path that does not exist is left to its reader."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        private = "700" if stat.S_ISDIR(mode) else "600"
+        raise UnsafePermissions(
+            f"{what} {path} is open to other users (mode {stat.S_IMODE(mode):04o}); "
+            "the node does not start until it is private",
+            hint=f"chmod {private} {path}",
+            path=str(path),
+        )
+
+
 def load_private(path: Path) -> Ed25519PrivateKey:
+    """The signing key in ``path``, after checking that it and its folder are private."""
+    check_private(path.parent, "the signing key's folder")
+    check_private(path, "signing key")
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError as exc:
         raise ConfigError(f"signing key {path} is missing") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"{path} does not hold an Ed25519 key")
-    if path.stat().st_mode & 0o077:
-        raise ConfigError(
-            f"signing key {path} is readable by others",
-            hint=f"chmod 600 {path}",
-        )
     return key
 
 

@@ -10,10 +10,16 @@ which engine is underneath.
 - PostgreSQL (``HOTLINE_DATABASE_URL=postgresql://…``): ordinary transactions; the code
   that extends a hash chain locks the chain's row (``SELECT … FOR UPDATE``), so several
   node processes can share one database.
+
+A SQLite database file holds messages, password hashes and token hashes: it is created
+mode 0600 (whatever the umask), an existing one open to group or others stops the node
+(``UnsafePermissions``, with the ``chmod 600`` that fixes it), and its side files
+(``-wal``, ``-shm``, ``-journal``) are made 0600 when the database is opened.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,10 +28,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.pool import NullPool
 
 from hotline.errors import ConfigError
+from hotline.protocol.keys import check_private
 
 # ``Connection`` is the transaction every storage function takes; modules outside storage/
 # import it from here, never from SQLAlchemy (no SQL outside storage/: see pyproject.toml's
@@ -33,6 +40,9 @@ from hotline.errors import ConfigError
 __all__ = ["MIGRATIONS", "Connection", "Database", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: The files SQLite keeps beside a database (write-ahead log, its index, rollback journal).
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def normalise_url(url: str) -> str:
@@ -50,6 +60,9 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
+            path = sqlite_path(self.url)
+            if path is not None:
+                make_private(path)
             self._writer = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
             self._reader = _sqlite_engine(self.url, "BEGIN")
         elif self.url.startswith("postgresql"):
@@ -92,6 +105,38 @@ class Database:
     def dispose(self) -> None:
         self._writer.dispose()
         self._reader.dispose()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_private(path: Path) -> None:
+    """Create the database file ``path`` mode 0600 if it is missing; refuse it if group or
+    others may access it; make its side files 0600 (SQLite gives them the database's
+    mode, but a file left by an older version may be open)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        check_private(path, "database")
+    except OSError:
+        return  # no such folder, say: SQLite's own error names it when it opens
+    for suffix in SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        try:
+            if side.stat().st_mode & 0o077:
+                side.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot make {side} private: {exc.strerror}",
+                hint=f"chmod 600 {side}",
+            ) from exc
 
 
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:
