@@ -109,6 +109,7 @@ class DatabaseFactory:
         if self.backend == "sqlite":
             path = self.root / f"{name}-{serial}.db"
             shutil.copyfile(template, path)
+            path.chmod(0o600)  # a database is its owner's only (storage.db.make_private)
             self.created.append(str(path))
             return f"sqlite:///{path}"
         db_name = f"{DB_PREFIX}{self.run_id}_{serial}_{name}".replace("-", "_")[:63]

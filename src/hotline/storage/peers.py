@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
@@ -46,6 +47,21 @@ def upsert(conn: Connection, card: PeerCard, card_json: str, at: str) -> bool:
 def get(conn: Connection, party: str) -> PeerRow | None:
     row = conn.execute(select(peers).where(peers.c.party == party)).mappings().first()
     return None if row is None else _row(row)
+
+
+def pinned_keys(
+    conn: Connection, parties: Iterable[str] | None = None, *, lock: bool = False
+) -> dict[str, tuple[str, str]]:
+    """Each pinned party's (fingerprint, public key), or those of ``parties``: one small
+    read. ``lock`` (in a write transaction) holds the rows until it ends (PostgreSQL
+    ``FOR SHARE``), so a card replaced meanwhile waits for it; SQLite's one writer
+    serialises this already."""
+    query = select(peers.c.party, peers.c.fingerprint, peers.c.public_key)
+    if parties is not None:
+        query = query.where(peers.c.party.in_(sorted(set(parties))))
+    if lock:
+        query = query.with_for_update(read=True)
+    return {row.party: (row.fingerprint, row.public_key) for row in conn.execute(query)}
 
 
 def all_peers(conn: Connection) -> list[PeerRow]:

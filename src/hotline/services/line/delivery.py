@@ -105,6 +105,11 @@ class Courier:
         receipts = answer["receipts"][: len(batch)]
         now = self.line.now()
         with self.line.db.write() as conn:
+            # the key pinned now, not when the round began: a card replaced meanwhile (by
+            # `hotline peer add --replace`, another process) counts for these receipts
+            pinned = peers.pinned_keys(conn, [self.peer], lock=True).get(self.peer)
+            if pinned is not None and pinned[1] != key_b64:
+                public = keys.public_from_b64(pinned[1])
             for delivered, (row, obj) in enumerate(zip(batch, receipts, strict=False)):
                 try:
                     receipt = _check_receipt(obj, row, self.line.identity.party, public)

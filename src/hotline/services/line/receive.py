@@ -3,8 +3,15 @@
 Checks run cheapest and most certain first, and each failure has its own error:
 size → shape → recipient → pinned key → signature → duplicate id → sequence → prev →
 clock. The signature is checked before the write lock is taken, so forged traffic costs
-the node no database work. A duplicate ``id`` with identical content gets the stored
-receipt again; the same ``id`` with other content is refused.
+the node one small read per batch (the pinned keys) and no write. A duplicate ``id``
+with identical content gets the stored receipt again; the same ``id`` with other content
+is refused.
+
+A replaced key applies at once in every process of the node: each batch reads the pinned
+fingerprints afresh before checking signatures (the decoded keys are cached, by
+fingerprint, only to spare decoding them again), and the write transaction that stores
+the batch checks them again, holding them, so that once ``hotline peer add --replace``
+(another process) has returned, no envelope signed with the old key is stored.
 """
 
 from __future__ import annotations
@@ -71,6 +78,8 @@ class Receiver:
 
     def __init__(self, line: Line) -> None:
         self.line = line
+        # party → (fingerprint, key) as last read from the database; each batch reads the
+        # fingerprints again (_fresh_keys), so this only spares decoding the keys
         self._keys: dict[str, tuple[str, Ed25519PublicKey]] = {}
 
     def receive(self, items: Any) -> Delivery:
@@ -83,9 +92,10 @@ class Receiver:
             result.error = MalformedMessage(f"at most {MAX_BATCH} envelopes per request")
             return result
         checked: list[_Checked] = []
+        pinned = self._fresh_keys()
         for index, item in enumerate(items):
             try:
-                checked.append(self._check_static(item))
+                checked.append(self._check_static(item, pinned))
             except WireError as exc:
                 exc.context.setdefault("index", index)
                 result.error = exc
@@ -94,8 +104,8 @@ class Receiver:
             self._store(checked, result)
         return result
 
-    def _check_static(self, item: Any) -> _Checked:
-        """The checks that need no database state beyond the pinned key."""
+    def _check_static(self, item: Any, pinned: dict[str, tuple[str, Ed25519PublicKey]]) -> _Checked:
+        """The checks that need no database state beyond the pinned keys."""
         envelope = parse(item, Envelope)
         wire = canonical(envelope.wire())
         if len(wire) > self.line.settings.max_envelope_bytes:
@@ -110,7 +120,7 @@ class Receiver:
                 f"but this node is {self.line.identity.party!r}",
                 hint="check the endpoint in the sender's copy of this node's card",
             )
-        verify_signature(envelope, self._peer_key(envelope))
+        verify_signature(envelope, _peer_key(envelope, pinned))
         if envelope.ack_by is not None and parse_rfc3339(envelope.ack_by) < parse_rfc3339(
             envelope.created
         ):
@@ -137,34 +147,36 @@ class Receiver:
                 f"envelope {envelope.id}: {exc.message}", hint=exc.hint
             ) from exc
 
-    def _peer_key(self, envelope: Envelope) -> Ed25519PublicKey:
-        cached = self._keys.get(envelope.from_)
-        if cached is None or cached[0] != envelope.key:
-            with self.line.db.read() as conn:
-                peer = peers.get(conn, envelope.from_)
-            if peer is None:
-                raise UnknownKey(
-                    f"party {envelope.from_!r} is not pinned on this node",
-                    hint="import its card with `hotline peer add` after checking the fingerprint",
-                )
-            if peer.fingerprint != envelope.key:
-                raise UnknownKey(
-                    f"envelope signed with key {envelope.key}, but {envelope.from_!r} is "
-                    f"pinned with {peer.fingerprint}",
-                    hint="if the peer rotated its key, import its new card",
-                )
-            cached = (peer.fingerprint, keys.public_from_b64(peer.public_key))
-            self._keys[envelope.from_] = cached
-        return cached[1]
+    def _fresh_keys(self) -> dict[str, tuple[str, Ed25519PublicKey]]:
+        """The pinned keys as the database holds them now (one read), each decoded once
+        per fingerprint; what another process pinned counts from this batch on."""
+        with self.line.db.read() as conn:
+            rows = peers.pinned_keys(conn)
+        known = self._keys
+        fresh = {}
+        for party, (fingerprint, public_b64) in rows.items():
+            cached = known.get(party)
+            if cached is None or cached[0] != fingerprint:
+                cached = (fingerprint, keys.public_from_b64(public_b64))
+            fresh[party] = cached
+        self._keys = fresh  # replaced whole: concurrent batches read one or the other
+        return fresh
 
     def forget_keys(self) -> None:
-        """Drop cached peer keys (after a peer's card is re-imported)."""
-        self._keys.clear()
+        """Drop cached peer keys (after a peer's card is re-imported). Not needed for
+        correctness (every batch reads the pinned fingerprints): it frees the old key."""
+        self._keys = {}
 
     def _store(self, checked: list[_Checked], result: Delivery) -> None:
         with self.line.db.write() as conn:
+            # again, inside the transaction that stores: a card replaced since the
+            # signatures were checked is seen here (and waits for this one on PostgreSQL)
+            senders = (item.envelope.from_ for item in checked)
+            pinned = peers.pinned_keys(conn, senders, lock=True)
             for item in checked:
                 try:
+                    sender = pinned.get(item.envelope.from_)
+                    _still_pinned(item.envelope, None if sender is None else sender[0])
                     # A savepoint per envelope: a refusal raised after some of its rows were
                     # written (by a hook, say) leaves nothing of it behind.
                     with conn.begin_nested():
@@ -285,6 +297,32 @@ class Receiver:
         store.update_message(conn, envelope.id, receipt=receipt_bytes.decode("utf-8"))
         store.add_event(conn, envelope.id, now, "received", seq=envelope.seq, log_index=index)
         return receipt
+
+
+def _peer_key(
+    envelope: Envelope, pinned: dict[str, tuple[str, Ed25519PublicKey]]
+) -> Ed25519PublicKey:
+    """The pinned key of the envelope's sender, if it is the key the envelope names."""
+    peer = pinned.get(envelope.from_)
+    _still_pinned(envelope, None if peer is None else peer[0])
+    assert peer is not None  # refused above
+    return peer[1]
+
+
+def _still_pinned(envelope: Envelope, fingerprint: str | None) -> None:
+    """Refuse an envelope whose sender is not pinned (``fingerprint`` None), or is pinned
+    with another key than the one it names."""
+    if fingerprint is None:
+        raise UnknownKey(
+            f"party {envelope.from_!r} is not pinned on this node",
+            hint="import its card with `hotline peer add` after checking the fingerprint",
+        )
+    if fingerprint != envelope.key:
+        raise UnknownKey(
+            f"envelope signed with key {envelope.key}, but {envelope.from_!r} is "
+            f"pinned with {fingerprint}",
+            hint="if the peer rotated its key, import its new card",
+        )
 
 
 def _acked_original(conn: Connection, envelope: Envelope) -> dict[str, Any]:
