@@ -16,11 +16,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hotline import seclog
 from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.line import Envelope, Receipt
 from hotline.domain.notices.models import CodedMessage, parse_notice
 from hotline.errors import (
+    BadSignature,
     ClockSkew,
     HotlineError,
     MalformedMessage,
@@ -92,6 +94,15 @@ class Receiver:
                 break
         if checked:
             self._store(checked, result)
+        if result.error is not None and result.error.code != UnknownKey.code:
+            at = result.error.context.get("index")
+            claimed = items[at] if isinstance(at, int) and at < len(items) else None
+            seclog.event(
+                "peer_refused",
+                code=result.error.code,
+                claimed=claimed.get("from") if isinstance(claimed, dict) else None,
+                detail=result.error.message,
+            )
         return result
 
     def _check_static(self, item: Any) -> _Checked:
@@ -110,7 +121,13 @@ class Receiver:
                 f"but this node is {self.line.identity.party!r}",
                 hint="check the endpoint in the sender's copy of this node's card",
             )
-        verify_signature(envelope, self._peer_key(envelope))
+        try:
+            verify_signature(envelope, self._peer_key(envelope))
+        except BadSignature:  # said without naming the pinned key (see _peer_key)
+            raise BadSignature(
+                f"envelope {envelope.id}: the signature does not verify",
+                hint="the content was changed after signing, or it was signed by another key",
+            ) from None
         if envelope.ack_by is not None and parse_rfc3339(envelope.ack_by) < parse_rfc3339(
             envelope.created
         ):
@@ -142,16 +159,21 @@ class Receiver:
         if cached is None or cached[0] != envelope.key:
             with self.line.db.read() as conn:
                 peer = peers.get(conn, envelope.from_)
-            if peer is None:
-                raise UnknownKey(
-                    f"party {envelope.from_!r} is not pinned on this node",
-                    hint="import its card with `hotline peer add` after checking the fingerprint",
+            if peer is None or peer.fingerprint != envelope.key:
+                # The caller is not authenticated: the answer says neither whether the
+                # party is pinned nor with which key; the security log does.
+                seclog.event(
+                    "peer_refused",
+                    code=UnknownKey.code,
+                    claimed=envelope.from_,
+                    key=envelope.key,
+                    pinned_key=None if peer is None else peer.fingerprint,
+                    detail="party not pinned" if peer is None else "not the pinned key",
                 )
-            if peer.fingerprint != envelope.key:
                 raise UnknownKey(
-                    f"envelope signed with key {envelope.key}, but {envelope.from_!r} is "
-                    f"pinned with {peer.fingerprint}",
-                    hint="if the peer rotated its key, import its new card",
+                    f"envelope {envelope.id}: its sender and key are not pinned on this node",
+                    hint="the sender's operator: check that this node imported your current "
+                    "card (`hotline peer add`); this node's security log says more",
                 )
             cached = (peer.fingerprint, keys.public_from_b64(peer.public_key))
             self._keys[envelope.from_] = cached
