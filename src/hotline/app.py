@@ -160,7 +160,8 @@ def _add_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
+        known = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}
+        code = known.get(exc.status_code, "http")
         body = {"code": code, "message": str(exc.detail)}
         return _answer(body, exc.status_code, exc.headers)  # a 405's Allow: see hygiene.py
 

@@ -14,21 +14,24 @@ adds it last). For every request it
   the security log); a ``RecursionError`` (input nested deeper than Python can follow) is
   a 400 ``malformed`` instead;
 * writes one access-log line (method, path without the query, status, bytes, duration,
-  source, user) and, for a 401 or 403 no service recorded, a security event
-  (``auth_refused``, ``forbidden``; ``peer_refused`` for any refusal on
-  ``/federation``), with the error's code.
+  source, user; status 499 when the client hung up before its request was read) and, for
+  a 401 or 403 that no service recorded, a security event (``auth_refused``,
+  ``forbidden``; ``peer_refused`` for any refusal on ``/federation``), with the error's
+  code.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
-from starlette.routing import Match
+from starlette.requests import ClientDisconnect
+from starlette.routing import Mount, compile_path
 
 from hotline import seclog
 
@@ -54,6 +57,9 @@ STATIC_PREFIX = "/console/static"
 DELIVERY_PATH = "/federation/v1/envelopes"
 #: How much of an error answer is read for its code (error answers are small).
 MAX_ERROR_BODY = 65_536
+#: The status the access log gives a request whose client left before it was read
+#: (nginx's convention; nothing is sent).
+CLIENT_GONE = 499
 
 
 def error_body(path: str, code: str, message: str) -> bytes:
@@ -63,17 +69,28 @@ def error_body(path: str, code: str, message: str) -> bytes:
     return json.dumps(answer).encode("utf-8")
 
 
+def route_table(routes: Any, prefix: str = "") -> Iterator[tuple[re.Pattern[str], set[str]]]:
+    """Every route's full path pattern and methods, through included routers and mounts."""
+    for item in routes:
+        inner = getattr(item, "original_router", None)  # a router included by FastAPI
+        if inner is not None:
+            context = getattr(item, "include_context", None)
+            yield from route_table(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
+        elif isinstance(item, Mount):
+            yield compile_path(prefix + item.path + "/{rest:path}")[0], {"GET", "HEAD"}
+        elif isinstance(getattr(item, "path", None), str):
+            methods = getattr(item, "methods", None) or {"GET", "HEAD"}
+            yield compile_path(prefix + item.path)[0], set(methods)
+
+
 def allowed_methods(scope: Scope) -> list[str]:
-    """Every method some route of the app answers on this path."""
-    app = scope.get("app")
+    """Every method some route of the app answers on this request's path."""
+    router = getattr(scope.get("app"), "router", None)
+    path = scope.get("path", "")
     methods: set[str] = set()
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        try:
-            match, _ = route.matches(scope)
-        except Exception:  # a route that cannot judge this path does not serve it
-            continue
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or {"GET", "HEAD"})
+    for pattern, declared in route_table(getattr(router, "routes", ())):
+        if pattern.match(path):
+            methods |= declared
     return sorted(methods)
 
 
@@ -126,6 +143,8 @@ class Hygiene:
         with seclog.request(self.logs, facts):
             try:
                 await self.app(scope, receive, send_with_headers)
+            except ClientDisconnect:  # the client hung up before its request was read
+                answer["status"] = answer["status"] or CLIENT_GONE
             except Exception as exc:
                 if answer["status"]:  # the answer had begun: nothing more can be said
                     logger.exception("answering %s %s failed midway", facts.method, path)
