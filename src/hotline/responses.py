@@ -42,11 +42,12 @@ from pydantic import (
 JsonObject = dict[str, Any]
 Number = int | float
 
-#: The largest number a row id can be (both databases store ids as signed 64 bits).
-MAX_ROW_ID = 2**63 - 1
+#: The largest number a row id can be: numeric ids are ``INTEGER`` columns, 32 bits on
+#: PostgreSQL (SQLite's 64 bits hold more; no node will count that far).
+MAX_ROW_ID = 2**31 - 1
 #: A numeric id in a path (an alarm, a translation, a watch-level change): a larger number
-#: is refused as input (422 ``invalid``) before it reaches the database, whose driver
-#: cannot even bind it.
+#: is refused as input (422 ``invalid``) before it reaches the database, which would
+#: refuse to compare it (PostgreSQL) or even to bind it (SQLite, beyond 64 bits).
 RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
 
 
