@@ -26,7 +26,8 @@ commands. An event with neither goes to the standard ``logging`` logger
 Event names in use: ``login_ok``, ``login_failed``, ``login_paused``, ``logout``,
 ``token_revoked``, ``auth_refused`` (401), ``forbidden`` (403), ``user_added``,
 ``user_disabled``, ``user_enabled``, ``password_changed``, ``peer_pinned``,
-``peer_key_changed``, ``peer_refused`` (a peer's request refused, with its code),
+``peer_key_changed``, ``peer_card_updated``, ``peer_refused`` (a peer's request refused,
+with its code),
 ``tls_refused``, ``internal_error`` (an answer 500: the exception's type, never its
 text). The access log writes ``request`` records.
 """

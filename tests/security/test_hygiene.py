@@ -14,6 +14,8 @@ import os
 import re
 import socket
 import stat
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -518,3 +520,52 @@ def test_an_unexpected_failure_is_a_500_in_the_one_shape_with_no_traceback(
     [record] = [json.loads(line) for line in security.splitlines() if "internal_error" in line]
     assert ("RuntimeError", "/api/v1/boom") == (record["error"], record["path"])
     assert "hunter2" not in security
+
+
+def _hotline(directory: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The ``hotline`` command, as its own process (cheap password hashing, as in tests)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    return subprocess.run(
+        [sys.executable, "-m", "hotline.testing", *args, "--dir", str(directory)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+
+
+def test_user_administration_and_pinning_are_in_the_security_log(
+    make_node: Any, tmp_path: Path
+) -> None:
+    us, ru, ru_again = make_node("us"), make_node("ru"), make_node("ru")
+    directory = us.settings.directory
+    cards = {}
+    for name, node in (("ru", ru), ("ru-rotated", ru_again)):
+        cards[name] = tmp_path / f"{name}.json"
+        cards[name].write_text(json.dumps(node.identity.card().wire()), "utf-8")
+
+    _hotline(
+        directory, "user", "add", "duty2", "--role", "officer", "--password-stdin", stdin=PASSWORD
+    )
+    _hotline(directory, "user", "disable", "duty2")
+    _hotline(directory, "peer", "add", str(cards["ru"]), "--yes")
+    _hotline(directory, "peer", "add", str(cards["ru-rotated"]), "--yes", "--replace")
+
+    path = directory / "security.log"
+    records = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert [
+        ("user_added", "duty2"),
+        ("user_disabled", "duty2"),
+        ("peer_pinned", "ru"),
+        ("peer_key_changed", "ru"),
+    ] == [(r["event"], r.get("user") or r.get("peer")) for r in records]
+    assert all(("cli", "us") == (r["source"], r["party"]) for r in records)
+    changed = records[-1]
+    assert (ru.identity.fingerprint, ru_again.identity.fingerprint) == (
+        changed["old_key"],
+        changed["key"],
+    )
+    assert PASSWORD not in path.read_text("utf-8")
+    assert 0o600 == stat.S_IMODE(path.stat().st_mode)
