@@ -9,6 +9,7 @@ The tree::
 
     HotlineError
     ├── ConfigError                 settings missing or inconsistent
+    ├── InternalError               the node failed unexpectedly (a bug): the last-resort 500
     ├── ValidationError             input that does not fit its schema
     ├── WireError                   an envelope or receipt the line refuses
     │   ├── MalformedMessage        not JSON, or missing / mistyped fields
@@ -46,6 +47,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "HotlineError",
+    "InternalError",
     "LogFork",
     "LoginRequired",
     "MalformedMessage",
@@ -98,6 +100,14 @@ def _jsonable(value: Any) -> Any:
 
 class ConfigError(HotlineError):
     code = "config"
+    http_status = 500
+
+
+class InternalError(HotlineError):
+    """What a client is told when the node failed in a way no code foresaw (a bug): built
+    by the HTTP edge's last resort (``hotline.hygiene``), never raised by the services."""
+
+    code = "internal"
     http_status = 500
 
 

@@ -34,6 +34,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, compile_path
 
 from hotline import seclog
+from hotline.errors import HotlineError, InternalError, MalformedMessage
 
 logger = logging.getLogger("hotline.app")
 
@@ -62,10 +63,10 @@ MAX_ERROR_BODY = 65_536
 CLIENT_GONE = 499
 
 
-def error_body(path: str, code: str, message: str) -> bytes:
+def error_body(path: str, error: HotlineError) -> bytes:
     """The one error shape (``DeliveryAnswer`` on the delivery route)."""
     answer: dict[str, Any] = {"receipts": []} if path == DELIVERY_PATH else {}
-    answer["error"] = {"code": code, "message": message}
+    answer["error"] = error.to_dict()
     return json.dumps(answer).encode("utf-8")
 
 
@@ -156,19 +157,20 @@ class Hygiene:
     async def _last_resort(
         self, exc: Exception, path: str, facts: seclog.RequestFacts, send: Send
     ) -> None:
+        error: HotlineError
         if isinstance(exc, RecursionError):
-            status, code = 400, "malformed"
-            message = "the request is nested too deeply to be read"
+            error = MalformedMessage("the request is nested too deeply to be read")
         else:
-            status, code = 500, "internal"
-            message = "the node failed to answer this request; the failure is in its log"
+            error = InternalError(
+                "the node failed to answer this request; the failure is in its log"
+            )
             logger.error("unexpected failure answering %s %s", facts.method, path, exc_info=exc)
             seclog.event("internal_error", error=type(exc).__name__)
-        body = error_body(path, code, message)
+        body = error_body(path, error)
         await send(
             {
                 "type": "http.response.start",
-                "status": status,
+                "status": error.http_status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
