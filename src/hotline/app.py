@@ -46,6 +46,7 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
             yield
         finally:
             node.stop()
+            seclog.uninstall(logs)
             logs.close()
 
     app = FastAPI(

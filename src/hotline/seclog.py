@@ -59,6 +59,7 @@ __all__ = [
     "install",
     "open_logs",
     "request",
+    "uninstall",
 ]
 
 _logger = logging.getLogger("hotline.security")
@@ -89,13 +90,16 @@ class JsonLines:
         if not self.target:
             return
         with self._lock:
-            if self.path is None:
-                sys.stderr.write(line + "\n")
-                sys.stderr.flush()
-                return
-            file = self._open()
-            file.write(line + "\n")
-            file.flush()
+            if self.path is not None:
+                try:
+                    file = self._open()
+                    file.write(line + "\n")
+                    file.flush()
+                    return
+                except OSError as exc:  # a log must never stop the node: say so, and go on
+                    _logger.error("cannot write %s (%s); the record follows", self.path, exc)
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
 
     def _open(self) -> TextIO:
         assert self.path is not None
@@ -198,6 +202,13 @@ def install(logs: NodeLogs | None) -> None:
     """Make ``logs`` this process's logs outside requests (a served node, a command)."""
     global _installed
     _installed = logs
+
+
+def uninstall(logs: NodeLogs) -> None:
+    """Stop using ``logs`` outside requests, if they are the installed ones."""
+    global _installed
+    if _installed is logs:
+        _installed = None
 
 
 @contextmanager

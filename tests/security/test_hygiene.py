@@ -26,6 +26,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from hotline import seclog
 from hotline.app import create_app
 from hotline.domain.line import Envelope
 from hotline.node import Node, init_node
@@ -569,3 +570,24 @@ def test_user_administration_and_pinning_are_in_the_security_log(
     )
     assert PASSWORD not in path.read_text("utf-8")
     assert 0o600 == stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_security_event_never_fails_its_caller_nor_writes_a_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = seclog.open_logs(tmp_path, "us", security="no/such/folder/security.log", access="")
+    facts = seclog.RequestFacts(method="POST", path="/api/v1/login", source="192.0.2.7")
+    with seclog.request(logs, facts):
+        seclog.event("login_failed", user="x" * 5000, password="hunter2", token="t0k3n")
+
+    [line] = capsys.readouterr().err.splitlines()  # the file could not be made: stderr
+    record = json.loads(line)
+    assert ("login_failed", "us", "192.0.2.7", "/api/v1/login") == (
+        record["event"],
+        record["party"],
+        record["source"],
+        record["path"],
+    )
+    assert seclog.MAX_VALUE + 1 == len(record["user"])
+    assert "hunter2" not in line and "t0k3n" not in line
+    assert ["login_failed"] == facts.events

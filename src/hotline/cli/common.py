@@ -157,7 +157,7 @@ def opened_node(directory: Path) -> Iterator[Node]:
     try:
         yield node
     finally:
-        seclog.install(None)
+        seclog.uninstall(logs)
         logs.close()
         node.db.dispose()
 
