@@ -22,7 +22,7 @@ from hotline.responses import ERRORS, Out, TypedRouter
 router = TypedRouter(
     prefix="/federation/v1",
     tags=["federation"],
-    responses={code: ERRORS[code] for code in (400, 403, 409, 413)},
+    responses={code: ERRORS[code] for code in (400, 403, 409, 413, 500)},
 )
 
 

@@ -44,6 +44,7 @@ DELIVERY_ERRORS: dict[int | str, dict[str, Any]] = {
     409: _refused("out of order or contradicting (`seq_gap`, `prev_mismatch` …)"),
     413: _refused("over the size limit (`too_large`)"),
     421: _refused("addressed to another party (`wrong_recipient`)"),
+    500: _refused("the node failed unexpectedly (`internal`)"),
 }
 
 
