@@ -591,3 +591,29 @@ def test_a_security_event_never_fails_its_caller_nor_writes_a_secret(
     assert seclog.MAX_VALUE + 1 == len(record["user"])
     assert "hunter2" not in line and "t0k3n" not in line
     assert ["login_failed"] == facts.events
+
+
+def test_every_state_changing_console_route_is_checked_against_the_policy_table(
+    make_node: Any,
+) -> None:
+    from hotline.web.pages import require_session
+    from hotline.web.routes.console import visitor_or_session
+    from tests.api.test_policy import routes
+
+    def calls(dependant: Any) -> set[Any]:
+        found = {dependant.call}
+        for inner in dependant.dependencies:
+            found |= calls(inner)
+        return found
+
+    app = create_app(make_node("us"), start_workers=False)
+    actions = [
+        (method, path, route)
+        for path, route in routes(app.routes)
+        if path.startswith("/console")
+        for method in route.methods - {"GET", "HEAD"}
+        if (method, path) not in policy.OPEN
+    ]
+    checked = {require_session, visitor_or_session}
+    assert len(actions) > 25
+    assert [] == [(m, p) for m, p, route in actions if not calls(route.dependant) & checked]
