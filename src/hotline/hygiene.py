@@ -108,9 +108,12 @@ def _code_of(body: bytes) -> str | None:
 class Hygiene:
     """The hygiene middleware (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, logs: seclog.NodeLogs) -> None:
+    def __init__(self, app: ASGIApp, logs: seclog.NodeLogs, side: str | None = None) -> None:
+        """``side``: which listener this app serves (e.g. ``operator``, ``federation``),
+        written in each access-log line when given; both sides share the node's ``logs``."""
         self.app = app
         self.logs = logs
+        self.side = side
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -201,4 +204,6 @@ class Hygiene:
         }
         if facts.user is not None:
             record["user"] = facts.user
+        if self.side is not None:
+            record["side"] = self.side
         self.logs.access.write("request", record)
