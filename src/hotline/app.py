@@ -8,7 +8,7 @@ the scheduler, checkpoint exchange and delivery workers, see
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,13 +18,14 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hotline import __version__
+from hotline import __version__, seclog
 from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
-from hotline.errors import HotlineError
+from hotline.errors import BadSignature, HotlineError, UnknownKey
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
+from hotline.hygiene import Hygiene
 from hotline.node import Node
 from hotline.responses import ErrorDetail, ErrorResponse, Out, with_error_schemas
 from hotline.web.routes.console import router as console_router
@@ -34,14 +35,19 @@ MAX_API_BODY = 1_048_576
 
 
 def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
+    logs = _open_logs(node)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        seclog.install(logs)  # the node's background threads log there too
         if start_workers:
             node.start()
         try:
             yield
         finally:
             node.stop()
+            seclog.uninstall(logs)
+            logs.close()
 
     app = FastAPI(
         title=f"Hotline node {node.identity.party}",
@@ -62,6 +68,7 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
     app.mount("/console/static", console_static(), name="console_static")
     _add_errors(app)
     _add_body_limit(app)
+    app.add_middleware(Hygiene, logs=logs)  # last: the outermost of the app's own
 
     @app.get(
         "/health",
@@ -106,16 +113,37 @@ def _error(exc: HotlineError) -> JSONResponse:
 
 
 def _answer(
-    error: dict[str, Any], status: int, headers: dict[str, str] | None = None
+    error: dict[str, Any], status: int, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     """Every error answer, in the one shape of :class:`ErrorResponse` (``docs/api.md``)."""
     body = ErrorResponse(error=ErrorDetail.model_validate(error))
     return JSONResponse(body.model_dump(exclude_unset=True), status_code=status, headers=headers)
 
 
+def _open_logs(node: Node) -> seclog.NodeLogs:
+    """The node's security and access logs, as its settings say (``hotline.seclog``)."""
+    settings = node.settings
+    return seclog.open_logs(
+        settings.directory,
+        node.identity.party,
+        security=settings.security_log,
+        access=settings.access_log,
+    )
+
+
+#: What a caller whose signature did not verify is told on ``/federation`` (the details,
+#: which would say which parties and keys are pinned, go to the security log only).
+NOT_ACCEPTED = "the request is not signed by a key this node accepts"
+
+
 def _add_errors(app: FastAPI) -> None:
     @app.exception_handler(HotlineError)
-    async def hotline_error(_request: Request, exc: HotlineError) -> JSONResponse:
+    async def hotline_error(request: Request, exc: HotlineError) -> JSONResponse:
+        if request.url.path.startswith("/federation/") and isinstance(
+            exc, UnknownKey | BadSignature
+        ):
+            seclog.event("peer_refused", code=exc.code, detail=exc.message)
+            return _answer({"code": exc.code, "message": NOT_ACCEPTED}, exc.http_status)
         return _error(exc)
 
     @app.exception_handler(RequestValidationError)
@@ -133,8 +161,10 @@ def _add_errors(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
-        return _answer({"code": code, "message": str(exc.detail)}, exc.status_code)
+        known = {400: "malformed", 404: "not_found", 405: "method_not_allowed"}
+        code = known.get(exc.status_code, "http")
+        body = {"code": code, "message": str(exc.detail)}
+        return _answer(body, exc.status_code, exc.headers)  # a 405's Allow: see hygiene.py
 
 
 def _add_body_limit(app: FastAPI) -> None:

@@ -159,6 +159,18 @@ class NodeSettings(BaseSettings):
     checkpoint_interval_s: int = Field(
         300, ge=0, description="Seconds between checkpoint exchanges with peers; 0: off."
     )
+    security_log: str = Field(
+        "security.log",
+        max_length=4096,
+        description="Security log (JSON lines): a file (in DIR unless absolute), `-` for "
+        "stderr, empty for none.",
+    )
+    access_log: str = Field(
+        "access.log",
+        max_length=4096,
+        description="Access log, one JSON line per request: a file (in DIR unless "
+        "absolute), `-` for stderr, empty for none.",
+    )
 
     # The node's folder is where the settings were read from, not a setting itself.
     _directory: Path = PrivateAttr(default_factory=Path.cwd)

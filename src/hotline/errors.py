@@ -10,6 +10,7 @@ The tree::
     HotlineError
     ├── ConfigError                 settings missing or inconsistent
     │   └── UnsafePermissions       a key, database or node folder open to other users
+    ├── InternalError               the node failed unexpectedly (a bug): the last-resort 500
     ├── ValidationError             input that does not fit its schema
     ├── WireError                   an envelope or receipt the line refuses
     │   ├── MalformedMessage        not JSON, or missing / mistyped fields
@@ -47,6 +48,7 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "HotlineError",
+    "InternalError",
     "LogFork",
     "LoginRequired",
     "MalformedMessage",
@@ -108,6 +110,14 @@ class UnsafePermissions(ConfigError):
     others may access: the node refuses to start until it is private."""
 
     code = "unsafe_permissions"
+
+
+class InternalError(HotlineError):
+    """What a client is told when the node failed in a way no code foresaw (a bug): built
+    by the HTTP edge's last resort (``hotline.hygiene``), never raised by the services."""
+
+    code = "internal"
+    http_status = 500
 
 
 class ValidationError(HotlineError):

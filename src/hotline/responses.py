@@ -22,9 +22,9 @@ Every error answer has one shape, :class:`ErrorResponse`; ``docs/api.md`` lists 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import (
     BaseModel,
@@ -41,6 +41,14 @@ from pydantic import (
 #: A JSON object passed through as it is (signed content, GeoJSON, a notice body …).
 JsonObject = dict[str, Any]
 Number = int | float
+
+#: The largest number a row id can be: numeric ids are ``INTEGER`` columns, 32 bits on
+#: PostgreSQL (SQLite's 64 bits hold more; no node will count that far).
+MAX_ROW_ID = 2**31 - 1
+#: A numeric id in a path (an alarm, a translation, a watch-level change): a larger number
+#: is refused as input (422 ``invalid``) before it reaches the database, which would
+#: refuse to compare it (PostgreSQL) or even to bind it (SQLite, beyond 64 bits).
+RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
 
 
 class UndescribedResponse(UserWarning):
@@ -135,7 +143,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error("request body over the limit (`too_large`)"),
     422: _error("input that does not fit its schema (`invalid`)"),
     429: _error("too many failed logins in a row (`rate_limited`)"),
-    500: _error("the node is misconfigured (`config`)"),
+    500: _error("the node is misconfigured (`config`) or failed unexpectedly (`internal`)"),
     502: _error("a peer refused the request (`peer_refused`)"),
     503: _error("a peer could not be reached (`unreachable`)"),
 }

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict
 
+from hotline import seclog
 from hotline.errors import AuthError
 from hotline.node import Node
 from hotline.services import policy
@@ -41,6 +42,7 @@ def current_user(request: Request, node: NodeDep, credentials: BearerDep) -> Use
             hint="POST /api/v1/login with your user name and password to get one",
         )
     user = node.auth.authenticate(credentials.credentials)
+    seclog.identify(user.name)
     path = policy.route_template(request.url.path, request.scope.get("route"))
     policy.check(request.method, path, user.name, user.roles)
     return user

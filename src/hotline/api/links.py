@@ -11,7 +11,7 @@ from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep, current_user
 from hotline.api.metrics import render_metrics
-from hotline.responses import ERRORS, JsonObject, Out, TypedRouter, text_answer
+from hotline.responses import ERRORS, JsonObject, Out, RowId, TypedRouter, text_answer
 from hotline.services.line.links import parse_since
 
 router = TypedRouter(prefix="/api/v1", tags=["links and alarms"])
@@ -110,7 +110,9 @@ def alarm_list(node: NodeDep, user: UserDep, state: str | None = None) -> list[d
 @router.post(
     "/alarms/{alarm_id}/clear", summary="Clear an alarm, giving the reason", response_model=Alarm
 )
-def alarm_clear(alarm_id: int, body: ClearRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
+def alarm_clear(
+    alarm_id: RowId, body: ClearRequest, node: NodeDep, user: UserDep
+) -> dict[str, Any]:
     return node.alarms.clear(alarm_id, user.name, body.reason)
 
 

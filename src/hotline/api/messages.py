@@ -15,7 +15,7 @@ from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
 from hotline.api.schemas import HELD, Message, MessageShown, Translation
 from hotline.domain.bodies import SYSTEM_TYPES
 from hotline.errors import ValidationError
-from hotline.responses import TypedRouter
+from hotline.responses import RowId, TypedRouter
 from hotline.storage.messages import IN, OUT
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
@@ -147,5 +147,5 @@ def draft(message_id: str, body: DraftRequest, node: NodeDep, user: UserDep) -> 
     summary="Certify a translation (never by its own translator)",
     response_model=Translation,
 )
-def certify(translation_id: int, node: NodeDep, user: UserDep) -> dict[str, Any]:
+def certify(translation_id: RowId, node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.notices.certify(translation_id, user.name)

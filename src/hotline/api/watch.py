@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep
-from hotline.responses import Out, TypedRouter
+from hotline.responses import Out, RowId, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["calls"])
 
@@ -56,7 +56,7 @@ class WatchChange(Out):
 class CurrentLevel(Out):
     level: Level
     since: str | None
-    change_id: int | None
+    change_id: RowId | None
 
 
 class PeerLevel(Out):
@@ -121,7 +121,7 @@ def propose(body: WatchChangeIn, node: NodeDep, user: UserDep) -> dict[str, Any]
     response_model=WatchChange,
 )
 def approve_change(
-    change_id: int, body: DecisionIn, node: NodeDep, user: UserDep
+    change_id: RowId, body: DecisionIn, node: NodeDep, user: UserDep
 ) -> dict[str, Any]:
     return node.calls.watch.approve(change_id, note=body.note, user=user)
 
@@ -131,5 +131,7 @@ def approve_change(
     summary="Reject a pending change",
     response_model=WatchChange,
 )
-def reject_change(change_id: int, body: DecisionIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+def reject_change(
+    change_id: RowId, body: DecisionIn, node: NodeDep, user: UserDep
+) -> dict[str, Any]:
     return node.calls.watch.reject(change_id, note=body.note, user=user)

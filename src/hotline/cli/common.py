@@ -38,6 +38,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
+from hotline import seclog
 from hotline.client import NodeClient, connect
 from hotline.errors import Conflict, HotlineError, ValidationError
 
@@ -248,9 +249,19 @@ def opened_node(directory: Path) -> Iterator[Node]:
     from hotline.node import Node
 
     node = Node.open(directory)
+    settings = node.settings  # what a command does is in the node's security log too
+    logs = seclog.open_logs(
+        settings.directory,
+        node.identity.party,
+        security=settings.security_log,
+        access=settings.access_log,
+    )
+    seclog.install(logs)
     try:
         yield node
     finally:
+        seclog.uninstall(logs)
+        logs.close()
         node.db.dispose()
 
 

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from hotline import seclog
 from hotline.cli.common import (
     DirOpt,
     JsonOpt,
@@ -88,6 +89,17 @@ def peer_add(
             err.print("not pinned: the fingerprint was not confirmed")
             raise typer.Exit(1)
         _, changed = node.add_peer(data)
+        seclog.event(
+            "peer_pinned"
+            if pinned is None
+            else "peer_key_changed"
+            if changed
+            else "peer_card_updated",
+            peer=peer_card.party,
+            key=fingerprint,
+            old_key=pinned,
+            source="cli",
+        )
     if pinned is None:
         out.print("pinned")
     elif changed:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from hotline import seclog
 from hotline.cli.common import (
     DirOpt,
     JsonOpt,
@@ -38,6 +39,7 @@ def user_add(
     password = read_password(password_stdin, "Password")
     with opened_node(directory) as node:
         user = node.auth.add_user(name, password, role)
+        seclog.event("user_added", user=user.name, roles=list(user.roles), source="cli")
     out.print(f"user {user.name} added with role(s) {', '.join(user.roles)}")
 
 
@@ -64,6 +66,7 @@ def user_disable(name: NameArg, directory: DirOpt) -> None:
     """Disable an operator: their sessions end now; their name stays in every trail."""
     with opened_node(directory) as node:
         ended = node.auth.set_disabled(name, True)
+        seclog.event("user_disabled", user=name, sessions_ended=ended, source="cli")
     out.print(Text(f"user {name} disabled; {ended} session(s) ended"))
 
 
@@ -73,6 +76,7 @@ def user_enable(name: NameArg, directory: DirOpt) -> None:
     """Enable a disabled operator again (they log in anew)."""
     with opened_node(directory) as node:
         node.auth.set_disabled(name, False)
+        seclog.event("user_enabled", user=name, source="cli")
     out.print(Text(f"user {name} enabled"))
 
 
@@ -85,4 +89,5 @@ def user_password(
     password = read_password(password_stdin, "New password")
     with opened_node(directory) as node:
         ended = node.auth.set_password(name, password)
+        seclog.event("password_changed", user=name, sessions_ended=ended, source="cli")
     out.print(Text(f"password of {name} changed; {ended} session(s) ended"))

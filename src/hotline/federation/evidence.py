@@ -22,7 +22,7 @@ from hotline.responses import ERRORS, Out, TypedRouter
 router = TypedRouter(
     prefix="/federation/v1",
     tags=["federation"],
-    responses={code: ERRORS[code] for code in (400, 403, 409, 413)},
+    responses={code: ERRORS[code] for code in (400, 403, 409, 413, 500)},
 )
 
 
@@ -34,10 +34,31 @@ class Cosigned(Out):
 MAX_CHECKPOINT_BODY = 65_536
 
 
+#: The request body, described for the OpenAPI document (the route reads it raw).
+COSIGN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["checkpoint", "old_size", "proof"],
+                "additionalProperties": False,
+                "properties": {
+                    "checkpoint": {"type": "string", "description": "the signed note"},
+                    "old_size": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+                    "proof": {"type": "array", "items": {"type": "string"}, "maxItems": 130},
+                },
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/checkpoints",
     summary="Co-sign a peer's checkpoint that extends the last one",
     response_model=Cosigned,
+    openapi_extra={"requestBody": COSIGN_BODY},
 )
 async def cosign(request: Request) -> dict[str, Any]:
     node: Node = request.app.state.node

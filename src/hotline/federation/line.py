@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hotline.domain.line import Envelope
 from hotline.errors import HotlineError, MalformedMessage, MessageTooLarge
 from hotline.node import Node
 from hotline.protocol.canonical import parse_json
@@ -43,6 +44,7 @@ DELIVERY_ERRORS: dict[int | str, dict[str, Any]] = {
     409: _refused("out of order or contradicting (`seq_gap`, `prev_mismatch` …)"),
     413: _refused("over the size limit (`too_large`)"),
     421: _refused("addressed to another party (`wrong_recipient`)"),
+    500: _refused("the node failed unexpectedly (`internal`)"),
 }
 
 
@@ -60,11 +62,35 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+#: The request body, described for the OpenAPI document (the route reads it raw).
+DELIVERY_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["envelopes"],
+                "additionalProperties": False,
+                "properties": {
+                    "envelopes": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH,
+                        "items": Envelope.model_json_schema(),
+                    }
+                },
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/envelopes",
     summary="Deliver envelopes, in channel order; answers with receipts",
     response_model=DeliveryAnswer,
     responses=DELIVERY_ERRORS,
+    openapi_extra={"requestBody": DELIVERY_BODY},
 )
 async def deliver(request: Request) -> JSONResponse:
     node: Node = request.app.state.node

@@ -99,3 +99,5 @@ def parse_json(raw: bytes, what: str = "request body") -> Any:
         raise MalformedMessage(f"{what} is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise MalformedMessage(f"{what} is not valid JSON: {exc.msg} at {exc.pos}") from exc
+    except RecursionError:
+        raise MalformedMessage(f"{what} is nested too deeply to be read") from None

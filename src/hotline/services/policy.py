@@ -59,7 +59,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/watch/changes/{change_id}/approve"): CALLS,
     ("POST", "/api/v1/watch/changes/{change_id}/reject"): CALLS,
     # console
-    ("POST", "/console/logout"): PEOPLE,
+    ("POST", "/console/logout"): PEOPLE | {"feed"},
     ("POST", "/console/lang"): PEOPLE,
     ("POST", "/console/messages/{message_id}/ack"): WATCH,
     ("POST", "/console/held/{held_id}/approve"): WATCH,
@@ -94,6 +94,11 @@ FEED_PATHS = frozenset({"/api/v1/tracks", "/api/v1/logout", "/api/v1/status"})
 #: Paths outside the table: logging in needs no role (there is no user yet).
 OPEN = frozenset({("POST", "/api/v1/login"), ("POST", "/console/login")})
 
+#: What a browser with no console session may do besides logging in: choose the language
+#: of the login page, and log out (which then only drops a stale cookie). Both change
+#: nothing on the node; with a session, they are checked against :data:`RULES`.
+VISITOR = frozenset({("POST", "/console/lang"), ("POST", "/console/logout")})
+
 
 def route_template(path: str, route: Any) -> str:
     """The full path template of the route that matched ``path``.
@@ -118,6 +123,21 @@ def needed(method: str, path: str) -> frozenset[str] | None:
     if method in ("GET", "HEAD"):
         return PEOPLE | ({"feed"} if path in FEED_PATHS else frozenset())
     return RULES.get((method, path), frozenset())
+
+
+def check_visitor(method: str, path: str) -> None:
+    """Refuse a request with no user unless :data:`VISITOR` (or :data:`OPEN`) allows it.
+
+    >>> check_visitor("POST", "/console/lang")
+    >>> try:
+    ...     check_visitor("POST", "/console/compose/text")
+    ... except Forbidden as exc:
+    ...     print(exc.message)
+    no one may do POST /console/compose/text without logging in
+    """
+    if (method, path) in VISITOR or (method, path) in OPEN:
+        return
+    raise Forbidden(f"no one may do {method} {path} without logging in", hint="log in first")
 
 
 def check(method: str, path: str, user: str, roles: tuple[str, ...]) -> None:

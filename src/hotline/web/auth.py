@@ -9,7 +9,8 @@ revokes the token on the node, so a copied cookie dies with the session.
 Every POST is checked twice against cross-site requests:
 
 * its ``Origin`` (or, failing that, ``Referer``) must be this console's own origin, when
-  the browser sends one (every current browser does on POST);
+  the browser sends one (every current browser does on POST); ``Origin: null`` is
+  refused (see :func:`check_origin`);
 * it must carry the session's CSRF token, in the ``csrf`` form field or the
   ``X-CSRF-Token`` header (htmx sends it from the page). The token is an HMAC of the
   session token, so it cannot be guessed without the cookie, which another site's page
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
+from hotline import seclog
 from hotline.errors import AuthError, Forbidden
 from hotline.errors import LoginRequired as LoginRequired  # re-exported for web.pages
 from hotline.node import Node
@@ -79,6 +81,7 @@ def current_session(request: Request) -> Session | None:
         user = node_of(request).auth.authenticate(token)
     except AuthError:
         return None
+    seclog.identify(user.name)
     return Session(user=user, token=token, lang=lang_of(request))
 
 
@@ -91,12 +94,22 @@ def require_session(request: Request) -> Session:
 
 
 def check_origin(request: Request) -> None:
-    """Refuse a POST whose Origin (or Referer) names another site."""
+    """Refuse a POST whose ``Origin`` (or, without one, ``Referer``) is not this console.
+
+    ``Origin: null`` (a sandboxed frame, a ``data:`` page, a redirect across sites) is
+    refused like a foreign site. A request with neither header is let through: every
+    current browser sends ``Origin`` on a cross-site POST, so such a request does not
+    come from another site's page in a person's browser (it is a command-line client,
+    say), and the CSRF token still applies to it once there is a session.
+    """
     source = request.headers.get("origin") or request.headers.get("referer")
-    if not source or source == "null":
-        return  # not sent (e.g. a command-line client): the CSRF token still applies
+    if source is None:
+        return
     parts = urlsplit(source)
-    if (parts.scheme, parts.netloc) != (request.url.scheme, request.url.netloc):
+    if source == "null" or (parts.scheme, parts.netloc) != (
+        request.url.scheme,
+        request.url.netloc,
+    ):
         raise Forbidden(
             "this form was sent from another site",
             hint="open the console at its own address and send the form again",

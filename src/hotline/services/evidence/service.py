@@ -305,6 +305,10 @@ class Evidence:
     def cosign(self, payload: Any) -> str:
         """Co-sign a peer's checkpoint if it extends what this node co-signed of that log."""
         request = parse_request(payload)
+        try:  # the note's shape first: whether its origin is pinned must not change the answer
+            parse_note(request.note)
+        except ValidationError as exc:
+            raise MalformedMessage(f"the checkpoint note: {exc.message}") from exc
         party, public = self._signer_of(request.note)
         try:
             checkpoint, _ = open_checkpoint(request.note, {origin(party): public})

@@ -23,11 +23,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hotline import seclog
 from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.line import Envelope, Receipt
 from hotline.domain.notices.models import CodedMessage, parse_notice
 from hotline.errors import (
+    BadSignature,
     ClockSkew,
     HotlineError,
     MalformedMessage,
@@ -102,6 +104,15 @@ class Receiver:
                 break
         if checked:
             self._store(checked, result)
+        if result.error is not None and result.error.code != UnknownKey.code:
+            at = result.error.context.get("index")
+            claimed = items[at] if isinstance(at, int) and at < len(items) else None
+            seclog.event(
+                "peer_refused",
+                code=result.error.code,
+                claimed=claimed.get("from") if isinstance(claimed, dict) else None,
+                detail=result.error.message,
+            )
         return result
 
     def _check_static(self, item: Any, pinned: dict[str, tuple[str, Ed25519PublicKey]]) -> _Checked:
@@ -120,7 +131,13 @@ class Receiver:
                 f"but this node is {self.line.identity.party!r}",
                 hint="check the endpoint in the sender's copy of this node's card",
             )
-        verify_signature(envelope, _peer_key(envelope, pinned))
+        try:
+            verify_signature(envelope, _peer_key(envelope, pinned))
+        except BadSignature:  # said without naming the pinned key (see _peer_key)
+            raise BadSignature(
+                f"envelope {envelope.id}: the signature does not verify",
+                hint="the content was changed after signing, or it was signed by another key",
+            ) from None
         if envelope.ack_by is not None and parse_rfc3339(envelope.ack_by) < parse_rfc3339(
             envelope.created
         ):
@@ -311,18 +328,25 @@ def _peer_key(
 
 def _still_pinned(envelope: Envelope, fingerprint: str | None) -> None:
     """Refuse an envelope whose sender is not pinned (``fingerprint`` None), or is pinned
-    with another key than the one it names."""
-    if fingerprint is None:
-        raise UnknownKey(
-            f"party {envelope.from_!r} is not pinned on this node",
-            hint="import its card with `hotline peer add` after checking the fingerprint",
-        )
-    if fingerprint != envelope.key:
-        raise UnknownKey(
-            f"envelope signed with key {envelope.key}, but {envelope.from_!r} is "
-            f"pinned with {fingerprint}",
-            hint="if the peer rotated its key, import its new card",
-        )
+    with another key than the one it names.
+
+    The caller is not authenticated yet: the answer says neither whether the party is
+    pinned nor with which key; the security log does."""
+    if fingerprint is not None and fingerprint == envelope.key:
+        return
+    seclog.event(
+        "peer_refused",
+        code=UnknownKey.code,
+        claimed=envelope.from_,
+        key=envelope.key,
+        pinned_key=fingerprint,
+        detail="party not pinned" if fingerprint is None else "not the pinned key",
+    )
+    raise UnknownKey(
+        f"envelope {envelope.id}: its sender and key are not pinned on this node",
+        hint="the sender's operator: check that this node imported your current "
+        "card (`hotline peer add`); this node's security log says more",
+    )
 
 
 def _acked_original(conn: Connection, envelope: Envelope) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 
 from hotline.domain.calls import OPEN_STATES
 from hotline.errors import ValidationError
+from hotline.responses import RowId
 from hotline.web import forms
 from hotline.web.auth import Session, node_of
 from hotline.web.i18n import countdown
@@ -306,7 +307,7 @@ def propose_change(
 
 @router.post("/watch-level/changes/{change_id}/{decision}")
 def decide_change(
-    request: Request, change_id: int, decision: str, session: SessionDep, note: Text = ""
+    request: Request, change_id: RowId, decision: str, session: SessionDep, note: Text = ""
 ) -> Response:
     watch = node_of(request).calls.watch
     if decision == "approve":

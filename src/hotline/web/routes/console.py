@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hotline.errors import AuthError, TooManyAttempts
 from hotline.render.i18n import LANGS
+from hotline.services import policy
 from hotline.web import queries
 from hotline.web.auth import (
     Session,
@@ -98,8 +99,23 @@ def login(
     return response
 
 
+def visitor_or_session(request: Request) -> Session | None:
+    """The session if there is one, checked against the policy table like every action;
+    without one, the table's list of what a visitor may do (``policy.VISITOR``)."""
+    session = session_of(request)
+    path = policy.route_template(request.url.path, request.scope.get("route"))
+    if session is None:
+        policy.check_visitor(request.method, path)
+    else:
+        policy.check(request.method, path, session.user.name, session.user.roles)
+    return session
+
+
+VisitorDep = Annotated[Session | None, Depends(visitor_or_session)]
+
+
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, _session: VisitorDep) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     end_session(request, response)
     return response
@@ -108,6 +124,7 @@ def logout(request: Request) -> Response:
 @router.post("/lang")
 def switch_lang(
     request: Request,
+    _session: VisitorDep,
     lang: Annotated[str, Form()],
     back: Annotated[str, Form()] = "/console",
 ) -> Response:

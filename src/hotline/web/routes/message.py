@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from hotline.domain.bodies import is_notice
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.node import Node
+from hotline.responses import RowId
 from hotline.web.auth import Session, node_of
 from hotline.web.i18n import countdown
 from hotline.web.pages import ConsoleRoute, now_of, render, require_session
@@ -90,7 +91,7 @@ def add_translation(
 @router.post("/translations/{translation_id}/certify")
 def certify(
     request: Request,
-    translation_id: int,
+    translation_id: RowId,
     session: SessionDep,
     message_id: Annotated[str, Form()],
 ) -> Response:

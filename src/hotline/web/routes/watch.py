@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from hotline.clock import rfc3339
+from hotline.responses import RowId
 from hotline.services.line.links import parse_since
 from hotline.web import mapdata, queries
 from hotline.web.auth import Session, node_of
@@ -85,7 +86,7 @@ def alarms_page(request: Request, session: SessionDep) -> Response:
 @router.post("/alarms/{alarm_id}/clear")
 def clear_alarm(
     request: Request,
-    alarm_id: int,
+    alarm_id: RowId,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
