@@ -27,11 +27,12 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from hotline.errors import AuthError, TooManyAttempts
+from hotline.errors import AuthError, Busy, TooManyAttempts
 from hotline.render.i18n import LANGS
 from hotline.web import queries
 from hotline.web.auth import (
     Session,
+    client_address,
     end_session,
     lang_of,
     node_of,
@@ -84,15 +85,24 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     try:
-        token, _expires = node_of(request).auth.login(user.strip(), password)
+        token, _expires = node_of(request).auth.login(
+            user.strip(), password, source=client_address(request)
+        )
     except AuthError:
         return render(
             request, "login.html", None, status_code=401, lang=lang_of(request), error=True
         )
-    except TooManyAttempts:
-        return render(
-            request, "login.html", None, status_code=429, lang=lang_of(request), paused=True
+    except (TooManyAttempts, Busy) as exc:
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=exc.http_status,
+            lang=lang_of(request),
+            paused=True,
         )
+        page.headers.update(exc.headers())
+        return page
     response = RedirectResponse("/console", status_code=303)
     start_session(request, response, token)
     return response
