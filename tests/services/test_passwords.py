@@ -3,7 +3,9 @@ process with the fake clock; ``tests/security/test_operators.py`` attacks real p
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -140,6 +142,43 @@ def test_password_checks_are_bounded_and_the_excess_told_busy(
         assert 0 == logins.count_failures(conn)  # `busy` is not a wrong password
 
 
+def test_a_login_from_a_known_address_has_a_check_kept_for_it(
+    make_node: MakeNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = make_node("us", login_concurrency=1, login_busy_wait_s=0.2)
+    node.auth.add_user("alice", PASSWORD)
+    node.auth.login("alice", PASSWORD, source=HOME)  # her workstation, from now on known
+    inside, release = threading.Event(), threading.Event()
+    real = auth._hasher
+
+    class Slow:
+        def verify(self, hash_: str, password: str) -> bool:
+            if password == "the flood":
+                inside.set()
+                release.wait(timeout=60)
+            return bool(real.verify(hash_, password))
+
+        def check_needs_rehash(self, hash_: str) -> bool:
+            return False
+
+    monkeypatch.setattr(auth, "_hasher", Slow())
+    flood = threading.Thread(target=_quietly, args=(node.auth.login, "bob", "the flood"))
+    flood.start()
+    try:
+        assert inside.wait(timeout=60)  # the one general check is taken
+        with pytest.raises(Busy):
+            node.auth.login("alice", PASSWORD, source=ELSEWHERE)
+        assert node.auth.login("alice", PASSWORD, source=HOME)[0]
+    finally:
+        release.set()
+        flood.join(timeout=60)
+
+
+def _quietly(login: Callable[..., object], *args: str) -> None:
+    with contextlib.suppress(AuthError):
+        login(*args, source=ELSEWHERE)
+
+
 def test_the_dummy_hash_is_made_on_first_use_not_at_import() -> None:
     import importlib
     import subprocess
@@ -149,3 +188,24 @@ def test_the_dummy_hash_is_made_on_first_use_not_at_import() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "None" == out.stdout.strip(), out.stderr
     assert importlib.import_module("hotline.services.auth")._dummy_hash()
+
+
+def test_the_cli_refuses_a_common_password_saying_why(make_node: MakeNode) -> None:
+    from typer.testing import CliRunner
+
+    from hotline.cli.main import app
+
+    node = make_node("us")
+    where = str(node.settings.directory)
+    runner = CliRunner()
+    added = runner.invoke(
+        app, ["user", "add", "duty", "--dir", where, "--password-stdin"], input="password1234\n"
+    )
+    assert 1 == added.exit_code and "most common passwords" in added.output
+    assert [] == node.auth.users()
+    node.auth.add_user("duty", PASSWORD)
+    changed = runner.invoke(
+        app, ["user", "password", "duty", "--dir", where, "--password-stdin"], input="password\n"
+    )
+    assert 1 == changed.exit_code and "at least 12 characters" in changed.output
+    node.auth.login("duty", PASSWORD)

@@ -43,6 +43,8 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
 #: The source of a login made inside a node's own process (a script, a test): no address.
 LOCAL = "local"
+#: How the security log names a login's user when the name is no user's.
+UNKNOWN = "(unknown name)"
 #: How long a source an operator logged in from stays theirs (see :class:`Auth`).
 KNOWN_SOURCE_DAYS = 30
 
@@ -145,6 +147,9 @@ class Auth:
         self.user_max_failures = user_max_failures
         self.busy_wait_s = busy_wait_s
         self._checks = threading.BoundedSemaphore(concurrency)
+        # one more, kept for an operator at an address they have logged in from: a flood
+        # of logins from elsewhere does not keep them out
+        self._known_checks = threading.BoundedSemaphore(1)
 
     # -- operators -------------------------------------------------------------------------
 
@@ -203,17 +208,25 @@ class Auth:
         name), :class:`Busy` when no password check is free in time, :class:`AuthError`
         for a wrong name or password.
         """
-        self._check_not_paused(name, source)
+        now = self.clock.now()
         with self.db.read() as conn:
             row = users.get(conn, name)
-        with self._check_slot(name, source):
+            known = row is not None and logins.is_known_source(
+                conn, name, source, rfc3339(now - timedelta(days=KNOWN_SOURCE_DAYS))
+            )
+        # a name that is no user's is neither logged nor stored as it is: it may be a
+        # password typed in the wrong box (its digest still counts its guesses)
+        shown = name if row is not None else UNKNOWN
+        counted = name if row is not None else "#" + _token_hash(name)[:40]
+        self._check_not_paused(counted, source, shown)
+        with self._check_slot(shown, source, known=known):
             try:
                 _hasher.verify(row.password_hash if row else _dummy_hash(), password)
                 right = True
             except (VerificationError, InvalidHashError):
                 right = False
         if not right or row is None or row.disabled:
-            self._failed(name, source)
+            self._failed(counted, source, shown)
             raise AuthError("wrong user name or password")
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
@@ -231,9 +244,15 @@ class Auth:
         return token, expires
 
     @contextmanager
-    def _check_slot(self, name: str, source: str) -> Iterator[None]:
-        """One of the process's few Argon2 slots, or :class:`Busy` after ``busy_wait_s``."""
-        if not self._checks.acquire(timeout=self.busy_wait_s):
+    def _check_slot(self, name: str, source: str, *, known: bool) -> Iterator[None]:
+        """One of the process's few Argon2 slots, or :class:`Busy` after ``busy_wait_s``.
+
+        A login from an address the user has logged in from (``known``) may also take the
+        slot kept for such logins."""
+        slot = self._checks
+        if known and self._known_checks.acquire(timeout=self.busy_wait_s / 2):
+            slot = self._known_checks
+        elif not self._checks.acquire(timeout=self.busy_wait_s / 2 if known else self.busy_wait_s):
             seclog.event("login_paused", user=name, source=source, code=Busy.code, scope="busy")
             raise Busy(
                 "the node is checking as many passwords as it may at once: try again shortly",
@@ -244,9 +263,9 @@ class Auth:
         try:
             yield
         finally:
-            self._checks.release()
+            slot.release()
 
-    def _check_not_paused(self, name: str, source: str) -> None:
+    def _check_not_paused(self, name: str, source: str, shown: str) -> None:
         if self.lockout_s <= 0:
             return
         now = self.clock.now()
@@ -266,7 +285,7 @@ class Auth:
         if len(from_source) >= self.source_max_failures:
             wait = self._wait_s(from_source[-1], now.timestamp())
             seclog.event(
-                "login_paused", user=name, source=source, code=LoginPaused.code, scope="source",
+                "login_paused", user=shown, source=source, code=LoginPaused.code, scope="source",
                 retry_after_s=wait,
             )  # fmt: skip
             raise LoginPaused(
@@ -278,12 +297,12 @@ class Auth:
         if len(pair) >= allowance:
             wait = self._wait_s(pair[-1], now.timestamp())
             seclog.event(
-                "login_paused", user=name, source=source, code=LoginPaused.code, scope="user",
+                "login_paused", user=shown, source=source, code=LoginPaused.code, scope="user",
                 retry_after_s=wait,
             )  # fmt: skip
             raise LoginPaused(
-                f"too many wrong passwords for {name!r} from this address ({source}): "
-                f"logging in as {name!r} from it is paused for {wait} s",
+                f"too many wrong passwords for this name from this address ({source}): "
+                f"logging in with this name from it is paused for {wait} s",
                 retry_after_s=wait,
                 hint="wait, or log in from your own workstation; an administrator can set "
                 "a new password (`hotline user password`)",
@@ -294,9 +313,9 @@ class Auth:
         left = parse_rfc3339(oldest_counted).timestamp() + self.lockout_s - now
         return max(1, math.ceil(left))
 
-    def _failed(self, name: str, source: str) -> None:
+    def _failed(self, name: str, source: str, shown: str) -> None:
         now = self.clock.now()
-        seclog.event("login_failed", user=name, source=source, code=AuthError.code)
+        seclog.event("login_failed", user=shown, source=source, code=AuthError.code)
         if self.lockout_s <= 0:
             return
         with self.db.write() as conn:
