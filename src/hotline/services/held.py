@@ -144,14 +144,22 @@ class HeldMessages:
         with self.line.db.write() as conn:
             row = self._get(conn, held_id, lock=True)
             self._decidable(row, user, "approve", retry_ok=True)
-            self._author_active(conn, row)
-            if row["state"] == "held":
+            refusal = self._author_refusal(conn, row)
+            ref = InternalRef(f"held:{held_id}")
+            if refusal is not None:
+                # an approval interrupted before sending is taken back: to be rejected
+                if message_store.by_client_ref(conn, row["requested_by"], ref) is None:
+                    store.take_back(conn, held_id)
+                else:  # it left before the author was disabled: finish recording that
+                    refusal = None
+            if row["state"] == "held" and refusal is None:
                 store.approve(conn, held_id, user, now)
+        if refusal is not None:
+            raise refusal
         try:
             message = self._send(row)
         except HotlineError:  # refused, so nothing was sent: it stays held
             with self.line.db.write() as conn:
-                ref = InternalRef(f"held:{held_id}")
                 if message_store.by_client_ref(conn, row["requested_by"], ref) is None:
                     store.take_back(conn, held_id)
             raise
@@ -193,16 +201,17 @@ class HeldMessages:
         by = f" by {row['decided_by']}" if row["decided_by"] else ""
         raise Conflict(f"held message {row['id']} is already {row['state']}{by}")
 
-    def _author_active(self, conn: Connection, row: dict[str, Any]) -> None:
-        """Refuse to send in the name of an author who was since disabled or removed."""
+    def _author_refusal(self, conn: Connection, row: dict[str, Any]) -> Conflict | None:
+        """The refusal to send in the name of an author since disabled or removed, if so."""
         author = users.get(conn, row["requested_by"])
         if author is None or author.disabled:
             gone = "no longer exists" if author is None else "has been disabled"
-            raise Conflict(
+            return Conflict(
                 f"{row['requested_by']}, who wrote held message {row['id']}, {gone} on this "
                 "node: it is not sent in their name",
                 hint="reject it; someone on watch sends it again in their own name if it must go",
             )
+        return None
 
     def _send(self, row: dict[str, Any]) -> str:
         if row["kind"] in self._registered:
