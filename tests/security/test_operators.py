@@ -148,6 +148,20 @@ def test_guesses_with_other_names_reset_nothing_and_enough_of_them_pause_the_sou
         assert 20 == one_node.count(login_failures, login_failures.c.source == ATTACKER)
 
 
+def test_a_forwarded_for_header_does_not_change_the_counted_address(one_node: OneNode) -> None:
+    """A client cannot pose as many addresses: no proxy header is trusted, not even from
+    loopback (uvicorn trusts ``X-Forwarded-For`` from 127.0.0.1 unless told not to)."""
+    with running(one_node.process()) as (node,), api(node.url, source=WORKSTATION) as client:
+        for i in range(4):
+            answer = client.post(
+                "/api/v1/login",
+                json={"user": "bob", "password": "not the password at all"},
+                headers={"X-Forwarded-For": f"10.9.9.{i}", "Forwarded": f"for=10.8.8.{i}"},
+            )
+            assert (401 if i < 3 else 429) == answer.status_code, answer.text
+    assert 3 == one_node.count(login_failures, login_failures.c.source == WORKSTATION)
+
+
 def test_the_pause_is_shared_by_two_processes_and_kept_across_a_restart(
     one_node: OneNode,
 ) -> None:

@@ -209,3 +209,33 @@ def test_the_cli_refuses_a_common_password_saying_why(make_node: MakeNode) -> No
     )
     assert 1 == changed.exit_code and "at least 12 characters" in changed.output
     node.auth.login("duty", PASSWORD)
+
+
+def test_logins_are_recorded_in_the_security_log_without_the_password(
+    make_node: MakeNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = make_node("us", login_max_failures=1)
+    node.auth.add_user("alice", PASSWORD)
+    events: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(auth.seclog, "event", lambda name, **facts: events.append((name, facts)))
+
+    with pytest.raises(AuthError):
+        node.auth.login("alice", "wrong password here", source=ELSEWHERE)
+    with pytest.raises(LoginPaused):
+        node.auth.login("alice", PASSWORD, source=ELSEWHERE)
+    with pytest.raises(AuthError):  # a password typed in the name box is not logged
+        node.auth.login("my secret words", "x", source=HOME)
+    token, _ = node.auth.login("alice", PASSWORD, source=HOME)
+    node.auth.logout(token, source=HOME)
+
+    assert [
+        ("login_failed", "alice", ELSEWHERE),
+        ("login_paused", "alice", ELSEWHERE),
+        ("login_failed", auth.UNKNOWN, HOME),
+        ("login_ok", "alice", HOME),
+        ("logout", "alice", HOME),
+    ] == [(name, facts["user"], facts["source"]) for name, facts in events]
+    assert "too_many_attempts" == events[1][1]["code"]
+    written = repr(events)
+    assert PASSWORD not in written and "wrong password" not in written
+    assert "my secret words" not in written
