@@ -122,7 +122,15 @@ def test_an_attacker_guessing_alice_is_paused_while_alice_logs_in_from_her_works
         with api(node.url, mine.json()["token"]) as client:
             assert 200 == client.get("/api/v1/status").status_code
         _assert_paused(_login(node.url, "alice", ALICE_PASSWORD, ATTACKER))  # still paused
-        assert 1 == one_node.count(tokens, tokens.c.user == "alice")
+        # the console counts the same: paused from there, open from her workstation
+        form = {"user": "alice", "password": ALICE_PASSWORD}
+        origin = {"Origin": node.url}
+        with api(node.url, source=ATTACKER) as there, api(node.url, source=WORKSTATION) as here:
+            console = there.post("/console/login", data=form, headers=origin)
+            assert 429 == console.status_code and "Retry-After" in console.headers
+            assert "hotline_session" not in console.cookies
+            assert 303 == here.post("/console/login", data=form, headers=origin).status_code
+        assert 2 == one_node.count(tokens, tokens.c.user == "alice")
 
 
 def test_guesses_with_other_names_reset_nothing_and_enough_of_them_pause_the_source(

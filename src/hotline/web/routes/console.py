@@ -100,6 +100,7 @@ def login(
             status_code=exc.http_status,
             lang=lang_of(request),
             paused=True,
+            busy=isinstance(exc, Busy),
         )
         page.headers.update(exc.headers())
         return page
