@@ -230,6 +230,12 @@ def test_48_concurrent_logins_keep_memory_bounded_and_a_real_login_gets_through(
             started = time.monotonic()
             wait_for(alice_in, "alice to log in during the flood", timeout=120, every=0.5)
             record_property("real_login_during_flood_s", round(time.monotonic() - started, 2))
+            # the node keeps answering: /health within 5 s on this loaded 2-core machine
+            # (the target is 1 s; the figure is recorded, the bound only for liveness)
+            with api(node.url, source=WORKSTATION) as client:
+                started = time.monotonic()
+                assert 200 == client.get("/health", timeout=5).status_code
+                record_property("health_during_flood_s", round(time.monotonic() - started, 3))
         finally:
             stop.set()
             for thread in threads:

@@ -31,8 +31,10 @@ class Token(Out):
 
 
 @router.post("/login", summary="Exchange a user name and password for a bearer token")
-def login(body: LoginRequest, node: NodeDep, request: Request) -> Token:
-    token, expires = node.auth.login(body.user, body.password, source=client_address(request))
+async def login(body: LoginRequest, node: NodeDep, request: Request) -> Token:
+    # waits for a password check in the event loop, not on a worker thread (login_async)
+    source = client_address(request)
+    token, expires = await node.auth.login_async(body.user, body.password, source=source)
     return Token(token=token, expires=expires, user=body.user)
 
 

@@ -17,12 +17,15 @@ the node and every restart count the same guesses. Argon2 itself is bounded: at 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import re
 import secrets
 import threading
+import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -106,6 +109,18 @@ class User:
     roles: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    """One login attempt, before its password is checked."""
+
+    name: str
+    source: str
+    row: users.UserRow | None
+    known: bool  # from an address the user has logged in from lately
+    shown: str  # the name as the security log shows it
+    counted: str  # the name as failures are counted (a digest when it is no user's)
+
+
 class Auth:
     """Operators, their passwords and bearer tokens.
 
@@ -150,6 +165,14 @@ class Auth:
         # one more, kept for an operator at an address they have logged in from: a flood
         # of logins from elsewhere does not keep them out
         self._known_checks = threading.BoundedSemaphore(1)
+        # logins from a server's event loop (:meth:`login_async`) run on threads of their
+        # own, a few more than the checks (one kept for known addresses), and wait for one
+        # in the loop
+        self._login_threads = concurrency + 3
+        self._executor: ThreadPoolExecutor | None = None
+        self._gates: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, asyncio.Semaphore]
+        ] = weakref.WeakKeyDictionary()
 
     # -- operators -------------------------------------------------------------------------
 
@@ -208,6 +231,37 @@ class Auth:
         name), :class:`Busy` when no password check is free in time, :class:`AuthError`
         for a wrong name or password.
         """
+        return self._check(self._attempt(name, source), password)
+
+    async def login_async(
+        self, name: str, password: str, *, source: str = LOCAL
+    ) -> tuple[str, str]:
+        """:meth:`login`, from a server's event loop. The pause is checked first (a quick
+        read); then the login waits in the loop for one of a few threads of its own (a login
+        from the user's own address for the one kept for such), so a flood of logins never
+        holds the worker threads the rest of the node needs (a peer's delivery is verified
+        on them); none free within ``busy_wait_s``: :class:`Busy`."""
+        loop = asyncio.get_running_loop()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._login_threads + 1, "login")
+        attempt = await loop.run_in_executor(self._executor, self._attempt, name, source)
+        gates = self._gates.get(loop)
+        if gates is None:
+            gates = (asyncio.Semaphore(self._login_threads - 1), asyncio.Semaphore(1))
+            gates = self._gates.setdefault(loop, gates)
+        gate = gates[1] if attempt.known else gates[0]
+        try:
+            async with asyncio.timeout(self.busy_wait_s):
+                await gate.acquire()
+        except TimeoutError:
+            raise self._busy(attempt.shown, source) from None
+        try:
+            return await loop.run_in_executor(self._executor, self._check, attempt, password)
+        finally:
+            gate.release()
+
+    def _attempt(self, name: str, source: str) -> _Attempt:
+        """Who is trying from where, refused at once if that source is paused."""
         now = self.clock.now()
         with self.db.read() as conn:
             row = users.get(conn, name)
@@ -218,15 +272,21 @@ class Auth:
         # password typed in the wrong box (its digest still counts its guesses)
         shown = name if row is not None else UNKNOWN
         counted = name if row is not None else "#" + _token_hash(name)[:40]
+        attempt = _Attempt(name, source, row, known, shown, counted)
         self._check_not_paused(counted, source, shown)
-        with self._check_slot(shown, source, known=known):
+        return attempt
+
+    def _check(self, attempt: _Attempt, password: str) -> tuple[str, str]:
+        """Check the password (in one of the few slots), then issue a token."""
+        name, source, row, shown = attempt.name, attempt.source, attempt.row, attempt.shown
+        with self._check_slot(shown, source, known=attempt.known):
             try:
                 _hasher.verify(row.password_hash if row else _dummy_hash(), password)
                 right = True
             except (VerificationError, InvalidHashError):
                 right = False
         if not right or row is None or row.disabled:
-            self._failed(counted, source, shown)
+            self._failed(attempt.counted, source, shown)
             raise AuthError("wrong user name or password")
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
@@ -243,6 +303,18 @@ class Auth:
         seclog.event("login_ok", user=name, source=source)
         return token, expires
 
+    @staticmethod
+    def _busy(shown: str | None, source: str) -> Busy:
+        """The answer when no check is free (``shown``: the name as the log may show it;
+        None where it is not known yet: the event loop reads no database)."""
+        seclog.event("login_paused", user=shown, source=source, code=Busy.code, scope="busy")
+        return Busy(
+            "the node is checking as many passwords as it may at once: try again shortly",
+            retry_after_s=1,
+            hint="many logins are arriving at once; if nobody should be logging in, "
+            "this may be an attack (see the security log)",
+        )
+
     @contextmanager
     def _check_slot(self, name: str, source: str, *, known: bool) -> Iterator[None]:
         """One of the process's few Argon2 slots, or :class:`Busy` after ``busy_wait_s``.
@@ -253,13 +325,7 @@ class Auth:
         if known and self._known_checks.acquire(timeout=self.busy_wait_s / 2):
             slot = self._known_checks
         elif not self._checks.acquire(timeout=self.busy_wait_s / 2 if known else self.busy_wait_s):
-            seclog.event("login_paused", user=name, source=source, code=Busy.code, scope="busy")
-            raise Busy(
-                "the node is checking as many passwords as it may at once: try again shortly",
-                retry_after_s=1,
-                hint="many logins are arriving at once; if nobody should be logging in, "
-                "this may be an attack (see the security log)",
-            )
+            raise self._busy(name, source)
         try:
             yield
         finally:

@@ -79,13 +79,13 @@ def login_page(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     user: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     try:
-        token, _expires = node_of(request).auth.login(
+        token, _expires = await node_of(request).auth.login_async(
             user.strip(), password, source=client_address(request)
         )
     except AuthError:
