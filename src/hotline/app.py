@@ -108,8 +108,8 @@ class Health(Out):
 
 
 def _error(exc: HotlineError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-    return _answer(exc.to_dict(), exc.http_status, headers)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else {}
+    return _answer(exc.to_dict(), exc.http_status, headers | exc.headers() or None)
 
 
 def _answer(

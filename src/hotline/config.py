@@ -125,10 +125,41 @@ class NodeSettings(BaseSettings):
         description="How often the scheduler looks for due tests and deadlines, seconds.",
     )
     login_max_failures: int = Field(
-        5, ge=1, description="Wrong passwords for one user name before a pause."
+        5,
+        ge=1,
+        le=1000,
+        description="Wrong passwords for one user name from one address before that "
+        "address is paused for that name.",
     )
     login_lockout_s: int = Field(
-        300, ge=0, description="How long logging in is paused after too many, seconds."
+        300,
+        ge=0,
+        le=86400,
+        description="The window in which wrong passwords are counted, and the longest "
+        "pause, seconds (0: no pauses).",
+    )
+    login_source_max_failures: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description="Wrong passwords from one address (any names) before that address is "
+        "paused for every name.",
+    )
+    login_user_max_failures: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description="Wrong passwords for one name (any addresses) after which an address "
+        "the user has not logged in from gets one guess for that name.",
+    )
+    login_concurrency: int = Field(
+        2, ge=1, le=64, description="Password checks (Argon2) at once, per process."
+    )
+    login_busy_wait_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="How long a login waits for a free password check before `busy`, seconds.",
     )
     flash_two_person: bool = Field(
         True, description="A FLASH message is sent only once a second person approves."

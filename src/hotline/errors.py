@@ -28,6 +28,8 @@ The tree::
     │   └── LoginRequired           the console has no session: it shows the login page
     ├── Forbidden                   authenticated but not allowed (HTTP 403)
     ├── TooManyAttempts             too many failed logins in a row (HTTP 429)
+    │   └── LoginPaused             logging in from this source is paused (HTTP 429)
+    ├── Busy                        at the bound of concurrent password checks (HTTP 503)
     ├── NotFound                    no such message, peer, user (HTTP 404)
     ├── Conflict                    the request contradicts stored state (HTTP 409)
     ├── Unreachable                 a node could not be reached over HTTP
@@ -43,6 +45,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadSignature",
+    "Busy",
     "ClockSkew",
     "ConfigError",
     "Conflict",
@@ -50,6 +53,7 @@ __all__ = [
     "HotlineError",
     "InternalError",
     "LogFork",
+    "LoginPaused",
     "LoginRequired",
     "MalformedMessage",
     "MessageTooLarge",
@@ -92,6 +96,10 @@ class HotlineError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message} (hint: {self.hint})"
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with this error's answer (e.g. ``Retry-After``)."""
+        return {}
 
 
 def _jsonable(value: Any) -> Any:
@@ -203,6 +211,34 @@ class Forbidden(HotlineError):
 class TooManyAttempts(HotlineError):
     code = "rate_limited"
     http_status = 429
+
+
+class LoginPaused(TooManyAttempts):
+    """Too many wrong passwords from one source address (or for one name from it): that
+    source waits ``retry_after_s`` seconds; the named user can still log in elsewhere."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class Busy(HotlineError):
+    """The node is at its bound of concurrent password checks: try again in a moment."""
+
+    code = "busy"
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int = 1, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class NotFound(HotlineError):

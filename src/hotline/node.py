@@ -86,6 +86,9 @@ class Node:
         self.calls = Calls(self.line)
         # a FLASH call request is held for a second person like a FLASH message
         self.held.register("call", self.calls.requests.check_held, self.calls.requests.send_held)
+        # and so is the answer to a peer's FLASH call request (it goes out FLASH)
+        requests = self.calls.requests
+        self.held.register("answer", requests.check_held_answer, requests.send_held_answer)
         self.ticks.append(self.calls.tick)
         self.ticks.append(self.tracks.tick)
         self.leadership: Leadership | None = None
@@ -96,6 +99,10 @@ class Node:
             settings.token_ttl_s,
             max_failures=settings.login_max_failures,
             lockout_s=settings.login_lockout_s,
+            source_max_failures=settings.login_source_max_failures,
+            user_max_failures=settings.login_user_max_failures,
+            concurrency=settings.login_concurrency,
+            busy_wait_s=settings.login_busy_wait_s,
         )
         self.workers: dict[str, DeliveryWorker] = {}
         self._workers_lock = threading.Lock()

@@ -142,10 +142,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: _error("the request contradicts stored state (`conflict` …)"),
     413: _error("request body over the limit (`too_large`)"),
     422: _error("input that does not fit its schema (`invalid`)"),
-    429: _error("too many failed logins in a row (`rate_limited`)"),
+    429: _error("too many wrong passwords from this address (`too_many_attempts`) …"),
     500: _error("the node is misconfigured (`config`) or failed unexpectedly (`internal`)"),
     502: _error("a peer refused the request (`peer_refused`)"),
-    503: _error("a peer could not be reached (`unreachable`)"),
+    503: _error("a peer could not be reached (`unreachable`); logins at their bound (`busy`)"),
 }
 
 

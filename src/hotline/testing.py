@@ -338,9 +338,12 @@ def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
             node.stop()
 
 
-def api(url: str, token: str | None = None) -> httpx.Client:
+def api(url: str, token: str | None = None, *, source: str | None = None) -> httpx.Client:
+    """A client of the node at ``url``; ``source``: the local address to connect from
+    (e.g. ``127.0.0.2``, a second machine on loopback)."""
     headers: dict[str, Any] = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S)
+    transport = httpx.HTTPTransport(local_address=source) if source else None
+    return httpx.Client(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S, transport=transport)
 
 
 class ServerThread:

@@ -107,6 +107,7 @@ def test_guessing_passwords_is_paused_then_allowed_again(pair: Pair, clock: Fake
     after = pair.http.post(url, json={"user": "duty1", "password": PASSWORD})
 
     assert [401] * 5 == answers
-    assert (429, "rate_limited") == (paused.status_code, paused.json()["error"]["code"])
+    assert (429, "too_many_attempts") == (paused.status_code, paused.json()["error"]["code"])
+    assert 0 < int(paused.headers["Retry-After"]) <= 300
     assert 429 == console.status_code and "logging in is paused" in console.text
     assert 200 == after.status_code

@@ -168,7 +168,7 @@ def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) ->
         app, ["user", "password", "duty2", "--dir", us_dir, "--password-stdin"], input="short\n"
     )
     assert 1 == unknown.exit_code and "no user 'nobody'" in unknown.output
-    assert 1 == short.exit_code and "at least 8 characters" in short.output
+    assert 1 == short.exit_code and "at least 12 characters" in short.output
     assert "DISABLED" not in invoke("user", "list", "--dir", us_dir)
 
 

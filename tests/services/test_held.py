@@ -171,10 +171,10 @@ def test_the_console_holds_a_flash_and_a_second_officer_approves_it(pair: Pair) 
 
 def test_other_capabilities_register_their_kinds_once_and_short(pair: Pair) -> None:
     requests = pair.us.calls.requests
-    assert ("text", "code", "notice", "call") == pair.us.held.kinds
+    assert ("text", "code", "notice", "call", "answer") == pair.us.held.kinds
     for kind in ("call", "text", "call_request"):  # taken, or longer than the column
         with pytest.raises(ConfigError) as refused:
             pair.us.held.register(kind, requests.check_held, requests.send_held)
         assert "config" == refused.value.code
-    with pytest.raises(ValidationError, match="one of text, code, notice, call, not 'fax'"):
+    with pytest.raises(ValidationError, match="one of text, code, notice, call, answer, not 'fax'"):
         pair.us.held.hold("fax", to="ru", payload={}, precedence="FLASH", lang=None, user="alpha")

@@ -69,7 +69,8 @@ def test_held_messages_go_through_their_states(db: Database) -> None:
         _hold(conn, "h1", T1, client_ref="ref-1")
         _hold(conn, "h0", T0)
         assert 2 == held.count_held(conn)
-        assert {"text": "Привет"} == held.by_client_ref(conn, "ref-1")["payload"]  # type: ignore[index]
+        assert {"text": "Привет"} == held.by_client_ref(conn, "alice", "ref-1")["payload"]  # type: ignore[index]
+        assert held.by_client_ref(conn, "bob", "ref-1") is None  # references are per user
         held.approve(conn, "h1", "bob", T2)
         held.take_back(conn, "h1")
         row = held.get(conn, "h1", lock=True)
@@ -87,7 +88,7 @@ def test_held_messages_go_through_their_states(db: Database) -> None:
         assert "wrong peer" == held.listing(conn, "rejected")[0]["reason"]
         assert 0 == held.count_held(conn)
         assert held.get(conn, "nope") is None
-        assert held.by_client_ref(conn, "nope") is None
+        assert held.by_client_ref(conn, "alice", "nope") is None
 
 
 def test_take_back_leaves_a_sent_message_alone(db: Database) -> None:

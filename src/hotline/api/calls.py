@@ -287,10 +287,22 @@ def show_request(request_id: str, node: NodeDep, user: UserDep) -> dict[str, Any
 
 @router.post(
     "/calls/requests/{request_id}/answer",
-    summary="Accept, decline or propose slots",
+    summary="Accept, decline or propose slots (to a FLASH request: held for a second approval)",
     response_model=CallRequest,
+    responses=HELD,
 )
-def answer(request_id: str, body: AnswerIn, node: NodeDep, user: UserDep) -> dict[str, Any]:
+def answer(request_id: str, body: AnswerIn, node: NodeDep, user: UserDep) -> Any:
+    peer = node.calls.requests.answer_needs_approval(request_id)
+    if peer is not None:  # the answer goes out FLASH: two-person rule
+        held = node.held.hold(
+            "answer",
+            to=peer,
+            payload={"request_id": request_id, **body.model_dump(mode="json")},
+            precedence="FLASH",
+            lang=None,
+            user=user.name,
+        )
+        return JSONResponse(held, status_code=202)
     answered = node.calls.requests.answer(
         request_id,
         answer=body.answer,

@@ -62,6 +62,8 @@ def about(row: dict[str, Any]) -> str:
     if row["kind"] == "call":
         between = f"{payload['principal']} → {row['peer']}:{payload['counterpart']}"
         return f"call request {between}: {'; '.join(payload['topics'])}"
+    if row["kind"] == "answer":
+        return f"answer to call request {payload['request_id'][:8]}: {payload['answer']}"
     return str(row["kind"])
 
 

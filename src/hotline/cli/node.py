@@ -89,7 +89,13 @@ def serve(
         bind_host = host or (first.hostname if first and first.hostname else "127.0.0.1")
         bind_port = port or (first.port if first and first.port else 8400)
         err.print(f"node {node.identity.party} serving on http://{bind_host}:{bind_port}")
-        uvicorn.run(create_app(node), host=bind_host, port=bind_port, log_level="warning")
+        uvicorn.run(
+            create_app(node),
+            host=bind_host,
+            port=bind_port,
+            log_level="warning",
+            proxy_headers=False,  # the client address is the connection's: login pauses count it
+        )
 
 
 @friendly

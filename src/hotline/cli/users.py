@@ -35,7 +35,8 @@ def user_add(
     password_stdin: PasswordStdinOpt = False,
     role: Annotated[list[str] | None, typer.Option(help="Role (repeatable)")] = None,
 ) -> None:
-    """Add an operator (password hashed with Argon2id)."""
+    """Add an operator (password: 12+ characters, not a common one, not containing the
+    name; hashed with Argon2id)."""
     password = read_password(password_stdin, "Password")
     with opened_node(directory) as node:
         user = node.auth.add_user(name, password, role)
@@ -85,7 +86,7 @@ def user_enable(name: NameArg, directory: DirOpt) -> None:
 def user_password(
     name: NameArg, directory: DirOpt, password_stdin: PasswordStdinOpt = False
 ) -> None:
-    """Set an operator's password; their sessions end."""
+    """Set an operator's password (the same rules as `user add`); their sessions end."""
     password = read_password(password_stdin, "New password")
     with opened_node(directory) as node:
         ended = node.auth.set_password(name, password)

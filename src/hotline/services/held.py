@@ -11,10 +11,15 @@ with a reason. The requester can neither approve nor reject their own.
 Other capabilities hold their FLASH messages here too without this module knowing them
 (they are built after it): a capability registers a kind with :meth:`HeldMessages.register`,
 giving how to check it as sending would and how to send it as the requester. The calls
-register ``call`` (a call request).
+register ``call`` (a call request) and ``answer`` (the answer to a peer's FLASH call
+request, which goes out FLASH).
 
-Held messages are stored (``held_messages``), so a restart loses none. Approval is
-idempotent: the message is sent with the client reference ``held:<id>``, so an approval
+Held messages are stored (``held_messages``), so a restart loses none. An approval is
+refused while the author is disabled (the message would leave in their name). A client
+reference is the user's own: the same one from two users holds two messages. Approval is
+idempotent: the message is sent with the node's own client reference ``held:<id>``
+(:class:`~hotline.storage.messages.InternalRef`, stored apart from every user's reference,
+so no message a user sends can pass for it), so an approval
 interrupted between the decision and the sending is completed by approving again. An
 approval whose sending is refused (a call request whose answer deadline has passed, a peer
 no longer pinned) is taken back: the message stays held, to be rejected or approved later.
@@ -34,8 +39,9 @@ from hotline.services.line.service import Line
 from hotline.services.notices.service import Notices
 from hotline.storage import held as store
 from hotline.storage import messages as message_store
-from hotline.storage import peers
+from hotline.storage import peers, users
 from hotline.storage.db import Connection
+from hotline.storage.messages import InternalRef
 
 KIND_LENGTH = 10  # the length of held_messages.kind
 
@@ -92,7 +98,7 @@ class HeldMessages:
         now = rfc3339(self.clock.now())
         with self.line.db.write() as conn:
             if client_ref is not None:
-                found = store.by_client_ref(conn, client_ref)
+                found = store.by_client_ref(conn, user, client_ref)
                 if found is not None:
                     return found
             held_id = str(uuid.uuid4())
@@ -138,13 +144,23 @@ class HeldMessages:
         with self.line.db.write() as conn:
             row = self._get(conn, held_id, lock=True)
             self._decidable(row, user, "approve", retry_ok=True)
-            if row["state"] == "held":
+            refusal = self._author_refusal(conn, row)
+            ref = InternalRef(f"held:{held_id}")
+            if refusal is not None:
+                # an approval interrupted before sending is taken back: to be rejected
+                if message_store.by_client_ref(conn, row["requested_by"], ref) is None:
+                    store.take_back(conn, held_id)
+                else:  # it left before the author was disabled: finish recording that
+                    refusal = None
+            if row["state"] == "held" and refusal is None:
                 store.approve(conn, held_id, user, now)
+        if refusal is not None:
+            raise refusal
         try:
             message = self._send(row)
         except HotlineError:  # refused, so nothing was sent: it stays held
             with self.line.db.write() as conn:
-                if message_store.by_client_ref(conn, f"held:{held_id}") is None:
+                if message_store.by_client_ref(conn, row["requested_by"], ref) is None:
                     store.take_back(conn, held_id)
             raise
         with self.line.db.write() as conn:
@@ -185,10 +201,22 @@ class HeldMessages:
         by = f" by {row['decided_by']}" if row["decided_by"] else ""
         raise Conflict(f"held message {row['id']} is already {row['state']}{by}")
 
+    def _author_refusal(self, conn: Connection, row: dict[str, Any]) -> Conflict | None:
+        """The refusal to send in the name of an author since disabled or removed, if so."""
+        author = users.get(conn, row["requested_by"])
+        if author is None or author.disabled:
+            gone = "no longer exists" if author is None else "has been disabled"
+            return Conflict(
+                f"{row['requested_by']}, who wrote held message {row['id']}, {gone} on this "
+                "node: it is not sent in their name",
+                hint="reject it; someone on watch sends it again in their own name if it must go",
+            )
+        return None
+
     def _send(self, row: dict[str, Any]) -> str:
         if row["kind"] in self._registered:
             return self._registered[row["kind"]][1](row)
-        payload, ref = row["payload"], f"held:{row['id']}"
+        payload, ref = row["payload"], InternalRef(f"held:{row['id']}")
         common: dict[str, Any] = {
             "precedence": row["precedence"],
             "user": row["requested_by"],

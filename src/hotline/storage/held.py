@@ -51,8 +51,10 @@ def get(conn: Connection, held_id: str, *, lock: bool = False) -> dict[str, Any]
     return None if row is None else _out(row._asdict())
 
 
-def by_client_ref(conn: Connection, client_ref: str) -> dict[str, Any] | None:
-    row = conn.execute(select(held).where(held.c.client_ref == client_ref)).first()
+def by_client_ref(conn: Connection, user: str, client_ref: str) -> dict[str, Any] | None:
+    """The message ``user`` held earlier with ``client_ref`` (references are per user)."""
+    stmt = select(held).where(held.c.requested_by == user, held.c.client_ref == client_ref)
+    row = conn.execute(stmt).first()
     return None if row is None else _out(row._asdict())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -111,8 +112,29 @@ def resolve(conn: Connection, given: str) -> str | None:
     return found[0] if found else None
 
 
-def by_client_ref(conn: Connection, client_ref: str) -> dict[str, Any] | None:
-    row = conn.execute(select(messages).where(messages.c.client_ref == client_ref)).mappings()
+class InternalRef(str):
+    """A client reference the node makes itself (``held:<id>``: an approved held message),
+    never one a user gave: it is stored as it is, where no user's reference can be."""
+
+    __slots__ = ()
+
+
+def ref_key(user: str | None, client_ref: str) -> str:
+    """How a client reference is stored: the node's own (:class:`InternalRef`) as it is; a
+    user's as ``u:`` and the SHA-256 of their name and the reference, so that one user's
+    reference is theirs alone (the same reference from two users is two messages) and no
+    value a user sends can ever equal the node's own (``held:<id>`` from a user is stored
+    as ``u:…``)."""
+    if isinstance(client_ref, InternalRef):
+        return str(client_ref)
+    scoped = f"{user or ''}\n{client_ref}".encode()
+    return "u:" + hashlib.sha256(scoped).hexdigest()
+
+
+def by_client_ref(conn: Connection, user: str | None, client_ref: str) -> dict[str, Any] | None:
+    """The message ``user`` sent earlier with ``client_ref`` (see :func:`ref_key`)."""
+    key = ref_key(user, client_ref)
+    row = conn.execute(select(messages).where(messages.c.client_ref == key)).mappings()
     first = row.first()
     return None if first is None else dict(first)
 

@@ -12,6 +12,7 @@ from hotline.storage.tables import core as tables
 from hotline.storage.tables import evidence as evidence_tables
 from hotline.storage.tables import held as held_tables
 from hotline.storage.tables import links as links_tables
+from hotline.storage.tables import logins as logins_tables
 from hotline.storage.tables.core import metadata
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "evidence_tables",
     "held_tables",
     "links_tables",
+    "logins_tables",
     "metadata",
     "tables",
 ]

@@ -67,6 +67,12 @@ def node_of(request: Request) -> Node:
     return node
 
 
+def client_address(request: Request) -> str:
+    """The address the request came from, as the server saw the connection (no proxy
+    header is trusted): what password guessing is counted against."""
+    return request.client.host if request.client else "unknown"
+
+
 def lang_of(request: Request) -> str:
     """The interface language chosen in this browser, else the node's own language."""
     return pick_lang(request.cookies.get(LANG_COOKIE), node_of(request).identity.lang)
@@ -149,7 +155,7 @@ def start_session(request: Request, response: Response, token: str) -> None:
 def end_session(request: Request, response: Response) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        node_of(request).auth.logout(token)
+        node_of(request).auth.logout(token, source=client_address(request))
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
 
 

@@ -183,11 +183,11 @@ def must(conn: Connection, request_id: str, *, lock: bool = False) -> dict[str, 
     return row
 
 
-def by_client_ref(conn: Connection, client_ref: str | None) -> dict[str, Any] | None:
-    """The request an earlier try with this idempotency key made, if any."""
+def by_client_ref(conn: Connection, user: str, client_ref: str | None) -> dict[str, Any] | None:
+    """The request an earlier try by ``user`` with this idempotency key made, if any."""
     if client_ref is None:
         return None
-    done = messages.by_client_ref(conn, client_ref)
+    done = messages.by_client_ref(conn, user, client_ref)
     if done is None:
         return None
     row = store.request_by_message(conn, done["id"])

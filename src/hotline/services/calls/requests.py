@@ -32,8 +32,9 @@ from hotline.services.calls import request_steps as steps
 from hotline.services.calls.common import WRITE_ROLES, require
 from hotline.services.line.service import Line
 from hotline.storage import calls as store
-from hotline.storage import users
+from hotline.storage import messages, users
 from hotline.storage.db import Connection
+from hotline.storage.messages import InternalRef
 
 
 class CallRequests:
@@ -65,7 +66,7 @@ class CallRequests:
         """Ask ``to``'s principal ``counterpart`` for a call with our ``principal``."""
         identity = self.line.identity
         with self.line.db.write() as conn:
-            done = steps.by_client_ref(conn, client_ref)
+            done = steps.by_client_ref(conn, user.name, client_ref)
             if done is not None:
                 return self._view(conn, done)
             wire, theirs, level = self._prepare(
@@ -153,9 +154,9 @@ class CallRequests:
         Sent with the client reference ``held:<id>``, so approving again after an
         interrupted approval finds the request already made rather than making another.
         """
-        ref = f"held:{held['id']}"
+        ref = InternalRef(f"held:{held['id']}")
         with self.line.db.read() as conn:
-            done = steps.by_client_ref(conn, ref)
+            done = steps.by_client_ref(conn, held["requested_by"], ref)
         if done is not None:
             return str(done["message_id"])
         user = self._requester(held["requested_by"])
@@ -194,28 +195,27 @@ class CallRequests:
         slots: list[dict[str, Any]] | None = None,
         reason: str | None = None,
         answer_by: str | None = None,
+        held_ref: InternalRef | None = None,
     ) -> dict[str, Any]:
-        """Accept one slot, decline with a reason, or propose other slots and a deadline."""
+        """Accept one slot, decline with a reason, or propose other slots and a deadline.
+
+        An answer to a FLASH request goes out FLASH, so with the two-person rule on it is
+        sent only as an approved held message (``held_ref``: see :meth:`send_held_answer`);
+        the API and the console hold it (:meth:`answer_needs_approval`).
+        """
         require(user, WRITE_ROLES, "answer a call request")
         me = self.line.identity.party
-        now = self.line.clock.now()
-        body: dict[str, Any] = {"request_id": request_id, "answer": answer, "reason": reason}
-        if slot is not None:
-            body["slot"] = self._slots([slot])[0]
-        if slots is not None:
-            body["slots"] = self._slots(slots)
-        if answer_by is not None:
-            body["answer_by"] = common.future(answer_by, "answer_by", now)
+        body = self._answer_body(request_id, answer, slot, slots, reason, answer_by)
         with self.line.db.write() as conn:
             row = self._awaiting_me(conn, request_id)
-            wire = check_body("call_answer", body)
-            if answer == "accept" and wire["slot"] not in row["slots"]:
-                raise ValidationError(
-                    "the accepted slot is not one of the slots on the table",
-                    hint="accept one of: " + ", ".join(steps.slot_text(s) for s in row["slots"]),
-                    field="slot",
+            if held_ref is None and self._needs_approval(row):
+                raise Forbidden(
+                    "an answer to a FLASH call request leaves only once a second person "
+                    "approves it",
+                    hint="answer from the console or the API: the answer is held for approval",
                 )
-            message_id = self._send(conn, row, "call_answer", wire, user)
+            wire = self._checked_answer(row, body)
+            message_id = self._send(conn, row, "call_answer", wire, user, client_ref=held_ref)
             at = common.envelope_created(conn, message_id)
             steps.apply_answer(
                 conn, row, wire, party=me, at=at, user=user.name, message_id=message_id
@@ -223,6 +223,79 @@ class CallRequests:
             view = self._view(conn, steps.must(conn, request_id))
         self.line.on_queued(row["peer"])
         return view
+
+    def _answer_body(
+        self,
+        request_id: str,
+        answer: str,
+        slot: dict[str, Any] | None,
+        slots: list[dict[str, Any]] | None,
+        reason: str | None,
+        answer_by: str | None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"request_id": request_id, "answer": answer, "reason": reason}
+        if slot is not None:
+            body["slot"] = self._slots([slot])[0]
+        if slots is not None:
+            body["slots"] = self._slots(slots)
+        if answer_by is not None:
+            body["answer_by"] = common.future(answer_by, "answer_by", self.line.clock.now())
+        return body
+
+    def _checked_answer(self, row: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        wire = check_body("call_answer", body)
+        if wire["answer"] == "accept" and wire["slot"] not in row["slots"]:
+            raise ValidationError(
+                "the accepted slot is not one of the slots on the table",
+                hint="accept one of: " + ", ".join(steps.slot_text(s) for s in row["slots"]),
+                field="slot",
+            )
+        return wire
+
+    def _needs_approval(self, row: dict[str, Any]) -> bool:
+        return self.line.settings.flash_two_person and row["precedence"] == "FLASH"
+
+    # -- answers held for a second person (an answer to a FLASH request is FLASH) ---------
+
+    def answer_needs_approval(self, request_id: str) -> str | None:
+        """The peer to hold an answer to ``request_id`` for, when that answer needs a second
+        person's approval (the request is FLASH and the two-person rule is on); else None."""
+        with self.line.db.read() as conn:
+            row = steps.must(conn, request_id)
+        return str(row["peer"]) if self._needs_approval(row) else None
+
+    def check_held_answer(self, to: str, payload: dict[str, Any], user_name: str) -> None:
+        """Refuse now what sending the held answer as ``user_name`` would refuse."""
+        user = self._requester(user_name)
+        require(user, WRITE_ROLES, "answer a call request")
+        fields = _answer_fields(payload)
+        body = self._answer_body(**fields)
+        with self.line.db.read() as conn:
+            row = steps.must(conn, fields["request_id"])
+            if row["peer"] != to:
+                raise ValidationError(f"call request {row['id']} is with {row['peer']}, not {to}")
+            self._check_awaiting(row)
+            self._checked_answer(row, body)
+
+    def send_held_answer(self, held: dict[str, Any]) -> str:
+        """Send an approved held answer as the person who wrote it; returns the message's id.
+
+        Sent with the client reference ``held:<id>``, so approving again after an
+        interrupted approval finds the answer already sent rather than answering twice.
+        """
+        ref = InternalRef(f"held:{held['id']}")
+        with self.line.db.read() as conn:
+            done = messages.by_client_ref(conn, held["requested_by"], ref)
+        if done is not None:
+            return str(done["id"])
+        user = self._requester(held["requested_by"])
+        fields = _answer_fields(held["payload"])
+        request_id = fields.pop("request_id")
+        self.answer(request_id, user=user, held_ref=ref, **fields)
+        with self.line.db.read() as conn:
+            sent = messages.by_client_ref(conn, held["requested_by"], ref)
+        assert sent is not None  # just sent with this reference
+        return str(sent["id"])
 
     def withdraw(self, request_id: str, *, user: User, reason: str | None = None) -> dict[str, Any]:
         """Withdraw our request (or cancel the accepted call); the peer is told, signed."""
@@ -310,6 +383,10 @@ class CallRequests:
 
     def _awaiting_me(self, conn: Connection, request_id: str) -> dict[str, Any]:
         row = steps.must(conn, request_id, lock=True)
+        self._check_awaiting(row)
+        return row
+
+    def _check_awaiting(self, row: dict[str, Any]) -> None:
         me = self.line.identity.party
         if row["state"] not in OPEN_STATES:
             raise Conflict(f"the request is {row['state']}; it takes no more answers")
@@ -319,7 +396,6 @@ class CallRequests:
                 hint="withdraw it, or wait for the answer",
             )
         self._check_deadline(row)
-        return row
 
     def _check_deadline(self, row: dict[str, Any]) -> None:
         if row["state"] in OPEN_STATES and not common.before(
@@ -331,7 +407,13 @@ class CallRequests:
             )
 
     def _send(
-        self, conn: Connection, row: dict[str, Any], type_: str, wire: Any, user: User
+        self,
+        conn: Connection,
+        row: dict[str, Any],
+        type_: str,
+        wire: Any,
+        user: User,
+        client_ref: str | None = None,
     ) -> str:
         return self.line.enqueue(
             conn,
@@ -341,6 +423,7 @@ class CallRequests:
             precedence=row["precedence"],
             lang=self.line.identity.lang,
             user=user.name,
+            client_ref=client_ref,
         )
 
     # -- the peer acts --------------------------------------------------------------------
@@ -394,3 +477,15 @@ class CallRequests:
 
 
 # -- applying a step (the same on both nodes) ---------------------------------------------
+
+
+def _answer_fields(payload: dict[str, Any]) -> dict[str, Any]:
+    """The answer's fields from a held answer's payload (as the API took them)."""
+    return {
+        "request_id": payload["request_id"],
+        "answer": payload["answer"],
+        "slot": payload.get("slot"),
+        "slots": payload.get("slots"),
+        "reason": payload.get("reason"),
+        "answer_by": payload.get("answer_by"),
+    }

@@ -98,8 +98,8 @@ class Line:
         if lang not in ("en", "ru"):
             raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
         with self.db.write() as conn:
-            if client_ref is not None:
-                existing = store.by_client_ref(conn, client_ref)
+            if client_ref is not None:  # idempotent per user (see store.ref_key)
+                existing = store.by_client_ref(conn, user, client_ref)
                 if existing is not None:
                     return self.summary(existing)
             message_id = self.enqueue(
@@ -181,7 +181,7 @@ class Line:
             envelope=wire.decode("utf-8"),
             hash=digest,
             state="queued",
-            client_ref=client_ref,
+            client_ref=None if client_ref is None else store.ref_key(user, client_ref),
             created_by=user,
         )
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)

@@ -154,7 +154,19 @@ async def answer(request: Request, request_id: str, session: SessionDep) -> Resp
     elif kind == "propose":
         arguments["slots"] = calls_views.slots(form)
         arguments["answer_by"] = forms.utc(form, "answer_by", "answer by")
-    node_of(request).calls.requests.answer(request_id, answer=kind, user=session.user, **arguments)
+    node = node_of(request)
+    peer = node.calls.requests.answer_needs_approval(request_id)
+    if peer is not None:  # an answer to a FLASH request: two-person rule, to the watch
+        held = node.held.hold(
+            "answer",
+            to=peer,
+            payload={"request_id": request_id, "answer": kind, **arguments},
+            precedence="FLASH",
+            lang=None,
+            user=session.user.name,
+        )
+        return _to(f"/console#held-{held['id']}")
+    node.calls.requests.answer(request_id, answer=kind, user=session.user, **arguments)
     return _to(f"/console/calls/requests/{request_id}")
 
 

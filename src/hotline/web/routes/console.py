@@ -27,12 +27,13 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from hotline.errors import AuthError, TooManyAttempts
+from hotline.errors import AuthError, Busy, TooManyAttempts
 from hotline.render.i18n import LANGS
 from hotline.services import policy
 from hotline.web import queries
 from hotline.web.auth import (
     Session,
+    client_address,
     end_session,
     lang_of,
     node_of,
@@ -79,21 +80,31 @@ def login_page(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     user: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     try:
-        token, _expires = node_of(request).auth.login(user.strip(), password)
+        token, _expires = await node_of(request).auth.login_async(
+            user.strip(), password, source=client_address(request)
+        )
     except AuthError:
         return render(
             request, "login.html", None, status_code=401, lang=lang_of(request), error=True
         )
-    except TooManyAttempts:
-        return render(
-            request, "login.html", None, status_code=429, lang=lang_of(request), paused=True
+    except (TooManyAttempts, Busy) as exc:
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=exc.http_status,
+            lang=lang_of(request),
+            paused=True,
+            busy=isinstance(exc, Busy),
         )
+        page.headers.update(exc.headers())
+        return page
     response = RedirectResponse("/console", status_code=303)
     start_session(request, response, token)
     return response

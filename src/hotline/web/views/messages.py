@@ -147,7 +147,9 @@ def held(node: Node, lang: str) -> list[dict[str, Any]]:
             message = {"type": payload["notice"].get("type", "notice"), "body": payload["notice"]}
         else:  # a kind another capability registered ("call": a call request)
             message = {
-                "type": {"call": "call_request"}.get(row["kind"], row["kind"]),
+                "type": {"call": "call_request", "answer": "call_answer"}.get(
+                    row["kind"], row["kind"]
+                ),
                 "body": payload,
             }
         try:
