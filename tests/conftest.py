@@ -103,6 +103,8 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
             lang=lang,
             endpoints=endpoints,
             database_url=urls[-1],
+            # in-process nodes serve plain HTTP on loopback (ServerThread)
+            allow_plain_http=endpoints[0].startswith("http://"),
         )
         first.db.dispose()
         for name, content in (files or {}).items():

@@ -1,16 +1,25 @@
-"""The node's HTTP application: operator API, federation API, health, errors.
+"""The node's HTTP applications: operator API and console, federation API, health, errors.
 
-``create_app(node)`` builds the ASGI app for one :class:`~hotline.node.Node`; the
-lifespan starts the node's background jobs (leadership, then — in the active process —
-the scheduler, checkpoint exchange and delivery workers, see
-:mod:`hotline.services.runtime.jobs`) and stops them, threads joined, on shutdown.
+A node listens twice (``docs/operator-guide.md``, "Listeners"): the **federation** side
+(``/federation/…`` and ``/health``, mutual TLS, for the peer's network) and the
+**operator** side (API, console, ``/metrics``, ``/health``; TLS, for the operators'
+network). ``create_app(node, side=…)`` builds the ASGI app of one side (``both`` for
+in-process tests); :func:`listeners` gives each side with its address and SSL context.
+
+The lifespan starts the node's background jobs (leadership, then — in the active
+process — the scheduler, checkpoint exchange and delivery workers, see
+:mod:`hotline.services.runtime.jobs`) when the first app of the node starts, and stops
+them, threads joined, when the last one stops.
 """
 
 from __future__ import annotations
 
+import ssl
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +31,8 @@ from hotline import __version__
 from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
-from hotline.errors import HotlineError
+from hotline.config import NodeSettings, split_listen
+from hotline.errors import ConfigError, HotlineError
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.node import Node
@@ -31,17 +41,39 @@ from hotline.web.routes.console import router as console_router
 from hotline.web.routes.console import static_files as console_static
 
 MAX_API_BODY = 1_048_576
+#: ``Strict-Transport-Security`` on the operator side's TLS answers: one year.
+HSTS = "max-age=31536000"
+
+Side = Literal["federation", "operator", "both"]
+#: One listener: its name, host, port, app and SSL context (None: plain HTTP).
+Listener = tuple[str, str, int, FastAPI, ssl.SSLContext | None]
+
+_serving: dict[int, int] = {}  # id(node) -> apps of it that are running
+_serving_lock = threading.Lock()
 
 
-def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
+def _count(node: Node, step: int) -> int:
+    with _serving_lock:
+        count = _serving.get(id(node), 0) + step
+        if count:
+            _serving[id(node)] = count
+        else:
+            _serving.pop(id(node), None)
+        return count
+
+
+def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -> FastAPI:
+    """The app of one side of ``node`` (``both``: every route, for in-process tests)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if start_workers:
+        if _count(node, +1) == 1 and start_workers:  # the node's first app to start
             node.start()
         try:
             yield
         finally:
-            node.stop()
+            if _count(node, -1) == 0:  # its last app to stop
+                node.stop()
 
     app = FastAPI(
         title=f"Hotline node {node.identity.party}",
@@ -52,16 +84,21 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
-    for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
-        app.include_router(module.router)
-    app.include_router(links.metrics_router)
-    app.include_router(federation_router)
-    app.include_router(evidence.router)
-    app.include_router(federation_evidence_router)
-    app.include_router(console_router)
-    app.mount("/console/static", console_static(), name="console_static")
+    app.state.side = side
+    if side in ("operator", "both"):
+        for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
+            app.include_router(module.router)
+        app.include_router(links.metrics_router)
+        app.include_router(evidence.router)
+        app.include_router(console_router)
+        app.mount("/console/static", console_static(), name="console_static")
+    if side in ("federation", "both"):
+        app.include_router(federation_router)
+        app.include_router(federation_evidence_router)
     _add_errors(app)
     _add_body_limit(app)
+    if side in ("operator", "both"):
+        _add_hsts(app)
 
     @app.get(
         "/health",
@@ -86,11 +123,70 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
 
     app.openapi = document  # type: ignore[method-assign]
 
-    @app.get("/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
-    def openapi() -> dict[str, Any]:
-        return app.openapi()
+    if side in ("operator", "both"):
+
+        @app.get(
+            "/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)]
+        )
+        def openapi() -> dict[str, Any]:
+            return app.openapi()
 
     return app
+
+
+def federation_address(settings: NodeSettings) -> tuple[str, int]:
+    """Where the federation listener binds: ``federation_listen``, else the first
+    endpoint's host and port."""
+    if settings.federation_listen:
+        return split_listen(settings.federation_listen)
+    first = urlsplit(settings.endpoints[0]) if settings.endpoints else None
+    if first is None or not first.hostname:
+        return "127.0.0.1", 8443
+    default = 80 if first.scheme == "http" else 443
+    return first.hostname, first.port or default
+
+
+def listeners(node: Node) -> list[Listener]:
+    """The node's two listeners, each with its app and SSL context.
+
+    The federation side is on mutual TLS (a client certificate pinned for a peer is
+    required; see :class:`~hotline.services.line.tls.NodeTls`), or on plain HTTP only when
+    every endpoint is ``http://`` (``allow_plain_http``, loopback: development). The
+    operator side is always on TLS. Both on one address is a :class:`ConfigError`.
+    """
+    settings = node.settings
+    fed_host, fed_port = federation_address(settings)
+    op_host, op_port = split_listen(settings.operator_listen)
+    if (fed_host, fed_port) == (op_host, op_port):
+        raise ConfigError(
+            f"the federation and operator listeners both name {op_host}:{op_port}",
+            hint="set federation_listen (or the first endpoint) and operator_listen apart: "
+            "the operator side must not be reachable from the peer's network",
+            setting="operator_listen",
+        )
+    plain = all(url.lower().startswith("http://") for url in settings.endpoints)
+    federation_ssl = None if plain else node.tls.federation_context()
+    return [
+        ("federation", fed_host, fed_port, create_app(node, side="federation"), federation_ssl),
+        (
+            "operator",
+            op_host,
+            op_port,
+            create_app(node, side="operator"),
+            node.tls.operator_context(),
+        ),
+    ]
+
+
+def _add_hsts(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def strict_transport(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
 
 
 class Health(Out):

@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -267,10 +268,41 @@ def cheap_password_hashing() -> None:
     auth._DUMMY_HASH = auth._hasher.hash("not a real password, only spends the same time")
 
 
+#: Operator URL -> the node folder whose operator certificate a test client trusts there.
+_TRUSTED: dict[str, Path] = {}
+
+
+def trust(url: str, directory: Path) -> None:
+    """Have :func:`api` (and :func:`verify_for`) trust, at ``url``, the operator
+    certificate of the node in ``directory`` (read at each use: a rotation shows)."""
+    _TRUSTED[url.rstrip("/")] = directory
+
+
+def verify_for(url: str) -> ssl.SSLContext | bool:
+    """What a test client of ``url`` trusts: the operator certificate of the node served
+    there (see :func:`trust`), or the system's store for any other URL."""
+    directory = _TRUSTED.get(url.rstrip("/"))
+    if directory is None:
+        return True
+    from hotline.config import load_settings
+    from hotline.protocol import tls
+
+    settings = load_settings(directory, environ={})
+    return tls.trust_context(Path(settings.operator_cert_file or tls.cert_path(directory)))
+
+
+def tls_node_settings(operator_port: int) -> dict[str, Any]:
+    """Settings for :func:`hotline.node.init_node` of a node a test serves on TLS: the
+    operator listener on ``operator_port`` (the federation one is on the endpoint)."""
+    return {"operator_listen": f"127.0.0.1:{operator_port}"}
+
+
 @dataclass
 class NodeProcess:
-    """A node running as its own ``hotline serve`` process.
+    """A node running as its own ``hotline serve`` process, with both listeners.
 
+    ``url`` is the operator listener's URL (https: :func:`api` trusts the node's operator
+    certificate there), ``federation_url`` the federation listener's (mutual TLS).
     By default the process hashes passwords cheaply (:func:`cheap_password_hashing`,
     through ``python -m hotline.testing``); ``real_hashing=True`` runs the plain CLI.
     """
@@ -279,8 +311,18 @@ class NodeProcess:
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
-    args: tuple[str, ...] = ()  # more options for ``hotline serve``, e.g. ("--port", "N")
+    # more options for ``hotline serve``, e.g. ("--operator-listen", "127.0.0.1:N")
+    args: tuple[str, ...] = ()
     real_hashing: bool = False
+    federation_url: str = ""
+
+    def __post_init__(self) -> None:
+        trust(self.url, self.directory)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What a client of this node's operator listener trusts."""
+        return verify_for(self.url)
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.directory / "serve.log", "ab")  # noqa: SIM115 - closed with the process
@@ -296,7 +338,8 @@ class NodeProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"node exited early: {self.log_tail()}")
             try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                answer = httpx.get(self.url + "/health", timeout=2, verify=self.verify)
+                if answer.status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -337,9 +380,15 @@ def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
             node.stop()
 
 
-def api(url: str, token: str | None = None) -> httpx.Client:
+def api(
+    url: str | NodeProcess, token: str | None = None, verify: ssl.SSLContext | bool | None = None
+) -> httpx.Client:
+    """An HTTP client of a node's operator side (``url`` or a :class:`NodeProcess`),
+    trusting the node's operator certificate (see :func:`trust`) unless ``verify``."""
+    base = url.url if isinstance(url, NodeProcess) else url
     headers: dict[str, Any] = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S)
+    trusted = verify_for(base) if verify is None else verify
+    return httpx.Client(base_url=base, headers=headers, timeout=HTTP_TIMEOUT_S, verify=trusted)
 
 
 class ServerThread:

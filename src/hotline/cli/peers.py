@@ -53,6 +53,29 @@ def peer_add(
             )
         )
         out.print(f"Fingerprint: [bold]{spoken_fingerprint(peer_card.fingerprint)}[/]")
+        out.print(Text(f"TLS pin: {peer_card.tls_pin or '(none: plain HTTP only)'}"))
+        tls_changed = (
+            pinned is not None
+            and pinned["fingerprint"] == peer_card.fingerprint
+            and pinned.get("tls_pin") != peer_card.tls_pin
+        )
+        if tls_changed:
+            assert pinned is not None
+            err.print(
+                Text.assemble(
+                    ("TLS CERTIFICATE CHANGE:", "bold red"),
+                    f" {peer_card.party} is pinned with TLS pin {pinned.get('tls_pin')}; this "
+                    f"card carries {peer_card.tls_pin}. Pinning it replaces the old "
+                    "certificate: connections with the old one are refused from now on.",
+                ),
+                soft_wrap=True,
+            )
+            if not replace:
+                raise ValidationError(
+                    f"{peer_card.party} is already pinned with another TLS certificate; "
+                    "not replaced",
+                    hint="confirm the rotation with the peer out of band, then add --replace",
+                )
         if pinned is not None and pinned["fingerprint"] != peer_card.fingerprint:
             err.print(
                 f"[bold red]KEY CHANGE:[/] {peer_card.party} is pinned with key "
@@ -74,6 +97,8 @@ def peer_add(
         out.print("pinned")
     elif changed:
         out.print(f"key replaced: {peer_card.party} is now pinned with the new key")
+    elif tls_changed:
+        out.print(f"TLS certificate replaced: {peer_card.party} is now pinned with the new one")
     else:
         out.print("already pinned with this key; card updated")
 
