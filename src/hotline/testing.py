@@ -392,21 +392,31 @@ def api(
 
 
 class ServerThread:
-    """Serve an ASGI app with uvicorn on a loopback port in a background thread."""
+    """Serve an ASGI app with uvicorn on a loopback port in a background thread (plain
+    HTTP, or TLS with ``ssl_context``)."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(
+        self, app: Any, port: int | None = None, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         import threading
 
         import uvicorn
 
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.tls = ssl_context is not None
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ssl_context_factory=(lambda _config, _default: ssl_context) if ssl_context else None,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ServerThread:
         self.thread.start()
