@@ -99,6 +99,8 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
     _add_body_limit(app)
     if side in ("operator", "both"):
         _add_hsts(app)
+    if side == "federation":
+        _add_one_request_per_connection(app)
 
     @app.get(
         "/health",
@@ -176,6 +178,20 @@ def listeners(node: Node) -> list[Listener]:
             node.tls.operator_context(),
         ),
     ]
+
+
+def _add_one_request_per_connection(app: FastAPI) -> None:
+    """Close each federation connection after its answer: every request comes on a new
+    handshake, checked against the pins of that moment (a ``peer add --replace`` cuts off
+    the old certificate at once, kept-alive connections included)."""
+
+    @app.middleware("http")
+    async def close_after_answer(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["Connection"] = "close"
+        return response
 
 
 def _add_hsts(app: FastAPI) -> None:

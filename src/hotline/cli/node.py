@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hotline.cli.common import (
     DemoDirOpt,
@@ -73,7 +74,7 @@ def init(
     )
     out.print(f"Created node [bold]{party}[/] in {node.settings.directory}")
     out.print(f"Key fingerprint: {spoken_fingerprint(node.identity.fingerprint)}")
-    out.print(f"TLS pin: {node.identity.tls_pin}")
+    out.print(Text(f"TLS pin: {node.identity.tls_pin}"), soft_wrap=True)
     if node.identity.plain_http:
         err.print(f"[bold red]{PLAIN_HTTP_WARNING}[/]")
     if not name_ru:
@@ -229,8 +230,9 @@ def card(
     for key in ("party", "name_en", "name_ru", "lang", "endpoints", "public_key"):
         table.add_row(key, ", ".join(data[key]) if key == "endpoints" else str(data[key]))
     table.add_row("fingerprint", spoken_fingerprint(data["fingerprint"]))
-    table.add_row("tls_pin", str(data.get("tls_pin", "(none: plain HTTP only)")))
     out.print(table)
+    pin = data.get("tls_pin", "(none: plain HTTP only)")
+    out.print(Text(f"TLS pin      {pin}"), soft_wrap=True)
     if identity.plain_http:
         err.print(f"[bold red]{PLAIN_HTTP_WARNING}[/]: this card names http:// endpoints")
     if out_file:
@@ -280,7 +282,7 @@ def tls_init(directory: DirOpt) -> None:
             hint="to replace it, use `hotline tls rotate`",
         )
     pin = tls.pin(tls.load_cert_der(tls.cert_path(settings.directory)))
-    out.print(f"TLS certificate made; pin {pin}")
+    out.print(Text(f"TLS certificate made; pin {pin}"), soft_wrap=True)
     out.print("Give peers the new card: `hotline card --out FILE`.")
 
 
@@ -299,7 +301,7 @@ def tls_rotate(directory: DirOpt) -> None:
         else None
     )
     pin = tls.write_files(settings.directory, tls_hosts(settings), settings.party)
-    out.print(f"TLS certificate replaced: pin {old or '(none)'} -> {pin}")
+    out.print(Text(f"TLS certificate replaced: pin {old or '(none)'} -> {pin}"), soft_wrap=True)
     out.print(
         "Give each peer the new card (`hotline card --out FILE`); they pin it with "
         "`hotline peer add FILE --replace`. Until they do, deliveries between you wait "

@@ -53,7 +53,9 @@ def peer_add(
             )
         )
         out.print(f"Fingerprint: [bold]{spoken_fingerprint(peer_card.fingerprint)}[/]")
-        out.print(Text(f"TLS pin: {peer_card.tls_pin or '(none: plain HTTP only)'}"))
+        out.print(
+            Text(f"TLS pin: {peer_card.tls_pin or '(none: plain HTTP only)'}"), soft_wrap=True
+        )
         tls_changed = (
             pinned is not None
             and pinned["fingerprint"] == peer_card.fingerprint

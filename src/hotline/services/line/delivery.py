@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,10 @@ class Courier:
                 headers={"content-type": "application/json"},
             )
         except httpx.HTTPError as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+            said = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, httpx.RemoteProtocolError) and url.lower().startswith("https:"):
+                said += " (TLS: so a peer refuses a client certificate it has not pinned)"
+            raise Unreachable(tls_refusal(exc) or said) from exc
         try:
             answer = response.json()
         except ValueError:
@@ -213,6 +217,24 @@ class Courier:
                 return
             store.update_message(conn, message_id, state="sent", attempts=row["attempts"] + 1)
             store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
+
+
+def tls_refusal(exc: BaseException) -> str | None:
+    """What a failed TLS handshake with a peer means, in words; None if it was not one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return (
+                "TLS: the peer presented a certificate that is not the one pinned on its card "
+                f"({seen.verify_message}); if it rotated, pin its new card"
+            )
+        if isinstance(seen, ssl.SSLError):
+            return (
+                f"TLS: the peer refused the handshake ({seen.reason or seen}); does it pin "
+                "this node's current card?"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _check_receipt(obj: Any, row: dict[str, Any], me: str, public: Any) -> Receipt:
