@@ -7,7 +7,7 @@ agree. The settings file is written by ``hotline init`` (every setting with its 
 and is meant to be read and edited by the operator. Environment variables
 (``HOTLINE_<NAME>``) override it, which is how a production deployment points a node at
 PostgreSQL (``HOTLINE_DATABASE_URL``); a list is written there comma separated
-(``HOTLINE_ENDPOINTS=https://a:8400,https://b:8400``).
+(``HOTLINE_ENDPOINTS=https://a:8443,https://b:8443``).
 
 A wrong value — ``HOTLINE_FLASH_TWO_PERSON=ture``, ``tick_s = "abc"``, a string in the
 file where a number goes, a value out of range (``batch_size = 0``, ``tick_s = inf``), an

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from hotline import seclog
 from hotline.domain.line import Receipt
 from hotline.errors import BadSignature, HotlineError, MalformedMessage, Unreachable
 from hotline.protocol import keys, tls
@@ -107,7 +108,10 @@ class Courier:
             said = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, httpx.RemoteProtocolError) and url.lower().startswith("https:"):
                 said += " (TLS: so a peer refuses a client certificate it has not pinned)"
-            raise Unreachable(tls_refusal(exc) or said) from exc
+            refusal = tls_refusal(exc)
+            if refusal:
+                seclog.event("tls_refused", peer=self.peer, source=endpoint, reason=refusal)
+            raise Unreachable(refusal or said) from exc
         try:
             answer = response.json()
         except ValueError:
