@@ -438,3 +438,35 @@ def test_a_node_made_before_tls_gets_its_certificate_with_tls_init(tmp_path: Pat
         assert node.identity.card().tls_pin == node.identity.tls_pin
     finally:
         node.db.dispose()
+
+
+def test_the_cli_talks_to_the_operator_listener_trusting_only_the_nodes_certificate(
+    nodes: Nodes, tmp_path: Path
+) -> None:
+    us = str(nodes.us.directory)
+    env = {"HOTLINE_PASSWORD": PASSWORD}
+    with running(nodes.us):
+        logged = runner.invoke(app, ["login", "--dir", us, "--user", "officer"], env=env)
+        assert 0 == logged.exit_code, logged.output
+        inbox = runner.invoke(app, ["inbox", "--dir", us, "--json"])
+        assert (0, "[]") == (inbox.exit_code, inbox.output.strip()), inbox.output
+        # another certificate named as the one to trust: the node is not believed
+        stranger = tmp_path / "stranger"
+        stranger.mkdir()
+        tls.write_files(stranger, ["127.0.0.1"], "x")
+        wrong = runner.invoke(
+            app,
+            ["inbox", "--dir", us, "--url", nodes.us.url],
+            env={"HOTLINE_CA_FILE": str(tls.cert_path(stranger))},
+        )
+        assert 1 == wrong.exit_code and "CERTIFICATE_VERIFY_FAILED" in wrong.output
+
+
+def test_listener_settings_are_checked(tmp_path: Path) -> None:
+    init_node(tmp_path / "n", party="us", name_en="US").db.dispose()
+    for value in ("8400", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:port", ":8400"):
+        result = runner.invoke(
+            app, ["card", "--dir", str(tmp_path / "n")], env={"HOTLINE_OPERATOR_LISTEN": value}
+        )
+        assert 1 == result.exit_code, value
+        assert "operator_listen" in result.output and "HOTLINE_OPERATOR_LISTEN" in result.output
