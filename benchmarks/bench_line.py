@@ -9,7 +9,10 @@ Prints, from one run:
 - p50 / p99 delivery latency (sender's ``created`` to receiver's ``received_at``) at a
   steady offered load of 100 messages per second.
 
-Run: ``.venv/bin/python benchmarks/bench_line.py [--messages 2000] [--clients 4]``
+The nodes talk over mutual TLS (as in use); ``--plain`` runs them on plain HTTP on
+loopback instead (``allow_plain_http``), to compare.
+
+Run: ``.venv/bin/python benchmarks/bench_line.py [--messages 2000] [--clients 4] [--plain]``
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from hotline.clock import parse_rfc3339
 from hotline.node import init_node
 from hotline.storage.db import Database
 from hotline.storage.tables.core import messages
-from hotline.testing import NodeProcess, free_port
+from hotline.testing import NodeProcess, free_port, tls_node_settings, verify_for
 
 PASSWORD = "benchmark-password"
 
@@ -51,10 +54,20 @@ def raw_commit_rate(folder: Path, count: int = 500) -> float:
     return count / elapsed
 
 
-def make_nodes(folder: Path) -> dict[str, NodeProcess]:
-    urls = {p: f"http://127.0.0.1:{free_port()}" for p in ("us", "ru")}
+def make_nodes(folder: Path, plain: bool = False) -> dict[str, NodeProcess]:
+    scheme = "http" if plain else "https"
+    urls = {p: f"{scheme}://127.0.0.1:{free_port()}" for p in ("us", "ru")}
+    operator = {p: free_port() for p in urls}
     nodes = {
-        p: init_node(folder / p, party=p, name_en=p.upper(), endpoints=[urls[p]]) for p in urls
+        p: init_node(
+            folder / p,
+            party=p,
+            name_en=p.upper(),
+            endpoints=[urls[p]],
+            allow_plain_http=plain,
+            settings=tls_node_settings(operator[p]),
+        )
+        for p in urls
     }
     for node in nodes.values():
         node.auth.add_user("bench", PASSWORD)
@@ -63,7 +76,10 @@ def make_nodes(folder: Path) -> dict[str, NodeProcess]:
     for node in nodes.values():
         node.db.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    return {p: NodeProcess(folder / p, urls[p], env) for p in urls}
+    return {
+        p: NodeProcess(folder / p, f"https://127.0.0.1:{operator[p]}", env, federation_url=urls[p])
+        for p in urls
+    }
 
 
 def received(folder: Path) -> list[tuple[str, str]]:
@@ -82,7 +98,8 @@ def received(folder: Path) -> list[tuple[str, str]]:
 
 def sender(url: str, token: str, texts: list[str], pace: float | None) -> float:
     """Send ``texts`` (every ``pace`` seconds, or as fast as possible); the rate achieved."""
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, verify=verify_for(url)) as client:
         start = time.perf_counter()
         for i, text in enumerate(texts):
             if pace:
@@ -134,16 +151,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--plain", action="store_true", help="plain HTTP between the nodes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         anchor = raw_commit_rate(folder)
-        nodes = make_nodes(folder)
+        nodes = make_nodes(folder, args.plain)
         for node in nodes.values():
             node.start()
         try:
             token = httpx.post(
-                nodes["us"].url + "/api/v1/login", json={"user": "bench", "password": PASSWORD}
+                nodes["us"].url + "/api/v1/login",
+                json={"user": "bench", "password": PASSWORD},
+                verify=nodes["us"].verify,
             ).json()["token"]
             rate = sustained(folder, nodes["us"].url, token, args.messages, args.clients)
             offered, lat = latencies(folder, nodes["us"].url, token, args.rate, args.seconds)
@@ -152,6 +172,7 @@ def main() -> None:
                 node.stop()
     p50 = statistics.median(lat)
     p99 = statistics.quantiles(lat, n=100)[98]
+    print(f"between the nodes: {'plain HTTP' if args.plain else 'mutual TLS'}")
     print(f"anchor: raw durable commits          {anchor:10.0f} /s")
     ratio = rate / anchor
     print(f"line:   sustained end-to-end          {rate:10.0f} msg/s  = {ratio:.3f} x anchor")

@@ -88,9 +88,11 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
         *,
         real_clock: bool = False,
         files: dict[str, Any] | None = None,
+        file_settings: dict[str, Any] | None = None,
         **overrides: Any,
     ) -> Node:
-        """``files``: JSON files to write beside the settings (e.g. contacts.json)."""
+        """``files``: JSON files to write beside the settings (e.g. contacts.json);
+        ``file_settings``: settings written to its ``hotline.toml`` (seen by the CLI)."""
         name_en, name_ru, lang = NAMES[party]
         directory = tmp_path / f"{party}-{len(made)}"
         endpoints = overrides.pop("endpoints", None) or [f"http://127.0.0.1:{free_port()}"]
@@ -103,6 +105,9 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
             lang=lang,
             endpoints=endpoints,
             database_url=urls[-1],
+            # in-process nodes serve plain HTTP on loopback (ServerThread)
+            allow_plain_http=endpoints[0].startswith("http://"),
+            settings=file_settings,
         )
         first.db.dispose()
         for name, content in (files or {}).items():
@@ -125,8 +130,10 @@ class Pair:
 
     us: Node
     ru: Node
-    servers: dict[str, ServerThread]
+    servers: dict[str, ServerThread]  # plain HTTP at each endpoint, every route
     http: httpx.Client
+    # each node's operator listener (TLS, at its operator_listen): where the CLI goes
+    operators: dict[str, ServerThread] = dataclasses.field(default_factory=dict)
 
     def node(self, party: str) -> Node:
         return self.us if party == "us" else self.ru
@@ -158,8 +165,14 @@ def make_pair(make_node: MakeNode) -> MakePair:
     @contextlib.contextmanager
     def make(us: dict[str, Any] | None = None, ru: dict[str, Any] | None = None) -> Iterator[Pair]:
         ports = {"us": free_port(), "ru": free_port()}
+        operator_ports = {"us": free_port(), "ru": free_port()}
         nodes = {
-            party: make_node(party, endpoints=[f"http://127.0.0.1:{ports[party]}"], **(extra or {}))
+            party: make_node(
+                party,
+                endpoints=[f"http://127.0.0.1:{ports[party]}"],
+                file_settings={"operator_listen": f"127.0.0.1:{operator_ports[party]}"},
+                **(extra or {}),
+            )
             for party, extra in (("us", us), ("ru", ru))
         }
         nodes["us"].add_peer(nodes["ru"].identity.card().wire())
@@ -168,8 +181,19 @@ def make_pair(make_node: MakeNode) -> MakePair:
             party: ServerThread(create_app(nodes[party], start_workers=False), ports[party])
             for party in ("us", "ru")
         }
-        with serving(*servers.values()), httpx.Client(timeout=HTTP_TIMEOUT_S) as http:
-            yield Pair(nodes["us"], nodes["ru"], servers, http)
+        operators = {
+            party: ServerThread(
+                create_app(nodes[party], side="operator", start_workers=False),
+                operator_ports[party],
+                nodes[party].tls.operator_context(),
+            )
+            for party in ("us", "ru")
+        }
+        with (
+            serving(*servers.values(), *operators.values()),
+            httpx.Client(timeout=HTTP_TIMEOUT_S) as http,
+        ):
+            yield Pair(nodes["us"], nodes["ru"], servers, http, operators)
 
     return make
 

@@ -1,16 +1,25 @@
-"""The node's HTTP application: operator API, federation API, health, errors.
+"""The node's HTTP applications: operator API and console, federation API, health, errors.
 
-``create_app(node)`` builds the ASGI app for one :class:`~hotline.node.Node`; the
-lifespan starts the node's background jobs (leadership, then — in the active process —
-the scheduler, checkpoint exchange and delivery workers, see
-:mod:`hotline.services.runtime.jobs`) and stops them, threads joined, on shutdown.
+A node listens twice (``docs/operator-guide.md``, "Listeners"): the **federation** side
+(``/federation/…`` and ``/health``, mutual TLS, for the peer's network) and the
+**operator** side (API, console, ``/metrics``, ``/health``; TLS, for the operators'
+network). ``create_app(node, side=…)`` builds the ASGI app of one side (``both`` for
+in-process tests); :func:`listeners` gives each side with its address and SSL context.
+
+The lifespan starts the node's background jobs (leadership, then — in the active
+process — the scheduler, checkpoint exchange and delivery workers, see
+:mod:`hotline.services.runtime.jobs`) when the first app of the node starts, and stops
+them, threads joined, when the last one stops.
 """
 
 from __future__ import annotations
 
+import ssl
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +31,8 @@ from hotline import __version__, seclog
 from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
-from hotline.errors import BadSignature, HotlineError, UnknownKey
+from hotline.config import NodeSettings, split_listen
+from hotline.errors import BadSignature, ConfigError, HotlineError, UnknownKey
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.hygiene import Hygiene
@@ -32,22 +42,70 @@ from hotline.web.routes.console import router as console_router
 from hotline.web.routes.console import static_files as console_static
 
 MAX_API_BODY = 1_048_576
+#: ``Strict-Transport-Security`` on the operator side's TLS answers: one year.
+HSTS = "max-age=31536000"
+
+Side = Literal["federation", "operator", "both"]
+#: One listener: its name, host, port, app and SSL context (None: plain HTTP).
+Listener = tuple[str, str, int, FastAPI, ssl.SSLContext | None]
+
+_serving: dict[int, int] = {}  # id(node) -> apps of it that are running
+_logs: dict[int, seclog.NodeLogs] = {}  # id(node) -> its logs, shared by its apps
+_serving_lock = threading.Lock()
 
 
-def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
-    logs = _open_logs(node)
+def _count(node: Node, step: int) -> int:
+    with _serving_lock:
+        count = _serving.get(id(node), 0) + step
+        if count:
+            _serving[id(node)] = count
+        else:
+            _serving.pop(id(node), None)
+        return count
+
+
+def _node_logs(node: Node) -> seclog.NodeLogs:
+    """The node's security and access logs (``hotline.seclog``), opened once and shared
+    by its apps (both listeners write to the same files)."""
+    with _serving_lock:
+        logs = _logs.get(id(node))
+        if logs is None:
+            settings = node.settings
+            logs = seclog.open_logs(
+                settings.directory,
+                node.identity.party,
+                security=settings.security_log,
+                access=settings.access_log,
+            )
+            _logs[id(node)] = logs
+        return logs
+
+
+def _close_logs(node: Node, logs: seclog.NodeLogs) -> None:
+    with _serving_lock:
+        if _logs.get(id(node)) is logs:
+            del _logs[id(node)]
+    seclog.uninstall(logs)
+    logs.close()
+
+
+def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -> FastAPI:
+    """The app of one side of ``node`` (``both``: every route, for in-process tests)."""
+    logs = _node_logs(node)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        seclog.install(logs)  # the node's background threads log there too
-        if start_workers:
+        first = _count(node, +1) == 1
+        if first:
+            seclog.install(logs)  # the node's background threads log there too
+        if first and start_workers:  # the node's first app to start
             node.start()
         try:
             yield
         finally:
-            node.stop()
-            seclog.uninstall(logs)
-            logs.close()
+            if _count(node, -1) == 0:  # its last app to stop
+                node.stop()
+                _close_logs(node, logs)
 
     app = FastAPI(
         title=f"Hotline node {node.identity.party}",
@@ -58,17 +116,25 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.node = node
-    for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
-        app.include_router(module.router)
-    app.include_router(links.metrics_router)
-    app.include_router(federation_router)
-    app.include_router(evidence.router)
-    app.include_router(federation_evidence_router)
-    app.include_router(console_router)
-    app.mount("/console/static", console_static(), name="console_static")
+    app.state.side = side
+    if side in ("operator", "both"):
+        for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
+            app.include_router(module.router)
+        app.include_router(links.metrics_router)
+        app.include_router(evidence.router)
+        app.include_router(console_router)
+        app.mount("/console/static", console_static(), name="console_static")
+    if side in ("federation", "both"):
+        app.include_router(federation_router)
+        app.include_router(federation_evidence_router)
     _add_errors(app)
     _add_body_limit(app)
-    app.add_middleware(Hygiene, logs=logs)  # last: the outermost of the app's own
+    if side in ("operator", "both"):
+        _add_hsts(app)
+    if side == "federation":
+        _add_one_request_per_connection(app)
+    # last: the outermost of the app's own middleware
+    app.add_middleware(Hygiene, logs=logs, side=None if side == "both" else side)
 
     @app.get(
         "/health",
@@ -93,11 +159,84 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
 
     app.openapi = document  # type: ignore[method-assign]
 
-    @app.get("/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
-    def openapi() -> dict[str, Any]:
-        return app.openapi()
+    if side in ("operator", "both"):
+
+        @app.get(
+            "/api/v1/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)]
+        )
+        def openapi() -> dict[str, Any]:
+            return app.openapi()
 
     return app
+
+
+def federation_address(settings: NodeSettings) -> tuple[str, int]:
+    """Where the federation listener binds: ``federation_listen``, else the first
+    endpoint's host and port."""
+    if settings.federation_listen:
+        return split_listen(settings.federation_listen)
+    first = urlsplit(settings.endpoints[0]) if settings.endpoints else None
+    if first is None or not first.hostname:
+        return "127.0.0.1", 8443
+    default = 80 if first.scheme == "http" else 443
+    return first.hostname, first.port or default
+
+
+def listeners(node: Node) -> list[Listener]:
+    """The node's two listeners, each with its app and SSL context.
+
+    The federation side is on mutual TLS (a client certificate pinned for a peer is
+    required; see :class:`~hotline.services.line.tls.NodeTls`), or on plain HTTP only when
+    every endpoint is ``http://`` (``allow_plain_http``, loopback: development). The
+    operator side is always on TLS. Both on one address is a :class:`ConfigError`.
+    """
+    settings = node.settings
+    fed_host, fed_port = federation_address(settings)
+    op_host, op_port = split_listen(settings.operator_listen)
+    if (fed_host, fed_port) == (op_host, op_port):
+        raise ConfigError(
+            f"the federation and operator listeners both name {op_host}:{op_port}",
+            hint="set federation_listen (or the first endpoint) and operator_listen apart: "
+            "the operator side must not be reachable from the peer's network",
+            setting="operator_listen",
+        )
+    plain = all(url.lower().startswith("http://") for url in settings.endpoints)
+    federation_ssl = None if plain else node.tls.federation_context()
+    return [
+        ("federation", fed_host, fed_port, create_app(node, side="federation"), federation_ssl),
+        (
+            "operator",
+            op_host,
+            op_port,
+            create_app(node, side="operator"),
+            node.tls.operator_context(),
+        ),
+    ]
+
+
+def _add_one_request_per_connection(app: FastAPI) -> None:
+    """Close each federation connection after its answer: every request comes on a new
+    handshake, checked against the pins of that moment (a ``peer add --replace`` cuts off
+    the old certificate at once, kept-alive connections included)."""
+
+    @app.middleware("http")
+    async def close_after_answer(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers["Connection"] = "close"
+        return response
+
+
+def _add_hsts(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def strict_transport(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
 
 
 class Health(Out):
@@ -118,17 +257,6 @@ def _answer(
     """Every error answer, in the one shape of :class:`ErrorResponse` (``docs/api.md``)."""
     body = ErrorResponse(error=ErrorDetail.model_validate(error))
     return JSONResponse(body.model_dump(exclude_unset=True), status_code=status, headers=headers)
-
-
-def _open_logs(node: Node) -> seclog.NodeLogs:
-    """The node's security and access logs, as its settings say (``hotline.seclog``)."""
-    settings = node.settings
-    return seclog.open_logs(
-        settings.directory,
-        node.identity.party,
-        security=settings.security_log,
-        access=settings.access_log,
-    )
 
 
 #: What a caller whose signature did not verify is told on ``/federation`` (the details,

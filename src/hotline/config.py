@@ -7,7 +7,7 @@ agree. The settings file is written by ``hotline init`` (every setting with its 
 and is meant to be read and edited by the operator. Environment variables
 (``HOTLINE_<NAME>``) override it, which is how a production deployment points a node at
 PostgreSQL (``HOTLINE_DATABASE_URL``); a list is written there comma separated
-(``HOTLINE_ENDPOINTS=https://a:8400,https://b:8400``).
+(``HOTLINE_ENDPOINTS=https://a:8443,https://b:8443``).
 
 A wrong value — ``HOTLINE_FLASH_TWO_PERSON=ture``, ``tick_s = "abc"``, a string in the
 file where a number goes, a value out of range (``batch_size = 0``, ``tick_s = inf``), an
@@ -202,6 +202,26 @@ class NodeSettings(BaseSettings):
         description="Access log, one JSON line per request: a file (in DIR unless "
         "absolute), `-` for stderr, empty for none.",
     )
+    federation_listen: str = Field(
+        "",
+        description="Where the federation listener (mutual TLS, for peers) binds, `host:port`; "
+        "empty: the first endpoint's host and port.",
+    )
+    operator_listen: str = Field(
+        "127.0.0.1:8400",
+        description="Where the operator listener (API, console, metrics; TLS) binds, `host:port`.",
+    )
+    operator_cert_file: str = Field(
+        "",
+        description="Certificate (PEM) of the operator listener; empty: the node's `tls.crt`.",
+    )
+    operator_key_file: str = Field(
+        "", description="Key (PEM) of `operator_cert_file`; empty: the node's `tls.key`."
+    )
+    allow_plain_http: bool = Field(
+        False,
+        description="Allow `http://` endpoints, on loopback only (development; never in use).",
+    )
 
     # The node's folder is where the settings were read from, not a setting itself.
     _directory: Path = PrivateAttr(default_factory=Path.cwd)
@@ -211,6 +231,13 @@ class NodeSettings(BaseSettings):
     def _retry_cap_at_most_a_minute(cls, value: float) -> float:
         if not 0 < value <= 60:
             raise ValueError(f"must be more than 0 and at most 60 seconds, not {value}")
+        return value
+
+    @field_validator("federation_listen", "operator_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        if value:
+            split_listen(value)  # ValueError names what is wrong
         return value
 
     @classmethod
@@ -252,6 +279,17 @@ class NodeSettings(BaseSettings):
         # Built from the arguments only: :func:`load_settings` reads the file and the
         # environment itself, so that a wrong value can be traced to where it came from.
         return (init_settings,)
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``host:port`` (an IPv6 host in brackets) as its host and port; ValueError if not."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]") if host.startswith("[") else host
+    if not sep or not host or any(c.isspace() for c in host) or not port.isdigit():
+        raise ValueError(f"must be host:port, e.g. 127.0.0.1:8400, not {value!r}")
+    if not 0 < int(port) < 65536:
+        raise ValueError(f"must name a port from 1 to 65535, not {port}")
+    return host, int(port)
 
 
 #: Every setting, in the order of the model (and of the guide and the settings file).

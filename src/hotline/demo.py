@@ -1,9 +1,10 @@
 """``hotline demo``: two real node processes (us, ru) talking on loopback, on SQLite.
 
-The scenario: create both nodes, exchange and pin their cards, start each as its own
-``hotline serve`` process, send messages both ways (the ``ru`` node writes in Russian),
-acknowledge every one on the receiving side, and wait until each sender sees its
-messages delivered and acknowledged.
+The scenario: create both nodes, exchange and pin their cards (each carries the node's
+TLS certificate), start each as its own ``hotline serve`` process (the federation
+listener on mutual TLS, the operator listener on TLS, on two ports), send messages both
+ways (the ``ru`` node writes in Russian), acknowledge every one on the receiving side,
+and wait until each sender sees its messages delivered and acknowledged.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from hotline.client import NodeClient
+from hotline.client import NodeClient, Verify
 from hotline.errors import HotlineError
 from hotline.node import init_node
 
@@ -72,14 +73,15 @@ def free_port() -> int:
 
 
 def prepare(workdir: Path) -> dict[str, str]:
-    """Create both nodes and pin each other's cards; return their URLs."""
+    """Create both nodes and pin each other's cards; return their operator URLs."""
     if workdir.exists():
         if not (workdir / MARKER).exists():
             raise HotlineError(f"{workdir} exists and is not a demo folder; choose another --dir")
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     (workdir / MARKER).write_text("made by hotline demo; deleted by the next run\n")
-    urls = {n.party: f"http://127.0.0.1:{free_port()}" for n in NODES}
+    endpoints = {n.party: f"https://127.0.0.1:{free_port()}" for n in NODES}
+    operator = {n.party: free_port() for n in NODES}
     nodes = {
         n.party: init_node(
             workdir / n.party,
@@ -87,7 +89,8 @@ def prepare(workdir: Path) -> dict[str, str]:
             name_en=n.name_en,
             name_ru=n.name_ru,
             lang=n.lang,
-            endpoints=[urls[n.party]],
+            endpoints=[endpoints[n.party]],
+            settings={"operator_listen": f"127.0.0.1:{operator[n.party]}"},
         )
         for n in NODES
     }
@@ -100,7 +103,14 @@ def prepare(workdir: Path) -> dict[str, str]:
                 node.add_peer(nodes[other.party].identity.card().wire())
     for node in nodes.values():
         node.db.dispose()
-    return urls
+    return {n.party: f"https://127.0.0.1:{operator[n.party]}" for n in NODES}
+
+
+def trusted(workdir: Path, party: str) -> Verify:
+    """Exactly the demo node's own operator certificate."""
+    from hotline.protocol import tls
+
+    return tls.trust_context(tls.cert_path(workdir / party))
 
 
 def start(workdir: Path, party: str) -> subprocess.Popen[bytes]:
@@ -202,8 +212,8 @@ def run_demo(workdir: Path, *, once: bool, console: Console) -> int:
     workdir = workdir.expanduser().resolve()
     urls = prepare(workdir)
     processes = {n.party: start(workdir, n.party) for n in NODES}
-    clients = {n.party: NodeClient(urls[n.party]) for n in NODES}
-    seconds = {n.party: NodeClient(urls[n.party]) for n in NODES}
+    clients = {n.party: NodeClient(urls[n.party], verify=trusted(workdir, n.party)) for n in NODES}
+    seconds = {n.party: NodeClient(urls[n.party], verify=trusted(workdir, n.party)) for n in NODES}
     try:
         for spec in NODES:
             client = clients[spec.party]

@@ -19,7 +19,7 @@ from hotline.clock import Clock, OffsetClock, SystemClock, rfc3339
 from hotline.config import NodeSettings, load_settings, write_settings
 from hotline.domain.line import PARTY_PATTERN, PeerCard
 from hotline.errors import ConfigError, ValidationError
-from hotline.protocol import keys
+from hotline.protocol import keys, tls
 from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import open_card
 from hotline.services.alarms import Alarms
@@ -33,6 +33,7 @@ from hotline.services.line.identity import Identity
 from hotline.services.line.links import LinkTests
 from hotline.services.line.receive import Receiver
 from hotline.services.line.service import Line
+from hotline.services.line.tls import NodeTls
 from hotline.services.notices.service import Notices
 from hotline.services.picture.conflicts import Conflicts
 from hotline.services.picture.tracks import TrackPicture
@@ -71,6 +72,7 @@ class Node:
         self.clock = clock or default_clock()
         self.db = Database(settings.db_url)
         self.identity = Identity.from_settings(settings)
+        self.tls = NodeTls(self.db, settings)
         self.line = Line(self.db, self.identity, settings, self.clock, on_queued=self.wake)
         self.receiver = Receiver(self.line)
         self.conflicts = Conflicts(self.line)
@@ -80,7 +82,7 @@ class Node:
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
-        self.evidence = Evidence(self.db, self.identity, settings, self.clock)
+        self.evidence = Evidence(self.db, self.identity, settings, self.clock, self.tls)
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.calls = Calls(self.line)
@@ -156,7 +158,7 @@ class Node:
             # and any party woken since the peers were read (a peer pinned, a message
             # queued) while this process was already active but its runner not yet made
             for party in {*parties, *self._woken_early}:
-                self.workers[party] = DeliveryWorker(self.line, party, runner)
+                self.workers[party] = DeliveryWorker(self.line, party, runner, node_tls=self.tls)
             self._woken_early.clear()
         runner.start()
 
@@ -176,7 +178,7 @@ class Node:
             if worker is None and self.runner is None:
                 self._woken_early.add(party)  # _activate starts its worker
             elif worker is None and self.runner is not None:
-                worker = DeliveryWorker(self.line, party, self.runner)
+                worker = DeliveryWorker(self.line, party, self.runner, node_tls=self.tls)
                 self.workers[party] = worker
             return worker
 
@@ -217,10 +219,21 @@ class Node:
     # -- peers -----------------------------------------------------------------------------
 
     def add_peer(self, card_obj: Any) -> tuple[PeerCard, bool]:
-        """Pin a peer's card (verified, self-signed); returns it and whether its key is new."""
+        """Pin a peer's card (verified, self-signed); returns it and whether its key is new.
+
+        A card with an ``http://`` endpoint is refused unless ``allow_plain_http`` is on
+        and every such endpoint is loopback (development only).
+        """
         card, _public = open_card(card_obj)
         if card.party == self.identity.party:
             raise ValidationError("this is this node's own card, not a peer's")
+        problem = tls.plain_http_problem(card.endpoints, self.settings.allow_plain_http)
+        if problem:
+            raise ValidationError(
+                f"the card of {card.party} is refused: {problem}",
+                hint="a peer is reached over https:// (mutual TLS); plain HTTP only for "
+                "development on loopback, with allow_plain_http = true on this node",
+            )
         with self.db.write() as conn:
             changed = peers.upsert(conn, card, json.dumps(card.wire()), rfc3339(self.clock.now()))
         self.receiver.forget_keys()
@@ -239,6 +252,7 @@ class Node:
                     "name_en": row.name_en,
                     "name_ru": row.name_ru,
                     "fingerprint": row.fingerprint,
+                    "tls_pin": _pin_of(row.card),
                     "endpoints": list(row.endpoints),
                     "added_at": row.added_at,
                     "delivery_failures": worker.failures if worker else None,
@@ -257,8 +271,15 @@ def init_node(
     lang: str = "en",
     endpoints: list[str] | None = None,
     database_url: str = "",
+    allow_plain_http: bool = False,
+    settings: dict[str, Any] | None = None,
 ) -> Node:
-    """Create a node: settings file, signing key (0600) and migrated database."""
+    """Create a node: settings file, signing key (0600), TLS key (0600) and certificate,
+    and migrated database.
+
+    ``http://`` endpoints are refused unless ``allow_plain_http`` (written to the settings)
+    and every one is loopback. ``settings``: more settings to write to the file.
+    """
     if not re.match(PARTY_PATTERN, party):
         raise ValidationError(
             f"party id {party!r} is not allowed",
@@ -266,6 +287,14 @@ def init_node(
         )
     directory = directory.expanduser().resolve()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    endpoints = endpoints or [DEFAULT_ENDPOINT]
+    problem = tls.plain_http_problem(endpoints, allow_plain_http)
+    if problem:
+        raise ValidationError(
+            problem,
+            hint="give https:// endpoints; plain HTTP only for development on loopback, "
+            "with --allow-plain-http",
+        )
     if (directory / "hotline.toml").exists():
         raise ConfigError(f"{directory} already holds a node", hint="use another --dir")
     directory.chmod(0o700)  # the node's folder is its owner's only (keys.check_private)
@@ -274,13 +303,51 @@ def init_node(
         "name_en": name_en,
         "name_ru": name_ru or name_en,
         "lang": lang,
-        "endpoints": endpoints or ["http://127.0.0.1:8400"],
+        "endpoints": endpoints,
     }
     if database_url:
         values["database_url"] = database_url
+    if allow_plain_http:
+        values["allow_plain_http"] = True
+    values |= settings or {}
     keys.save_private(keys.generate(), directory / "node.key")
     write_settings(directory, values)
+    ensure_tls_files(load_settings(directory, environ={}))
     return Node.open(directory)
+
+
+#: The endpoint of a node made without one: its federation listener on loopback.
+DEFAULT_ENDPOINT = "https://127.0.0.1:8443"
+
+
+def tls_hosts(settings: NodeSettings) -> list[str]:
+    """The names a node's certificate carries: its endpoints' hosts and its listeners'."""
+    from hotline.config import split_listen
+
+    hosts = tls.hosts_of(settings.endpoints)
+    for listen in (settings.federation_listen, settings.operator_listen):
+        if listen:
+            host = split_listen(listen)[0]
+            if host not in hosts and host not in ("0.0.0.0", "::"):
+                hosts.append(host)
+    return hosts
+
+
+def ensure_tls_files(settings: NodeSettings) -> bool:
+    """Make the node's TLS key and certificate if it has none; whether it made them."""
+    if tls.has_files(settings.directory):
+        return False
+    tls.write_files(settings.directory, tls_hosts(settings), settings.party)
+    return True
+
+
+def _pin_of(card_json: str) -> str | None:
+    try:
+        card = json.loads(card_json)
+    except ValueError:
+        return None
+    found = card.get("tls_pin") if isinstance(card, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def read_card_file(path: Path) -> Any:

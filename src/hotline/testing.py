@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -268,10 +269,41 @@ def cheap_password_hashing() -> None:
     auth._DUMMY_HASH = auth._hasher.hash("not a real password, only spends the same time")
 
 
+#: Operator URL -> the node folder whose operator certificate a test client trusts there.
+_TRUSTED: dict[str, Path] = {}
+
+
+def trust(url: str, directory: Path) -> None:
+    """Have :func:`api` (and :func:`verify_for`) trust, at ``url``, the operator
+    certificate of the node in ``directory`` (read at each use: a rotation shows)."""
+    _TRUSTED[url.rstrip("/")] = directory
+
+
+def verify_for(url: str) -> ssl.SSLContext | bool:
+    """What a test client of ``url`` trusts: the operator certificate of the node served
+    there (see :func:`trust`), or the system's store for any other URL."""
+    directory = _TRUSTED.get(url.rstrip("/"))
+    if directory is None:
+        return True
+    from hotline.config import load_settings
+    from hotline.protocol import tls
+
+    settings = load_settings(directory, environ={})
+    return tls.trust_context(Path(settings.operator_cert_file or tls.cert_path(directory)))
+
+
+def tls_node_settings(operator_port: int) -> dict[str, Any]:
+    """Settings for :func:`hotline.node.init_node` of a node a test serves on TLS: the
+    operator listener on ``operator_port`` (the federation one is on the endpoint)."""
+    return {"operator_listen": f"127.0.0.1:{operator_port}"}
+
+
 @dataclass
 class NodeProcess:
-    """A node running as its own ``hotline serve`` process.
+    """A node running as its own ``hotline serve`` process, with both listeners.
 
+    ``url`` is the operator listener's URL (https: :func:`api` trusts the node's operator
+    certificate there), ``federation_url`` the federation listener's (mutual TLS).
     By default the process hashes passwords cheaply (:func:`cheap_password_hashing`,
     through ``python -m hotline.testing``); ``real_hashing=True`` runs the plain CLI.
     """
@@ -280,8 +312,18 @@ class NodeProcess:
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes] | None = None
-    args: tuple[str, ...] = ()  # more options for ``hotline serve``, e.g. ("--port", "N")
+    # more options for ``hotline serve``, e.g. ("--operator-listen", "127.0.0.1:N")
+    args: tuple[str, ...] = ()
     real_hashing: bool = False
+    federation_url: str = ""
+
+    def __post_init__(self) -> None:
+        trust(self.url, self.directory)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What a client of this node's operator listener trusts."""
+        return verify_for(self.url)
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.directory / "serve.log", "ab")  # noqa: SIM115 - closed with the process
@@ -297,7 +339,8 @@ class NodeProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"node exited early: {self.log_tail()}")
             try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                answer = httpx.get(self.url + "/health", timeout=2, verify=self.verify)
+                if answer.status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -338,30 +381,56 @@ def running(*nodes: NodeProcess) -> Iterator[tuple[NodeProcess, ...]]:
             node.stop()
 
 
-def api(url: str, token: str | None = None, *, source: str | None = None) -> httpx.Client:
-    """A client of the node at ``url``; ``source``: the local address to connect from
-    (e.g. ``127.0.0.2``, a second machine on loopback)."""
+def api(
+    url: str | NodeProcess,
+    token: str | None = None,
+    verify: ssl.SSLContext | bool | None = None,
+    *,
+    source: str | None = None,
+) -> httpx.Client:
+    """An HTTP client of a node's operator side (``url`` or a :class:`NodeProcess`),
+    trusting the node's operator certificate (see :func:`trust`) unless ``verify``;
+    ``source``: the local address to connect from (e.g. ``127.0.0.2``, a second machine
+    on loopback)."""
+    base = url.url if isinstance(url, NodeProcess) else url
     headers: dict[str, Any] = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = httpx.HTTPTransport(local_address=source) if source else None
-    return httpx.Client(base_url=url, headers=headers, timeout=HTTP_TIMEOUT_S, transport=transport)
+    trusted = verify_for(base) if verify is None else verify
+    transport = httpx.HTTPTransport(local_address=source, verify=trusted) if source else None
+    return httpx.Client(
+        base_url=base,
+        headers=headers,
+        timeout=HTTP_TIMEOUT_S,
+        verify=trusted,
+        transport=transport,
+    )
 
 
 class ServerThread:
-    """Serve an ASGI app with uvicorn on a loopback port in a background thread."""
+    """Serve an ASGI app with uvicorn on a loopback port in a background thread (plain
+    HTTP, or TLS with ``ssl_context``)."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(
+        self, app: Any, port: int | None = None, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         import threading
 
         import uvicorn
 
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.tls = ssl_context is not None
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ssl_context_factory=(lambda _config, _default: ssl_context) if ssl_context else None,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ServerThread:
         self.thread.start()

@@ -38,6 +38,7 @@ def two_dirs(tmp_path: Path) -> tuple[Path, Path, int]:
         str(us),
         "--endpoint",
         f"http://127.0.0.1:{port}",
+        "--allow-plain-http",  # served in-process, plain HTTP on loopback
     )
     invoke(
         "init",
@@ -113,7 +114,11 @@ def test_commands_against_a_running_node(two_dirs: tuple[Path, Path, int], tmp_p
     invoke("card", "--dir", str(ru), "--out", str(card_file))
     invoke("peer", "add", str(card_file), "--dir", str(us), "--yes")
     invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="long password\n")
-    env = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password"}
+    env = {
+        "HOTLINE_USER": "duty1",
+        "HOTLINE_PASSWORD": "long password",
+        "HOTLINE_URL": f"http://127.0.0.1:{port}",  # the in-process server, not a listener
+    }
     node = Node.open(us)
     with ServerThread(create_app(node, start_workers=False), port):
         sent = json.loads(
@@ -154,11 +159,16 @@ def test_commands_against_a_running_node(two_dirs: tuple[Path, Path, int], tmp_p
 
 
 def test_a_node_that_is_not_running_is_reported_plainly(two_dirs: tuple[Path, Path, int]) -> None:
-    us, _ru, port = two_dirs
-    env = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password"}
+    us, _ru, _port = two_dirs
+    operator = free_port()
+    env = {
+        "HOTLINE_USER": "duty1",
+        "HOTLINE_PASSWORD": "long password",
+        "HOTLINE_OPERATOR_LISTEN": f"127.0.0.1:{operator}",
+    }
     result = runner.invoke(app, ["inbox", "--dir", str(us)], env=env)
     assert 1 == result.exit_code
-    assert f"cannot reach the node at http://127.0.0.1:{port}" in result.output
+    assert f"cannot reach the node at https://127.0.0.1:{operator}" in result.output
 
 
 def test_missing_credentials_are_explained(two_dirs: tuple[Path, Path, int]) -> None:
@@ -189,8 +199,9 @@ def test_tracks_feed_show_and_areas_against_a_running_node(
     invoke("user", "add", "radar1", "--dir", str(us), "--role", "feed", "--password-stdin",
            input="long password\n")  # fmt: skip
     invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="long password\n")
-    env = {"HOTLINE_USER": "radar1", "HOTLINE_PASSWORD": "long password"}
-    officer = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password"}
+    url = {"HOTLINE_URL": f"http://127.0.0.1:{port}"}  # the in-process server
+    env = {"HOTLINE_USER": "radar1", "HOTLINE_PASSWORD": "long password", **url}
+    officer = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password", **url}
     tracks = tmp_path / "tracks.csv"
     tracks.write_text(
         "id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\n"

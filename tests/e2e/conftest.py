@@ -1,4 +1,5 @@
-"""Two nodes as real ``hotline serve`` processes on loopback."""
+"""Two nodes as real ``hotline serve`` processes on loopback, on TLS: each federation
+listener on mutual TLS with the other's pinned certificate, each operator listener apart."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hotline.node import init_node
-from hotline.testing import DatabaseFactory, NodeProcess, free_port
+from hotline.testing import DatabaseFactory, NodeProcess, free_port, tls_node_settings
 from tests.conftest import NAMES
 
 PASSWORDS = {"us": "us-test-password", "ru": "ru-test-password"}
@@ -28,7 +29,8 @@ class Processes:
 
 @pytest.fixture
 def processes(tmp_path: Path, databases: DatabaseFactory) -> Iterator[Processes]:
-    urls = {party: f"http://127.0.0.1:{free_port()}" for party in ("us", "ru")}
+    urls = {party: f"https://127.0.0.1:{free_port()}" for party in ("us", "ru")}
+    operator_ports = {party: free_port() for party in ("us", "ru")}
     db_urls = {party: databases.new(party) for party in ("us", "ru")}
     nodes = {}
     for party in ("us", "ru"):
@@ -41,6 +43,7 @@ def processes(tmp_path: Path, databases: DatabaseFactory) -> Iterator[Processes]
             lang=lang,
             endpoints=[urls[party]],
             database_url=db_urls[party],
+            settings=tls_node_settings(operator_ports[party]),
         )
         nodes[party].auth.add_user("officer", PASSWORDS[party])
     nodes["us"].add_peer(nodes["ru"].identity.card().wire())
@@ -56,8 +59,15 @@ def processes(tmp_path: Path, databases: DatabaseFactory) -> Iterator[Processes]
         HOTLINE_TICK_S="0.5",
     )
     procs = Processes(
-        NodeProcess(tmp_path / "us", urls["us"], env),
-        NodeProcess(tmp_path / "ru", urls["ru"], env),
+        *(
+            NodeProcess(
+                tmp_path / party,
+                f"https://127.0.0.1:{operator_ports[party]}",
+                env,
+                federation_url=urls[party],
+            )
+            for party in ("us", "ru")
+        ),
         db_urls,
     )
     yield procs

@@ -11,13 +11,17 @@ from sqlalchemy import select
 
 from hotline.storage.db import Database
 from hotline.storage.tables.core import events, log_entries, messages
-from hotline.testing import HTTP_TIMEOUT_S, NodeProcess, free_port, running, wait_for
+from hotline.testing import HTTP_TIMEOUT_S, NodeProcess, free_port, running, verify_for, wait_for
 from tests.e2e.conftest import Processes
 from tests.e2e.test_kill import login
 
 
 def health(process: NodeProcess) -> str:
-    return str(httpx.get(process.url + "/health", timeout=HTTP_TIMEOUT_S).json()["process"])
+    return str(
+        httpx.get(process.url + "/health", timeout=HTTP_TIMEOUT_S, verify=process.verify).json()[
+            "process"
+        ]
+    )
 
 
 def send_and_wait(url: str, token: str, texts: list[str], timeout: float = 60) -> list[str]:
@@ -29,6 +33,7 @@ def send_and_wait(url: str, token: str, texts: list[str], timeout: float = 60) -
             json={"to": "ru", "text": text},
             headers=headers,
             timeout=HTTP_TIMEOUT_S,
+            verify=verify_for(url),
         )
         answer.raise_for_status()
         ids.append(answer.json()["id"])
@@ -36,7 +41,10 @@ def send_and_wait(url: str, token: str, texts: list[str], timeout: float = 60) -
     def all_delivered() -> bool:
         states = {
             httpx.get(
-                url + f"/api/v1/messages/{i}", headers=headers, timeout=HTTP_TIMEOUT_S
+                url + f"/api/v1/messages/{i}",
+                headers=headers,
+                timeout=HTTP_TIMEOUT_S,
+                verify=verify_for(url),
             ).json()["state"]
             for i in ids
         }
@@ -49,12 +57,17 @@ def send_and_wait(url: str, token: str, texts: list[str], timeout: float = 60) -
 def test_one_process_is_active_the_other_takes_over_and_nothing_is_recorded_twice(
     processes: Processes,
 ) -> None:
-    port = free_port()
+    port, operator_port = free_port(), free_port()
     spare = NodeProcess(
         processes.us.directory,
-        f"http://127.0.0.1:{port}",
+        f"https://127.0.0.1:{operator_port}",
         processes.us.env,
-        args=("--port", str(port)),
+        args=(
+            "--federation-listen",
+            f"127.0.0.1:{port}",
+            "--operator-listen",
+            f"127.0.0.1:{operator_port}",
+        ),
     )
     with running(processes.ru, processes.us):
         assert "active" == health(processes.us)

@@ -24,7 +24,15 @@ import pytest
 
 from hotline.clock import OffsetClock, parse_rfc3339, rfc3339
 from hotline.node import Node, init_node
-from hotline.testing import DatabaseFactory, NodeProcess, free_port, running, wait_for
+from hotline.testing import (
+    DatabaseFactory,
+    NodeProcess,
+    free_port,
+    running,
+    tls_node_settings,
+    verify_for,
+    wait_for,
+)
 from tests.calls.conftest import PRINCIPALS
 from tests.conftest import NAMES
 
@@ -37,7 +45,7 @@ class Person:
     def __init__(self, url: str, peer: str, principal: str, counterpart: str) -> None:
         self.url = url
         self.pair = {"peer": peer, "principal": principal, "counterpart": counterpart}
-        self.http = httpx.Client(timeout=30)
+        self.http = httpx.Client(timeout=30, verify=verify_for(url))
         login = {"user": "officer", "password": PASSWORD}
         token = self.http.post(url + "/api/v1/login", json=login).json()["token"]
         self.http.headers["Authorization"] = f"Bearer {token}"
@@ -74,7 +82,8 @@ def nodes(
     tmp_path: Path, databases: DatabaseFactory, offset_file: Path
 ) -> Iterator[dict[str, NodeProcess]]:
     """Two initialised nodes with principals on their cards, pinned to each other."""
-    urls = {party: f"http://127.0.0.1:{free_port()}" for party in ("us", "ru")}
+    urls = {party: f"https://127.0.0.1:{free_port()}" for party in ("us", "ru")}
+    operator_ports = {party: free_port() for party in ("us", "ru")}
     opened: dict[str, Node] = {}
     for party in ("us", "ru"):
         name_en, name_ru, lang = NAMES[party]
@@ -86,6 +95,7 @@ def nodes(
             lang=lang,
             endpoints=[urls[party]],
             database_url=databases.new(party),
+            settings=tls_node_settings(operator_ports[party]),
         ).db.dispose()
         principals = tmp_path / party / "principals.json"
         principals.write_text(json.dumps(PRINCIPALS[party]), encoding="utf-8")
@@ -103,7 +113,15 @@ def nodes(
         HOTLINE_RETRY_BASE_S="0.1",
         HOTLINE_TICK_S="0.5",
     )
-    yield {party: NodeProcess(tmp_path / party, urls[party], env) for party in ("us", "ru")}
+    yield {
+        party: NodeProcess(
+            tmp_path / party,
+            f"https://127.0.0.1:{operator_ports[party]}",
+            env,
+            federation_url=urls[party],
+        )
+        for party in ("us", "ru")
+    }
 
 
 def request(us: Person, slot: datetime, answer_by: datetime, topic: str) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hotline.storage.db import Database
 from hotline.storage.tables.core import messages
-from hotline.testing import wait_for
+from hotline.testing import verify_for, wait_for
 from tests.e2e.conftest import PASSWORDS, Processes
 
 COUNT = 1000
@@ -21,7 +21,10 @@ COUNT = 1000
 
 def login(url: str, party: str) -> str:
     response = httpx.post(
-        url + "/api/v1/login", json={"user": "officer", "password": PASSWORDS[party]}, timeout=30
+        url + "/api/v1/login",
+        json={"user": "officer", "password": PASSWORDS[party]},
+        timeout=30,
+        verify=verify_for(url),
     )
     response.raise_for_status()
     return str(response.json()["token"])
@@ -40,7 +43,7 @@ class Sender(threading.Thread):
 
     def run(self) -> None:
         # One keep-alive connection: a fresh client per request costs a TLS context load.
-        with httpx.Client(base_url=self.url, timeout=10) as self.http:
+        with httpx.Client(base_url=self.url, timeout=10, verify=verify_for(self.url)) as self.http:
             try:
                 for i in range(COUNT):
                     self._send(i)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from hotline.testing import wait_for
+from hotline.testing import verify_for, wait_for
 from tests.e2e.conftest import PASSWORDS, Processes
 
 
@@ -18,13 +18,19 @@ def token(url: str, party: str) -> str:
             url + "/api/v1/login",
             json={"user": "officer", "password": PASSWORDS[party]},
             timeout=30,
+            verify=verify_for(url),
         ).json()["token"]
     )
 
 
 def api_get(url: str, path: str, party: str) -> Any:
     bearer = token(url, party)
-    response = httpx.get(url + path, headers={"Authorization": f"Bearer {bearer}"}, timeout=30)
+    response = httpx.get(
+        url + path,
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=30,
+        verify=verify_for(url),
+    )
     response.raise_for_status()
     return response.json()
 
@@ -73,5 +79,6 @@ def test_stopping_a_node_raises_a_link_alarm_and_restarting_clears_it(
         processes.us.url + "/metrics",
         headers={"Authorization": f"Bearer {token(processes.us.url, 'us')}"},
         timeout=30,
+        verify=processes.us.verify,
     ).text
     assert 'hotline_link_up{peer="ru"} 1.0' in metrics.splitlines()

@@ -118,6 +118,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
             lang="en" if party == "us" else "ru",
             endpoints=[f"http://127.0.0.1:{ports[party]}"],
             database_url=databases.new(party),
+            allow_plain_http=True,  # in-process servers on plain HTTP, loopback
         )
         made.db.dispose()
         nodes[party] = Node(made.settings, clock)

@@ -31,6 +31,7 @@ class Peer(Out):
     name_en: str
     name_ru: str
     fingerprint: str
+    tls_pin: str | None = Field(description="pin of the TLS certificate on its card")
     endpoints: list[str]
     added_at: str
     delivery_failures: int | None = Field(description="none when this process sends nothing")

@@ -65,5 +65,6 @@ for group, name in (
     (watch_app, "watch"),
     (picture.tracks_app, "tracks"),
     (held_app, "held"),
+    (node.tls_app, "tls"),
 ):
     app.add_typer(group, name=name)

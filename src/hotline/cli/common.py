@@ -155,7 +155,11 @@ UserOpt = Annotated[
 ]
 UrlOpt = Annotated[
     str | None,
-    typer.Option("--url", envvar="HOTLINE_URL", help="The node's API URL (default: its card)."),
+    typer.Option(
+        "--url",
+        envvar="HOTLINE_URL",
+        help="The node's API URL (default: its operator_listen, over TLS).",
+    ),
 ]
 
 
@@ -267,11 +271,12 @@ def opened_node(directory: Path) -> Iterator[Node]:
 
 def node_client(directory: Path, url: str | None, user: str | None) -> NodeClient:
     """A client of the running node in ``directory``, logged in (see ``hotline.client``)."""
+    from hotline.client import operator_target
     from hotline.config import load_settings
 
     settings = load_settings(directory)
-    base = url or settings.endpoints[0]
-    return connect(settings.directory, base, user, os.environ.get("HOTLINE_PASSWORD"))
+    base, verify = operator_target(settings, url)
+    return connect(settings.directory, base, user, os.environ.get("HOTLINE_PASSWORD"), verify)
 
 
 # -- short ids ------------------------------------------------------------------------------

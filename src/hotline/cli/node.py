@@ -1,7 +1,8 @@
-"""``hotline init``, ``serve``, ``card``, ``login`` and ``demo``: a node itself.
+"""``hotline init``, ``serve``, ``card``, ``login``, ``tls`` and ``demo``: a node itself.
 
-``init`` and ``card`` work on the node's folder; ``serve`` runs it; ``login`` keeps a
-token of the running node for the commands that talk to it; ``demo`` plays two nodes.
+``init``, ``card`` and ``tls`` work on the node's folder; ``serve`` runs it (two
+listeners: federation and operator); ``login`` keeps a token of the running node for the
+commands that talk to it; ``demo`` plays two nodes.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,14 +25,21 @@ from hotline.cli.common import (
     UserOpt,
     err,
     friendly,
-    opened_node,
     out,
     plain,
     print_json,
     spoken_fingerprint,
     write_text_file,
 )
-from hotline.client import NodeClient, save_token
+from hotline.client import NodeClient, operator_target, save_token
+
+if TYPE_CHECKING:
+    from hotline.app import Listener
+
+#: Said on every start (and by ``hotline card``) of a node with plain HTTP endpoints.
+PLAIN_HTTP_WARNING = "PLAIN HTTP: traffic readable on the wire; development only"
+
+tls_app = typer.Typer(help="The node's TLS certificate: make one, rotate it.")
 
 
 @friendly
@@ -46,8 +53,15 @@ def init(
         list[str] | None, typer.Option(help="URL peers use to reach this node (repeatable)")
     ] = None,
     database_url: Annotated[str, typer.Option(help="SQLAlchemy URL (default SQLite)")] = "",
+    allow_plain_http: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plain-http", help="Allow http:// endpoints on loopback (development only)"
+        ),
+    ] = False,
 ) -> None:
-    """Create a node: settings file, Ed25519 signing key (mode 0600) and database."""
+    """Create a node: settings, Ed25519 signing key and TLS key (mode 0600), certificate,
+    database."""
     from hotline.node import init_node
 
     node = init_node(
@@ -58,11 +72,15 @@ def init(
         lang=lang,
         endpoints=endpoint,
         database_url=database_url,
+        allow_plain_http=allow_plain_http,
     )
     out.print(
         Text.assemble("Created node ", plain(party, "bold"), f" in {node.settings.directory}")
     )
     out.print(f"Key fingerprint: {spoken_fingerprint(node.identity.fingerprint)}")
+    out.print(Text(f"TLS pin: {node.identity.tls_pin}"), soft_wrap=True)
+    if node.identity.plain_http:
+        err.print(f"[bold red]{PLAIN_HTTP_WARNING}[/]")
     if not name_ru:
         err.print(
             "note: no --name-ru given, so the card shows the English name in Russian too "
@@ -76,26 +94,123 @@ def init(
 @friendly
 def serve(
     directory: DirOpt,
-    host: Annotated[str | None, typer.Option(help="Address to bind (default: the card's)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind (default: the card's)")] = None,
+    federation_listen: Annotated[
+        str | None,
+        typer.Option(help="host:port of the federation listener (default: federation_listen)"),
+    ] = None,
+    operator_listen: Annotated[
+        str | None,
+        typer.Option(help="host:port of the operator listener (default: operator_listen)"),
+    ] = None,
 ) -> None:
-    """Run the node: operator API, federation API and delivery workers."""
+    """Run the node: the federation listener (mutual TLS, for peers), the operator
+    listener (API and console, TLS) and the delivery workers."""
+    import asyncio
+
+    from hotline.app import listeners
+    from hotline.config import load_settings
+    from hotline.node import Node, ensure_tls_files
+
+    settings = load_settings(directory)
+    changes = {
+        name: value
+        for name, value in (
+            ("federation_listen", federation_listen),
+            ("operator_listen", operator_listen),
+        )
+        if value is not None
+    }
+    if changes:
+        try:
+            settings = settings.replace(**changes)
+        except ValueError as exc:
+            raise _option_error(exc) from None
+    if ensure_tls_files(settings):
+        err.print(
+            f"this node had no TLS certificate: made {settings.directory / 'tls.crt'}; "
+            "give peers its new card (`hotline card --out FILE`)",
+            soft_wrap=True,
+        )
+    node = Node(settings)
+    try:
+        node.db.migrate()
+        if node.identity.plain_http:
+            import logging
+
+            logging.getLogger("hotline").warning(PLAIN_HTTP_WARNING)
+            err.print(f"[bold red]{PLAIN_HTTP_WARNING}[/]")
+        specs = listeners(node)
+        for name, host, port, _app, context in specs:
+            scheme = "https" if context is not None else "http"
+            err.print(f"node {node.identity.party} {name} listener on {scheme}://{host}:{port}")
+        asyncio.run(serve_listeners(specs))
+    finally:
+        node.db.dispose()
+
+
+def _option_error(exc: ValueError) -> Exception:
+    from hotline.errors import ConfigError
+
+    return ConfigError(f"a --*-listen option is not host:port: {exc}")
+
+
+async def serve_listeners(specs: list[Listener]) -> None:
+    """Run one uvicorn server per listener in this event loop; SIGTERM or SIGINT stops
+    them all (a second one stops them at once)."""
+    import asyncio
+    import contextlib
+    import signal
+    from collections.abc import Iterator
+
     import uvicorn
 
-    from hotline.app import create_app
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # handled below, for all servers
+            yield
 
-    with opened_node(directory) as node:
-        first = urlsplit(node.settings.endpoints[0]) if node.settings.endpoints else None
-        bind_host = host or (first.hostname if first and first.hostname else "127.0.0.1")
-        bind_port = port or (first.port if first and first.port else 8400)
-        err.print(f"node {node.identity.party} serving on http://{bind_host}:{bind_port}")
-        uvicorn.run(
-            create_app(node),
-            host=bind_host,
-            port=bind_port,
+        async def shutdown(self, sockets: Any = None) -> None:
+            # An idle keep-alive connection is dropped at once: closed gracefully, a TLS
+            # connection waits for the client's close_notify (asyncio: up to 30 s), and a
+            # peer's pooled client never sends one while idle.
+            for connection in list(self.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                cycle = getattr(connection, "cycle", None)
+                idle = cycle is None or getattr(cycle, "response_complete", False)
+                if transport is not None and idle:
+                    transport.abort()
+            await super().shutdown(sockets)
+
+    servers = []
+    for _name, host, port, app, context in specs:
+
+        def factory(_config: Any, _default: Any, context: Any = context) -> Any:
+            return context
+
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
             log_level="warning",
             proxy_headers=False,  # the client address is the connection's: login pauses count it
+            ssl_context_factory=factory if context is not None else None,
         )
+        servers.append(Server(config))
+
+    def stop() -> None:
+        for server in servers:
+            if server.should_exit:
+                server.force_exit = True
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    try:
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
 @friendly
@@ -121,23 +236,82 @@ def card(
         table.add_row(key, ", ".join(data[key]) if key == "endpoints" else str(data[key]))
     table.add_row("fingerprint", spoken_fingerprint(identity.fingerprint))  # from the key
     out.print(table)
+    pin = data.get("tls_pin", "(none: plain HTTP only)")
+    out.print(Text(f"TLS pin      {pin}"), soft_wrap=True)
+    if identity.plain_http:
+        err.print(f"[bold red]{PLAIN_HTTP_WARNING}[/]: this card names http:// endpoints")
     if out_file:
         out.print(f"written to {out_file}")
 
 
 @friendly
-def login(directory: DirOpt, user: UserOpt = None, url: UrlOpt = None) -> None:
+def login(
+    directory: DirOpt,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            envvar="HOTLINE_CA_FILE",
+            help="Trust this certificate file for --url (default: the node's own certificate)",
+        ),
+    ] = None,
+) -> None:
     """Log in to the running node and keep the token for later commands (mode 0600)."""
     from hotline.config import load_settings
 
     settings = load_settings(directory)
     name = user or typer.prompt("User")
     password = os.environ.get("HOTLINE_PASSWORD") or typer.prompt("Password", hide_input=True)
-    base = url or settings.endpoints[0]
-    with NodeClient(base) as client:
+    base, verify = operator_target(settings, url, ca_file)
+    with NodeClient(base, verify=verify) as client:
         token = client.login(name, password)
     path = save_token(settings.directory, base, name, token)
     out.print(f"logged in as {name}; token saved in {path}")
+
+
+@tls_app.command("init")
+@friendly
+def tls_init(directory: DirOpt) -> None:
+    """Make the node's TLS key (mode 0600) and certificate, if it has none."""
+    from hotline.config import load_settings
+    from hotline.errors import ConfigError
+    from hotline.node import ensure_tls_files
+    from hotline.protocol import tls
+
+    settings = load_settings(directory)
+    if not ensure_tls_files(settings):
+        raise ConfigError(
+            f"{settings.directory} already has a TLS certificate",
+            hint="to replace it, use `hotline tls rotate`",
+        )
+    pin = tls.pin(tls.load_cert_der(tls.cert_path(settings.directory)))
+    out.print(Text(f"TLS certificate made; pin {pin}"), soft_wrap=True)
+    out.print("Give peers the new card: `hotline card --out FILE`.")
+
+
+@tls_app.command("rotate")
+@friendly
+def tls_rotate(directory: DirOpt) -> None:
+    """Replace the node's TLS key and certificate; the node's card then carries the new one."""
+    from hotline.config import load_settings
+    from hotline.node import tls_hosts
+    from hotline.protocol import tls
+
+    settings = load_settings(directory)
+    old = (
+        tls.pin(tls.load_cert_der(tls.cert_path(settings.directory)))
+        if tls.has_files(settings.directory)
+        else None
+    )
+    pin = tls.write_files(settings.directory, tls_hosts(settings), settings.party)
+    out.print(Text(f"TLS certificate replaced: pin {old or '(none)'} -> {pin}"), soft_wrap=True)
+    out.print(
+        "Give each peer the new card (`hotline card --out FILE`); they pin it with "
+        "`hotline peer add FILE --replace`. Until they do, deliveries between you wait "
+        "(nothing is lost). A running node uses the new certificate from its next connection."
+    )
 
 
 @friendly

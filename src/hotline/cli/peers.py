@@ -64,12 +64,37 @@ def peer_add(
     fingerprint = keys.fingerprint(public)  # of the key the card was verified with
     with opened_node(directory) as node:
         pinned = _pinned_fingerprints(node).get(peer_card.party)
+        pinned_pin = {row["party"]: row for row in node.peer_list()}.get(peer_card.party, {}).get(
+            "tls_pin"
+        )
         out.print(Text.assemble("Peer ", plain(peer_card.party, "bold", one_line=True)))
         for label, value in (("name (en)", peer_card.name_en), ("name (ru)", peer_card.name_ru)):
             out.print(Text.assemble(f"  {label}: ", plain(value, one_line=True)))
         for endpoint in peer_card.endpoints:
             out.print(Text.assemble("  endpoint: ", plain(endpoint, one_line=True)))
         out.print(Text.assemble("Fingerprint: ", (spoken_fingerprint(fingerprint), "bold")))
+        out.print(
+            Text(f"TLS pin: {peer_card.tls_pin or '(none: plain HTTP only)'}"), soft_wrap=True
+        )
+        tls_changed = (
+            pinned is not None and pinned == fingerprint and pinned_pin != peer_card.tls_pin
+        )
+        if tls_changed:
+            err.print(
+                Text.assemble(
+                    ("TLS CERTIFICATE CHANGE:", "bold red"),
+                    f" {peer_card.party} is pinned with TLS pin {pinned_pin}; this "
+                    f"card carries {peer_card.tls_pin}. Pinning it replaces the old "
+                    "certificate: connections with the old one are refused from now on.",
+                ),
+                soft_wrap=True,
+            )
+            if not replace:
+                raise ValidationError(
+                    f"{peer_card.party} is already pinned with another TLS certificate; "
+                    "not replaced",
+                    hint="confirm the rotation with the peer out of band, then add --replace",
+                )
         if pinned is not None and pinned != fingerprint:
             err.print(
                 Text.assemble(
@@ -89,21 +114,29 @@ def peer_add(
             err.print("not pinned: the fingerprint was not confirmed")
             raise typer.Exit(1)
         _, changed = node.add_peer(data)
+        if pinned is None:
+            what = "peer_pinned"
+        elif changed:
+            what = "peer_key_changed"
+        else:
+            what = "peer_tls_changed" if tls_changed else "peer_card_updated"
         seclog.event(
-            "peer_pinned"
-            if pinned is None
-            else "peer_key_changed"
-            if changed
-            else "peer_card_updated",
+            what,
             peer=peer_card.party,
             key=fingerprint,
             old_key=pinned,
+            tls_pin=peer_card.tls_pin,
+            old_tls_pin=pinned_pin,
             source="cli",
         )
     if pinned is None:
         out.print("pinned")
     elif changed:
         out.print(Text(f"key replaced: {peer_card.party} is now pinned with the new key"))
+    elif tls_changed:
+        out.print(
+            Text(f"TLS certificate replaced: {peer_card.party} is now pinned with the new one")
+        )
     else:
         out.print("already pinned with this key; card updated")
 

@@ -31,29 +31,16 @@ from hotline.cli.common import (
     say,
     write_text_file,
 )
-from hotline.client import ApiError
-from hotline.errors import Unreachable, ValidationError
+from hotline.errors import ValidationError
 
 readout_app = typer.Typer(help="Readouts of held calls: write, approve, publish, export.")
 
 
 def _markdown(directory: Path, url: str | None, user: str | None, call_id: str, lang: str) -> str:
     """GET a call's public readouts as Markdown (the JSON client would not pass it whole)."""
-    import httpx
-
     with node_client(directory, url, user) as client:
         path = f"/api/v1/calls/{whole(client, 'call', call_id)}/readouts.md?lang={lang}"
-        try:
-            response = httpx.get(
-                client.base_url + path,
-                headers={"Authorization": f"Bearer {client.token}"},
-                timeout=15,
-            )
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"cannot reach the node at {client.base_url}: {exc}") from exc
-    if response.status_code >= 400:
-        raise ApiError(response.status_code, response.json())
-    return response.text
+        return client.text(path)
 
 
 @readout_app.command("write")

@@ -134,7 +134,12 @@ class Contact(_Wire):
 
 
 class PeerCard(_Wire):
-    """What one node hands another, out of band, to be pinned: who it is and its key."""
+    """What one node hands another, out of band, to be pinned: who it is and its key.
+
+    ``tls_cert`` (base64 DER) and ``tls_pin`` (``sha256:`` + hex SHA-256 of the
+    certificate's SubjectPublicKeyInfo) name the node's TLS certificate; they are absent
+    (not null) on the wire of an older card that has none, which keeps its signature good.
+    """
 
     v: Literal[1]
     party: str = Field(pattern=PARTY_PATTERN)
@@ -148,9 +153,19 @@ class PeerCard(_Wire):
     phrasebook_hash: str = Field(pattern=HASH_PATTERN)
     principals: list[Principal] = Field(default_factory=list, max_length=50)
     contacts: list[Contact] = Field(default_factory=list, max_length=20)
+    tls_cert: str | None = Field(default=None, min_length=1, max_length=8000)
+    tls_pin: str | None = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
     sig: str = Field(min_length=1, max_length=200)
 
     _printable = field_validator("name_en", "name_ru", "endpoints")(printable)
+
+    def wire(self) -> dict[str, Any]:
+        """As signed: a card without a TLS certificate has no ``tls_*`` members at all."""
+        out = super().wire()
+        for name in ("tls_cert", "tls_pin"):
+            if out[name] is None:
+                del out[name]
+        return out
 
 
 class TextBody(BaseModel):

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from hotline.domain.line import Envelope, PeerCard, Receipt
 from hotline.errors import BadSignature, MalformedMessage
-from hotline.protocol import keys
+from hotline.protocol import keys, tls
 from hotline.protocol.canonical import canonical, refuse_floats, sha256_hex
 
 M = TypeVar("M", Envelope, Receipt, PeerCard)
@@ -87,7 +87,9 @@ def make_card(
     phrasebook_hash: str,
     principals: list[dict[str, str]] | None = None,
     contacts: list[dict[str, str]] | None = None,
+    tls_cert_der: bytes | None = None,
 ) -> PeerCard:
+    """Sign a card; ``tls_cert_der`` (the node's TLS certificate) goes on it with its pin."""
     public = key.public_key()
     unsigned = {
         "v": 1,
@@ -103,14 +105,47 @@ def make_card(
         "principals": principals or [],
         "contacts": contacts or [],
     }
+    if tls_cert_der is not None:
+        unsigned["tls_cert"] = tls.cert_b64(tls_cert_der)
+        unsigned["tls_pin"] = tls.pin(tls_cert_der)
     return seal(unsigned, key, PeerCard)
 
 
 def open_card(obj: Any) -> tuple[PeerCard, Ed25519PublicKey]:
-    """Parse a card and check that it is self-consistent and self-signed."""
+    """Parse a card and check that it is self-consistent and self-signed.
+
+    Self-consistent: the fingerprint is its key's; the TLS certificate, when there is
+    one, parses and its pin is the certificate's; a card with an ``https://`` endpoint
+    carries a certificate (nothing else could be trusted there).
+    """
     card = parse(obj, PeerCard)
     public = keys.public_from_b64(card.public_key)
     if keys.fingerprint(public) != card.fingerprint:
         raise BadSignature("the card's fingerprint does not match its public key")
     verify_signature(card, public)
+    card_tls_der(card)
     return card, public
+
+
+def card_tls_der(card: PeerCard) -> bytes | None:
+    """The card's TLS certificate (DER), checked against its pin; None on a card without."""
+    if (card.tls_cert is None) != (card.tls_pin is None):
+        raise MalformedMessage(
+            "the card carries only one of tls_cert and tls_pin",
+            hint="a card names its TLS certificate with both, or neither",
+        )
+    https = [url for url in card.endpoints if url.lower().startswith("https://")]
+    if card.tls_cert is None:
+        if https:
+            raise MalformedMessage(
+                f"the card names the https endpoint {https[0]!r} but carries no TLS certificate",
+                hint="the peer makes a new card with `hotline card` after `hotline tls init`",
+            )
+        return None
+    der = tls.cert_from_b64(card.tls_cert)
+    if tls.pin(der) != card.tls_pin:
+        raise BadSignature(
+            "the card's tls_pin is not the pin of its TLS certificate",
+            hint="the card was changed after it was made; ask the peer for its card again",
+        )
+    return der

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from hotline.errors import MalformedMessage, Unreachable
-from hotline.protocol import merkle
+from hotline.protocol import merkle, tls
 from hotline.protocol.canonical import canonical
 from hotline.protocol.checkpoint import Checkpoint
 from hotline.storage.evidence import SignedRow
@@ -129,11 +129,22 @@ def judge(last: SignedRow | None, cp: Checkpoint, request: CosignRequest) -> Ver
 
 
 def post_checkpoint(
-    client: httpx.Client, endpoints: tuple[str, ...], request: CosignRequest
+    client: httpx.Client,
+    endpoints: tuple[str, ...],
+    request: CosignRequest,
+    *,
+    allow_plain_http: bool = False,
 ) -> tuple[int, dict[str, Any]]:
-    """POST the request to the peer's endpoints in order; the first JSON answer wins."""
+    """POST the request to the peer's endpoints in order; the first JSON answer wins.
+
+    An ``http://`` endpoint is skipped unless plain HTTP is allowed (and it is loopback).
+    """
     errors = []
     for endpoint in endpoints:
+        problem = tls.plain_http_problem([endpoint], allow_plain_http)
+        if problem:
+            errors.append(f"{endpoint}: not sent: {problem}")
+            continue
         url = endpoint.rstrip("/") + CHECKPOINT_PATH
         try:
             response = client.post(

@@ -58,6 +58,7 @@ from hotline.services.evidence.cosign import (
     post_checkpoint,
 )
 from hotline.services.line.identity import Identity
+from hotline.services.line.tls import NodeTls, PeerClients
 from hotline.storage import evidence as store
 from hotline.storage import log, peers
 from hotline.storage.db import Connection, Database
@@ -69,8 +70,14 @@ class Evidence:
     """One node's checkpoints, co-signatures and fork evidence."""
 
     def __init__(
-        self, db: Database, identity: Identity, settings: NodeSettings, clock: Clock
+        self,
+        db: Database,
+        identity: Identity,
+        settings: NodeSettings,
+        clock: Clock,
+        node_tls: NodeTls | None = None,
     ) -> None:
+        self.tls = node_tls  # mutual TLS with each peer's pinned certificate (None: plain)
         self.db = db
         self.identity = identity
         self.settings = settings
@@ -176,12 +183,14 @@ class Evidence:
                     raise NotFound(f"no peer {peer!r} is pinned on this node")
                 parties = [peer]
             note, audit = self.sign_checkpoint()
-            timeout = self.settings.request_timeout_s
-            with httpx.Client(timeout=timeout) as client:
-                return [self._exchange_with(client, p, note, audit) for p in parties]
+            clients = PeerClients(self.tls, self.settings.request_timeout_s)
+            try:
+                return [self._exchange_with(clients, p, note, audit) for p in parties]
+            finally:
+                clients.close()
 
     def _exchange_with(
-        self, client: httpx.Client, party: str, note: str, audit: LogAudit
+        self, clients: PeerClients, party: str, note: str, audit: LogAudit
     ) -> dict[str, Any]:
         outcome: dict[str, Any] = {"peer": party, "size": audit.size, "root": audit.root.hex()}
         with self.db.read() as conn:
@@ -191,6 +200,7 @@ class Evidence:
             return outcome | {"ok": False, "error": {"code": "not_found", "message": "unpinned"}}
         old_size = last.size if last is not None and last.size <= audit.size else 0
         try:
+            client = clients(row)
             status, body = self._post(client, row, note, audit, old_size)
             expected = _expected_old_size(status, body)
             if expected is not None:
@@ -217,7 +227,12 @@ class Evidence:
                 hint="restore the database from a backup that holds every co-signed entry",
             )
         proof = audit.consistency_proof(old_size, audit.size)
-        return post_checkpoint(client, row.endpoints, CosignRequest(note, old_size, proof))
+        return post_checkpoint(
+            client,
+            row.endpoints,
+            CosignRequest(note, old_size, proof),
+            allow_plain_http=self.settings.allow_plain_http,
+        )
 
     def _accept(
         self, party: str, key_b64: str, note: str, status: int, body: dict[str, Any]

@@ -15,18 +15,22 @@ from __future__ import annotations
 import json
 import logging
 import random
+import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from hotline import seclog
 from hotline.domain.line import Receipt
 from hotline.errors import BadSignature, HotlineError, MalformedMessage, Unreachable
-from hotline.protocol import keys
+from hotline.protocol import keys, tls
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import parse, verify_signature
 from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line
+from hotline.services.line.tls import NodeTls, PeerClients
 from hotline.services.runtime.jobs import Backoff, Next, Runner
 from hotline.storage import log, peers
 from hotline.storage import messages as store
@@ -43,10 +47,19 @@ class Outcome:
     error: str | None
 
 
-class Courier:
-    """Sends one batch to one peer and records what came back (no threads, no sleeping)."""
+#: The HTTP client to post to a pinned peer with (made for its pinned TLS certificate).
+ClientFor = Callable[[peers.PeerRow], httpx.Client]
 
-    def __init__(self, line: Line, peer: str, client: httpx.Client) -> None:
+
+class Courier:
+    """Sends one batch to one peer and records what came back (no threads, no sleeping).
+
+    ``client`` is one HTTP client for every peer (in-process tests on plain HTTP), or a
+    function giving the client for a pinned peer (:class:`PeerClients`: mutual TLS with
+    exactly the peer's pinned certificate).
+    """
+
+    def __init__(self, line: Line, peer: str, client: httpx.Client | ClientFor) -> None:
         self.line = line
         self.peer = peer
         self.client = client
@@ -60,13 +73,18 @@ class Courier:
         if peer is None or not batch:
             return None
         envelopes = [json.loads(row["envelope"]) for row in batch]
+        try:
+            client = self.client if isinstance(self.client, httpx.Client) else self.client(peer)
+        except HotlineError as exc:  # e.g. no certificate pinned for https endpoints
+            self._record_failure(batch[0]["id"], exc.message)
+            return Outcome(0, exc.message)
         errors = []
         count = len(peer.endpoints)
         for offset in range(count):
             index = (self.preferred + offset) % count
             endpoint = peer.endpoints[index]
             try:
-                answer = self._post(endpoint, envelopes)
+                answer = self._post(client, endpoint, envelopes)
             except Unreachable as exc:
                 errors.append(f"{endpoint}: {exc.message}")
                 continue
@@ -75,16 +93,25 @@ class Courier:
         self._record_failure(batch[0]["id"], "; ".join(errors))
         return Outcome(0, "; ".join(errors))
 
-    def _post(self, endpoint: str, envelopes: list[Any]) -> dict[str, Any]:
+    def _post(self, client: httpx.Client, endpoint: str, envelopes: list[Any]) -> dict[str, Any]:
+        problem = tls.plain_http_problem([endpoint], self.line.settings.allow_plain_http)
+        if problem:
+            raise Unreachable(f"not sent: {problem}")
         url = endpoint.rstrip("/") + FEDERATION_PATH
         try:
-            response = self.client.post(
+            response = client.post(
                 url,
                 content=canonical({"envelopes": envelopes}),
                 headers={"content-type": "application/json"},
             )
         except httpx.HTTPError as exc:
-            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+            said = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, httpx.RemoteProtocolError) and url.lower().startswith("https:"):
+                said += " (TLS: so a peer refuses a client certificate it has not pinned)"
+            refusal = tls_refusal(exc)
+            if refusal:
+                seclog.event("tls_refused", peer=self.peer, source=endpoint, reason=refusal)
+            raise Unreachable(refusal or said) from exc
         try:
             answer = response.json()
         except ValueError:
@@ -201,6 +228,24 @@ class Courier:
             store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
 
 
+def tls_refusal(exc: BaseException) -> str | None:
+    """What a failed TLS handshake with a peer means, in words; None if it was not one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return (
+                "TLS: the peer presented a certificate that is not the one pinned on its card "
+                f"({seen.verify_message}); if it rotated, pin its new card"
+            )
+        if isinstance(seen, ssl.SSLError):
+            return (
+                f"TLS: the peer refused the handshake ({seen.reason or seen}); does it pin "
+                "this node's current card?"
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def _check_receipt(obj: Any, row: dict[str, Any], me: str, public: Any) -> Receipt:
     receipt = parse(obj, Receipt)
     verify_signature(receipt, public)
@@ -219,12 +264,21 @@ class DeliveryWorker:
     (capped, fully jittered) until stopped.
     """
 
-    def __init__(self, line: Line, peer: str, runner: Runner, *, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        line: Line,
+        peer: str,
+        runner: Runner,
+        *,
+        seed: int | None = None,
+        node_tls: NodeTls | None = None,
+    ) -> None:
         settings = line.settings
         self.line = line
         self.peer = peer
         self.last_error: str | None = None
-        self._client: httpx.Client | None = None
+        self._tls = node_tls
+        self._clients: PeerClients | None = None
         self._courier: Courier | None = None
         backoff = Backoff(settings.retry_base_s, settings.retry_cap_s, random.Random(seed))
         self.job = runner.add(
@@ -242,8 +296,8 @@ class DeliveryWorker:
     def step(self) -> Next:
         """One round: deliver what is pending; say whether to go on, sleep or back off."""
         if self._courier is None:
-            self._client = httpx.Client(timeout=self.line.settings.request_timeout_s)
-            self._courier = Courier(self.line, self.peer, self._client)
+            self._clients = PeerClients(self._tls, self.line.settings.request_timeout_s)
+            self._courier = Courier(self.line, self.peer, self._clients)
         try:
             outcome = self._courier.deliver_once()
         except Exception:  # a bug or a database outage: log, back off, go on
@@ -260,5 +314,5 @@ class DeliveryWorker:
         return Next.BACK_OFF
 
     def _close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        if self._clients is not None:
+            self._clients.close()

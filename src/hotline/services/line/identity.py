@@ -1,4 +1,4 @@
-"""Who this node is: its party, names, endpoints and signing key."""
+"""Who this node is: its party, names, endpoints, signing key and TLS certificate."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hotline.config import NodeSettings
 from hotline.domain.line import Contact, PeerCard, Principal
 from hotline.domain.notices.phrasebook import Phrasebook
 from hotline.errors import ConfigError
-from hotline.protocol import keys
+from hotline.protocol import keys, tls
 from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import describe, make_card
 
@@ -33,9 +33,19 @@ class Identity:
     phrasebook: Phrasebook
     principals: tuple[Principal, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    tls_cert_der: bytes | None = None  # the node's TLS certificate, once it has one
 
     @classmethod
     def from_settings(cls, settings: NodeSettings) -> Identity:
+        problem = tls.plain_http_problem(settings.endpoints, settings.allow_plain_http)
+        if problem:
+            raise ConfigError(
+                f"setting endpoints: {problem}",
+                hint="use https:// endpoints; plain HTTP only for development on loopback, "
+                "with allow_plain_http = true",
+                setting="endpoints",
+            )
+        cert = tls.cert_path(settings.directory)
         return cls(
             party=settings.party,
             name_en=settings.name_en,
@@ -50,13 +60,31 @@ class Identity:
             ),
             principals=tuple(_people(settings.directory / PRINCIPALS_FILE, Principal)),
             contacts=tuple(_people(settings.directory / CONTACTS_FILE, Contact)),
+            tls_cert_der=tls.load_cert_der(cert) if cert.exists() else None,
         )
 
     @property
     def fingerprint(self) -> str:
         return keys.fingerprint(self.key.public_key())
 
+    @property
+    def tls_pin(self) -> str | None:
+        return tls.pin(self.tls_cert_der) if self.tls_cert_der is not None else None
+
+    @property
+    def plain_http(self) -> bool:
+        """Whether any endpoint is plain HTTP (development only)."""
+        return any(url.lower().startswith("http://") for url in self.endpoints)
+
     def card(self) -> PeerCard:
+        """The signed card; with https endpoints it must carry the TLS certificate."""
+        if self.tls_cert_der is None and not all(
+            url.lower().startswith("http://") for url in self.endpoints
+        ):
+            raise ConfigError(
+                "this node has https endpoints but no TLS certificate to put on its card",
+                hint="make one with `hotline tls init --dir DIR`",
+            )
         return make_card(
             self.key,
             party=self.party,
@@ -68,6 +96,7 @@ class Identity:
             phrasebook_hash=self.phrasebook.hash,
             principals=[p.wire() for p in self.principals],
             contacts=[c.wire() for c in self.contacts],
+            tls_cert_der=self.tls_cert_der,
         )
 
 
