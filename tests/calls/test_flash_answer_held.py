@@ -15,6 +15,9 @@ from hotline.errors import Forbidden
 from hotline.services.auth import User
 from tests.calls.conftest import PRINCIPALS, api, outbound_envelopes
 from tests.conftest import MakePair, Pair
+from tests.web.conftest import log_in
+
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -108,9 +111,34 @@ def test_a_bad_held_answer_is_refused_when_held(flash_pair: Pair, clock: FakeClo
 def test_the_service_refuses_an_unheld_flash_answer(flash_pair: Pair, clock: FakeClock) -> None:
     pair = flash_pair
     request = flash_request(pair, clock)
-    pair.us.auth.add_user("alpha", "correct horse battery", ["officer"])
+    pair.us.auth.add_user("alpha", PASSWORD, ["officer"])
     with pytest.raises(Forbidden):
         pair.us.calls.requests.answer(
             request["id"], answer="decline", reason="no", user=User("alpha", ("officer",))
         )
     assert [] == outbound_envelopes(pair.us)
+
+
+def test_the_console_holds_a_flash_answer_for_the_watch(flash_pair: Pair, clock: FakeClock) -> None:
+    pair = flash_pair
+    request = flash_request(pair, clock)
+    pair.us.auth.add_user("alpha", PASSWORD, ["officer"])
+    pair.us.auth.add_user("bravo", PASSWORD, ["officer"])
+    alpha = log_in(pair.servers["us"].url, "alpha", PASSWORD)
+    bravo = log_in(pair.servers["us"].url, "bravo", PASSWORD)
+    try:
+        sent = alpha.post(
+            f"/console/calls/requests/{request['id']}/answer",
+            {"answer": "decline", "reason": "Not this week"},
+        )
+        [held] = pair.us.held.listing()
+        assert (303, f"/console#held-{held['id']}") == (sent.status_code, sent.headers["location"])
+        assert ("answer", "decline") == (held["kind"], held["payload"]["answer"])
+        assert [] == outbound_envelopes(pair.us)
+        assert f"approve-{held['id']}" in bravo.get("/console").text
+        assert 303 == bravo.post(f"/console/held/{held['id']}/approve").status_code
+    finally:
+        alpha.http.close()
+        bravo.http.close()
+    pair.flush()
+    assert "declined" == pair.ru.calls.requests.get(request["id"])["state"]

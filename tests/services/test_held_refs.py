@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hotline.storage import held as held_store
 from hotline.storage.messages import OUT
 from tests.conftest import Pair
 from tests.services.test_held import flash, officers
@@ -68,3 +69,17 @@ def test_approval_is_refused_when_the_author_was_disabled(pair: Pair) -> None:
     assert [] == pair.us.line.listing(OUT)  # nothing signed or queued
     pair.flush()
     assert [] == pair.ru.line.listing("in")
+
+
+def test_an_interrupted_approval_is_taken_back_when_the_author_was_disabled(pair: Pair) -> None:
+    with officers(pair) as (alpha, bravo):
+        held = alpha.post("/api/v1/messages", json=flash()).json()
+        with pair.us.db.write() as conn:  # approved, then the node stopped before sending
+            held_store.approve(conn, held["id"], "bravo", "2026-01-01T00:00:00.000Z")
+        pair.us.auth.set_disabled("alpha", True)
+        refused = bravo.post(f"/api/v1/held/{held['id']}/approve")
+        rejected = bravo.post(f"/api/v1/held/{held['id']}/reject", json={"reason": "author left"})
+
+    assert (409, "conflict") == (refused.status_code, refused.json()["error"]["code"])
+    assert ("rejected", "author left") == (rejected.json()["state"], rejected.json()["reason"])
+    assert [] == pair.us.line.listing(OUT)
