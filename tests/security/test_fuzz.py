@@ -25,6 +25,10 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+
+# Schemathesis's own pytest integration (``from_fixture(...).parametrize()``) fails on
+# pytest 9 (it sets ``Function._nodeid``); its builder of one Hypothesis test per
+# operation, with every phase, is used directly instead (pinned in constraints.txt).
 from schemathesis.core.result import Ok
 from schemathesis.pytest.lazy import get_all_tests
 from schemathesis.specs.openapi.checks import (
