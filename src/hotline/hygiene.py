@@ -9,6 +9,8 @@ adds it last). For every request it
   framing, no referrer); console pages keep their own stricter set (``web/pages.py``),
   static files get ``nosniff``;
 * gives every 405 an ``Allow`` header listing every method the path has;
+* refuses a NUL character in the path or query (400 ``malformed``: no database column
+  holds one the same way on SQLite and PostgreSQL);
 * turns an exception no handler took into a 500 in the one error shape, with no
   traceback in the body (the traceback goes to the node's log, an ``internal_error`` to
   the security log); a ``RecursionError`` (input nested deeper than Python can follow) is
@@ -146,6 +148,8 @@ class Hygiene:
 
         with seclog.request(self.logs, facts):
             try:
+                if "\x00" in path or b"%00" in scope.get("query_string", b""):
+                    raise MalformedMessage("the request's path or query holds a NUL character")
                 await self.app(scope, receive, send_with_headers)
             except ClientDisconnect:  # the client hung up before its request was read
                 answer["status"] = answer["status"] or CLIENT_GONE
@@ -161,7 +165,9 @@ class Hygiene:
         self, exc: Exception, path: str, facts: seclog.RequestFacts, send: Send
     ) -> None:
         error: HotlineError
-        if isinstance(exc, RecursionError):
+        if isinstance(exc, HotlineError):  # refused here, before any route
+            error = exc
+        elif isinstance(exc, RecursionError):
             error = MalformedMessage("the request is nested too deeply to be read")
         else:
             error = InternalError(

@@ -617,3 +617,36 @@ def test_every_state_changing_console_route_is_checked_against_the_policy_table(
     checked = {require_session, visitor_or_session}
     assert len(actions) > 25
     assert [] == [(m, p) for m, p, route in actions if not calls(route.dependant) & checked]
+
+
+def test_a_nul_character_anywhere_is_refused_as_input(served: Served) -> None:
+    """PostgreSQL cannot hold NUL in text; the node refuses it on both databases alike."""
+    before = inbound(served.ru)
+    with api(served.url) as anyone, api(served.url, served.tokens["duty"]) as duty:
+        answers = {
+            "path": duty.get("/api/v1/calls/%00"),
+            "query": duty.get("/api/v1/inbox", params={"peer": "\x00"}),
+            "login body": anyone.post("/api/v1/login", json={"user": "d\x00", "password": "x"}),
+            "message body": duty.post("/api/v1/messages", json={"to": "ru", "text": "a\x00"}),
+            "deep in a notice": duty.post(
+                "/api/v1/notices/check", json={"to": "us", "notice": {"a": [{"b": "\x00"}]}}
+            ),
+            "console login": anyone.post(
+                "/console/login", data={"user": "duty\x00", "password": PASSWORD}
+            ),
+        }
+        outbox = duty.get("/api/v1/outbox").json()
+
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert {
+        "path": 400,
+        "query": 400,
+        "login body": 422,
+        "message body": 422,
+        "deep in a notice": 422,
+        "console login": statuses["console login"],
+    } == statuses
+    assert 400 <= statuses["console login"] < 500
+    assert "hotline_session" not in answers["console login"].cookies
+    assert not [m for m in outbox if m["type"] == "text"]
+    assert before == inbound(served.ru)

@@ -7,11 +7,11 @@ derive from :class:`StrictBody`: an unknown field is an error, not silently igno
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from hotline import seclog
 from hotline.errors import AuthError
@@ -52,6 +52,23 @@ UserDep = Annotated[User, Depends(current_user)]
 
 
 class StrictBody(BaseModel):
-    """A request body: unknown fields are refused."""
+    """A request body: unknown fields are refused, and so is a NUL character in any text
+    (no database column holds one the same way on SQLite and PostgreSQL)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        waiting = [data]
+        while waiting:  # a loop, not recursion: the input may be nested deep
+            item = waiting.pop()
+            if isinstance(item, str):
+                if "\x00" in item:
+                    raise ValueError("text may not contain the NUL character (\\x00)")
+            elif isinstance(item, dict):
+                waiting.extend(item.keys())
+                waiting.extend(item.values())
+            elif isinstance(item, list | tuple):
+                waiting.extend(item)
+        return data

@@ -31,7 +31,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.pool import NullPool
 
-from hotline.errors import ConfigError
+from hotline.errors import ConfigError, ValidationError
 from hotline.protocol.keys import check_private
 
 # ``Connection`` is the transaction every storage function takes; modules outside storage/
@@ -68,6 +68,7 @@ class Database:
         elif self.url.startswith("postgresql"):
             self._writer = create_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
             self._reader = self._writer
+            event.listen(self._writer, "handle_error", _refuse_nul)
         else:
             raise ConfigError(
                 f"unsupported database URL {url!r}",
@@ -137,6 +138,16 @@ def make_private(path: Path) -> None:
                 f"cannot make {side} private: {exc.strerror}",
                 hint=f"chmod 600 {side}",
             ) from exc
+
+
+def _refuse_nul(context: Any) -> None:
+    """PostgreSQL cannot hold a NUL character in text (SQLite can): input that carries one
+    is refused as input, not left to fail as a 500 (the HTTP edges refuse it first)."""
+    if "cannot contain NUL (0x00)" in str(context.original_exception):
+        raise ValidationError(
+            "text may not contain the NUL character (\\x00)",
+            hint="remove control characters from the input",
+        ) from context.original_exception
 
 
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:
