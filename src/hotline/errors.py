@@ -26,6 +26,8 @@ The tree::
     │   └── LoginRequired           the console has no session: it shows the login page
     ├── Forbidden                   authenticated but not allowed (HTTP 403)
     ├── TooManyAttempts             too many failed logins in a row (HTTP 429)
+    ├── TooManyConnections          too many open connections from one address (HTTP 429)
+    ├── Busy                        the listener holds its most connections (HTTP 503)
     ├── NotFound                    no such message, peer, user (HTTP 404)
     ├── Conflict                    the request contradicts stored state (HTTP 409)
     ├── Unreachable                 a node could not be reached over HTTP
@@ -41,6 +43,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadSignature",
+    "Busy",
     "ClockSkew",
     "ConfigError",
     "Conflict",
@@ -57,6 +60,7 @@ __all__ = [
     "ReplayConflict",
     "SequenceGap",
     "TooManyAttempts",
+    "TooManyConnections",
     "UnknownKey",
     "Unreachable",
     "ValidationError",
@@ -184,6 +188,16 @@ class Forbidden(HotlineError):
 class TooManyAttempts(HotlineError):
     code = "rate_limited"
     http_status = 429
+
+
+class TooManyConnections(HotlineError):
+    code = "too_many_connections"
+    http_status = 429
+
+
+class Busy(HotlineError):
+    code = "busy"
+    http_status = 503
 
 
 class NotFound(HotlineError):

@@ -75,16 +75,16 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to bind (default: the card's)")] = None,
 ) -> None:
     """Run the node: operator API, federation API and delivery workers."""
-    import uvicorn
-
     from hotline.app import create_app
+    from hotline.server import Limits, Listener, run
 
     with opened_node(directory) as node:
         first = urlsplit(node.settings.endpoints[0]) if node.settings.endpoints else None
         bind_host = host or (first.hostname if first and first.hostname else "127.0.0.1")
         bind_port = port or (first.port if first and first.port else 8400)
         err.print(f"node {node.identity.party} serving on http://{bind_host}:{bind_port}")
-        uvicorn.run(create_app(node), host=bind_host, port=bind_port, log_level="warning")
+        listener = Listener("node", bind_host, bind_port, create_app(node))
+        run([listener], Limits.from_settings(node.settings))
 
 
 @friendly

@@ -60,6 +60,30 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def batch_limit(node: Node) -> int:
+    """The largest delivery request, in bytes: ``max_envelope_bytes`` × ``batch_size``."""
+    return node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size)
+
+
+def parse_batch(raw: bytes) -> list[Any]:
+    """The envelopes of a delivery request, its shape checked from the bytes first.
+
+    Depth (≤ :data:`~hotline.protocol.canonical.MAX_JSON_DEPTH`) and the number of arrays
+    and objects (one per 8 bytes: a body of ``[]`` builds ~20 bytes of objects per byte)
+    are checked before ``json.loads`` builds anything; then the batch's length. CPU work:
+    called in a worker thread, never on the event loop.
+    """
+    payload = parse_json(raw, max_containers=len(raw) // 8 + 64)
+    if not isinstance(payload, dict) or set(payload) != {"envelopes"}:
+        raise MalformedMessage('the body must be {"envelopes": [...]}')
+    envelopes = payload["envelopes"]
+    if not isinstance(envelopes, list) or not envelopes:
+        raise MalformedMessage("'envelopes' must be a non-empty list")
+    if len(envelopes) > MAX_BATCH:
+        raise MalformedMessage(f"at most {MAX_BATCH} envelopes per request")
+    return envelopes
+
+
 @router.post(
     "/envelopes",
     summary="Deliver envelopes, in channel order; answers with receipts",
@@ -68,15 +92,19 @@ async def read_limited(request: Request, limit: int) -> bytes:
 )
 async def deliver(request: Request) -> JSONResponse:
     node: Node = request.app.state.node
-    limit = node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size * 2)
+
+    def parse_and_receive(raw: bytes) -> Delivery:
+        try:
+            envelopes = parse_batch(raw)
+        except HotlineError as exc:
+            return Delivery(error=exc)
+        return node.receiver.receive(envelopes)
+
     try:
-        raw = await read_limited(request, limit)
-        payload = parse_json(raw)
-        if not isinstance(payload, dict) or set(payload) != {"envelopes"}:
-            raise MalformedMessage('the body must be {"envelopes": [...]}')
+        raw = await read_limited(request, batch_limit(node))
     except HotlineError as exc:
         return JSONResponse(Delivery(error=exc).to_dict(), status_code=exc.http_status)
-    result = await run_in_threadpool(node.receiver.receive, payload["envelopes"])
+    result = await run_in_threadpool(parse_and_receive, raw)
     if result.receipts:
         node.wake_all()  # receive hooks may have queued replies (link tests, answers)
     status = 200 if result.receipts or result.error is None else result.error.http_status
