@@ -77,8 +77,11 @@ def create_app(node: Node, *, start_workers: bool = True) -> FastAPI:
         response_model=Health,
         response_model_exclude_unset=True,
     )
-    def health() -> dict[str, str]:
-        """Liveness; ``process`` says whether this process runs the background work."""
+    async def health() -> dict[str, str]:
+        """Liveness; ``process`` says whether this process runs the background work.
+
+        Answered on the event loop: never queued behind a full worker-thread pool (a
+        login flood fills it with Argon2 hashes)."""
         return {
             "status": "ok",
             "party": node.identity.party,

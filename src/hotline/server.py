@@ -259,7 +259,6 @@ class _Server(uvicorn.Server):
                 http=self.protocol,
                 lifespan="on" if lifespan else "off",
                 log_level="warning",
-                proxy_headers=False,  # the node is reached directly: trust no X-Forwarded-For
                 server_header=False,
                 limit_concurrency=limits.max_connections + 1,
                 backlog=limits.backlog,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 
 from hotline.errors import HotlineError, MalformedMessage, MessageTooLarge
 from hotline.node import Node
@@ -60,6 +61,20 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+#: Worker threads that parse and verify deliveries at once: their own, so that a flood on
+#: the operator API (logins fill the shared pool with Argon2 hashes) does not queue them.
+FEDERATION_THREADS = 4
+
+
+def _limiter(request: Request) -> CapacityLimiter:
+    """The app's federation thread limiter, made in its event loop on first use."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "federation_limiter", None)
+    if limiter is None:
+        limiter = state.federation_limiter = CapacityLimiter(FEDERATION_THREADS)
+    return limiter
+
+
 def batch_limit(node: Node) -> int:
     """The largest delivery request, in bytes: ``max_envelope_bytes`` × ``batch_size``."""
     return node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size)
@@ -104,7 +119,7 @@ async def deliver(request: Request) -> JSONResponse:
         raw = await read_limited(request, batch_limit(node))
     except HotlineError as exc:
         return JSONResponse(Delivery(error=exc).to_dict(), status_code=exc.http_status)
-    result = await run_in_threadpool(parse_and_receive, raw)
+    result = await anyio.to_thread.run_sync(parse_and_receive, raw, limiter=_limiter(request))
     if result.receipts:
         node.wake_all()  # receive hooks may have queued replies (link tests, answers)
     status = 200 if result.receipts or result.error is None else result.error.http_status

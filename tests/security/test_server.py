@@ -1,0 +1,145 @@
+"""``hotline.server``: several listeners in one process, stopped together, lifespan once;
+a TLS handshake that never comes is cut off."""
+
+from __future__ import annotations
+
+import datetime
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from hotline.testing import HTTP_TIMEOUT_S, free_port, wait_for
+
+SCRIPT = """
+import ssl, sys
+from pathlib import Path
+from hotline.server import Limits, Listener, run
+
+log = Path(sys.argv[1])
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            kind = message["type"].split(".")[1]
+            with log.open("a") as out:
+                out.write(kind + "\\n")
+            await send({"type": f"lifespan.{kind}.complete"})
+            if kind == "shutdown":
+                return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+tls.load_cert_chain(sys.argv[4], sys.argv[5])
+limits = Limits(tls_handshake_timeout_s=1.0, header_timeout_s=60.0)
+run(
+    [
+        Listener("operator", "127.0.0.1", int(sys.argv[2]), app),
+        Listener("federation", "127.0.0.1", int(sys.argv[3]), app, tls),
+    ],
+    limits,
+)
+"""
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def two_listeners(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, int, Path]]:
+    cert, key = _certificate(tmp_path)
+    script = tmp_path / "serve.py"
+    script.write_text(textwrap.dedent(SCRIPT))
+    log = tmp_path / "lifespan.log"
+    plain, tls = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(log), str(plain), str(tls), str(cert), str(key)],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "stderr.log").open("wb"),
+    )
+    try:
+        yield process, plain, tls, log
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(HTTP_TIMEOUT_S)
+
+
+def _answers(url: str, **options: object) -> bool:
+    try:
+        return httpx.get(url, timeout=HTTP_TIMEOUT_S, **options).status_code == 200  # type: ignore[arg-type]
+    except httpx.HTTPError:
+        return False
+
+
+def test_listeners_serve_together_and_stop_together_on_sigterm(
+    two_listeners: tuple[subprocess.Popen[bytes], int, int, Path],
+) -> None:
+    process, plain, tls, log = two_listeners
+    wait_for(lambda: _answers(f"http://127.0.0.1:{plain}/"), "the plain listener", timeout=60)
+    assert _answers(f"https://127.0.0.1:{tls}/", verify=False)
+    # A connection that never starts its TLS handshake is closed after 1 s.
+    with socket.create_connection(("127.0.0.1", tls), timeout=HTTP_TIMEOUT_S) as sock:
+        assert b"" == sock.recv(1024)  # closed by the node, not by this timeout
+    process.send_signal(signal.SIGTERM)
+    assert 0 == process.wait(HTTP_TIMEOUT_S)
+    # One app behind two listeners: its lifespan (the node's jobs) ran once.
+    assert ["startup", "shutdown"] == log.read_text().split()
+    for port in (plain, tls):
+        with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
+            sock.connect(("127.0.0.1", port))
+
+
+def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        script = (
+            "from hotline.server import Limits, Listener, run\n"
+            "async def app(scope, receive, send): pass\n"
+            f"run([Listener('operator', '127.0.0.1', {port}, app)], Limits())\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            timeout=HTTP_TIMEOUT_S,
+            check=False,
+        )
+    assert 0 != done.returncode
+    assert b"cannot listen on http://127.0.0.1:" in done.stderr
