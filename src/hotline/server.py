@@ -20,9 +20,12 @@ protocol, one class per listener:
 - **body read timeout**: a body not complete within ``body_timeout_s`` of its headers:
   the connection is closed (the app, if still reading, sees the client gone);
 - **connections per source address and per listener**: the connection over
-  ``max_connections_per_source`` from one address gets ``429 too_many_connections``, the
-  one over ``max_connections`` ``503 busy``, both in the one error shape, and is closed
-  before a byte of it is read;
+  ``max_connections_per_source`` from one address gets ``429 too_many_connections`` in the
+  one error shape and is closed before a byte of it is read. Over ``max_connections`` the
+  connection that has waited longest for a request's headers is closed to make room, so
+  half-sent requests cannot lock out whole ones; if none waits (all are busy with a
+  request), the new connection gets ``503 busy``. ``backlog`` (256) also bounds how many
+  connections one accept round takes before the requests of earlier ones are read;
 - **TLS handshake timeout**: uvicorn does not pass ``ssl_handshake_timeout`` to
   ``loop.create_server``; :class:`_Server` does (``tls_handshake_timeout_s``).
 
@@ -39,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import resource
 import signal
 import ssl
 import threading
@@ -70,7 +74,7 @@ class Limits:
     max_connections_per_source: int = 64
     max_header_bytes: int = 16_384
     keep_alive_s: float = 5.0
-    backlog: int = 2048
+    backlog: int = 256
 
     @classmethod
     def from_settings(cls, settings: NodeSettings) -> Limits:
@@ -102,21 +106,26 @@ class Listener:
 
 @dataclass
 class _Gate:
-    """Open connections of one listener, in all and per source address."""
+    """Open connections of one listener, in all and per source address, and those of
+    them waiting for a request's headers, oldest first (the ones to close when full)."""
 
     limits: Limits
     per_source: dict[str, int] = field(default_factory=dict)
+    open: int = 0
+    waiting: dict[LimitedH11Protocol, None] = field(default_factory=dict)
     refused: int = 0
+    evicted: int = 0
     timed_out: int = 0
 
-    def admit(self, source: str, open_connections: int) -> HotlineError | None:
-        """Count a new connection in, or say why it is refused (it is then not counted)."""
-        if open_connections > self.limits.max_connections:
-            self.refused += 1
-            return Busy(
-                f"this listener already holds {self.limits.max_connections} connections",
-                hint="retry later",
-            )
+    def admit(self, connection: LimitedH11Protocol) -> HotlineError | None:
+        """Count a new connection in, or say why it is refused (it is then not counted).
+
+        Over ``max_connections_per_source`` it is refused. Over ``max_connections`` the
+        connection that has waited longest for a request's headers is closed to make
+        room: a request that arrives whole is served while half-sent ones hold the
+        listener (a new connection is the last to go: ``max_connections`` newer ones
+        must come before its request is read). If none waits, it is refused."""
+        source = connection.source
         held = self.per_source.get(source, 0)
         if held >= self.limits.max_connections_per_source:
             self.refused += 1
@@ -125,15 +134,28 @@ class _Gate:
                 f"is {self.limits.max_connections_per_source}",
                 hint="reuse connections (keep-alive) or close idle ones",
             )
+        if self.open >= self.limits.max_connections:
+            oldest = next(iter(self.waiting), None)
+            if oldest is None:
+                self.refused += 1
+                return Busy(
+                    f"this listener already holds {self.limits.max_connections} connections",
+                    hint="retry in a few seconds",
+                )
+            self.evicted += 1
+            oldest.close("a newer connection needed its place")
         self.per_source[source] = held + 1
+        self.open += 1
         return None
 
-    def release(self, source: str) -> None:
-        held = self.per_source.get(source, 0) - 1
+    def release(self, connection: LimitedH11Protocol) -> None:
+        self.waiting.pop(connection, None)
+        self.open -= 1
+        held = self.per_source.get(connection.source, 0) - 1
         if held > 0:
-            self.per_source[source] = held
+            self.per_source[connection.source] = held
         else:
-            self.per_source.pop(source, None)
+            self.per_source.pop(connection.source, None)
 
 
 def _raw_answer(error: HotlineError) -> bytes:
@@ -160,15 +182,15 @@ class LimitedH11Protocol(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._source = ""
+        self.source = ""
         self._admitted = False
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._source = self.client[0] if self.client else "?"
-        refusal = self.gate.admit(self._source, len(self.connections))
+        self.source = self.client[0] if self.client else "?"
+        refusal = self.gate.admit(self)
         if refusal is not None:
             self.connections.discard(self)  # it holds no place: it never reads a byte
             transport.write(_raw_answer(refusal))
@@ -178,42 +200,58 @@ class LimitedH11Protocol(H11Protocol):
         self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_timers()
-        if self._admitted:
-            self._admitted = False
-            self.gate.release(self._source)
+        self._let_go()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
-            return  # refused: closing, nothing of it is read
+            return  # refused or closed: nothing more of it is read
         super().data_received(data)
         self._watch()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._watch()
+        if self._admitted:
+            self._watch()
+
+    def close(self, why: str) -> None:
+        """Close this connection now (timed out, or its place is needed)."""
+        if self._admitted:
+            logger.info("closing a connection from %s: %s", self.source, why)
+        self._let_go()
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _let_go(self) -> None:
+        self._header_timer = _cancel(self._header_timer)
+        self._body_timer = _cancel(self._body_timer)
+        if self._admitted:
+            self._admitted = False
+            self.gate.release(self)
 
     def _watch(self) -> None:
         """Arm the timer of the part of a request still awaited, cancel the other."""
         if self.transport.is_closing():
-            self._cancel_timers()
+            self._let_go()
             return
         state = self.conn.their_state
-        if state is h11.IDLE:  # awaiting a request line and headers
+        if state is h11.IDLE:  # awaiting a request line and headers (or idle, kept alive)
+            self.gate.waiting.setdefault(self, None)
             self._body_timer = _cancel(self._body_timer)
             if self._header_timer is None and self._awaiting_headers():
                 self._header_timer = self.loop.call_later(
-                    self.gate.limits.header_timeout_s, self._timed_out, "headers"
+                    self.gate.limits.header_timeout_s, self._timed_out, "its headers"
                 )
-        elif state is h11.SEND_BODY:
-            self._header_timer = _cancel(self._header_timer)
+            return
+        self.gate.waiting.pop(self, None)
+        self._header_timer = _cancel(self._header_timer)
+        if state is h11.SEND_BODY:
             if self._body_timer is None:
                 self._body_timer = self.loop.call_later(
-                    self.gate.limits.body_timeout_s, self._timed_out, "body"
+                    self.gate.limits.body_timeout_s, self._timed_out, "its body"
                 )
         else:
-            self._cancel_timers()
+            self._body_timer = _cancel(self._body_timer)
 
     def _awaiting_headers(self) -> bool:
         # Between requests of a kept-alive connection, with nothing received yet,
@@ -222,14 +260,8 @@ class LimitedH11Protocol(H11Protocol):
 
     def _timed_out(self, part: str) -> None:
         self._header_timer = self._body_timer = None
-        if not self.transport.is_closing():
-            self.gate.timed_out += 1
-            logger.info("closing a connection from %s: its %s did not arrive", self._source, part)
-            self.transport.close()
-
-    def _cancel_timers(self) -> None:
-        self._header_timer = _cancel(self._header_timer)
-        self._body_timer = _cancel(self._body_timer)
+        self.gate.timed_out += 1
+        self.close(f"{part} did not arrive in time")
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> asyncio.TimerHandle | None:
@@ -260,7 +292,8 @@ class _Server(uvicorn.Server):
                 lifespan="on" if lifespan else "off",
                 log_level="warning",
                 server_header=False,
-                limit_concurrency=limits.max_connections + 1,
+                # A backstop: the gate keeps connections (so requests) at max_connections.
+                limit_concurrency=2 * limits.max_connections + 1,
                 backlog=limits.backlog,
                 timeout_keep_alive=max(1, round(limits.keep_alive_s)),
                 h11_max_incomplete_event_size=limits.max_header_bytes,
@@ -369,4 +402,23 @@ async def _main_loop(servers: Sequence[_Server]) -> None:
 
 def run(listeners: Sequence[Listener], limits: Limits) -> None:
     """Serve ``listeners`` in a new event loop until SIGTERM or SIGINT."""
+    _enough_files(len(listeners), limits)
     asyncio.run(serve(listeners, limits))
+
+
+def _enough_files(listeners: int, limits: Limits) -> None:
+    """Raise the soft limit on open files so that the connection bounds, not the file
+    table, are what a flood meets (each refused connection holds a file for a moment)."""
+    needed = listeners * limits.max_connections * 2 + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        if raised < needed:
+            logger.warning(
+                "open files are limited to %d; max_connections %d wants %d: lower it, or "
+                "raise the limit (ulimit -n, LimitNOFILE=)",
+                raised,
+                limits.max_connections,
+                needed,
+            )

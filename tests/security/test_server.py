@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from hotline.errors import Busy, TooManyConnections
+from hotline.server import Limits, _Gate
 from hotline.testing import HTTP_TIMEOUT_S, free_port, wait_for
 
 SCRIPT = """
@@ -143,3 +145,33 @@ def test_a_busy_port_is_a_clear_error(tmp_path: Path) -> None:
         )
     assert 0 != done.returncode
     assert b"cannot listen on http://127.0.0.1:" in done.stderr
+
+
+class _Connection:
+    """What the gate sees of a connection: its source address, and closing it."""
+
+    def __init__(self, gate: _Gate, source: str) -> None:
+        self.gate, self.source, self.closed = gate, source, ""
+
+    def close(self, why: str) -> None:
+        self.closed = why
+        self.gate.release(self)  # type: ignore[arg-type]
+
+
+def test_the_gate_bounds_connections_per_source_and_makes_room_from_the_oldest_waiting() -> None:
+    gate = _Gate(Limits(max_connections=3, max_connections_per_source=2))
+    a1, a2, a3 = (_Connection(gate, "10.0.0.1") for _ in range(3))
+    assert gate.admit(a1) is None and gate.admit(a2) is None  # type: ignore[arg-type]
+    refused = gate.admit(a3)  # type: ignore[arg-type]
+    assert isinstance(refused, TooManyConnections) and 429 == refused.http_status
+    b1, b2 = (_Connection(gate, "10.0.0.2") for _ in range(2))
+    assert gate.admit(b1) is None  # type: ignore[arg-type]
+    # Full (3). a2 and b1 wait for headers, a1 is busy with a request: a2 waited longest.
+    gate.waiting[a2] = None  # type: ignore[index]
+    gate.waiting[b1] = None  # type: ignore[index]
+    assert gate.admit(b2) is None  # type: ignore[arg-type]
+    assert a2.closed and not a1.closed and not b1.closed
+    gate.waiting.pop(b1)  # type: ignore[call-overload]
+    busy = gate.admit(_Connection(gate, "10.0.0.3"))  # type: ignore[arg-type]
+    assert isinstance(busy, Busy) and 503 == busy.http_status  # every one is busy
+    assert (3, {"10.0.0.1": 1, "10.0.0.2": 2}) == (gate.open, gate.per_source)
