@@ -110,7 +110,8 @@ class NodeSettings(BaseSettings):
         1000,
         ge=1,
         le=100_000,
-        description="Open connections per listener; the one over it gets 503 and is closed.",
+        description="Open connections per listener; over it, the one waiting longest for "
+        "its headers is closed to make room, or else the new one gets 503.",
     )
     max_connections_per_source: int = Field(
         64,
