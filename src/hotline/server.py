@@ -40,6 +40,7 @@ request does here (signatures, database).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import resource
@@ -189,7 +190,7 @@ class LimitedH11Protocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.source = self.client[0] if self.client else "?"
+        self.source = source_of(self.client[0]) if self.client else "?"
         refusal = self.gate.admit(self)
         if refusal is not None:
             self.connections.discard(self)  # it holds no place: it never reads a byte
@@ -262,6 +263,20 @@ class LimitedH11Protocol(H11Protocol):
         self._header_timer = self._body_timer = None
         self.gate.timed_out += 1
         self.close(f"{part} did not arrive in time")
+
+
+def source_of(address: str) -> str:
+    """The source a connection is counted against: its IPv4 address, or the /64 of its
+    IPv6 address (one host is given a whole /64: counting addresses would bound nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> asyncio.TimerHandle | None:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from hotline.errors import Busy, TooManyConnections
-from hotline.server import Limits, _Gate
+from hotline.server import Limits, _Gate, source_of
 from hotline.testing import HTTP_TIMEOUT_S, free_port, wait_for
 
 SCRIPT = """
@@ -175,3 +175,9 @@ def test_the_gate_bounds_connections_per_source_and_makes_room_from_the_oldest_w
     busy = gate.admit(_Connection(gate, "10.0.0.3"))  # type: ignore[arg-type]
     assert isinstance(busy, Busy) and 503 == busy.http_status  # every one is busy
     assert (3, {"10.0.0.1": 1, "10.0.0.2": 2}) == (gate.open, gate.per_source)
+
+
+def test_an_ipv6_host_is_counted_by_its_64() -> None:
+    assert "2001:db8:1:2::/64" == source_of("2001:db8:1:2:aaaa::1")
+    assert source_of("2001:db8:1:2::1") == source_of("2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert "192.0.2.7" == source_of("::ffff:192.0.2.7") == source_of("192.0.2.7")
