@@ -61,9 +61,10 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-#: Worker threads that parse and verify deliveries at once: their own, so that a flood on
+#: Worker threads that parse and verify deliveries at once (which also bounds the memory
+#: that parsing takes at once: up to ~35 × a crafted body): their own, so that a flood on
 #: the operator API (logins fill the shared pool with Argon2 hashes) does not queue them.
-FEDERATION_THREADS = 4
+FEDERATION_THREADS = 2
 
 
 def _limiter(request: Request) -> CapacityLimiter:
