@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from hotline.errors import MalformedMessage
 from hotline.node import init_node
 from hotline.testing import HTTP_TIMEOUT_S, NodeProcess, api, free_port, wait_for
 from tests.conftest import NAMES
@@ -675,3 +676,60 @@ def test_the_body_limit_reads_at_most_the_limit(content_type: str, declared: boo
     assert (b"connection", b"close") in start["headers"]
     assert b'"too_large"' in sent[1]["body"]
     assert pulled <= (0 if declared else limit + chunk)
+
+
+def _reference_structure(text: str) -> bytes:
+    """The brackets and commas outside strings, by walking the text character by character."""
+    out, inside, escaped = [], False, False
+    for char in text:
+        if inside:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+        elif char in "[]{},":
+            out.append({"{": "[", "}": "]"}.get(char, char))
+    return "".join(out).encode()
+
+
+@pytest.mark.parametrize("at_once", [65_536, 1, 2])
+def test_the_shape_check_sees_exactly_the_structure_outside_strings(
+    at_once: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+
+    from hotline.protocol import canonical
+
+    monkeypatch.setattr(canonical, "_STRINGS_AT_ONCE", at_once)
+    rng = random.Random(13)
+    alphabet = ['"', "\\", "[", "]", "{", "}", ",", ":", "a", "é", "\n", "\\\\", '\\"']
+
+    def value(depth: int) -> Any:
+        kind = rng.randrange(4 if depth < 6 else 2)
+        if kind == 0:
+            return "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+        if kind == 1:
+            return rng.choice([0, -7, 10**12, True, None])
+        if kind == 2:
+            return [value(depth + 1) for _ in range(rng.randrange(4))]
+        return {f'k{i}["\\': value(depth + 1) for i in range(rng.randrange(4))}
+
+    for _ in range(3000):
+        text = json.dumps(value(0), ensure_ascii=rng.random() < 0.5)
+        assert _reference_structure(text) == canonical._structure(text.encode()), text
+
+
+def test_crafted_bodies_under_the_size_limit_are_refused_before_they_are_parsed() -> None:
+    """What parsing would build is bounded (~64 bytes a value, one value per 8 bytes):
+    16 MiB of ``[1,1,…]``, ``["ab",…]``, ``[{"a":1},…]`` or ``[[],…]`` is refused."""
+    from hotline.federation.line import parse_batch
+
+    size = 16 * MIB
+    for item in (b"1,", b'"ab",', b'{"a":1},', b"[],", b'"[",'):
+        raw = b'{"envelopes": [{"body": [' + item * (size // len(item)) + b"1]}]}"
+        with pytest.raises(MalformedMessage, match="values"):
+            parse_batch(raw)
