@@ -21,27 +21,40 @@ from contextlib import asynccontextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline import __version__, seclog
 from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
 from hotline.config import NodeSettings, split_listen
-from hotline.errors import BadSignature, ConfigError, HotlineError, UnknownKey
+from hotline.errors import (
+    BadSignature,
+    ConfigError,
+    HotlineError,
+    MalformedMessage,
+    MessageTooLarge,
+    UnknownKey,
+)
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.hygiene import Hygiene
 from hotline.node import Node
+from hotline.protocol.canonical import check_json_shape
 from hotline.responses import ErrorDetail, ErrorResponse, Out, with_error_schemas
 from hotline.web.routes.console import router as console_router
 from hotline.web.routes.console import static_files as console_static
 
-MAX_API_BODY = 1_048_576
+#: The console's forms: a message of 20,000 Cyrillic letters, percent-encoded, fits.
+MAX_CONSOLE_BODY = 262_144
+FEDERATION_PREFIX = "/federation/"
 #: ``Strict-Transport-Security`` on the operator side's TLS answers: one year.
 HSTS = "max-age=31536000"
 
@@ -128,7 +141,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
         app.include_router(federation_router)
         app.include_router(federation_evidence_router)
     _add_errors(app)
-    _add_body_limit(app)
+    _add_body_limit(app, node)
     if side in ("operator", "both"):
         _add_hsts(app)
     if side == "federation":
@@ -143,8 +156,11 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
         response_model=Health,
         response_model_exclude_unset=True,
     )
-    def health() -> dict[str, str]:
-        """Liveness; ``process`` says whether this process runs the background work."""
+    async def health() -> dict[str, str]:
+        """Liveness; ``process`` says whether this process runs the background work.
+
+        Answered on the event loop: never queued behind a full worker-thread pool (a
+        login flood fills it with Argon2 hashes)."""
         return {
             "status": "ok",
             "party": node.identity.party,
@@ -295,14 +311,140 @@ def _add_errors(app: FastAPI) -> None:
         return _answer(body, exc.status_code, exc.headers)  # a 405's Allow: see hygiene.py
 
 
-def _add_body_limit(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def limit_api_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length", "")
-        too_big = declared.isdigit() and int(declared) > MAX_API_BODY
-        if too_big and request.url.path.startswith("/api/"):
-            body = {"code": "too_large", "message": f"request over {MAX_API_BODY} bytes"}
-            return _answer(body, 413)
-        return await call_next(request)
+def _add_body_limit(app: FastAPI, node: Node) -> None:
+    """Every route's body limit, chunked or not, and JSON depth, before any route runs."""
+    app.add_middleware(BodyLimit, limit_for=lambda path: body_limit(node.settings, path))
+
+
+def body_limit(settings: NodeSettings, path: str) -> int:
+    """The largest request body a route takes, in bytes."""
+    if path.startswith(FEDERATION_PREFIX):
+        return settings.max_envelope_bytes * settings.batch_size
+    if path.startswith("/console/"):
+        return MAX_CONSOLE_BODY
+    return settings.max_body_bytes
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse a body over its route's limit as soon as it passes it.
+
+    A declared ``Content-Length`` over the limit is answered at once (nothing is read);
+    a chunked body is counted as it streams and answered when the count passes the limit
+    (what the app started answering meanwhile is dropped). Either way the answer is
+    ``413 too_large`` in the one error shape (with ``receipts: []`` on the federation API,
+    its shape) and ``Connection: close``, so the rest of the body is never read. A JSON
+    body (or one with no content type, which FastAPI reads as JSON) is read whole, within
+    the limit, and refused with ``400 malformed`` if nested deeper than
+    :data:`~hotline.protocol.canonical.MAX_JSON_DEPTH`, before any parser sees it; a large
+    one is scanned in a worker thread, never on the event loop.
+    """
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        limit = self.limit_for(path)
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            error = MessageTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
+            await _refuse(path, error, scope, receive, send)
+            return
+        if _is_json(headers) and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                body = await _read_all(receive, limit)
+                if len(body) > INLINE_SCAN_BYTES:
+                    await anyio.to_thread.run_sync(check_json_shape, body)
+                else:
+                    check_json_shape(body)
+            except (MessageTooLarge, MalformedMessage) as exc:
+                await _refuse(path, exc, scope, receive, send)
+                return
+            await self.app(scope, _replay(body, receive), send)
+            return
+        await self._streamed(scope, receive, send, limit)
+
+    async def _streamed(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        size, over, started = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal size, over
+            message = await receive()
+            if message["type"] == "http.request":
+                size += len(message.get("body", b""))
+                if size > limit:
+                    over = True
+                    raise MessageTooLarge(f"the request body is over {limit} bytes")
+            return message
+
+        async def guarded(message: Message) -> None:
+            nonlocal started
+            if over:
+                return  # the app's answer to a refused body: ours goes instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            error = MessageTooLarge(f"the request body is over {limit} bytes")
+            await _refuse(scope["path"], error, scope, receive, send)
+
+
+#: JSON bodies up to this size are scanned on the event loop (well under a millisecond).
+INLINE_SCAN_BYTES = 65_536
+
+
+def _is_json(headers: Headers) -> bool:
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    return not kind or kind == "application/json" or kind.endswith("+json")
+
+
+async def _read_all(receive: Receive, limit: int) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise MalformedMessage("the client left before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise MessageTooLarge(f"the request body is over {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # http.disconnect, when the client leaves
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+async def _refuse(
+    path: str, error: HotlineError, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer ``error``; a 413 closes the connection (its body is never read)."""
+    headers = {"Connection": "close"} if error.http_status == 413 else None
+    if path.startswith(FEDERATION_PREFIX):
+        answer: Response = JSONResponse(
+            {"receipts": [], "error": error.to_dict()}, error.http_status, headers=headers
+        )
+    else:
+        answer = _answer(error.to_dict(), error.http_status, headers)
+    await answer(scope, receive, send)

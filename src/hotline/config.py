@@ -74,10 +74,51 @@ class NodeSettings(BaseSettings):
         7 * 86400, gt=0, description="How old an envelope may be when it first arrives, seconds."
     )
     max_envelope_bytes: int = Field(
-        262_144, gt=0, description="Largest envelope accepted, in bytes of JSON."
+        262_144, gt=0, le=4_194_304, description="Largest envelope accepted, in bytes of JSON."
     )
     batch_size: int = Field(
-        64, ge=1, description="Most envelopes sent to a peer in one HTTP request."
+        64, ge=1, le=256, description="Most envelopes sent to a peer in one HTTP request."
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=67_108_864,
+        description="Largest request body of the operator API, bytes (federation: "
+        "`max_envelope_bytes` × `batch_size`).",
+    )
+    max_header_bytes: int = Field(
+        16_384, ge=1024, le=1_048_576, description="Largest request line and headers, bytes."
+    )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="A request's headers must arrive within this many seconds of the "
+        "connection (or of its first byte), else the connection is closed.",
+    )
+    body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="A request's body must arrive within this many seconds of its "
+        "headers, else the connection is closed.",
+    )
+    tls_handshake_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="A TLS handshake must finish within this many seconds."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Open connections per listener; over it, the one waiting longest for "
+        "its headers is closed to make room, or else the new one gets 503.",
+    )
+    max_connections_per_source: int = Field(
+        64,
+        ge=1,
+        le=100_000,
+        description="Open connections from one address per listener; the one over it "
+        "gets 429 and is closed.",
     )
     retry_base_s: float = Field(
         0.5, gt=0, description="First retry delay after a failed delivery, seconds."

@@ -29,7 +29,8 @@ The tree::
     ├── Forbidden                   authenticated but not allowed (HTTP 403)
     ├── TooManyAttempts             too many failed logins in a row (HTTP 429)
     │   └── LoginPaused             logging in from this source is paused (HTTP 429)
-    ├── Busy                        at the bound of concurrent password checks (HTTP 503)
+    ├── TooManyConnections          too many open connections from one address (HTTP 429)
+    ├── Busy                        at a bound: password checks or connections (HTTP 503)
     ├── NotFound                    no such message, peer, user (HTTP 404)
     ├── Conflict                    the request contradicts stored state (HTTP 409)
     ├── Unreachable                 a node could not be reached over HTTP
@@ -64,6 +65,7 @@ __all__ = [
     "ReplayConflict",
     "SequenceGap",
     "TooManyAttempts",
+    "TooManyConnections",
     "UnknownKey",
     "Unreachable",
     "UnsafePermissions",
@@ -227,8 +229,16 @@ class LoginPaused(TooManyAttempts):
         return {"Retry-After": str(self.retry_after_s)}
 
 
+class TooManyConnections(HotlineError):
+    """The source address already holds ``max_connections_per_source`` connections."""
+
+    code = "too_many_connections"
+    http_status = 429
+
+
 class Busy(HotlineError):
-    """The node is at its bound of concurrent password checks: try again in a moment."""
+    """The node is at a bound (concurrent password checks, or a listener full of busy
+    connections): try again in a moment."""
 
     code = "busy"
     http_status = 503

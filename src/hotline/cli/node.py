@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -32,9 +32,6 @@ from hotline.cli.common import (
     write_text_file,
 )
 from hotline.client import NodeClient, operator_target, save_token
-
-if TYPE_CHECKING:
-    from hotline.app import Listener
 
 #: Said on every start (and by ``hotline card``) of a node with plain HTTP endpoints.
 PLAIN_HTTP_WARNING = "PLAIN HTTP: traffic readable on the wire; development only"
@@ -105,11 +102,10 @@ def serve(
 ) -> None:
     """Run the node: the federation listener (mutual TLS, for peers), the operator
     listener (API and console, TLS) and the delivery workers."""
-    import asyncio
-
     from hotline.app import listeners
     from hotline.config import load_settings
     from hotline.node import Node, ensure_tls_files
+    from hotline.server import Limits, Listener, run
 
     settings = load_settings(directory)
     changes = {
@@ -143,7 +139,10 @@ def serve(
         for name, host, port, _app, context in specs:
             scheme = "https" if context is not None else "http"
             err.print(f"node {node.identity.party} {name} listener on {scheme}://{host}:{port}")
-        asyncio.run(serve_listeners(specs))
+        run(
+            [Listener(name, host, port, app, context) for name, host, port, app, context in specs],
+            Limits.from_settings(node.settings),
+        )
     finally:
         node.db.dispose()
 
@@ -152,65 +151,6 @@ def _option_error(exc: ValueError) -> Exception:
     from hotline.errors import ConfigError
 
     return ConfigError(f"a --*-listen option is not host:port: {exc}")
-
-
-async def serve_listeners(specs: list[Listener]) -> None:
-    """Run one uvicorn server per listener in this event loop; SIGTERM or SIGINT stops
-    them all (a second one stops them at once)."""
-    import asyncio
-    import contextlib
-    import signal
-    from collections.abc import Iterator
-
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Iterator[None]:  # handled below, for all servers
-            yield
-
-        async def shutdown(self, sockets: Any = None) -> None:
-            # An idle keep-alive connection is dropped at once: closed gracefully, a TLS
-            # connection waits for the client's close_notify (asyncio: up to 30 s), and a
-            # peer's pooled client never sends one while idle.
-            for connection in list(self.server_state.connections):
-                transport = getattr(connection, "transport", None)
-                cycle = getattr(connection, "cycle", None)
-                idle = cycle is None or getattr(cycle, "response_complete", False)
-                if transport is not None and idle:
-                    transport.abort()
-            await super().shutdown(sockets)
-
-    servers = []
-    for _name, host, port, app, context in specs:
-
-        def factory(_config: Any, _default: Any, context: Any = context) -> Any:
-            return context
-
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            proxy_headers=False,  # the client address is the connection's: login pauses count it
-            ssl_context_factory=factory if context is not None else None,
-        )
-        servers.append(Server(config))
-
-    def stop() -> None:
-        for server in servers:
-            if server.should_exit:
-                server.force_exit = True
-            server.should_exit = True
-
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
-    try:
-        await asyncio.gather(*(server.serve() for server in servers))
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
 
 
 @friendly

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from starlette.concurrency import run_in_threadpool
 
 from hotline.domain.line import Envelope
 from hotline.errors import HotlineError, MalformedMessage, MessageTooLarge
@@ -85,6 +86,46 @@ DELIVERY_BODY = {
 }
 
 
+#: Worker threads that parse and verify deliveries at once (which also bounds the memory
+#: that parsing takes at once: up to ~35 × a crafted body): their own, so that a flood on
+#: the operator API (logins fill the shared pool with Argon2 hashes) does not queue them.
+FEDERATION_THREADS = 2
+
+
+def _limiter(request: Request) -> CapacityLimiter:
+    """The app's federation thread limiter, made in its event loop on first use."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "federation_limiter", None)
+    if limiter is None:
+        limiter = state.federation_limiter = CapacityLimiter(FEDERATION_THREADS)
+    return limiter
+
+
+def batch_limit(node: Node) -> int:
+    """The largest delivery request, in bytes: ``max_envelope_bytes`` × ``batch_size``."""
+    return node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size)
+
+
+def parse_batch(raw: bytes) -> list[Any]:
+    """The envelopes of a delivery request, its shape checked from the bytes first.
+
+    Depth (≤ :data:`~hotline.protocol.canonical.MAX_JSON_DEPTH`) and the number of values
+    (one per 8 bytes, and 131,072 more: parsing costs ~64 bytes a value, so at most ~8
+    times the body; envelopes hold one per 10 bytes or fewer, coordinates included) are
+    checked before ``json.loads`` builds anything; then the batch's length. CPU work:
+    called in a worker thread, never on the event loop.
+    """
+    payload = parse_json(raw, max_values=len(raw) // 8 + 131_072)
+    if not isinstance(payload, dict) or set(payload) != {"envelopes"}:
+        raise MalformedMessage('the body must be {"envelopes": [...]}')
+    envelopes = payload["envelopes"]
+    if not isinstance(envelopes, list) or not envelopes:
+        raise MalformedMessage("'envelopes' must be a non-empty list")
+    if len(envelopes) > MAX_BATCH:
+        raise MalformedMessage(f"at most {MAX_BATCH} envelopes per request")
+    return envelopes
+
+
 @router.post(
     "/envelopes",
     summary="Deliver envelopes, in channel order; answers with receipts",
@@ -94,15 +135,19 @@ DELIVERY_BODY = {
 )
 async def deliver(request: Request) -> JSONResponse:
     node: Node = request.app.state.node
-    limit = node.settings.max_envelope_bytes * min(MAX_BATCH, node.settings.batch_size * 2)
+
+    def parse_and_receive(raw: bytes) -> Delivery:
+        try:
+            envelopes = parse_batch(raw)
+        except HotlineError as exc:
+            return Delivery(error=exc)
+        return node.receiver.receive(envelopes)
+
     try:
-        raw = await read_limited(request, limit)
-        payload = parse_json(raw)
-        if not isinstance(payload, dict) or set(payload) != {"envelopes"}:
-            raise MalformedMessage('the body must be {"envelopes": [...]}')
+        raw = await read_limited(request, batch_limit(node))
     except HotlineError as exc:
         return JSONResponse(Delivery(error=exc).to_dict(), status_code=exc.http_status)
-    result = await run_in_threadpool(node.receiver.receive, payload["envelopes"])
+    result = await anyio.to_thread.run_sync(parse_and_receive, raw, limiter=_limiter(request))
     if result.receipts:
         node.wake_all()  # receive hooks may have queued replies (link tests, answers)
     status = 200 if result.receipts or result.error is None else result.error.http_status

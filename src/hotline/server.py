@@ -1,0 +1,455 @@
+"""The node's HTTP server: its listeners in one event loop, with limits before any work.
+
+:func:`run` serves one or more :class:`Listener` (name, address, ASGI app, optional
+``ssl.SSLContext``) with one ``uvicorn.Server`` each, started together and stopped
+together: SIGTERM or SIGINT is handled once, here, and sets ``should_exit`` on every
+server (uvicorn's own per-server signal capture is never installed, so two servers do not
+fight over the handlers). A second SIGINT forces the exit. An app served by several
+listeners runs its lifespan (the node's background jobs) once, and is shut down last.
+
+What uvicorn offers is used as it stands: ``limit_concurrency`` (a request arriving while
+the listener is full gets 503), ``backlog``, ``timeout_keep_alive`` and
+``h11_max_incomplete_event_size`` (request line and headers over ``max_header_bytes`` get
+400). What it lacks is added by :class:`LimitedH11Protocol`, a subclass of uvicorn's h11
+protocol, one class per listener:
+
+- **header read timeout**: a connection whose request line and headers are not complete
+  within ``header_timeout_s`` of the connection (or, on a kept-alive connection, of the
+  first byte of the next request) is closed. A connection that sends nothing at all is
+  closed too: uvicorn arms no timer before the first response;
+- **body read timeout**: a body not complete within ``body_timeout_s`` of its headers:
+  the connection is closed (the app, if still reading, sees the client gone);
+- **connections per source address and per listener**: the connection over
+  ``max_connections_per_source`` from one address gets ``429 too_many_connections`` in the
+  one error shape and is closed before a byte of it is read. Over ``max_connections`` the
+  connection that has waited longest for a request's headers is closed to make room, so
+  half-sent requests cannot lock out whole ones; if none waits (all are busy with a
+  request), the new connection gets ``503 busy``. ``backlog`` (256) also bounds how many
+  connections one accept round takes before the requests of earlier ones are read;
+- **TLS handshake timeout**: uvicorn does not pass ``ssl_handshake_timeout`` to
+  ``loop.create_server``; :class:`_Server` does (``tls_handshake_timeout_s``).
+
+Why h11 and not httptools: h11 bounds the request line and headers
+(``h11_max_incomplete_event_size``; uvicorn has no such option for httptools), is pure
+Python with a state machine whose states (``IDLE`` → ``SEND_BODY`` → ``DONE``) say exactly
+which part of a request is still awaited, which is all the two timeouts need, and keeps
+one parser on every platform. Its cost (pure-Python parsing) is small beside what a
+request does here (signatures, database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import resource
+import signal
+import ssl
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import h11
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from hotline.config import NodeSettings
+from hotline.errors import Busy, ConfigError, HotlineError, TooManyConnections
+
+logger = logging.getLogger("hotline.server")
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The connection-level limits of a listener (from :class:`NodeSettings`)."""
+
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    tls_handshake_timeout_s: float = 10.0
+    max_connections: int = 1000
+    max_connections_per_source: int = 64
+    max_header_bytes: int = 16_384
+    keep_alive_s: float = 5.0
+    backlog: int = 256
+
+    @classmethod
+    def from_settings(cls, settings: NodeSettings) -> Limits:
+        return cls(
+            header_timeout_s=settings.header_timeout_s,
+            body_timeout_s=settings.body_timeout_s,
+            tls_handshake_timeout_s=settings.tls_handshake_timeout_s,
+            max_connections=settings.max_connections,
+            max_connections_per_source=settings.max_connections_per_source,
+            max_header_bytes=settings.max_header_bytes,
+        )
+
+
+@dataclass(frozen=True)
+class Listener:
+    """One address the node listens on, the app it serves there, and its TLS context."""
+
+    name: str
+    host: str
+    port: int
+    app: ASGIApp
+    ssl: ssl.SSLContext | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
+
+
+@dataclass
+class _Gate:
+    """Open connections of one listener, in all and per source address, and those of
+    them waiting for a request's headers, oldest first (the ones to close when full)."""
+
+    limits: Limits
+    per_source: dict[str, int] = field(default_factory=dict)
+    open: int = 0
+    waiting: dict[LimitedH11Protocol, None] = field(default_factory=dict)
+    refused: int = 0
+    evicted: int = 0
+    timed_out: int = 0
+
+    def admit(self, connection: LimitedH11Protocol) -> HotlineError | None:
+        """Count a new connection in, or say why it is refused (it is then not counted).
+
+        Over ``max_connections_per_source`` it is refused. Over ``max_connections`` the
+        connection that has waited longest for a request's headers is closed to make
+        room: a request that arrives whole is served while half-sent ones hold the
+        listener (a new connection is the last to go: ``max_connections`` newer ones
+        must come before its request is read). If none waits, it is refused."""
+        source = connection.source
+        held = self.per_source.get(source, 0)
+        if held >= self.limits.max_connections_per_source:
+            self.refused += 1
+            return TooManyConnections(
+                f"{source} already holds {held} connections to this listener; the limit "
+                f"is {self.limits.max_connections_per_source}",
+                hint="reuse connections (keep-alive) or close idle ones",
+            )
+        if self.open >= self.limits.max_connections:
+            oldest = next(iter(self.waiting), None)
+            if oldest is None:
+                self.refused += 1
+                return Busy(
+                    f"this listener already holds {self.limits.max_connections} connections",
+                    hint="retry in a few seconds",
+                )
+            self.evicted += 1
+            oldest.close("a newer connection needed its place")
+        self.per_source[source] = held + 1
+        self.open += 1
+        return None
+
+    def release(self, connection: LimitedH11Protocol) -> None:
+        self.waiting.pop(connection, None)
+        self.open -= 1
+        held = self.per_source.get(connection.source, 0) - 1
+        if held > 0:
+            self.per_source[connection.source] = held
+        else:
+            self.per_source.pop(connection.source, None)
+
+
+def _raw_answer(error: HotlineError) -> bytes:
+    """A whole HTTP/1.1 answer in the one error shape, written before any request is read."""
+    body = json.dumps({"error": error.to_dict()}).encode("utf-8")
+    reason = {429: "Too Many Requests", 503: "Service Unavailable"}.get(error.http_status, "")
+    head = (
+        f"HTTP/1.1 {error.http_status} {reason}\r\n"
+        "content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n"
+        "retry-after: 5\r\n"
+        "connection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class LimitedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with header and body read timeouts and connection bounds.
+
+    Subclassed once per listener by :func:`protocol_for` (``gate`` is the listener's).
+    """
+
+    gate: ClassVar[_Gate]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source = ""
+        self._admitted = False
+        self._header_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.source = source_of(self.client[0]) if self.client else "?"
+        refusal = self.gate.admit(self)
+        if refusal is not None:
+            self.connections.discard(self)  # it holds no place: it never reads a byte
+            transport.write(_raw_answer(refusal))
+            transport.close()
+            return
+        self._admitted = True
+        self._watch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._let_go()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._admitted:
+            return  # refused or closed: nothing more of it is read
+        super().data_received(data)
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._admitted:
+            self._watch()
+
+    def close(self, why: str) -> None:
+        """Close this connection now (timed out, or its place is needed)."""
+        if self._admitted:
+            logger.info("closing a connection from %s: %s", self.source, why)
+        self._let_go()
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def _let_go(self) -> None:
+        self._header_timer = _cancel(self._header_timer)
+        self._body_timer = _cancel(self._body_timer)
+        if self._admitted:
+            self._admitted = False
+            self.gate.release(self)
+
+    def _watch(self) -> None:
+        """Arm the timer of the part of a request still awaited, cancel the other."""
+        if self.transport.is_closing():
+            self._let_go()
+            return
+        state = self.conn.their_state
+        if state is h11.IDLE:  # awaiting a request line and headers (or idle, kept alive)
+            self.gate.waiting.setdefault(self, None)
+            self._body_timer = _cancel(self._body_timer)
+            if self._header_timer is None and self._awaiting_headers():
+                self._header_timer = self.loop.call_later(
+                    self.gate.limits.header_timeout_s, self._timed_out, "its headers"
+                )
+            return
+        self.gate.waiting.pop(self, None)
+        self._header_timer = _cancel(self._header_timer)
+        if state is h11.SEND_BODY:
+            if self._body_timer is None:
+                self._body_timer = self.loop.call_later(
+                    self.gate.limits.body_timeout_s, self._timed_out, "its body"
+                )
+        else:
+            self._body_timer = _cancel(self._body_timer)
+
+    def _awaiting_headers(self) -> bool:
+        # Between requests of a kept-alive connection, with nothing received yet,
+        # uvicorn's keep-alive timer is the one that runs.
+        return self.timeout_keep_alive_task is None
+
+    def _timed_out(self, part: str) -> None:
+        self._header_timer = self._body_timer = None
+        self.gate.timed_out += 1
+        self.close(f"{part} did not arrive in time")
+
+
+def source_of(address: str) -> str:
+    """The source a connection is counted against: its IPv4 address, or the /64 of its
+    IPv6 address (one host is given a whole /64: counting addresses would bound nothing)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
+
+
+def _cancel(timer: asyncio.TimerHandle | None) -> asyncio.TimerHandle | None:
+    """Cancel ``timer`` if armed; returns ``None``, the value of a timer not armed."""
+    if timer is not None:
+        timer.cancel()
+    return None
+
+
+def protocol_for(limits: Limits) -> type[LimitedH11Protocol]:
+    """A protocol class of its own for one listener: its counters are the listener's."""
+    return type("ListenerProtocol", (LimitedH11Protocol,), {"gate": _Gate(limits)})
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that binds its listener itself, with a TLS handshake timeout."""
+
+    def __init__(self, listener: Listener, limits: Limits, *, lifespan: bool) -> None:
+        self.listener = listener
+        self.protocol = protocol_for(limits)
+        self.limits = limits
+        super().__init__(
+            uvicorn.Config(
+                listener.app,
+                host=listener.host,
+                port=listener.port,
+                http=self.protocol,
+                lifespan="on" if lifespan else "off",
+                log_level="warning",
+                access_log=False,  # the node's own access log (hotline.hygiene) has each request
+                # The client address is the connection's: login pauses and the per-source
+                # bounds count it, and no header a client sends can change it.
+                proxy_headers=False,
+                server_header=False,
+                # A backstop: the gate keeps connections (so requests) at max_connections.
+                limit_concurrency=2 * limits.max_connections + 1,
+                backlog=limits.backlog,
+                timeout_keep_alive=max(1, round(limits.keep_alive_s)),
+                h11_max_incomplete_event_size=limits.max_header_bytes,
+            )
+        )
+
+    @property
+    def gate(self) -> _Gate:
+        return self.protocol.gate
+
+    async def startup(self, sockets: Any = None) -> None:
+        config = self.config
+        if not config.loaded:
+            config.load()
+        self.lifespan = config.lifespan_class(config)
+        await self.lifespan.startup()
+        if self.lifespan.should_exit:
+            raise ConfigError(f"the {self.listener.name} listener's app failed to start")
+
+        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config,
+                server_state=self.server_state,
+                app_state=self.lifespan.state,
+                _loop=_loop,
+            )
+
+        loop = asyncio.get_running_loop()
+        tls = self.listener.ssl
+        try:
+            server = await loop.create_server(
+                create_protocol,
+                host=self.listener.host,
+                port=self.listener.port,
+                ssl=tls,
+                backlog=config.backlog,
+                ssl_handshake_timeout=self.limits.tls_handshake_timeout_s if tls else None,
+            )
+        except OSError as exc:
+            await self.lifespan.shutdown()
+            raise ConfigError(
+                f"cannot listen on {self.listener.url} ({self.listener.name}): {exc.strerror}",
+                hint="is another node or program using that address and port?",
+            ) from exc
+        self.servers = [server]
+        self.started = True
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        # An idle keep-alive connection is dropped at once: closed gracefully, a TLS
+        # connection waits for the client's close_notify (asyncio: up to 30 s), and a
+        # peer's pooled client never sends one while idle.
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            cycle = getattr(connection, "cycle", None)
+            idle = cycle is None or getattr(cycle, "response_complete", False)
+            if transport is not None and idle:
+                transport.abort()
+        await super().shutdown(sockets)
+
+
+async def serve(
+    listeners: Sequence[Listener],
+    limits: Limits,
+    *,
+    started: Callable[[], Awaitable[None] | None] | None = None,
+) -> None:
+    """Serve every listener until SIGTERM/SIGINT (or until one server must exit)."""
+    if not listeners:
+        raise ConfigError("no listener to serve")
+    seen: set[int] = set()
+    servers: list[_Server] = []
+    for listener in listeners:
+        servers.append(_Server(listener, limits, lifespan=id(listener.app) not in seen))
+        seen.add(id(listener.app))
+    loop = asyncio.get_running_loop()
+    handled = threading.current_thread() is threading.main_thread()
+
+    def on_signal(sig: int) -> None:
+        force = sig == signal.SIGINT and all(s.should_exit for s in servers)
+        for server in servers:
+            server.should_exit = True
+            server.force_exit = server.force_exit or force
+
+    if handled:
+        for sig in _SIGNALS:
+            loop.add_signal_handler(sig, on_signal, sig)
+    up: list[_Server] = []
+    try:
+        for server in servers:
+            await server.startup()
+            up.append(server)
+        if started is not None:
+            done = started()
+            if done is not None:
+                await done
+        await _main_loop(servers)
+    finally:
+        if handled:
+            for sig in _SIGNALS:
+                loop.remove_signal_handler(sig)
+        # Stop accepting everywhere first; the servers that own a lifespan (the node's
+        # jobs) last, once the others have drained.
+        for server in up:
+            server.should_exit = True
+        await asyncio.gather(*(s.shutdown() for s in up if s.config.lifespan == "off"))
+        await asyncio.gather(*(s.shutdown() for s in up if s.config.lifespan != "off"))
+
+
+async def _main_loop(servers: Sequence[_Server]) -> None:
+    counter = 0
+    while True:
+        exits = [await server.on_tick(counter) for server in servers]
+        if any(exits):
+            return
+        counter = (counter + 1) % 864_000
+        await asyncio.sleep(0.1)
+
+
+def run(listeners: Sequence[Listener], limits: Limits) -> None:
+    """Serve ``listeners`` in a new event loop until SIGTERM or SIGINT."""
+    _enough_files(len(listeners), limits)
+    asyncio.run(serve(listeners, limits))
+
+
+def _enough_files(listeners: int, limits: Limits) -> None:
+    """Raise the soft limit on open files so that the connection bounds, not the file
+    table, are what a flood meets (each refused connection holds a file for a moment)."""
+    needed = listeners * limits.max_connections * 2 + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+        if raised < needed:
+            logger.warning(
+                "open files are limited to %d; max_connections %d wants %d: lower it, or "
+                "raise the limit (ulimit -n, LimitNOFILE=)",
+                raised,
+                limits.max_connections,
+                needed,
+            )
