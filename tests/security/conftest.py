@@ -92,9 +92,7 @@ def address(url: str) -> tuple[str, int]:
     return str(where.hostname), int(where.port or 443)
 
 
-def raw_federation(
-    connect: Connect, process: NodeProcess, cert: Path, key: Path
-) -> ssl.SSLSocket:
+def raw_federation(connect: Connect, process: NodeProcess, cert: Path, key: Path) -> ssl.SSLSocket:
     """A TLS connection to the federation listener, presenting a peer's pinned ``cert``."""
     host, port = address(process.federation_url)
     context = peer_context(process.directory, cert, key)
