@@ -3,9 +3,10 @@
 The officer replaces a peer's card with ``hotline peer add --replace``: a process of its
 own, while ``hotline serve`` (another process, on TLS) runs and has already verified
 envelopes with the old key; the envelopes come over mutual TLS with the peer's pinned
-certificate, which the new card keeps. From the moment the command returns, an envelope signed with the old
-key is refused and nothing of it is stored; one signed with the new key is accepted. The
-sender's side too: receipts are checked against the key pinned when they arrive.
+certificate, which the new card keeps. From the moment the command returns, an envelope
+signed with the old key is refused and nothing of it is stored; one signed with the new
+key is accepted. The sender's side too: receipts are checked against the key pinned when
+they arrive.
 """
 
 from __future__ import annotations
