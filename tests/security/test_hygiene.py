@@ -49,7 +49,13 @@ from hotline.testing import (
     wait_for,
 )
 from tests.conftest import Pair
-from tests.security.conftest import federation_client, own_files, raw_federation, tls_node
+from tests.security.conftest import (
+    federation_client,
+    own_files,
+    raw_federation,
+    raw_operator,
+    tls_node,
+)
 from tests.web.conftest import log_in
 
 PASSWORD = "correct horse battery staple"
@@ -174,6 +180,8 @@ def test_every_answer_carries_no_store_and_nosniff(served: Served) -> None:
         ), name
         assert "DENY" == headers.get("x-frame-options"), name
         assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), name
+    for name in ("health", "api", "401", "404", "console"):  # the operator side, on TLS
+        assert "max-age" in answers[name].headers.get("strict-transport-security", ""), name
     assert "no-referrer" == answers["api"].headers["referrer-policy"]
     assert "same-origin" == answers["console"].headers["referrer-policy"]  # the page's own
     assert "nosniff" == static.headers["x-content-type-options"]
@@ -417,24 +425,46 @@ def test_the_access_log_has_a_line_per_request_without_its_query(served: Served)
     assert 0o600 == stat.S_IMODE(access.stat().st_mode)
 
 
-def test_a_half_sent_request_is_still_logged_when_the_client_goes(served: Served) -> None:
+#: Each listener's half-sent request: its path and the start of its body.
+HALF_SENT = {
+    "federation": ("/federation/v1/envelopes", b'{"envel'),
+    "operator": ("/api/v1/login", b'{"us'),
+}
+#: Product gap (reported): FastAPI turns the disconnect while it reads a declared body
+#: into a 400 "error parsing the body", which the access log records instead of 499.
+OPERATOR_GAP = pytest.mark.xfail(
+    strict=True, reason="the operator API logs a client gone mid-body as 400, not 499"
+)
+
+
+@pytest.mark.parametrize("side", ["federation", pytest.param("operator", marks=OPERATOR_GAP)])
+def test_a_half_sent_request_is_still_logged_when_the_client_goes(
+    served: Served, side: str
+) -> None:
     """A client that sends a body shorter than it declared and hangs up: no 500, a line.
-    (The peer's pinned certificate gets the request past the TLS handshake to HTTP.)"""
-    us_files = own_files(served.us.settings.directory)
-    with raw_federation(_raw_connect, served.process, *us_files) as sock:
+    On the federation listener the peer's pinned certificate gets the request past the
+    TLS handshake to HTTP; on the operator listener TLS needs no client certificate."""
+    path, start = HALF_SENT[side]
+    if side == "federation":
+        us_files = own_files(served.us.settings.directory)
+        sock = raw_federation(_raw_connect, served.process, *us_files)
+    else:
+        sock = raw_operator(_raw_connect, served.process)
+    with sock:
         sock.sendall(
-            b"POST /federation/v1/envelopes HTTP/1.1\r\nHost: x\r\n"
-            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"envel'
+            f"POST {path} HTTP/1.1\r\nHost: x\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            + start
         )
     with api(served.url) as anyone, served.federation() as peer:
         assert 200 == anyone.get("/health").status_code
         assert 200 == peer.get("/health").status_code
     gone = wait_for(
-        lambda: [r for r in served.log("access.log") if r["status"] == 499],
+        lambda: [r for r in served.log("access.log") if r["status"] == 499 and r["path"] == path],
         "the half-sent request in the access log",
         timeout=10,
     )
-    assert "/federation/v1/envelopes" == gone[-1]["path"]
+    assert path == gone[-1]["path"]
     assert not [r for r in served.log("access.log") if r["status"] >= 500]
     assert not served.events("internal_error")
 
