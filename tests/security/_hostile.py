@@ -86,8 +86,8 @@ class PeerTls:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         cert, key = directory / "peer-tls.crt", directory / "peer-tls.key"
         cert.write_bytes(self.cert_pem)
+        key.touch(mode=0o600)  # private before the key is in it
         key.write_bytes(self.key_pem)
-        key.chmod(0o600)
         return cert, key
 
 

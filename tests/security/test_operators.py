@@ -1,7 +1,8 @@
-"""Operators under attack, against real ``hotline serve`` processes on TLS: password guessing is
-paused at its source address (never by locking the officer out), counted in the database
-(shared by two processes of the node, kept across a restart), and a flood of logins cannot
-take the node's memory or keep a real officer out.
+"""Operators under attack, against real ``hotline serve`` processes on TLS (each with its
+two listeners; the attacks come to the operator listener): password guessing is paused at
+its source address (never by locking the officer out), counted in the database (shared by
+two processes of the node, kept across a restart), and a flood of logins cannot take the
+node's memory or keep a real officer out.
 
 A second machine is ``127.0.0.2`` on loopback: the node sees it as another client address.
 """
