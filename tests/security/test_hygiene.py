@@ -1,10 +1,15 @@
 """HTTP hygiene, the security and access logs, and no 500s from input (issue 13, items 7,
-10 and 11), against a real ``hotline serve`` process where a user or a peer would meet
-them; the console's policy checks and the last-resort answer against an app in-process.
+10 and 11), against a real ``hotline serve`` process on TLS where a user or a peer would
+meet them; the console's policy checks and the last-resort answer against an app
+in-process.
 
-The node under attack is ``ru``; it has pinned ``us`` (whose key the tests hold, to sign
-envelopes and checkpoints as ``us`` would) and has two people: ``duty`` (officer) and
-``ivanova`` (translator).
+The node under attack is ``ru``; it has pinned ``us`` (whose keys the tests hold, to sign
+envelopes and checkpoints as ``us`` would, and to present us's pinned TLS certificate to
+ru's federation listener) and has two people: ``duty`` (officer) and ``ivanova``
+(translator). Operator-side requests go to ru's operator listener (TLS); federation-side
+ones to its federation listener (mutual TLS), the only place they are served: a client
+without a pinned certificate gets no answer there at all (``test_tls.py``), so what a
+refused *request* may tell is tested from a pinned peer's connection.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from fastapi import FastAPI
 from hotline import seclog
 from hotline.app import create_app
 from hotline.domain.line import Envelope
-from hotline.node import Node, init_node
+from hotline.node import Node
 from hotline.protocol import keys
 from hotline.protocol.checkpoint import Checkpoint, sign_note
 from hotline.protocol.envelope import seal
@@ -40,10 +45,17 @@ from hotline.testing import (
     NodeProcess,
     ServerThread,
     api,
-    free_port,
+    trust,
     wait_for,
 )
-from tests.conftest import NAMES, Pair
+from tests.conftest import Pair
+from tests.security.conftest import (
+    federation_client,
+    own_files,
+    raw_federation,
+    raw_operator,
+    tls_node,
+)
 from tests.web.conftest import log_in
 
 PASSWORD = "correct horse battery staple"
@@ -51,7 +63,7 @@ STRANGER = keys.from_seed(bytes([7]) * 32)
 
 
 def _raw_connect(host: str, port: int) -> socket.socket:
-    """A raw connection to the node (the one place to add TLS for raw-socket tests)."""
+    """A raw TCP connection to the node (TLS is wrapped on it by ``conftest.raw_*``)."""
     return socket.create_connection((host, port), timeout=HTTP_TIMEOUT_S)
 
 
@@ -66,7 +78,12 @@ class Served:
 
     @property
     def url(self) -> str:
+        """ru's operator listener."""
         return self.process.url
+
+    def federation(self) -> httpx.Client:
+        """A client of ru's federation listener, presenting us's pinned certificate."""
+        return federation_client(self.process, *own_files(self.us.settings.directory))
 
     @property
     def directory(self) -> Path:
@@ -87,28 +104,15 @@ def served(
     tmp_path_factory: pytest.TempPathFactory, databases: DatabaseFactory
 ) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("hygiene")
-    port = free_port()
     urls = {party: databases.new(party) for party in ("us", "ru")}
-    made = {}
-    for party in ("us", "ru"):
-        name_en, name_ru, lang = NAMES[party]
-        made[party] = init_node(
-            root / party,
-            party=party,
-            name_en=name_en,
-            name_ru=name_ru,
-            lang=lang,
-            endpoints=[f"http://127.0.0.1:{port if party == 'ru' else free_port()}"],
-            database_url=urls[party],
-        )
-    ru, us = made["ru"], made["us"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    us, _unused = tls_node(root / "us", "us", env, database_url=urls["us"])
+    ru, process = tls_node(root / "ru", "ru", env, database_url=urls["ru"])
     ru.add_peer(us.identity.card().wire())
     ru.auth.add_user("duty", PASSWORD, ["officer"])
     ru.auth.add_user("ivanova", PASSWORD, ["translator"])
     tokens = {name: ru.auth.login(name, PASSWORD)[0] for name in ("duty", "ivanova")}
     ru.db.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    process = NodeProcess(root / "ru", f"http://127.0.0.1:{port}", env)
     try:
         process.start()
         yield Served(process, ru, us, tokens)
@@ -152,13 +156,18 @@ def post_json(client: httpx.Client, path: str, raw: bytes) -> httpx.Response:
 
 
 def test_every_answer_carries_no_store_and_nosniff(served: Served) -> None:
-    with api(served.url, served.tokens["duty"]) as duty, api(served.url) as anyone:
+    with (
+        api(served.url, served.tokens["duty"]) as duty,
+        api(served.url) as anyone,
+        served.federation() as peer,
+    ):
         answers = {
             "health": anyone.get("/health"),
             "api": duty.get("/api/v1/inbox"),
             "401": anyone.get("/api/v1/inbox"),
             "404": duty.get("/api/v1/no-such-thing"),
-            "federation": post_json(anyone, "/federation/v1/envelopes", b"[]"),
+            "federation": post_json(peer, "/federation/v1/envelopes", b"[]"),
+            "federation health": peer.get("/health"),
             "console": anyone.get("/console/login"),
         }
         static = anyone.get("/console/static/console.css")
@@ -171,6 +180,8 @@ def test_every_answer_carries_no_store_and_nosniff(served: Served) -> None:
         ), name
         assert "DENY" == headers.get("x-frame-options"), name
         assert "frame-ancestors 'none'" in headers.get("content-security-policy", ""), name
+    for name in ("health", "api", "401", "404", "console"):  # the operator side, on TLS
+        assert "max-age" in answers[name].headers.get("strict-transport-security", ""), name
     assert "no-referrer" == answers["api"].headers["referrer-policy"]
     assert "same-origin" == answers["console"].headers["referrer-policy"]  # the page's own
     assert "nosniff" == static.headers["x-content-type-options"]
@@ -216,12 +227,14 @@ def test_deep_json_is_refused_with_a_code_and_changes_nothing(served: Served) ->
         "/federation/v1/checkpoints",
     ]
     answers = {}
-    with api(served.url, served.tokens["duty"]) as duty:
+    with api(served.url, served.tokens["duty"]) as duty, served.federation() as peer:
         for path in paths:
+            client = peer if path.startswith("/federation/") else duty  # where it is served
             for shape, body in bodies.items():
                 for depth in (300, 1_000, 3_000, 100_000):
-                    answers[(path, shape, depth)] = post_json(duty, path, body(depth))
+                    answers[(path, shape, depth)] = post_json(client, path, body(depth))
         health = duty.get("/health")
+        federation_health = peer.get("/health")
 
     unanswered = {
         case: (a.status_code, a.text[:200])
@@ -231,7 +244,7 @@ def test_deep_json_is_refused_with_a_code_and_changes_nothing(served: Served) ->
     assert {} == unanswered
     codes = {a.json()["error"]["code"] for a in answers.values()}
     assert codes <= {"malformed", "invalid", "too_large"}, codes
-    assert 200 == health.status_code
+    assert 200 == health.status_code == federation_health.status_code
     assert before == inbound(served.ru)
 
 
@@ -282,9 +295,9 @@ def test_a_refused_peer_learns_nothing_of_which_parties_and_keys_are_pinned(
         "party not pinned": envelope(served, signer=STRANGER, key=stranger_key, **{"from": "ua"}),
         "pinned key, bad signature": envelope(served, signer=STRANGER),
     }
-    with api(served.url) as anyone:
+    with served.federation() as peer:  # a pinned TLS client: the others get no answer
         answers = {
-            name: anyone.post("/federation/v1/envelopes", json={"envelopes": [env]})
+            name: peer.post("/federation/v1/envelopes", json={"envelopes": [env]})
             for name, env in cases.items()
         }
 
@@ -319,7 +332,7 @@ def test_a_checkpoint_from_a_stranger_learns_nothing_of_which_logs_are_pinned(
 ) -> None:
     root = bytes(32)
     answers = {}
-    with api(served.url) as anyone:
+    with served.federation() as anyone:  # a pinned TLS client: the others get no answer
         for party in ("us", "ua"):
             text = Checkpoint(f"hotline/{party}", 1, root).body()
             note = sign_note(text, f"hotline/{party}", STRANGER)
@@ -412,22 +425,46 @@ def test_the_access_log_has_a_line_per_request_without_its_query(served: Served)
     assert 0o600 == stat.S_IMODE(access.stat().st_mode)
 
 
-def test_a_half_sent_request_is_still_logged_when_the_client_goes(served: Served) -> None:
-    """A client that sends a body shorter than it declared and hangs up: no 500, a line."""
-    host, port = served.url.removeprefix("http://").split(":")
-    with _raw_connect(host, int(port)) as sock:
+#: Each listener's half-sent request: its path and the start of its body.
+HALF_SENT = {
+    "federation": ("/federation/v1/envelopes", b'{"envel'),
+    "operator": ("/api/v1/login", b'{"us'),
+}
+#: Product gap (reported): FastAPI turns the disconnect while it reads a declared body
+#: into a 400 "error parsing the body", which the access log records instead of 499.
+OPERATOR_GAP = pytest.mark.xfail(
+    strict=True, reason="the operator API logs a client gone mid-body as 400, not 499"
+)
+
+
+@pytest.mark.parametrize("side", ["federation", pytest.param("operator", marks=OPERATOR_GAP)])
+def test_a_half_sent_request_is_still_logged_when_the_client_goes(
+    served: Served, side: str
+) -> None:
+    """A client that sends a body shorter than it declared and hangs up: no 500, a line.
+    On the federation listener the peer's pinned certificate gets the request past the
+    TLS handshake to HTTP; on the operator listener TLS needs no client certificate."""
+    path, start = HALF_SENT[side]
+    if side == "federation":
+        us_files = own_files(served.us.settings.directory)
+        sock = raw_federation(_raw_connect, served.process, *us_files)
+    else:
+        sock = raw_operator(_raw_connect, served.process)
+    with sock:
         sock.sendall(
-            b"POST /federation/v1/envelopes HTTP/1.1\r\nHost: x\r\n"
-            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"envel'
+            f"POST {path} HTTP/1.1\r\nHost: x\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            + start
         )
-    with api(served.url) as anyone:
+    with api(served.url) as anyone, served.federation() as peer:
         assert 200 == anyone.get("/health").status_code
+        assert 200 == peer.get("/health").status_code
     gone = wait_for(
-        lambda: [r for r in served.log("access.log") if r["status"] == 499],
+        lambda: [r for r in served.log("access.log") if r["status"] == 499 and r["path"] == path],
         "the half-sent request in the access log",
         timeout=10,
     )
-    assert "/federation/v1/envelopes" == gone[-1]["path"]
+    assert path == gone[-1]["path"]
     assert not [r for r in served.log("access.log") if r["status"] >= 500]
     assert not served.events("internal_error")
 
@@ -468,8 +505,10 @@ def test_the_console_login_refuses_null_and_foreign_origins(served: Served) -> N
 
 @pytest.fixture
 def duty_console(pair: Pair) -> Iterator[Any]:
+    """duty on us's console, at us's operator listener (TLS, in-process)."""
+    trust(pair.operators["us"].url, pair.us.settings.directory)
     pair.us.auth.add_user("duty", PASSWORD)
-    console = log_in(pair.servers["us"].url, "duty", PASSWORD)
+    console = log_in(pair.operators["us"].url, "duty", PASSWORD)
     yield console
     console.http.close()
 
@@ -477,14 +516,14 @@ def duty_console(pair: Pair) -> Iterator[Any]:
 def test_console_language_and_logout_go_through_the_policy_table(
     pair: Pair, duty_console: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = pair.servers["us"].url
+    url = pair.operators["us"].url
     monkeypatch.setitem(policy.RULES, ("POST", "/console/lang"), frozenset({"admin"}))
     refused = duty_console.post("/console/lang", {"lang": "ru"})
     assert 403 == refused.status_code
     assert "duty (officer) may not do POST /console/lang" in refused.text
     assert "hotline_lang" not in duty_console.http.cookies
 
-    with httpx.Client(base_url=url, timeout=HTTP_TIMEOUT_S) as visitor:
+    with api(url) as visitor:
         assert 303 == visitor.post("/console/lang", data={"lang": "ru"}).status_code
         monkeypatch.setattr(policy, "VISITOR", frozenset())
         assert 403 == visitor.post("/console/lang", data={"lang": "en"}).status_code

@@ -1,10 +1,12 @@
 """A changed key applies at once, on every process of the node (issue 13, item 4).
 
 The officer replaces a peer's card with ``hotline peer add --replace``: a process of its
-own, while ``hotline serve`` (another process) runs and has already verified envelopes
-with the old key. From the moment the command returns, an envelope signed with the old
-key is refused and nothing of it is stored; one signed with the new key is accepted. The
-sender's side too: receipts are checked against the key pinned when they arrive.
+own, while ``hotline serve`` (another process, on TLS) runs and has already verified
+envelopes with the old key; the envelopes come over mutual TLS with the peer's pinned
+certificate, which the new card keeps. From the moment the command returns, an envelope
+signed with the old key is refused and nothing of it is stored; one signed with the new
+key is accepted. The sender's side too: receipts are checked against the key pinned when
+they arrive.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def test_the_running_node_refuses_the_old_key_once_peer_add_replace_returns(
         status, answer = us.deliver(first)
         assert (200, 1) == (status, len(answer["receipts"])), answer  # the old key in use
         old.accepted(first)
-        new = HostilePeer(key=keys.generate(), head=old.head, seq=old.seq)
+        # a new signing key on a new card; the same TLS certificate, so that the requests
+        # below reach the running node and it is the envelopes' keys that are judged
+        new = HostilePeer(key=keys.generate(), head=old.head, seq=old.seq, tls=old.tls)
         card_file = tmp_path / "rotated-card.json"
         card_file.write_text(json.dumps(new.card()), encoding="utf-8")
 

@@ -1,7 +1,8 @@
-"""Operators under attack, against real ``hotline serve`` processes: password guessing is
-paused at its source address (never by locking the officer out), counted in the database
-(shared by two processes of the node, kept across a restart), and a flood of logins cannot
-take the node's memory or keep a real officer out.
+"""Operators under attack, against real ``hotline serve`` processes on TLS (each with its
+two listeners; the attacks come to the operator listener): password guessing is paused at
+its source address (never by locking the officer out), counted in the database (shared by
+two processes of the node, kept across a restart), and a flood of logins cannot take the
+node's memory or keep a real officer out.
 
 A second machine is ``127.0.0.2`` on loopback: the node sees it as another client address.
 """
@@ -21,12 +22,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from hotline.node import init_node
 from hotline.storage.db import Database
 from hotline.storage.tables.core import tokens
 from hotline.storage.tables.logins import login_failures
 from hotline.testing import DatabaseFactory, NodeProcess, api, free_port, running, wait_for
-from tests.conftest import NAMES
+from tests.security.conftest import tls_node
 
 ALICE_PASSWORD = "her own long pass phrase"
 BOB_PASSWORD = "keeps the night watch"
@@ -40,14 +40,17 @@ class OneNode:
     db_url: str
     env: dict[str, str]
 
-    def process(self, port: int | None = None, *, real_hashing: bool = False) -> NodeProcess:
-        port = port or free_port()
+    def process(self, *, real_hashing: bool = False) -> NodeProcess:
+        """A ``hotline serve`` process of the node, its two TLS listeners on free ports
+        (several processes of the one node side by side)."""
+        operator, federation = (f"127.0.0.1:{free_port()}" for _ in range(2))
         return NodeProcess(
             self.directory,
-            f"http://127.0.0.1:{port}",
+            f"https://{operator}",
             self.env,
-            args=("--port", str(port)),
+            args=("--operator-listen", operator, "--federation-listen", federation),
             real_hashing=real_hashing,
+            federation_url=f"https://{federation}",
         )
 
     def count(self, table: Any, *where: Any) -> int:
@@ -65,16 +68,7 @@ class OneNode:
 @pytest.fixture
 def one_node(tmp_path: Path, databases: DatabaseFactory) -> Iterator[OneNode]:
     db_url = databases.new("operators")
-    name_en, name_ru, lang = NAMES["us"]
-    node = init_node(
-        tmp_path / "us",
-        party="us",
-        name_en=name_en,
-        name_ru=name_ru,
-        lang=lang,
-        endpoints=[f"http://127.0.0.1:{free_port()}"],
-        database_url=db_url,
-    )
+    node, _first = tls_node(tmp_path / "us", "us", {}, database_url=db_url)
     node.auth.add_user("alice", ALICE_PASSWORD)
     node.auth.add_user("bob", BOB_PASSWORD)
     node.db.dispose()

@@ -69,7 +69,7 @@ def test_a_card_with_control_characters_is_refused_and_nothing_raw_is_printed(
     card = peer.card(
         name_en=f"Russian Federation{CLEAR}{FAKE_LINE}",
         name_ru=f"{RLO}Российская Федерация",
-        endpoints=[f"http://127.0.0.1:9/{HIDDEN_LINK}"],
+        endpoints=[f"https://127.0.0.1:9/{HIDDEN_LINK}"],
     )
     card_file = tmp_path / "card.json"
     card_file.write_text(json.dumps(card), encoding="utf-8")

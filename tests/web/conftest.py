@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from hotline.testing import verify_for
 from tests.conftest import Pair
 
 PASSWORD = "correct horse battery"
@@ -35,7 +36,7 @@ class Console:
 
 
 def log_in(url: str, user: str, password: str = PASSWORD) -> Console:
-    http = httpx.Client(base_url=url, timeout=30)
+    http = httpx.Client(base_url=url, timeout=30, verify=verify_for(url))  # TLS: its cert
     response = http.post("/console/login", data={"user": user, "password": password})
     assert 303 == response.status_code, response.text
     page = http.get("/console")
