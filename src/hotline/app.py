@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline import __version__, seclog
@@ -412,8 +413,8 @@ async def _read_all(receive: Receive, limit: int) -> bytes:
     chunks, size = [], 0
     while True:
         message = await receive()
-        if message["type"] != "http.request":
-            raise MalformedMessage("the client left before sending the whole body")
+        if message["type"] != "http.request":  # http.disconnect: nobody to answer
+            raise ClientDisconnect()
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

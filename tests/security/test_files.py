@@ -101,9 +101,6 @@ def test_the_node_refuses_to_start_with_a_file_others_may_read(tmp_path: Path, c
     assert 0 == hotline("peer", "list", "--dir", str(us)).returncode
 
 
-@pytest.mark.xfail(
-    strict=True, reason="product gap: the node serves with tls.key open to others (item 6)"
-)
 def test_the_node_refuses_to_start_with_its_tls_key_open(tmp_path: Path) -> None:
     """The TLS key is a key too: the node must not serve with it readable by others."""
     us = tmp_path / "us"

@@ -430,14 +430,9 @@ HALF_SENT = {
     "federation": ("/federation/v1/envelopes", b'{"envel'),
     "operator": ("/api/v1/login", b'{"us'),
 }
-#: Product gap (reported): FastAPI turns the disconnect while it reads a declared body
-#: into a 400 "error parsing the body", which the access log records instead of 499.
-OPERATOR_GAP = pytest.mark.xfail(
-    strict=True, reason="the operator API logs a client gone mid-body as 400, not 499"
-)
 
 
-@pytest.mark.parametrize("side", ["federation", pytest.param("operator", marks=OPERATOR_GAP)])
+@pytest.mark.parametrize("side", ["federation", "operator"])
 def test_a_half_sent_request_is_still_logged_when_the_client_goes(
     served: Served, side: str
 ) -> None:

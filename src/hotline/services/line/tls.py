@@ -28,7 +28,7 @@ import httpx
 
 from hotline.config import NodeSettings
 from hotline.errors import ConfigError, HotlineError, Unreachable
-from hotline.protocol import tls
+from hotline.protocol import keys, tls
 from hotline.storage import peers
 from hotline.storage.db import Database
 
@@ -60,6 +60,10 @@ class NodeTls:
         self._federation: tuple[Any, ssl.SSLContext] | None = None
         self._operator: tuple[Stamp, ssl.SSLContext] | None = None
         self._clients: dict[Any, ssl.SSLContext] = {}
+        # Like the signing key: the node does not open with a TLS key others may read.
+        keys.check_private(self.key_file, "TLS key")
+        if settings.operator_key_file:
+            keys.check_private(Path(settings.operator_key_file), "operator TLS key")
 
     # -- files ------------------------------------------------------------------------------
 
