@@ -14,6 +14,7 @@ them, threads joined, when the last one stops.
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -217,7 +218,15 @@ def listeners(node: Node) -> list[Listener]:
             "the operator side must not be reachable from the peer's network",
             setting="operator_listen",
         )
-    plain = all(url.lower().startswith("http://") for url in settings.endpoints)
+    endpoints = settings.endpoints
+    plain = bool(endpoints) and all(url.lower().startswith("http://") for url in endpoints)
+    if plain and not (settings.allow_plain_http and _loopback(fed_host)):
+        raise ConfigError(
+            f"the federation listener would serve plain HTTP on {fed_host}:{fed_port}",
+            hint="give https:// endpoints (mutual TLS); plain HTTP is for development only, "
+            "with allow_plain_http and a loopback federation_listen",
+            setting="federation_listen",
+        )
     federation_ssl = None if plain else node.tls.federation_context()
     return [
         ("federation", fed_host, fed_port, create_app(node, side="federation"), federation_ssl),
@@ -229,6 +238,15 @@ def listeners(node: Node) -> list[Listener]:
             node.tls.operator_context(),
         ),
     ]
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _add_one_request_per_connection(app: FastAPI) -> None:

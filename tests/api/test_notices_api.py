@@ -23,7 +23,7 @@ from tests.services.test_notices import EXAMPLES, example, linked
 def clients(pair: Pair) -> Iterator[dict[str, httpx.Client]]:
     out = {}
     for party, user in (("us", "duty1"), ("ru", "anna")):
-        bearer = token(pair.node(party), user, "long password")
+        bearer = token(pair.node(party), user, "long watch password")
         out[party] = httpx.Client(
             base_url=pair.servers[party].url,
             headers={"Authorization": f"Bearer {bearer}"},
@@ -135,10 +135,10 @@ def test_the_phrasebook_and_schemas_are_published(clients: dict[str, httpx.Clien
 
 def test_notice_send_and_send_code_from_the_cli(pair: Pair) -> None:
     runner = CliRunner()
-    token(pair.us, "duty2", "long password")
+    token(pair.us, "duty2", "long watch password")
     env = {
         "HOTLINE_USER": "duty2",
-        "HOTLINE_PASSWORD": "long password",
+        "HOTLINE_PASSWORD": "long watch password",
         "HOTLINE_URL": pair.servers["us"].url,
     }
     directory = str(pair.us.settings.directory)
@@ -190,10 +190,10 @@ def test_notice_send_refused_by_a_rule_prints_the_finding(make_pair: Any, tmp_pa
     rules = {"parties": ["us", "ru"], "version": "t", "rules": [present_rule()]}
     (folder / "us-ru.json").write_text(json.dumps(rules), encoding="utf-8")
     with make_pair(us={"rules_dir": str(folder)}) as pair:
-        token(pair.us, "duty2", "long password")
+        token(pair.us, "duty2", "long watch password")
         env = {
             "HOTLINE_USER": "duty2",
-            "HOTLINE_PASSWORD": "long password",
+            "HOTLINE_PASSWORD": "long watch password",
             "HOTLINE_URL": pair.servers["us"].url,
         }
         missile = str(EXAMPLES / "activity_notice_missile_launch.json")

@@ -83,3 +83,24 @@ def test_an_interrupted_approval_is_taken_back_when_the_author_was_disabled(pair
     assert (409, "conflict") == (refused.status_code, refused.json()["error"]["code"])
     assert ("rejected", "author left") == (rejected.json()["state"], rejected.json()["reason"])
     assert [] == pair.us.line.listing(OUT)
+
+
+def test_approval_is_refused_when_the_author_no_longer_has_a_role_that_may_send(
+    pair: Pair,
+) -> None:
+    """Moved off watch (say, to auditor) between holding and approval: not sent in their
+    name. No command changes roles today; an administrator's edit of the database does."""
+    from sqlalchemy import update
+
+    from hotline.storage.tables.core import users
+
+    with officers(pair) as (alpha, bravo):
+        held = alpha.post("/api/v1/messages", json=flash()).json()
+        with pair.us.db.write() as conn:
+            conn.execute(update(users).where(users.c.name == "alpha").values(roles="auditor"))
+        refused = bravo.post(f"/api/v1/held/{held['id']}/approve")
+
+    assert (409, "conflict") == (refused.status_code, refused.json()["error"]["code"])
+    assert "no longer has a role that may send" in refused.json()["error"]["message"]
+    assert "held" == pair.us.held.get(held["id"])["state"]
+    assert [] == pair.us.line.listing(OUT)

@@ -30,6 +30,10 @@ HOME, ELSEWHERE = "10.0.0.1", "10.0.0.66"
         ("!!Password2024!!", "most common passwords"),
         ("iloveyou12345", "most common passwords"),
         ("duty officer on watch", "contains the user name"),
+        ("aaaaaaaaaaaa", "too easy to guess"),
+        ("123456789012", "too easy to guess"),
+        ("qwertyuiopas", "too easy to guess"),
+        ("letmeinletmein", "too easy to guess"),
     ],
 )
 def test_a_weak_password_is_refused_saying_why(
@@ -239,3 +243,57 @@ def test_logins_are_recorded_in_the_security_log_without_the_password(
     written = repr(events)
     assert PASSWORD not in written and "wrong password" not in written
     assert "my secret words" not in written
+
+
+@pytest.mark.parametrize(
+    ("host", "counted"),
+    [
+        ("10.0.0.1", "10.0.0.1"),
+        ("::ffff:10.0.0.1", "10.0.0.1"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+        ("local", "local"),
+    ],
+)
+def test_guesses_from_one_ipv6_host_count_as_one_source(host: str, counted: str) -> None:
+    """One host commonly holds a whole /64: its 2^64 addresses are one source."""
+    assert counted == auth.source_address(host)
+
+
+def test_a_64_paused_for_a_name_whichever_of_its_addresses_guesses(make_node: MakeNode) -> None:
+    node = make_node("us", login_max_failures=3)
+    node.auth.add_user("alice", PASSWORD)
+    for last in range(1, 4):
+        with pytest.raises(AuthError):
+            node.auth.login("alice", "wrong guess", source=f"2001:db8::{last}")
+    with pytest.raises(LoginPaused):
+        node.auth.login("alice", PASSWORD, source="2001:db8::ffff")
+    node.auth.login("alice", PASSWORD, source="2001:db8:0:1::1")  # another /64: not paused
+
+
+def test_guesses_sent_at_once_are_checked_no_more_than_the_pause_and_the_slots_allow(
+    make_node: MakeNode,
+) -> None:
+    """All pass the pause before any has failed; the pause is checked again once a slot
+    is held, so at most max_failures + login_concurrency - 1 passwords are checked."""
+    node = make_node("us", login_max_failures=5, login_concurrency=2, login_busy_wait_s=60)
+    node.auth.add_user("alice", PASSWORD)
+    outcomes: list[str] = []
+    start = threading.Barrier(40)
+
+    def guess() -> None:
+        start.wait(timeout=60)
+        try:
+            node.auth.login("alice", "a wrong guess", source=ELSEWHERE)
+        except LoginPaused:
+            outcomes.append("paused")
+        except AuthError:
+            outcomes.append("checked")
+
+    threads = [threading.Thread(target=guess) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert 40 == len(outcomes)
+    assert outcomes.count("checked") <= 5 + 2 - 1

@@ -148,4 +148,5 @@ def card_tls_der(card: PeerCard) -> bytes | None:
             "the card's tls_pin is not the pin of its TLS certificate",
             hint="the card was changed after it was made; ask the peer for its card again",
         )
+    tls.check_leaf(der)
     return der

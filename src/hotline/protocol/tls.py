@@ -162,6 +162,26 @@ def parse_der(der: bytes) -> x509.Certificate:
         raise MalformedMessage("the TLS certificate does not parse (DER X.509)") from exc
 
 
+def check_leaf(der: bytes) -> None:
+    """Refuse a pinned certificate that could issue others: a card's certificate is a
+    trust anchor of the federation listener, so one with ``CA:TRUE`` (or without the
+    basic-constraints extension, which OpenSSL may take as a CA) would let its owner mint
+    certificates the listener accepts."""
+    cert = parse_der(der)
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        raise MalformedMessage(
+            "the card's TLS certificate has no basic constraints (it could act as a CA)",
+            hint="the peer makes a new certificate with `hotline tls rotate`",
+        ) from None
+    if constraints.ca:
+        raise MalformedMessage(
+            "the card's TLS certificate is a CA certificate; a node's must not be",
+            hint="the peer makes a new certificate with `hotline tls rotate`",
+        )
+
+
 def pin(der: bytes) -> str:
     """``sha256:<hex>`` of the certificate's SubjectPublicKeyInfo (DER)."""
     spki = (
@@ -218,16 +238,23 @@ def plain_http_problem(urls: Iterable[str], allow_plain_http: bool) -> str | Non
 # -- contexts ----------------------------------------------------------------------------
 
 
-def _base(protocol: int) -> ssl.SSLContext:
+def _base(protocol: int, minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2) -> ssl.SSLContext:
     context = ssl.SSLContext(protocol)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.minimum_version = minimum
     context.options |= ssl.OP_NO_COMPRESSION
     return context
 
 
+#: Between nodes (both ends are Hotline): TLS 1.3 only, and no session resumption. A
+#: resumed session is not verified again, so a ticket issued before ``peer add
+#: --replace`` would let the old certificate in for the ticket's lifetime; with no tickets
+#: issued, every connection makes a full handshake against the pins of that moment.
+NODE_TLS = ssl.TLSVersion.TLSv1_3
+
+
 def client_context(peer_der: bytes, own_cert: Path, own_key: Path) -> ssl.SSLContext:
     """Connect to one peer: trust exactly its pinned certificate; present this node's."""
-    context = _base(ssl.PROTOCOL_TLS_CLIENT)
+    context = _base(ssl.PROTOCOL_TLS_CLIENT, NODE_TLS)
     context.check_hostname = False  # the pin is the identity (see the module's text)
     context.verify_mode = ssl.CERT_REQUIRED
     context.load_verify_locations(cadata=peer_der)
@@ -237,7 +264,8 @@ def client_context(peer_der: bytes, own_cert: Path, own_key: Path) -> ssl.SSLCon
 
 def federation_context(own_cert: Path, own_key: Path, pinned: Iterable[bytes]) -> ssl.SSLContext:
     """The federation listener: a client certificate is required and must be pinned."""
-    context = _base(ssl.PROTOCOL_TLS_SERVER)
+    context = _base(ssl.PROTOCOL_TLS_SERVER, NODE_TLS)
+    context.num_tickets = 0  # no resumption: see NODE_TLS
     context.load_cert_chain(own_cert, own_key)
     context.verify_mode = ssl.CERT_REQUIRED
     for der in pinned:

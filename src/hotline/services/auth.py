@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import math
 import re
 import secrets
@@ -66,6 +67,20 @@ def _dummy_hash() -> str:
         return _DUMMY_HASH
 
 
+#: zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable" at a
+#: slowed online attack, which is what a paused, Argon2-hashed login is.
+MIN_STRENGTH = 3
+
+
+def _strength(password: str, name: str) -> int:
+    """zxcvbn's estimate (0-4) of how hard ``password`` is to guess (the name counts as a
+    word an attacker knows); only the first 100 characters are scored, which keeps it
+    fast."""
+    from zxcvbn import zxcvbn
+
+    return int(zxcvbn(password[:100], user_inputs=[name])["score"])
+
+
 @cache
 def _common_passwords() -> frozenset[str]:
     """zxcvbn's 30,000 most common passwords from leaked sets, read once, when needed."""
@@ -74,11 +89,26 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
+def source_address(host: str) -> str:
+    """The address guesses are counted by: an IPv4 address as it is, an IPv6 address by
+    its /64 (one host commonly holds a whole /64), anything else (``local``) as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 _DECORATION = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$")
 
 
 def check_password(name: str, password: str) -> None:
-    """Refuse a password that is short, common, or contains the user's name, saying why."""
+    """Refuse a password that is short, common, contains the user's name, or is easy to
+    guess by zxcvbn's estimate, saying why."""
     if len(password) < MIN_PASSWORD:
         raise ValidationError(
             f"a password needs at least {MIN_PASSWORD} characters, not {len(password)}",
@@ -99,6 +129,13 @@ def check_password(name: str, password: str) -> None:
         raise ValidationError(
             f"the password contains the user name {name!r}",
             hint="choose a password that does not contain the user name",
+            field="password",
+        )
+    if _strength(password, name) < MIN_STRENGTH:
+        raise ValidationError(
+            "this password is too easy to guess (repeated or sequential characters, "
+            "keyboard rows, common words)",
+            hint="a few unrelated words make a long password that is easy to type",
             field="password",
         )
 
@@ -262,6 +299,7 @@ class Auth:
 
     def _attempt(self, name: str, source: str) -> _Attempt:
         """Who is trying from where, refused at once if that source is paused."""
+        source = source_address(source)
         now = self.clock.now()
         with self.db.read() as conn:
             row = users.get(conn, name)
@@ -280,14 +318,18 @@ class Auth:
         """Check the password (in one of the few slots), then issue a token."""
         name, source, row, shown = attempt.name, attempt.source, attempt.row, attempt.shown
         with self._check_slot(shown, source, known=attempt.known):
+            # Again, now that a slot is held, and the failure recorded before the slot is
+            # let go: guesses sent at once all passed the first check before any failed,
+            # so at most a slot's worth more than the pause allows are ever checked.
+            self._check_not_paused(attempt.counted, source, shown)
             try:
                 _hasher.verify(row.password_hash if row else _dummy_hash(), password)
                 right = True
             except (VerificationError, InvalidHashError):
                 right = False
-        if not right or row is None or row.disabled:
-            self._failed(attempt.counted, source, shown)
-            raise AuthError("wrong user name or password")
+            if not right or row is None or row.disabled:
+                self._failed(attempt.counted, source, shown)
+                raise AuthError("wrong user name or password")
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         expires = rfc3339(now + timedelta(seconds=self.token_ttl_s))

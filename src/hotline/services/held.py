@@ -37,6 +37,7 @@ from hotline.domain.bodies import check_body
 from hotline.errors import ConfigError, Conflict, Forbidden, HotlineError, NotFound, ValidationError
 from hotline.services.line.service import Line
 from hotline.services.notices.service import Notices
+from hotline.services.policy import WATCH
 from hotline.storage import held as store
 from hotline.storage import messages as message_store
 from hotline.storage import peers, users
@@ -202,10 +203,18 @@ class HeldMessages:
         raise Conflict(f"held message {row['id']} is already {row['state']}{by}")
 
     def _author_refusal(self, conn: Connection, row: dict[str, Any]) -> Conflict | None:
-        """The refusal to send in the name of an author since disabled or removed, if so."""
+        """The refusal to send in the name of an author since disabled, removed or no
+        longer on watch (no role that may send), if so."""
         author = users.get(conn, row["requested_by"])
-        if author is None or author.disabled:
-            gone = "no longer exists" if author is None else "has been disabled"
+        off_watch = author is not None and not set(author.roles) & WATCH
+        if author is None or author.disabled or off_watch:
+            gone = (
+                "no longer exists"
+                if author is None
+                else "has been disabled"
+                if author.disabled
+                else "no longer has a role that may send"
+            )
             return Conflict(
                 f"{row['requested_by']}, who wrote held message {row['id']}, {gone} on this "
                 "node: it is not sent in their name",
