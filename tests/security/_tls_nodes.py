@@ -45,6 +45,7 @@ class Pair:
     ru: NodeProcess
     tokens: dict[str, str] = field(default_factory=dict)
     sent: list[str] = field(default_factory=list)
+    _contexts: dict[str, ssl.SSLContext] = field(default_factory=dict, repr=False)
 
     def node(self, party: str) -> NodeProcess:
         return self.us if party == "us" else self.ru
@@ -68,11 +69,14 @@ class Pair:
 
     def federation_tls(self, party: str) -> ssl.SSLContext:
         """A TLS client of ``party``'s federation listener holding the other party's
-        pinned certificate (what its peer, hostile or not, connects with)."""
-        them, me = self.node(party).directory, self.node(_other(party)).directory
-        return tls.client_context(
-            tls.load_cert_der(tls.cert_path(them)), tls.cert_path(me), tls.key_path(me)
-        )
+        pinned certificate (what its peer, hostile or not, connects with; made once: the
+        tests here rotate no certificate)."""
+        if party not in self._contexts:
+            them, me = self.node(party).directory, self.node(_other(party)).directory
+            self._contexts[party] = tls.client_context(
+                tls.load_cert_der(tls.cert_path(them)), tls.cert_path(me), tls.key_path(me)
+            )
+        return self._contexts[party]
 
     def federation(self, party: str, *, timeout: float = HTTP_TIMEOUT_S) -> httpx.Client:
         """An HTTP client of ``party``'s federation listener, as its peer."""
@@ -116,7 +120,8 @@ class Pair:
         answer = httpx.get(node.url + "/health", timeout=LIVE_S, verify=node.verify)
         assert 200 == answer.status_code
         with self.federation(party, timeout=LIVE_S) as client:
-            assert 200 == client.get("/health").status_code
+            answer = client.get("/health")
+            assert 200 == answer.status_code, answer.text
 
     def texts_received(self) -> list[str]:
         """Every text ``ru`` stored: exactly the legitimate ones, whatever was attacked."""
