@@ -376,7 +376,9 @@ def test_half_sent_requests_are_closed_after_the_timeout(pair: Pair) -> None:
     """Hundreds of connections to the federation listener that never start their TLS
     handshake (all an attacker without a pinned certificate can do), or that complete it
     (as the peer) and then send nothing, half their headers (trickling one more byte
-    every half second, as slowloris does) or half their body, are all closed."""
+    every half second, as slowloris does) or half their body, are all closed (as the
+    client sees it; that the node also lets go of a TLS connection it closed is
+    test_a_tls_connection_the_node_closed_is_let_go_of)."""
     kinds = ("handshake", "idle", "headers", "body")
     # 120 of each kind, from 24 addresses: 15 on TLS each (under PER_SOURCE, which
     # counts a connection once its handshake is done) and 5 that never start TLS
