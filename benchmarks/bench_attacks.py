@@ -1,24 +1,38 @@
-"""A node under attack, beside the same node at rest, measured in one run.
+"""A node under attack, beside the same node at rest, measured in one run, on TLS.
 
-Two real node processes (``us`` → ``ru``, SQLite, real Argon2) on loopback. For each
+Two real node processes (``us`` → ``ru``, SQLite, real Argon2) on loopback, as in use:
+each serves its federation listener on mutual TLS (client certificate pinned by the
+peer's card) and its operator listener (API, console, ``/health``) on TLS. For each
 phase — no attack, then each attack on ``ru`` in turn — it prints:
 
-- ``/health`` latency of ``ru`` (p50 / p99, a new connection per probe, 10 per second);
+- ``/health`` latency of ``ru``'s operator listener (p50 / p99, a new TLS connection per
+  probe, 10 per second);
 - ``ru``'s resident memory (peak during the phase, and its growth over the phase's start);
 - a legitimate peer's delivery latency (``us`` queues a text every 0.5 s; sender's
   ``created`` to ``ru``'s ``received_at``, p50 / max);
 - ``ru``'s CPU time (all threads) per attack unit (one request or connection), and the
   ratio of each latency to the same figure at rest.
 
-Attacks (from 127.0.0.2 and up; the legitimate traffic comes from 127.0.0.1):
+Attacks (from 127.0.0.2 and up; the legitimate traffic comes from 127.0.0.1). Those on
+the federation listener that send HTTP hold ``us``'s pinned certificate (a hostile or
+compromised peer: without one, no request gets past TLS); those on the operator
+listener are plain TLS clients (it takes any):
 
-- ``big body``: 30 MiB of ``[]`` posted to ``/federation/v1/envelopes``, declared length;
-- ``chunked body``: 100 MB chunked to ``/api/v1/messages``;
-- ``slowloris``: 600 connections sending half their headers, one byte more every 0.5 s;
-- ``connection flood``: 4 threads opening connections from one address, as fast as they can;
-- ``login flood``: 48 threads logging in with random names and passwords.
+- ``big body``: 30 MiB of ``[]`` posted to ``/federation/v1/envelopes``, declared length
+  (federation, as the peer);
+- ``chunked body``: 100 MB chunked to ``/api/v1/messages`` (operator);
+- ``slowloris``: 600 connections sending half their headers, one byte more every 0.5 s
+  (federation, as the peer);
+- ``no handshake``: 600 connections to the federation listener that never start TLS,
+  reopened when closed (all an attacker without a pinned certificate can do);
+- ``connection flood``: 4 threads opening TLS connections to the operator listener from
+  one address, as fast as they can;
+- ``login flood``: 48 threads logging in with random names and passwords (operator).
 
-Run: ``.venv/bin/python benchmarks/bench_attacks.py [--seconds 8]``
+Then delivery throughput (as ``bench_line.py``'s sustained figure) with mutual TLS
+between the nodes and with plain HTTP on loopback (``allow_plain_http``), same run.
+
+Run: ``.venv/bin/python benchmarks/bench_attacks.py [--seconds 8] [--messages 1000]``
 """
 
 from __future__ import annotations
@@ -28,6 +42,7 @@ import contextlib
 import os
 import secrets
 import socket
+import ssl
 import statistics
 import tempfile
 import threading
@@ -41,30 +56,70 @@ from sqlalchemy import select
 
 from hotline.clock import parse_rfc3339
 from hotline.node import init_node
+from hotline.protocol import tls
 from hotline.storage.db import Database
 from hotline.storage.tables.core import messages
-from hotline.testing import NodeProcess, free_port
+from hotline.testing import NodeProcess, free_port, tls_node_settings
 
-PASSWORD = "benchmark-password"
+PASSWORD = "attack-figures-passphrase"  # the policy refuses one holding the user name
 MIB = 1024 * 1024
 TICK = os.sysconf("SC_CLK_TCK")
 
-Attack = Callable[[int, int, threading.Event], int]  # (ru's port, us's port, stop) → units
+
+@dataclass
+class Target:
+    """Where the attacks go: ``ru``'s two listeners, and the TLS clients for each."""
+
+    federation_port: int
+    operator_port: int
+    operator_url: str
+    as_peer: ssl.SSLContext  # us's pinned client certificate, trusting ru's
+    operator: ssl.SSLContext  # trusting ru's operator certificate
 
 
-def _connect(port: int, source: str) -> socket.socket:
+Attack = Callable[[Target, threading.Event], int]  # (target, stop) → units
+
+
+def target_of(nodes: dict[str, NodeProcess]) -> Target:
+    ru, us = nodes["ru"], nodes["us"]
+    verify = ru.verify
+    assert isinstance(verify, ssl.SSLContext)
+    return Target(
+        federation_port=int(ru.federation_url.rsplit(":", 1)[1]),
+        operator_port=int(ru.url.rsplit(":", 1)[1]),
+        operator_url=ru.url,
+        as_peer=tls.client_context(
+            tls.load_cert_der(tls.cert_path(ru.directory)),
+            tls.cert_path(us.directory),
+            tls.key_path(us.directory),
+        ),
+        operator=verify,
+    )
+
+
+def _connect(port: int, source: str, context: ssl.SSLContext | None = None) -> socket.socket:
+    """A TCP connection from ``source``; TLS (handshake done) with ``context``."""
     sock = socket.socket()
-    sock.settimeout(30)
-    sock.bind((source, 0))
-    sock.connect(("127.0.0.1", port))
+    try:
+        sock.settimeout(30)
+        sock.bind((source, 0))
+        sock.connect(("127.0.0.1", port))
+        if context is not None:
+            return context.wrap_socket(sock, server_hostname="127.0.0.1")
+    except BaseException:
+        sock.close()
+        raise
     return sock
+
+
+_WOULD_BLOCK = (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 def _post_until_answered(sock: socket.socket, head: bytes, chunks: int, chunk: bytes) -> None:
     sock.sendall(head)
     sock.setblocking(False)
     for _ in range(chunks):
-        with contextlib.suppress(BlockingIOError):
+        with contextlib.suppress(*_WOULD_BLOCK):
             if sock.recv(1024):
                 return  # answered (413): stop sending
         try:
@@ -75,20 +130,20 @@ def _post_until_answered(sock: socket.socket, head: bytes, chunks: int, chunk: b
             return
 
 
-def big_body(port: int, _us: int, stop: threading.Event) -> int:
+def big_body(target: Target, stop: threading.Event) -> int:
     size, units = 30 * MIB, 0
     head = (
         "POST /federation/v1/envelopes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         f"Content-Length: {size}\r\n\r\n"
     ).encode()
     while not stop.is_set():
-        with _connect(port, "127.0.0.2") as sock:
+        with _connect(target.federation_port, "127.0.0.2", target.as_peer) as sock:
             _post_until_answered(sock, head, size // 65536, b"[]," * 21845)
         units += 1
     return units
 
 
-def chunked_body(port: int, _us: int, stop: threading.Event) -> int:
+def chunked_body(target: Target, stop: threading.Event) -> int:
     units = 0
     head = (
         b"POST /api/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -96,20 +151,22 @@ def chunked_body(port: int, _us: int, stop: threading.Event) -> int:
     )
     chunk = b"10000\r\n" + b"a" * 65536 + b"\r\n"
     while not stop.is_set():
-        with _connect(port, "127.0.0.3") as sock:
+        with _connect(target.operator_port, "127.0.0.3", target.operator) as sock:
             _post_until_answered(sock, head, 100_000_000 // 65536, chunk)
         units += 1
     return units
 
 
-def slowloris(port: int, _us: int, stop: threading.Event) -> int:
+def slowloris(target: Target, stop: threading.Event) -> int:
     socks: list[socket.socket] = []
     opened = 0
     try:
         while not stop.is_set():
             while len(socks) < 600 and not stop.is_set():
                 try:
-                    sock = _connect(port, f"127.0.1.{len(socks) % 50 + 1}")
+                    sock = _connect(
+                        target.federation_port, f"127.0.1.{len(socks) % 50 + 1}", target.as_peer
+                    )
                     sock.sendall(b"POST /federation/v1/envelopes HTTP/1.1\r\nHost: x\r\nX-A: ")
                 except OSError:
                     break
@@ -128,14 +185,46 @@ def slowloris(port: int, _us: int, stop: threading.Event) -> int:
     return opened
 
 
-def connection_flood(port: int, _us: int, stop: threading.Event) -> int:
+def _closed(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1024) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def no_handshake(target: Target, stop: threading.Event) -> int:
+    socks: list[socket.socket] = []
+    opened = 0
+    try:
+        while not stop.is_set():
+            while len(socks) < 600 and not stop.is_set():
+                try:
+                    sock = _connect(target.federation_port, f"127.0.3.{len(socks) % 50 + 1}")
+                except OSError:
+                    break
+                sock.setblocking(False)
+                socks.append(sock)
+                opened += 1
+            for sock in [s for s in socks if _closed(s)]:
+                socks.remove(sock)
+                sock.close()
+            stop.wait(0.5)
+    finally:
+        for sock in socks:
+            sock.close()
+    return opened
+
+
+def connection_flood(target: Target, stop: threading.Event) -> int:
     counts = [0] * 4
 
     def one(i: int) -> None:
         held: list[socket.socket] = []
         while not stop.is_set():
             try:
-                held.append(_connect(port, "127.0.0.4"))
+                held.append(_connect(target.operator_port, "127.0.0.4", target.operator))
             except OSError:
                 continue
             counts[i] += 1
@@ -154,16 +243,18 @@ def connection_flood(port: int, _us: int, stop: threading.Event) -> int:
     return sum(counts)
 
 
-def login_flood(port: int, _us: int, stop: threading.Event) -> int:
+def login_flood(target: Target, stop: threading.Event) -> int:
     counts = [0] * 48
 
     def one(i: int) -> None:
-        transport = httpx.HTTPTransport(local_address=f"127.0.2.{i % 8 + 1}")
+        transport = httpx.HTTPTransport(
+            local_address=f"127.0.2.{i % 8 + 1}", verify=target.operator
+        )
         with httpx.Client(transport=transport, timeout=120) as client:
             while not stop.is_set():
                 with contextlib.suppress(httpx.HTTPError):
                     client.post(
-                        f"http://127.0.0.1:{port}/api/v1/login",
+                        f"{target.operator_url}/api/v1/login",
                         json={"user": secrets.token_hex(6), "password": secrets.token_hex(8)},
                     )
                 counts[i] += 1
@@ -200,9 +291,17 @@ def _cpu(pid: int) -> float:
 
 
 def make_nodes(folder: Path) -> dict[str, NodeProcess]:
-    urls = {p: f"http://127.0.0.1:{free_port()}" for p in ("us", "ru")}
+    urls = {p: f"https://127.0.0.1:{free_port()}" for p in ("us", "ru")}
+    operator = {p: free_port() for p in urls}
     nodes = {
-        p: init_node(folder / p, party=p, name_en=p.upper(), endpoints=[urls[p]]) for p in urls
+        p: init_node(
+            folder / p,
+            party=p,
+            name_en=p.upper(),
+            endpoints=[urls[p]],
+            settings=tls_node_settings(operator[p]),
+        )
+        for p in urls
     }
     for node in nodes.values():
         node.auth.add_user("bench", PASSWORD)
@@ -212,7 +311,16 @@ def make_nodes(folder: Path) -> dict[str, NodeProcess]:
         node.db.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
     env.update(HOTLINE_RETRY_BASE_S="0.1", HOTLINE_RETRY_CAP_S="1", HOTLINE_TICK_S="0.5")
-    return {p: NodeProcess(folder / p, urls[p], env, real_hashing=True) for p in urls}
+    return {
+        p: NodeProcess(
+            folder / p,
+            f"https://127.0.0.1:{operator[p]}",
+            env,
+            real_hashing=True,
+            federation_url=urls[p],
+        )
+        for p in urls
+    }
 
 
 def received_since(folder: Path, texts: set[str]) -> list[float]:
@@ -245,12 +353,12 @@ def run_phase(
     ru, us = nodes["ru"], nodes["us"]
     assert ru.process is not None
     pid = ru.process.pid
-    ru_port, us_port = (int(n.url.rsplit(":", 1)[1]) for n in (ru, us))
+    target = target_of(nodes)
     stop = threading.Event()
     result: list[int] = []
     thread = None
     if attack is not None:
-        thread = threading.Thread(target=lambda: result.append(attack(ru_port, us_port, stop)))
+        thread = threading.Thread(target=lambda: result.append(attack(target, stop)))
     cpu0, rss0 = _cpu(pid), _rss(pid)
     phase.rss.append(rss0)
     if thread:
@@ -261,9 +369,12 @@ def run_phase(
     fresh = httpx.Limits(max_keepalive_connections=0)  # a new connection per probe
     with (
         httpx.Client(
-            base_url=us.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            base_url=us.url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+            verify=us.verify,
         ) as sender,
-        httpx.Client(base_url=ru.url, timeout=30, limits=fresh) as prober,
+        httpx.Client(base_url=ru.url, timeout=30, limits=fresh, verify=ru.verify) as prober,
     ):
         while time.monotonic() - start < seconds:
             t0 = time.perf_counter()
@@ -322,20 +433,50 @@ def report(phases: list[Phase]) -> None:
         )
     print(
         f"CPU of ru at rest: {rest.cpu_s * 1000:.0f} ms over the phase; units: requests "
-        "(bodies, logins) or connections (slowloris, flood). 2-core machine, attacker, "
-        "victim and peer on the same cores."
+        "(bodies, logins) or connections (slowloris, no handshake, flood). 2-core machine, "
+        "attacker, victim and peer on the same cores. All on TLS (federation: mutual TLS)."
     )
+
+
+def throughput(folder: Path, messages: int) -> dict[str, float]:
+    """Sustained end-to-end messages per second (as bench_line.py), with mutual TLS
+    between the nodes and with plain HTTP on loopback: a fresh pair each, same run."""
+    import bench_line  # beside this file (benchmarks/ is the script's folder)
+
+    rates = {}
+    for name, plain in (("mutual TLS", False), ("plain HTTP", True)):
+        where = folder / name.replace(" ", "-")
+        where.mkdir()
+        nodes = bench_line.make_nodes(where, plain)
+        for node in nodes.values():
+            node.start()
+        try:
+            token = httpx.post(
+                nodes["us"].url + "/api/v1/login",
+                json={"user": "bench", "password": bench_line.PASSWORD},
+                timeout=60,
+                verify=nodes["us"].verify,
+            ).json()["token"]
+            rates[name] = bench_line.sustained(where, nodes["us"].url, token, messages, 4)
+        finally:
+            for node in nodes.values():
+                node.stop()
+    return rates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--messages", type=int, default=1000, help="for the TLS/plain throughput; 0: skip"
+    )
     args = parser.parse_args()
     attacks: list[tuple[str, Attack | None]] = [
         ("no attack", None),
         ("big body", big_body),
         ("chunked body", chunked_body),
         ("slowloris", slowloris),
+        ("no handshake", no_handshake),
         ("connection flood", connection_flood),
         ("login flood", login_flood),
         ("no attack again", None),
@@ -350,6 +491,7 @@ def main() -> None:
                 nodes["us"].url + "/api/v1/login",
                 json={"user": "bench", "password": PASSWORD},
                 timeout=60,
+                verify=nodes["us"].verify,
             ).json()["token"]
             phases = [
                 run_phase(name, attack, nodes, folder, token, args.seconds)
@@ -358,7 +500,15 @@ def main() -> None:
         finally:
             for node in nodes.values():
                 node.stop()
-    report(phases)
+        report(phases)
+        if args.messages:
+            rates = throughput(folder, args.messages)
+            tls_rate, plain_rate = rates["mutual TLS"], rates["plain HTTP"]
+            print(
+                f"delivery throughput ({args.messages} messages, 4 senders, us → ru): "
+                f"mutual TLS {tls_rate:.0f} msg/s, plain HTTP {plain_rate:.0f} msg/s "
+                f"(TLS = {tls_rate / plain_rate:.2f} x plain)"
+            )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from hotline.storage.db import Database
 from hotline.storage.tables.core import messages
 from hotline.testing import NodeProcess, free_port, tls_node_settings, verify_for
 
-PASSWORD = "benchmark-password"
+PASSWORD = "line-figures-passphrase"  # the policy refuses one holding the user name
 
 
 def raw_commit_rate(folder: Path, count: int = 500) -> float:
