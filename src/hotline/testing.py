@@ -325,7 +325,7 @@ class NodeProcess:
         """What a client of this node's operator listener trusts."""
         return verify_for(self.url)
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         log = open(self.directory / "serve.log", "ab")  # noqa: SIM115 - closed with the process
         launcher = "hotline" if self.real_hashing else "hotline.testing"
         self.process = subprocess.Popen(
