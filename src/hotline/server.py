@@ -394,9 +394,11 @@ class _TlsHandshake(asyncio.Protocol):
         self._received.append(data)  # decrypted, between the handshake and the hand-over
 
     def close(self, why: str) -> None:
-        """Close this connection now (its place is needed, or the server stops)."""
-        if self._admitted:
-            logger.info("closing a connection from %s in its TLS handshake: %s", self.source, why)
+        """Close this connection now (its place is needed, or the server stops); once
+        handed to the h11 protocol, that one is what closes it."""
+        if not self._admitted:
+            return
+        logger.info("closing a connection from %s in its TLS handshake: %s", self.source, why)
         self._let_go()
         if self.transport is not None:
             self.transport.abort()

@@ -396,3 +396,30 @@ def test_a_client_that_does_not_read_its_answer_is_cut_off(
                 received += len(data)
             assert 0 < received < LARGE
         assert (0, 0) == (gate.timed_out, gate.evicted)
+
+
+# The ssl module reports an exception from the callback as "unraisable": expected here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("refusal", ["alert", "raise"])
+def test_a_handshake_refused_by_the_sni_callback_just_closes(
+    refusal: str, tls_context: ssl.SSLContext
+) -> None:
+    def on_client_hello(
+        _ssl_object: ssl.SSLObject, _server_name: str | None, _context: ssl.SSLContext
+    ) -> int | None:
+        if refusal == "raise":
+            raise RuntimeError("no context for this handshake")
+        return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
+
+    tls_context.sni_callback = on_client_hello
+    with _Listening(Limits(header_timeout_s=120), tls_context) as listening:
+        gate = listening.gate
+        for _ in range(3):
+            with (
+                _raw_connect("127.0.0.1", listening.port) as sock,
+                pytest.raises((ssl.SSLError, ConnectionResetError)),
+            ):
+                _client_tls().wrap_socket(sock)
+        wait_for(lambda: gate.open == 0, "their places freed", timeout=60)
+        assert (0, 0, 0) == (gate.timed_out, gate.refused, gate.evicted)
+        assert not gate.per_source and not gate.waiting
