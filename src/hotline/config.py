@@ -106,6 +106,13 @@ class NodeSettings(BaseSettings):
     tls_handshake_timeout_s: float = Field(
         10.0, gt=0, le=300, description="A TLS handshake must finish within this many seconds."
     )
+    write_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="A client that reads nothing of its answer for this many seconds (the "
+        "connection's send buffer full) has its connection aborted.",
+    )
     max_connections: int = Field(
         1000,
         ge=1,

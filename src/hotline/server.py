@@ -26,8 +26,22 @@ protocol, one class per listener:
   half-sent requests cannot lock out whole ones; if none waits (all are busy with a
   request), the new connection gets ``503 busy``. ``backlog`` (256) also bounds how many
   connections one accept round takes before the requests of earlier ones are read;
-- **TLS handshake timeout**: uvicorn does not pass ``ssl_handshake_timeout`` to
-  ``loop.create_server``; :class:`_Server` does (``tls_handshake_timeout_s``).
+- **connections counted before their TLS handshake**: asyncio calls a protocol's
+  ``connection_made`` only once a TLS handshake is over, so a server created with ``ssl``
+  never sees (nor bounds) a connection still in its handshake. A TLS listener is
+  therefore created *without* ``ssl``: :class:`_TlsHandshake` takes each TCP connection,
+  stops reading at once, counts it at the gate (over ``max_connections_per_source`` it is
+  closed, without an answer: an answer would need the handshake the limit saves), then
+  upgrades it with ``loop.start_tls`` (``tls_handshake_timeout_s``) and hands the TLS
+  transport to the listener's h11 protocol, whose header timeout starts then. While it
+  handshakes it counts as waiting, like a connection awaiting its headers (the first to
+  close when the listener is full); a failed, refused (the context's ``sni_callback``
+  answers an alert, an unpinned client certificate) or timed-out handshake just closes
+  and frees its place;
+- **write timeout**: a client that stops reading its answer (its receive window full)
+  makes the transport pause writing; if it has not resumed within ``write_timeout_s``
+  the connection is aborted (counted in ``_Gate.write_timed_out``), so a connection busy
+  sending cannot be held for ever (nothing evicts a busy connection).
 
 Why h11 and not httptools: h11 bounds the request line and headers
 (``h11_max_incomplete_event_size``; uvicorn has no such option for httptools), is pure
@@ -40,6 +54,7 @@ request does here (signatures, database).
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import json
 import logging
@@ -49,7 +64,7 @@ import ssl
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import h11
 import uvicorn
@@ -71,6 +86,7 @@ class Limits:
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     tls_handshake_timeout_s: float = 10.0
+    write_timeout_s: float = 30.0
     max_connections: int = 1000
     max_connections_per_source: int = 64
     max_header_bytes: int = 16_384
@@ -83,6 +99,7 @@ class Limits:
             header_timeout_s=settings.header_timeout_s,
             body_timeout_s=settings.body_timeout_s,
             tls_handshake_timeout_s=settings.tls_handshake_timeout_s,
+            write_timeout_s=settings.write_timeout_s,
             max_connections=settings.max_connections,
             max_connections_per_source=settings.max_connections_per_source,
             max_header_bytes=settings.max_header_bytes,
@@ -105,20 +122,30 @@ class Listener:
         return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
 
 
+class _Slot(Protocol):
+    """What the gate counts: a connection (in its TLS handshake, or speaking HTTP)."""
+
+    source: str
+
+    def close(self, why: str) -> None: ...
+
+
 @dataclass
 class _Gate:
     """Open connections of one listener, in all and per source address, and those of
-    them waiting for a request's headers, oldest first (the ones to close when full)."""
+    them waiting (for a request's headers, or in their TLS handshake), oldest first (the
+    ones to close when full)."""
 
     limits: Limits
     per_source: dict[str, int] = field(default_factory=dict)
     open: int = 0
-    waiting: dict[LimitedH11Protocol, None] = field(default_factory=dict)
+    waiting: dict[_Slot, None] = field(default_factory=dict)
     refused: int = 0
     evicted: int = 0
     timed_out: int = 0
+    write_timed_out: int = 0
 
-    def admit(self, connection: LimitedH11Protocol) -> HotlineError | None:
+    def admit(self, connection: _Slot) -> HotlineError | None:
         """Count a new connection in, or say why it is refused (it is then not counted).
 
         Over ``max_connections_per_source`` it is refused. Over ``max_connections`` the
@@ -149,7 +176,7 @@ class _Gate:
         self.open += 1
         return None
 
-    def release(self, connection: LimitedH11Protocol) -> None:
+    def release(self, connection: _Slot) -> None:
         self.waiting.pop(connection, None)
         self.open -= 1
         held = self.per_source.get(connection.source, 0) - 1
@@ -174,7 +201,7 @@ def _raw_answer(error: HotlineError) -> bytes:
 
 
 class LimitedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with header and body read timeouts and connection bounds.
+    """uvicorn's h11 protocol with header, body and write timeouts and connection bounds.
 
     Subclassed once per listener by :func:`protocol_for` (``gate`` is the listener's).
     """
@@ -185,11 +212,23 @@ class LimitedH11Protocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.source = ""
         self._admitted = False
+        self._adopted = False
         self._header_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
+
+    def adopt(self, source: str) -> None:
+        """Take over the gate's place of a connection counted before its TLS handshake
+        (call before :meth:`connection_made`)."""
+        self.source = source
+        self._adopted = True
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if self._adopted:
+            self._admitted = True
+            self._watch()
+            return
         self.source = source_of(self.client[0]) if self.client else "?"
         refusal = self.gate.admit(self)
         if refusal is not None:
@@ -201,8 +240,34 @@ class LimitedH11Protocol(H11Protocol):
         self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._write_timer = _cancel(self._write_timer)
         self._let_go()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The client does not read (its window is full): it has ``write_timeout_s``."""
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(
+                self.gate.limits.write_timeout_s, self._write_stalled
+            )
+
+    def resume_writing(self) -> None:
+        self._write_timer = _cancel(self._write_timer)
+        super().resume_writing()
+
+    def _write_stalled(self) -> None:
+        # Armed until the connection is lost, even once closed (a close waits for the
+        # buffer to drain): abort drops what the client did not read.
+        self._write_timer = None
+        self.gate.write_timed_out += 1
+        logger.info(
+            "aborting a connection from %s: it read nothing of its answer for %g s",
+            self.source,
+            self.gate.limits.write_timeout_s,
+        )
+        self._let_go()
+        self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
@@ -291,13 +356,107 @@ def protocol_for(limits: Limits) -> type[LimitedH11Protocol]:
     return type("ListenerProtocol", (LimitedH11Protocol,), {"gate": _Gate(limits)})
 
 
+class _TlsHandshake(asyncio.Protocol):
+    """A TCP connection to a TLS listener from its first moment: counted at the gate,
+    upgraded to TLS, then handed to the listener's h11 protocol.
+
+    Until the hand-over it is also the TLS transport's protocol: what arrives between the
+    end of the handshake and the hand-over (a client's first request may come with its
+    last handshake message) is kept and passed on.
+    """
+
+    def __init__(self, server: _Server) -> None:
+        self.server = server
+        self.gate = server.gate
+        self.source = "?"
+        self.transport: asyncio.Transport | None = None
+        self._admitted = False
+        self._received: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        # Not a byte is read here: start_tls resumes reading for the TLS protocol.
+        transport.pause_reading()
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.source = source_of(str(peer[0])) if isinstance(peer, tuple) and peer else "?"
+        if self.gate.admit(self) is not None:
+            # No answer: an answer would need the very handshake the limit saves.
+            transport.abort()
+            return
+        self._admitted = True
+        self.gate.waiting[self] = None
+        task = asyncio.get_running_loop().create_task(self._upgrade(transport))
+        self.server.handshakes[self] = task
+        task.add_done_callback(lambda _task: self.server.handshakes.pop(self, None))
+
+    def data_received(self, data: bytes) -> None:
+        self._received.append(data)  # decrypted, between the handshake and the hand-over
+
+    def close(self, why: str) -> None:
+        """Close this connection now (its place is needed, or the server stops); once
+        handed to the h11 protocol, that one is what closes it."""
+        if not self._admitted:
+            return
+        logger.info("closing a connection from %s in its TLS handshake: %s", self.source, why)
+        self._let_go()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _let_go(self) -> None:
+        if self._admitted:
+            self._admitted = False
+            self.gate.release(self)
+
+    async def _upgrade(self, transport: asyncio.Transport) -> None:
+        assert self.server.listener.ssl is not None
+        try:
+            if transport.is_closing():  # closed before this task ran: no handshake
+                return
+            try:
+                tls = await asyncio.get_running_loop().start_tls(
+                    transport,
+                    self,
+                    self.server.listener.ssl,
+                    server_side=True,
+                    ssl_handshake_timeout=self.server.limits.tls_handshake_timeout_s,
+                )
+            except ConnectionAbortedError:  # tls_handshake_timeout_s passed
+                if self._admitted:
+                    self.gate.timed_out += 1
+                return
+            except OSError:  # refused (an alert, an unpinned certificate), reset, closed
+                return
+            # None: closed (evicted, or by the client) once the handshake was over.
+            if tls is None or not self._admitted or tls.is_closing():
+                if tls is not None:
+                    tls.abort()
+                return
+            self._hand_over(tls)
+        finally:
+            self._let_go()
+
+    def _hand_over(self, tls: asyncio.Transport) -> None:
+        http = self.server.http_protocol()
+        self.gate.waiting.pop(self, None)
+        self._admitted = False  # its place at the gate is the h11 protocol's now
+        http.adopt(self.source)
+        tls.set_protocol(http)
+        http.connection_made(tls)
+        received, self._received = b"".join(self._received), []
+        if received:
+            http.data_received(received)
+
+
 class _Server(uvicorn.Server):
-    """A uvicorn server that binds its listener itself, with a TLS handshake timeout."""
+    """A uvicorn server that binds its listener itself; a TLS listener's connections are
+    counted before their handshake (:class:`_TlsHandshake`)."""
 
     def __init__(self, listener: Listener, limits: Limits, *, lifespan: bool) -> None:
         self.listener = listener
         self.protocol = protocol_for(limits)
         self.limits = limits
+        self.handshakes: dict[_TlsHandshake, asyncio.Task[None]] = {}
         super().__init__(
             uvicorn.Config(
                 listener.app,
@@ -332,24 +491,17 @@ class _Server(uvicorn.Server):
         if self.lifespan.should_exit:
             raise ConfigError(f"the {self.listener.name} listener's app failed to start")
 
-        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
-            return config.http_protocol_class(  # type: ignore[call-arg]
-                config=config,
-                server_state=self.server_state,
-                app_state=self.lifespan.state,
-                _loop=_loop,
-            )
-
         loop = asyncio.get_running_loop()
-        tls = self.listener.ssl
+        factory: Callable[[], asyncio.Protocol] = self.http_protocol
+        if self.listener.ssl is not None:
+            factory = functools.partial(_TlsHandshake, self)
         try:
+            # Never ssl= here: asyncio would hide connections until their handshake is over.
             server = await loop.create_server(
-                create_protocol,
+                factory,
                 host=self.listener.host,
                 port=self.listener.port,
-                ssl=tls,
                 backlog=config.backlog,
-                ssl_handshake_timeout=self.limits.tls_handshake_timeout_s if tls else None,
             )
         except OSError as exc:
             await self.lifespan.shutdown()
@@ -360,7 +512,23 @@ class _Server(uvicorn.Server):
         self.servers = [server]
         self.started = True
 
+    def http_protocol(self) -> LimitedH11Protocol:
+        """A new h11 protocol of this listener, for one connection."""
+        return self.protocol(
+            config=self.config,
+            server_state=self.server_state,
+            app_state=self.lifespan.state,
+            _loop=asyncio.get_running_loop(),
+        )
+
     async def shutdown(self, sockets: Any = None) -> None:
+        # Accept no more, then drop the connections still in their TLS handshake.
+        for server in self.servers:
+            server.close()
+        for handshake in list(self.handshakes):
+            handshake.close("the server is stopping")
+        if self.handshakes:
+            await asyncio.wait(list(self.handshakes.values()), timeout=5)
         # An idle keep-alive connection is dropped at once: closed gracefully, a TLS
         # connection waits for the client's close_notify (asyncio: up to 30 s), and a
         # peer's pooled client never sends one while idle.
