@@ -79,6 +79,10 @@ logger = logging.getLogger("hotline.server")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+#: Seconds a closed TLS connection waits for the client's close_notify.
+TLS_SHUTDOWN_S = 2.0
+
+
 @dataclass(frozen=True)
 class Limits:
     """The connection-level limits of a listener (from :class:`NodeSettings`)."""
@@ -420,6 +424,10 @@ class _TlsHandshake(asyncio.Protocol):
                     self.server.listener.ssl,
                     server_side=True,
                     ssl_handshake_timeout=self.server.limits.tls_handshake_timeout_s,
+                    # A connection the node closes (a timeout, room made) waits this long
+                    # for the client's close_notify, not asyncio's 30 s: a client that
+                    # never answers must not keep its file and its place.
+                    ssl_shutdown_timeout=TLS_SHUTDOWN_S,
                 )
             except ConnectionAbortedError:  # tls_handshake_timeout_s passed
                 if self._admitted:
