@@ -113,10 +113,10 @@ def test_commands_against_a_running_node(two_dirs: tuple[Path, Path, int], tmp_p
     card_file = tmp_path / "ru-card.json"
     invoke("card", "--dir", str(ru), "--out", str(card_file))
     invoke("peer", "add", str(card_file), "--dir", str(us), "--yes")
-    invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="long password\n")
+    invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="owl watch pass\n")
     env = {
         "HOTLINE_USER": "duty1",
-        "HOTLINE_PASSWORD": "long password",
+        "HOTLINE_PASSWORD": "owl watch pass",
         "HOTLINE_URL": f"http://127.0.0.1:{port}",  # the in-process server, not a listener
     }
     node = Node.open(us)
@@ -163,7 +163,7 @@ def test_a_node_that_is_not_running_is_reported_plainly(two_dirs: tuple[Path, Pa
     operator = free_port()
     env = {
         "HOTLINE_USER": "duty1",
-        "HOTLINE_PASSWORD": "long password",
+        "HOTLINE_PASSWORD": "owl watch pass",
         "HOTLINE_OPERATOR_LISTEN": f"127.0.0.1:{operator}",
     }
     result = runner.invoke(app, ["inbox", "--dir", str(us)], env=env)
@@ -197,11 +197,11 @@ def test_tracks_feed_show_and_areas_against_a_running_node(
 ) -> None:
     us, _ru, port = two_dirs
     invoke("user", "add", "radar1", "--dir", str(us), "--role", "feed", "--password-stdin",
-           input="long password\n")  # fmt: skip
-    invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="long password\n")
+           input="owl watch pass\n")  # fmt: skip
+    invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="owl watch pass\n")
     url = {"HOTLINE_URL": f"http://127.0.0.1:{port}"}  # the in-process server
-    env = {"HOTLINE_USER": "radar1", "HOTLINE_PASSWORD": "long password", **url}
-    officer = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password", **url}
+    env = {"HOTLINE_USER": "radar1", "HOTLINE_PASSWORD": "owl watch pass", **url}
+    officer = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "owl watch pass", **url}
     tracks = tmp_path / "tracks.csv"
     tracks.write_text(
         "id,party,lat,lon,alt_m,gs_mps,trk_deg,vs_mps\n"

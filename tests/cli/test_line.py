@@ -22,7 +22,7 @@ from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import Pair
 
 runner = CliRunner()
-OFFICER = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long password"}
+OFFICER = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long watch password"}
 
 
 def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
@@ -92,7 +92,7 @@ def test_show_and_ack_take_the_short_id_and_print_the_peers_words_as_written(
     pair: Pair,
 ) -> None:
     for node in (pair.us, pair.ru):
-        node.auth.add_user("duty1", "long password")
+        node.auth.add_user("duty1", "long watch password")
     us_dir, ru_dir = str(pair.us.settings.directory), str(pair.ru.settings.directory)
     words = "See annex [/b] and [bold]this[/bold] [red]"
     sent = json.loads(invoke("send", "--to", "ru", words, "--dir", us_dir, "--json", env=OFFICER))
@@ -137,9 +137,9 @@ def test_a_prefix_of_two_ids_is_refused_as_ambiguous(pair: Pair) -> None:
 
 def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) -> None:
     us_dir = str(pair.us.settings.directory)
-    pair.us.auth.add_user("duty1", "long password")
+    pair.us.auth.add_user("duty1", "long watch password")
     pair.us.auth.add_user("duty2", "other password", ["officer", "translator"])
-    token, _ = pair.us.auth.login("duty1", "long password")
+    token, _ = pair.us.auth.login("duty1", "long watch password")
     url = pair.servers["us"].url + "/api/v1/inbox"
     bearer = {"Authorization": f"Bearer {token}"}
     assert 200 == httpx.get(url, headers=bearer, timeout=HTTP_TIMEOUT_S).status_code
@@ -153,14 +153,14 @@ def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) ->
     # at once, on the served node
     assert 401 == httpx.get(url, headers=bearer, timeout=HTTP_TIMEOUT_S).status_code
     with pytest.raises(AuthError):
-        pair.us.auth.login("duty1", "long password")
+        pair.us.auth.login("duty1", "long watch password")
 
     invoke("user", "enable", "duty1", "--dir", us_dir)
     changed = invoke("user", "password", "duty1", "--dir", us_dir, "--password-stdin",
                      input="a new passphrase\n")  # fmt: skip
     assert "password of duty1 changed" in changed
     with pytest.raises(AuthError):
-        pair.us.auth.login("duty1", "long password")
+        pair.us.auth.login("duty1", "long watch password")
     assert pair.us.auth.login("duty1", "a new passphrase")[0]
 
     unknown = runner.invoke(app, ["user", "disable", "nobody", "--dir", us_dir])
@@ -174,7 +174,7 @@ def test_an_operator_is_disabled_enabled_and_given_a_new_password(pair: Pair) ->
 
 def test_translate_and_held_approve_take_the_short_id(pair: Pair) -> None:
     for node in (pair.us, pair.ru):
-        node.auth.add_user("duty1", "long password")
+        node.auth.add_user("duty1", "long watch password")
     pair.us.auth.add_user("duty2", "other password")
     us_dir, ru_dir = str(pair.us.settings.directory), str(pair.ru.settings.directory)
     invoke("send", "--to", "ru", "Stand by.", "--dir", us_dir, env=OFFICER)

@@ -20,7 +20,7 @@ from hotline.clock import FakeClock
 from tests.conftest import Pair
 
 runner = CliRunner()
-PASSWORD = "long password"
+PASSWORD = "long watch password"
 
 
 @dataclass
