@@ -14,7 +14,6 @@ them, threads joined, when the last one stops.
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -49,6 +48,7 @@ from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.hygiene import Hygiene
 from hotline.node import Node
+from hotline.protocol import tls
 from hotline.protocol.canonical import check_json_shape
 from hotline.responses import ErrorDetail, ErrorResponse, Out, with_error_schemas
 from hotline.web.routes.console import router as console_router
@@ -220,7 +220,7 @@ def listeners(node: Node) -> list[Listener]:
         )
     endpoints = settings.endpoints
     plain = bool(endpoints) and all(url.lower().startswith("http://") for url in endpoints)
-    if plain and not (settings.allow_plain_http and _loopback(fed_host)):
+    if plain and not (settings.allow_plain_http and tls.is_loopback_host(fed_host)):
         raise ConfigError(
             f"the federation listener would serve plain HTTP on {fed_host}:{fed_port}",
             hint="give https:// endpoints (mutual TLS); plain HTTP is for development only, "
@@ -238,15 +238,6 @@ def listeners(node: Node) -> list[Listener]:
             node.tls.operator_context(),
         ),
     ]
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _add_one_request_per_connection(app: FastAPI) -> None:

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import json
 import logging
 import resource
@@ -73,6 +72,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hotline.config import NodeSettings
 from hotline.errors import Busy, ConfigError, HotlineError, TooManyConnections
+from hotline.services.auth import source_address
 
 logger = logging.getLogger("hotline.server")
 
@@ -334,18 +334,9 @@ class LimitedH11Protocol(H11Protocol):
         self.close(f"{part} did not arrive in time")
 
 
-def source_of(address: str) -> str:
-    """The source a connection is counted against: its IPv4 address, or the /64 of its
-    IPv6 address (one host is given a whole /64: counting addresses would bound nothing)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return address
+#: The source a connection is counted against: its IPv4 address, or the /64 of its IPv6
+#: address (one host is given a whole /64). The same rule counts password guesses.
+source_of = source_address
 
 
 def _cancel(timer: asyncio.TimerHandle | None) -> asyncio.TimerHandle | None:

@@ -210,7 +210,11 @@ def spoken_pin(value: str) -> str:
 
 
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or an address, as bound or in a URL) is this machine."""
     if host == "localhost":
         return True
     try:
