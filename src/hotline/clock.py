@@ -117,12 +117,18 @@ def rfc3339(when: datetime) -> str:
 
 
 def seconds_between(start: str, end: str) -> int:
-    """Whole seconds from one RFC 3339 time to another (negative if ``end`` is earlier).
+    """How long from one RFC 3339 time to another, in whole seconds, never negative.
+
+    Used for durations (an alarm's, an outage's): both ends are wall-clock times, and a
+    clock stepped back between them (NTP correcting it) would otherwise show a negative
+    duration; such a span is clamped at 0 — "no measurable time", never "-40 s".
 
     >>> seconds_between("2026-11-21T14:30:00.000Z", "2026-11-21T14:31:05.400Z")
     65
+    >>> seconds_between("2026-11-21T14:31:05.000Z", "2026-11-21T14:30:00.000Z")
+    0
     """
-    return round((parse_rfc3339(end) - parse_rfc3339(start)).total_seconds())
+    return max(0, round((parse_rfc3339(end) - parse_rfc3339(start)).total_seconds()))
 
 
 def parse_rfc3339(text: str) -> datetime:

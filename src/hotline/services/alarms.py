@@ -1,8 +1,14 @@
 """Alarms: one list of what needs a person's attention, with its history kept.
 
 An alarm is raised once per (kind, subject) while it is open — a link that keeps failing
-its tests raises one ``link_down``, not one per test — and is cleared either by recovery
-(``cleared_by = "auto"``, with how long it lasted) or by a user, who must give a reason.
+its tests raises one ``link_down``, not one per test; a peer that refuses message after
+message raises one ``delivery_refused`` (subject: the peer) that counts them
+(:func:`raise_incident`) — and is cleared either by recovery (``cleared_by = "auto"``,
+with how long it lasted) or by a user, who must give a reason.
+
+Durations (``duration_s``) are whole seconds between the two wall-clock times the alarm
+records, clamped at 0: an alarm raised before the clock was stepped back lasted "0 s",
+never a negative time (:func:`hotline.clock.seconds_between`).
 """
 
 from __future__ import annotations
@@ -35,13 +41,46 @@ def raise_alarm(
     return store.insert_alarm(conn, kind, subject, at, detail), True
 
 
-def clear_alarm(conn: Connection, kind: str, subject: str, at: str, reason: str) -> int | None:
-    """Clear the open alarm for (kind, subject) on recovery; returns its duration in s."""
+def raise_incident(
+    conn: Connection, kind: str, subject: str, at: str, message_id: str, **detail: Any
+) -> tuple[int, bool]:
+    """One alarm per incident: raise ``kind`` for ``subject`` (a peer), or, if one is
+    open, add ``message_id`` to it; returns (id, newly raised).
+
+    The alarm's detail keeps ``first_message``, ``last_message``, ``messages`` (how many
+    messages the incident held up), ``refusals`` (how many times, retries included),
+    ``last_at``; the other keys (``code``, ``reason`` …) say the latest refusal.
+    """
     existing = store.open_alarm(conn, kind, subject)
     if existing is None:
-        return None
-    duration = seconds_between(existing["raised_at"], at)
-    store.clear(conn, int(existing["id"]), at, "auto", reason, duration)
+        counted = {"first_message": message_id, "last_message": message_id, "messages": 1}
+        counted |= {"refusals": 1, "last_at": at}
+        return store.insert_alarm(conn, kind, subject, at, detail | counted), True
+    before = existing["detail"]
+    counted = {
+        "first_message": before.get("first_message", message_id),
+        "last_message": message_id,
+        "messages": int(before.get("messages", 1)) + (before.get("last_message") != message_id),
+        "refusals": int(before.get("refusals", 1)) + 1,
+        "last_at": at,
+    }
+    store.set_detail(conn, int(existing["id"]), before | detail | counted)
+    return int(existing["id"]), False
+
+
+def open_alarm(conn: Connection, kind: str, subject: str) -> dict[str, Any] | None:
+    """The open alarm for (kind, subject), if any (its ``detail`` decoded)."""
+    return store.open_alarm(conn, kind, subject)
+
+
+def clear_alarm(conn: Connection, kind: str, subject: str, at: str, reason: str) -> int | None:
+    """Clear the open alarm for (kind, subject) on recovery; returns its duration in s
+    (never negative). Clears every open one, should there be more than one (two
+    processes raising at once, or alarms carried over by migration ``0006_states``)."""
+    duration = None
+    while (existing := store.open_alarm(conn, kind, subject)) is not None:
+        duration = seconds_between(existing["raised_at"], at)
+        store.clear(conn, int(existing["id"]), at, "auto", reason, duration)
     return duration
 
 

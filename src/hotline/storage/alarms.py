@@ -36,6 +36,14 @@ def insert_alarm(conn: Connection, kind: str, subject: str, at: str, detail: dic
     return int(key[0])
 
 
+def set_detail(conn: Connection, alarm_id: int, detail: dict[str, Any]) -> None:
+    conn.execute(
+        update(alarms)
+        .where(alarms.c.id == alarm_id)
+        .values(detail=json.dumps(detail, ensure_ascii=False))
+    )
+
+
 def clear(conn: Connection, alarm_id: int, at: str, by: str, reason: str, duration_s: int) -> None:
     conn.execute(
         update(alarms)

@@ -1,4 +1,36 @@
-"""Messages in and out, their channels' hash-chain heads, and their trails."""
+"""Messages in and out, their channels' hash-chain heads, and their trails.
+
+The state of a message
+----------------------
+
+One state machine, and each move in it is one SQL ``UPDATE`` guarded by the row's
+current columns, so that two writers (the courier recording a receipt, the receiver
+storing the peer's acknowledgement) can never undo each other and nothing goes back:
+
+======  ===========  =============================================  ==================
+side    from         event (function)                               to
+======  ===========  =============================================  ==================
+out     (none)       sent (``insert_message``)                      ``queued``
+out     queued       an attempt failed or was refused               ``sent``
+                     (:func:`record_attempt_failed`)
+out     queued/sent  verified receipt stored (:func:`record_receipt`)  ``delivered``, or
+                                                                    ``acknowledged``
+                                                                    if ``acked_at`` set
+out     delivered    the peer's ack (:func:`mark_acknowledged`)     ``acknowledged``
+out     queued/sent  the peer's ack before the receipt (answer      unchanged, but
+                     lost, a node killed) (:func:`mark_acknowledged`)  ``acked_at`` set
+in      (none)       stored and receipted (``receive``)             ``received``
+in      received     an officer acknowledges                        ``acknowledged``
+======  ===========  =============================================  ==================
+
+So ``acknowledged`` always means a stored, verified receipt (``receipt``,
+``delivered_at``, a "delivered" trail step and a ``receipt_in`` log entry) *and* an
+acknowledgement; ``delivered`` means the receipt without the acknowledgement. An
+outbound message is offered to its peer for as long as it has no receipt
+(:func:`pending_out`), whatever else is known about it: the receiver answers a message
+it already holds with the receipt it stored, so the receipt always ends up here.
+Invariant for outbound rows: state in (queued, sent) exactly when ``receipt`` is null.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
 from hotline.domain.line import GENESIS
 from hotline.errors import Conflict, ValidationError
@@ -152,31 +184,92 @@ def mark_acknowledged(
     acked_at: str,
     ack_message_id: str | None = None,
     **detail: Any,
-) -> None:
-    """Record an acknowledgement of ``row`` in its trail; the first one sets its state.
+) -> bool:
+    """Record an acknowledgement of ``row`` in its trail; the first one is also kept in the
+    row (``acked_at``, ``acked_by``, ``ack_message_id``). Returns whether it was the first.
 
-    A later acknowledgement (an ack arriving after another) is kept in the trail only.
+    The state becomes ``acknowledged`` only if the message's receipt is stored: an ack that
+    overtakes the receipt (the sender lost the receiver's answer) leaves an outbound
+    message ``queued``/``sent``, still offered, and :func:`record_receipt` finishes it.
+    One guarded statement, so two acks, or an ack and a receipt, cannot undo each other;
+    a later ack (one arriving after another) is kept in the trail only.
     """
-    if row["acked_at"] is None:
-        update_message(
-            conn,
-            row["id"],
-            state="acknowledged",
+    first = conn.execute(
+        update(messages)
+        .where(messages.c.id == row["id"], messages.c.acked_at.is_(None))
+        .values(
+            state=case((messages.c.receipt.is_not(None), "acknowledged"), else_=messages.c.state),
             acked_at=acked_at,
             acked_by=by,
             ack_message_id=ack_message_id,
         )
+    ).rowcount
     add_event(conn, row["id"], at, "acknowledged", by=by, acked_at=acked_at, **detail)
+    return bool(first)
+
+
+def record_receipt(conn: Connection, message_id: str, *, receipt: str, delivered_at: str) -> bool:
+    """Store the verified receipt of an outbound message, once; returns whether it was
+    stored now (False: it already had one, from another round, so nothing is recorded
+    twice).
+
+    The new state is decided by the row as it is in the database, not as the caller read
+    it: ``acknowledged`` if the peer's acknowledgement is already here, else ``delivered``.
+    """
+    stored = conn.execute(
+        update(messages)
+        .where(
+            messages.c.id == message_id,
+            messages.c.direction == OUT,
+            messages.c.receipt.is_(None),
+        )
+        .values(
+            state=case((messages.c.acked_at.is_not(None), "acknowledged"), else_="delivered"),
+            receipt=receipt,
+            delivered_at=delivered_at,
+            attempts=messages.c.attempts + 1,
+        )
+    ).rowcount
+    return bool(stored)
+
+
+def record_attempt_failed(conn: Connection, message_id: str) -> int | None:
+    """Count a failed attempt for an outbound message still without a receipt
+    (``queued`` becomes ``sent``; ``sent`` stays); returns its attempts now, None if it
+    has a receipt already (a late failure report must not move it back)."""
+    done = conn.execute(
+        update(messages)
+        .where(
+            messages.c.id == message_id,
+            messages.c.direction == OUT,
+            messages.c.receipt.is_(None),
+        )
+        .values(
+            state=case((messages.c.state == "queued", "sent"), else_=messages.c.state),
+            attempts=messages.c.attempts + 1,
+        )
+    ).rowcount
+    if not done:
+        return None
+    attempts = conn.execute(select(messages.c.attempts).where(messages.c.id == message_id))
+    return int(attempts.scalar_one())
 
 
 def pending_out(conn: Connection, peer: str, limit: int) -> list[dict[str, Any]]:
-    """The oldest undelivered outbound messages to ``peer``, in channel order."""
+    """The oldest outbound messages to ``peer`` without a receipt, in channel order,
+    whatever else is known of them (an acknowledgement may have overtaken the receipt).
+
+    ``state in (queued, sent)`` keeps the query on ``ix_messages_pending``; it is the same
+    set as ``receipt IS NULL`` (see the module's table: only a stored receipt moves an
+    outbound message out of those states; migration ``0006_states`` re-opened the rows
+    older versions had marked acknowledged without one)."""
     rows = conn.execute(
         select(messages)
         .where(
             messages.c.direction == OUT,
             messages.c.peer == peer,
             messages.c.state.in_(("queued", "sent")),
+            messages.c.receipt.is_(None),
         )
         .order_by(messages.c.seq)
         .limit(limit)
@@ -258,8 +351,9 @@ def origin(conn: Connection, message_id: str) -> tuple[str, str] | None:
 def open_outbound(
     conn: Connection, states: Sequence[str], skip_types: Iterable[str]
 ) -> list[dict[str, Any]]:
-    """(id, peer, precedence, created, envelope) of outbound messages in ``states`` whose
-    type is not in ``skip_types``: those a deadline may overtake."""
+    """(id, peer, precedence, created, envelope) of outbound messages in ``states``, not
+    acknowledged (an ack may overtake the receipt), whose type is not in ``skip_types``:
+    those a deadline may overtake."""
     rows = conn.execute(
         select(
             messages.c.id,
@@ -270,6 +364,7 @@ def open_outbound(
         ).where(
             messages.c.direction == OUT,
             messages.c.state.in_(states),
+            messages.c.acked_at.is_(None),
             messages.c.type.not_in(sorted(skip_types)),
         )
     ).mappings()

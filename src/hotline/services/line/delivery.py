@@ -28,7 +28,7 @@ from hotline.errors import BadSignature, HotlineError, MalformedMessage, Unreach
 from hotline.protocol import keys, tls
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import parse, verify_signature
-from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.alarms import clear_alarm, open_alarm, raise_incident
 from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls, PeerClients
 from hotline.services.runtime.jobs import Backoff, Next, Runner
@@ -169,19 +169,24 @@ class Courier:
         """Count a failed attempt for the message that blocks the channel, and alarm.
 
         An explicit refusal, or a receipt that does not verify, blocks the channel (order
-        is kept): the duty officer is alerted once, with the reason; the alarm clears
-        when the message passes.
+        is kept): the duty officer is alerted once per incident, with the reason — one
+        ``delivery_refused`` alarm per peer while it lasts, counting the messages it held
+        up (a clock offset refuses every message in turn: one alarm, not one each). The
+        alarm clears when the line passes again (see :meth:`_store_receipt`).
         """
-        store.update_message(conn, head["id"], state="sent", attempts=head["attempts"] + 1)
+        if store.record_attempt_failed(conn, head["id"]) is None:
+            return  # it has its receipt already (another round): nothing is blocked
         store.add_event(
             conn, head["id"], now, "attempt_failed", endpoint=endpoint, error=error, code=code
         )
-        raise_alarm(
+        raise_incident(
             conn,
             "delivery_refused",
-            head["id"],
+            self.peer,
             now,
+            head["id"],
             peer=self.peer,
+            seq=head["seq"],
             code=code,
             reason=reason[:500],
         )
@@ -195,16 +200,15 @@ class Courier:
         now: str,
         failed: list[str],
     ) -> None:
+        """Record a verified receipt, once: its trail step, its ``receipt_in`` log entry,
+        and the state the row has now (``acknowledged`` if the peer's ack overtook the
+        receipt, else ``delivered``: decided in SQL, not from ``row``, read before the
+        post). A receipt for a message that already has one records nothing again."""
         wire = canonical(receipt.wire())
-        state = "acknowledged" if row["state"] == "acknowledged" else "delivered"
-        store.update_message(
-            conn,
-            row["id"],
-            state=state,
-            delivered_at=now,
-            receipt=wire.decode("utf-8"),
-            attempts=row["attempts"] + 1,
-        )
+        if not store.record_receipt(
+            conn, row["id"], receipt=wire.decode("utf-8"), delivered_at=now
+        ):
+            return
         store.add_event(
             conn,
             row["id"],
@@ -217,15 +221,18 @@ class Courier:
             failed_endpoints=failed,
         )
         log.append(conn, "receipt_in", row["id"], wire, now)
-        clear_alarm(conn, "delivery_refused", row["id"], now, "delivered")
+        alarm = open_alarm(conn, "delivery_refused", self.peer)
+        if alarm is not None and (
+            row["seq"] > alarm["detail"].get("seq", -1) or not store.pending_out(conn, self.peer, 1)
+        ):
+            # the line passes: a message after the last one held up went through, or the
+            # one held up went through and nothing waits behind it
+            clear_alarm(conn, "delivery_refused", self.peer, now, "delivered")
 
     def _record_failure(self, message_id: str, error: str) -> None:
         with self.line.db.write() as conn:
-            row = store.get(conn, message_id)
-            if row is None or row["state"] not in ("queued", "sent"):
-                return
-            store.update_message(conn, message_id, state="sent", attempts=row["attempts"] + 1)
-            store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
+            if store.record_attempt_failed(conn, message_id) is not None:
+                store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
 
 
 def tls_refusal(exc: BaseException) -> str | None:
