@@ -170,7 +170,11 @@ def verify_command(
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Check an evidence bundle offline and say what it proves (exit 1 naming what fails)."""
+    """Check an evidence bundle offline and say what it proves.
+
+    Exit 0: VERIFIED, every record the message should have is there; 3: INCOMPLETE, what
+    is there verifies but a receipt or an acknowledgement is missing (named); 1: NOT
+    VERIFIED, naming every check that failed; 2: the file cannot be read."""
     from hotline.services.evidence.verify import verify_bundle
 
     try:
@@ -185,6 +189,8 @@ def verify_command(
         echo(_report(file, verdict))
     if not verdict.ok:
         raise typer.Exit(1)
+    if not verdict.complete:
+        raise typer.Exit(3)
 
 
 def _report(file: Path, verdict: Verdict) -> str:
@@ -193,7 +199,11 @@ def _report(file: Path, verdict: Verdict) -> str:
         lines += [f"  - {failure}" for failure in verdict.failed]
         lines.append("Nothing in this bundle should be relied on.")
         return "\n".join(lines)
-    lines = [f"VERIFIED: {file}", "", "What it proves:"]
+    lines = [f"VERIFIED: {file}"]
+    if verdict.missing:
+        lines = [f"INCOMPLETE: {file}: what it holds verifies, but it lacks:"]
+        lines += [f"  - {missing}" for missing in verdict.missing]
+    lines += ["", "What it proves:"]
     lines += ["  " + line for sentence in verdict.proven for line in sentence.splitlines()]
     lines += ["", "What it does not prove:"]
     lines += [f"  - {caveat}" for caveat in verdict.caveats]

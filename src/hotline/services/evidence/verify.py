@@ -10,6 +10,13 @@ root, the entry is canonical JSON signed by the right party, and that it names t
 others by their exact hashes. It never stops at the first failure: the verdict lists
 every check that failed, and in plain words what the bundle proves.
 
+A bundle whose every entry checks out may still lack a record the message should have:
+no receipt (delivery not proven; worse if the acknowledgement is there, since a
+message is acknowledged only once received), no acknowledgement of a message a person
+must acknowledge, or no receipt for the acknowledgement. Those are not failures — what
+is there is genuine — but the verdict names each in :attr:`Verdict.missing`, and
+``hotline verify`` says INCOMPLETE (exit 3), never a bare VERIFIED.
+
 Imports only pure modules (``protocol``, ``domain``): the check must run anywhere.
 """
 
@@ -26,7 +33,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.domain.bodies import check_body
+from hotline.domain.bodies import NO_ACK_TYPES, check_body
 from hotline.domain.line import (
     HASH_PATTERN,
     PARTY_PATTERN,
@@ -81,21 +88,32 @@ class Bundle(_Strict):
 
 @dataclass
 class Verdict:
-    """What a bundle proves, what failed, and what it cannot say."""
+    """What a bundle proves, what failed, what it lacks, and what it cannot say."""
 
     proven: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
+    #: Records the message should have and the bundle does not hold (no receipt, no
+    #: acknowledgement …), in words; only filled when every check passed.
+    missing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """Every check passed: what the bundle holds is genuine (it may be incomplete)."""
         return not self.failed
+
+    @property
+    def complete(self) -> bool:
+        """Genuine, and it holds every record the message should have."""
+        return self.ok and not self.missing
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "complete": self.complete,
             "proven": self.proven,
             "failed": self.failed,
+            "missing": self.missing,
             "caveats": self.caveats,
         }
 
@@ -385,7 +403,8 @@ def _narrate(opened: _Opened, verdict: Verdict) -> None:
             f"{ack_receipt.received} by {sender}'s clock."
         )
     _narrate_log(opened, verdict, checkpoint)
-    _caveats(opened, verdict, receipt, ack)
+    _missing(envelope, verdict, receipt, ack, ack_receipt)
+    _caveats(opened, verdict)
 
 
 def _narrate_log(opened: _Opened, verdict: Verdict, checkpoint: Checkpoint) -> None:
@@ -409,17 +428,33 @@ def _narrate_log(opened: _Opened, verdict: Verdict, checkpoint: Checkpoint) -> N
         )
 
 
-def _caveats(opened: _Opened, verdict: Verdict, receipt: object, ack: object) -> None:
+def _missing(
+    envelope: Envelope, verdict: Verdict, receipt: object, ack: object, ack_receipt: object
+) -> None:
+    """Name each record the message should have and the bundle lacks, plainly."""
+    sender, receiver = envelope.from_, envelope.to
+    lack = verdict.missing.append
+    if receipt is None:
+        said = f"no receipt from {receiver}: delivery NOT PROVEN"
+        if ack is not None:
+            said += (
+                f", although {receiver} acknowledged it: the exporter's log lacks the receipt "
+                "it should hold"
+            )
+        lack(said)
+    if ack is None and envelope.type not in NO_ACK_TYPES:
+        lack(f"no acknowledgement from {receiver}: that a person read it is NOT PROVEN")
+    if ack is not None and ack_receipt is None:
+        lack(f"no receipt from {sender} for the acknowledgement: its arrival is NOT PROVEN")
+
+
+def _caveats(opened: _Opened, verdict: Verdict) -> None:
     note = verdict.caveats.append
     note(
         "Who holds each key is not proven by the file: compare the KEY fingerprints above "
         "with the ones exchanged out of band (or verify with --trust FINGERPRINT)."
     )
     note("Times are each signer's own clock as it signed; the checkpoint itself carries no time.")
-    if receipt is None:
-        note("No receipt is in the bundle: delivery is not proven.")
-    if ack is None:
-        note("No acknowledgement is in the bundle: that a person read it is not proven.")
 
 
 def _content(envelope: Envelope) -> str:
