@@ -1,6 +1,7 @@
 """A message the peer refuses, or whose receipt does not verify, blocks its channel (order
-is kept): the sender's duty officer is alerted once, with the reason, and the alarm clears
-when the message passes. Also the worker's backoff, and the limit on it."""
+is kept): the sender's duty officer is alerted once per incident (one alarm per peer,
+naming the message held up), with the reason, and the alarm clears when the line passes.
+Also the worker's backoff, and the limit on it."""
 
 from __future__ import annotations
 
@@ -40,11 +41,13 @@ def test_a_refused_message_raises_one_alarm_that_clears_when_it_passes(
     assert first is not None and first.delivered == 0 and "unknown_key" in (first.error or "")
     assert second is not None and second.delivered == 0
     [alarm] = pair.us.alarms.listing("open")
-    assert ("delivery_refused", sent["id"], "ru", "unknown_key") == (
+    assert ("delivery_refused", "ru", sent["id"], "unknown_key", 1, 2) == (
         alarm["kind"],
         alarm["subject"],
-        alarm["detail"]["peer"],
+        alarm["detail"]["last_message"],
         alarm["detail"]["code"],
+        alarm["detail"]["messages"],
+        alarm["detail"]["refusals"],
     )
     assert [] == pair.ru.line.listing("in")  # nothing stored on the refusing side
 
@@ -131,9 +134,10 @@ def test_a_receipt_that_does_not_hold_up_leaves_the_message_undelivered(
     failed = shown["trail"][-1]
     assert ("attempt_failed", code) == (failed["kind"], failed["detail"]["code"])
     [alarm] = pair.us.alarms.listing("open")
-    assert ("delivery_refused", sent["id"], code) == (
+    assert ("delivery_refused", "ru", sent["id"], code) == (
         alarm["kind"],
         alarm["subject"],
+        alarm["detail"]["last_message"],
         alarm["detail"]["code"],
     )
 
@@ -154,8 +158,9 @@ def test_a_bad_receipt_inside_a_batch_keeps_the_receipts_before_it(pair: Pair) -
         two["attempts"],
         two["trail"][-1]["kind"],
     )
-    assert [("delivery_refused", second["id"])] == [
-        (a["kind"], a["subject"]) for a in pair.us.alarms.listing("open")
+    assert [("delivery_refused", "ru", second["id"])] == [
+        (a["kind"], a["subject"], a["detail"]["last_message"])
+        for a in pair.us.alarms.listing("open")
     ]
 
     pair.us.add_peer(pair.ru.identity.card().wire())  # straight to ru again
