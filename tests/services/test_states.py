@@ -18,13 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from hotline.clock import FakeClock
 from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
 from hotline.services.line.delivery import Courier, Outcome
-from hotline.storage.tables.core import log_entries
+from hotline.storage.alarms import insert_alarm
+from hotline.storage.tables.core import log_entries, messages
 from tests.conftest import Pair
 from tests.services.test_delivery_refused import tampering_peer
 
@@ -263,3 +264,50 @@ def test_an_alarm_cleared_after_the_clock_stepped_back_lasted_0_s_not_less(
     [cleared] = pair.us.alarms.listing("cleared")
     assert (alarm["id"], 0) == (cleared["id"], cleared["duration_s"])
     assert cleared["cleared_at"] < cleared["raised_at"]  # as the clocks said
+
+
+# -- migration 0006_states -----------------------------------------------------------------
+
+
+def test_the_migration_reopens_messages_acknowledged_without_a_receipt(pair: Pair) -> None:
+    """A database written by an older version: a message marked acknowledged with no
+    receipt, and an open per-message alarm. 0006_states re-opens the one (kept acked) and
+    makes the other the peer's alarm; the line then fetches the receipt and clears it."""
+    sent = pair.us.line.send(to="ru", text="Before 0006", precedence="FLASH", user="duty")
+    with link() as (transport, client):
+        transport.lose_answers = True
+        over(pair, "us", "ru", client)
+    pair.ru.line.acknowledge(sent["id"], "ofitser")
+    pair.deliver("ru", "us")
+    old_alarm = {"peer": "ru", "code": "clock_skew", "reason": "in the future"}
+    with pair.us.db.write() as conn:  # what versions before 0006_states left behind
+        conn.execute(
+            update(messages).where(messages.c.id == sent["id"]).values(state="acknowledged")
+        )
+        insert_alarm(conn, "delivery_refused", sent["id"], pair.us.line.now(), old_alarm)
+        conn.execute(
+            text(
+                "UPDATE alembic_version SET version_num = '0005_operators' "
+                "WHERE version_num = '0006_states'"
+            )
+        )
+    assert pair.deliver("us", "ru") is None  # not offered: it looks acknowledged
+
+    pair.us.db.migrate()  # 0006_states runs
+
+    reopened = pair.us.line.show(sent["id"])
+    assert ("sent", None, "ru:ofitser") == (
+        reopened["state"],
+        reopened["receipt"],
+        reopened["acked_by"],
+    )
+    assert ("reopened", "acknowledged") == (
+        reopened["trail"][-1]["kind"],
+        reopened["trail"][-1]["detail"]["was"],
+    )
+    [alarm] = pair.us.alarms.listing("open")
+    assert ("ru", sent["id"]) == (alarm["subject"], alarm["detail"]["last_message"])
+
+    pair.flush()
+    assert_complete(pair, sent["id"])
+    assert [] == pair.us.alarms.listing("open")
