@@ -193,7 +193,7 @@ def show(
     out.print(head)
     out.print(plain(f"state: {row['state']}   created: {row['created']}"))
     out.print(plain(f"hash: {row['hash']}"))
-    if row.get("deadline") and row["state"] != "acknowledged":
+    if row.get("deadline") and row.get("acked_at") is None:  # an ack may precede the receipt
         out.print(plain(f"acknowledge by: {row['deadline']}"))
     renderings = row.get("rendering") or {}
     if renderings:

@@ -75,10 +75,11 @@ def needs_action(message: dict[str, Any]) -> bool:
 
 
 def awaits_peer(message: dict[str, Any]) -> bool:
-    """A sent message the peer has not acknowledged yet."""
+    """A sent message the peer has not acknowledged yet (``acked_at``, not the state: an
+    ack that overtook the receipt leaves the state ``sent`` until the receipt is in)."""
     return (
         message["direction"] == OUT
-        and message["state"] != "acknowledged"
+        and message.get("acked_at") is None
         and message["type"] not in SYSTEM_TYPES
         and message["type"] != "escalation"
     )
