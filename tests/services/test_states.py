@@ -150,7 +150,7 @@ def test_a_failure_reported_late_does_not_move_a_receipted_message_back(pair: Pa
     assert "attempt_failed" not in [step["kind"] for step in shown["trail"]]
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_no_interleaving_of_losses_acks_and_retries_regresses_a_state(
     pair: Pair, seed: int
 ) -> None:

@@ -233,10 +233,10 @@ def record_receipt(conn: Connection, message_id: str, *, receipt: str, delivered
     return bool(stored)
 
 
-def record_attempt_failed(conn: Connection, message_id: str) -> int | None:
+def record_attempt_failed(conn: Connection, message_id: str) -> bool:
     """Count a failed attempt for an outbound message still without a receipt
-    (``queued`` becomes ``sent``; ``sent`` stays); returns its attempts now, None if it
-    has a receipt already (a late failure report must not move it back)."""
+    (``queued`` becomes ``sent``; ``sent`` stays); returns False, changing nothing, if it
+    has its receipt already (a failure reported late must not move it back)."""
     done = conn.execute(
         update(messages)
         .where(
@@ -249,10 +249,7 @@ def record_attempt_failed(conn: Connection, message_id: str) -> int | None:
             attempts=messages.c.attempts + 1,
         )
     ).rowcount
-    if not done:
-        return None
-    attempts = conn.execute(select(messages.c.attempts).where(messages.c.id == message_id))
-    return int(attempts.scalar_one())
+    return bool(done)
 
 
 def pending_out(conn: Connection, peer: str, limit: int) -> list[dict[str, Any]]:

@@ -174,7 +174,7 @@ class Courier:
         up (a clock offset refuses every message in turn: one alarm, not one each). The
         alarm clears when the line passes again (see :meth:`_store_receipt`).
         """
-        if store.record_attempt_failed(conn, head["id"]) is None:
+        if not store.record_attempt_failed(conn, head["id"]):
             return  # it has its receipt already (another round): nothing is blocked
         store.add_event(
             conn, head["id"], now, "attempt_failed", endpoint=endpoint, error=error, code=code
@@ -231,7 +231,7 @@ class Courier:
 
     def _record_failure(self, message_id: str, error: str) -> None:
         with self.line.db.write() as conn:
-            if store.record_attempt_failed(conn, message_id) is not None:
+            if store.record_attempt_failed(conn, message_id):
                 store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
 
 
