@@ -311,3 +311,14 @@ def test_the_migration_reopens_messages_acknowledged_without_a_receipt(pair: Pai
     pair.flush()
     assert_complete(pair, sent["id"])
     assert [] == pair.us.alarms.listing("open")
+
+
+def test_a_round_trip_measured_across_a_clock_step_back_is_0_ms_not_less(
+    pair: Pair, clock: FakeClock
+) -> None:
+    test = pair.us.links.send_test("ru")
+    pair.deliver("us", "ru")
+    clock.set(clock.now() - timedelta(seconds=5))  # NTP steps both clocks back
+    pair.deliver("ru", "us")  # the automatic answer
+    done = pair.us.links.get_test("ru", test["id"])
+    assert ("passed", 0) == (done["state"], done["rtt_ms"])

@@ -264,7 +264,8 @@ class LinkTests:
         rtt = round((parse_rfc3339(now) - parse_rfc3339(test["sent_at"])).total_seconds() * 1000)
         # The column is a 32-bit INTEGER of milliseconds (24.8 days): an answer later than
         # that (after a long outage) is recorded as that long; it never counts as a pass.
-        rtt = min(rtt, 2**31 - 1)
+        # A clock stepped back since the test was sent gives 0, never a negative time.
+        rtt = max(0, min(rtt, 2**31 - 1))
         if not body["intact"]:
             reason = "the pangrams arrived garbled"
             store.fail_test(conn, test["id"], now, reason)
