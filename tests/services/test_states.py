@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -322,3 +323,47 @@ def test_a_round_trip_measured_across_a_clock_step_back_is_0_ms_not_less(
     pair.deliver("ru", "us")  # the automatic answer
     done = pair.us.links.get_test("ru", test["id"])
     assert ("passed", 0) == (done["state"], done["rtt_ms"])
+
+
+def test_two_officers_acknowledging_at_once_send_one_ack_and_both_sides_agree_who(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two acknowledgements of one received message race (two API requests, or two
+    processes, on PostgreSQL): the first to commit wins, the other sends nothing and
+    answers with the first's record, so both nodes name the same officer.
+
+    Made deterministic: the second officer's whole acknowledgement runs while the first
+    has read the row (not yet acknowledged) but not yet queued its ack. SQLite cannot
+    race so (one writer at a time: the second would wait for the first)."""
+    if pair.ru.db.is_sqlite:
+        pytest.skip("SQLite serialises writers: two acknowledgements cannot interleave")
+    sent = pair.us.line.send(to="ru", text="Who read it?", precedence="FLASH", user="duty")
+    pair.flush()
+    line = pair.ru.line
+    real_enqueue = line.enqueue
+    raced: list[dict[str, Any]] = []
+    first = threading.Event()
+
+    def enqueue_after_a_rival(*args: Any, **kwargs: Any) -> str:
+        if not first.is_set():  # the first officer's call: let the rival go all the way
+            first.set()
+            rival = threading.Thread(
+                target=lambda: raced.append(line.acknowledge(sent["id"], "ofitser"))
+            )
+            rival.start()
+            rival.join(timeout=60)
+            assert raced, "the rival acknowledgement did not finish"
+        return real_enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(line, "enqueue", enqueue_after_a_rival)
+    second = line.acknowledge(sent["id"], "drugoy")
+    monkeypatch.undo()
+
+    assert ("ofitser", raced[0]["ack_message_id"]) == (second["acked_by"], second["ack_message_id"])
+    acks = [m for m in pair.ru.line.listing("out") if m["type"] == "ack"]
+    assert 1 == len(acks)
+    pair.flush()
+    assert ("acknowledged", "ru:ofitser") == (
+        pair.us.line.show(sent["id"])["state"],
+        pair.us.line.show(sent["id"])["acked_by"],
+    )

@@ -20,7 +20,7 @@ out     delivered    the peer's ack (:func:`mark_acknowledged`)     ``acknowledg
 out     queued/sent  the peer's ack before the receipt (answer      unchanged, but
                      lost, a node killed) (:func:`mark_acknowledged`)  ``acked_at`` set
 in      (none)       stored and receipted (``receive``)             ``received``
-in      received     an officer acknowledges                        ``acknowledged``
+in      received     an officer acknowledges (:func:`acknowledge_received`)  ``acknowledged``
 ======  ===========  =============================================  ==================
 
 So ``acknowledged`` always means a stored, verified receipt (``receipt``,
@@ -206,6 +206,23 @@ def mark_acknowledged(
     ).rowcount
     add_event(conn, row["id"], at, "acknowledged", by=by, acked_at=acked_at, **detail)
     return bool(first)
+
+
+def acknowledge_received(
+    conn: Connection, message_id: str, *, at: str, by: str, ack_message_id: str
+) -> bool:
+    """An officer acknowledges a received message: ``received`` → ``acknowledged``, only if
+    nobody did before (returns False then, changing nothing: the caller rolls back)."""
+    done = conn.execute(
+        update(messages)
+        .where(
+            messages.c.id == message_id,
+            messages.c.direction == IN,
+            messages.c.acked_at.is_(None),
+        )
+        .values(state="acknowledged", acked_at=at, acked_by=by, ack_message_id=ack_message_id)
+    ).rowcount
+    return bool(done)
 
 
 def record_receipt(conn: Connection, message_id: str, *, receipt: str, delivered_at: str) -> bool:

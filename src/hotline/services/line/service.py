@@ -192,42 +192,50 @@ class Line:
     # -- acknowledging ---------------------------------------------------------------------
 
     def acknowledge(self, message_id: str, user: str) -> dict[str, Any]:
-        """Record that ``user`` has read an inbound message and tell its sender, signed."""
-        with self.db.write() as conn:
-            row = store.get(conn, message_id)
-            if row is None or row["direction"] != store.IN:
-                raise NotFound(f"no received message {message_id!r}")
-            if row["type"] == "ack":
-                raise Conflict("acknowledgements are not themselves acknowledged")
-            if row["acked_at"] is not None:
-                return self.summary(row)
-            now = self.now()
-            ack_body = {
-                "ack_of": row["id"],
-                "ack_hash": row["hash"],
-                "acked_by": user,
-                "acked_at": now,
-            }
-            ack_id = self.enqueue(
-                conn,
-                to=row["peer"],
-                type_="ack",
-                body=check_body("ack", ack_body),
-                precedence=row["precedence"],
-                lang=self.identity.lang,
-                user=user,
-            )
-            store.update_message(
-                conn,
-                message_id,
-                state="acknowledged",
-                acked_at=now,
-                acked_by=user,
-                ack_message_id=ack_id,
-            )
-            store.add_event(conn, message_id, now, "acknowledged", by=user, ack_message=ack_id)
-            _settle_related(conn, row, now, user)
-            row = store.get(conn, message_id)
+        """Record that ``user`` has read an inbound message and tell its sender, signed.
+
+        The first acknowledgement to commit wins: one that finds, when it records itself,
+        that another (a concurrent request, another process) got there first is rolled
+        back whole — its ack envelope too — and answers with the first one's record, so
+        the peer is told once and both sides name the same officer.
+        """
+        try:
+            with self.db.write() as conn:
+                row = store.get(conn, message_id)
+                if row is None or row["direction"] != store.IN:
+                    raise NotFound(f"no received message {message_id!r}")
+                if row["type"] == "ack":
+                    raise Conflict("acknowledgements are not themselves acknowledged")
+                if row["acked_at"] is not None:
+                    return self.summary(row)
+                now = self.now()
+                ack_body = {
+                    "ack_of": row["id"],
+                    "ack_hash": row["hash"],
+                    "acked_by": user,
+                    "acked_at": now,
+                }
+                ack_id = self.enqueue(
+                    conn,
+                    to=row["peer"],
+                    type_="ack",
+                    body=check_body("ack", ack_body),
+                    precedence=row["precedence"],
+                    lang=self.identity.lang,
+                    user=user,
+                )
+                if not store.acknowledge_received(
+                    conn, message_id, at=now, by=user, ack_message_id=ack_id
+                ):
+                    raise _AcknowledgedMeanwhile
+                store.add_event(conn, message_id, now, "acknowledged", by=user, ack_message=ack_id)
+                _settle_related(conn, row, now, user)
+                row = store.get(conn, message_id)
+        except _AcknowledgedMeanwhile:
+            with self.db.read() as conn:
+                row = store.get(conn, message_id)
+            assert row is not None
+            return self.summary(row)
         self.on_queued(row["peer"] if row else "")
         assert row is not None
         return self.summary(row)
@@ -285,6 +293,10 @@ class Line:
                 "peers": [p.party for p in peers.all_peers(conn)],
                 "log": {"size": head.size, "root": head.root.hex()},
             }
+
+
+class _AcknowledgedMeanwhile(Exception):
+    """Another acknowledgement of the same message committed first: roll this one back."""
 
 
 def _precedence(value: str) -> str:
