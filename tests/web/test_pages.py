@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from hotline.clock import FakeClock
-from hotline.services.alarms import raise_alarm
+from hotline.services.alarms import raise_alarm, raise_incident
 from hotline.testing import HTTP_TIMEOUT_S
 from tests.conftest import MakePair, Pair
 from tests.web.conftest import PASSWORD, Console, log_in
@@ -243,6 +243,18 @@ def test_an_alarm_is_cleared_with_a_reason(pair: Pair, consoles: dict[str, Conso
     assert 422 == refused.status_code
     assert 303 == cleared.status_code
     assert "peer maintenance" in consoles["us"].get("/console/alarms").text
+
+
+def test_a_delivery_refused_alarm_names_its_peer_and_links_the_message_held_up(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    sent = pair.us.line.send(to="ru", text="Held up", user="duty")
+    with pair.us.db.write() as conn:
+        raise_incident(conn, "delivery_refused", "ru", pair.us.line.now(), sent["id"], peer="ru")
+
+    page = consoles["us"].get("/console/alarms").text
+
+    assert f'RU <a href="/console/messages/{sent["id"]}" class="mono small">' in page
 
 
 def test_the_event_stream_says_when_something_changed(
