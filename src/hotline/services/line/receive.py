@@ -185,10 +185,12 @@ class Receiver:
         self._keys = {}
 
     def _store(self, checked: list[_Checked], result: Delivery) -> None:
+        static_error = result.error  # the refusal, if any, of an envelope after these
+
         def work(conn: Connection) -> None:
             # a retried transaction starts again from nothing stored
             result.receipts.clear()
-            result.error = None
+            result.error = static_error
             # again, inside the transaction that stores: a card replaced since the
             # signatures were checked is seen here (and waits for this one on PostgreSQL)
             senders = (item.envelope.from_ for item in checked)
