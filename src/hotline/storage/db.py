@@ -86,6 +86,8 @@ BACKOFF_CAP_S = 1.0
 #: PostgreSQL's SQLSTATEs for a transaction it aborted and that may simply be run again:
 #: serialization_failure and deadlock_detected.
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+#: How long a SQLite writer waits for another process's write lock before SQLITE_BUSY (s).
+SQLITE_BUSY_TIMEOUT_S = 30.0
 #: The key of the advisory lock ``migrate()`` holds ("hotline" in ASCII, as a bigint).
 MIGRATION_LOCK = 0x686F746C696E65
 
@@ -162,7 +164,7 @@ class Database:
                 if attempt == attempts:
                     raise _busy(exc, attempts) from exc
                 _log.info("transaction attempt %d of %d: %s", attempt, attempts, exc.orig)
-                time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
+                _pause(attempt)
         raise AssertionError("unreachable: the loop returns or raises")  # attempts < 1
 
     @contextmanager
@@ -201,6 +203,11 @@ class Database:
     def dispose(self) -> None:
         self._writer.dispose()
         self._reader.dispose()
+
+
+def _pause(attempt: int) -> None:
+    """Wait before attempt ``attempt + 1``: full jitter, doubling up to the cap."""
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
 
 
 def is_transient(exc: DBAPIError) -> bool:
@@ -270,7 +277,7 @@ def _refuse_nul(context: Any) -> None:
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
         poolclass=NullPool if ":memory:" in url else None,
     )
 
@@ -282,7 +289,7 @@ def _sqlite_engine(url: str, begin_sql: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
