@@ -38,11 +38,17 @@ def _token(url: str, party: str, verify: Any) -> str:
     return str(answer.json()["token"])
 
 
-def test_concurrent_sends_acks_and_link_tests_never_fail_on_postgresql(
-    processes: Processes, databases: DatabaseFactory
-) -> None:
+@pytest.fixture
+def postgresql_only(databases: DatabaseFactory) -> None:
+    """Skip before two nodes are made for nothing: the deadlocks were PostgreSQL's
+    (SQLite has one writer at a time)."""
     if databases.backend != "postgresql":
-        pytest.skip("the deadlocks were PostgreSQL's (SQLite has one writer at a time)")
+        pytest.skip("PostgreSQL's deadlocks")
+
+
+def test_concurrent_sends_acks_and_link_tests_never_fail_on_postgresql(
+    postgresql_only: None, processes: Processes
+) -> None:
     processes.us.env["HOTLINE_LINK_TEST_INTERVAL_S"] = "1"  # one env dict for both nodes
     processes.us.start()
     processes.ru.start()
