@@ -107,6 +107,34 @@ def test_a_real_deadlock_is_run_again_and_commits(database: Database) -> None:
     assert ["a2", "b2"] == _rows(database)
 
 
+@pytest.mark.parametrize("how", ["write", "transaction"])
+def test_every_write_transaction_holds_the_log_lock_first(database: Database, how: str) -> None:
+    """The first lock of the lock order: held from the start of a write transaction, before
+    its work has touched anything, so another writer waits there holding nothing."""
+    _postgresql_only(database)
+    url = database.url.replace("postgresql+psycopg://", "postgresql://")
+    with database.write():
+        pass  # a new log has no row yet: the first write transaction makes it
+    seen: list[str] = []
+
+    def probe(_conn: Connection) -> None:
+        with psycopg.connect(url) as other:
+            try:
+                other.execute("SELECT id FROM log_state WHERE id = 1 FOR UPDATE NOWAIT")
+                seen.append("free")
+            except psycopg.errors.LockNotAvailable:
+                seen.append("held")
+
+    if how == "write":
+        with database.write() as conn:
+            probe(conn)
+    else:
+        database.transaction(probe)
+    with database.read() as conn:
+        probe(conn)  # a reader takes no lock
+    assert ["held", "free"] == seen
+
+
 @pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
 def test_a_deadlock_or_serialization_failure_is_retried_until_it_passes(
     database: Database, sqlstate: str, monkeypatch: pytest.MonkeyPatch
