@@ -154,6 +154,8 @@ class Database:
         outside it (waking a worker, say) belong after this returns. Any other error is
         raised at once. When the last attempt fails too, :class:`Busy` (HTTP 503).
         """
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, not {attempts}")
         for attempt in range(1, attempts + 1):
             try:
                 with self._begin() as conn:
@@ -165,7 +167,7 @@ class Database:
                     raise _busy(exc, attempts) from exc
                 _log.info("transaction attempt %d of %d: %s", attempt, attempts, exc.orig)
                 _pause(attempt)
-        raise AssertionError("unreachable: the loop returns or raises")  # attempts < 1
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
