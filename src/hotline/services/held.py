@@ -142,11 +142,14 @@ class HeldMessages:
     def approve(self, held_id: str, user: str) -> dict[str, Any]:
         """A second person approves: the message is sent, as the requester's."""
         now = rfc3339(self.clock.now())
-        with self.line.db.write() as conn:
+        ref = InternalRef(f"held:{held_id}")
+
+        # Each transaction below is retried whole on a deadlock or busy database; the
+        # sending between them is idempotent on ``ref`` (and retried in ``Line.send``).
+        def decide(conn: Connection) -> tuple[dict[str, Any], HotlineError | None]:
             row = self._get(conn, held_id, lock=True)
             self._decidable(row, user, "approve", retry_ok=True)
             refusal = self._author_refusal(conn, row)
-            ref = InternalRef(f"held:{held_id}")
             if refusal is not None:
                 # an approval interrupted before sending is taken back: to be rejected
                 if message_store.by_client_ref(conn, row["requested_by"], ref) is None:
@@ -155,6 +158,9 @@ class HeldMessages:
                     refusal = None
             if row["state"] == "held" and refusal is None:
                 store.approve(conn, held_id, user, now)
+            return row, refusal
+
+        row, refusal = self.line.db.transaction(decide)
         if refusal is not None:
             raise refusal
         try:
@@ -164,7 +170,8 @@ class HeldMessages:
                 if message_store.by_client_ref(conn, row["requested_by"], ref) is None:
                     store.take_back(conn, held_id)
             raise
-        with self.line.db.write() as conn:
+
+        def record(conn: Connection) -> dict[str, Any]:
             store.mark_sent(conn, held_id, message)
             trail = {e["kind"] for e in message_store.trail(conn, message)}
             if "held" not in trail:
@@ -179,6 +186,8 @@ class HeldMessages:
                     by=row["decided_by"] or user,
                 )
             return self._get(conn, held_id)
+
+        return self.line.db.transaction(record)
 
     def reject(self, held_id: str, user: str, reason: str) -> dict[str, Any]:
         """A second person rejects the message, saying why; it is never sent."""

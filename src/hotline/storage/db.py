@@ -2,14 +2,41 @@
 
 ``Database.write()`` opens a write transaction and ``Database.read()`` a read-only one,
 each a :class:`Connection` that services pass to the storage functions; services never see
-which engine is underneath.
+which engine is underneath. ``Database.transaction(work)`` runs ``work(conn)`` in a write
+transaction and runs it again, from the start, when the database gave up on it for a
+reason that passes (a deadlock, a serialization failure, SQLite busy): the hot paths of
+the line use it. A ``with`` block cannot be run twice, so ``write()`` does not retry; both
+turn a transient failure that outlasts them into :class:`~hotline.errors.Busy` (HTTP
+503, "try again"), never a 500.
 
 - SQLite (the default): WAL, ``synchronous=FULL`` so an acknowledged write survives a
   power cut, one writer at a time: writes take ``BEGIN IMMEDIATE`` (the file lock) and,
   inside this process, a mutex, so threads queue instead of spinning on SQLITE_BUSY.
-- PostgreSQL (``HOTLINE_DATABASE_URL=postgresql://…``): ordinary transactions; the code
-  that extends a hash chain locks the chain's row (``SELECT … FOR UPDATE``), so several
-  node processes can share one database.
+- PostgreSQL (``HOTLINE_DATABASE_URL=postgresql://…``): several node processes may share
+  one database. Every write transaction first locks the Merkle log's one row
+  (``log.lock``: ``log_state``, ``SELECT … FOR UPDATE``), so writers run one at a time,
+  as on SQLite: nearly every write of the line appends to the log, and a lock taken
+  first by all of them can form no cycle, whatever each takes after it.
+
+The lock order, for every write transaction on PostgreSQL (a transaction takes only the
+locks it needs, but never one listed above a lock it already holds):
+
+1. ``log_state`` (taken by ``write()`` / ``transaction()`` themselves, before the work);
+2. ``peers`` rows (``FOR SHARE`` to check a pinned key; ``FOR UPDATE`` to co-sign);
+3. ``channels`` rows: the outbound and inbound chain heads (``lock_channel``);
+4. ``messages`` rows (``UPDATE``) and the rows of the capabilities (calls, held, ...).
+
+Since the first lock already makes writers take turns, the rest of the order only
+matters to a transaction that does not go through ``write()`` (there is none but the
+migrations, which take their own advisory lock first) — it is written down so that it
+stays true if the first lock is ever made finer. Before this order, the line deadlocked
+under ordinary load (issue 14): sending took its channel then ``log_state``; receiving a
+link test its inbound channel, ``log_state``, then the outbound channel; recording a
+receipt and receiving an ack took the message row and ``log_state`` in opposite orders.
+
+``migrate()`` takes a PostgreSQL advisory lock (``pg_advisory_xact_lock``) before it looks
+at the schema, so two processes of a node starting together migrate one after the other
+(the second finds nothing to do); on SQLite its ``BEGIN IMMEDIATE`` does the same.
 
 A SQLite database file holds messages, password hashes and token hashes: it is created
 mode 0600 (whatever the umask), an existing one open to group or others stops the node
@@ -19,20 +46,26 @@ mode 0600 (whatever the umask), an existing one open to group or others stops th
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from hotline.errors import ConfigError, ValidationError
+from hotline.errors import Busy, ConfigError, ValidationError
 from hotline.protocol.keys import check_private
+from hotline.storage import log
 
 # ``Connection`` is the transaction every storage function takes; modules outside storage/
 # import it from here, never from SQLAlchemy (no SQL outside storage/: see pyproject.toml's
@@ -43,6 +76,23 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 #: The files SQLite keeps beside a database (write-ahead log, its index, rollback journal).
 SIDE_FILES = ("-wal", "-shm", "-journal")
+
+#: How many times ``Database.transaction`` runs its work before it gives up with ``Busy``.
+ATTEMPTS = 6
+#: Backoff between attempts (s): the n-th wait is drawn evenly from [0, min(cap, base·2ⁿ)]
+#: ("full jitter"), so transactions that collided once do not collide again in step.
+BACKOFF_BASE_S = 0.02
+BACKOFF_CAP_S = 1.0
+#: PostgreSQL's SQLSTATEs for a transaction it aborted and that may simply be run again:
+#: serialization_failure and deadlock_detected.
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+#: How long a SQLite writer waits for another process's write lock before SQLITE_BUSY (s).
+SQLITE_BUSY_TIMEOUT_S = 30.0
+#: The key of the advisory lock ``migrate()`` holds ("hotline" in ASCII, as a bigint).
+MIGRATION_LOCK = 0x686F746C696E65
+
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
@@ -82,9 +132,50 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that may write; committed when the block ends without error."""
+        """A transaction that may write; committed when the block ends without error.
+
+        Not retried (a ``with`` block runs once): a deadlock or a busy database comes out
+        as :class:`Busy`. Hot paths use :meth:`transaction`, which retries.
+        """
+        try:
+            with self._begin() as conn:
+                yield conn
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            raise _busy(exc, 1) from exc
+
+    def transaction(self, work: Callable[[Connection], T], *, attempts: int = ATTEMPTS) -> T:
+        """Run ``work(conn)`` in a write transaction, again from the start (in a new
+        transaction) if the database aborted it for a passing reason, at most ``attempts``
+        times in all; return what ``work`` returned.
+
+        ``work`` must do nothing outside the database that cannot be done twice: effects
+        outside it (waking a worker, say) belong after this returns. Any other error is
+        raised at once. When the last attempt fails too, :class:`Busy` (HTTP 503).
+        """
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, not {attempts}")
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._begin() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                if not is_transient(exc):
+                    raise
+                if attempt == attempts:
+                    raise _busy(exc, attempts) from exc
+                _log.info("transaction attempt %d of %d: %s", attempt, attempts, exc.orig)
+                _pause(attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """One write transaction, locks first: the SQLite mutex, or ``log_state`` on
+        PostgreSQL (see the lock order in this module's docstring)."""
         if self._write_lock is None:
             with self._writer.begin() as conn:
+                log.lock(conn)
                 yield conn
             return
         with self._write_lock, self._writer.begin() as conn:
@@ -96,16 +187,51 @@ class Database:
             yield conn
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision of every branch (``heads``)."""
+        """Bring the schema to the newest Alembic revision of every branch (``heads``).
+
+        Under a lock, taken before the schema is read: the PostgreSQL advisory lock
+        ``MIGRATION_LOCK`` until the transaction ends, or SQLite's ``BEGIN IMMEDIATE``. Two
+        processes starting together therefore migrate in turn, and the second finds the
+        schema already new instead of creating the same tables again.
+        """
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self._writer.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
 
     def dispose(self) -> None:
         self._writer.dispose()
         self._reader.dispose()
+
+
+def _pause(attempt: int) -> None:
+    """Wait before attempt ``attempt + 1``: full jitter, doubling up to the cap."""
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
+
+
+def is_transient(exc: DBAPIError) -> bool:
+    """Whether the database gave up on a transaction for a reason that passes: a deadlock
+    or serialization failure (PostgreSQL), or a database locked too long (SQLite)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)  # extended: the primary in its low byte
+        busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+        return (code is not None and code & 0xFF in busy) or "database is locked" in str(orig)
+    return False
+
+
+def _busy(exc: DBAPIError, attempts: int) -> Busy:
+    tries = "once" if attempts == 1 else f"{attempts} times"
+    return Busy(
+        f"the database was too busy to finish this change (tried {tries}: "
+        f"{type(exc.orig).__name__})",
+        hint="nothing was changed: send the same request again in a moment",
+    )
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -153,7 +279,7 @@ def _refuse_nul(context: Any) -> None:
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
         poolclass=NullPool if ":memory:" in url else None,
     )
 
@@ -165,7 +291,7 @@ def _sqlite_engine(url: str, begin_sql: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -3,6 +3,10 @@
 Appends are O(log n): the log's compact range (``log_state.frontier``) is read and
 rewritten under a row lock in the same transaction as the entry it adds, so the log's
 root always covers exactly the rows committed beside it.
+
+On PostgreSQL that row lock is also the first lock of every write transaction
+(:func:`lock`, taken by ``Database.write`` and ``Database.transaction``): see the lock
+order in ``storage/db.py``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from hotline.protocol import merkle
 from hotline.storage.tables.core import log_entries, log_state
@@ -19,6 +24,8 @@ from hotline.storage.tables.core import log_entries, log_state
 # running it (SQLAlchemy caches the compiled form of these constant statements).
 _READ_STATE = select(log_state.c.size, log_state.c.frontier).where(log_state.c.id == 1)
 _LOCK_STATE = _READ_STATE.with_for_update()
+_LOCK_ROW = select(log_state.c.id).where(log_state.c.id == 1).with_for_update()
+_CREATE_ROW = pg_insert(log_state).values(id=1, size=0, frontier="[]").on_conflict_do_nothing()
 _INSERT_ENTRY = insert(log_entries)
 _WRITE_STATE = (
     update(log_state)
@@ -31,6 +38,18 @@ _WRITE_STATE = (
 class LogHead:
     size: int
     root: bytes
+
+
+def lock(conn: Connection) -> None:
+    """Lock the log's row until the transaction ends (PostgreSQL; SQLite's writer already
+    holds the whole file), creating it if the log is new: the first lock of every write
+    transaction, so that writers wait for each other here, holding nothing else, instead
+    of deadlocking over channels and messages locked in different orders."""
+    if conn.dialect.name == "sqlite":
+        return
+    if conn.execute(_LOCK_ROW).first() is None:
+        conn.execute(_CREATE_ROW)  # two new transactions may race here: one row wins
+        conn.execute(_LOCK_ROW)
 
 
 def _lock_state(conn: Connection) -> merkle.Frontier:

@@ -66,13 +66,14 @@ class Deadlines:
     def _escalate_if_due(self, row: dict[str, Any], now: datetime) -> None:
         allowance = self.line.allowance(row["precedence"])
         first = first_deadline(row, allowance)
-        with self.line.db.write() as conn:
+
+        def work(conn: Connection) -> bool:
             fresh = messages.get(conn, row["id"])
             if fresh is None or fresh["acked_at"] is not None:
-                return
+                return False
             steps = store.escalation_steps(conn, row["id"])
             if now < first + allowance * len(steps):
-                return
+                return False
             at = rfc3339(now)
             raise_alarm(
                 conn,
@@ -90,10 +91,14 @@ class Deadlines:
                     messages.add_event(
                         conn, row["id"], at, "escalation_exhausted", steps=len(steps)
                     )
-                return
+                return False
             ack_by = rfc3339(first + allowance * (len(steps) + 1))
             self._readdress(conn, fresh, len(steps) + 1, contact, at, ack_by)
-        self.line.on_queued(row["peer"])
+            return True
+
+        # retried whole on a deadlock or busy database; the worker is woken once, after
+        if self.line.db.transaction(work):
+            self.line.on_queued(row["peer"])
 
     def _next_contact(self, conn: Connection, peer: str, step: int) -> dict[str, Any] | None:
         row = peers.get(conn, peer)

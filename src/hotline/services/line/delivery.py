@@ -34,6 +34,7 @@ from hotline.services.line.tls import NodeTls, PeerClients
 from hotline.services.runtime.jobs import Backoff, Next, Runner
 from hotline.storage import log, peers
 from hotline.storage import messages as store
+from hotline.storage.db import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +129,11 @@ class Courier:
         key_b64: str,
         failed: list[str],
     ) -> Outcome:
-        public = keys.public_from_b64(key_b64)
         receipts = answer["receipts"][: len(batch)]
         now = self.line.now()
-        with self.line.db.write() as conn:
+
+        def work(conn: Connection) -> Outcome:
+            public = keys.public_from_b64(key_b64)
             # the key pinned now, not when the round began: a card replaced meanwhile (by
             # `hotline peer add --replace`, another process) counts for these receipts
             pinned = peers.pinned_keys(conn, [self.peer], lock=True).get(self.peer)
@@ -154,7 +156,9 @@ class Courier:
                 message = f"{endpoint} refused it: [{code}] {reason}"
                 self._blocked(conn, batch[delivered], now, endpoint, message, code, reason)
                 return Outcome(delivered, message)
-        return Outcome(delivered, None)
+            return Outcome(delivered, None)
+
+        return self.line.db.transaction(work)  # retried whole on a deadlock or busy database
 
     def _blocked(
         self,

@@ -150,7 +150,8 @@ class LinkTests:
             "pangram_ru": PANGRAM_RU,
             "digits": DIGITS,
         }
-        with self.line.db.write() as conn:
+
+        def work(conn: Connection) -> dict[str, Any]:
             if peers.get(conn, peer) is None:
                 raise NotFound(f"no peer {peer!r} is pinned on this node")
             message_id = self.line.enqueue(
@@ -164,8 +165,11 @@ class LinkTests:
             )
             store.insert_test(conn, test_id, peer, message_id, self.line.now())
             record = store.get_test(conn, test_id)
-        self.line.on_queued(peer)
-        assert record is not None
+            assert record is not None  # just inserted in this transaction
+            return record
+
+        record = self.line.db.transaction(work)  # retried whole on a deadlock or busy database
+        self.line.on_queued(peer)  # after the commit, once
         return record
 
     def schedule(self, peer: str) -> Schedule:
@@ -198,11 +202,14 @@ class LinkTests:
         with self.line.db.read() as conn:  # every second: lock only when something is late
             if not store.pending_before(conn, peer, cutoff):
                 return
-        with self.line.db.write() as conn:
+
+        def work(conn: Connection) -> None:
             for test in store.pending_before(conn, peer, cutoff):  # again, under the lock
                 reason = f"no answer within {self.timeout.total_seconds():.0f} s"
                 store.fail_test(conn, test["id"], rfc3339(now), reason)
                 self._raise(conn, peer, rfc3339(now), test, reason)
+
+        self.line.db.transaction(work)  # retried whole on a deadlock or busy database
 
     def _raise(
         self, conn: Connection, peer: str, now: str, test: dict[str, Any], reason: str

@@ -185,7 +185,12 @@ class Receiver:
         self._keys = {}
 
     def _store(self, checked: list[_Checked], result: Delivery) -> None:
-        with self.line.db.write() as conn:
+        static_error = result.error  # the refusal, if any, of an envelope after these
+
+        def work(conn: Connection) -> None:
+            # a retried transaction starts again from nothing stored
+            result.receipts.clear()
+            result.error = static_error
             # again, inside the transaction that stores: a card replaced since the
             # signatures were checked is seen here (and waits for this one on PostgreSQL)
             senders = (item.envelope.from_ for item in checked)
@@ -207,6 +212,8 @@ class Receiver:
                     refusal.context["index"] = len(result.receipts)
                     result.error = refusal
                     break
+
+        self.line.db.transaction(work)  # retried whole on a deadlock or busy database
 
     def _store_one(self, conn: Connection, item: _Checked) -> dict[str, Any]:
         envelope = item.envelope

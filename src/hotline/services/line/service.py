@@ -97,11 +97,12 @@ class Line:
         lang = lang or self.identity.lang
         if lang not in ("en", "ru"):
             raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
-        with self.db.write() as conn:
+
+        def work(conn: Connection) -> dict[str, Any]:
             if client_ref is not None:  # idempotent per user (see store.ref_key)
                 existing = store.by_client_ref(conn, user, client_ref)
                 if existing is not None:
-                    return self.summary(existing)
+                    return existing
             message_id = self.enqueue(
                 conn,
                 to=to,
@@ -113,8 +114,12 @@ class Line:
                 client_ref=client_ref,
             )
             row = store.get(conn, message_id)
-        self.on_queued(to)
-        assert row is not None  # just inserted in this transaction
+            assert row is not None  # just inserted in this transaction
+            return row
+
+        # retried whole on a deadlock or busy database: the message is signed afresh
+        row = self.db.transaction(work)
+        self.on_queued(to)  # after the commit, once: a retried transaction wakes no one
         return self.summary(row)
 
     def enqueue(
@@ -199,45 +204,49 @@ class Line:
         back whole — its ack envelope too — and answers with the first one's record, so
         the peer is told once and both sides name the same officer.
         """
+
+        def work(conn: Connection) -> dict[str, Any]:
+            row = store.get(conn, message_id)
+            if row is None or row["direction"] != store.IN:
+                raise NotFound(f"no received message {message_id!r}")
+            if row["type"] == "ack":
+                raise Conflict("acknowledgements are not themselves acknowledged")
+            if row["acked_at"] is not None:
+                return row
+            now = self.now()
+            ack_body = {
+                "ack_of": row["id"],
+                "ack_hash": row["hash"],
+                "acked_by": user,
+                "acked_at": now,
+            }
+            ack_id = self.enqueue(
+                conn,
+                to=row["peer"],
+                type_="ack",
+                body=check_body("ack", ack_body),
+                precedence=row["precedence"],
+                lang=self.identity.lang,
+                user=user,
+            )
+            if not store.acknowledge_received(
+                conn, message_id, at=now, by=user, ack_message_id=ack_id
+            ):
+                raise _AcknowledgedMeanwhile
+            store.add_event(conn, message_id, now, "acknowledged", by=user, ack_message=ack_id)
+            _settle_related(conn, row, now, user)
+            after = store.get(conn, message_id)
+            assert after is not None  # read above, in this transaction
+            return after
+
         try:
-            with self.db.write() as conn:
-                row = store.get(conn, message_id)
-                if row is None or row["direction"] != store.IN:
-                    raise NotFound(f"no received message {message_id!r}")
-                if row["type"] == "ack":
-                    raise Conflict("acknowledgements are not themselves acknowledged")
-                if row["acked_at"] is not None:
-                    return self.summary(row)
-                now = self.now()
-                ack_body = {
-                    "ack_of": row["id"],
-                    "ack_hash": row["hash"],
-                    "acked_by": user,
-                    "acked_at": now,
-                }
-                ack_id = self.enqueue(
-                    conn,
-                    to=row["peer"],
-                    type_="ack",
-                    body=check_body("ack", ack_body),
-                    precedence=row["precedence"],
-                    lang=self.identity.lang,
-                    user=user,
-                )
-                if not store.acknowledge_received(
-                    conn, message_id, at=now, by=user, ack_message_id=ack_id
-                ):
-                    raise _AcknowledgedMeanwhile
-                store.add_event(conn, message_id, now, "acknowledged", by=user, ack_message=ack_id)
-                _settle_related(conn, row, now, user)
-                row = store.get(conn, message_id)
+            row = self.db.transaction(work)  # retried whole on a deadlock or busy database
         except _AcknowledgedMeanwhile:
             with self.db.read() as conn:
-                row = store.get(conn, message_id)
-            assert row is not None
-            return self.summary(row)
-        self.on_queued(row["peer"] if row else "")
-        assert row is not None
+                first = store.get(conn, message_id)
+            assert first is not None
+            return self.summary(first)
+        self.on_queued(row["peer"])  # after the commit, once
         return self.summary(row)
 
     # -- reading ---------------------------------------------------------------------------
