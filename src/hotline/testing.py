@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -488,6 +488,182 @@ def die_with_parent() -> None:
     libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
     if os.getppid() == 1:  # the parent died before the request was made
         sys.exit("hotline.testing: the test run that started this node is gone")
+
+
+# -- PostgreSQL clusters of a test's own (the standby drill) ----------------------------------
+
+
+def postgres_bin_dir() -> Path | None:
+    """The folder of the installed PostgreSQL server binaries (``initdb``, ``postgres``,
+    ``pg_ctl``, ``pg_basebackup``), newest version first; None when the server is not
+    installed (a client-only machine)."""
+    wanted = os.environ.get("HOTLINE_PG_BIN")
+    candidates = [Path(wanted)] if wanted else []
+    root = Path("/usr/lib/postgresql")
+    if root.is_dir():
+        versions = [p for p in root.iterdir() if p.name.isdigit()]
+        candidates += [v / "bin" for v in sorted(versions, key=lambda p: -int(p.name))]
+    found = shutil.which("initdb")
+    if found:
+        candidates.append(Path(found).resolve().parent)
+    for folder in candidates:
+        if all((folder / tool).exists() for tool in ("initdb", "postgres", "pg_basebackup")):
+            return folder
+    return None
+
+
+@dataclass
+class PgCluster:
+    """A PostgreSQL cluster of a test's own: its data folder, port and socket folder.
+
+    initdb and postgres refuse to run as root: as root every command runs as the
+    ``postgres`` user (``runuser``) and the cluster's folder is given to it. Stop it with
+    :meth:`stop` (immediate: a drill does not wait for checkpoints) or :meth:`kill`
+    (SIGKILL of the postmaster, a crash); :meth:`leftovers` finds any of its processes
+    still alive, for a cleanup that leaves none.
+    """
+
+    bin_dir: Path
+    data: Path
+    port: int
+    socket_dir: Path
+
+    @classmethod
+    def init(cls, bin_dir: Path, root: Path, name: str, conf: dict[str, str]) -> PgCluster:
+        """initdb a cluster in ``root/name`` (trust auth on loopback, replication allowed
+        from 127.0.0.1) with ``conf`` appended to its postgresql.conf."""
+        cluster = cls(bin_dir, root / name, free_port(), root / f"{name}.sock")
+        cluster.socket_dir.mkdir()
+        _give_to_postgres(cluster.socket_dir)
+        cluster.run(
+            "initdb", "-D", str(cluster.data), "-U", "postgres", "--auth=trust",
+            "--encoding=UTF8", "--no-instructions",
+        )  # fmt: skip
+        cluster.configure(conf)
+        return cluster
+
+    def standby_of(self, root: Path, name: str, application_name: str) -> PgCluster:
+        """A streaming standby of this (running) cluster, by ``pg_basebackup -R``: it writes
+        ``standby.signal`` and a ``primary_conninfo``, given here an ``application_name``
+        (the name ``synchronous_standby_names`` waits for)."""
+        standby = PgCluster(self.bin_dir, root / name, free_port(), root / f"{name}.sock")
+        standby.socket_dir.mkdir()
+        _give_to_postgres(standby.socket_dir)
+        conninfo = (
+            f"host=127.0.0.1 port={self.port} user=postgres application_name={application_name}"
+        )
+        standby.run(
+            "pg_basebackup", "-D", str(standby.data), "-d", conninfo, "-R",
+            "-X", "stream", "--checkpoint=fast", "--no-password",
+        )  # fmt: skip
+        standby.configure(
+            {
+                "port": str(standby.port),
+                "unix_socket_directories": f"'{standby.socket_dir}'",
+                "primary_conninfo": f"'{conninfo}'",
+                # While it is a standby this is ignored; once promoted it is the new primary,
+                # which has no standby of its own yet: it must not wait for one.
+                "synchronous_standby_names": "''",
+            }
+        )
+        return standby
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def configure(self, conf: dict[str, str]) -> None:
+        lines = "".join(f"{key} = {value}\n" for key, value in conf.items())
+        auto = self.data / "postgresql.auto.conf"
+        self.run("sh", "-c", f"cat >> {auto}", stdin=lines)
+
+    def start(self, timeout: float = 120.0) -> None:
+        self.run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"),
+            "-o", f"-p {self.port} -k {self.socket_dir}", "-w", "-t", str(int(timeout)),
+            "start",
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """``pg_ctl stop -m immediate`` if it runs, then SIGKILL whatever of it is left."""
+        if (self.data / "postmaster.pid").exists():
+            self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop", check=False)
+        for pid in self.leftovers():
+            with suppress(OSError):
+                os.kill(pid, 9)
+
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def kill(self) -> int:
+        """SIGKILL the postmaster (a crash: no shutdown, no checkpoint); return its pid.
+        Its backends notice and end by themselves; :meth:`leftovers` lists any not yet."""
+        pid = self.postmaster_pid()
+        os.kill(pid, 9)
+        return pid
+
+    def promote(self, timeout: float = 120.0) -> None:
+        """End recovery: the standby becomes a primary (``pg_ctl promote -w``)."""
+        self.run("pg_ctl", "-D", str(self.data), "-w", "-t", str(int(timeout)), "promote")
+
+    def leftovers(self) -> list[int]:
+        """Every process running in this cluster's data folder (postgres processes keep it
+        as their working directory): what must be gone once the cluster is stopped."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if Path(os.readlink(entry / "cwd")) == self.data:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
+
+    def sql(self, query: str, database: str = "postgres") -> list[tuple[Any, ...]]:
+        import psycopg
+
+        dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+            cursor = conn.execute(query.encode())  # queries are the test's own, never input
+            return cursor.fetchall() if cursor.description else []
+
+    def run(
+        self, tool: str, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL tool (or ``sh``) as the cluster's owner."""
+        path = tool if tool == "sh" else str(self.bin_dir / tool)
+        command = [path, *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(
+            command, input=stdin, capture_output=True, text=True, timeout=300, check=False
+        )
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{tool} failed ({done.returncode}): {done.stderr or done.stdout}")
+        return done
+
+
+def pg_cluster_root() -> Path:
+    """A fresh folder for clusters, reachable by the ``postgres`` user when running as root
+    (pytest's own tmp folders are private to root); remove it with ``shutil.rmtree``."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+    _give_to_postgres(root)
+    return root
+
+
+def _give_to_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        import pwd
+
+        owner = pwd.getpwnam("postgres")
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+    path.chmod(0o700)
 
 
 if __name__ == "__main__":  # ``python -m hotline.testing serve …``: the CLI, hashing cheaply
