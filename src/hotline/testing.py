@@ -647,6 +647,49 @@ class PgCluster:
         return done
 
 
+#: The settings that make a primary wait for its standby (the production setup, see
+#: docs/operator-guide.md): every commit returns once the standby has the WAL on its disk.
+SYNC_STANDBY_NAME = "hotline_standby"
+
+
+def primary_with_standby(
+    bin_dir: Path, root: Path, *, synchronous: bool = True
+) -> tuple[PgCluster, PgCluster]:
+    """Start a primary and a streaming standby of it under ``root``; with ``synchronous``
+    the primary waits for the standby at every commit (``synchronous_commit = on``, the
+    standby named in ``synchronous_standby_names``), and this returns once the standby
+    streams as the synchronous one. The caller stops both (:meth:`PgCluster.stop`)."""
+    conf = {
+        "listen_addresses": "'127.0.0.1'",
+        "wal_level": "replica",
+        "max_wal_senders": "5",
+        "wal_keep_size": "'256MB'",
+        "fsync": "on",  # a durability drill: every commit on disk, on both machines
+        "synchronous_commit": "on",
+        "synchronous_standby_names": f"'FIRST 1 ({SYNC_STANDBY_NAME})'" if synchronous else "''",
+        "shared_buffers": "'32MB'",
+        "max_connections": "60",
+    }
+    primary = PgCluster.init(bin_dir, root, "primary", conf)
+    clusters = [primary]
+    try:
+        primary.start()
+        standby = primary.standby_of(root, "standby", SYNC_STANDBY_NAME)
+        clusters.append(standby)
+        standby.start()
+        wanted = "sync" if synchronous else "async"
+        wait_for(
+            lambda: primary.sql("SELECT sync_state FROM pg_stat_replication") == [(wanted,)],
+            f"the standby to stream as {wanted}",
+            timeout=120,
+        )
+    except BaseException:
+        for cluster in clusters:
+            cluster.stop()
+        raise
+    return primary, standby
+
+
 def pg_cluster_root() -> Path:
     """A fresh folder for clusters, reachable by the ``postgres`` user when running as root
     (pytest's own tmp folders are private to root); remove it with ``shutil.rmtree``."""
