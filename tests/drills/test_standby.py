@@ -155,6 +155,12 @@ def test_a_promoted_standby_holds_everything_acknowledged_and_the_node_follows(
     line.primary.kill()
     killed_at = time.monotonic()
     wait_for(lambda: not line.primary.leftovers(), "the primary's processes to end", timeout=60)
+    # While there is no primary, the operator is told to retry (503), not shown a 500.
+    wait_for(
+        lambda: any(at > killed_at for at in us_out.refused_at),
+        "a send to be refused while the database is away",
+        timeout=60,
+    )
     line.standby.promote()
     promoted_at = time.monotonic()
     # The node follows by itself: the same URL, the standby is now the read-write one.
