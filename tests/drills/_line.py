@@ -170,9 +170,12 @@ class Sender(threading.Thread):
     the same ``client_ref`` until it is accepted; keeps every accepted id and every answer
     that was not an acceptance (status code, or the exception's name)."""
 
-    def __init__(self, line: StandbyLine, party: str, to: str, prefix: str) -> None:
+    def __init__(
+        self, line: StandbyLine, party: str, to: str, prefix: str, limit: int | None = None
+    ) -> None:
         super().__init__(daemon=True, name=f"sender-{prefix}")
         self.line, self.party, self.to, self.prefix = line, party, to, prefix
+        self.limit = limit  # stop after this many accepted (None: when told to)
         self.accepted: list[str] = []
         self.refusals: list[str | int] = []
         self.accepted_at: list[float] = []  # time.monotonic() of each acceptance
@@ -184,7 +187,7 @@ class Sender(threading.Thread):
         try:
             with self.line.client(self.party) as http:
                 i = 0
-                while not self.stopping.is_set():
+                while not self.stopping.is_set() and i != self.limit:
                     self._send(http, i)
                     i += 1
         except BaseException as exc:  # surfaced by the test

@@ -125,7 +125,7 @@ def test_a_promoted_standby_holds_everything_acknowledged_and_the_node_follows(
 ) -> None:
     line.start()
     us_out = Sender(line, "us", "ru", "us")
-    ru_out = Sender(line, "ru", "us", "ru")
+    ru_out = Sender(line, "ru", "us", "ru", limit=BEFORE)
     us_out.start()
     ru_out.start()
     us_out.wait_for_count(BEFORE, timeout=120)
@@ -154,6 +154,12 @@ def test_a_promoted_standby_holds_everything_acknowledged_and_the_node_follows(
     accepted_before_kill = len(us_out.accepted)
     line.primary.kill()
     killed_at = time.monotonic()
+    # ru sends while us has no database: its deliveries fail, and are resent later.
+    with line.client("ru") as http:
+        during = [
+            http.post("/api/v1/messages", json={"to": "us", "text": f"during-{i}"}).json()["id"]
+            for i in range(5)
+        ]
     wait_for(lambda: not line.primary.leftovers(), "the primary's processes to end", timeout=60)
     # While there is no primary, the operator is told to retry (503), not shown a 500.
     wait_for(
@@ -195,11 +201,23 @@ def test_a_promoted_standby_holds_everything_acknowledged_and_the_node_follows(
 
     # The line carries messages both ways after the promotion, with receipts and acks.
     wait_for(
-        lambda: states_are(line, "us", us_sent, {"delivered", "acknowledged"}),
-        "every message us accepted to be receipted by ru",
+        lambda: (
+            states_are(line, "us", us_sent, {"delivered", "acknowledged"})
+            and states_are(line, "ru", during, {"delivered", "acknowledged"})
+        ),
+        "every message accepted on either side to be receipted by the other",
         timeout=180,
     )
-    after = Sender(line, "ru", "us", "ru-after")
+    with line.client("ru") as http:
+        alarms = http.get("/api/v1/alarms").json()
+    # us's database being away is not a refusal of ru's messages (us answers 503 without
+    # receipts: ru's courier retries quietly). Until issue 14 item 2's lock order is in,
+    # a deadlock at us answers "internal" and ru alarms until its resend passes: such an
+    # alarm must have cleared by itself.
+    refused = [a for a in alarms if a["kind"] == "delivery_refused"]
+    assert all(a["detail"]["code"] == "internal" for a in refused), refused
+    assert all(a["state"] == "cleared" for a in refused), refused
+    after = Sender(line, "ru", "us", "ru-after", limit=10)
     after.start()
     after.wait_for_count(10, timeout=120)
     after.finish()
