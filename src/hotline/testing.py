@@ -1,5 +1,6 @@
 """Test helpers shipped with the package: throwaway databases, nodes and node processes,
-a wait with a deadline, an HTTP timeout for tests, and cheap password hashing for tests.
+a wait with a deadline, an HTTP timeout for tests, cheap password hashing for tests, and
+PostgreSQL clusters of a test's own (a primary and its streaming standby, for the drill).
 
 Used by hotline's own suite and usable by anyone testing against hotline (like
 structlog's ``testing`` module). Nothing here is imported by the running node.

@@ -9,7 +9,10 @@ which engine is underneath.
   inside this process, a mutex, so threads queue instead of spinning on SQLITE_BUSY.
 - PostgreSQL (``HOTLINE_DATABASE_URL=postgresql://…``): ordinary transactions; the code
   that extends a hash chain locks the chain's row (``SELECT … FOR UPDATE``), so several
-  node processes can share one database.
+  node processes can share one database. The URL may name a primary and its standby
+  (libpq's ``H1:P1,H2:P2`` with ``target_session_attrs=read-write``); while the server is
+  gone a request fails as ``DatabaseUnavailable`` (503, retry), and the pool reconnects to
+  whichever server is then the primary.
 
 A SQLite database file holds messages, password hashes and token hashes: it is created
 mode 0600 (whatever the umask), an existing one open to group or others stops the node
