@@ -10,6 +10,7 @@ of it consistent with the one it co-signed before the crash.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -98,6 +99,22 @@ def exchange(line: StandbyLine, party: str) -> None:
         assert forks.json() == []
 
 
+def deliveries_answered(line: StandbyLine, status: int) -> int:
+    """How many deliveries us's federation listener answered with ``status`` (access log)."""
+    path = line.us.directory / "access.log"
+    if not path.exists():
+        return 0
+    found = 0
+    for text in path.read_text().splitlines():
+        try:
+            record = json.loads(text)
+        except ValueError:
+            continue  # a line still being written
+        if record.get("path") == "/federation/v1/envelopes" and record.get("status") == status:
+            found += 1
+    return found
+
+
 def ack_all(line: StandbyLine, party: str, ids: list[str]) -> int:
     """Acknowledge each of ``ids`` as ``party``'s officer; return how many tries answered
     500 (each retried: until issue 14 item 2's lock order is in, PostgreSQL may report a
@@ -165,6 +182,13 @@ def test_a_promoted_standby_holds_everything_acknowledged_and_the_node_follows(
     wait_for(
         lambda: any(at > killed_at for at in us_out.refused_at),
         "a send to be refused while the database is away",
+        timeout=60,
+    )
+    # ... and so is ru's courier, delivering to us's federation listener (no receipts:
+    # ru resends later, quietly).
+    wait_for(
+        lambda: deliveries_answered(line, 503),
+        "a delivery from ru to be answered 503 while us's database is away",
         timeout=60,
     )
     line.standby.promote()
