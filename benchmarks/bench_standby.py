@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.drills, th
 
 from tests.drills._line import Sender, StandbyLine
 
-from hotline.testing import PgCluster, cheap_password_hashing, postgres_bin_dir, wait_for
+from hotline.testing import cheap_password_hashing, wait_for
+from hotline.testing_pg import PgCluster, postgres_bin_dir
 
 TICK = os.sysconf("SC_CLK_TCK")
 

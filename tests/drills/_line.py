@@ -16,15 +16,8 @@ from typing import Any
 import httpx
 
 from hotline.node import init_node
-from hotline.testing import (
-    NodeProcess,
-    PgCluster,
-    free_port,
-    pg_cluster_root,
-    primary_with_standby,
-    tls_node_settings,
-    verify_for,
-)
+from hotline.testing import NodeProcess, free_port, tls_node_settings, verify_for
+from hotline.testing_pg import PgCluster, pg_cluster_root, primary_with_standby
 
 NAMES = {
     "us": ("United States", "Соединённые Штаты Америки", "en"),

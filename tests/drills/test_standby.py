@@ -23,7 +23,8 @@ from hotline.protocol import merkle
 from hotline.storage import log as merkle_log
 from hotline.storage.db import Database
 from hotline.storage.tables.core import log_entries, messages
-from hotline.testing import postgres_bin_dir, wait_for
+from hotline.testing import wait_for
+from hotline.testing_pg import postgres_bin_dir
 from tests.drills._line import Sender, StandbyLine
 
 BEFORE = 30  # messages each way before the crash
