@@ -23,6 +23,8 @@ EXCEPTIONS = {
     # Creates and drops the per-test databases on the PostgreSQL server (administration
     # through psycopg, not a node's data); never imported by a running node.
     "testing.py": "test databases",
+    # The standby drill's own clusters: creates their database, reads replication state.
+    "testing_pg.py": "test clusters",
 }
 
 RUNS_SQL = {"execute", "executemany", "exec_driver_sql"}

@@ -31,6 +31,7 @@ The tree::
     │   └── LoginPaused             logging in from this source is paused (HTTP 429)
     ├── TooManyConnections          too many open connections from one address (HTTP 429)
     ├── Busy                        at a bound: password checks or connections (HTTP 503)
+    │   └── DatabaseUnavailable     the database cannot be reached (failover): retry (HTTP 503)
     ├── NotFound                    no such message, peer, user (HTTP 404)
     ├── Conflict                    the request contradicts stored state (HTTP 409)
     ├── Unreachable                 a node could not be reached over HTTP
@@ -50,6 +51,7 @@ __all__ = [
     "ClockSkew",
     "ConfigError",
     "Conflict",
+    "DatabaseUnavailable",
     "Forbidden",
     "HotlineError",
     "InternalError",
@@ -249,6 +251,17 @@ class Busy(HotlineError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_s)}
+
+
+class DatabaseUnavailable(Busy):
+    """The database did not answer: its server died, or a standby is being promoted.
+
+    Nothing of the request was committed unless the commit itself was in flight, when
+    nobody can know; retrying with the same ``client_ref`` is safe either way, so the
+    client is told to retry rather than shown a 500.
+    """
+
+    code = "database_unavailable"
 
 
 class NotFound(HotlineError):

@@ -1,5 +1,6 @@
 """Test helpers shipped with the package: throwaway databases, nodes and node processes,
-a wait with a deadline, an HTTP timeout for tests, and cheap password hashing for tests.
+a wait with a deadline, an HTTP timeout for tests, and cheap password hashing for tests
+(PostgreSQL clusters of a test's own are in :mod:`hotline.testing_pg`).
 
 Used by hotline's own suite and usable by anyone testing against hotline (like
 structlog's ``testing`` module). Nothing here is imported by the running node.

@@ -38,6 +38,11 @@ receipt and receiving an ack took the message row and ``log_state`` in opposite 
 at the schema, so two processes of a node starting together migrate one after the other
 (the second finds nothing to do); on SQLite its ``BEGIN IMMEDIATE`` does the same.
 
+The URL may name a primary and its standby (libpq's ``H1:P1,H2:P2`` with
+``target_session_attrs=read-write``); while the server is gone a request fails as
+``DatabaseUnavailable`` (503, retry), and the pool reconnects to whichever server is then
+the primary.
+
 A SQLite database file holds messages, password hashes and token hashes: it is created
 mode 0600 (whatever the umask), an existing one open to group or others stops the node
 (``UnsafePermissions``, with the ``chmod 600`` that fixes it), and its side files
@@ -63,7 +68,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from hotline.errors import Busy, ConfigError, ValidationError
+from hotline.errors import Busy, ConfigError, DatabaseUnavailable, ValidationError
 from hotline.protocol.keys import check_private
 from hotline.storage import log
 
@@ -96,11 +101,32 @@ _log = logging.getLogger(__name__)
 
 
 def normalise_url(url: str) -> str:
-    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy's default is psycopg2)."""
+    """Use psycopg 3 for ``postgresql://`` URLs (SQLAlchemy's default is psycopg2), and
+    accept libpq's multi-host form (see :func:`multi_host_url`)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
+            return multi_host_url("postgresql+psycopg://" + url[len(prefix) :])
+    return multi_host_url(url) if url.startswith("postgresql+psycopg://") else url
+
+
+def multi_host_url(url: str) -> str:
+    """Rewrite libpq's multi-host URL, ``…://USER@H1:P1,H2:P2/DB?…``, in the form SQLAlchemy
+    parses, ``…://USER@/DB?host=H1:P1&host=H2:P2&…`` (psycopg hands both to libpq).
+
+    Why: the production setup names the primary and its standby in one URL with
+    ``target_session_attrs=read-write``, so that after a promotion the node's new
+    connections find the new primary by themselves. SQLAlchemy's own parser reads the
+    comma as part of the port and fails. A URL with one host is returned unchanged.
+    """
+    scheme, sep, rest = url.partition("://")
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, hosts = authority.rpartition("@")
+    if not sep or "," not in hosts:
+        return url
+    path, _, query = tail.partition("?")
+    pairs = "&".join(f"host={host}" for host in hosts.split(",") if host)
+    joined = f"{pairs}&{query}" if query else pairs
+    return f"{scheme}://{userinfo}{at}{slash or '/'}{path}?{joined}"
 
 
 class Database:
@@ -119,6 +145,7 @@ class Database:
             self._writer = create_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
             self._reader = self._writer
             event.listen(self._writer, "handle_error", _refuse_nul)
+            event.listen(self._writer, "handle_error", _database_unavailable)
         else:
             raise ConfigError(
                 f"unsupported database URL {url!r}",
@@ -274,6 +301,46 @@ def _refuse_nul(context: Any) -> None:
             "text may not contain the NUL character (\\x00)",
             hint="remove control characters from the input",
         ) from context.original_exception
+
+
+#: SQLSTATEs of a server that is going away or not yet accepting work: connection
+#: exceptions (class 08), admin or crash shutdown, "the database system is starting up"
+#: (a standby being promoted), and a read-only transaction (connected to a standby).
+_GONE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "25006")
+
+
+def _database_unavailable(context: Any) -> None:
+    """Turn "the database server is gone" into :class:`DatabaseUnavailable` (HTTP 503,
+    retry), instead of an unexplained 500.
+
+    Why: when the primary dies, every request in flight fails while the standby is
+    promoted. The transaction did not commit (PostgreSQL rolls back whatever a dead
+    session held), so the client may retry; a commit in flight is the one case nobody can
+    know, and a retry with the same ``client_ref`` is safe there too. SQLAlchemy still
+    invalidates the dead connection and the pool behind it (``is_disconnect``), so the
+    next request connects afresh, through the multi-host URL, to the new primary.
+    Deadlocks and serialization failures (40P01, 40001) are not touched: they are retried
+    where the transaction is (``Database.write``). The ping before a checkout is left
+    alone: SQLAlchemy handles a failed ping by reconnecting.
+    """
+    if context.is_pre_ping:
+        return
+    import psycopg  # here: a SQLite node never loads it
+
+    original = context.original_exception
+    state = getattr(original, "sqlstate", None)
+    gone = context.is_disconnect or (
+        isinstance(original, psycopg.OperationalError)
+        and (state is None or state.startswith(_GONE_SQLSTATES))
+    )
+    if gone:
+        raise DatabaseUnavailable(
+            "the database is unavailable (its server stopped, or a standby is being "
+            "promoted); nothing of this request was committed unless the commit itself "
+            "was under way",
+            hint="retry in a moment (with the same client_ref, when sending)",
+            retry_after_s=2,
+        ) from original
 
 
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:

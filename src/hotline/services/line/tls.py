@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from hotline.config import NodeSettings
-from hotline.errors import ConfigError, HotlineError, Unreachable
+from hotline.errors import ConfigError, DatabaseUnavailable, HotlineError, Unreachable
 from hotline.protocol import keys, tls
 from hotline.storage import peers
 from hotline.storage.db import Database
@@ -122,6 +122,16 @@ class NodeTls:
     ) -> int | None:
         try:
             ssl_object.context = self.current_federation_context()
+        except DatabaseUnavailable:
+            # The database is away (a failover): refusing the handshake would read, at the
+            # peer, as "you are not pinned" (a TLS refusal in its security log). The pins
+            # as last read serve instead; nothing is let in by them, as every federation
+            # request needs the database and is answered 503 until it is back.
+            with self._lock:
+                last = self._federation
+            if last is None:
+                return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
+            ssl_object.context = last[1]
         except Exception:  # no handshake without the current pins: refuse this one
             logger.exception("TLS: cannot build the federation context; handshake refused")
             return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
