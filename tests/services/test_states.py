@@ -326,44 +326,39 @@ def test_a_round_trip_measured_across_a_clock_step_back_is_0_ms_not_less(
 
 
 def test_two_officers_acknowledging_at_once_send_one_ack_and_both_sides_agree_who(
-    pair: Pair, monkeypatch: pytest.MonkeyPatch
+    pair: Pair,
 ) -> None:
     """Two acknowledgements of one received message race (two API requests, or two
-    processes, on PostgreSQL): the first to commit wins, the other sends nothing and
-    answers with the first's record, so both nodes name the same officer.
-
-    Made deterministic: the second officer's whole acknowledgement runs while the first
-    has read the row (not yet acknowledged) but not yet queued its ack. SQLite cannot
-    race so (one writer at a time: the second would wait for the first)."""
-    if pair.ru.db.is_sqlite:
-        pytest.skip("SQLite serialises writers: two acknowledgements cannot interleave")
+    processes): one ack goes out, and both officers' answers and both nodes name the same
+    officer. Writers take turns (the log's lock, taken first), so the second finds the
+    first's record; were they ever to interleave, ``acknowledge_received``'s guard rolls
+    the second back whole."""
     sent = pair.us.line.send(to="ru", text="Who read it?", precedence="FLASH", user="duty")
     pair.flush()
     line = pair.ru.line
-    real_enqueue = line.enqueue
-    raced: list[dict[str, Any]] = []
-    first = threading.Event()
+    start = threading.Barrier(2, timeout=60)
+    answers: dict[str, dict[str, Any]] = {}
 
-    def enqueue_after_a_rival(*args: Any, **kwargs: Any) -> str:
-        if not first.is_set():  # the first officer's call: let the rival go all the way
-            first.set()
-            rival = threading.Thread(
-                target=lambda: raced.append(line.acknowledge(sent["id"], "ofitser"))
-            )
-            rival.start()
-            rival.join(timeout=60)
-            assert raced, "the rival acknowledgement did not finish"
-        return real_enqueue(*args, **kwargs)
+    def officer(name: str) -> None:
+        start.wait()
+        answers[name] = line.acknowledge(sent["id"], name)
 
-    monkeypatch.setattr(line, "enqueue", enqueue_after_a_rival)
-    second = line.acknowledge(sent["id"], "drugoy")
-    monkeypatch.undo()
-
-    assert ("ofitser", raced[0]["ack_message_id"]) == (second["acked_by"], second["ack_message_id"])
+    threads = [threading.Thread(target=officer, args=(n,)) for n in ("ofitser", "drugoy")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert {"ofitser", "drugoy"} == set(answers), "an acknowledgement did not finish"
+    first, second = answers["ofitser"], answers["drugoy"]
+    assert (first["acked_by"], first["ack_message_id"]) == (
+        second["acked_by"],
+        second["ack_message_id"],
+    )
+    winner = first["acked_by"]
     acks = [m for m in pair.ru.line.listing("out") if m["type"] == "ack"]
     assert 1 == len(acks)
     pair.flush()
-    assert ("acknowledged", "ru:ofitser") == (
+    assert ("acknowledged", f"ru:{winner}") == (
         pair.us.line.show(sent["id"])["state"],
         pair.us.line.show(sent["id"])["acked_by"],
     )

@@ -232,7 +232,8 @@ class Line:
             if not store.acknowledge_received(
                 conn, message_id, at=now, by=user, ack_message_id=ack_id
             ):
-                raise _AcknowledgedMeanwhile
+                # another acknowledgement committed first: undo this one, ack envelope too
+                raise Conflict(f"message {message_id} was acknowledged meanwhile")
             store.add_event(conn, message_id, now, "acknowledged", by=user, ack_message=ack_id)
             _settle_related(conn, row, now, user)
             after = store.get(conn, message_id)
@@ -241,10 +242,11 @@ class Line:
 
         try:
             row = self.db.transaction(work)  # retried whole on a deadlock or busy database
-        except _AcknowledgedMeanwhile:
+        except Conflict:
             with self.db.read() as conn:
                 first = store.get(conn, message_id)
-            assert first is not None
+            if first is None or first["acked_at"] is None:
+                raise  # not the race above: an ack itself, say
             return self.summary(first)
         self.on_queued(row["peer"])  # after the commit, once
         return self.summary(row)
@@ -302,10 +304,6 @@ class Line:
                 "peers": [p.party for p in peers.all_peers(conn)],
                 "log": {"size": head.size, "root": head.root.hex()},
             }
-
-
-class _AcknowledgedMeanwhile(Exception):
-    """Another acknowledgement of the same message committed first: roll this one back."""
 
 
 def _precedence(value: str) -> str:
