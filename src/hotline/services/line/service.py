@@ -183,6 +183,7 @@ class Line:
             state="queued",
             client_ref=None if client_ref is None else store.ref_key(user, client_ref),
             created_by=user,
+            due_at=None if type_ in NO_ACK_TYPES else ack_by,  # see services/line/deadlines.py
         )
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)
         store.add_event(conn, envelope.id, now, "created", by=user, seq=envelope.seq, hash=digest)
