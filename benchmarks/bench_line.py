@@ -48,7 +48,14 @@ from hotline.clock import parse_rfc3339
 from hotline.node import init_node
 from hotline.storage.db import Database
 from hotline.storage.tables.core import messages
-from hotline.testing import DatabaseFactory, NodeProcess, free_port, tls_node_settings, verify_for
+from hotline.testing import (
+    HTTP_TIMEOUT_S,
+    DatabaseFactory,
+    NodeProcess,
+    free_port,
+    tls_node_settings,
+    verify_for,
+)
 
 PASSWORD = "line-figures-passphrase"  # the policy refuses one holding the user name
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -154,7 +161,9 @@ def sender(url: str, token: str, texts: list[str], pace: float | None, batch: in
     """Send ``texts`` (every ``pace`` seconds, or as fast as possible; ``batch`` > 0: that
     many per request through the batch API); the rate achieved."""
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url, headers=headers, verify=verify_for(url)) as client:
+    with httpx.Client(
+        base_url=url, headers=headers, verify=verify_for(url), timeout=HTTP_TIMEOUT_S
+    ) as client:
         start = time.perf_counter()
         if batch:
             for i in range(0, len(texts), batch):
