@@ -4,6 +4,7 @@ the two-person rule through it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import event
 from hotline.domain.line import Envelope
 from hotline.protocol.envelope import envelope_hash, parse, verify_signature
 from hotline.testing import HTTP_TIMEOUT_S
-from tests.conftest import MakePair, Pair, token
+from tests.conftest import MakeNode, MakePair, Pair, token
 from tests.services.test_line import stored
 
 
@@ -150,3 +151,31 @@ def test_the_batch_size_is_bounded(make_pair: MakePair) -> None:
         assert 201 == http.post("/api/v1/messages/batch", json=batch(["a", "b", "c"])).status_code
         empty = http.post("/api/v1/messages/batch", json={"messages": []})
         assert 422 == empty.status_code
+
+
+def test_batches_to_several_peers_in_any_order_never_deadlock(make_node: MakeNode) -> None:
+    """Each batch locks its channels in one order (the peers' names), whatever the order
+    of its items: two batches naming the same peers the other way round wait for each
+    other, never deadlock (PostgreSQL would refuse one of them)."""
+    us, ru, ua = make_node("us"), make_node("ru"), make_node("ua")
+    for peer in (ru, ua):
+        us.add_peer(peer.identity.card().wire())
+        # the channel's row exists (two first sends at once race to create it: not this)
+        us.line.send(to=peer.identity.party, text="first", user="o")
+    failed: list[BaseException] = []
+
+    def send(order: list[str]) -> None:
+        try:
+            for round_ in range(15):
+                items = [{"to": to, "text": f"{round_}"} for to in order * 3]
+                us.line.send_many(items, user="o")
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=send, args=(o,)) for o in (["ru", "ua"], ["ua", "ru"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [] == failed
+    assert 2 + 2 * 15 * 6 == len(us.line.listing("out", limit=1000))

@@ -229,6 +229,20 @@ class Line:
                 checked.append((str(item["to"]), type_, body, precedence, lang, item))
         ids: list[str] = []
         with self.db.write() as conn:
+            # Every channel the batch writes is locked first, in the order of the peers'
+            # names, before the log state: two batches to the same peers in another order
+            # then wait for each other instead of deadlocking (PostgreSQL).
+            first: dict[str, int] = {}
+            for index, (to, *_rest) in enumerate(checked):
+                first.setdefault(to, index)
+            for to in sorted(first):
+                with _item(first[to]):
+                    if peers.get(conn, to) is None:
+                        raise NotFound(
+                            f"no peer {to!r} is pinned on this node",
+                            hint="import the peer's card with `hotline peer add CARD_FILE`",
+                        )
+                store.lock_channel(conn, to, store.OUT)
             for index, (to, type_, body, precedence, lang, item) in enumerate(checked):
                 client_ref = item.get("client_ref")
                 with _item(index):
@@ -250,7 +264,7 @@ class Line:
                         )
                     )
             rows = [store.get(conn, message_id) for message_id in ids]
-        for peer in dict.fromkeys(to for to, *_ in checked):
+        for peer in first:
             self.on_queued(peer)
         return [self.summary(row) for row in rows if row is not None]
 
