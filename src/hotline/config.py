@@ -79,6 +79,13 @@ class NodeSettings(BaseSettings):
     batch_size: int = Field(
         64, ge=1, le=256, description="Most envelopes sent to a peer in one HTTP request."
     )
+    max_batch_messages: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Most messages in one `POST /api/v1/messages/batch` (its body is "
+        "still bound by `max_body_bytes`).",
+    )
     max_body_bytes: int = Field(
         1_048_576,
         ge=1024,

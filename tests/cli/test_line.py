@@ -209,3 +209,29 @@ def test_a_card_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["card", "--dir", str(tmp_path / "us"), "--out", str(out)])
     assert (1, SystemExit) == (result.exit_code, type(result.exception))  # no traceback
     assert f"cannot write card file {out}" in " ".join(result.output.split())
+
+
+def test_send_file_queues_every_line_in_batches_and_refuses_a_bad_file_whole(
+    pair: Pair, tmp_path: Path
+) -> None:
+    pair.us.auth.add_user("duty1", "long watch password")
+    us_dir = str(pair.us.settings.directory)
+    lines = [{"text": f"line {i}", "client_ref": f"f-{i}"} for i in range(5)]
+    lines[3]["precedence"] = "IMMEDIATE"
+    messages = tmp_path / "messages.jsonl"
+    messages.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n", "utf-8")
+    args = ("send", "--to", "ru", "--file", str(messages), "--batch", "2", "--dir", us_dir)
+    sent = json.loads(invoke(*args, "--json", env=OFFICER))
+    assert [f"line {i}" for i in range(5)] == [m["body"]["text"] for m in sent]
+    assert "IMMEDIATE" == sent[3]["precedence"] and "ROUTINE" == sent[0]["precedence"]
+    again = json.loads(invoke(*args, "--json", env=OFFICER))  # the refs: nothing twice
+    assert [m["id"] for m in sent] == [m["id"] for m in again]
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": 3}\n', "utf-8")
+    before = len(pair.us.line.listing("out"))
+    refused = runner.invoke(
+        app, ["send", "--to", "ru", "--file", str(bad), "--dir", us_dir], env=OFFICER
+    )
+    assert 1 == refused.exit_code and "line 2" in refused.output
+    assert before == len(pair.us.line.listing("out"))

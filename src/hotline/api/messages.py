@@ -1,6 +1,7 @@
 """Messages over the operator API: send, list, show, acknowledge, translate.
 
-Text and coded messages go out with ``POST /messages``; formatted notices have their own
+Text and coded messages go out with ``POST /messages``; many text messages at once, in one
+transaction, with ``POST /messages/batch``; formatted notices have their own
 routes (``api/notices.py``). FLASH messages are held for a second person (``api/held.py``).
 """
 
@@ -14,8 +15,8 @@ from pydantic import Field
 from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
 from hotline.api.schemas import HELD, Message, MessageShown, Translation
 from hotline.domain.bodies import SYSTEM_TYPES
-from hotline.errors import ValidationError
-from hotline.responses import RowId, TypedRouter
+from hotline.errors import Forbidden, ValidationError
+from hotline.responses import Out, RowId, TypedRouter
 from hotline.storage.messages import IN, OUT
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
@@ -30,6 +31,28 @@ class SendRequest(StrictBody):
     client_ref: str | None = Field(
         None, max_length=100, description="idempotency key: sending twice queues once"
     )
+
+
+class BatchItem(StrictBody):
+    to: str = Field(min_length=1, max_length=32, description="the receiving party's id")
+    text: str = Field(min_length=1, max_length=20_000, description="free text")
+    precedence: Precedence = "ROUTINE"
+    lang: Lang | None = Field(None, description="defaults to the node's language")
+    client_ref: str | None = Field(
+        None, max_length=100, description="idempotency key: sending twice queues once"
+    )
+
+
+class BatchRequest(StrictBody):
+    messages: list[BatchItem] = Field(
+        min_length=1, description="at most `max_batch_messages` (default 500)"
+    )
+
+
+class BatchSent(Out):
+    """The messages of a batch, queued, in the order given."""
+
+    messages: list[Message]
 
 
 class TranslationRequest(StrictBody):
@@ -80,6 +103,31 @@ def send(body: SendRequest, node: NodeDep, user: UserDep) -> Any:
         user=user.name,
         client_ref=body.client_ref,
     )
+
+
+@router.post(
+    "/messages/batch",
+    status_code=201,
+    summary="Queue many text messages in one transaction (all or none; no FLASH while "
+    "FLASH needs a second approval)",
+    response_model=BatchSent,
+)
+def send_batch(body: BatchRequest, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    """Each item becomes its own signed, chained envelope, all committed together. A
+    refused item refuses the batch, naming its index (``context.item``). A FLASH item
+    while the two-person rule is on is refused too: it must be held for a second person,
+    one by one, through ``POST /messages``; a batch never sends it past that rule."""
+    for index, item in enumerate(body.messages):
+        if node.held.required(item.precedence):
+            raise Forbidden(
+                f"item {index}: a FLASH message needs a second person's approval and "
+                "cannot be sent in a batch",
+                hint="send it alone with POST /api/v1/messages: it is held for approval",
+                item=index,
+                field="precedence",
+            )
+    sent = node.line.send_many([item.model_dump() for item in body.messages], user=user.name)
+    return {"messages": sent}
 
 
 @router.get("/inbox", summary="Received messages, newest first", response_model=list[Message])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -47,9 +48,24 @@ def send(
     json_: JsonOpt = False,
     user: UserOpt = None,
     url: UrlOpt = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            help='Send many: a JSON-lines file, one message a line ({"text": …}, and '
+            "optionally to, precedence, lang, client_ref; --to etc. are the defaults), "
+            "in batches of --batch, each batch all or nothing"
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option(help="Messages per request with --file")] = 500,
     text: Annotated[str | None, typer.Argument(help="The message text")] = None,
 ) -> None:
     """Queue a text message (or, with --code N, a pre-agreed coded message) to a peer."""
+    if file is not None:
+        if text is not None or code is not None:
+            raise ValidationError("give --file, or the message TEXT or --code N, not both")
+        defaults = {"to": to, "precedence": precedence.upper(), "lang": lang}
+        _send_file(file, defaults, batch, directory, url, user, json_)
+        return
     if (text is None) == (code is None):
         raise ValidationError("give the message TEXT or --code N (one of the two)")
     body = {
@@ -71,6 +87,61 @@ def send(
         if "rendering" in row:
             out.print(plain(row["rendering"]["en"]))
             out.print(plain(row["rendering"]["ru"]))
+
+
+def _read_lines(file: Path, defaults: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every message of a JSON-lines file, with the defaults filled in; a bad line is
+    refused by its number before anything is sent."""
+    items = []
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {file}: {exc.strerror}", field="file") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"{file}, line {number}: not JSON ({exc.msg})") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            raise ValidationError(
+                f'{file}, line {number}: each line must be an object with "text"',
+                hint='e.g. {"text": "Exercise ends at 1800Z", "client_ref": "ex-1"}',
+            )
+        merged = {k: v for k, v in defaults.items() if v is not None} | item
+        items.append(merged)
+    if not items:
+        raise ValidationError(f"{file} holds no messages", field="file")
+    return items
+
+
+def _send_file(
+    file: Path,
+    defaults: dict[str, Any],
+    batch: int,
+    directory: Any,
+    url: Any,
+    user: Any,
+    json_: bool,
+) -> None:
+    """``hotline send --file``: the batch API, ``batch`` messages a request, in order. A
+    refused batch stops here: the batches before it are queued, and sending the same file
+    again with client_ref on each line queues none of them twice."""
+    if batch < 1:
+        raise ValidationError("--batch must be at least 1", field="batch")
+    items = _read_lines(file, defaults)
+    sent: list[dict[str, Any]] = []
+    with node_client(directory, url, user) as client:
+        for start in range(0, len(items), batch):
+            answer = client.post(
+                "/api/v1/messages/batch", {"messages": items[start : start + batch]}
+            )
+            sent += answer["messages"]
+    if json_:
+        print_json(sent)
+    else:
+        out.print(f"queued {len(sent)} messages from {file}")
 
 
 @friendly

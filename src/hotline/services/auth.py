@@ -2,7 +2,10 @@
 
 Tokens are 256-bit random strings; the node stores only their SHA-256, so a stolen
 database does not yield usable tokens. A login for an unknown user still spends the
-time of one Argon2 verification, so timing does not reveal which names exist.
+time of one Argon2 verification, so timing does not reveal which names exist. Each
+process keeps the tokens it has validated, and drops them all as soon as the node's
+sessions generation moves (:meth:`Auth.authenticate`), so a session ended on one process
+ends on all of them at their next request.
 
 Passwords follow a policy (:func:`check_password`): at least :data:`MIN_PASSWORD`
 characters, not one of the common passwords that ``zxcvbn`` lists (nor one of them with
@@ -51,6 +54,8 @@ LOCAL = "local"
 UNKNOWN = "(unknown name)"
 #: How long a source an operator logged in from stays theirs (see :class:`Auth`).
 KNOWN_SOURCE_DAYS = 30
+#: How many validated tokens a process keeps (see :meth:`Auth.authenticate`).
+TOKEN_CACHE_SIZE = 10_000
 
 _hasher = PasswordHasher()
 #: The hash an unknown name is checked against (same cost as a real one); made on first
@@ -207,6 +212,11 @@ class Auth:
         # in the loop
         self._login_threads = concurrency + 3
         self._executor: ThreadPoolExecutor | None = None
+        # validated tokens: hash -> (user, expires_at), while the sessions generation is
+        # ``_cache_generation`` (see :meth:`authenticate`)
+        self._cache: dict[str, tuple[User, str]] = {}
+        self._cache_generation: int | None = None
+        self._cache_lock = threading.Lock()
         self._gates: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, asyncio.Semaphore]
         ] = weakref.WeakKeyDictionary()
@@ -433,14 +443,41 @@ class Auth:
     # -- tokens ----------------------------------------------------------------------------
 
     def authenticate(self, token: str) -> User:
+        """The user of a bearer token (or a console session's), or :class:`AuthError`.
+
+        Validated tokens are kept in this process (by their hash, at most
+        :data:`TOKEN_CACHE_SIZE`, each until its expiry by the node's clock), so a request
+        costs one read of the one-row sessions generation instead of the token and user
+        lookups. Every change that ends a session bumps that generation in its own
+        transaction, on whichever process of the node makes it; the generation is read
+        before the token, so a cached token is used only while no session has ended since
+        it was checked, and a logout, revocation, disable or new password ends the session
+        at the next request on every process.
+        """
+        token_hash = _token_hash(token)
+        now = rfc3339(self.clock.now())
         with self.db.read() as conn:
-            name = users.token_user(conn, _token_hash(token), rfc3339(self.clock.now()))
-            row = users.get(conn, name) if name else None
-        if row is None or row.disabled:
+            generation = users.generation(conn)
+            with self._cache_lock:
+                if generation is None or generation != self._cache_generation:
+                    self._cache.clear()
+                    self._cache_generation = generation
+                hit = self._cache.get(token_hash)
+            if hit is not None and now < hit[1]:
+                return hit[0]
+            found = users.token_session(conn, token_hash, now)
+        if found is None or found[0].disabled:
             raise AuthError(
                 "the bearer token is unknown or has expired", hint="log in again to get a new one"
             )
-        return User(row.name, row.roles)
+        row, expires = found
+        user = User(row.name, row.roles)
+        with self._cache_lock:
+            if generation is not None and generation == self._cache_generation:
+                self._cache[token_hash] = (user, expires)
+                while len(self._cache) > TOKEN_CACHE_SIZE:
+                    del self._cache[next(iter(self._cache))]  # the oldest validated
+        return user
 
     def logout(self, token: str, *, source: str = LOCAL) -> None:
         token_hash = _token_hash(token)

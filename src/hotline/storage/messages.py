@@ -396,3 +396,35 @@ def unacknowledged_counts(
         .group_by(messages.c.direction, messages.c.precedence)
     )
     return {(direction, precedence): int(count) for direction, precedence, count in rows}
+
+
+# -- when the deadline service next looks at a message (``due_at``) -------------------------
+
+_DUE = (
+    select(
+        messages.c.id,
+        messages.c.peer,
+        messages.c.precedence,
+        messages.c.created,
+        messages.c.envelope,
+    )
+    .where(messages.c.due_at <= bindparam("now"))
+    .order_by(messages.c.due_at)
+)
+_SET_DUE = update(messages).where(messages.c.id == bindparam("i")).values(due_at=bindparam("d"))
+
+
+def due_outbound(conn: Connection, now: str) -> list[dict[str, Any]]:
+    """(id, peer, precedence, created, envelope) of the messages whose ``due_at`` has come,
+    read through its index: what a deadline tick must look at, earliest first."""
+    return [dict(r) for r in conn.execute(_DUE, {"now": now}).mappings()]
+
+
+def set_due(conn: Connection, message_id: str, due_at: str | None) -> None:
+    """When the deadline service must next look at ``message_id`` (None: never again)."""
+    conn.execute(_SET_DUE, {"i": message_id, "d": due_at})
+
+
+def clear_due(conn: Connection, message_id: str) -> None:
+    """The deadline service need not look at ``message_id`` again (it is acknowledged)."""
+    set_due(conn, message_id, None)

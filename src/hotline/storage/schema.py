@@ -13,6 +13,7 @@ from hotline.storage.tables import evidence as evidence_tables
 from hotline.storage.tables import held as held_tables
 from hotline.storage.tables import links as links_tables
 from hotline.storage.tables import logins as logins_tables
+from hotline.storage.tables import sessions as sessions_tables
 from hotline.storage.tables.core import metadata
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "links_tables",
     "logins_tables",
     "metadata",
+    "sessions_tables",
     "tables",
 ]

@@ -51,17 +51,18 @@ class Deadlines:
         line.on_receive("ack", self._received_ack)
 
     def tick(self) -> None:
-        """Escalate every outbound message whose current allowance has run out."""
-        now = self.line.clock.now()
-        for row in self._unacknowledged():
-            # Runs every second: take the write lock only for messages past their first
-            # deadline (the later steps are checked under the lock).
-            if now >= first_deadline(row, self.line.allowance(row["precedence"])):
-                self._escalate_if_due(row, now)
+        """Escalate every outbound message whose current allowance has run out.
 
-    def _unacknowledged(self) -> list[dict[str, Any]]:
+        Runs every second, so it reads only the messages whose ``due_at`` has come (an
+        indexed column: the first deadline, moved on by each escalation step, cleared by
+        an acknowledgement), not every unacknowledged message; the write lock is taken for
+        those alone, and each is checked again under it.
+        """
+        now = self.line.clock.now()
         with self.line.db.read() as conn:
-            return messages.open_outbound(conn, OPEN_STATES, NO_ACK_TYPES)
+            due = messages.due_outbound(conn, rfc3339(now))
+        for row in due:
+            self._escalate_if_due(row, now)
 
     def _escalate_if_due(self, row: dict[str, Any], now: datetime) -> None:
         allowance = self.line.allowance(row["precedence"])
@@ -69,10 +70,19 @@ class Deadlines:
 
         def work(conn: Connection) -> bool:
             fresh = messages.get(conn, row["id"])
-            if fresh is None or fresh["acked_at"] is not None:
+            if fresh is None:
+                return False
+            if (
+                fresh["acked_at"] is not None
+                or fresh["state"] not in OPEN_STATES
+                or fresh["type"] in NO_ACK_TYPES
+            ):
+                messages.clear_due(conn, row["id"])  # nothing more to wait for
                 return False
             steps = store.escalation_steps(conn, row["id"])
-            if now < first + allowance * len(steps):
+            due = first + allowance * len(steps)
+            if now < due:  # not yet (e.g. backfilled from the first deadline): look then
+                messages.set_due(conn, row["id"], rfc3339(due))
                 return False
             at = rfc3339(now)
             raise_alarm(
@@ -84,6 +94,7 @@ class Deadlines:
                 precedence=row["precedence"],
                 deadline=rfc3339(first),
             )
+            following = rfc3339(first + allowance * (len(steps) + 1))
             contact = self._next_contact(conn, row["peer"], len(steps) + 1)
             if contact is None:
                 if not steps or steps[-1]["contact_id"] != "(end)":
@@ -91,9 +102,12 @@ class Deadlines:
                     messages.add_event(
                         conn, row["id"], at, "escalation_exhausted", steps=len(steps)
                     )
+                    messages.set_due(conn, row["id"], following)
+                # else: the ladder is exhausted; due_at stays, so the alarm is raised again
+                # at the next tick if someone cleared it while nobody had acknowledged
                 return False
-            ack_by = rfc3339(first + allowance * (len(steps) + 1))
-            self._readdress(conn, fresh, len(steps) + 1, contact, at, ack_by)
+            self._readdress(conn, fresh, len(steps) + 1, contact, at, following)
+            messages.set_due(conn, row["id"], following)
             return True
 
         # retried whole on a deadlock or busy database; the worker is woken once, after
@@ -180,4 +194,6 @@ class Deadlines:
                 ack_message_id=envelope.id,
                 via=acked["id"],
             )
+        messages.clear_due(conn, acked["id"])
+        messages.clear_due(conn, original_id)
         clear_alarm(conn, "ack_overdue", original_id, now, "acknowledged")

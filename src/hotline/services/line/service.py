@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -188,11 +189,89 @@ class Line:
             state="queued",
             client_ref=None if client_ref is None else store.ref_key(user, client_ref),
             created_by=user,
+            due_at=None if type_ in NO_ACK_TYPES else ack_by,  # see services/line/deadlines.py
         )
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)
         store.add_event(conn, envelope.id, now, "created", by=user, seq=envelope.seq, hash=digest)
         log.append(conn, "envelope_out", envelope.id, wire, now)
         return envelope.id
+
+    def send_many(self, items: list[dict[str, Any]], *, user: str) -> list[dict[str, Any]]:
+        """Queue many messages in ONE transaction (one commit); returns their summaries in
+        the order given.
+
+        Each item is what :meth:`send` takes (``to``, ``text`` or ``body``, ``type_``,
+        ``precedence``, ``lang``, ``client_ref``) and becomes its own signed, chained
+        envelope through :meth:`enqueue`, exactly as if sent alone; an item whose
+        ``client_ref`` the user already used (earlier, or earlier in this batch) gives the
+        message already queued and queues nothing. All or nothing: every item is checked
+        before anything is written, and an item refused (bad body, unknown peer) refuses
+        the whole batch with a :class:`ValidationError` or :class:`NotFound` naming its
+        index (``context.item``), so a client can fix it and send the same batch again.
+        The two-person rule for FLASH is the caller's to apply, as for :meth:`send`.
+        """
+        if not items:
+            raise ValidationError("a batch needs at least one message", field="messages")
+        limit = self.settings.max_batch_messages
+        if len(items) > limit:
+            raise ValidationError(
+                f"a batch may hold at most {limit} messages, not {len(items)}",
+                hint="split it, or raise max_batch_messages",
+                field="messages",
+            )
+        checked = []
+        for index, item in enumerate(items):
+            with _item(index):
+                type_ = item.get("type_", "text")
+                if type_ not in OPERATOR_TYPES:
+                    raise ValidationError(f"messages of type {type_!r} cannot be sent directly")
+                body = item.get("body")
+                body = check_body(type_, {"text": item.get("text")} if body is None else body)
+                lang = item.get("lang") or self.identity.lang
+                if lang not in ("en", "ru"):
+                    raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
+                precedence = _precedence(item.get("precedence", "ROUTINE"))
+                checked.append((str(item["to"]), type_, body, precedence, lang, item))
+        ids: list[str] = []
+        with self.db.write() as conn:
+            # Every channel the batch writes is locked first, in the order of the peers'
+            # names, before the log state: two batches to the same peers in another order
+            # then wait for each other instead of deadlocking (PostgreSQL).
+            first: dict[str, int] = {}
+            for index, (to, *_rest) in enumerate(checked):
+                first.setdefault(to, index)
+            for to in sorted(first):
+                with _item(first[to]):
+                    if peers.get(conn, to) is None:
+                        raise NotFound(
+                            f"no peer {to!r} is pinned on this node",
+                            hint="import the peer's card with `hotline peer add CARD_FILE`",
+                        )
+                store.lock_channel(conn, to, store.OUT)
+            for index, (to, type_, body, precedence, lang, item) in enumerate(checked):
+                client_ref = item.get("client_ref")
+                with _item(index):
+                    if client_ref is not None:  # idempotent per user, as in ``send``
+                        existing = store.by_client_ref(conn, user, client_ref)
+                        if existing is not None:
+                            ids.append(existing["id"])
+                            continue
+                    ids.append(
+                        self.enqueue(
+                            conn,
+                            to=to,
+                            type_=type_,
+                            body=body,
+                            precedence=precedence,
+                            lang=lang,
+                            user=user,
+                            client_ref=client_ref,
+                        )
+                    )
+            rows = [store.get(conn, message_id) for message_id in ids]
+        for peer in first:
+            self.on_queued(peer)
+        return [self.summary(row) for row in rows if row is not None]
 
     # -- acknowledging ---------------------------------------------------------------------
 
@@ -304,6 +383,17 @@ class Line:
                 "peers": [p.party for p in peers.all_peers(conn)],
                 "log": {"size": head.size, "root": head.root.hex()},
             }
+
+
+@contextmanager
+def _item(index: int) -> Iterator[None]:
+    """Name the batch item a refusal is about (its index from 0), in the message and as
+    ``context.item``."""
+    try:
+        yield
+    except (ValidationError, NotFound) as exc:
+        context = dict(exc.context, item=index)
+        raise type(exc)(f"item {index}: {exc.message}", hint=exc.hint, **context) from exc
 
 
 def _precedence(value: str) -> str:

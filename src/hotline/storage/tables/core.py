@@ -75,10 +75,15 @@ messages = Table(
     Column("acked_at", TIME, nullable=True),
     Column("acked_by", String(100), nullable=True),
     Column("ack_message_id", String(36), nullable=True),
+    # when the deadline service must next look at an outbound message a person
+    # acknowledges (its deadline, then each escalation rung's); NULL once acknowledged and
+    # for every other message, so a tick reads only what is due, through its index
+    Column("due_at", TIME, nullable=True),
     UniqueConstraint("direction", "peer", "seq", name="uq_messages_channel_seq"),
     UniqueConstraint("client_ref", name="uq_messages_client_ref"),
 )
 Index("ix_messages_pending", messages.c.direction, messages.c.peer, messages.c.state)
+Index("ix_messages_due", messages.c.due_at)
 
 # The trail: every step in a message's life, in order.
 events = Table(
