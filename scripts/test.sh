@@ -22,4 +22,7 @@ fi
 .venv/bin/ruff format --check src tests benchmarks scripts
 .venv/bin/mypy src
 .venv/bin/lint-imports  # the layers and "no SQL outside storage/" ([tool.importlinter] in pyproject.toml)
-exec .venv/bin/python -m pytest "$@"
+# Several pytest processes (pytest-xdist): most tests wait on node processes, TLS handshakes
+# and PostgreSQL, not on the CPU. A file's tests stay together (its module fixtures, e.g. a
+# pair of node processes, are made once). HOTLINE_TEST_WORKERS=0 runs in this process.
+exec .venv/bin/python -m pytest -n "${HOTLINE_TEST_WORKERS:-4}" --dist loadfile "$@"

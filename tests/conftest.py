@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 
 from hotline.app import create_app
@@ -38,6 +39,18 @@ from hotline.testing import (
 )
 
 cheap_password_hashing()
+
+# Hypothesis fails an example that takes over 200 ms by default: a library's default
+# timeout, which a busy CI machine overruns. Examples here are bounded by their own sizes.
+hypothesis.settings.register_profile("hotline", deadline=None)
+hypothesis.settings.load_profile("hotline")
+
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment; Rich
+# fixes a console's width when it is made (the CLI's consoles are made at import), so the
+# CLI tests, which give COLUMNS per command, would see 80 columns under xdist only.
+for _name in ("COLUMNS", "LINES"):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop(_name, None)
 
 NAMES = {
     "us": ("United States", "Соединённые Штаты Америки", "en"),

@@ -121,6 +121,11 @@ def start(workdir: Path, party: str) -> subprocess.Popen[bytes]:
     )
 
 
+#: How long the demo waits for its nodes to start, deliver and acknowledge (s): generous,
+#: since a first start on a fresh or busy machine is slow (imports, TLS keys, migrations).
+WAIT_S = 120.0
+
+
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -155,7 +160,7 @@ def play(clients: dict[str, NodeClient], seconds: dict[str, NodeClient], console
     def inbox_ids(party: str) -> set[str]:
         return {row["id"] for row in clients[party].get("/api/v1/inbox")}
 
-    wait_until(lambda: sum(len(inbox_ids(n.party)) for n in NODES) >= total, 30, "delivery")
+    wait_until(lambda: sum(len(inbox_ids(n.party)) for n in NODES) >= total, WAIT_S, "delivery")
     for spec in NODES:
         for message_id in sorted(inbox_ids(spec.party)):
             clients[spec.party].post(f"/api/v1/messages/{message_id}/ack")
@@ -167,7 +172,7 @@ def play(clients: dict[str, NodeClient], seconds: dict[str, NodeClient], console
             for i in ids
         )
 
-    wait_until(all_acknowledged, 30, "acknowledgements")
+    wait_until(all_acknowledged, WAIT_S, "acknowledgements")
     report(clients, sent, console)
     return True
 
@@ -217,7 +222,7 @@ def run_demo(workdir: Path, *, once: bool, console: Console) -> int:
     try:
         for spec in NODES:
             client = clients[spec.party]
-            wait_until(lambda c=client: c.get("/health")["status"] == "ok", 30, "the nodes")  # type: ignore[misc]
+            wait_until(lambda c=client: c.get("/health")["status"] == "ok", WAIT_S, "the nodes")  # type: ignore[misc]
             client.login(spec.user, spec.password)
             seconds[spec.party].login(spec.second, spec.password)
         ok = play(clients, seconds, console)

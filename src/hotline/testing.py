@@ -230,6 +230,12 @@ def _ephemeral_low() -> int:
         return 49152
 
 
+def _xdist_workers() -> int:
+    """How many pytest-xdist workers this run has (1 without xdist)."""
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")
+    return int(count) if count.isdigit() and int(count) > 0 else 1
+
+
 def free_port() -> int:
     """A loopback port no one is listening on, chosen below the ephemeral range.
 
@@ -240,6 +246,13 @@ def free_port() -> int:
     """
     high = _ephemeral_low() - 1
     low = max(10000, high - 12000)
+    # Several pytest-xdist workers each hand out ports: each takes a slice of its own, since
+    # a port one worker checked and handed out is not bound until its server starts.
+    worker, workers = os.environ.get("PYTEST_XDIST_WORKER", ""), _xdist_workers()
+    if workers > 1 and worker.startswith("gw") and worker[2:].isdigit():
+        span = (high - low + 1) // workers
+        low += int(worker[2:]) % workers * span
+        high = low + span - 1
     for _ in range(500):
         port = secrets.choice(range(low, high + 1))
         if port in _HANDED_OUT:
