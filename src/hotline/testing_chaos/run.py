@@ -117,7 +117,6 @@ def _drain_and_check(
     """Heal everything, wait for the line to drain, then check what needs the nodes up."""
     pair.heal()
     healed = time.monotonic()
-    healed_wall = time.time()
     by_party: dict[str, list[Accepted]] = {p: [] for p in PARTIES}
     for item in record.accepted:
         by_party[item.party].append(item)
@@ -151,5 +150,5 @@ def _drain_and_check(
     observer.stop.set()
     for thread in (*ackers.values(), observer):
         thread.join(timeout=CALL_DEADLINE_S)
-    check_alarms(pair, findings, healed_wall)
+    check_alarms(pair, findings)
     check_logs_online(pair, findings)
