@@ -36,8 +36,8 @@ SCALE: dict[str, Any] = {
     "clock_steps": 1,
     "duration": 20.0,
     # past the nodes' 300 s skew, so the peer refuses what was signed meanwhile, but only
-    # by 30 s: what was refused goes through soon after the step back
-    "clock_step_s": 330,
+    # by 10 s: what was refused goes through soon after the step back
+    "clock_step_s": 310,
     "drain_timeout": 150.0,
     "bundles": 5,
 }
