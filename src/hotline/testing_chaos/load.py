@@ -51,6 +51,8 @@ class Record:
         self.last_state: dict[tuple[str, str], tuple[int, str]] = {}
         self.regressions: list[str] = []
         self.errors: list[str] = []
+        #: Set when the load is to end: after the drain, or when the run fails.
+        self.stop = threading.Event()
 
     def observe(self, party: str, row: dict[str, Any]) -> None:
         """Note a state seen through the API; one lower than the last seen is a regression."""
@@ -119,6 +121,8 @@ class Sender(threading.Thread):
                 start = time.monotonic()
                 pace = self.config.duration / max(1, self.count)
                 for index in range(self.count):
+                    if self.record.stop.is_set():
+                        return
                     wait = start + index * pace - time.monotonic()
                     if wait > 0:
                         time.sleep(wait)  # pacing the load, not waiting for a result
@@ -131,16 +135,16 @@ class Sender(threading.Thread):
         precedence = self.rng.choices(PRECEDENCES, WEIGHTS)[0]
         ref = f"{self.party}-{index}"
         text = f"chaos {self.config.seed} {ref} {precedence}"
-        body = {"to": other(self.party), "text": text, "precedence": precedence}
+        body = {"to": other(self.party), "text": text, "precedence": precedence, "client_ref": ref}
+        stop = self.record.stop
         answer = _call(
-            self.record, officer, self.party, "POST", "/api/v1/messages", body | {"client_ref": ref}
+            self.record, officer, self.party, "POST", "/api/v1/messages", body, stop=stop
         )
         message_id = None
         if answer is not None and answer.status_code == 202:  # FLASH: held
             held_id = answer.json()["id"]
-            answer = _call(
-                self.record, second, self.party, "POST", f"/api/v1/held/{held_id}/approve"
-            )
+            path = f"/api/v1/held/{held_id}/approve"
+            answer = _call(self.record, second, self.party, "POST", path, stop=stop)
             if answer is not None and answer.status_code == 200:
                 message_id = answer.json()["message_id"]
         elif answer is not None and answer.status_code in (200, 201):
@@ -162,7 +166,7 @@ class Acker(threading.Thread):
     def __init__(self, pair: ChaosPair, party: str, config: ChaosConfig, record: Record) -> None:
         super().__init__(daemon=True, name=f"chaos-acker-{party}")
         self.pair, self.party, self.config, self.record = pair, party, config, record
-        self.stop = threading.Event()
+        self.stop = record.stop
         self.pending = 0  # received, to be acknowledged, not yet (at the last look)
 
     def run(self) -> None:
@@ -217,7 +221,7 @@ class Observer(threading.Thread):
     def __init__(self, pair: ChaosPair, record: Record) -> None:
         super().__init__(daemon=True, name="chaos-observer")
         self.pair, self.record = pair, record
-        self.stop = threading.Event()
+        self.stop = record.stop
 
     def run(self) -> None:
         clients = {party: self.pair.client(party) for party in PARTIES}
