@@ -71,7 +71,6 @@ def no_violation(findings: Findings, *invariants: str) -> None:
 
 def test_the_run_did_what_it_planned(chaos: Findings) -> None:
     assert (3, 3, 1) == (chaos.kills, chaos.partitions, chaos.clock_steps)
-    assert chaos.drain_s is not None, "the line did not drain after healing"
     assert all(stats["connections"] for stats in chaos.proxies.values())
     no_violation(chaos, "harness_errors", "not_accepted")
     assert 150 == chaos.accepted

@@ -112,7 +112,7 @@ def check_offline(pair: ChaosPair, config: ChaosConfig, findings: Findings, reco
     with record.lock:
         for line in record.not_accepted:
             findings.violate("not_accepted", line)
-        for line in record.regressions:
+        for line in record.regressions.values():
             findings.violate("state_regressions", line)
         for line in record.errors:
             findings.violate("harness_errors", line)
@@ -215,10 +215,14 @@ class Direction:
             if item.message_id not in in_by_id:
                 self.findings.violate("lost", where)
             want = "acknowledged" if item.acked_expected else "delivered"
-            if row is None or row["state"] != want:
-                self.findings.violate("stuck", f"{where}: {row and row['state']}, want {want}")
             if row is None:
+                self.findings.violate("stuck", f"{where}: not in the sender's outbox")
                 continue
+            if row["state"] == "delivered" and row["acked_at"] is not None:
+                # the acknowledgement arrived, the state says otherwise: it went back
+                self.findings.violate("state_regressions", f"{where}: delivered, acked_at set")
+            elif row["state"] != want:
+                self.findings.violate("stuck", f"{where}: {row['state']}, want {want}")
             shown = self.sender.line.show(item.message_id)
             problem = _receipt_problem(shown, row, self.me, self.peer, public)
             if problem:

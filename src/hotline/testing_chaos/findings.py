@@ -41,6 +41,7 @@ class Findings:
     clock_steps: int = 0
     fault_phase_s: float = 0.0
     drain_s: float | None = None
+    unsettled: int = 0  # accepted messages not settled when the wait after healing ended
     alarms: dict[str, Counter[str]] = field(default_factory=dict)
     proxies: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(INVARIANTS, 0))
@@ -67,7 +68,11 @@ class Findings:
 
     def summary(self) -> str:
         c = self.config
-        drain = "did not drain" if self.drain_s is None else f"{self.drain_s:.1f} s"
+        drain = (
+            f"did not drain ({self.unsettled} unsettled)"
+            if self.drain_s is None
+            else f"{self.drain_s:.1f} s"
+        )
         lines = [
             f"chaos seed {c.seed} on {c.backend}: replay with {c.replay()}",
             f"  messages accepted {self.accepted} of {c.messages}, kills {self.kills}, "

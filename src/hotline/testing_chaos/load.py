@@ -49,7 +49,7 @@ class Record:
         self.server_errors: Counter[str] = Counter()  # "party METHOD path-kind" -> 5xx count
         self.acked: dict[str, float] = {}  # inbound id -> wall time the ack API said 2xx
         self.last_state: dict[tuple[str, str], tuple[int, str]] = {}
-        self.regressions: list[str] = []
+        self.regressions: dict[tuple[str, str], str] = {}  # the first one of each message
         self.errors: list[str] = []
         #: Set when the load is to end: after the drain, or when the run fails.
         self.stop = threading.Event()
@@ -63,8 +63,8 @@ class Record:
         key = (party, row["id"])
         with self.lock:
             seen = self.last_state.get(key)
-            if seen is not None and rank < seen[0]:
-                self.regressions.append(
+            if seen is not None and rank < seen[0] and key not in self.regressions:
+                self.regressions[key] = (
                     f"{party} {row['direction']} {row['id']}: {seen[1]} -> {row['state']}"
                 )
             if seen is None or rank >= seen[0]:

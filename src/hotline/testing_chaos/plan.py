@@ -58,6 +58,12 @@ class ChaosConfig:
     #: How many messages per direction get an evidence bundle exported and verified.
     bundles: int = 10
 
+    @property
+    def quiet_s(self) -> float:
+        """How long a line that makes no progress after healing is waited for: 45 s, plus
+        what a step ahead beyond the peer's 300 s skew keeps refused after it ends."""
+        return 45.0 + (max(0, self.clock_step_s - 300) if self.clock_steps else 0)
+
     def replay(self) -> str:
         return (
             f"benchmarks/chaos.py --seed {self.seed} --messages {self.messages} "
