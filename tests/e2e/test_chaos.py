@@ -38,7 +38,7 @@ SCALE: dict[str, Any] = {
     # past the nodes' 300 s skew, so the peer refuses what was signed meanwhile, but only
     # by 10 s: what was refused goes through soon after the step back
     "clock_step_s": 310,
-    "drain_timeout": 150.0,
+    "drain_timeout": 300.0,
     "bundles": 5,
 }
 

@@ -145,7 +145,13 @@ class Sender(threading.Thread):
             held_id = answer.json()["id"]
             path = f"/api/v1/held/{held_id}/approve"
             answer = _call(self.record, second, self.party, "POST", path, stop=stop)
-            if answer is not None and answer.status_code == 200:
+            if answer is not None and answer.status_code == 409:
+                # an approval that went through before a kill cut its answer off: asked
+                # again, the node says it is already sent; the held item names the message
+                answer = _call(self.record, second, self.party, "GET", "/api/v1/held?state=all")
+                held = [h for h in answer.json() if h["id"] == held_id] if answer else []
+                message_id = held[0]["message_id"] if held and held[0]["state"] == "sent" else None
+            elif answer is not None and answer.status_code == 200:
                 message_id = answer.json()["message_id"]
         elif answer is not None and answer.status_code in (200, 201):
             message_id = answer.json()["id"]

@@ -25,7 +25,7 @@ NODE_ENV = {
     "HOTLINE_RETRY_CAP_S": "2",
     "HOTLINE_RETRY_BASE_S": "0.1",
     "HOTLINE_LINK_TEST_INTERVAL_S": "2",
-    "HOTLINE_LINK_TEST_TIMEOUT_S": "3",
+    "HOTLINE_LINK_TEST_TIMEOUT_S": "10",
     "HOTLINE_TICK_S": "0.5",
 }
 #: Seconds an API call may keep failing (node being killed and restarted) before the
