@@ -7,9 +7,9 @@ the invariant and shows the harness's examples. ``HOTLINE_CHAOS_SEED`` replays a
 seed; ``benchmarks/chaos.py`` runs any scale. The two reproductions at the end drive the
 same proxies by hand, for the two state bugs of issue 14 that a random plan may miss.
 
-Several invariants fail on main today because of known bugs that other pieces of issue 14
-fix; those tests are marked xfail (not strict) naming the bug, and the lead removes the
-marks as the fixes land. The checks themselves are not weakened.
+Each invariant failed before issue 14's fixes (an ack before the receipt left messages
+without one, a late receipt overwrote ``acknowledged``, PostgreSQL deadlocks gave 500s, one
+alarm per message and negative durations); none is marked expected to fail.
 """
 
 from __future__ import annotations
@@ -44,17 +44,6 @@ SCALE: dict[str, Any] = {
     "bundles": 5,
 }
 
-ACK_BEFORE_RECEIPT = (
-    "issue 14: an acknowledgement that arrives before the receipt leaves the message "
-    "without a receipt, forever"
-)
-LATE_RECEIPT = "issue 14: a late receipt overwrites acknowledged with delivered"
-ALARM_PER_MESSAGE = (
-    "issue 14: one delivery_refused alarm per message under a clock offset, and negative "
-    "durations for alarms raised before a clock step back"
-)
-PG_DEADLOCKS = "issue 14: PostgreSQL deadlocks give HTTP 500 on send and acknowledge"
-
 
 @pytest.fixture(scope="module")
 def chaos(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Findings:
@@ -82,14 +71,12 @@ def test_every_accepted_message_delivered_exactly_once_in_order(chaos: Findings)
     no_violation(chaos, "lost", "duplicated", "reordered", "stuck")
 
 
-@pytest.mark.xfail(strict=False, reason=ACK_BEFORE_RECEIPT)
 def test_every_delivered_message_has_a_verified_receipt_and_full_evidence(
     chaos: Findings,
 ) -> None:
     no_violation(chaos, "missing_receipts", "bundle_failures")
 
 
-@pytest.mark.xfail(strict=False, reason=LATE_RECEIPT)
 def test_every_acknowledgement_arrived_and_no_state_went_back(chaos: Findings) -> None:
     no_violation(chaos, "missing_acks", "state_regressions")
 
@@ -106,14 +93,11 @@ def test_every_alarm_explained_by_a_fault_and_cleared_after_healing(chaos: Findi
     no_violation(chaos, "unexplained_alarms")
 
 
-@pytest.mark.xfail(strict=False, reason=ALARM_PER_MESSAGE)
 def test_one_alarm_per_incident_and_no_negative_duration(chaos: Findings) -> None:
     no_violation(chaos, "alarms_over_incidents", "negative_alarm_durations")
 
 
-def test_no_server_error(chaos: Findings, request: pytest.FixtureRequest) -> None:
-    if chaos.config.backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=False, reason=PG_DEADLOCKS))
+def test_no_server_error(chaos: Findings) -> None:
     no_violation(chaos, "server_errors")
 
 
@@ -136,7 +120,6 @@ def shown(client: Any, message_id: str) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.xfail(strict=False, reason=ACK_BEFORE_RECEIPT)
 def test_answers_dropped_then_acknowledged_the_message_still_gets_its_receipt(
     pair: ChaosPair,
 ) -> None:
@@ -170,7 +153,6 @@ def test_answers_dropped_then_acknowledged_the_message_still_gets_its_receipt(
         assert ("acknowledged", True) == (final["state"], final["delivered_at"] is not None)
 
 
-@pytest.mark.xfail(strict=False, reason=LATE_RECEIPT)
 def test_a_late_receipt_does_not_undo_an_acknowledgement(pair: ChaosPair) -> None:
     """The link to the receiver is slow (3 s each way: the receipt comes back late), its officer
     acknowledges at once: the sender ends acknowledged, never back to delivered."""
