@@ -33,6 +33,9 @@ _ADVANCE = (
 _INSERT_EVENT = insert(events)
 _INSERT_MESSAGE = insert(messages)
 _GET = select(messages).where(messages.c.id == bindparam("message_id"))
+_KNOWN = select(messages.c.id, messages.c.direction, messages.c.hash, messages.c.receipt).where(
+    messages.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -65,25 +68,42 @@ def advance_channel(
     )
 
 
+#: Columns a new message may leave out, and what they then hold.
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    "attempts": 0,
+    "client_ref": None,
+    "created_by": None,
+    "received_at": None,
+    "delivered_at": None,
+    "receipt": None,
+    "acked_at": None,
+    "acked_by": None,
+    "ack_message_id": None,
+}
+
+
+def message_row(**values: Any) -> dict[str, Any]:
+    """A new message's whole row: ``values`` and the defaults of the columns left out
+    (what :func:`get` would read back once it is inserted)."""
+    return {**_MESSAGE_DEFAULTS, **values}
+
+
 def insert_message(conn: Connection, **values: Any) -> None:
-    values.setdefault("attempts", 0)
-    for column in (
-        "client_ref",
-        "created_by",
-        "received_at",
-        "delivered_at",
-        "receipt",
-        "acked_at",
-        "acked_by",
-        "ack_message_id",
-    ):
-        values.setdefault(column, None)
-    conn.execute(_INSERT_MESSAGE, values)
+    conn.execute(_INSERT_MESSAGE, message_row(**values))
 
 
 def get(conn: Connection, message_id: str) -> dict[str, Any] | None:
     row = conn.execute(_GET, {"message_id": message_id}).mappings().first()
     return None if row is None else dict(row)
+
+
+def known(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, str, str | None]]:
+    """{id: (direction, hash, receipt)} of the messages already stored under ``ids``: one
+    read for a whole received batch instead of one per envelope."""
+    if not ids:
+        return {}
+    rows = conn.execute(_KNOWN, {"ids": sorted(set(ids))})
+    return {mid: (direction, digest, receipt) for mid, direction, digest, receipt in rows}
 
 
 def resolve(conn: Connection, given: str) -> str | None:

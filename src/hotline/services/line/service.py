@@ -102,7 +102,7 @@ class Line:
                 existing = store.by_client_ref(conn, user, client_ref)
                 if existing is not None:
                     return self.summary(existing)
-            message_id = self.enqueue(
+            row, envelope = self._enqueue(
                 conn,
                 to=to,
                 type_=type_,
@@ -112,10 +112,9 @@ class Line:
                 user=user,
                 client_ref=client_ref,
             )
-            row = store.get(conn, message_id)
         self.on_queued(to)
-        assert row is not None  # just inserted in this transaction
-        return self.summary(row)
+        # built from the values just stored, not read back: a send is a few statements
+        return self.summary(row, envelope)
 
     def enqueue(
         self,
@@ -140,7 +139,36 @@ class Line:
         ``acknowledge`` do; a receive hook need not: the node wakes every worker after a
         delivery is stored).
         """
-        if peers.get(conn, to) is None:
+        return str(
+            self._enqueue(
+                conn,
+                to=to,
+                type_=type_,
+                body=body,
+                precedence=precedence,
+                lang=lang,
+                user=user,
+                client_ref=client_ref,
+                ack_by=ack_by,
+            )[0]["id"]
+        )
+
+    def _enqueue(
+        self,
+        conn: Connection,
+        *,
+        to: str,
+        type_: str,
+        body: dict[str, Any],
+        precedence: str,
+        lang: str,
+        user: str | None,
+        client_ref: str | None = None,
+        ack_by: str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:meth:`enqueue`, giving the stored row and the envelope (its wire form), so
+        that ``send`` answers without reading back what it has just written."""
+        if not peers.is_pinned(conn, to):
             raise NotFound(
                 f"no peer {to!r} is pinned on this node",
                 hint="import the peer's card with `hotline peer add CARD_FILE`",
@@ -166,10 +194,10 @@ class Line:
         if ack_by is not None:  # absent, never null: see ``Envelope.wire``
             unsigned["ack_by"] = ack_by
         envelope = seal(unsigned, self.identity.key, Envelope)
-        wire = canonical(envelope.wire())
+        wire_obj = envelope.wire()
+        wire = canonical(wire_obj)
         digest = sha256_hex(wire)  # = envelope_hash(envelope), without a second encoding
-        store.insert_message(
-            conn,
+        row = store.message_row(
             id=envelope.id,
             direction=store.OUT,
             peer=to,
@@ -184,10 +212,11 @@ class Line:
             client_ref=None if client_ref is None else store.ref_key(user, client_ref),
             created_by=user,
         )
+        store.insert_message(conn, **row)
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)
         store.add_event(conn, envelope.id, now, "created", by=user, seq=envelope.seq, hash=digest)
         log.append(conn, "envelope_out", envelope.id, wire, now)
-        return envelope.id
+        return row, wire_obj
 
     # -- acknowledging ---------------------------------------------------------------------
 
@@ -256,14 +285,18 @@ class Line:
             out["trail"] = store.trail(conn, message_id)
             return out
 
-    def summary(self, row: dict[str, Any]) -> dict[str, Any]:
+    def summary(
+        self, row: dict[str, Any], envelope: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """A message as the API shows it, with its acknowledgement deadline.
 
         The deadline is the one the sender signed (``ack_by``), so both sides show the same
         time; only an envelope without one (sent before the field existed) falls back to
-        this node's own allowance.
+        this node's own allowance. ``envelope``: the row's envelope already decoded, if
+        the caller has it.
         """
-        envelope = json.loads(row["envelope"])
+        if envelope is None:
+            envelope = json.loads(row["envelope"])
         out = _summary(row, envelope)
         out["deadline"] = envelope.get("ack_by")
         if out["deadline"] is None and row["type"] not in NO_ACK_TYPES:
