@@ -60,7 +60,7 @@ class Mark:
 
     size: int
     hashes: tuple[bytes, ...]
-    pending: int
+    pending: tuple[dict[str, Any], ...]
 
 
 class Batch:
@@ -92,14 +92,15 @@ class Batch:
     def mark(self) -> Mark:
         """The batch as it is now, to go back to with :meth:`reset` when a savepoint that
         held later appends is rolled back."""
-        return Mark(self.frontier.size, tuple(self.frontier.to_list()), len(self._pending))
+        return Mark(self.frontier.size, tuple(self.frontier.to_list()), tuple(self._pending))
 
     def reset(self, mark: Mark) -> None:
-        """Forget the appends made after ``mark`` (their rows were rolled back, or were
-        never written). The stored state is rewritten at the next flush whatever it holds:
-        a flush inside the rolled-back savepoint was undone with it."""
+        """Forget the appends made after ``mark``: their rows were rolled back with the
+        savepoint, or never written. The entries that waited at ``mark`` wait again (a
+        flush inside the savepoint wrote them, and was undone with it), and the stored
+        state is rewritten at the next flush, whatever it holds now."""
         self.frontier = merkle.Frontier.from_list(mark.size, mark.hashes)
-        del self._pending[mark.pending :]
+        self._pending = list(mark.pending)
         self._written = None
 
     def flush(self) -> None:
