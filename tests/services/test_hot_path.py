@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +28,7 @@ import pytest
 from sqlalchemy import event, select
 
 from hotline.domain.line import Receipt
-from hotline.errors import ValidationError, WireError
+from hotline.errors import NotFound, ValidationError, WireError
 from hotline.node import Node
 from hotline.protocol import merkle
 from hotline.protocol.envelope import parse, verify_signature
@@ -254,3 +256,114 @@ def test_the_batch_body_is_the_stored_envelopes_joined(make_pair: MakePair) -> N
         assert [{"envelopes": [json.loads(s) for s in stored]}] == [
             json.loads(b) for b in transport.bodies
         ]
+
+
+class Held:
+    """Holds the first group's write until released, so that the sends started meanwhile
+    queue behind it: concurrency made certain, without sleeping."""
+
+    def __init__(self, line: Any) -> None:
+        self.line = line
+        self.real = line._write_group
+        self.release = threading.Event()
+        self.groups: list[list[str]] = []
+        line._write_group = self
+
+    def __call__(self, items: list[Any]) -> None:
+        self.groups.append([item.body.get("text", "") for item in items])
+        if len(self.groups) == 1:
+            assert self.release.wait(HTTP_TIMEOUT_S)
+        self.real(items)
+
+    def wait_leading(self) -> None:
+        """Until the first send is inside its (held) write."""
+        deadline = time.monotonic() + HTTP_TIMEOUT_S
+        while not self.groups:
+            assert time.monotonic() < deadline, "the first send did not start writing"
+            time.sleep(0.005)  # polling a condition, with a deadline
+
+    def wait_queued(self, count: int) -> None:
+        deadline = time.monotonic() + HTTP_TIMEOUT_S
+        while len(self.line._commits._queue) < count:
+            assert time.monotonic() < deadline, "the sends did not queue"
+            time.sleep(0.005)  # polling a condition, with a deadline
+
+
+def send_all(line: Any, sends: list[dict[str, Any]]) -> tuple[list[Any], list[threading.Thread]]:
+    results: list[Any] = [None] * len(sends)
+
+    def one(index: int) -> None:
+        try:
+            results[index] = line.send(user="o", **sends[index])
+        except Exception as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(sends))]
+    return results, threads
+
+
+def test_concurrent_sends_share_one_commit_and_each_gets_its_own_answer(pair: Pair) -> None:
+    held = Held(pair.us.line)
+    first, first_threads = send_all(pair.us.line, [{"to": "ru", "text": "lead"}])
+    first_threads[0].start()
+    held.wait_leading()
+    sends = [{"to": "ru", "text": f"c{i}"} for i in range(5)]
+    sends.insert(2, {"to": "nobody", "text": "to no peer"})  # refused alone
+    sends.insert(4, {"to": "ru", "text": "again", "client_ref": "r1"})
+    sends.insert(5, {"to": "ru", "text": "again", "client_ref": "r1"})  # the same one
+    results, threads = send_all(pair.us.line, sends)
+    for thread in threads:
+        thread.start()
+    held.wait_queued(len(sends))
+    with statements(pair.us) as seen:
+        held.release.set()
+        for thread in [*first_threads, *threads]:
+            thread.join(HTTP_TIMEOUT_S)
+    assert 2 == len(held.groups)  # the leader's, then all the others in one
+    assert [["lead"], [s["text"] for s in sends]] == held.groups
+    assert 2 == len(matching(seen, r"^UPDATE log_state"))  # one per group, not per send
+    assert isinstance(results[2], NotFound)
+    assert results[4]["id"] == results[5]["id"]  # idempotent within one group too
+    ok = [r for r in [*first, *results] if isinstance(r, dict)]
+    assert 1 + 5 + 2 == len(ok)
+    with pair.us.db.read() as conn:
+        rows = conn.execute(
+            select(messages.c.id, messages.c.seq).where(messages.c.direction == "out")
+        ).all()
+    assert sorted(r["id"] for r in ok if r is not results[5]) == sorted(r[0] for r in rows)
+    assert list(range(1, 8)) == sorted(r[1] for r in rows)  # one chain, no gap
+    for answer in ok:
+        assert {k: v for k, v in pair.us.line.show(answer["id"]).items() if k in answer} == answer
+    log_is_consistent(pair.us)
+    pair.flush()
+    assert 7 == len(pair.ru.line.listing("in"))
+
+
+def test_a_send_failing_in_a_group_fails_alone(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = Held(pair.us.line)
+    first, first_threads = send_all(pair.us.line, [{"to": "ru", "text": "lead"}])
+    first_threads[0].start()
+    held.wait_leading()
+    real = store.insert_message
+
+    def failing(conn: Any, **values: Any) -> None:
+        if '"poison"' in values["envelope"]:
+            raise RuntimeError("the database failed on this one")
+        real(conn, **values)
+
+    monkeypatch.setattr(store, "insert_message", failing)
+    sends = [{"to": "ru", "text": t} for t in ("a", "poison", "b")]
+    results, threads = send_all(pair.us.line, sends)
+    for thread in threads:
+        thread.start()
+    held.wait_queued(len(sends))
+    held.release.set()
+    for thread in [*first_threads, *threads]:
+        thread.join(HTTP_TIMEOUT_S)
+    assert isinstance(results[1], RuntimeError)
+    assert ["lead", "a", "b"] == [
+        r["body"]["text"]
+        for r in sorted([first[0], results[0], results[2]], key=lambda r: r["seq"])
+    ]
+    assert [1, 2, 3] == sorted(r["seq"] for r in (first[0], results[0], results[2]))
+    log_is_consistent(pair.us)

@@ -8,11 +8,12 @@ it. What arrives is handled in ``services/line/receive.py``.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
@@ -65,6 +66,10 @@ class Line:
     #: replies with :meth:`enqueue`, or raise a ``WireError`` to refuse the envelope
     #: (its rows are rolled back to a savepoint, the rest of the batch is kept).
     receive_hooks: dict[str, list[ReceiveHook]] = field(default_factory=dict)
+    #: Concurrent sends gathered into one transaction (see :class:`GroupCommit`).
+    _commits: GroupCommit[_Send] = field(
+        default_factory=lambda: GroupCommit(), init=False, repr=False
+    )
 
     def on_receive(self, type_: str, hook: ReceiveHook) -> None:
         """Register ``hook`` for received envelopes of ``type_``."""
@@ -97,22 +102,64 @@ class Line:
         lang = lang or self.identity.lang
         if lang not in ("en", "ru"):
             raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
+        item = _Send(to, type_, body, precedence, lang, user, client_ref)
+        self._commits.submit(item, self._write_sends)
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None  # set by the group's writer
+        return item.result
+
+    def _write_sends(self, items: list[_Send]) -> None:
+        """Store a group of sends in one transaction (one commit: see :class:`GroupCommit`).
+
+        Each send gets its own answer: a send refused before it writes (an unknown peer)
+        leaves the others in the group; should the transaction fail otherwise, each send
+        is tried again alone, so that only the one at fault fails.
+        """
+        try:
+            self._write_group(items)
+        except Exception:
+            if len(items) == 1:
+                raise
+            for item in items:
+                item.result = item.error = None
+                try:
+                    self._write_group([item])
+                except Exception as exc:
+                    item.error = exc
+        queued = {item.to for item in items if item.error is None}
+        for peer in sorted(queued):
+            self.on_queued(peer)
+
+    def _write_group(self, items: list[_Send]) -> None:
         with self.db.write() as conn:
-            if client_ref is not None:  # idempotent per user (see store.ref_key)
-                existing = store.by_client_ref(conn, user, client_ref)
-                if existing is not None:
-                    return self.summary(existing)
-            row, envelope = self._enqueue(
-                conn,
-                to=to,
-                type_=type_,
-                body=body,
-                precedence=precedence,
-                lang=lang,
-                user=user,
-                client_ref=client_ref,
-            )
-        self.on_queued(to)
+            # Lock order: the channels (by name) before the log's state, as every
+            # transaction that takes both (log.batch locks the state when it opens).
+            for peer in sorted({item.to for item in items}):
+                if peers.is_pinned(conn, peer):
+                    store.lock_channel(conn, peer, store.OUT)
+            with log.batch(conn):
+                for item in items:
+                    try:
+                        item.result = self._send_one(conn, item)
+                    except NotFound as exc:  # refused before it wrote anything
+                        item.error = exc
+
+    def _send_one(self, conn: Connection, item: _Send) -> dict[str, Any]:
+        if item.client_ref is not None:  # idempotent per user (see store.ref_key)
+            existing = store.by_client_ref(conn, item.user, item.client_ref)
+            if existing is not None:
+                return self.summary(existing)
+        row, envelope = self._enqueue(
+            conn,
+            to=item.to,
+            type_=item.type_,
+            body=item.body,
+            precedence=item.precedence,
+            lang=item.lang,
+            user=item.user,
+            client_ref=item.client_ref,
+        )
         # built from the values just stored, not read back: a send is a few statements
         return self.summary(row, envelope)
 
@@ -355,3 +402,75 @@ def _settle_related(conn: Connection, row: dict[str, Any], now: str, user: str) 
         other_row = store.get(conn, other)
         if other != row["id"] and other_row is not None and other_row["acked_at"] is None:
             store.mark_acknowledged(conn, other_row, now, by=user, acked_at=now, via=row["id"])
+
+
+@dataclass
+class _Send:
+    """One caller's send, checked, waiting for its group's commit."""
+
+    to: str
+    type_: str
+    body: dict[str, Any]
+    precedence: str
+    lang: str
+    user: str
+    client_ref: str | None
+    result: dict[str, Any] | None = None
+    error: Exception | None = None
+    #: Set when the send is done (``result`` or ``error``), or when it is to lead a group.
+    wake: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
+
+
+T = TypeVar("T", bound=_Send)
+
+
+class GroupCommit(Generic[T]):
+    """Concurrent writes gathered into one transaction by one writer: one commit (one
+    ``fsync``, one read and write of the log's state) for all of them.
+
+    A leader and followers: the first caller to find no writer becomes it, takes every
+    write queued (its own among them, at most ``max_group``), writes them in one
+    transaction, and wakes their callers; then it hands the writer's place to the
+    first caller still queued, if any. A caller alone is its own group at once: nothing
+    waits for company, so a lone send is as fast as before, and concurrent sends share
+    the commit they would otherwise queue for one after the other.
+    """
+
+    def __init__(self, max_group: int = 64) -> None:
+        self.max_group = max_group
+        self._lock = threading.Lock()
+        self._queue: list[T] = []
+        self._writing = False
+
+    def submit(self, item: T, write: Callable[[list[T]], None]) -> None:
+        """Queue ``item``; return once it is written (its ``result`` or ``error`` set)."""
+        with self._lock:
+            self._queue.append(item)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            item.wake.wait()  # done by a leader, or made the leader
+            if item.done:
+                return
+        self._lead(write)
+
+    def _lead(self, write: Callable[[list[T]], None]) -> None:
+        with self._lock:
+            group = self._queue[: self.max_group]
+            del self._queue[: self.max_group]
+        try:
+            write(group)
+        except BaseException as exc:  # the writer failed as a whole: each caller hears it
+            for item in group:
+                if item.result is None and item.error is None:
+                    item.error = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+        finally:
+            for item in group:
+                item.done = True
+                item.wake.set()
+            with self._lock:
+                if self._queue:
+                    self._queue[0].wake.set()  # the next writer (not done: it leads)
+                else:
+                    self._writing = False
