@@ -58,7 +58,7 @@ def _lock_state(conn: Connection) -> merkle.Frontier:
 class Mark:
     """Where a batch stood (see :meth:`Batch.mark`)."""
 
-    size: int
+    size: int | None  # None: the state was not read yet
     hashes: tuple[bytes, ...]
     pending: tuple[dict[str, Any], ...]
 
@@ -73,9 +73,18 @@ class Batch:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.frontier = _lock_state(conn)
+        self._frontier: merkle.Frontier | None = None  # read (and locked) at first use
         self._pending: list[dict[str, Any]] = []
-        self._written: int | None = self.frontier.size  # the size the stored state has
+        self._written: int | None = None  # the size the stored state has
+
+    @property
+    def frontier(self) -> merkle.Frontier:
+        """The log's compact range, read and locked when first needed: a transaction locks
+        the state after the channel it extends (the documented lock order)."""
+        if self._frontier is None:
+            self._frontier = _lock_state(self.conn)
+            self._written = self._frontier.size
+        return self._frontier
 
     def append(self, kind: str, ref: str, entry: bytes, at: str) -> tuple[int, LogHead]:
         index = self.frontier.size
@@ -92,23 +101,28 @@ class Batch:
     def mark(self) -> Mark:
         """The batch as it is now, to go back to with :meth:`reset` when a savepoint that
         held later appends is rolled back."""
-        return Mark(self.frontier.size, tuple(self.frontier.to_list()), tuple(self._pending))
+        if self._frontier is None:  # not read yet: going back is reading it afresh
+            return Mark(None, (), tuple(self._pending))
+        return Mark(self._frontier.size, tuple(self._frontier.to_list()), tuple(self._pending))
 
     def reset(self, mark: Mark) -> None:
         """Forget the appends made after ``mark``: their rows were rolled back with the
         savepoint, or never written. The entries that waited at ``mark`` wait again (a
         flush inside the savepoint wrote them, and was undone with it), and the stored
         state is rewritten at the next flush, whatever it holds now."""
-        self.frontier = merkle.Frontier.from_list(mark.size, mark.hashes)
+        if mark.size is None:
+            self._frontier, self._written = None, None
+        else:
+            self._frontier = merkle.Frontier.from_list(mark.size, mark.hashes)
+            self._written = None  # rewritten at the next flush
         self._pending = list(mark.pending)
-        self._written = None
 
     def flush(self) -> None:
         """Write the waiting entries and the state (once each, and only if changed)."""
         if self._pending:
             self.conn.execute(_INSERT_ENTRY, self._pending)
             self._pending = []
-        if self._written != self.frontier.size:
+        if self._frontier is not None and self._written != self._frontier.size:
             hashes = json.dumps([h.hex() for h in self.frontier.to_list()])
             self.conn.execute(
                 _WRITE_STATE, {"new_size": self.frontier.size, "new_frontier": hashes}

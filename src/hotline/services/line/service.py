@@ -134,8 +134,10 @@ class Line:
     def _write_group(self, items: list[_Send]) -> None:
         with self.db.write() as conn:
             # Lock order: the channels (by name) before the log's state, as every
-            # transaction that takes both (log.batch locks the state when it opens).
-            for peer in sorted({item.to for item in items}):
+            # transaction that takes both (log.batch locks the state at its first
+            # append): sends to several peers lock all their channels first.
+            targets = sorted({item.to for item in items})
+            for peer in targets if len(targets) > 1 else ():
                 if peers.is_pinned(conn, peer):
                     store.lock_channel(conn, peer, store.OUT)
             with log.batch(conn):
