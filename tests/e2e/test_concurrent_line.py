@@ -53,6 +53,10 @@ def log_holds_its_entries(url: str) -> None:
 
 def test_concurrent_sends_arrive_once_in_order_with_receipts(processes: Processes) -> None:
     processes.us.env["HOTLINE_BATCH_SIZE"] = "8"  # many batches: the pipeline runs
+    # No link tests: answering one locks the inbound channel, the log, then the outbound
+    # channel, which deadlocks with sends on PostgreSQL (issue 14 item 2, its own piece).
+    for party in ("us", "ru"):
+        processes.node(party).env["HOTLINE_LINK_TEST_INTERVAL_S"] = "3600"
     processes.us.start()
     processes.ru.start()
     token = login(processes.us.url, "us")
