@@ -33,6 +33,17 @@ _ADVANCE = (
 _INSERT_EVENT = insert(events)
 _INSERT_MESSAGE = insert(messages)
 _GET = select(messages).where(messages.c.id == bindparam("message_id"))
+_PENDING_OUT = (
+    select(messages)
+    .where(
+        messages.c.direction == OUT,
+        messages.c.peer == bindparam("peer"),
+        messages.c.state.in_(("queued", "sent")),
+    )
+    .order_by(messages.c.seq)
+    .limit(bindparam("limit"))
+)
+_BY_CLIENT_REF = select(messages).where(messages.c.client_ref == bindparam("key"))
 _KNOWN = select(messages.c.id, messages.c.direction, messages.c.hash, messages.c.receipt).where(
     messages.c.id.in_(bindparam("ids", expanding=True))
 )
@@ -154,8 +165,7 @@ def ref_key(user: str | None, client_ref: str) -> str:
 def by_client_ref(conn: Connection, user: str | None, client_ref: str) -> dict[str, Any] | None:
     """The message ``user`` sent earlier with ``client_ref`` (see :func:`ref_key`)."""
     key = ref_key(user, client_ref)
-    row = conn.execute(select(messages).where(messages.c.client_ref == key)).mappings()
-    first = row.first()
+    first = conn.execute(_BY_CLIENT_REF, {"key": key}).mappings().first()
     return None if first is None else dict(first)
 
 
@@ -191,16 +201,7 @@ def mark_acknowledged(
 
 def pending_out(conn: Connection, peer: str, limit: int) -> list[dict[str, Any]]:
     """The oldest undelivered outbound messages to ``peer``, in channel order."""
-    rows = conn.execute(
-        select(messages)
-        .where(
-            messages.c.direction == OUT,
-            messages.c.peer == peer,
-            messages.c.state.in_(("queued", "sent")),
-        )
-        .order_by(messages.c.seq)
-        .limit(limit)
-    ).mappings()
+    rows = conn.execute(_PENDING_OUT, {"peer": peer, "limit": limit}).mappings()
     return [dict(r) for r in rows]
 
 
