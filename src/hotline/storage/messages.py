@@ -65,6 +65,21 @@ _ADVANCE = (
 _INSERT_EVENT = insert(events)
 _INSERT_MESSAGE = insert(messages)
 _GET = select(messages).where(messages.c.id == bindparam("message_id"))
+_PENDING_OUT = (
+    select(messages)
+    .where(
+        messages.c.direction == OUT,
+        messages.c.peer == bindparam("peer"),
+        messages.c.state.in_(("queued", "sent")),
+        messages.c.receipt.is_(None),
+    )
+    .order_by(messages.c.seq)
+    .limit(bindparam("limit"))
+)
+_BY_CLIENT_REF = select(messages).where(messages.c.client_ref == bindparam("key"))
+_KNOWN = select(messages.c.id, messages.c.direction, messages.c.hash, messages.c.receipt).where(
+    messages.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -97,25 +112,43 @@ def advance_channel(
     )
 
 
+#: Columns a new message may leave out, and what they then hold.
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    "attempts": 0,
+    "client_ref": None,
+    "created_by": None,
+    "received_at": None,
+    "delivered_at": None,
+    "receipt": None,
+    "acked_at": None,
+    "acked_by": None,
+    "ack_message_id": None,
+    "due_at": None,
+}
+
+
+def message_row(**values: Any) -> dict[str, Any]:
+    """A new message's whole row: ``values`` and the defaults of the columns left out
+    (what :func:`get` would read back once it is inserted)."""
+    return {**_MESSAGE_DEFAULTS, **values}
+
+
 def insert_message(conn: Connection, **values: Any) -> None:
-    values.setdefault("attempts", 0)
-    for column in (
-        "client_ref",
-        "created_by",
-        "received_at",
-        "delivered_at",
-        "receipt",
-        "acked_at",
-        "acked_by",
-        "ack_message_id",
-    ):
-        values.setdefault(column, None)
-    conn.execute(_INSERT_MESSAGE, values)
+    conn.execute(_INSERT_MESSAGE, message_row(**values))
 
 
 def get(conn: Connection, message_id: str) -> dict[str, Any] | None:
     row = conn.execute(_GET, {"message_id": message_id}).mappings().first()
     return None if row is None else dict(row)
+
+
+def known(conn: Connection, ids: Sequence[str]) -> dict[str, tuple[str, str, str | None]]:
+    """{id: (direction, hash, receipt)} of the messages already stored under ``ids``: one
+    read for a whole received batch instead of one per envelope."""
+    if not ids:
+        return {}
+    rows = conn.execute(_KNOWN, {"ids": sorted(set(ids))})
+    return {mid: (direction, digest, receipt) for mid, direction, digest, receipt in rows}
 
 
 def resolve(conn: Connection, given: str) -> str | None:
@@ -166,8 +199,7 @@ def ref_key(user: str | None, client_ref: str) -> str:
 def by_client_ref(conn: Connection, user: str | None, client_ref: str) -> dict[str, Any] | None:
     """The message ``user`` sent earlier with ``client_ref`` (see :func:`ref_key`)."""
     key = ref_key(user, client_ref)
-    row = conn.execute(select(messages).where(messages.c.client_ref == key)).mappings()
-    first = row.first()
+    first = conn.execute(_BY_CLIENT_REF, {"key": key}).mappings().first()
     return None if first is None else dict(first)
 
 
@@ -277,17 +309,7 @@ def pending_out(conn: Connection, peer: str, limit: int) -> list[dict[str, Any]]
     set as ``receipt IS NULL`` (see the module's table: only a stored receipt moves an
     outbound message out of those states; migration ``0006_states`` re-opened the rows
     older versions had marked acknowledged without one)."""
-    rows = conn.execute(
-        select(messages)
-        .where(
-            messages.c.direction == OUT,
-            messages.c.peer == peer,
-            messages.c.state.in_(("queued", "sent")),
-            messages.c.receipt.is_(None),
-        )
-        .order_by(messages.c.seq)
-        .limit(limit)
-    ).mappings()
+    rows = conn.execute(_PENDING_OUT, {"peer": peer, "limit": limit}).mappings()
     return [dict(r) for r in rows]
 
 

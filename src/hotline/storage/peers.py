@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from hotline.domain.line import PeerCard
 from hotline.storage.tables.core import peers
@@ -47,6 +47,14 @@ def upsert(conn: Connection, card: PeerCard, card_json: str, at: str) -> bool:
 def get(conn: Connection, party: str) -> PeerRow | None:
     row = conn.execute(select(peers).where(peers.c.party == party)).mappings().first()
     return None if row is None else _row(row)
+
+
+_IS_PINNED = select(peers.c.party).where(peers.c.party == bindparam("party"))
+
+
+def is_pinned(conn: Connection, party: str) -> bool:
+    """Whether ``party`` is pinned (one indexed read, built once: every send asks)."""
+    return conn.execute(_IS_PINNED, {"party": party}).first() is not None
 
 
 def pinned_keys(

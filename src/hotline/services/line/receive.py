@@ -17,6 +17,7 @@ the batch checks them again, holding them, so that once ``hotline peer add --rep
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -46,7 +47,7 @@ from hotline.errors import (
 from hotline.protocol import keys
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import parse, seal, verify_signature
-from hotline.services.line.service import Line
+from hotline.services.line.service import Line, ReceiveHook
 from hotline.storage import log, peers
 from hotline.storage import messages as store
 from hotline.storage.db import Connection
@@ -185,54 +186,113 @@ class Receiver:
         self._keys = {}
 
     def _store(self, checked: list[_Checked], result: Delivery) -> None:
-        static_error = result.error  # the refusal, if any, of an envelope after these
+        """Store a checked batch in one transaction, with one read and one write of the
+        log's state (:func:`log.batch`), retried whole on a deadlock or busy database.
 
+        An envelope that nothing can refuse once its checks have passed (no receive hook
+        for its type) is written without a savepoint of its own. Should its writes fail
+        all the same, the whole transaction is rolled back and the batch stored again,
+        a savepoint per envelope, so that the refusal keeps the envelopes before it.
+        """
+        static_error = result.error  # the refusal, if any, of an envelope after these
+        try:
+            self._store_batch(checked, result, static_error, savepoints=False)
+        except _Again:
+            self._store_batch(checked, result, static_error, savepoints=True)
+
+    def _store_batch(
+        self,
+        checked: list[_Checked],
+        result: Delivery,
+        static_error: HotlineError | None,
+        *,
+        savepoints: bool,
+    ) -> None:
         def work(conn: Connection) -> None:
             # a retried transaction starts again from nothing stored
             result.receipts.clear()
             result.error = static_error
-            # again, inside the transaction that stores: a card replaced since the
-            # signatures were checked is seen here (and waits for this one on PostgreSQL)
-            senders = (item.envelope.from_ for item in checked)
-            pinned = peers.pinned_keys(conn, senders, lock=True)
-            for item in checked:
-                try:
-                    sender = pinned.get(item.envelope.from_)
-                    _still_pinned(item.envelope, None if sender is None else sender[0])
-                    # A savepoint per envelope: a refusal raised after some of its rows were
-                    # written (by a hook, say) leaves nothing of it behind.
-                    with conn.begin_nested():
-                        result.receipts.append(self._store_one(conn, item))
-                except WireError as exc:
-                    exc.context.setdefault("index", len(result.receipts))
-                    result.error = exc
-                    break
-                except HotlineError as exc:  # a capability's hook found the body wanting
-                    refusal = MalformedMessage(exc.message, hint=exc.hint)
-                    refusal.context["index"] = len(result.receipts)
-                    result.error = refusal
-                    break
+            with log.batch(conn) as appended:
+                # again, inside the transaction that stores: a card replaced since the
+                # signatures were checked is seen here (and waits for this one on PostgreSQL)
+                senders = (item.envelope.from_ for item in checked)
+                pinned = peers.pinned_keys(conn, senders, lock=True)
+                seen = _Seen(store.known(conn, [item.envelope.id for item in checked]))
+                for item in checked:
+                    hooks = self.line.receive_hooks.get(item.envelope.type, ())
+                    try:
+                        sender = pinned.get(item.envelope.from_)
+                        _still_pinned(item.envelope, None if sender is None else sender[0])
+                        if not (savepoints or hooks):
+                            result.receipts.append(self._store_one(conn, item, seen, hooks, False))
+                            continue
+                        # A savepoint: a refusal raised after some of the envelope's rows were
+                        # written (by a hook, say) leaves nothing of it behind, in the
+                        # database or in the batch's log.
+                        mark, heads = appended.mark(), dict(seen.heads)
+                        try:
+                            with conn.begin_nested():
+                                result.receipts.append(
+                                    self._store_one(conn, item, seen, hooks, True)
+                                )
+                        except BaseException:
+                            appended.reset(mark)
+                            seen.heads = heads
+                            raise
+                    except _Written as written:  # refused after rows were written: see _store
+                        raise _Again from written.__cause__
+                    except WireError as exc:
+                        exc.context.setdefault("index", len(result.receipts))
+                        result.error = exc
+                        break
+                    except HotlineError as exc:  # a capability's hook found the body wanting
+                        refusal = MalformedMessage(exc.message, hint=exc.hint)
+                        refusal.context["index"] = len(result.receipts)
+                        result.error = refusal
+                        break
 
-        self.line.db.transaction(work)  # retried whole on a deadlock or busy database
+        self.line.db.transaction(work)
 
-    def _store_one(self, conn: Connection, item: _Checked) -> dict[str, Any]:
+    def _store_one(
+        self,
+        conn: Connection,
+        item: _Checked,
+        seen: _Seen,
+        hooks: Sequence[ReceiveHook],
+        guarded: bool,
+    ) -> dict[str, Any]:
+        """Store one envelope; ``guarded``: inside a savepoint of its own."""
         envelope = item.envelope
-        existing = store.get(conn, envelope.id)
+        existing = seen.known.get(envelope.id)
         if existing is not None:
-            if existing["direction"] == store.IN and existing["hash"] == item.digest:
-                return dict(json.loads(existing["receipt"]))
+            direction, digest, stored = existing
+            if direction == store.IN and digest == item.digest and stored is not None:
+                return dict(json.loads(stored))
             raise ReplayConflict(
                 f"id {envelope.id} is already used by a different message",
                 hint="an envelope id may be delivered again, but never with other content",
             )
-        head = store.lock_channel(conn, envelope.from_, store.IN)
+        head = seen.heads.get(envelope.from_)
+        if head is None:
+            head = store.lock_channel(conn, envelope.from_, store.IN)
         self._check_order(envelope, head)
         self._check_clock(envelope)
         original = _acked_original(conn, envelope) if envelope.type == "ack" else None
-        receipt = self._accept(conn, item)
+        # Every check is behind: what follows writes. Without a savepoint (no hook), an
+        # error from here on must not leave part of the envelope stored: see _store.
+        try:
+            receipt, receipt_text = self._accept(conn, item)
+        except HotlineError as exc:
+            if guarded:  # the savepoint takes back what was written: a refusal
+                raise
+            raise _Written from exc
+        seen.known[envelope.id] = (store.IN, item.digest, receipt_text)
+        seen.heads[envelope.from_] = store.ChannelHead(envelope.seq, item.digest, envelope.created)
         if original is not None:
             _apply_ack(conn, envelope, original, self.line.now())
-        for hook in self.line.receive_hooks.get(envelope.type, ()):
+        if hooks:
+            log.flush(conn)  # what a hook reads of the log is written first
+        for hook in hooks:
             hook(conn, envelope, self.line.now())
         return receipt
 
@@ -277,26 +337,10 @@ class Receiver:
                 "raise max_age_s (HOTLINE_MAX_AGE_S) here and restart: the channel waits for it",
             )
 
-    def _accept(self, conn: Connection, item: _Checked) -> dict[str, Any]:
+    def _accept(self, conn: Connection, item: _Checked) -> tuple[dict[str, Any], str]:
+        """Log the envelope, sign its receipt, log that, and store the message with its
+        receipt in one insert; the receipt and its canonical text."""
         envelope, now = item.envelope, self.line.now()
-        store.insert_message(
-            conn,
-            id=envelope.id,
-            direction=store.IN,
-            peer=envelope.from_,
-            seq=envelope.seq,
-            created=envelope.created,
-            precedence=envelope.precedence,
-            type=envelope.type,
-            lang=envelope.lang,
-            envelope=item.wire.decode("utf-8"),
-            hash=item.digest,
-            state="received",
-            received_at=now,
-        )
-        store.advance_channel(
-            conn, envelope.from_, store.IN, envelope.seq, item.digest, envelope.created
-        )
         index, head = log.append(conn, "envelope_in", envelope.id, item.wire, now)
         receipt = seal(
             {
@@ -318,9 +362,47 @@ class Receiver:
         ).wire()
         receipt_bytes = canonical(receipt)
         log.append(conn, "receipt_out", envelope.id, receipt_bytes, now)
-        store.update_message(conn, envelope.id, receipt=receipt_bytes.decode("utf-8"))
+        receipt_text = receipt_bytes.decode("utf-8")
+        store.insert_message(
+            conn,
+            id=envelope.id,
+            direction=store.IN,
+            peer=envelope.from_,
+            seq=envelope.seq,
+            created=envelope.created,
+            precedence=envelope.precedence,
+            type=envelope.type,
+            lang=envelope.lang,
+            envelope=item.wire.decode("utf-8"),
+            hash=item.digest,
+            state="received",
+            received_at=now,
+            receipt=receipt_text,
+        )
+        store.advance_channel(
+            conn, envelope.from_, store.IN, envelope.seq, item.digest, envelope.created
+        )
         store.add_event(conn, envelope.id, now, "received", seq=envelope.seq, log_index=index)
-        return receipt
+        return receipt, receipt_text
+
+
+class _Again(Exception):
+    """The batch must be stored again, a savepoint per envelope (see ``Receiver._store``)."""
+
+
+class _Written(Exception):
+    """An envelope's writes failed outside a savepoint (see ``Receiver._store``)."""
+
+
+@dataclass
+class _Seen:
+    """What one stored batch knows without asking the database again: the messages
+    already stored under its envelopes' ids (read in one query, then each one it
+    stores), and the head of each inbound channel once read (it advances as the batch
+    is stored, under the lock the first read took)."""
+
+    known: dict[str, tuple[str, str, str | None]]
+    heads: dict[str, store.ChannelHead] = field(default_factory=dict)
 
 
 def _peer_key(

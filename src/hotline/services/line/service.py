@@ -8,12 +8,13 @@ it. What arrives is handled in ``services/line/receive.py``.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
@@ -66,6 +67,10 @@ class Line:
     #: replies with :meth:`enqueue`, or raise a ``WireError`` to refuse the envelope
     #: (its rows are rolled back to a savepoint, the rest of the batch is kept).
     receive_hooks: dict[str, list[ReceiveHook]] = field(default_factory=dict)
+    #: Concurrent sends gathered into one transaction (see :class:`GroupCommit`).
+    _commits: GroupCommit[_Send] = field(
+        default_factory=lambda: GroupCommit(), init=False, repr=False
+    )
 
     def on_receive(self, type_: str, hook: ReceiveHook) -> None:
         """Register ``hook`` for received envelopes of ``type_``."""
@@ -98,30 +103,72 @@ class Line:
         lang = lang or self.identity.lang
         if lang not in ("en", "ru"):
             raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
+        item = _Send(to, type_, body, precedence, lang, user, client_ref)
+        self._commits.submit(item, self._write_sends)
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None  # set by the group's writer
+        return item.result
 
-        def work(conn: Connection) -> dict[str, Any]:
-            if client_ref is not None:  # idempotent per user (see store.ref_key)
-                existing = store.by_client_ref(conn, user, client_ref)
-                if existing is not None:
-                    return existing
-            message_id = self.enqueue(
-                conn,
-                to=to,
-                type_=type_,
-                body=body,
-                precedence=precedence,
-                lang=lang,
-                user=user,
-                client_ref=client_ref,
-            )
-            row = store.get(conn, message_id)
-            assert row is not None  # just inserted in this transaction
-            return row
+    def _write_sends(self, items: list[_Send]) -> None:
+        """Store a group of sends in one transaction (one commit: see :class:`GroupCommit`).
 
-        # retried whole on a deadlock or busy database: the message is signed afresh
-        row = self.db.transaction(work)
-        self.on_queued(to)  # after the commit, once: a retried transaction wakes no one
-        return self.summary(row)
+        Each send gets its own answer: a send refused before it writes (an unknown peer)
+        leaves the others in the group; should the transaction fail otherwise, each send
+        is tried again alone, so that only the one at fault fails.
+        """
+        try:
+            self._write_group(items)
+        except Exception:
+            if len(items) == 1:
+                raise
+            for item in items:
+                item.result = item.error = None
+                try:
+                    self._write_group([item])
+                except Exception as exc:
+                    item.error = exc
+        queued = {item.to for item in items if item.error is None}
+        for peer in sorted(queued):
+            self.on_queued(peer)
+
+    def _write_group(self, items: list[_Send]) -> None:
+        def work(conn: Connection) -> None:
+            for item in items:  # a retried attempt starts afresh
+                item.result = item.error = None
+            # The log's row is locked first (by the transaction itself: storage/db.py);
+            # then the channels, by name, as every transaction that takes several.
+            targets = sorted({item.to for item in items})
+            for peer in targets if len(targets) > 1 else ():
+                if peers.is_pinned(conn, peer):
+                    store.lock_channel(conn, peer, store.OUT)
+            with log.batch(conn):
+                for item in items:
+                    try:
+                        item.result = self._send_one(conn, item)
+                    except NotFound as exc:  # refused before it wrote anything
+                        item.error = exc
+
+        # retried whole on a deadlock or busy database: the messages are signed afresh
+        self.db.transaction(work)
+
+    def _send_one(self, conn: Connection, item: _Send) -> dict[str, Any]:
+        if item.client_ref is not None:  # idempotent per user (see store.ref_key)
+            existing = store.by_client_ref(conn, item.user, item.client_ref)
+            if existing is not None:
+                return self.summary(existing)
+        row, envelope = self._enqueue(
+            conn,
+            to=item.to,
+            type_=item.type_,
+            body=item.body,
+            precedence=item.precedence,
+            lang=item.lang,
+            user=item.user,
+            client_ref=item.client_ref,
+        )
+        # built from the values just stored, not read back: a send is a few statements
+        return self.summary(row, envelope)
 
     def enqueue(
         self,
@@ -146,7 +193,36 @@ class Line:
         ``acknowledge`` do; a receive hook need not: the node wakes every worker after a
         delivery is stored).
         """
-        if peers.get(conn, to) is None:
+        return str(
+            self._enqueue(
+                conn,
+                to=to,
+                type_=type_,
+                body=body,
+                precedence=precedence,
+                lang=lang,
+                user=user,
+                client_ref=client_ref,
+                ack_by=ack_by,
+            )[0]["id"]
+        )
+
+    def _enqueue(
+        self,
+        conn: Connection,
+        *,
+        to: str,
+        type_: str,
+        body: dict[str, Any],
+        precedence: str,
+        lang: str,
+        user: str | None,
+        client_ref: str | None = None,
+        ack_by: str | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:meth:`enqueue`, giving the stored row and the envelope (its wire form), so
+        that ``send`` answers without reading back what it has just written."""
+        if not peers.is_pinned(conn, to):
             raise NotFound(
                 f"no peer {to!r} is pinned on this node",
                 hint="import the peer's card with `hotline peer add CARD_FILE`",
@@ -172,10 +248,10 @@ class Line:
         if ack_by is not None:  # absent, never null: see ``Envelope.wire``
             unsigned["ack_by"] = ack_by
         envelope = seal(unsigned, self.identity.key, Envelope)
-        wire = canonical(envelope.wire())
+        wire_obj = envelope.wire()
+        wire = canonical(wire_obj)
         digest = sha256_hex(wire)  # = envelope_hash(envelope), without a second encoding
-        store.insert_message(
-            conn,
+        row = store.message_row(
             id=envelope.id,
             direction=store.OUT,
             peer=to,
@@ -191,10 +267,11 @@ class Line:
             created_by=user,
             due_at=None if type_ in NO_ACK_TYPES else ack_by,  # see services/line/deadlines.py
         )
+        store.insert_message(conn, **row)
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)
         store.add_event(conn, envelope.id, now, "created", by=user, seq=envelope.seq, hash=digest)
         log.append(conn, "envelope_out", envelope.id, wire, now)
-        return envelope.id
+        return row, wire_obj
 
     def send_many(self, items: list[dict[str, Any]], *, user: str) -> list[dict[str, Any]]:
         """Queue many messages in ONE transaction (one commit); returns their summaries in
@@ -232,14 +309,14 @@ class Line:
                     raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
                 precedence = _precedence(item.get("precedence", "ROUTINE"))
                 checked.append((str(item["to"]), type_, body, precedence, lang, item))
-        ids: list[str] = []
-        with self.db.write() as conn:
-            # Every channel the batch writes is locked first, in the order of the peers'
-            # names, before the log state: two batches to the same peers in another order
-            # then wait for each other instead of deadlocking (PostgreSQL).
-            first: dict[str, int] = {}
-            for index, (to, *_rest) in enumerate(checked):
-                first.setdefault(to, index)
+        first: dict[str, int] = {}
+        for index, (to, *_rest) in enumerate(checked):
+            first.setdefault(to, index)
+
+        def work(conn: Connection) -> list[dict[str, Any] | None]:
+            ids: list[str] = []
+            # After the log's row (locked first by the transaction: storage/db.py), every
+            # channel the batch writes, in the order of the peers' names.
             for to in sorted(first):
                 with _item(first[to]):
                     if peers.get(conn, to) is None:
@@ -248,30 +325,38 @@ class Line:
                             hint="import the peer's card with `hotline peer add CARD_FILE`",
                         )
                 store.lock_channel(conn, to, store.OUT)
-            for index, (to, type_, body, precedence, lang, item) in enumerate(checked):
-                client_ref = item.get("client_ref")
-                with _item(index):
-                    if client_ref is not None:  # idempotent per user, as in ``send``
-                        existing = store.by_client_ref(conn, user, client_ref)
-                        if existing is not None:
-                            ids.append(existing["id"])
-                            continue
-                    ids.append(
-                        self.enqueue(
-                            conn,
-                            to=to,
-                            type_=type_,
-                            body=body,
-                            precedence=precedence,
-                            lang=lang,
-                            user=user,
-                            client_ref=client_ref,
-                        )
-                    )
-            rows = [store.get(conn, message_id) for message_id in ids]
+            with log.batch(conn):
+                self._write_many(conn, checked, ids, user)
+            return [store.get(conn, message_id) for message_id in ids]
+
+        # retried whole on a deadlock or busy database: the messages are signed afresh
+        rows = self.db.transaction(work)
         for peer in first:
             self.on_queued(peer)
         return [self.summary(row) for row in rows if row is not None]
+
+    def _write_many(self, conn: Connection, checked: list[Any], ids: list[str], user: str) -> None:
+        """The writes of :meth:`send_many`, in its transaction (ids appended to ``ids``)."""
+        for index, (to, type_, body, precedence, lang, item) in enumerate(checked):
+            client_ref = item.get("client_ref")
+            with _item(index):
+                if client_ref is not None:  # idempotent per user, as in ``send``
+                    existing = store.by_client_ref(conn, user, client_ref)
+                    if existing is not None:
+                        ids.append(existing["id"])
+                        continue
+                ids.append(
+                    self.enqueue(
+                        conn,
+                        to=to,
+                        type_=type_,
+                        body=body,
+                        precedence=precedence,
+                        lang=lang,
+                        user=user,
+                        client_ref=client_ref,
+                    )
+                )
 
     # -- acknowledging ---------------------------------------------------------------------
 
@@ -354,14 +439,18 @@ class Line:
             out["trail"] = store.trail(conn, message_id)
             return out
 
-    def summary(self, row: dict[str, Any]) -> dict[str, Any]:
+    def summary(
+        self, row: dict[str, Any], envelope: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """A message as the API shows it, with its acknowledgement deadline.
 
         The deadline is the one the sender signed (``ack_by``), so both sides show the same
         time; only an envelope without one (sent before the field existed) falls back to
-        this node's own allowance.
+        this node's own allowance. ``envelope``: the row's envelope already decoded, if
+        the caller has it.
         """
-        envelope = json.loads(row["envelope"])
+        if envelope is None:
+            envelope = json.loads(row["envelope"])
         out = _summary(row, envelope)
         out["deadline"] = envelope.get("ack_by")
         if out["deadline"] is None and row["type"] not in NO_ACK_TYPES:
@@ -431,3 +520,75 @@ def _settle_related(conn: Connection, row: dict[str, Any], now: str, user: str) 
         other_row = store.get(conn, other)
         if other != row["id"] and other_row is not None and other_row["acked_at"] is None:
             store.mark_acknowledged(conn, other_row, now, by=user, acked_at=now, via=row["id"])
+
+
+@dataclass
+class _Send:
+    """One caller's send, checked, waiting for its group's commit."""
+
+    to: str
+    type_: str
+    body: dict[str, Any]
+    precedence: str
+    lang: str
+    user: str
+    client_ref: str | None
+    result: dict[str, Any] | None = None
+    error: Exception | None = None
+    #: Set when the send is done (``result`` or ``error``), or when it is to lead a group.
+    wake: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
+
+
+T = TypeVar("T", bound=_Send)
+
+
+class GroupCommit(Generic[T]):
+    """Concurrent writes gathered into one transaction by one writer: one commit (one
+    ``fsync``, one read and write of the log's state) for all of them.
+
+    A leader and followers: the first caller to find no writer becomes it, takes every
+    write queued (its own among them, at most ``max_group``), writes them in one
+    transaction, and wakes their callers; then it hands the writer's place to the
+    first caller still queued, if any. A caller alone is its own group at once: nothing
+    waits for company, so a lone send is as fast as before, and concurrent sends share
+    the commit they would otherwise queue for one after the other.
+    """
+
+    def __init__(self, max_group: int = 64) -> None:
+        self.max_group = max_group
+        self._lock = threading.Lock()
+        self._queue: list[T] = []
+        self._writing = False
+
+    def submit(self, item: T, write: Callable[[list[T]], None]) -> None:
+        """Queue ``item``; return once it is written (its ``result`` or ``error`` set)."""
+        with self._lock:
+            self._queue.append(item)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            item.wake.wait()  # done by a leader, or made the leader
+            if item.done:
+                return
+        self._lead(write)
+
+    def _lead(self, write: Callable[[list[T]], None]) -> None:
+        with self._lock:
+            group = self._queue[: self.max_group]
+            del self._queue[: self.max_group]
+        try:
+            write(group)
+        except BaseException as exc:  # the writer failed as a whole: each caller hears it
+            for item in group:
+                if item.result is None and item.error is None:
+                    item.error = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+        finally:
+            for item in group:
+                item.done = True
+                item.wake.set()
+            with self._lock:
+                if self._queue:
+                    self._queue[0].wake.set()  # the next writer (not done: it leads)
+                else:
+                    self._writing = False
