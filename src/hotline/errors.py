@@ -301,3 +301,10 @@ class ApiError(HotlineError):
         super().__init__(str(error.get("message", body)), hint=error.get("hint"))
         self.status = status
         self.error_code = str(error.get("code", "error"))
+
+
+class Redo(Exception):
+    """Not an error: a signal inside the node that a transaction must be rolled back and
+    done again another way (the receiver stores a batch again with a savepoint per
+    envelope when writes failed outside one; see ``services/line/receive.py``). It never
+    leaves the function that catches it, so it is outside the tree above."""

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import OperationalError
 
-from hotline.errors import DatabaseUnavailable
+from hotline.errors import Busy, DatabaseUnavailable
 from hotline.storage.db import Database, multi_host_url, normalise_url
 from hotline.storage.tables.core import log_entries
 from hotline.testing import PG_ADMIN_URL, DatabaseFactory, free_port
@@ -93,18 +93,22 @@ def test_a_write_whose_server_session_dies_is_a_503_and_writes_nothing(
 
 
 def test_deadlocks_are_not_mistaken_for_a_dead_server(databases: DatabaseFactory) -> None:
-    """40P01 stays an OperationalError for ``Database.write``'s retry, not a 503."""
+    """40P01 is left to the retry (``Database.transaction``); what outlasts it is ``Busy``,
+    not ``DatabaseUnavailable``: the server is there, the change simply was not made."""
     url = _postgres(databases)
     db = Database(url)
     try:
-        with pytest.raises(OperationalError) as raised, db.write() as conn:
+        with pytest.raises(Busy) as raised, db.write() as conn:
             conn.execute(
                 text(
                     "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01', "
                     "MESSAGE = 'deadlock detected'; END $$"
                 )
             )
-        assert getattr(raised.value.orig, "sqlstate", None) == "40P01"
+        assert not isinstance(raised.value, DatabaseUnavailable)
+        cause = raised.value.__cause__
+        assert isinstance(cause, OperationalError)
+        assert getattr(cause.orig, "sqlstate", None) == "40P01"
     finally:
         db.dispose()
         databases.release(url)

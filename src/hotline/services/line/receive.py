@@ -37,6 +37,7 @@ from hotline.errors import (
     MessageTooLarge,
     PhrasebookMismatch,
     PrevMismatch,
+    Redo,
     ReplayConflict,
     SequenceGap,
     UnknownKey,
@@ -197,7 +198,7 @@ class Receiver:
         static_error = result.error  # the refusal, if any, of an envelope after these
         try:
             self._store_batch(checked, result, static_error, savepoints=False)
-        except _Again:
+        except Redo:
             self._store_batch(checked, result, static_error, savepoints=True)
 
     def _store_batch(
@@ -239,8 +240,6 @@ class Receiver:
                             appended.reset(mark)
                             seen.heads = heads
                             raise
-                    except _Written as written:  # refused after rows were written: see _store
-                        raise _Again from written.__cause__
                     except WireError as exc:
                         exc.context.setdefault("index", len(result.receipts))
                         result.error = exc
@@ -285,7 +284,7 @@ class Receiver:
         except HotlineError as exc:
             if guarded:  # the savepoint takes back what was written: a refusal
                 raise
-            raise _Written from exc
+            raise Redo from exc  # see _store
         seen.known[envelope.id] = (store.IN, item.digest, receipt_text)
         seen.heads[envelope.from_] = store.ChannelHead(envelope.seq, item.digest, envelope.created)
         if original is not None:
@@ -384,14 +383,6 @@ class Receiver:
         )
         store.add_event(conn, envelope.id, now, "received", seq=envelope.seq, log_index=index)
         return receipt, receipt_text
-
-
-class _Again(Exception):
-    """The batch must be stored again, a savepoint per envelope (see ``Receiver._store``)."""
-
-
-class _Written(Exception):
-    """An envelope's writes failed outside a savepoint (see ``Receiver._store``)."""
 
 
 @dataclass
