@@ -310,6 +310,21 @@ def test_a_late_answer_ends_the_outage_and_the_link_is_up() -> None:
     assert (1, 1, 40 * 60) == (report["passed"], report["failed"], report["longest_outage_s"])
 
 
+def test_a_test_lost_before_a_later_one_passed_starts_no_outage() -> None:
+    """A test sent while the peer restarted is declared failed only after its timeout; by
+    then the next test, sent later, has passed: the link is up, and was not down after
+    that answer (before, the late failure put the link "down" again until the next test)."""
+    tests = [
+        _test("passed", "00:00:00", 100, "00:00:01"),
+        _test("failed", "01:00:00", None, "01:02:00"),  # lost in the restart
+        _test("passed", "01:00:30", 150, "01:00:31"),  # sent after it, answered first
+    ]
+    assert ("up", 0) == (link_state(tests), longest_outage(tests))
+    # a failure of a test sent after the last answer still starts one
+    tests.append(_test("failed", "01:10:00", None, "01:12:00"))
+    assert ("down", 2 * 60) == (link_state(tests), longest_outage(tests))
+
+
 def test_the_state_before_any_test_is_decided_is_unknown() -> None:
     assert "unknown" == link_state([_test("pending", "00:00:00")])
 

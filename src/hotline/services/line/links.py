@@ -371,19 +371,26 @@ def outages(tests: list[dict[str, Any]]) -> list[Outage]:
     test to the first valid answer after that failure (a pass or a late answer to a failed
     test; a garbled answer is a failure), or ``None`` while it goes on.
 
-    Events are taken in time order, a failure before an answer at the same instant.
+    Events are taken in time order, a failure before an answer at the same instant. A
+    failure declared after the link had already answered a later test (a test lost while
+    the peer restarted, timed out only after the next one passed) starts no outage: the
+    answer, after that test was sent, already showed the link up.
     """
     events = [(t["failed_at"], 0, t["sent_at"]) for t in tests if t.get("failed_at")]
     events += [(t["reply_at"], 1, "") for t in tests if t.get("reply_at")]
     events.sort(key=lambda e: (parse_rfc3339(e[0]), e[1]))
     spans: list[Outage] = []
     start: str | None = None
+    last_answer: datetime | None = None
     for at, kind, sent_at in events:
         if kind == 0 and start is None:
-            start = sent_at
-        elif kind == 1 and start is not None:
-            spans.append((start, at))
-            start = None
+            if last_answer is None or parse_rfc3339(sent_at) > last_answer:
+                start = sent_at
+        elif kind == 1:
+            last_answer = parse_rfc3339(at)
+            if start is not None:
+                spans.append((start, at))
+                start = None
     if start is not None:
         spans.append((start, None))
     return spans
