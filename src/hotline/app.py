@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ssl
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -26,7 +26,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -244,25 +244,50 @@ def _add_one_request_per_connection(app: FastAPI) -> None:
     """Close each federation connection after its answer: every request comes on a new
     handshake, checked against the pins of that moment (a ``peer add --replace`` cuts off
     the old certificate at once, kept-alive connections included)."""
-
-    @app.middleware("http")
-    async def close_after_answer(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers["Connection"] = "close"
-        return response
+    app.add_middleware(AddHeaders, headers={"Connection": "close"}, replace=True)
 
 
 def _add_hsts(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def strict_transport(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
+    app.add_middleware(AddHeaders, headers={"Strict-Transport-Security": HSTS}, https_only=True)
+
+
+class AddHeaders:
+    """Headers on every HTTP answer, as a plain ASGI middleware (Starlette's
+    ``BaseHTTPMiddleware``, behind ``@app.middleware("http")``, costs a task and a
+    stream per request: it showed on every send of the operator API).
+
+    ``replace``: set the header whatever the app said, else only where it said nothing;
+    ``https_only``: only on answers over TLS (HSTS means nothing on plain HTTP)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        headers: dict[str, str],
+        *,
+        replace: bool = False,
+        https_only: bool = False,
+    ) -> None:
+        self.app = app
+        self.headers = headers
+        self.replace = replace
+        self.https_only = https_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.https_only and scope.get("scheme") != "https"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    if self.replace:
+                        headers[name] = value
+                    else:
+                        headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class Health(Out):

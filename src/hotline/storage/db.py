@@ -57,6 +57,7 @@ import random
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,7 @@ from hotline.storage import log
 # ``Connection`` is the transaction every storage function takes; modules outside storage/
 # import it from here, never from SQLAlchemy (no SQL outside storage/: see pyproject.toml's
 # import-linter contracts).
-__all__ = ["MIGRATIONS", "Connection", "Database", "normalise_url"]
+__all__ = ["MIGRATIONS", "Connection", "Database", "after_commit", "normalise_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -98,6 +99,26 @@ MIGRATION_LOCK = 0x686F746C696E65
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
+
+
+#: What :func:`after_commit` registered, per write transaction's connection (a connection
+#: object lives for one transaction: ``Engine.begin`` makes a new one each time).
+_AFTER_COMMIT: weakref.WeakKeyDictionary[Connection, list[Callable[[], None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def after_commit(conn: Connection, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the write transaction of ``conn`` has committed; never if it
+    is rolled back (a refusal, a retried attempt of ``Database.transaction``). For what a
+    transaction changes outside the database (an in-memory picture, say), which must not
+    hold what was never committed, nor be done once per attempt. (A savepoint rolled back
+    inside the transaction does not take back a callback registered in it: register
+    last, once nothing can refuse.)"""
+    callbacks = _AFTER_COMMIT.get(conn)
+    if callbacks is None:
+        raise RuntimeError("after_commit needs a write transaction (Database.write/transaction)")
+    callbacks.append(callback)
 
 
 def normalise_url(url: str) -> str:
@@ -200,13 +221,18 @@ class Database:
     def _begin(self) -> Iterator[Connection]:
         """One write transaction, locks first: the SQLite mutex, or ``log_state`` on
         PostgreSQL (see the lock order in this module's docstring)."""
+        callbacks: list[Callable[[], None]] = []
         if self._write_lock is None:
             with self._writer.begin() as conn:
+                _AFTER_COMMIT[conn] = callbacks
                 log.lock(conn)
                 yield conn
-            return
-        with self._write_lock, self._writer.begin() as conn:
-            yield conn
+        else:
+            with self._write_lock, self._writer.begin() as conn:
+                _AFTER_COMMIT[conn] = callbacks
+                yield conn
+        for callback in callbacks:  # reached only once the transaction has committed
+            callback()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -320,7 +346,7 @@ def _database_unavailable(context: Any) -> None:
     invalidates the dead connection and the pool behind it (``is_disconnect``), so the
     next request connects afresh, through the multi-host URL, to the new primary.
     Deadlocks and serialization failures (40P01, 40001) are not touched: they are retried
-    where the transaction is (``Database.write``). The ping before a checkout is left
+    by ``Database.transaction`` (``Busy`` if they outlast it). The ping before a checkout is left
     alone: SQLAlchemy handles a failed ping by reconnecting.
     """
     if context.is_pre_ping:

@@ -103,8 +103,12 @@ class Deadlines:
                         conn, row["id"], at, "escalation_exhausted", steps=len(steps)
                     )
                     messages.set_due(conn, row["id"], following)
-                # else: the ladder is exhausted; due_at stays, so the alarm is raised again
-                # at the next tick if someone cleared it while nobody had acknowledged
+                else:
+                    # The ladder was exhausted a rung ago and the alarm raised again (above,
+                    # if someone had cleared it): nothing more is due. Left due, the message
+                    # would be read and written at every tick, forever (a long outage: every
+                    # outstanding message, one write each per second).
+                    messages.clear_due(conn, row["id"])
                 return False
             self._readdress(conn, fresh, len(steps) + 1, contact, at, following)
             messages.set_due(conn, row["id"], following)

@@ -100,6 +100,13 @@ class Receiver:
         for index, item in enumerate(items):
             try:
                 checked.append(self._check_static(item, pinned))
+            except (UnknownKey, BadSignature) as exc:
+                again = self._stored_copy(item, pinned)
+                if again is None:
+                    exc.context.setdefault("index", index)
+                    result.error = exc
+                    break
+                checked.append(again)
             except WireError as exc:
                 exc.context.setdefault("index", index)
                 result.error = exc
@@ -117,10 +124,31 @@ class Receiver:
             )
         return result
 
+    def _stored_copy(
+        self, item: Any, pinned: dict[str, tuple[str, Ed25519PublicKey]]
+    ) -> _Checked | None:
+        """An envelope the pinned key refuses, but which is stored here byte for byte (same
+        id, same hash, receipted): its signature was verified when it was first stored, and
+        its sender, which offers anything it holds no receipt for, may have rotated its
+        key since. It gets its stored receipt back (see ``_store_one``): refused as
+        ``unknown_key``, it would block the sender's channel for good. None otherwise."""
+        try:
+            envelope = parse(item, Envelope)
+        except WireError:
+            return None
+        wire = canonical(envelope.wire())
+        digest = sha256_hex(wire)
+        with self.line.db.read() as conn:
+            stored = store.known(conn, [envelope.id])
+        if envelope.from_ not in pinned or not _already_stored(envelope, digest, stored):
+            return None
+        return _Checked(envelope, wire, digest)
+
     def _check_static(self, item: Any, pinned: dict[str, tuple[str, Ed25519PublicKey]]) -> _Checked:
         """The checks that need no database state beyond the pinned keys."""
         envelope = parse(item, Envelope)
         wire = canonical(envelope.wire())
+        digest = sha256_hex(wire)  # = envelope_hash(envelope)
         if len(wire) > self.line.settings.max_envelope_bytes:
             raise MessageTooLarge(
                 f"envelope {envelope.id} is {len(wire)} bytes; the limit is "
@@ -153,7 +181,7 @@ class Receiver:
             raise MalformedMessage(f"envelope {envelope.id}: {exc.message}") from exc
         if envelope.type == "coded_message":
             self._check_phrasebook(envelope)
-        return _Checked(envelope, wire, sha256_hex(wire))  # = envelope_hash(envelope)
+        return _Checked(envelope, wire, digest)
 
     def _check_phrasebook(self, envelope: Envelope) -> None:
         """A code means something only if both sides hold the same phrasebook."""
@@ -223,7 +251,8 @@ class Receiver:
                     hooks = self.line.receive_hooks.get(item.envelope.type, ())
                     try:
                         sender = pinned.get(item.envelope.from_)
-                        _still_pinned(item.envelope, None if sender is None else sender[0])
+                        if not _already_stored(item.envelope, item.digest, seen.known):
+                            _still_pinned(item.envelope, None if sender is None else sender[0])
                         if not (savepoints or hooks):
                             result.receipts.append(self._store_one(conn, item, seen, hooks, False))
                             continue
@@ -394,6 +423,14 @@ class _Seen:
 
     known: dict[str, tuple[str, str, str | None]]
     heads: dict[str, store.ChannelHead] = field(default_factory=dict)
+
+
+def _already_stored(
+    envelope: Envelope, digest: str, stored: dict[str, tuple[str, str, str | None]]
+) -> bool:
+    """Whether exactly this envelope was received and receipted here before."""
+    found = stored.get(envelope.id)
+    return found is not None and found[0] == store.IN and found[1] == digest and bool(found[2])
 
 
 def _peer_key(

@@ -20,7 +20,7 @@ from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.bodies import NO_ACK_TYPES, OPERATOR_TYPES, check_body
 from hotline.domain.line import Envelope, Precedence
-from hotline.errors import Conflict, NotFound, ValidationError
+from hotline.errors import Busy, Conflict, NotFound, ValidationError
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import seal
 from hotline.services.line.identity import Identity
@@ -114,28 +114,37 @@ class Line:
         """Store a group of sends in one transaction (one commit: see :class:`GroupCommit`).
 
         Each send gets its own answer: a send refused before it writes (an unknown peer)
-        leaves the others in the group; should the transaction fail otherwise, each send
-        is tried again alone, so that only the one at fault fails.
+        leaves the others in the group. Should the transaction fail otherwise, each send
+        is tried again alone, so that only the one at fault fails — except when the
+        database gave up or went away (``Busy``, ``DatabaseUnavailable``): then the commit
+        may even have landed unseen, and signing the sends again would queue each twice;
+        every caller hears the error and sends again with its ``client_ref``.
         """
         try:
             self._write_group(items)
-        except Exception:
-            if len(items) == 1:
-                raise
+        except Busy as exc:  # DatabaseUnavailable is a Busy
             for item in items:
-                item.result = item.error = None
-                try:
-                    self._write_group([item])
-                except Exception as exc:
-                    item.error = exc
+                item.result, item.error = None, exc
+        except Exception as exc:
+            if len(items) == 1:
+                items[0].result, items[0].error = None, exc
+            else:
+                for item in items:
+                    try:
+                        self._write_group([item])
+                    except Exception as alone:
+                        item.result, item.error = None, alone
         queued = {item.to for item in items if item.error is None}
         for peer in sorted(queued):
             self.on_queued(peer)
 
     def _write_group(self, items: list[_Send]) -> None:
+        """Write ``items`` in one transaction; their results (or refusals) are set only
+        once it has committed: an attempt rolled back leaves no answer behind."""
+        answers: dict[int, tuple[dict[str, Any] | None, Exception | None]] = {}
+
         def work(conn: Connection) -> None:
-            for item in items:  # a retried attempt starts afresh
-                item.result = item.error = None
+            answers.clear()  # a retried attempt starts afresh
             # The log's row is locked first (by the transaction itself: storage/db.py);
             # then the channels, by name, as every transaction that takes several.
             targets = sorted({item.to for item in items})
@@ -143,14 +152,16 @@ class Line:
                 if peers.is_pinned(conn, peer):
                     store.lock_channel(conn, peer, store.OUT)
             with log.batch(conn):
-                for item in items:
+                for index, item in enumerate(items):
                     try:
-                        item.result = self._send_one(conn, item)
+                        answers[index] = (self._send_one(conn, item), None)
                     except NotFound as exc:  # refused before it wrote anything
-                        item.error = exc
+                        answers[index] = (None, exc)
 
         # retried whole on a deadlock or busy database: the messages are signed afresh
         self.db.transaction(work)
+        for index, item in enumerate(items):
+            item.result, item.error = answers[index]
 
     def _send_one(self, conn: Connection, item: _Send) -> dict[str, Any]:
         if item.client_ref is not None:  # idempotent per user (see store.ref_key)
@@ -580,9 +591,9 @@ class GroupCommit(Generic[T]):
         try:
             write(group)
         except BaseException as exc:  # the writer failed as a whole: each caller hears it
-            for item in group:
-                if item.result is None and item.error is None:
-                    item.error = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+            for item in group:  # (an answer set before the failure was never committed)
+                item.result = None
+                item.error = exc if isinstance(exc, Exception) else RuntimeError(str(exc))
         finally:
             for item in group:
                 item.done = True

@@ -21,6 +21,7 @@ import json
 import logging
 import ssl
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,10 @@ def peer_cert(row: peers.PeerRow) -> bytes | None:
     return tls.cert_from_b64(text) if isinstance(text, str) else None
 
 
+#: How old the pins kept for a database outage may be before handshakes are refused (s).
+STALE_PINS_S = 120.0
+
+
 class NodeTls:
     """This node's certificate files and the SSL contexts made from them and the pins."""
 
@@ -58,6 +63,7 @@ class NodeTls:
         self.key_file = tls.key_path(settings.directory)
         self._lock = threading.Lock()
         self._federation: tuple[Any, ssl.SSLContext] | None = None
+        self._pins_read_at = 0.0  # time.monotonic() of the last read of the pins
         self._operator: tuple[Stamp, ssl.SSLContext] | None = None
         self._clients: dict[Any, ssl.SSLContext] = {}
         # Like the signing key: the node does not open with a TLS key others may read.
@@ -125,11 +131,14 @@ class NodeTls:
         except DatabaseUnavailable:
             # The database is away (a failover): refusing the handshake would read, at the
             # peer, as "you are not pinned" (a TLS refusal in its security log). The pins
-            # as last read serve instead; nothing is let in by them, as every federation
-            # request needs the database and is answered 503 until it is back.
+            # as last read serve instead, for STALE_PINS_S at most: a card replaced by
+            # another process in that time is not seen until the database is back. A
+            # connection carries one request (Connection: close), which needs the
+            # database (503 until it is back), and every envelope's signature is checked
+            # against the keys pinned then.
             with self._lock:
-                last = self._federation
-            if last is None:
+                last, read_at = self._federation, self._pins_read_at
+            if last is None or time.monotonic() - read_at > STALE_PINS_S:
                 return ssl.ALERT_DESCRIPTION_INTERNAL_ERROR
             ssl_object.context = last[1]
         except Exception:  # no handshake without the current pins: refuse this one
@@ -144,6 +153,7 @@ class NodeTls:
         pinned = sorted({der for der in (_cert_or_none(row) for row in rows) if der})
         key = (tuple(pinned), self.stamp())
         with self._lock:
+            self._pins_read_at = time.monotonic()
             if self._federation is not None and self._federation[0] == key:
                 return self._federation[1]
         context = tls.federation_context(self.cert_file, self.key_file, pinned)

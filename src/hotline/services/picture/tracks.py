@@ -53,7 +53,7 @@ from hotline.services.line.service import Line
 from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
 from hotline.storage import alarms as alarm_store
 from hotline.storage import peers
-from hotline.storage.db import Connection
+from hotline.storage.db import Connection, after_commit
 
 MAX_TRACKS_PER_REPORT = 100_000
 
@@ -182,7 +182,9 @@ class TrackPicture:
                     f"{envelope.from_!r} carries only its own tracks"
                 )
             held.append(_Held(report, parse_rfc3339(report.time), envelope.from_))
-        self._keep(held)  # alarms follow at the next tick, after this transaction
+        # into the picture once stored (not for an attempt rolled back or retried);
+        # alarms follow at the next tick
+        after_commit(conn, lambda: self._keep(held))
 
     def tick(self) -> None:
         """Bring the alarms up to date when the picture changed or tracks went stale."""
