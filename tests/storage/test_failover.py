@@ -6,12 +6,15 @@ tests/drills/test_standby.py."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 from hotline.errors import Busy, DatabaseUnavailable
+from hotline.storage import log
 from hotline.storage.db import Database, multi_host_url, normalise_url
 from hotline.storage.tables.core import log_entries
 from hotline.testing import PG_ADMIN_URL, DatabaseFactory, free_port
@@ -87,6 +90,31 @@ def test_a_write_whose_server_session_dies_is_a_503_and_writes_nothing(
                 select(func.count()).where(log_entries.c.idx == row["idx"])
             ).scalar()
         assert found == 0
+    finally:
+        db.dispose()
+        databases.release(url)
+
+
+def test_a_server_gone_inside_a_log_batch_is_still_a_503(databases: DatabaseFactory) -> None:
+    """The standby drill answered a send 500 when the primary died inside ``log.batch``:
+    the batch's bookkeeping read ``Connection.info`` of the dead connection, and
+    SQLAlchemy's PendingRollbackError replaced the ``DatabaseUnavailable``."""
+    url = _postgres(databases)
+    db = Database(url)
+
+    def work(conn: Any) -> None:
+        with log.batch(conn):
+            log.append(conn, "test", "r", b"entry", "2026-01-01T00:00:00Z")
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            conn.execute(select(1))
+
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            db.transaction(work)
+        with db.read() as conn:
+            assert 0 == conn.execute(select(func.count()).select_from(log_entries)).scalar()
     finally:
         db.dispose()
         databases.release(url)

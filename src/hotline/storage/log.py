@@ -18,6 +18,7 @@ one entry (``_store_receipt``, a receive hook queueing a reply) needs no change.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,8 +42,11 @@ _WRITE_STATE = (
     .where(log_state.c.id == 1)
     .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
 )
-#: Where the open batch of a transaction is kept (``Connection.info``).
-_BATCH_KEY = "hotline.log.batch"
+#: The open batch of each transaction, by its connection object (one per transaction).
+#: Not ``Connection.info``: that is the database connection's, and reading it after the
+#: server went away raises SQLAlchemy's PendingRollbackError, which hid the
+#: ``DatabaseUnavailable`` (503) behind a 500 in the standby drill.
+_BATCHES: weakref.WeakKeyDictionary[Connection, Batch] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -156,22 +160,21 @@ def batch(conn: Connection) -> Iterator[Batch]:
     Written when the block ends without error (an error rolls the transaction back, and
     the batch with it). Nested use joins the open batch.
     """
-    open_batch = conn.info.get(_BATCH_KEY)
-    if isinstance(open_batch, Batch) and open_batch.conn is conn:
+    open_batch = _BATCHES.get(conn)
+    if open_batch is not None:
         yield open_batch
         return
     made = Batch(conn)
-    conn.info[_BATCH_KEY] = made
+    _BATCHES[conn] = made
     try:
         yield made
         made.flush()
     finally:
-        conn.info.pop(_BATCH_KEY, None)
+        _BATCHES.pop(conn, None)
 
 
 def _open_batch(conn: Connection) -> Batch | None:
-    found = conn.info.get(_BATCH_KEY)
-    return found if isinstance(found, Batch) and found.conn is conn else None
+    return _BATCHES.get(conn)
 
 
 def append(conn: Connection, kind: str, ref: str, entry: bytes, at: str) -> tuple[int, LogHead]:
