@@ -236,6 +236,21 @@ class NodeSettings(BaseSettings):
     track_lookahead_s: float = Field(
         300.0, gt=0, description="Tactical and incursion look-ahead, seconds."
     )
+    track_stale_s: int = Field(
+        10,
+        gt=0,
+        description="A track not reported for this long has lost its feed: its alarms say "
+        "'feed lost' and keep its last position and prediction, seconds.",
+    )
+    conformance_margin_m: float = Field(
+        500.0, ge=0, description="Own tracks may stray this far outside a volume, metres."
+    )
+    conformance_margin_alt_m: float = Field(
+        150.0, ge=0, description="Own tracks may stray this far above or below a band, metres."
+    )
+    conformance_margin_s: int = Field(
+        60, ge=0, description="Own tracks may fly this long before or after a window, seconds."
+    )
     phrasebook: str = Field(
         "", description="Phrasebook file for coded messages; empty means the packaged one."
     )

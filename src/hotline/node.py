@@ -36,6 +36,7 @@ from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls
 from hotline.services.notices.service import Notices
 from hotline.services.picture.conflicts import Conflicts
+from hotline.services.picture.conformance import Conformance
 from hotline.services.picture.tracks import TrackPicture
 from hotline.services.runtime.jobs import Runner
 from hotline.services.runtime.leader import Leadership
@@ -79,6 +80,9 @@ class Node:
         self.notices = Notices(self.line, conflicts=self.conflicts)
         self.held = HeldMessages(self.line, self.notices, settings, self.clock)
         self.tracks = TrackPicture(self.line, self.conflicts, settings)
+        self.conformance = Conformance(self.line, self.conflicts, settings)
+        self.conformance.held = self.held
+        self.tracks.conformance = self.conformance
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)

@@ -218,15 +218,21 @@ def test_tracks_reported_to_a_node_give_conflicts_incursions_and_alarms(
     ]
 
 
-def test_an_incursion_into_the_other_sides_area_is_listed_but_alarms_only_its_owner(
+def test_an_incursion_into_the_other_sides_area_alarms_the_aircrafts_side_too(
     pair: Pair,
 ) -> None:
+    """Safety of flight first: the side whose aircraft can still turn is alarmed."""
     declare(pair)
     us_tracks = [t for t in picture_tracks() if t["id"] in ("U1", "U3")]
     pair.us.tracks.report([_report(t) for t in us_tracks])
 
     assert ["U1"] == [i["track"] for i in pair.us.tracks.assess()["incursions"]]
-    assert [] == pair.us.alarms.listing("open")
+    [alarm] = pair.us.alarms.listing("open")
+    assert ("incursion", "U1→PA-1", "our aircraft") == (
+        alarm["kind"],
+        alarm["subject"],
+        alarm["detail"]["concerns"],
+    )
 
 
 def test_tracks_fly_on_from_their_report_and_leave_the_picture_when_stale(

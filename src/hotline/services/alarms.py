@@ -28,6 +28,8 @@ KINDS = {
     "delivery_refused": "the peer refused a message, or its receipt did not hold up",
     "incursion": "a live track is inside, or heading into, a protected area",
     "track_conflict": "two live tracks of different parties are predicted to come too close",
+    "nonconforming": "one of our own tracks has left the volume we declared for it",
+    "safety_warning": "a pre-authorised safety warning went out FLASH without a second person",
 }
 
 

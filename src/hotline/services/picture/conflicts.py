@@ -175,6 +175,13 @@ class Conflicts:
             self._ensure_index()
             return list(self._areas.values())
 
+    def declared_volumes(self, party: str) -> list[Volume]:
+        """The notice volumes ``party`` declared (ids ``<message id>/<volume id>``), for
+        conformance monitoring (:mod:`hotline.services.picture.conformance`)."""
+        with self._lock:
+            self._ensure_index()
+            return [v for v in self._notice_volumes if v.party == party]
+
     def _area_keys(self) -> set[str]:
         return {a.key for a in self._areas.values()}
 

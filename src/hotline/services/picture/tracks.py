@@ -48,10 +48,9 @@ from hotline.errors import MalformedMessage, ValidationError
 from hotline.geo import incursions
 from hotline.geo.geodesy import GEOD
 from hotline.geo.tactical import engine as tactical
-from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line
+from hotline.services.picture import safety
 from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
-from hotline.storage import alarms as alarm_store
 from hotline.storage import peers
 from hotline.storage.db import Connection, after_commit
 
@@ -80,6 +79,8 @@ class TrackPicture:
         self._changed = False  # since the alarms were last brought up to date
         self._shared_at: dict[str, float] = {}  # peer -> when own tracks were last shared
         self._areas_cache: tuple[tuple[str, ...], incursions.Areas] | None = None
+        #: checks own tracks against own volumes at each assessment (set by the node)
+        self.conformance: Any = None
         line.on_receive("track_report", self._received)
 
     # -- reports ---------------------------------------------------------------------------
@@ -343,30 +344,50 @@ class TrackPicture:
     # -- alarms ----------------------------------------------------------------------------
 
     def _alarm(self, assessment: dict[str, Any]) -> None:
-        """Raise alarms for what concerns this party; clear those no longer predicted."""
+        """Raise alarms for what concerns this party (an incursion: the area's owner and
+        the aircraft's side both); clear those no longer predicted, but keep those whose
+        track's feed stopped (:mod:`hotline.services.picture.safety`)."""
         me = self.party
-        now = assessment["at"]
+        now = self.clock.now()
+        at = assessment["at"]
+        lang = self.line.identity.lang
+        positions = {t["id"]: t for t in assessment["tracks"]}
         wanted: dict[tuple[str, str], dict[str, Any]] = {}
         for hit in assessment["incursions"]:
-            if hit["area_party"] == me:
+            if me in (hit["area_party"], hit["track_party"]):
                 subject = f"{hit['track']}→{hit['area']}"
-                wanted[("incursion", subject)] = {
-                    "track_party": hit["track_party"],
-                    "entry_s": hit["entry_s"],
-                }
+                track = positions[hit["track"]]
+                wanted[("incursion", subject)] = safety.incursion_detail(hit, me, now, lang, track)
         for pair in assessment["conflicts"]:
             if me in pair["parties"]:
                 wanted[("track_conflict", f"{pair['a']}×{pair['b']}")] = {
                     "tcpa_s": pair["tcpa_s"],
                     "dcpa_m": pair["dcpa_m"],
+                    "feed": "live",
                 }
+        fresh, last = self._feeds(now)
         with self.db.write() as conn:
-            open_now = alarm_store.open_subjects(conn, ("incursion", "track_conflict"))
-            for kind, subject in open_now:
-                if (kind, subject) not in wanted:
-                    clear_alarm(conn, kind, subject, now, "no longer predicted")
-            for (kind, subject), detail in wanted.items():
-                raise_alarm(conn, kind, subject, now, **detail)
+            safety.update(conn, wanted, kinds=safety.PICTURE_KINDS, now=at, fresh=fresh, last=last)
+        if self.conformance is not None:
+            self.conformance.check(assessment, fresh=fresh, last=last)
+
+    def _feeds(self, now: datetime) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        """Tracks whose feed is live (reported within ``track_stale_s``), and each track
+        in the picture as last reported."""
+        stale = self.settings.track_stale_s
+        with self._lock:
+            held = list(self._tracks.values())
+        fresh = {h.report.id for h in held if (now - h.at).total_seconds() <= stale}
+        last = {
+            h.report.id: {
+                "time": rfc3339(h.at),
+                "lat": h.report.lat,
+                "lon": h.report.lon,
+                "alt_m": h.report.alt_m,
+            }
+            for h in held
+        }
+        return fresh, last
 
 
 def engine_areas(areas: list[AreaInForce]) -> incursions.Areas:
