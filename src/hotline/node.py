@@ -38,6 +38,7 @@ from hotline.services.notices.service import Notices
 from hotline.services.picture.conflicts import Conflicts
 from hotline.services.picture.conformance import Conformance
 from hotline.services.picture.tracks import TrackPicture
+from hotline.services.preauth import SafetyWarnings
 from hotline.services.runtime.jobs import Runner
 from hotline.services.runtime.leader import Leadership
 from hotline.services.runtime.scheduler import Scheduler
@@ -83,6 +84,7 @@ class Node:
         self.conformance = Conformance(self.line, self.conflicts, settings)
         self.conformance.held = self.held
         self.tracks.conformance = self.conformance
+        self.safety = SafetyWarnings(self.line, self.notices, self.clock)
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
