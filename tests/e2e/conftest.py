@@ -46,6 +46,7 @@ def processes(tmp_path: Path, databases: DatabaseFactory) -> Iterator[Processes]
             settings=tls_node_settings(operator_ports[party]),
         )
         nodes[party].auth.add_user("officer", PASSWORDS[party])
+        nodes[party].auth.add_user("commander", PASSWORDS[party], ["commander"])
     nodes["us"].add_peer(nodes["ru"].identity.card().wire())
     nodes["ru"].add_peer(nodes["us"].identity.card().wire())
     for node in nodes.values():
