@@ -174,3 +174,25 @@ def test_a_stopped_feed_keeps_the_alarm_with_its_last_position(
     assert ("lost", first["entry_at"]) == (kept["feed"], kept["entry_at"])
     assert lost["feed_lost_at"] == kept["feed_lost_at"]
     assert [] == [a for a in pair.ru.alarms.listing("cleared") if a["kind"] == "incursion"]
+
+
+def test_the_cli_notifies_a_nonconforming_alarm(make_pair: MakePair, clock: FakeClock) -> None:
+    from tests.cli.test_line import invoke
+
+    with make_pair(us={"track_stale_s": 50}) as pair:
+        declare_own_volume(pair, clock)
+        report(pair.us, track("U7", "us", *CENTRE, 90.0))
+        report(pair.us, track("U7", "us", CENTRE[0], CENTRE[1] + EAST_7_5_KM, 90.0))
+        alarm = open_alarms(pair.us, "nonconforming")["U7"]
+        pair.us.auth.add_user("duty1", "long watch password")
+        duty = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long watch password"}
+        us_dir = str(pair.us.settings.directory)
+
+        done = invoke("conformance", "notify", str(alarm["id"]), "--dir", us_dir, env=duty)
+        held = invoke(
+            "conformance", "notify", str(alarm["id"]), "--precedence", "FLASH",
+            "--dir", us_dir, env=duty,
+        )  # fmt: skip
+
+        assert done.startswith("sent: message ") and done.rstrip().endswith("to ru")
+        assert "FLASH held" in held  # FLASH keeps the two-person rule

@@ -3,6 +3,7 @@ recorded and shown; everything else FLASH keeps the two-person rule."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -102,3 +103,30 @@ def test_only_commanders_authorise_and_a_revoked_or_expired_one_is_refused(
     assert 409 == after_revoke.status_code and "revoked by cdr: sorties over" in after_revoke.text
     assert 409 == expired.status_code and "not now" in expired.text
     assert [] == [m for m in pair.us.line.listing("out", limit=50) if m["precedence"] == "FLASH"]
+
+
+def test_the_cli_authorises_warns_and_lists(pair: Pair, clock: FakeClock) -> None:
+    from tests.cli.test_line import invoke
+
+    pair.us.auth.add_user("cdr1", "long watch password", ["commander"])
+    pair.us.auth.add_user("duty1", "long watch password")
+    us_dir = str(pair.us.settings.directory)
+    cdr = {"HOTLINE_USER": "cdr1", "HOTLINE_PASSWORD": "long watch password"}
+    duty = {"HOTLINE_USER": "duty1", "HOTLINE_PASSWORD": "long watch password"}
+    window = (
+        rfc3339(clock.now() - timedelta(minutes=1)),
+        rfc3339(clock.now() + timedelta(hours=1)),
+    )
+    made = invoke(
+        "safety", "authorise", "--to", "ru", "--code", "11", "--aircraft", "R24",
+        "--area", "PA-1", "--valid-from", window[0], "--valid-until", window[1],
+        "--dir", us_dir, env=cdr,
+    )  # fmt: skip
+    preauth_id = made.split()[1].rstrip(":")
+    sent = invoke("safety", "warn", preauth_id, "--dir", us_dir, env=duty)
+    listed = json.loads(invoke("safety", "list", "--dir", us_dir, "--json", env=duty))
+
+    assert sent.startswith("FLASH sent: message ") and "to ru" in sent
+    assert [(preauth_id, ["duty1"])] == [
+        (r["id"], [u["used_by"] for u in r["uses"]]) for r in listed
+    ]

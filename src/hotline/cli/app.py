@@ -21,6 +21,7 @@ from hotline.cli.held import held_app
 from hotline.cli.notices import notice_app
 from hotline.cli.peers import peer_app
 from hotline.cli.readouts import readout_app
+from hotline.cli.safety import conformance_app, safety_app
 from hotline.cli.users import user_app
 from hotline.cli.watch import watch_app
 
@@ -65,6 +66,8 @@ for group, name in (
     (watch_app, "watch"),
     (picture.tracks_app, "tracks"),
     (held_app, "held"),
+    (safety_app, "safety"),
+    (conformance_app, "conformance"),
     (node.tls_app, "tls"),
 ):
     app.add_typer(group, name=name)
