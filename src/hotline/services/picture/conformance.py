@@ -25,10 +25,11 @@ always).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from hotline.clock import rfc3339
 from hotline.config import NodeSettings
@@ -45,6 +46,7 @@ from hotline.storage import messages
 from hotline.storage.messages import InternalRef
 
 KIND = "nonconforming"
+FloatArray = npt.NDArray[np.float64]
 
 
 class Conformance:
@@ -55,7 +57,9 @@ class Conformance:
         self.party = line.identity.party
         self._ties: dict[str, str] = {}  # track id -> volume id it was last inside
         self._restored = False
-        self._cache: tuple[tuple[str, ...], list[Volume], geo.Shapes] | None = None
+        self._cache: (
+            tuple[tuple[str, ...], list[Volume], geo.Shapes, tuple[FloatArray, FloatArray]] | None
+        ) = None
         self.held: Any = None  # the two-person rule, for a FLASH notification (set by the node)
 
     # -- checking --------------------------------------------------------------------------
@@ -114,47 +118,55 @@ class Conformance:
     def _assess(
         self, own: list[dict[str, Any]], now: datetime
     ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-        """(track -> volume it is inside, track -> departure detail) for own tracks."""
-        volumes, shapes = self._shapes()
+        """(track -> volume it is inside, track -> departure detail) for own tracks.
+
+        Each tied track is first measured against its own volume alone; only the tracks
+        not inside it (and those not tied yet) are looked up among all volumes in force:
+        in steady flight that is one pair per track.
+        """
+        volumes, shapes, windows = self._shapes()
         s = self.settings
         lat = np.array([t["lat"] for t in own], dtype=np.float64)
         lon = np.array([t["lon"] for t in own], dtype=np.float64)
         alt = np.array([t["alt_m"] for t in own], dtype=np.float64)
-        slack = timedelta(seconds=s.conformance_margin_s)
-        in_force = np.array([v.start - slack <= now <= v.end + slack for v in volumes], dtype=bool)
-        track, volume = geo.candidates(
-            lat, lon, shapes, s.conformance_margin_m, np.flatnonzero(in_force)
-        )
+        slack, at = float(s.conformance_margin_s), now.timestamp()
+        in_force = (windows[0] - slack <= at) & (at <= windows[1] + slack)
         position = {v.id: k for k, v in enumerate(volumes)}
-        tied = [
-            (k, position[self._ties[t["id"]]])
-            for k, t in enumerate(own)
-            if self._ties.get(t["id"]) in position
-        ]
-        if tied:
-            track = np.concatenate([track, np.array([k for k, _ in tied], dtype=np.int64)])
-            volume = np.concatenate([volume, np.array([v for _, v in tied], dtype=np.int64)])
+        tie = np.array([position.get(self._ties.get(t["id"], ""), -1) for t in own], np.int64)
+        tied = np.flatnonzero(tie >= 0)
+        h_tie, v_tie = geo.measure(lat, lon, alt, shapes, tied, tie[tied])
+        within = self._within(h_tie, v_tie) & in_force[tie[tied]]
+        inside = {own[k]["id"]: volumes[tie[k]].id for k in tied[within].tolist()}
+        rest = np.setdiff1d(np.arange(len(own)), tied[within])
+        track, volume = geo.candidates(
+            lat[rest], lon[rest], shapes, s.conformance_margin_m, np.flatnonzero(in_force)
+        )
+        track = rest[track]
         h, v = geo.measure(lat, lon, alt, shapes, track, volume)
-        ok = (h <= s.conformance_margin_m) & (v <= s.conformance_margin_alt_m) & in_force[volume]
-        inside: dict[str, str] = {}
+        ok = self._within(h, v)
         for k, j in zip(track[ok].tolist(), volume[ok].tolist(), strict=True):
-            track_id = own[k]["id"]
-            if track_id not in inside or volumes[j].id == self._ties.get(track_id):
-                inside[track_id] = volumes[j].id  # the tie, if still inside it, wins
+            inside.setdefault(own[k]["id"], volumes[j].id)
         self._ties.update(inside)
         measured = {
-            (k, j): (float(a), float(b))
-            for k, j, a, b in zip(track.tolist(), volume.tolist(), h, v, strict=True)
+            k: (float(a), float(b), int(tie[k]))
+            for k, a, b in zip(tied.tolist(), h_tie.tolist(), v_tie.tolist(), strict=True)
         }
         departures = {}
         for k, t in enumerate(own):
-            tie = self._ties.get(t["id"])
-            if tie is None or t["id"] in inside:
+            if t["id"] in inside or t["id"] not in self._ties:
                 continue
-            j = position.get(tie)
-            where = None if j is None else (volumes[j], measured[(k, j)], bool(in_force[j]))
-            departures[t["id"]] = self._departure(t, tie, where, now)
+            found = measured.get(k)
+            where = None
+            if found is not None:
+                j = found[2]
+                where = (volumes[j], (found[0], found[1]), bool(in_force[j]))
+            departures[t["id"]] = self._departure(t, self._ties[t["id"]], where, now)
         return inside, departures
+
+    def _within(self, h: Any, v: Any) -> Any:
+        """Within the margins, horizontally and vertically."""
+        s = self.settings
+        return (h <= s.conformance_margin_m) & (v <= s.conformance_margin_alt_m)
 
     def _departure(
         self,
@@ -196,13 +208,18 @@ class Conformance:
             "in_force": in_force,
         }
 
-    def _shapes(self) -> tuple[list[Volume], geo.Shapes]:
-        """Own declared volumes and their shapes, rebuilt only when they change."""
+    def _shapes(self) -> tuple[list[Volume], geo.Shapes, tuple[FloatArray, FloatArray]]:
+        """Own declared volumes, their shapes and windows (POSIX seconds), rebuilt only
+        when they change."""
         volumes = self.conflicts.declared_volumes(self.party)
         keys = tuple(v.id for v in volumes)
         if self._cache is None or self._cache[0] != keys:
-            self._cache = (keys, volumes, geo.Shapes.of(volumes))
-        return self._cache[1], self._cache[2]
+            windows = (
+                np.array([v.start.timestamp() for v in volumes], dtype=np.float64),
+                np.array([v.end.timestamp() for v in volumes], dtype=np.float64),
+            )
+            self._cache = (keys, volumes, geo.Shapes.of(volumes), windows)
+        return self._cache[1], self._cache[2], self._cache[3]
 
     # -- telling the other side ------------------------------------------------------------
 
