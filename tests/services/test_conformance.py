@@ -196,3 +196,30 @@ def test_the_cli_notifies_a_nonconforming_alarm(make_pair: MakePair, clock: Fake
 
         assert done.startswith("sent: message ") and done.rstrip().endswith("to ru")
         assert "FLASH held" in held  # FLASH keeps the two-person rule
+
+
+def test_after_a_restart_open_alarms_say_feed_lost_and_ties_come_back(
+    make_pair: MakePair, clock: FakeClock
+) -> None:
+    with make_pair(us={"track_stale_s": 50}) as pair:
+        declare(pair)
+        mid = declare_own_volume(pair, clock)
+        u1 = [t for t in picture_tracks() if t["id"] == "U1"]
+        report(pair.us, *u1, track("U7", "us", *CENTRE, 90.0))
+        report(pair.us, track("U7", "us", CENTRE[0], CENTRE[1] + EAST_7_5_KM, 90.0))
+        assert {"U7"} == set(open_alarms(pair.us, "nonconforming"))
+
+        reopened = Node(pair.us.settings, pair.us.clock)  # a restart: the picture is empty
+        try:
+            reopened.tracks.tick()
+            kept = open_alarms(reopened, "incursion")["U1→PA-1"]["detail"]
+            assert "lost" == kept["feed"]
+            # U7 reported again, still outside: its alarm stays (tied again from it) ...
+            report(reopened, track("U7", "us", CENTRE[0], CENTRE[1] + EAST_7_5_KM, 90.0))
+            detail = open_alarms(reopened, "nonconforming")["U7"]["detail"]
+            assert ("live", f"{mid}/A1") == (detail["feed"], detail["volume"])
+            # ... and clears when it is back inside
+            report(reopened, track("U7", "us", *CENTRE, 270.0))
+            assert {} == open_alarms(reopened, "nonconforming")
+        finally:
+            reopened.stop()

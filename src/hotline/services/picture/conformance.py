@@ -77,6 +77,8 @@ class Conformance:
         own = [
             t for t in assessment["tracks"] if t["party"] == self.party and t["source"] == "feed"
         ]
+        if not own and not self._ties and self._restored:
+            return {}  # nothing to check, nothing tied: no transaction
         with self.line.db.write() as conn:
             open_now = [s for _k, s in alarm_store.open_subjects(conn, (KIND,))]
             if not self._restored:

@@ -51,6 +51,7 @@ from hotline.geo.tactical import engine as tactical
 from hotline.services.line.service import Line
 from hotline.services.picture import safety
 from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
+from hotline.services.picture.conformance import Conformance
 from hotline.storage import peers
 from hotline.storage.db import Connection, after_commit
 
@@ -76,11 +77,13 @@ class TrackPicture:
         self.clock: Clock = line.clock
         self._tracks: dict[str, _Held] = {}
         self._lock = threading.Lock()
-        self._changed = False  # since the alarms were last brought up to date
+        # since the alarms were last brought up to date; True at start, so that the first
+        # tick marks the alarms left open by a previous process "feed lost"
+        self._changed = True
         self._shared_at: dict[str, float] = {}  # peer -> when own tracks were last shared
         self._areas_cache: tuple[tuple[str, ...], incursions.Areas] | None = None
         #: checks own tracks against own volumes at each assessment (set by the node)
-        self.conformance: Any = None
+        self.conformance: Conformance | None = None
         line.on_receive("track_report", self._received)
 
     # -- reports ---------------------------------------------------------------------------
