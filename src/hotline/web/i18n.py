@@ -85,8 +85,12 @@ ALARM_LABELS = {
     "log_fork": N_("Peer's log forked"),
     "conflict": N_("Conflict with a received notice"),
     "delivery_refused": N_("The other side refuses a message (its channel is blocked)"),
-    "incursion": N_("Predicted incursion into our protected area"),
+    "incursion": N_("Predicted incursion into a protected area (ours, or by our aircraft)"),
     "track_conflict": N_("Predicted loss of separation between tracks"),
+    "nonconforming": N_("Our aircraft has left the volume we declared for it"),
+    "safety_warning": N_(
+        "Safety warning sent FLASH without a second person (authorised in advance)"
+    ),
 }
 
 Translate = Callable[..., str]

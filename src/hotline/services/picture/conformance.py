@@ -102,7 +102,7 @@ class Conformance:
             for track_id, detail in departures.items():
                 if track_id not in fresh:
                     detail = safety.feed_lost(detail, last.get(track_id), at)
-                _, new = raise_alarm(conn, KIND, track_id, at, **detail)
+                new = raise_alarm(conn, KIND, track_id, at, **detail)[1]
                 if not new:
                     safety.refresh(conn, KIND, track_id, lambda d, n=detail: safety.merged(d, n))
         seen = {t["id"] for t in assessment["tracks"]} | set(open_now)
@@ -178,7 +178,7 @@ class Conformance:
         now: datetime,
     ) -> dict[str, Any]:
         """What a ``nonconforming`` alarm says."""
-        message_id, _, volume_id = tie.partition("/")
+        message_id, volume_id = tie.split("/", 1) if "/" in tie else (tie, "")
         detail: dict[str, Any] = {
             "track": track["id"],
             "callsign": track.get("callsign"),

@@ -122,7 +122,7 @@ def update(
         lost = [t for t in tracks_of(kind, subject) if t not in fresh]
         if lost:
             detail = feed_lost(detail, last.get(lost[0]), now)
-        _, new = raise_alarm(conn, kind, subject, now, **detail)
+        new = raise_alarm(conn, kind, subject, now, **detail)[1]
         if not new:
             refresh(conn, kind, subject, lambda d, new_d=detail: merged(d, new_d))
 
