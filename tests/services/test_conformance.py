@@ -194,8 +194,11 @@ def test_the_cli_notifies_a_nonconforming_alarm(make_pair: MakePair, clock: Fake
             "--dir", us_dir, env=duty,
         )  # fmt: skip
 
+        listed = invoke("alarms", "--dir", us_dir, env=duty | {"COLUMNS": "250"})
+
         assert done.startswith("sent: message ") and done.rstrip().endswith("to ru")
         assert "FLASH held" in held  # FLASH keeps the two-person rule
+        assert f"outside the volume 2500 m: {alarm['detail']['volume']}" in listed
 
 
 def test_after_a_restart_open_alarms_say_feed_lost_and_ties_come_back(

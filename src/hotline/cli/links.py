@@ -19,6 +19,7 @@ from hotline.cli.common import (
     plain,
     print_json,
 )
+from hotline.cli.safety import alarm_summary
 
 link_app = typer.Typer(help="Link tests: run one now, or report availability and round trips.")
 
@@ -116,8 +117,10 @@ def alarms(
     )
     for row in rows:
         cleared = f"{row['cleared_by']}: {row['clear_reason']}" if row["cleared_by"] else ""
+        summary = alarm_summary(row)  # the picture's alarms say when, where, how far
+        subject = f"{row['subject']}\n{summary}" if summary else row["subject"]
         table.add_row(
-            str(row["id"]), row["kind"], plain(row["subject"]), row["raised_at"], row["state"],
+            str(row["id"]), row["kind"], plain(subject), row["raised_at"], row["state"],
             plain(cleared),
         )  # fmt: skip
     out.print(table)

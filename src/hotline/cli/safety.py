@@ -9,7 +9,7 @@ of our tracks has left the volume we declared for it (a ``nonconforming`` alarm)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
@@ -151,3 +151,28 @@ def conformance_notify(
     else:
         message = row["message"]
         out.print(plain(f"sent: message {message['id']} to {message['peer']}"))
+
+
+def alarm_summary(row: dict[str, Any]) -> str:
+    """What a picture or safety alarm says, in one line (empty for other kinds).
+
+    >>> alarm_summary({"kind": "incursion", "detail": {"entry_dtg": "221402Z NOV 26",
+    ...     "time_left_s": 140, "concerns": "our aircraft", "feed": "lost"}})
+    'entry 221402Z NOV 26, in 140 s (our aircraft); FEED LOST'
+    """
+    d = row.get("detail") or {}
+    lost = "; FEED LOST" if d.get("feed") == "lost" else ""
+    if row["kind"] == "incursion":
+        when = "inside now" if d.get("inside") else f"in {d.get('time_left_s')} s"
+        return f"entry {d.get('entry_dtg')}, {when} ({d.get('concerns')}){lost}"
+    if row["kind"] == "nonconforming":
+        far = f" {d['distance_m']} m" if d.get("distance_m") else ""
+        return f"{d.get('reason')}{far}: {d.get('volume')}{lost}"
+    if row["kind"] == "safety_warning":
+        return (
+            f"code {d.get('code')} to {d.get('peer')} ({d.get('aircraft')}, {d.get('area')}) "
+            f"by {d.get('sent_by')}, authorised by {d.get('authorised_by')}"
+        )
+    if row["kind"] == "track_conflict":
+        return f"CPA in {d.get('tcpa_s')} s at {d.get('dcpa_m')} m{lost}"
+    return ""
