@@ -130,3 +130,23 @@ def test_the_cli_authorises_warns_and_lists(pair: Pair, clock: FakeClock) -> Non
     assert [(preauth_id, ["duty1"])] == [
         (r["id"], [u["used_by"] for u in r["uses"]]) for r in listed
     ]
+
+
+def test_a_retried_warning_is_sent_and_recorded_once(pair: Pair, clock: FakeClock) -> None:
+    with api(pair, "us", commander(pair)) as cdr, api(pair, "us", token(pair.us)) as officer:
+        preauth = authorise(cdr, clock).json()
+        path = f"/api/v1/safety/preauth/{preauth['id']}/warn"
+        first = officer.post(path, json={"client_ref": "r1"})
+        again = officer.post(path, json={"client_ref": "r1"})  # the answer was lost: retried
+        other = officer.post(path, json={"client_ref": "r2"})  # a second warning, on purpose
+        listed = officer.get("/api/v1/safety/preauth").json()
+
+    assert (201, 201, 201) == (first.status_code, again.status_code, other.status_code)
+    assert first.json()["message"]["id"] == again.json()["message"]["id"]
+    assert first.json()["use"]["id"] == again.json()["use"]["id"]
+    assert other.json()["message"]["id"] != first.json()["message"]["id"]
+    assert 2 == len(listed[0]["uses"])
+    flash = [m for m in pair.us.line.listing("out", limit=50) if m["precedence"] == "FLASH"]
+    assert 2 == len(flash)
+    alarms = [a for a in pair.us.alarms.listing("open") if a["kind"] == "safety_warning"]
+    assert 2 == len(alarms)

@@ -34,6 +34,12 @@ class RevokeRequest(StrictBody):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class WarnRequest(StrictBody):
+    client_ref: str | None = Field(
+        None, max_length=100, description="idempotency key: sending twice sends once"
+    )
+
+
 class NotifyRequest(StrictBody):
     precedence: str = Field("IMMEDIATE", description="FLASH is held for a second person")
 
@@ -109,8 +115,10 @@ def preauth_revoke(
     summary="Send a pre-authorised safety warning FLASH now, without a second person",
     response_model=Warned,
 )
-def preauth_warn(preauth_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.safety.warn(preauth_id, user.name)
+def preauth_warn(
+    preauth_id: str, node: NodeDep, user: UserDep, body: WarnRequest | None = None
+) -> dict[str, Any]:
+    return node.safety.warn(preauth_id, user.name, (body or WarnRequest()).client_ref)
 
 
 @router.post(

@@ -9,6 +9,7 @@ of our tracks has left the volume we declared for it (a ``nonconforming`` alarm)
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import typer
@@ -101,8 +102,9 @@ def safety_warn(
     url: UrlOpt = None,
 ) -> None:
     """Send a pre-authorised safety warning FLASH now, without a second person."""
+    ref = {"client_ref": f"cli:{uuid.uuid4()}"}  # a retried request sends once
     with node_client(directory, url, user) as client:
-        row = client.post(f"/api/v1/safety/preauth/{preauth_id}/warn")
+        row = client.post(f"/api/v1/safety/preauth/{preauth_id}/warn", ref)
     if json_:
         print_json(row)
     else:

@@ -21,6 +21,7 @@ and the area are in the authorisation, the trail and the alarm, not in the envel
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,9 +112,11 @@ class SafetyWarnings:
         seclog.event("safety_preauth_revoked", preauth=preauth_id)
         return self.get(preauth_id)
 
-    def warn(self, preauth_id: str, user: str) -> dict[str, Any]:
+    def warn(self, preauth_id: str, user: str, client_ref: str | None = None) -> dict[str, Any]:
         """Send a pre-authorised warning FLASH now, with no second person; returns the
-        message and the use."""
+        message and the use. Idempotent on ``client_ref`` (the user's): a retry after a
+        lost answer, or after a crash between sending and recording, sends nothing more
+        and records the use once."""
         self._has_role(user, WATCH, "send a safety warning")
         row = self.get(preauth_id)
         now = self.clock.now()
@@ -130,16 +133,20 @@ class SafetyWarnings:
                 hint="send it FLASH the ordinary way: a second person approves it",
             )
         use_id = str(uuid.uuid4())
+        key = use_id if client_ref is None else _digest(preauth_id, user, client_ref)
         sent = self.notices.send_code(
             row["peer"],
             int(row["code"]),
             precedence="FLASH",
             user=user,
-            client_ref=InternalRef(f"preauth:{use_id}"),
+            client_ref=InternalRef(f"preauth:{key}"),
         )
         message_id = str(sent["message"]["id"])
         at = rfc3339(self.clock.now())
         with self.line.db.write() as conn:
+            done = store.use_of_message(conn, message_id)
+            if done is not None:  # a retry: sent and recorded already
+                return {"message": sent["message"], "rendering": sent["rendering"], "use": done}
             store.insert_use(conn, use_id, preauth_id, message_id, user, at)
             message_store.add_event(
                 conn, message_id, at, "preauthorised", by=row["authorised_by"], preauth=preauth_id
@@ -199,6 +206,15 @@ class SafetyWarnings:
                 f"{user} may not {what}",
                 hint=f"it takes the role {' or '.join(sorted(roles))}",
             )
+
+
+def _digest(*parts: str) -> str:
+    """A short key for a user's client reference (the message's column holds 100).
+
+    >>> len(_digest("p", "officer", "retry-1"))
+    32
+    """
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
 def _when(text: str, field: str) -> datetime:

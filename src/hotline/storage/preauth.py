@@ -54,3 +54,9 @@ def insert_use(
 def uses_of(conn: Connection, preauth_id: str) -> list[dict[str, Any]]:
     stmt = select(uses).where(uses.c.preauth_id == preauth_id).order_by(uses.c.used_at, uses.c.id)
     return [r._asdict() for r in conn.execute(stmt)]
+
+
+def use_of_message(conn: Connection, message_id: str) -> dict[str, Any] | None:
+    """The use that sent ``message_id``, if recorded."""
+    row = conn.execute(select(uses).where(uses.c.message_id == message_id)).first()
+    return None if row is None else row._asdict()
