@@ -25,6 +25,7 @@ always).
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,7 @@ from hotline.services.picture import safety
 from hotline.services.picture.conflicts import Conflicts
 from hotline.storage import alarms as alarm_store
 from hotline.storage import messages
+from hotline.storage.db import Connection
 from hotline.storage.messages import InternalRef
 
 KIND = "nonconforming"
@@ -57,6 +59,7 @@ class Conformance:
         self.party = line.identity.party
         self._ties: dict[str, str] = {}  # track id -> volume id it was last inside
         self._restored = False
+        self._lock = threading.Lock()
         self._cache: (
             tuple[tuple[str, ...], list[Volume], geo.Shapes, tuple[FloatArray, FloatArray]] | None
         ) = None
@@ -77,41 +80,53 @@ class Conformance:
         own = [
             t for t in assessment["tracks"] if t["party"] == self.party and t["source"] == "feed"
         ]
-        if not own and not self._ties and self._restored:
-            return {}  # nothing to check, nothing tied: no transaction
-        with self.line.db.write() as conn:
-            open_now = [s for _k, s in alarm_store.open_subjects(conn, (KIND,))]
+        with self._lock:  # a feed's report and the scheduler's tick may come at once
+            if not own and not self._ties and self._restored:
+                return {}  # nothing to check, nothing tied: no transaction
             if not self._restored:
-                self._restore(conn, open_now)
+                with self.line.db.read() as conn:
+                    self._restore(conn)
+            # measured outside the write transaction: no writer waits for the geometry
             inside, departures = self._assess(own, now)
-            at = rfc3339(now)
-            for track_id in open_now:
-                if track_id in departures:
-                    continue
-                if track_id not in fresh:
-                    safety.refresh(
-                        conn,
-                        KIND,
-                        track_id,
-                        lambda d, t=track_id: safety.feed_lost(d, last.get(t), at),
-                    )
-                elif track_id in inside:
-                    clear_alarm(conn, KIND, track_id, at, f"back inside {inside[track_id]}")
-                else:
-                    clear_alarm(conn, KIND, track_id, at, "no longer tied to a volume")
-            for track_id, detail in departures.items():
-                if track_id not in fresh:
-                    detail = safety.feed_lost(detail, last.get(track_id), at)
-                new = raise_alarm(conn, KIND, track_id, at, **detail)[1]
-                if not new:
-                    safety.refresh(conn, KIND, track_id, lambda d, n=detail: safety.merged(d, n))
-        seen = {t["id"] for t in assessment["tracks"]} | set(open_now)
-        self._ties = {t: v for t, v in self._ties.items() if t in seen}
+            with self.line.db.write() as conn:
+                open_now = [s for _k, s in alarm_store.open_subjects(conn, (KIND,))]
+                self._update(conn, open_now, inside, departures, fresh, last, rfc3339(now))
+            seen = {t["id"] for t in assessment["tracks"]} | set(open_now)
+            self._ties = {t: v for t, v in self._ties.items() if t in seen}
         return departures
 
-    def _restore(self, conn: Any, open_now: list[str]) -> None:
-        """Tie again the tracks of open alarms (after a restart)."""
+    def _update(
+        self,
+        conn: Connection,
+        open_now: list[str],
+        inside: dict[str, str],
+        departures: dict[str, dict[str, Any]],
+        fresh: set[str],
+        last: dict[str, dict[str, Any]],
+        at: str,
+    ) -> None:
+        """Bring the ``nonconforming`` alarms up to date with what was measured."""
         for track_id in open_now:
+            if track_id in departures:
+                continue
+            if track_id not in fresh:  # its feed stopped: kept, saying so
+                safety.refresh(
+                    conn, KIND, track_id, lambda d, t=track_id: safety.feed_lost(d, last.get(t), at)
+                )
+            elif track_id in inside:
+                clear_alarm(conn, KIND, track_id, at, f"back inside {inside[track_id]}")
+            else:
+                clear_alarm(conn, KIND, track_id, at, "no longer tied to a volume")
+        for track_id, detail in departures.items():
+            if track_id not in fresh:
+                detail = safety.feed_lost(detail, last.get(track_id), at)
+            new = raise_alarm(conn, KIND, track_id, at, **detail)[1]
+            if not new:
+                safety.refresh(conn, KIND, track_id, lambda d, n=detail: safety.merged(d, n))
+
+    def _restore(self, conn: Connection) -> None:
+        """Tie again the tracks of open alarms (after a restart)."""
+        for _kind, track_id in alarm_store.open_subjects(conn, (KIND,)):
             alarm = alarm_store.open_alarm(conn, KIND, track_id)
             if alarm is not None and alarm["detail"].get("volume"):
                 self._ties.setdefault(track_id, str(alarm["detail"]["volume"]))
