@@ -15,9 +15,12 @@ from its report to now along its geodesic (dead reckoning):
 - incursions: tracks predicted to enter, or already inside, a protected area of another
   party (the areas in force, see :mod:`hotline.services.picture.conflicts`).
 
-Each new report is assessed at once. An incursion into one of *this* node's areas, and a
-predicted loss of separation involving one of this party's tracks, raise an alarm (one per
-track and area, or per pair) that clears itself when no longer predicted.
+Each new report is assessed at once, and each scheduler tick. An incursion (into one of
+this party's areas, or by one of this party's aircraft: both sides are alarmed) and a
+predicted loss of separation involving one of this party's tracks raise an alarm (one per
+track and area, or per pair) that clears itself when no longer predicted, unless the
+track's feed stopped (:mod:`hotline.services.picture.safety`). Own tracks are checked
+against own declared volumes too (:mod:`hotline.services.picture.conformance`).
 
 The picture is kept in the memory of the node process: it is a live view, rebuilt by the
 feed within seconds of a restart, not a record. What the parties say about it goes on the
@@ -206,10 +209,9 @@ class TrackPicture:
     # -- assessment ------------------------------------------------------------------------
 
     def _current(
-        self,
+        self, now: datetime
     ) -> tuple[list[TrackReport], np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        """Tracks still fresh, with their positions and altitudes flown on to now."""
-        now = self.clock.now()
+        """Tracks still fresh, with their positions and altitudes flown on to ``now``."""
         ttl = self.settings.track_ttl_s
         with self._lock:
             for key in [k for k, h in self._tracks.items() if (now - h.at).total_seconds() > ttl]:
@@ -232,7 +234,8 @@ class TrackPicture:
 
     def assess(self) -> dict[str, Any]:
         """The picture now: tracks, predicted losses of separation, incursions."""
-        reports, lat, lon, alt, sources = self._current()
+        now = self.clock.now()  # positions are flown on to it; predictions count from it
+        reports, lat, lon, alt, sources = self._current(now)
         s = self.settings
         party = np.array([r.party for r in reports], dtype=object)
         gs = np.array([r.gs_mps for r in reports])
@@ -317,7 +320,7 @@ class TrackPicture:
             for k, r in enumerate(reports)
         ]
         return {
-            "at": rfc3339(self.clock.now()),
+            "at": rfc3339(now),
             "settings": {
                 "rpz_m": s.track_rpz_m,
                 "hpz_m": s.track_hpz_m,
@@ -351,8 +354,8 @@ class TrackPicture:
         the aircraft's side both); clear those no longer predicted, but keep those whose
         track's feed stopped (:mod:`hotline.services.picture.safety`)."""
         me = self.party
-        now = self.clock.now()
         at = assessment["at"]
+        now = parse_rfc3339(at)  # the time the positions were flown on to
         lang = self.line.identity.lang
         positions = {t["id"]: t for t in assessment["tracks"]}
         wanted: dict[tuple[str, str], dict[str, Any]] = {}
