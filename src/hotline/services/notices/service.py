@@ -30,7 +30,9 @@ from hotline.errors import (
     NotFound,
     PhrasebookMismatch,
     ValidationError,
+    VolumeConflict,
 )
+from hotline.render.conflicts import conflict_line
 from hotline.render.i18n import gettext
 from hotline.render.machine import (
     DRAFT_LABEL,
@@ -53,6 +55,28 @@ def _one_of(types: tuple[str, ...]) -> str:
     """``("activity_notice", "deconfliction_answer")`` -> "an activity_notice or a ..."."""
     named = [f"{'an' if t[0] in 'aeiou' else 'a'} {t}" for t in types]
     return " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+
+
+MAX_REASON = 500
+"""The longest reason for sending a notice in conflict, in characters."""
+
+
+def _refuse_unaccepted(conflicts: list[dict[str, Any]], reason: str | None) -> None:
+    """Refuse a notice in conflict with the other side's volumes unless a reason is given."""
+    if reason is not None and (not reason.strip() or len(reason) > MAX_REASON):
+        raise ValidationError(
+            f"accept_conflict: give the reason in 1 to {MAX_REASON} characters",
+            field="accept_conflict",
+        )
+    if not conflicts or reason:
+        return
+    lines = "; ".join(conflict_line(c) for c in conflicts)
+    raise VolumeConflict(
+        f"this notice conflicts with the other side's volumes, so it was not sent: {lines}",
+        hint="change the volumes or times, or send it anyway with the reason recorded: "
+        "--accept-conflict REASON (API: accept_conflict)",
+        conflicts=json.dumps(conflicts, ensure_ascii=False),
+    )
 
 
 @dataclass(frozen=True)
@@ -107,9 +131,11 @@ class Notices:
             conflicts=self.conflicts.check_notice(body, to) if self.conflicts else [],
         )
 
-    def sendable(self, to: str, notice: Any) -> Prepared:
-        """``prepare``, refusing a notice whose rule findings block sending."""
+    def sendable(self, to: str, notice: Any, accept_conflict: str | None = None) -> Prepared:
+        """``prepare``, refusing a notice whose rule findings block sending, or whose
+        volumes conflict with the other side's unless ``accept_conflict`` gives a reason."""
         prepared = self.prepare(to, notice)
+        _refuse_unaccepted(prepared.conflicts, accept_conflict)
         if prepared.blocked:
             rules = "; ".join(
                 f"{f['rule_id']} ({f['title_en']}): {f['detail_en']}"
@@ -133,8 +159,9 @@ class Notices:
         lang: str | None,
         user: str,
         client_ref: str | None = None,
+        accept_conflict: str | None = None,
     ) -> dict[str, Any]:
-        prepared = self.sendable(to, notice)
+        prepared = self.sendable(to, notice, accept_conflict)
         message = self.line.send(
             to=to,
             body=prepared.body,
@@ -146,6 +173,8 @@ class Notices:
         )
         if self.conflicts is not None:
             self.conflicts.record_sent(message["id"], prepared.body, message.get("created"))
+        if prepared.conflicts and accept_conflict:
+            self._record_acceptance(message["id"], prepared.conflicts, accept_conflict, user)
         # rendered again now the message has its id and time, as the receiver will see it
         rendering = self._render(
             parse_notice(message["body"]),
@@ -159,7 +188,25 @@ class Notices:
             "findings": prepared.findings,
             "rendering": rendering,
             "conflicts": prepared.conflicts,
+            "accepted_conflict": accept_conflict.strip()
+            if prepared.conflicts and accept_conflict
+            else None,
         }
+
+    def _record_acceptance(
+        self, message_id: str, conflicts: list[dict[str, Any]], reason: str, user: str
+    ) -> None:
+        """Keep, in the message's trail, who sent it in conflict, why, and with what."""
+        with self.line.db.write() as conn:
+            store.add_event(
+                conn,
+                message_id,
+                self.line.now(),
+                "conflict_accepted",
+                by=user,
+                reason=reason.strip(),
+                conflicts=json.dumps(conflicts, ensure_ascii=False),
+            )
 
     def send_code(
         self, to: str, code: int, *, precedence: str, user: str, client_ref: str | None = None

@@ -261,12 +261,13 @@ async def send_notice(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     to, body = await _notice(request)
     precedence = forms.text(form, "precedence") or "ROUTINE"
+    accept = forms.text(form, "accept_conflict") or None
     held = _hold_if_flash(
         request,
         session,
         "notice",
         to=to,
-        payload={"notice": body},
+        payload=_notice_payload(body, accept),
         precedence=precedence,
         lang=forms.text(form, "lang") or None,
         client_ref=forms.text(form, "client_ref") or None,
@@ -280,5 +281,11 @@ async def send_notice(request: Request, session: SessionDep) -> Response:
         lang=forms.text(form, "lang") or None,
         user=session.user.name,
         client_ref=forms.text(form, "client_ref") or None,
+        accept_conflict=accept,
     )
     return _sent(request, sent["message"]["id"])
+
+
+def _notice_payload(body: dict[str, Any], accept: str | None) -> dict[str, Any]:
+    """A held notice keeps the reason given for sending it in conflict, if any."""
+    return {"notice": body} | ({"accept_conflict": accept} if accept else {})
