@@ -51,6 +51,9 @@ class Finding(Out):
     margin_s: Number | None = Field(description="advance notice: seconds to spare (< 0: short)")
     detail_en: str
     detail_ru: str
+    source: str | None = Field(None, description="the agreement and paragraph of the rule")
+    because_en: str | None = Field(None, description="thresholds met, when the rule has any")
+    because_ru: str | None = None
 
 
 class Checked(Out):

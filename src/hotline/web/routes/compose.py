@@ -55,7 +55,18 @@ def json_templates(now_text: str) -> dict[str, str]:
         "arrival_time": f"{day}T10:00:00Z",
         "programme": [{"time": f"{day}T12:00:00Z", "activity": ""}],
     }
-    return {t["type"]: json.dumps(t, ensure_ascii=False, indent=2) for t in (exercise, invitation)}
+    answer: dict[str, Any] = {
+        "type": "observer_answer",
+        "invitation_ref": "",
+        "answer": "accept",
+        "observers": [""],
+        "arrival_point": {"name": "", "position": ["0.0", "0.0"]},
+        "arrival_time": f"{day}T10:00:00Z",
+    }
+    return {
+        t["type"]: json.dumps(t, ensure_ascii=False, indent=2)
+        for t in (exercise, invitation, answer)
+    }
 
 
 def _notice_refs(node: Node, lang: str) -> dict[str, list[dict[str, str]]]:
