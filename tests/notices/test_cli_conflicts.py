@@ -17,8 +17,9 @@ from typer.testing import CliRunner, Result
 
 from hotline.app import create_app
 from hotline.cli.main import app as hotline
+from hotline.client import NodeClient
 from hotline.clock import FakeClock
-from hotline.errors import VolumeConflict
+from hotline.errors import ApiError, VolumeConflict
 from hotline.testing import ServerThread, free_port
 from tests.conftest import Pair
 from tests.services.test_conflicts import corridor_notice
@@ -171,3 +172,38 @@ def test_hotline_conflicts_lists_the_nodes_current_conflicts(
 def test_hotline_conflicts_volumes_still_reads_files(tmp_path: Path) -> None:
     done = CliRunner().invoke(hotline, ["conflicts", "volumes", "--help"])
     assert 0 == done.exit_code and "GeoJSON FeatureCollection" in done.stdout
+
+
+def api(env: dict[str, str], user: str) -> NodeClient:
+    client = NodeClient(env["HOTLINE_URL"])
+    client.login(user, PASSWORD)
+    return client
+
+
+def test_the_api_refuses_the_same_way_and_a_held_flash_keeps_the_reason(
+    served: tuple[Pair, dict[str, str]],
+) -> None:
+    pair, env = served
+    pair.us.auth.add_user("duty2", PASSWORD)
+    near = corridor_notice("A1", "36.0000000", "35.1080000", (1000, 5000))
+    with api(env, "duty1") as client:
+        with pytest.raises(ApiError) as refused:
+            client.post("/api/v1/notices", {"to": "ru", "notice": near})
+        assert (409, "volume_conflict") == (refused.value.status, refused.value.error_code)
+        with pytest.raises(ApiError) as blank:
+            client.post("/api/v1/notices", {"to": "ru", "notice": near, "accept_conflict": ""})
+        assert (422, "invalid") == (blank.value.status, blank.value.error_code)
+        with pytest.raises(ApiError) as flash:  # refused before it is even held
+            client.post("/api/v1/notices", {"to": "ru", "notice": near, "precedence": "FLASH"})
+        assert "volume_conflict" == flash.value.error_code
+        held = client.post(
+            "/api/v1/notices",
+            {"to": "ru", "notice": near, "precedence": "FLASH", "accept_conflict": "SAR now"},
+        )
+    assert "SAR now" == held["payload"]["accept_conflict"]
+    with api(env, "duty2") as second:
+        second.post(f"/api/v1/held/{held['id']}/approve")
+    [message] = pair.us.line.listing("out", peer="ru", limit=10)
+    trail = pair.us.show(message["id"])["trail"]
+    [accepted] = [e["detail"] for e in trail if e["kind"] == "conflict_accepted"]
+    assert ("duty1", "SAR now") == (accepted["by"], accepted["reason"])
