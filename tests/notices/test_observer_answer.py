@@ -177,3 +177,17 @@ def test_on_a_node_the_answer_refers_to_the_invitation_the_other_side_sent(pair:
                 "ru", answer | {"invitation_ref": wrong}, precedence="ROUTINE", lang=None, user="o"
             )
         assert "invitation_ref" == caught.value.context["field"]
+
+
+def test_an_acceptance_names_no_more_observers_than_invited(pair: Pair) -> None:
+    exercise = sent_example(pair, "ru", "exercise_notification")
+    invitation = sent_example(pair, "ru", "observer_invitation", exercise_ref=exercise)  # 2
+    answer = example("observer_answer") | {
+        "invitation_ref": invitation,
+        "observers": ["Lt Col John A. Carter", "Maj Emily R. Novak", "Capt Ann Lee"],
+    }
+    with pytest.raises(ValidationError) as caught:
+        pair.us.notices.send("ru", answer, precedence="ROUTINE", lang=None, user="o")
+    assert ("observers", f"observers: the invitation {invitation} asks for 2 observers; this "
+            "answer names 3") == (caught.value.context["field"], caught.value.message)  # fmt: skip
+    assert [] == [m for m in pair.us.line.listing("out") if m["type"] == "observer_answer"]

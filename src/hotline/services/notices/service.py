@@ -22,7 +22,13 @@ from typing import Any
 
 from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body, is_notice
-from hotline.domain.notices.models import LINKS, CodedMessage, NoticeBody, parse_notice
+from hotline.domain.notices.models import (
+    LINKS,
+    CodedMessage,
+    NoticeBody,
+    ObserverAnswer,
+    parse_notice,
+)
 from hotline.errors import (
     ConfigError,
     Conflict,
@@ -121,6 +127,7 @@ class Notices:
             self._check_peer_phrasebook(to)
             self.phrasebook.check_message(parsed)
         self._check_link(to, parsed)
+        self._check_observer_count(parsed)
         sent_at = self.line.clock.now()
         me = self.line.identity.party
         return Prepared(
@@ -243,6 +250,21 @@ class Notices:
                 f"{link.field}: {_one_of((notice.type,))} refers to {wanted} sent by {whose}; "
                 f"message {ref} was sent by the other side",
                 field=link.field,
+            )
+
+    def _check_observer_count(self, notice: NoticeBody) -> None:
+        """An acceptance names no more observers than the invitation it answers asks for."""
+        if not isinstance(notice, ObserverAnswer) or notice.observers is None:
+            return
+        with self.line.db.read() as conn:
+            row = store.get(conn, notice.invitation_ref)
+        invited = json.loads(row["envelope"])["body"].get("observers") if row else None
+        if isinstance(invited, int) and len(notice.observers) > invited:
+            raise ValidationError(
+                f"observers: the invitation {notice.invitation_ref} asks for {invited} "
+                f"observers; this answer names {len(notice.observers)}",
+                hint="name at most as many observers as invited",
+                field="observers",
             )
 
     def link(self, body: dict[str, Any], peer: str) -> dict[str, Any] | None:
