@@ -207,3 +207,33 @@ def test_the_api_refuses_the_same_way_and_a_held_flash_keeps_the_reason(
     trail = pair.us.show(message["id"])["trail"]
     [accepted] = [e["detail"] for e in trail if e["kind"] == "conflict_accepted"]
     assert ("duty1", "SAR now") == (accepted["by"], accepted["reason"])
+
+
+def test_a_deconfliction_request_in_conflict_is_sent_without_a_reason(
+    served: tuple[Pair, dict[str, str]], tmp_path: Path
+) -> None:
+    """A request is about a conflict: its conflicts are shown, never a reason to stop it."""
+    pair, env = served
+    [theirs] = pair.us.line.listing("in", peer="ru", limit=10)
+    near = corridor_notice("A1", "36.0000000", "35.1080000", (1000, 5000))
+    request = {
+        "type": "deconfliction_request",
+        "refers_to": theirs["id"],
+        "volumes": near["volumes"],
+        "concern": "Our tanker track is 2 km from your volume R1.",
+    }
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request), encoding="utf-8")
+    checked = json.loads(
+        cli(env, "notice", "check", str(path), "--from", "us", "--to", "ru", "--json").stdout
+    )
+    assert (1, False, False) == (
+        len(checked["conflicts"]),
+        checked["conflict_needs_reason"],
+        checked["blocks_sending"],
+    )
+    sent = cli(env, "notice", "send", str(path), "--to", "ru")
+    assert 0 == sent.exit_code, sent.output
+    [message] = pair.us.line.listing("out", peer="ru", limit=10)
+    kinds = [e["kind"] for e in pair.us.show(message["id"])["trail"]]
+    assert "conflict_accepted" not in kinds

@@ -63,6 +63,10 @@ class Checked(Out):
     rendering: Rendering
     conflicts: list[JsonObject] = Field(description="declared volumes it would conflict with")
     blocked: bool = Field(description="a blocking rule is breached: it cannot be sent")
+    conflict_needs_reason: bool = Field(
+        description="it conflicts and declares the sender's activity or areas: sent only "
+        "with accept_conflict (a reason)"
+    )
 
 
 class NoticeSent(Out):
@@ -114,6 +118,7 @@ def check_notice(body: CheckRequest, node: NodeDep, user: UserDep) -> dict[str, 
         "rendering": prepared.rendering,
         "conflicts": prepared.conflicts,
         "blocked": prepared.blocked,
+        "conflict_needs_reason": prepared.needs_reason,
     }
 
 

@@ -212,8 +212,10 @@ def check_command(
         findings = check(notice, sent_at=when, sender=party, receiver=other, rules=rules)
     except HotlineError as exc:
         _fail(exc)
-    conflicts, unchecked = _node_conflicts(node_dir, url, user, other, to_wire(notice))
-    blocked = any(f.blocks_sending for f in findings) or bool(conflicts)
+    conflicts, needs_reason, unchecked = _node_conflicts(
+        node_dir, url, user, other, to_wire(notice)
+    )
+    blocked = any(f.blocks_sending for f in findings) or needs_reason
     if json_output:
         answer = {
             "sender": party,
@@ -222,6 +224,7 @@ def check_command(
             "blocks_sending": blocked,
             "findings": [f.model_dump(mode="json") for f in findings],
             "conflicts": conflicts,
+            "conflict_needs_reason": needs_reason,
             "conflicts_unchecked": unchecked,
         }
         echo(json_text(answer))
@@ -229,6 +232,8 @@ def check_command(
         echo(format_findings(findings, lang.value), nl=False)
         if conflicts is not None:
             echo(conflict_lines(conflicts), nl=False)
+        if needs_reason:
+            echo("SENT ONLY WITH A REASON: notice send --accept-conflict REASON")
     if unchecked is not None and not json_output:
         echo(f"warning: conflicts NOT checked: {unchecked}", err=True)
     if blocked:
@@ -237,20 +242,21 @@ def check_command(
 
 def _node_conflicts(
     node_dir: Path | None, url: str | None, user: str | None, to: str, notice: dict[str, Any]
-) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """(conflicts, None) as the running node finds them, or (None, why they were not).
+) -> tuple[list[dict[str, Any]] | None, bool, str | None]:
+    """(conflicts, whether sending needs a reason, None) as the running node finds them,
+    or (None, False, why they were not checked).
 
     Only the node holds the other side's volumes, so without one nothing is checked; the
     caller says so rather than letting silence read as "no conflict".
     """
     if node_dir is None:
-        return None, "give --dir of a running node (it holds the other side's volumes)"
+        return None, False, "give --dir of a running node (it holds the other side's volumes)"
     try:
         with node_client(node_dir, url, user) as client:
             checked = client.post("/api/v1/notices/check", {"to": to, "notice": notice})
     except HotlineError as exc:
-        return None, str(exc)
-    return list(checked["conflicts"]), None
+        return None, False, str(exc)
+    return list(checked["conflicts"]), bool(checked["conflict_needs_reason"]), None
 
 
 @notice_app.command("send")

@@ -66,6 +66,11 @@ def _one_of(types: tuple[str, ...]) -> str:
 MAX_REASON = 500
 """The longest reason for sending a notice in conflict, in characters."""
 
+NEEDS_REASON_IN_CONFLICT = frozenset({"activity_notice", "protected_areas"})
+"""Types that declare the sender's own activity or areas: sent in conflict with the other
+side's volumes only with a reason. A deconfliction request or answer is about a conflict,
+so its conflicts are shown but never stop it."""
+
 
 def _refuse_unaccepted(conflicts: list[dict[str, Any]], reason: str | None) -> None:
     """Refuse a notice in conflict with the other side's volumes unless a reason is given."""
@@ -98,6 +103,11 @@ class Prepared:
     @property
     def blocked(self) -> bool:
         return any(f["blocks_sending"] for f in self.findings)
+
+    @property
+    def needs_reason(self) -> bool:
+        """It conflicts with the other side's volumes: sent only with a reason."""
+        return bool(self.conflicts) and self.type in NEEDS_REASON_IN_CONFLICT
 
 
 class Notices:
@@ -142,7 +152,7 @@ class Notices:
         """``prepare``, refusing a notice whose rule findings block sending, or whose
         volumes conflict with the other side's unless ``accept_conflict`` gives a reason."""
         prepared = self.prepare(to, notice)
-        _refuse_unaccepted(prepared.conflicts, accept_conflict)
+        _refuse_unaccepted(prepared.conflicts if prepared.needs_reason else [], accept_conflict)
         if prepared.blocked:
             rules = "; ".join(
                 f"{f['rule_id']} ({f['title_en']}): {f['detail_en']}"
