@@ -234,6 +234,8 @@ def test_a_deconfliction_request_in_conflict_is_sent_without_a_reason(
     )
     sent = cli(env, "notice", "send", str(path), "--to", "ru")
     assert 0 == sent.exit_code, sent.output
+    said = " ".join(sent.stdout.split())
+    assert "CONFLICTS WITH THE OTHER SIDE'S VOLUMES: 1" in said and "SENT IN CONFLICT" not in said
     [message] = pair.us.line.listing("out", peer="ru", limit=10)
     kinds = [e["kind"] for e in pair.us.show(message["id"])["trail"]]
     assert "conflict_accepted" not in kinds

@@ -299,6 +299,7 @@ def notice_send(
         out.print(Text.assemble(mark, plain(f" {finding['rule_id']}: {finding['detail_en']}")))
     if sent["conflicts"]:
         out.print(plain(conflict_lines(sent["conflicts"])), end="")
+    if sent.get("accepted_conflict"):
         out.print(plain(f"SENT IN CONFLICT; reason recorded: {sent['accepted_conflict']}"))
     for lang in ("en", "ru"):
         out.print(sent["rendering"][lang], soft_wrap=True)
