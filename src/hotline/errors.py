@@ -34,6 +34,7 @@ The tree::
     │   └── DatabaseUnavailable     the database cannot be reached (failover): retry (HTTP 503)
     ├── NotFound                    no such message, peer, user (HTTP 404)
     ├── Conflict                    the request contradicts stored state (HTTP 409)
+    │   └── VolumeConflict          a notice's volumes conflict; not sent without a reason
     ├── Unreachable                 a node could not be reached over HTTP
     ├── PeerRefused                 a peer refused a request for a reason that is not evidence
     └── ApiError                    an error a node answered to a client (code passed through)
@@ -72,6 +73,7 @@ __all__ = [
     "Unreachable",
     "UnsafePermissions",
     "ValidationError",
+    "VolumeConflict",
     "WireError",
     "WrongRecipient",
 ]
@@ -272,6 +274,13 @@ class NotFound(HotlineError):
 class Conflict(HotlineError):
     code = "conflict"
     http_status = 409
+
+
+class VolumeConflict(Conflict):
+    """A notice's volumes conflict with the other side's: sent only with a reason given
+    (``accept_conflict`` in the API, ``--accept-conflict REASON`` on the command line)."""
+
+    code = "volume_conflict"
 
 
 class Unreachable(HotlineError):

@@ -122,6 +122,7 @@ def test_a_polygon_drawn_on_the_map_is_checked_sent_and_shown_on_the_peer_map(
     expect(check.locator(".conflict")).to_contain_text("Volume V1 conflicts with RU volume R1")
     consoles.shot(us, "compose-notice-checked", full=True)
 
+    us.fill("#accept-conflict", "Agreed with RU by phone")  # a conflict is sent only with a reason
     us.click("#send-notice")
     us.wait_for_url(re.compile(r".*/console/messages/[0-9a-f-]+$"))
     pair.flush()

@@ -31,6 +31,7 @@ EXAMPLE_ENVELOPES: dict[str, tuple[str, str, datetime]] = {
     "observer_invitation.json": ("ru", "us", datetime(2027, 7, 20, 9, 5, tzinfo=UTC)),
     "coded_message.json": ("us", "ru", datetime(2026, 11, 22, 0, 30, tzinfo=UTC)),
     "protected_areas.json": ("ru", "us", datetime(2026, 11, 22, 4, 0, tzinfo=UTC)),
+    "observer_answer.json": ("us", "ru", datetime(2027, 7, 22, 14, 0, tzinfo=UTC)),
 }
 
 

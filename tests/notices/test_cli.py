@@ -70,7 +70,9 @@ def test_check_prints_findings(app: typer.Typer) -> None:
 
     assert 0 == code
     assert "1. [NOT MET] missile-launch-24h — " in out
-    assert out.splitlines()[1].endswith(": late by 0 d 00:01")
+    assert out.splitlines()[1].endswith(
+        ": late by 0 d 00:01 (source: Ballistic Missile Launch Notification Agreement, 1988)"
+    )
 
 
 def test_check_uses_the_only_installed_agreement_by_default(app: typer.Typer) -> None:

@@ -78,6 +78,7 @@ def test_missile_launch_finding_says_which_rule_in_both_languages(
         margin_s=-60,
         detail_en="late by 0 d 00:01",
         detail_ru="опоздание на 0 сут 00:01",
+        source="Ballistic Missile Launch Notification Agreement, 1988",
     )
     assert expected == finding(missile_launch, "missile-launch-24h", "2026-12-02T09:01:00Z")
 
@@ -121,7 +122,8 @@ def test_exercise_needs_42_days_notice(
 def test_exercise_is_notifiable_from_9000_troops(
     exercise: dict[str, Any], troops: int, applies: bool
 ) -> None:
-    exercise |= {"troops": troops, "observers_invited": False}
+    # no equipment at its thresholds: troops alone decide (VD 2011 §40.1.1)
+    exercise |= {"troops": troops, "tanks": 0, "observers_invited": False}
     findings = check(
         parse_notice(exercise), sent_at=at("2027-07-30T04:01:00Z"), sender="ru", receiver="us"
     )
@@ -335,16 +337,20 @@ def test_findings_read_as_numbered_lines_in_both_languages(missile_launch: dict[
     expected_en = (
         "AGREEMENT RULES: 2\n"
         "1. [NOT MET] missile-launch-24h — Ballistic missile launch notified at least 24 hours "
-        "ahead: late by 0 d 00:01\n"
+        "ahead: late by 0 d 00:01 (source: Ballistic Missile Launch Notification Agreement, "
+        "1988)\n"
         "2. [MET] missile-launch-areas — Launch notice gives the launch area and the impact area: "
-        "given: launch_area, impact_area\n"
+        "given: launch_area, impact_area (source: Ballistic Missile Launch Notification "
+        "Agreement, 1988)\n"
     )
     expected_ru = (
         "ПРАВИЛА СОГЛАШЕНИЙ: 2\n"
         "1. [НЕ ВЫПОЛНЕНО] missile-launch-24h — Уведомление о пуске баллистической ракеты не менее "
-        "чем за 24 часа: опоздание на 0 сут 00:01\n"
+        "чем за 24 часа: опоздание на 0 сут 00:01 (источник: Ballistic Missile Launch "
+        "Notification Agreement, 1988)\n"
         "2. [ВЫПОЛНЕНО] missile-launch-areas — В уведомлении о пуске указаны район пуска и район "
-        "падения: указаны: район пуска, район падения\n"
+        "падения: указаны: район пуска, район падения (источник: Ballistic Missile Launch "
+        "Notification Agreement, 1988)\n"
     )
     assert (expected_en, expected_ru) == (
         format_findings(findings, "en"),

@@ -36,7 +36,9 @@ def test_a_conflicting_notice_is_flagged_to_sender_and_receiver(pair: Pair) -> N
     assert 1 == len(preview.conflicts)
     assert 0 == preview.conflicts[0]["vertical_m"]
     assert 1500 < preview.conflicts[0]["horizontal_m"] < 2500
-    sent_us = pair.us.notices.send("ru", theirs, precedence="PRIORITY", lang="en", user="o")
+    sent_us = pair.us.notices.send(
+        "ru", theirs, precedence="PRIORITY", lang="en", user="o", accept_conflict="agreed by phone"
+    )
     pair.flush()
     received = pair.ru.conflicts.listing()
     assert [(sent_ru["message"]["id"], sent_us["message"]["id"])] == [

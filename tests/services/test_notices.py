@@ -43,7 +43,8 @@ def linked(pair: Pair, name: str, sender: str = "us") -> dict[str, Any]:
 
     The files in examples/notices refer to ids no node holds: a request concerns a
     notice (here one the other side sent), an answer a request the other side sent,
-    an invitation the sender's own exercise notification.
+    an invitation the sender's own exercise notification, an observer answer an
+    invitation the other side sent.
     """
     notice = example(name)
     hazard = "activity_notice_hazardous_activity"
@@ -55,6 +56,11 @@ def linked(pair: Pair, name: str, sender: str = "us") -> dict[str, Any]:
         notice["refers_to"] = request
     elif name == "observer_invitation":
         notice["exercise_ref"] = sent_example(pair, sender, "exercise_notification")
+    elif name == "observer_answer":  # answers an invitation the other side sent
+        exercise = sent_example(pair, other(sender), "exercise_notification")
+        notice["invitation_ref"] = sent_example(
+            pair, other(sender), "observer_invitation", exercise_ref=exercise
+        )
     return notice
 
 

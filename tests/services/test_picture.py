@@ -22,7 +22,12 @@ PA1 = (35.9481, 35.4011)  # centre of the example's circle, radius 25 km, 0-15,0
 def declare(pair: Pair, body: dict[str, Any] | None = None) -> dict[str, Any]:
     """RU declares its protected areas (the example unless ``body``) and US receives them."""
     sent = pair.ru.notices.send(
-        "us", body or example("protected_areas"), precedence="PRIORITY", lang="ru", user="o"
+        "us",
+        body or example("protected_areas"),
+        precedence="PRIORITY",
+        lang="ru",
+        user="o",
+        accept_conflict="areas declared over a volume on purpose",  # unused without a conflict
     )
     pair.flush()
     return sent
@@ -84,7 +89,9 @@ def test_a_volume_in_the_other_sides_area_warns_the_sender_and_alerts_the_receiv
     assert {"PA-1"} == {conflict[s]["volume_id"] for s in ("a", "b") if conflict[s]["area"]}
     assert 0 == conflict["horizontal_m"] and 0 == conflict["vertical_m"]
 
-    sent = pair.us.notices.send("ru", inside, precedence="PRIORITY", lang="en", user="o")
+    sent = pair.us.notices.send(
+        "ru", inside, precedence="PRIORITY", lang="en", user="o", accept_conflict="agreed"
+    )
     pair.flush()
     [stored] = pair.ru.conflicts.listing()
     sides = {stored[s]["area"]: stored[s] for s in ("a", "b")}

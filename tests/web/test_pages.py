@@ -181,6 +181,35 @@ def test_checking_a_notice_shows_findings_renderings_and_conflicts(
     assert '"type": "FeatureCollection"' in page
 
 
+def test_a_notice_in_conflict_is_sent_from_the_console_only_with_a_reason(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    theirs = json.loads((EXAMPLES / "activity_notice_hazardous_activity.json").read_text("utf-8"))
+    theirs["volumes"][0]["geometry"]["coordinates"] = [["19.5", "55.0"], ["20.5", "55.0"]]
+    theirs["volumes"][0]["properties"] |= {
+        "start": "2027-01-10T08:00:00Z",
+        "end": "2027-01-10T09:00:00Z",
+    }
+    pair.ru.notices.send("us", theirs, precedence="ROUTINE", lang="en", user="duty")
+    pair.flush()
+    checked = consoles["us"].post("/console/compose/check", activity_form(SQUARE)).text
+    refused = consoles["us"].post(
+        "/console/compose/notice", activity_form(SQUARE), headers={"HX-Request": "true"}
+    )
+    sent = consoles["us"].post(
+        "/console/compose/notice", activity_form(SQUARE, accept_conflict="agreed by phone")
+    )
+
+    assert "It is sent only with a reason for sending it in conflict" in checked
+    assert (409, True) == (refused.status_code, "conflicts with the other side" in refused.text)
+    assert 303 == sent.status_code
+    [message] = [r for r in pair.us.line.listing("out") if r["type"] == "activity_notice"]
+    trail = pair.us.show(message["id"])["trail"]
+    assert ["agreed by phone"] == [
+        e["detail"]["reason"] for e in trail if e["kind"] == "conflict_accepted"
+    ]
+
+
 def test_a_wrong_volume_is_refused_naming_the_field(consoles: dict[str, Console]) -> None:
     form = activity_form("54.8, 19.0\n55.6, 19.0\n55.6, 21.0", **{"vol-0-end": "2027-01-10 05:00"})
     response = consoles["us"].post("/console/compose/check", form, headers={"HX-Request": "true"})

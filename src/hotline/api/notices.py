@@ -10,6 +10,7 @@ from pydantic import Field
 
 from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
 from hotline.api.schemas import HELD, Message, Rendering
+from hotline.clock import parse_rfc3339
 from hotline.domain.notices.models import json_schemas
 from hotline.responses import JsonObject, Number, Out, TypedRouter
 
@@ -22,6 +23,14 @@ class NoticeRequest(StrictBody):
     precedence: Precedence = "ROUTINE"
     lang: Lang | None = None
     client_ref: str | None = Field(None, max_length=100)
+    accept_conflict: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="send although the volumes conflict with the other side's: the reason, "
+        "recorded in the message's trail; without it such a notice is refused "
+        "(409 volume_conflict)",
+    )
 
 
 class CheckRequest(StrictBody):
@@ -42,6 +51,9 @@ class Finding(Out):
     margin_s: Number | None = Field(description="advance notice: seconds to spare (< 0: short)")
     detail_en: str
     detail_ru: str
+    source: str | None = Field(None, description="the agreement and paragraph of the rule")
+    because_en: str | None = Field(None, description="thresholds met, when the rule has any")
+    because_ru: str | None = None
 
 
 class Checked(Out):
@@ -51,6 +63,10 @@ class Checked(Out):
     rendering: Rendering
     conflicts: list[JsonObject] = Field(description="declared volumes it would conflict with")
     blocked: bool = Field(description="a blocking rule is breached: it cannot be sent")
+    conflict_needs_reason: bool = Field(
+        description="it conflicts and declares the sender's activity or areas: sent only "
+        "with accept_conflict (a reason)"
+    )
 
 
 class NoticeSent(Out):
@@ -58,6 +74,9 @@ class NoticeSent(Out):
     findings: list[Finding]
     rendering: Rendering
     conflicts: list[JsonObject]
+    accepted_conflict: str | None = Field(
+        description="the reason given for sending in conflict (null: no conflict)"
+    )
 
 
 class ConflictSide(Out):
@@ -99,6 +118,7 @@ def check_notice(body: CheckRequest, node: NodeDep, user: UserDep) -> dict[str, 
         "rendering": prepared.rendering,
         "conflicts": prepared.conflicts,
         "blocked": prepared.blocked,
+        "conflict_needs_reason": prepared.needs_reason,
     }
 
 
@@ -114,7 +134,7 @@ def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
         held = node.held.hold(
             "notice",
             to=body.to,
-            payload={"notice": body.notice},
+            payload=_held_payload(body),
             precedence=body.precedence,
             lang=body.lang,
             user=user.name,
@@ -128,7 +148,16 @@ def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
         lang=body.lang,
         user=user.name,
         client_ref=body.client_ref,
+        accept_conflict=body.accept_conflict,
     )
+
+
+def _held_payload(body: NoticeRequest) -> dict[str, Any]:
+    """What a held FLASH notice keeps until approved: the reason for a conflict too."""
+    payload: dict[str, Any] = {"notice": body.notice}
+    if body.accept_conflict is not None:
+        payload["accept_conflict"] = body.accept_conflict
+    return payload
 
 
 @router.get(
@@ -136,8 +165,15 @@ def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
     summary="Conflicts between declared volumes, newest first",
     response_model=list[VolumeConflict],
 )
-def conflict_list(node: NodeDep, user: UserDep, message: str | None = None) -> list[dict[str, Any]]:
-    return node.conflicts.listing(message)
+def conflict_list(
+    node: NodeDep, user: UserDep, message: str | None = None, current: bool = False
+) -> list[dict[str, Any]]:
+    """``current=true``: only conflicts whose shared time has not ended (node clock)."""
+    found = node.conflicts.listing(message)
+    if not current:
+        return found
+    now = node.line.clock.now()
+    return [c for c in found if parse_rfc3339(c["end"]) > now]
 
 
 @router.get(

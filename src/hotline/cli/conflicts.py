@@ -23,14 +23,31 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from hotline.cli.common import echo, err, json_text, out
+from hotline.cli.common import (
+    UrlOpt,
+    UserOpt,
+    echo,
+    err,
+    friendly,
+    json_text,
+    node_client,
+    out,
+    plain,
+    print_json,
+)
 from hotline.errors import HotlineError
 
 if TYPE_CHECKING:
     from hotline.geo.strategic.engine import ConflictRecord
     from hotline.geo.tactical.engine import TacticalResult
 
-__all__ = ["conflicts_app", "incursions_command", "tracks_command", "volumes_command"]
+__all__ = [
+    "conflicts_app",
+    "incursions_command",
+    "node_conflicts_command",
+    "tracks_command",
+    "volumes_command",
+]
 
 #: Exit code for input the command refuses (the convention of Click's usage errors).
 BAD_INPUT = 2
@@ -43,9 +60,63 @@ DEFAULT_VERTICAL_M = 914.4
 DEFAULT_TIME_BUFFER_S = 0.0
 
 conflicts_app = typer.Typer(
-    help="Detect conflicts in files: volumes (strategic), tracks (tactical), incursions.",
-    no_args_is_help=True,
+    help="The node's current conflicts between declared volumes (no subcommand), or detect "
+    "conflicts in files offline: volumes (strategic), tracks (tactical), incursions.",
+    invoke_without_command=True,
 )
+
+
+# -- the node's conflicts ------------------------------------------------------------------
+
+
+NodeDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir", envvar="HOTLINE_DIR", help="The running node's folder.", show_default=False
+    ),
+]
+
+
+@conflicts_app.callback()
+def node_conflicts_command(
+    ctx: typer.Context,
+    directory: NodeDirOpt = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
+    everything: Annotated[
+        bool, typer.Option("--all", help="Also conflicts whose shared time has ended.")
+    ] = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """List the running node's current conflicts between declared volumes (own and the
+    other side's), newest first; the subcommands analyse files offline instead."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if directory is None:
+        echo(ctx.get_help())
+        err.print("error: give --dir of a running node (or HOTLINE_DIR), or a subcommand")
+        raise typer.Exit(BAD_INPUT)
+    _list_node_conflicts(directory, json_output, everything, user, url)
+
+
+@friendly
+def _list_node_conflicts(
+    directory: Path, json_output: bool, everything: bool, user: str | None, url: str | None
+) -> None:
+    from hotline.render.conflicts import conflict_line
+
+    with node_client(directory, url, user) as client:
+        found = client.get("/api/v1/conflicts", current=None if everything else "true")
+    if json_output:
+        print_json({"conflicts": found})
+        return
+    what = "conflicts" if everything else "current conflicts"
+    out.print(plain(f"{len(found)} {what} between declared volumes"))
+    for conflict in found:
+        out.print(
+            plain(f"#{conflict['id']} (found {conflict['detected_at']}) {conflict_line(conflict)}"),
+            soft_wrap=True,
+        )
 
 
 # -- volumes (strategic) --------------------------------------------------------------------

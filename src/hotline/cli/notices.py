@@ -42,6 +42,7 @@ from hotline.cli.common import (
 )
 from hotline.cli.held import print_held
 from hotline.errors import HotlineError, ValidationError
+from hotline.render.conflicts import conflict_lines
 
 if TYPE_CHECKING:
     from hotline.domain.notices.models import NoticeBody
@@ -63,6 +64,15 @@ FileArg = Annotated[
 FromOpt = Annotated[str | None, typer.Option("--from", help="Sending party, e.g. us.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Receiving party, e.g. ru.")]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Sending time, e.g. 2026-11-21T14:30:00Z.")]
+AcceptConflictOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--accept-conflict",
+        metavar="REASON",
+        help="Send although the volumes conflict with the other side's; the reason is recorded.",
+        show_default=False,
+    ),
+]
 RulesDirOpt = Annotated[
     Path | None,
     typer.Option(
@@ -184,9 +194,13 @@ def check_command(
     ] = None,
     node_dir: OptionalDirOpt = None,
     rules_dir: RulesDirOpt = None,
+    user: UserOpt = None,
+    url: UrlOpt = None,
 ) -> None:
-    """Check a notice file against the agreement rules; exit 1 if a finding blocks sending."""
+    """Check a notice file against the agreement rules and, with --dir, against the other
+    side's volumes the running node holds; exit 1 if a finding or a conflict blocks sending."""
     from hotline.domain.notices.base import format_utc
+    from hotline.domain.notices.models import to_wire
     from hotline.services.notices.rules import check, format_findings, rules_for
 
     try:
@@ -198,7 +212,10 @@ def check_command(
         findings = check(notice, sent_at=when, sender=party, receiver=other, rules=rules)
     except HotlineError as exc:
         _fail(exc)
-    blocked = any(f.blocks_sending for f in findings)
+    conflicts, needs_reason, unchecked = _node_conflicts(
+        node_dir, url, user, other, to_wire(notice)
+    )
+    blocked = any(f.blocks_sending for f in findings) or needs_reason
     if json_output:
         answer = {
             "sender": party,
@@ -206,12 +223,40 @@ def check_command(
             "sent_at": format_utc(when),
             "blocks_sending": blocked,
             "findings": [f.model_dump(mode="json") for f in findings],
+            "conflicts": conflicts,
+            "conflict_needs_reason": needs_reason,
+            "conflicts_unchecked": unchecked,
         }
         echo(json_text(answer))
     else:
         echo(format_findings(findings, lang.value), nl=False)
+        if conflicts is not None:
+            echo(conflict_lines(conflicts), nl=False)
+        if needs_reason:
+            echo("SENT ONLY WITH A REASON: notice send --accept-conflict REASON")
+    if unchecked is not None and not json_output:
+        echo(f"warning: conflicts NOT checked: {unchecked}", err=True)
     if blocked:
         raise typer.Exit(1)
+
+
+def _node_conflicts(
+    node_dir: Path | None, url: str | None, user: str | None, to: str, notice: dict[str, Any]
+) -> tuple[list[dict[str, Any]] | None, bool, str | None]:
+    """(conflicts, whether sending needs a reason, None) as the running node finds them,
+    or (None, False, why they were not checked).
+
+    Only the node holds the other side's volumes, so without one nothing is checked; the
+    caller says so rather than letting silence read as "no conflict".
+    """
+    if node_dir is None:
+        return None, False, "give --dir of a running node (it holds the other side's volumes)"
+    try:
+        with node_client(node_dir, url, user) as client:
+            checked = client.post("/api/v1/notices/check", {"to": to, "notice": notice})
+    except HotlineError as exc:
+        return None, False, str(exc)
+    return list(checked["conflicts"]), bool(checked["conflict_needs_reason"]), None
 
 
 @notice_app.command("send")
@@ -227,10 +272,18 @@ def notice_send(
     json_: JsonOpt = False,
     user: UserOpt = None,
     url: UrlOpt = None,
+    accept_conflict: AcceptConflictOpt = None,
 ) -> None:
-    """Send a formatted notice; the agreement rules are checked first."""
+    """Send a formatted notice; the agreement rules and the other side's volumes are
+    checked first: a notice in conflict is refused unless --accept-conflict gives a reason."""
     notice = read_json_file(notice_file, "notice file")
-    body = {"to": to, "notice": notice, "precedence": precedence.upper(), "client_ref": ref}
+    body = {
+        "to": to,
+        "notice": notice,
+        "precedence": precedence.upper(),
+        "client_ref": ref,
+        "accept_conflict": accept_conflict,
+    }
     with node_client(directory, url, user) as client:
         sent = client.post("/api/v1/notices", {k: v for k, v in body.items() if v is not None})
     if json_:
@@ -244,5 +297,9 @@ def notice_send(
     for finding in sent["findings"]:
         mark = ("met", "green") if finding["satisfied"] else ("NOT MET", "red")
         out.print(Text.assemble(mark, plain(f" {finding['rule_id']}: {finding['detail_en']}")))
+    if sent["conflicts"]:
+        out.print(plain(conflict_lines(sent["conflicts"])), end="")
+    if sent.get("accepted_conflict"):
+        out.print(plain(f"SENT IN CONFLICT; reason recorded: {sent['accepted_conflict']}"))
     for lang in ("en", "ru"):
         out.print(sent["rendering"][lang], soft_wrap=True)

@@ -21,6 +21,7 @@ from hotline.domain.notices.models import (
     ExerciseNotification,
     IncidentReport,
     NoticeBody,
+    ObserverAnswer,
     ObserverInvitation,
     ProtectedAreas,
 )
@@ -52,6 +53,7 @@ SUBJECTS = {
     "observer_invitation": N_("OBSERVER INVITATION"),
     "coded_message": N_("CODED MESSAGE"),
     "protected_areas": N_("PROTECTED AREAS"),
+    "observer_answer": N_("ANSWER TO OBSERVER INVITATION"),
 }
 ACTIVITIES = {
     "air_operations": N_("AIR OPERATIONS"),
@@ -73,6 +75,16 @@ ANSWERS = {
     "concur": N_("CONCUR"),
     "do_not_concur": N_("DO NOT CONCUR"),
     "counter_proposal": N_("COUNTER-PROPOSAL"),
+}
+OBSERVER_ANSWERS = {
+    "accept": N_("INVITATION ACCEPTED"),
+    "decline": N_("INVITATION DECLINED"),
+}
+# Vienna Document figures beyond troops and equipment, shown when the sender gives them
+FORCES = {
+    "air_sorties": N_("AIR SORTIES"),
+    "amphibious_troops": N_("AMPHIBIOUS LANDING TROOPS"),
+    "airborne_troops": N_("PARACHUTE ASSAULT TROOPS"),
 }
 EQUIPMENT = {
     "tanks": N_("TANKS"),
@@ -157,6 +169,43 @@ def _exercise(body: ExerciseNotification, lang: str) -> list[Para]:
         Para(labelled(lang, "OBSERVERS INVITED", invited)),
         units_para("UNITS", body.units, lang),
         optional_text(lang, "REMARKS", body.remarks),
+        *_forces(body, lang),  # last, so the paragraphs above keep their numbers
+    ]
+
+
+def _forces(body: ExerciseNotification, lang: str) -> list[Para]:
+    """Sorties, landing troops and the alert flag: lines only for what the sender gave."""
+    paras = [
+        Para(labelled(lang, msgid, getattr(body, name)))
+        for name, msgid in FORCES.items()
+        if getattr(body, name) is not None
+    ]
+    if body.alert is not None:
+        alert = gettext(lang, "YES") if body.alert else gettext(lang, "NO")
+        paras.append(Para(labelled(lang, "ALERT ACTIVITY", alert)))
+    return paras
+
+
+def _observer_answer(body: ObserverAnswer, lang: str) -> list[Para]:
+    point = body.arrival_point
+    if body.observers is not None:
+        names = [Item(name) for name in body.observers]
+        observers = Para(labelled(lang, "OBSERVERS", len(names)), items=names)
+    else:
+        observers = Para(labelled(lang, "OBSERVERS", gettext(lang, "NONE")))
+    arrival = (
+        Para(labelled(lang, "ARRIVAL POINT", point.name), [format_position(point.position, lang)])
+        if point is not None
+        else Para(labelled(lang, "ARRIVAL POINT", gettext(lang, "NONE")))
+    )
+    when = format_dtg(body.arrival_time, lang) if body.arrival_time else gettext(lang, "NONE")
+    return [
+        _reference(lang, "INVITATION REFERENCE", body.invitation_ref),
+        Para(labelled(lang, "ANSWER", gettext(lang, OBSERVER_ANSWERS[body.answer]))),
+        observers,
+        arrival,
+        Para(labelled(lang, "ARRIVAL TIME", when)),
+        optional_text(lang, "REASON", body.reason),
     ]
 
 
@@ -219,6 +268,7 @@ _RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
     ExerciseNotification: _exercise,
     ObserverInvitation: _invitation,
     ProtectedAreas: _protected,
+    ObserverAnswer: _observer_answer,
 }
 
 
@@ -232,6 +282,8 @@ def summary(notice: NoticeBody, lang: str) -> str:
         return f"{subject}: {gettext(lang, ANSWERS[notice.answer])}"
     if isinstance(notice, ExerciseNotification):
         return f"{subject}: {notice.name}"
+    if isinstance(notice, ObserverAnswer):
+        return f"{subject}: {gettext(lang, OBSERVER_ANSWERS[notice.answer])}"
     return subject
 
 
@@ -249,6 +301,7 @@ def free_texts(notice: NoticeBody, lang: str) -> list[tuple[str, str]]:
         DeconflictionAnswer: ("reason", N_("REASON")),
         ExerciseNotification: ("remarks", N_("REMARKS")),
         ProtectedAreas: ("remarks", N_("REMARKS")),
+        ObserverAnswer: ("reason", N_("REASON")),
     }
     if isinstance(notice, ObserverInvitation):
         label = gettext(lang, "PROGRAMME")

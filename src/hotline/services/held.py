@@ -135,7 +135,7 @@ class HeldMessages:
             notice: Any = self.notices.phrasebook.coded_message(code).model_dump(mode="json")
         else:
             notice = payload.get("notice")
-        self.notices.sendable(to, notice)
+        self.notices.sendable(to, notice, payload.get("accept_conflict"))
 
     # -- deciding --------------------------------------------------------------------------
 
@@ -246,7 +246,13 @@ class HeldMessages:
         if row["kind"] == "code":
             done = self.notices.send_code(row["peer"], payload["code"], **common)
         else:
-            done = self.notices.send(row["peer"], payload["notice"], lang=row["lang"], **common)
+            done = self.notices.send(
+                row["peer"],
+                payload["notice"],
+                lang=row["lang"],
+                accept_conflict=payload.get("accept_conflict"),
+                **common,
+            )
         return str(done["message"]["id"])
 
     # -- reading ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ FORM_TYPES = (
     "deconfliction_request",
     "deconfliction_answer",
 )
-JSON_TYPES = ("exercise_notification", "observer_invitation")
+JSON_TYPES = ("exercise_notification", "observer_invitation", "observer_answer")
 
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?Z?$")
 

@@ -34,6 +34,7 @@ TYPE_LABELS = {
     "deconfliction_answer": N_("Deconfliction answer"),
     "exercise_notification": N_("Exercise notification"),
     "observer_invitation": N_("Observer invitation"),
+    "observer_answer": N_("Answer to an observer invitation"),
     "protected_areas": N_("Protected areas"),
     "call_request": N_("Call request"),
     "call_answer": N_("Answer to a call request"),

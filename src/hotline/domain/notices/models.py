@@ -17,6 +17,8 @@ Types::
     coded_message           a pre-agreed phrase, sent as its code (see domain.phrasebook)
     protected_areas         areas the sender protects (declared, replaced or withdrawn);
                             the other side's tracks are checked for incursions into them
+    observer_answer         an observer invitation accepted (names, arrival time and
+                            place) or declined (reason)
 
 Absent optional fields are left out of the wire form (:func:`to_wire`), never ``null``.
 """
@@ -198,6 +200,13 @@ class ExerciseNotification(BaseModel):
     observers_invited: StrictBool
     units: Units | None = None
     remarks: Text | None = None
+    # Vienna Document thresholds beyond troops and equipment (all optional: older bodies
+    # without them stay valid): air sorties foreseen, troops landed from the sea or by
+    # parachute, and whether it is an alert activity carried out without advance notice.
+    air_sorties: Count | None = None
+    amphibious_troops: Count | None = None
+    airborne_troops: Count | None = None
+    alert: StrictBool | None = None
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> ExerciseNotification:
@@ -235,6 +244,40 @@ class ObserverInvitation(BaseModel):
     arrival_point: ArrivalPoint
     arrival_time: UtcTime
     programme: Annotated[tuple[ProgrammeItem, ...], Field(min_length=1, max_length=200)]
+
+
+ObserverDecision = Literal["accept", "decline"]
+ObserverNames = Annotated[tuple[ShortText, ...], Field(min_length=1, max_length=1000)]
+
+
+class ObserverAnswer(BaseModel):
+    """The answer to an observer invitation: accepted (who comes, when and where they
+    arrive) or declined (why)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["observer_answer"]
+    invitation_ref: MessageRef
+    answer: ObserverDecision
+    observers: ObserverNames | None = None
+    arrival_point: ArrivalPoint | None = None
+    arrival_time: UtcTime | None = None
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _accept_names_who_and_where(self) -> ObserverAnswer:
+        arrival = ("observers", "arrival_point", "arrival_time")
+        if self.answer == "accept":
+            for name in arrival:
+                if getattr(self, name) is None:
+                    raise field_error(name, f"an accepted invitation needs {name}")
+        else:
+            for name in arrival:
+                if getattr(self, name) is not None:
+                    raise field_error(name, f"{name} is only given when accepting")
+            if self.reason is None:
+                raise field_error("reason", "a declined invitation needs a reason")
+        return self
 
 
 class CodedMessage(BaseModel):
@@ -321,6 +364,7 @@ NoticeBody = Annotated[
     | DeconflictionAnswer
     | ExerciseNotification
     | ObserverInvitation
+    | ObserverAnswer
     | CodedMessage
     | ProtectedAreas,
     Field(discriminator="type"),
@@ -336,6 +380,7 @@ NOTICE_MODELS: dict[str, type[BaseModel]] = {
     "observer_invitation": ObserverInvitation,
     "coded_message": CodedMessage,
     "protected_areas": ProtectedAreas,
+    "observer_answer": ObserverAnswer,
 }
 """Each body ``type`` and its model, in the order the docs list them."""
 
@@ -362,6 +407,7 @@ LINKS: dict[str, Link] = {
     ),
     "deconfliction_answer": Link("refers_to", ("deconfliction_request",), "receiver"),
     "observer_invitation": Link("exercise_ref", ("exercise_notification",), "sender"),
+    "observer_answer": Link("invitation_ref", ("observer_invitation",), "receiver"),
 }
 """The types that refer to an earlier message, and what that message must be."""
 
@@ -427,6 +473,11 @@ _CONDITIONS: dict[str, list[Any]] = {
         }},
     ],
     "ProtectedAreas": [{"anyOf": [_present("areas"), _present("withdrawn")]}],
+    "ObserverAnswer": [
+        _when("answer", "accept", _present("observers", "arrival_point", "arrival_time"),
+              _absent("observers", "arrival_point", "arrival_time")),
+        _when("answer", "decline", _present("reason"), {}),
+    ],
     "Volume": [
         _nested_when("Point", "properties", _present("radius_m"), _absent("radius_m")),
         _nested_when("LineString", "properties", _present("width_m"), _absent("width_m")),
@@ -440,6 +491,8 @@ _NOTES = {
     "is required unless the answer is concur. Volume ids are unique within the answer.",
     "DeconflictionRequest": "Volume ids are unique within the request.",
     "ExerciseNotification": "end is after start.",
+    "ObserverAnswer": "accept gives observers, arrival_point and arrival_time; decline gives "
+    "none of them and a reason.",
     "IncidentReport": "altitude_m and datum are given together or not at all.",
     "ProtectedArea": "alt_lower_m, alt_upper_m and datum are given together or not at all, "
     "and alt_upper_m is not below alt_lower_m.",

@@ -24,9 +24,14 @@ Kinds of check:
 - ``equals``: a field has the given value (e.g. ``observers_invited`` is ``true``).
 
 ``applies_to`` names the body ``type`` and optionally ``match`` (field -> allowed
-values) and ``at_least`` (field -> threshold, inclusive: 9,000 troops *is* notifiable).
-A rule that does not apply gives no finding. Field names are checked against the
-notice models when the file is loaded, so a typo is an error, not a silent pass.
+values), ``unless`` (field -> values that exempt a notice, e.g. an alert activity),
+``at_least`` (field -> threshold, inclusive: 9,000 troops *is* notifiable; every one
+must be met) and ``at_least_any`` (field -> threshold; any one met is enough, as the
+Vienna Document's troops OR tanks OR ACVs OR artillery; the finding names those met).
+A rule that does not apply gives no finding. A finding carries the rule's ``source``
+(the agreement and paragraph), and :func:`format_findings` prints it. Field names are
+checked against the notice models when the file is loaded, so a typo is an error, not a
+silent pass.
 
 A pair with no rules file has no agreement to check (:func:`find_rules` gives ``None``);
 a file that is there but cannot be read or validated is always a :class:`ConfigError`.
@@ -57,7 +62,7 @@ from hotline.domain.notices.models import (
 )
 from hotline.errors import ConfigError, ValidationError
 from hotline.render.i18n import N_, check_lang, gettext, t
-from hotline.render.notices import EQUIPMENT
+from hotline.render.notices import EQUIPMENT, FORCES
 from hotline.render.units import format_span
 
 RULES_DIR = Path(__file__).parents[2] / "data" / "rules"
@@ -95,20 +100,25 @@ class Title(BaseModel):
     ru: ShortText
 
 
+MatchValue = StrictStr | StrictBool
+
+
 class AppliesTo(BaseModel):
     """Which notices a rule concerns."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: str
-    match: dict[str, tuple[StrictStr, ...]] = {}
+    match: dict[str, tuple[MatchValue, ...]] = {}
     at_least: dict[str, StrictInt] = {}
+    at_least_any: dict[str, StrictInt] = {}
+    unless: dict[str, tuple[MatchValue, ...]] = {}
 
     @model_validator(mode="after")
     def _known_fields(self) -> AppliesTo:
         model = NOTICE_MODELS.get(self.type)
         if model is None:
             raise ValueError(f"unknown notice type {self.type!r}")
-        for name in (*self.match, *self.at_least):
+        for name in (*self.match, *self.at_least, *self.at_least_any, *self.unless):
             if name not in model.model_fields:
                 raise ValueError(f"{self.type} has no field {name!r}")
         return self
@@ -119,11 +129,22 @@ class AppliesTo(BaseModel):
             return False
         if any(getattr(notice, f) not in allowed for f, allowed in self.match.items()):
             return False
+        if any(getattr(notice, f) in values for f, values in self.unless.items()):
+            return False
         for name, threshold in self.at_least.items():
             value = getattr(notice, name)
             if value is None or value < threshold:
                 return False
-        return True
+        return not self.at_least_any or bool(self.reached(notice))
+
+    def reached(self, notice: NoticeBody) -> list[tuple[str, int, int]]:
+        """``(field, value, threshold)`` of each ``at_least_any`` threshold ``notice`` meets."""
+        found = []
+        for name, threshold in self.at_least_any.items():
+            value = getattr(notice, name)
+            if value is not None and value >= threshold:
+                found.append((name, int(value), threshold))
+        return found
 
 
 class AdvanceNotice(BaseModel):
@@ -210,6 +231,9 @@ class Finding(BaseModel):
     margin_s: int | None  # advance notice: seconds to spare (>= 0) or short (< 0)
     detail_en: str
     detail_ru: str
+    source: str | None = None  # the agreement and paragraph the rule comes from
+    because_en: str | None = None  # thresholds met (``at_least_any`` rules only)
+    because_ru: str | None = None
 
 
 def load_rules(path: str | Path) -> RuleSet:
@@ -362,7 +386,10 @@ _FIELD_LABELS = {
     "code": N_("CODE"),
     "areas": N_("AREAS IN FORCE"),
     "withdrawn": N_("AREAS WITHDRAWN"),
+    "alert": N_("ALERT ACTIVITY"),
+    "invitation_ref": N_("INVITATION REFERENCE"),
     **EQUIPMENT,
+    **FORCES,
 }
 
 
@@ -422,7 +449,20 @@ def _evaluate(rule: Rule, notice: NoticeBody, sent_at: datetime) -> Finding:
         ok, en, ru = _present(check, notice)
     else:
         ok, en, ru = _equals(check, notice)
+    reached = rule.applies_to.reached(notice)
+    because_en, because_ru = (
+        ", ".join(
+            t(lang, N_("{field} {value} (from {threshold})"), field=_field(f, lang), value=v,
+              threshold=limit)
+            for f, v, limit in reached
+        )
+        or None
+        for lang in ("en", "ru")
+    )  # fmt: skip
     return Finding(
+        source=rule.source,
+        because_en=because_en,
+        because_ru=because_ru,
         rule_id=rule.id,
         title_en=rule.title.en,
         title_ru=rule.title.ru,
@@ -476,5 +516,10 @@ def format_findings(findings: list[Finding], lang: str) -> str:
         else:
             status = gettext(lang, "NOT MET")
         title, detail = (f.title_en, f.detail_en) if lang == "en" else (f.title_ru, f.detail_ru)
+        because = f.because_en if lang == "en" else f.because_ru
+        if because:
+            detail = t(lang, N_("{detail}; applies: {reasons}"), detail=detail, reasons=because)
+        if f.source:
+            detail += " (" + t(lang, N_("source: {source}"), source=f.source) + ")"
         lines.append(f"{number}. [{status}] {f.rule_id} — {title}: {detail}")
     return "\n".join(lines) + "\n"

@@ -22,7 +22,13 @@ from typing import Any
 
 from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body, is_notice
-from hotline.domain.notices.models import LINKS, CodedMessage, NoticeBody, parse_notice
+from hotline.domain.notices.models import (
+    LINKS,
+    CodedMessage,
+    NoticeBody,
+    ObserverAnswer,
+    parse_notice,
+)
 from hotline.errors import (
     ConfigError,
     Conflict,
@@ -30,7 +36,9 @@ from hotline.errors import (
     NotFound,
     PhrasebookMismatch,
     ValidationError,
+    VolumeConflict,
 )
+from hotline.render.conflicts import conflict_line
 from hotline.render.i18n import gettext
 from hotline.render.machine import (
     DRAFT_LABEL,
@@ -55,6 +63,33 @@ def _one_of(types: tuple[str, ...]) -> str:
     return " or ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
 
 
+MAX_REASON = 500
+"""The longest reason for sending a notice in conflict, in characters."""
+
+NEEDS_REASON_IN_CONFLICT = frozenset({"activity_notice", "protected_areas"})
+"""Types that declare the sender's own activity or areas: sent in conflict with the other
+side's volumes only with a reason. A deconfliction request or answer is about a conflict,
+so its conflicts are shown but never stop it."""
+
+
+def _refuse_unaccepted(conflicts: list[dict[str, Any]], reason: str | None) -> None:
+    """Refuse a notice in conflict with the other side's volumes unless a reason is given."""
+    if reason is not None and (not reason.strip() or len(reason) > MAX_REASON):
+        raise ValidationError(
+            f"accept_conflict: give the reason in 1 to {MAX_REASON} characters",
+            field="accept_conflict",
+        )
+    if not conflicts or reason:
+        return
+    lines = "; ".join(conflict_line(c) for c in conflicts)
+    raise VolumeConflict(
+        f"this notice conflicts with the other side's volumes, so it was not sent: {lines}",
+        hint="change the volumes or times, or send it anyway with the reason recorded: "
+        "--accept-conflict REASON (API: accept_conflict)",
+        conflicts=json.dumps(conflicts, ensure_ascii=False),
+    )
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A notice checked and rendered, ready to send (or to show before sending)."""
@@ -68,6 +103,11 @@ class Prepared:
     @property
     def blocked(self) -> bool:
         return any(f["blocks_sending"] for f in self.findings)
+
+    @property
+    def needs_reason(self) -> bool:
+        """It conflicts with the other side's volumes: sent only with a reason."""
+        return bool(self.conflicts) and self.type in NEEDS_REASON_IN_CONFLICT
 
 
 class Notices:
@@ -97,6 +137,7 @@ class Notices:
             self._check_peer_phrasebook(to)
             self.phrasebook.check_message(parsed)
         self._check_link(to, parsed)
+        self._check_observer_count(parsed)
         sent_at = self.line.clock.now()
         me = self.line.identity.party
         return Prepared(
@@ -107,9 +148,11 @@ class Notices:
             conflicts=self.conflicts.check_notice(body, to) if self.conflicts else [],
         )
 
-    def sendable(self, to: str, notice: Any) -> Prepared:
-        """``prepare``, refusing a notice whose rule findings block sending."""
+    def sendable(self, to: str, notice: Any, accept_conflict: str | None = None) -> Prepared:
+        """``prepare``, refusing a notice whose rule findings block sending, or whose
+        volumes conflict with the other side's unless ``accept_conflict`` gives a reason."""
         prepared = self.prepare(to, notice)
+        _refuse_unaccepted(prepared.conflicts if prepared.needs_reason else [], accept_conflict)
         if prepared.blocked:
             rules = "; ".join(
                 f"{f['rule_id']} ({f['title_en']}): {f['detail_en']}"
@@ -133,8 +176,9 @@ class Notices:
         lang: str | None,
         user: str,
         client_ref: str | None = None,
+        accept_conflict: str | None = None,
     ) -> dict[str, Any]:
-        prepared = self.sendable(to, notice)
+        prepared = self.sendable(to, notice, accept_conflict)
         message = self.line.send(
             to=to,
             body=prepared.body,
@@ -146,6 +190,8 @@ class Notices:
         )
         if self.conflicts is not None:
             self.conflicts.record_sent(message["id"], prepared.body, message.get("created"))
+        if prepared.conflicts and accept_conflict:
+            self._record_acceptance(message["id"], prepared.conflicts, accept_conflict, user)
         # rendered again now the message has its id and time, as the receiver will see it
         rendering = self._render(
             parse_notice(message["body"]),
@@ -159,7 +205,25 @@ class Notices:
             "findings": prepared.findings,
             "rendering": rendering,
             "conflicts": prepared.conflicts,
+            "accepted_conflict": accept_conflict.strip()
+            if prepared.conflicts and accept_conflict
+            else None,
         }
+
+    def _record_acceptance(
+        self, message_id: str, conflicts: list[dict[str, Any]], reason: str, user: str
+    ) -> None:
+        """Keep, in the message's trail, who sent it in conflict, why, and with what."""
+        with self.line.db.write() as conn:
+            store.add_event(
+                conn,
+                message_id,
+                self.line.now(),
+                "conflict_accepted",
+                by=user,
+                reason=reason.strip(),
+                conflicts=json.dumps(conflicts, ensure_ascii=False),
+            )
 
     def send_code(
         self, to: str, code: int, *, precedence: str, user: str, client_ref: str | None = None
@@ -196,6 +260,21 @@ class Notices:
                 f"{link.field}: {_one_of((notice.type,))} refers to {wanted} sent by {whose}; "
                 f"message {ref} was sent by the other side",
                 field=link.field,
+            )
+
+    def _check_observer_count(self, notice: NoticeBody) -> None:
+        """An acceptance names no more observers than the invitation it answers asks for."""
+        if not isinstance(notice, ObserverAnswer) or notice.observers is None:
+            return
+        with self.line.db.read() as conn:
+            row = store.get(conn, notice.invitation_ref)
+        invited = json.loads(row["envelope"])["body"].get("observers") if row else None
+        if isinstance(invited, int) and len(notice.observers) > invited:
+            raise ValidationError(
+                f"observers: the invitation {notice.invitation_ref} asks for {invited} "
+                f"observers; this answer names {len(notice.observers)}",
+                hint="name at most as many observers as invited",
+                field="observers",
             )
 
     def link(self, body: dict[str, Any], peer: str) -> dict[str, Any] | None:

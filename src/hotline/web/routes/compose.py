@@ -55,7 +55,18 @@ def json_templates(now_text: str) -> dict[str, str]:
         "arrival_time": f"{day}T10:00:00Z",
         "programme": [{"time": f"{day}T12:00:00Z", "activity": ""}],
     }
-    return {t["type"]: json.dumps(t, ensure_ascii=False, indent=2) for t in (exercise, invitation)}
+    answer: dict[str, Any] = {
+        "type": "observer_answer",
+        "invitation_ref": "",
+        "answer": "accept",
+        "observers": [""],
+        "arrival_point": {"name": "", "position": ["0.0", "0.0"]},
+        "arrival_time": f"{day}T10:00:00Z",
+    }
+    return {
+        t["type"]: json.dumps(t, ensure_ascii=False, indent=2)
+        for t in (exercise, invitation, answer)
+    }
 
 
 def _notice_refs(node: Node, lang: str) -> dict[str, list[dict[str, str]]]:
@@ -261,12 +272,13 @@ async def send_notice(request: Request, session: SessionDep) -> Response:
     form = await request.form()
     to, body = await _notice(request)
     precedence = forms.text(form, "precedence") or "ROUTINE"
+    accept = forms.text(form, "accept_conflict") or None
     held = _hold_if_flash(
         request,
         session,
         "notice",
         to=to,
-        payload={"notice": body},
+        payload=_notice_payload(body, accept),
         precedence=precedence,
         lang=forms.text(form, "lang") or None,
         client_ref=forms.text(form, "client_ref") or None,
@@ -280,5 +292,11 @@ async def send_notice(request: Request, session: SessionDep) -> Response:
         lang=forms.text(form, "lang") or None,
         user=session.user.name,
         client_ref=forms.text(form, "client_ref") or None,
+        accept_conflict=accept,
     )
     return _sent(request, sent["message"]["id"])
+
+
+def _notice_payload(body: dict[str, Any], accept: str | None) -> dict[str, Any]:
+    """A held notice keeps the reason given for sending it in conflict, if any."""
+    return {"notice": body} | ({"accept_conflict": accept} if accept else {})
