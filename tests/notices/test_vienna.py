@@ -2,7 +2,7 @@
 
 An exercise is notifiable 42 days ahead (§38) when it reaches ANY threshold of §40.1:
 9,000 troops, 250 battle tanks, 500 ACVs, 250 artillery pieces, 200 air sorties; an alert
-activity (§41) is notified when the troops start instead; observers are invited (§47.4)
+activity (§41) is notified when the troops start instead; observers are invited (§47.4, §47.5)
 from 13,000 troops, 300 tanks, 500 ACVs, 250 artillery pieces or 3,500 amphibious or
 parachute troops. Each test names the paragraph it checks. Paragraph numbers are as the
 issue cites them.
@@ -136,13 +136,18 @@ def test_vd2011_para_41_an_alert_activity_is_notified_when_the_troops_start() ->
         ("airborne_troops", 3499, 3500),
     ],
 )
-def test_vd2011_para_47_4_each_observation_threshold_needs_observers_invited(
+def test_vd2011_paras_47_4_and_47_5_each_observation_threshold_needs_observers_invited(
     field: str, below: int, at: int
 ) -> None:
-    """§47.4: observation thresholds; any one reached needs observers invited."""
+    """§47.4 (troops, tanks, ACVs, artillery) and §47.5 (amphibious, parachute): any one
+    observation threshold reached needs observers invited."""
     assert OBSERVE not in findings(small_exercise(**{field: below}))
     found = findings(small_exercise(**{field: at}))[OBSERVE]
-    assert (False, "observers_invited must be true, is false", "Vienna Document 2011, §47.4") == (
+    assert (
+        False,
+        "observers_invited must be true, is false",
+        "Vienna Document 2011, §47.4, §47.5",
+    ) == (
         found.satisfied,
         found.detail_en,
         found.source,
