@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline import __version__, seclog
 from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
+from hotline.api import escalation as escalation_api
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
 from hotline.config import NodeSettings, split_listen
@@ -135,6 +136,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
     if side in ("operator", "both"):
         for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
             app.include_router(module.router)
+        app.include_router(escalation_api.router)
         app.include_router(links.metrics_router)
         app.include_router(evidence.router)
         app.include_router(console_router)
