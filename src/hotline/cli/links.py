@@ -116,8 +116,10 @@ def alarms(
     )
     for row in rows:
         cleared = f"{row['cleared_by']}: {row['clear_reason']}" if row["cleared_by"] else ""
+        alert = row["detail"].get("alert_role_en") if row["kind"] == "ack_overdue" else None
+        subject = row["subject"] + (f"\nalert: {alert}" if alert else "")  # our rung to call
         table.add_row(
-            str(row["id"]), row["kind"], plain(row["subject"]), row["raised_at"], row["state"],
+            str(row["id"]), row["kind"], plain(subject), row["raised_at"], row["state"],
             plain(cleared),
         )  # fmt: skip
     out.print(table)

@@ -73,6 +73,7 @@ TRAIL_LABELS = {
     "translated": N_("translation added"),
     "certified": N_("translation certified"),
     "escalated": N_("escalated"),
+    "oob_attempt": N_("attempt to reach the other side off the line recorded"),
     "escalated_to": N_("escalated to the next contact"),
     "held": N_("held for a second approval (FLASH)"),
     "approved": N_("approved by a second person"),
