@@ -339,3 +339,32 @@ def test_the_map_data_carries_protected_areas_and_the_live_picture(
     assert tracks["U1"]["ahead"][0] > tracks["U1"]["lon"]  # flying east
     assert ["U1"] == [i["track"] for i in data["picture"]["incursions"]]
     assert [("R1", "U2")] == [(c["a"], c["b"]) for c in data["picture"]["conflicts"]]
+
+
+def test_the_message_page_lists_the_peers_phones_and_records_an_attempt(
+    make_pair: MakePair, clock: FakeClock
+) -> None:
+    from tests.services.test_escalation import RU_CONTACTS
+
+    with make_pair(ru={"files": {"contacts.json": RU_CONTACTS}}) as pair:
+        pair.us.auth.add_user("duty", PASSWORD)
+        sent = pair.us.line.send(to="ru", text="Call us.", precedence="FLASH", user="duty")
+        us = log_in(pair.servers["us"].url, "duty")
+        page = us.get(f"/console/messages/{sent['id']}").text
+        assert "+870 77 000 0003" in page and "not tried yet" in page
+        form = {"contact": "watch/sat", "result": "no_answer", "note": "rang out"}
+        us.post(f"/console/messages/{sent['id']}/escalation/attempts", form)
+        russian = (
+            us.post("/console/lang", {"lang": "ru"})
+            and us.get(f"/console/messages/{sent['id']}").text
+        )
+        us.http.close()
+        [attempt] = pair.us.escalation.checklist(sent["id"])["attempts"]
+
+    assert ("duty", "no_answer", "rang out") == (
+        attempt["officer"],
+        attempt["result"],
+        attempt["note"],
+    )
+    assert "нет ответа · rang out" in russian
+    assert "Inmarsat, начальник смены" in russian

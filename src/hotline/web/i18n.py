@@ -80,6 +80,14 @@ TRAIL_LABELS = {
     "escalation_exhausted": N_("no contact left to escalate to"),
 }
 
+#: Results of an attempt to reach the other side off the line (``services/line/escalation.py``).
+OOB_RESULTS = {
+    "reached": N_("reached"),
+    "no_answer": N_("no answer"),
+    "busy": N_("busy"),
+    "failed": N_("failed"),
+}
+
 ALARM_LABELS = {
     "link_down": N_("Link down"),
     "ack_overdue": N_("Acknowledgement overdue"),
@@ -150,6 +158,7 @@ def environment() -> Environment:
         STATE_LABELS=STATE_LABELS,
         TRAIL_LABELS=TRAIL_LABELS,
         ALARM_LABELS=ALARM_LABELS,
+        OOB_RESULTS=OOB_RESULTS,
     )
     return env
 
