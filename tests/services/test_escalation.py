@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from hotline.clock import FakeClock, rfc3339
-from hotline.errors import BadSignature, NotFound, ValidationError
+from hotline.errors import BadSignature, Conflict, NotFound, ValidationError
 from hotline.protocol.envelope import open_card
+from hotline.services.evidence import attempts as evidence_attempts
 from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
+from hotline.services.line import escalation as escalation_service
 from hotline.storage import evidence as log_store
 from tests.calls.conftest import COMMANDER, OFFICER, PRINCIPALS, SECOND_COMMANDER
 from tests.conftest import MakePair, Pair
@@ -288,3 +290,16 @@ def test_a_watch_level_notice_carries_its_deadline(oob: Pair, clock: FakeClock) 
         shown["envelope"]["ack_by"],
     )  # IMMEDIATE: 30 min
     assert shown["deadline"] == oob.ru.show(approved["message_id"])["deadline"]
+
+
+def test_no_more_attempts_are_recorded_than_a_bundle_carries(
+    oob: Pair, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert escalation_service.MAX_ATTEMPTS == evidence_attempts.MAX_ATTEMPTS
+    monkeypatch.setattr(escalation_service, "MAX_ATTEMPTS", 2)
+    message_id = overdue(oob, clock)
+    for _ in range(2):
+        oob.us.escalation.record(message_id, contact="fax", result="failed", note=None, user="o")
+    with pytest.raises(Conflict, match="already has 2 attempts recorded"):
+        oob.us.escalation.record(message_id, contact="fax", result="failed", note=None, user="o")
+    assert 2 == len(oob.us.escalation.checklist(message_id)["attempts"])

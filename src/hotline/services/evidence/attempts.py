@@ -28,6 +28,8 @@ from hotline.protocol.checkpoint import Checkpoint
 from hotline.protocol.envelope import describe, signing_bytes
 
 KIND = "oob_attempt"
+#: Attempts one bundle may carry (the node records no more per message).
+MAX_ATTEMPTS = 200
 
 
 class AttemptEntry(BaseModel):

@@ -48,7 +48,7 @@ from hotline.protocol import keys, merkle
 from hotline.protocol.canonical import canonical, parse_json, sha256_hex
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint
 from hotline.protocol.envelope import describe, open_card, parse, signing_bytes, verify_signature
-from hotline.services.evidence.attempts import AttemptEntry, check_attempt
+from hotline.services.evidence.attempts import MAX_ATTEMPTS, AttemptEntry, check_attempt
 from hotline.services.evidence.attempts import narrate as narrate_attempt
 
 FORMAT = "hotline-evidence/1"
@@ -87,7 +87,7 @@ class Bundle(_Strict):
     checkpoint: str = Field(max_length=8192)
     entries: list[BundleEntry] = Field(min_length=1, max_length=4)
     #: out-of-band attempts to reach the peer (``evidence/attempts.py``); absent if none
-    attempts: list[AttemptEntry] = Field(default_factory=list, max_length=200)
+    attempts: list[AttemptEntry] = Field(default_factory=list, max_length=MAX_ATTEMPTS)
     sig: str = Field(max_length=200)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from hotline.domain.line import Contact
 from hotline.domain.links import OobAttempt
-from hotline.errors import NotFound, ValidationError
+from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.protocol import keys
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import signing_bytes
@@ -30,6 +30,8 @@ from hotline.storage.db import Connection
 
 LOG_KIND = "oob_attempt"
 RESULTS = ("reached", "no_answer", "busy", "failed")
+#: Attempts one message may have: what one evidence bundle carries.
+MAX_ATTEMPTS = 200  # = hotline.services.evidence.attempts.MAX_ATTEMPTS
 
 
 def peer_contacts(conn: Connection, peer: str) -> list[Contact]:
@@ -120,6 +122,12 @@ class Escalation:
         def work(conn: Connection) -> dict[str, Any]:
             row = self._outbound(conn, message_id)
             rung, channel = find_channel(peer_contacts(conn, row["peer"]), contact)
+            if len(attempts_of(conn, message_id)) >= MAX_ATTEMPTS:
+                raise Conflict(
+                    f"message {message_id} already has {MAX_ATTEMPTS} attempts recorded",
+                    hint="note further attempts in the watch log; its evidence bundle holds "
+                    f"at most {MAX_ATTEMPTS}",
+                )
             at = self.line.now()
             unsigned = {
                 "v": 1,
