@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from hotline.clock import FakeClock, rfc3339
 from hotline.errors import BadSignature, Conflict, NotFound, ValidationError
@@ -20,6 +21,7 @@ from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
 from hotline.services.line import escalation as escalation_service
 from hotline.storage import evidence as log_store
+from hotline.storage.tables.core import messages
 from tests.calls.conftest import COMMANDER, OFFICER, PRINCIPALS, SECOND_COMMANDER
 from tests.conftest import MakePair, Pair
 
@@ -303,3 +305,24 @@ def test_no_more_attempts_are_recorded_than_a_bundle_carries(
     with pytest.raises(Conflict, match="already has 2 attempts recorded"):
         oob.us.escalation.record(message_id, contact="fax", result="failed", note=None, user="o")
     assert 2 == len(oob.us.escalation.checklist(message_id)["attempts"])
+
+
+def test_a_call_request_sent_before_call_steps_had_deadlines_never_escalates(
+    oob: Pair, clock: FakeClock
+) -> None:
+    made = ask(oob, clock, "FLASH")
+    with oob.us.db.write() as conn:  # as stored by an older version: no ack_by
+        envelope = json.loads(conn.execute(select(messages.c.envelope).where(
+            messages.c.id == made["message_id"])).scalar_one())  # fmt: skip
+        del envelope["ack_by"]
+        conn.execute(
+            update(messages)
+            .where(messages.c.id == made["message_id"])
+            .values(envelope=json.dumps(envelope))
+        )
+    clock.advance(3600)
+    oob.us.deadlines.tick()
+    assert [] == oob.us.alarms.listing()
+    with oob.us.db.read() as conn:
+        due = conn.execute(select(messages.c.due_at).where(messages.c.id == made["message_id"]))
+        assert due.scalar_one() is None  # and it is not looked at again

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.clock import parse_rfc3339, rfc3339
-from hotline.domain.bodies import NO_ACK_TYPES
+from hotline.domain.bodies import ANSWERED_CALL_TYPES, NO_ACK_TYPES
 from hotline.domain.line import Contact, Envelope
 from hotline.errors import MalformedMessage
 from hotline.services.alarms import clear_alarm, note_on_alarm, raise_alarm
@@ -51,6 +51,13 @@ def first_deadline(row: dict[str, Any], allowance: timedelta) -> datetime:
     if ack_by is not None:
         return parse_rfc3339(ack_by)
     return parse_rfc3339(row["created"]) + allowance
+
+
+def _call_step_from_before_deadlines(row: dict[str, Any]) -> bool:
+    """A call step sent before call steps had deadlines (no ``ack_by``): the peer was never
+    asked to acknowledge it, so it never escalates (migration ``0006_due_at`` may have
+    given it a ``due_at`` on a node upgraded from before that revision)."""
+    return row["type"] in ANSWERED_CALL_TYPES and "ack_by" not in json.loads(row["envelope"])
 
 
 class Deadlines:
@@ -87,6 +94,7 @@ class Deadlines:
                 fresh["acked_at"] is not None
                 or fresh["state"] not in OPEN_STATES
                 or fresh["type"] in NO_ACK_TYPES
+                or _call_step_from_before_deadlines(fresh)
             ):
                 messages.clear_due(conn, row["id"])  # nothing more to wait for
                 return False
