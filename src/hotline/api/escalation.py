@@ -54,11 +54,11 @@ class Attempt(Out):
 
 @router.get(
     "/messages/{message_id}/escalation",
-    summary="The escalation checklist of one of our messages",
+    summary="The escalation checklist of one of our messages (id or its first 6+ characters)",
     response_model=Checklist,
 )
 def checklist(message_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.escalation.checklist(message_id)
+    return node.escalation.checklist(node.line.whole_id(message_id))
 
 
 @router.post(
@@ -70,5 +70,9 @@ def record_attempt(
     message_id: str, body: AttemptRequest, node: NodeDep, user: UserDep
 ) -> dict[str, Any]:
     return node.escalation.record(
-        message_id, contact=body.contact, result=body.result, note=body.note, user=user.name
+        node.line.whole_id(message_id),
+        contact=body.contact,
+        result=body.result,
+        note=body.note,
+        user=user.name,
     )

@@ -49,7 +49,7 @@ ResultOpt = Annotated[
 @escalation_app.command("show")
 @friendly
 def escalation_show(
-    message_id: Annotated[str, typer.Argument(help="One of our messages (its whole id)")],
+    message_id: Annotated[str, typer.Argument(help="One of our messages (its id or its start)")],
     directory: DirOpt,
     json_: JsonOpt = False,
     user: UserOpt = None,
@@ -91,7 +91,7 @@ def escalation_show(
 @escalation_app.command("record")
 @friendly
 def escalation_record(
-    message_id: Annotated[str, typer.Argument(help="One of our messages (its whole id)")],
+    message_id: Annotated[str, typer.Argument(help="One of our messages (its id or its start)")],
     contact: Annotated[str, typer.Option(help="RUNG/CHANNEL from `escalation show`")],
     result: ResultOpt,
     directory: DirOpt,
