@@ -86,10 +86,10 @@ class Deadlines:
         allowance = self.line.allowance(row["precedence"])
         first = first_deadline(row, allowance)
 
-        def work(conn: Connection) -> bool:
+        def work(conn: Connection) -> None:
             fresh = messages.get(conn, row["id"])
             if fresh is None:
-                return False
+                return
             if (
                 fresh["acked_at"] is not None
                 or fresh["state"] not in OPEN_STATES
@@ -97,12 +97,12 @@ class Deadlines:
                 or _call_step_from_before_deadlines(fresh)
             ):
                 messages.clear_due(conn, row["id"])  # nothing more to wait for
-                return False
+                return
             steps = store.escalation_steps(conn, row["id"])
             due = first + allowance * len(steps)
             if now < due:  # not yet (e.g. backfilled from the first deadline): look then
                 messages.set_due(conn, row["id"], rfc3339(due))
-                return False
+                return
             at = rfc3339(now)
             raise_alarm(
                 conn,
@@ -128,10 +128,10 @@ class Deadlines:
                     # would be read and written at every tick, forever (a long outage: every
                     # outstanding message, one write each per second).
                     messages.clear_due(conn, row["id"])
-                return False
+                return
             self._climb(conn, row["id"], len(steps) + 1, contact, at, following)
             messages.set_due(conn, row["id"], following)
-            return False
+            return
 
         # retried whole on a deadlock or busy database; nothing is queued for the peer
         self.line.db.transaction(work)
