@@ -44,6 +44,7 @@ from hotline.api import (
     tracks,
     watch,
 )
+from hotline.api import escalation as escalation_api
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
 from hotline.config import NodeSettings, split_listen
@@ -157,6 +158,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
             safety,
         ):
             app.include_router(module.router)
+        app.include_router(escalation_api.router)
         app.include_router(links.metrics_router)
         app.include_router(evidence.router)
         app.include_router(console_router)

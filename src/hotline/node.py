@@ -29,6 +29,7 @@ from hotline.services.evidence.service import Evidence
 from hotline.services.held import HeldMessages
 from hotline.services.line.deadlines import Deadlines
 from hotline.services.line.delivery import DeliveryWorker
+from hotline.services.line.escalation import Escalation
 from hotline.services.line.identity import Identity
 from hotline.services.line.links import LinkTests
 from hotline.services.line.receive import Receiver
@@ -88,6 +89,7 @@ class Node:
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
+        self.escalation = Escalation(self.line)  # the checklist off the line, attempts
         self.evidence = Evidence(self.db, self.identity, settings, self.clock, self.tls)
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
@@ -260,6 +262,7 @@ class Node:
                     "fingerprint": row.fingerprint,
                     "tls_pin": _pin_of(row.card),
                     "endpoints": list(row.endpoints),
+                    "contacts": json.loads(row.card).get("contacts", []),
                     "added_at": row.added_at,
                     "delivery_failures": worker.failures if worker else None,
                     "last_error": worker.last_error if worker else None,

@@ -343,7 +343,9 @@ def test_an_outage_still_running_counts_to_its_last_failure() -> None:
 
 @pytest.fixture
 def ladder(make_pair: MakePair) -> Iterator[Pair]:
-    with make_pair(ru={"files": {"contacts.json": CONTACTS}}) as made:
+    """Both sides have a ladder: the escalation climbs the SENDER's own (issue 15)."""
+    files = {"files": {"contacts.json": CONTACTS}}
+    with make_pair(us=files, ru=files) as made:
         yield made
 
 
@@ -387,7 +389,7 @@ def test_both_sides_show_the_senders_deadline_however_each_is_configured(
         assert ("ack_overdue", sent["deadline"]) == (alarm["kind"], alarm["detail"]["deadline"])
 
 
-def test_an_unacknowledged_flash_climbs_the_ladder_until_acknowledged(
+def test_an_unacknowledged_flash_climbs_our_own_ladder_until_acknowledged(
     ladder: Pair, clock: Any
 ) -> None:
     sent = ladder.us.line.send(
@@ -398,27 +400,40 @@ def test_an_unacknowledged_flash_climbs_the_ladder_until_acknowledged(
     ladder.us.deadlines.tick()
     assert ["created", "delivered"] == kinds(ladder, sent["id"])
     assert [] == ladder.us.alarms.listing()
-    clock.advance(1)  # 10 min: step 1, to the watch commander
+    clock.advance(1)  # 10 min: step 1, to OUR watch commander
     ladder.us.deadlines.tick()
     ladder.us.deadlines.tick()  # once per step, however often the clock ticks
     ladder.flush()
     assert ["created", "delivered", "escalated"] == kinds(ladder, sent["id"])
-    escalated = [m for m in ladder.ru.line.listing("in") if m["type"] == "escalation"]
-    assert [("watch", sent["id"], plus(sent["created"], 1200))] == [
-        (m["body"]["contact_id"], m["body"]["of_message"], m["deadline"]) for m in escalated
-    ]  # the watch commander has until the next rung
-    clock.advance(600)  # 20 min: step 2, to the chief of staff
+    step = ladder.us.show(sent["id"])["trail"][-1]["detail"]
+    assert ("watch", "Начальник смены", "own", plus(sent["created"], 1200)) == (
+        step["contact"],
+        step["role_ru"],
+        step["side"],
+        step["next_at"],
+    )
+    [alarm] = ladder.us.alarms.listing("open")
+    assert ("watch", "Watch commander", 1) == (
+        alarm["detail"]["alert"],
+        alarm["detail"]["alert_role_en"],
+        alarm["detail"]["step"],
+    )
+    # nothing went to the peer: its inbox holds the original alone, our outbox too
+    assert [sent["id"]] == [m["id"] for m in ladder.ru.line.listing("in")]
+    assert [sent["id"]] == [m["id"] for m in ladder.us.line.listing("out")]
+    clock.advance(600)  # 20 min: step 2, to our chief of staff
     ladder.us.deadlines.tick()
-    ladder.flush()
     assert ["created", "delivered", "escalated", "escalated"] == kinds(ladder, sent["id"])
-    assert 1 == len(ladder.us.alarms.listing("open"))
-    clock.advance(120)  # the chief of staff acknowledges the escalation: the ladder stops
+    assert "chief" == ladder.us.alarms.listing("open")[0]["detail"]["alert"]
+    clock.advance(600)  # 30 min: no rung left
+    ladder.us.deadlines.tick()
+    assert "escalation_exhausted" == kinds(ladder, sent["id"])[-1]
+    clock.advance(120)  # the peer's duty desk acknowledges the original: the ladder stops
     ack_time = ladder.ru.line.now()
-    chief = next(m for m in ladder.ru.line.listing("in") if m["type"] == "escalation")
-    ladder.ru.line.acknowledge(chief["id"], "chief")
+    ladder.ru.line.acknowledge(sent["id"], "duty")
     ladder.flush()
     shown = ladder.us.show(sent["id"])
-    assert ("acknowledged", "ru:chief", ack_time) == (
+    assert ("acknowledged", "ru:duty", ack_time) == (
         shown["state"],
         shown["acked_by"],
         shown["acked_at"],
@@ -427,7 +442,7 @@ def test_an_unacknowledged_flash_climbs_the_ladder_until_acknowledged(
     clock.advance(3600)
     ladder.us.deadlines.tick()
     assert 2 == kinds(ladder, sent["id"]).count("escalated")
-    assert all(m["state"] == "acknowledged" for m in ladder.ru.line.listing("in"))
+    assert [sent["id"]] == [m["id"] for m in ladder.us.line.listing("out") if m["type"] != "ack"]
 
 
 def test_an_acknowledgement_before_the_deadline_stops_everything(ladder: Pair, clock: Any) -> None:

@@ -318,26 +318,34 @@ def test_every_script_and_the_map_data_are_served_by_the_node(pair: Pair, path: 
     assert 200 == response.status_code and len(response.content) > 1000
 
 
-def test_an_escalation_says_which_contact_it_is_for(make_pair: MakePair, clock: FakeClock) -> None:
+def test_an_overdue_message_says_which_of_our_rungs_to_alert(
+    make_pair: MakePair, clock: FakeClock
+) -> None:
     contacts = [
         {"id": "duty", "role_en": "Duty desk", "role_ru": "Дежурный"},
         {"id": "watch", "role_en": "Watch commander", "role_ru": "Начальник смены"},
     ]
-    with make_pair(ru={"files": {"contacts.json": contacts}}) as pair:
-        pair.ru.auth.add_user("duty", PASSWORD)
+    with make_pair(us={"files": {"contacts.json": contacts}}) as pair:
+        pair.us.auth.add_user("duty", PASSWORD)
         pair.us.line.send(to="ru", text="Answer now.", precedence="FLASH", user="duty")
         pair.flush()
-        clock.advance(601)  # past the FLASH allowance: the sender escalates
+        clock.advance(601)  # past the FLASH allowance: our own ladder climbs
         pair.us.deadlines.tick()
         pair.flush()
-        ru = log_in(pair.servers["ru"].url, "duty")
+        us = log_in(pair.servers["us"].url, "duty")
 
-        english = ru.post("/console/lang", {"lang": "en"}) and ru.get("/console").text
-        russian = ru.post("/console/lang", {"lang": "ru"}) and ru.get("/console").text
-        ru.http.close()
+        english = us.post("/console/lang", {"lang": "en"}) and us.get("/console/alarms").text
+        russian = us.post("/console/lang", {"lang": "ru"}) and us.get("/console/alarms").text
+        us.http.close()
+        assert [] == [m for m in pair.ru.line.listing("in") if m["type"] == "escalation"]
 
-    assert "Escalation 1 → Watch commander" in english
-    assert "Эскалация 1 → Начальник смены" in russian
+    assert (
+        "Alert our Watch commander; then try the other side off the line: hotline escalation show"
+    ) in english
+    assert (
+        "Оповестите: Начальник смены; затем свяжитесь с другой стороной вне линии: "
+        "hotline escalation show"
+    ) in russian
 
 
 def test_the_map_data_carries_protected_areas_and_the_live_picture(
@@ -360,3 +368,32 @@ def test_the_map_data_carries_protected_areas_and_the_live_picture(
     assert tracks["U1"]["ahead"][0] > tracks["U1"]["lon"]  # flying east
     assert ["U1"] == [i["track"] for i in data["picture"]["incursions"]]
     assert [("R1", "U2")] == [(c["a"], c["b"]) for c in data["picture"]["conflicts"]]
+
+
+def test_the_message_page_lists_the_peers_phones_and_records_an_attempt(
+    make_pair: MakePair, clock: FakeClock
+) -> None:
+    from tests.services.test_escalation import RU_CONTACTS
+
+    with make_pair(ru={"files": {"contacts.json": RU_CONTACTS}}) as pair:
+        pair.us.auth.add_user("duty", PASSWORD)
+        sent = pair.us.line.send(to="ru", text="Call us.", precedence="FLASH", user="duty")
+        us = log_in(pair.servers["us"].url, "duty")
+        page = us.get(f"/console/messages/{sent['id']}").text
+        assert "+870 77 000 0003" in page and "not tried yet" in page
+        form = {"contact": "watch/sat", "result": "no_answer", "note": "rang out"}
+        us.post(f"/console/messages/{sent['id']}/escalation/attempts", form)
+        russian = (
+            us.post("/console/lang", {"lang": "ru"})
+            and us.get(f"/console/messages/{sent['id']}").text
+        )
+        us.http.close()
+        [attempt] = pair.us.escalation.checklist(sent["id"])["attempts"]
+
+    assert ("duty", "no_answer", "rang out") == (
+        attempt["officer"],
+        attempt["result"],
+        attempt["note"],
+    )
+    assert "нет ответа · rang out" in russian
+    assert "Inmarsat, начальник смены" in russian

@@ -17,6 +17,7 @@ import typer
 from hotline.cli import evidence, line, links, node, picture
 from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.conflicts import conflicts_app
+from hotline.cli.escalation import contacts_app, escalation_app
 from hotline.cli.held import held_app
 from hotline.cli.notices import notice_app
 from hotline.cli.peers import peer_app
@@ -68,6 +69,8 @@ for group, name in (
     (held_app, "held"),
     (safety_app, "safety"),
     (conformance_app, "conformance"),
+    (escalation_app, "escalation"),
+    (contacts_app, "contacts"),
     (node.tls_app, "tls"),
 ):
     app.add_typer(group, name=name)

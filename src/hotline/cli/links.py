@@ -118,7 +118,9 @@ def alarms(
     for row in rows:
         cleared = f"{row['cleared_by']}: {row['clear_reason']}" if row["cleared_by"] else ""
         summary = alarm_summary(row)  # the picture's alarms say when, where, how far
-        subject = f"{row['subject']}\n{summary}" if summary else row["subject"]
+        alert = row["detail"].get("alert_role_en") if row["kind"] == "ack_overdue" else None
+        subject = row["subject"] + (f"\n{summary}" if summary else "")
+        subject += f"\nalert: {alert}" if alert else ""  # our rung to call
         table.add_row(
             str(row["id"]), row["kind"], plain(subject), row["raised_at"], row["state"],
             plain(cleared),

@@ -31,12 +31,17 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
 #: Types the nodes make and answer themselves; no person acknowledges them.
 SYSTEM_TYPES = frozenset({"ack", "link_test", "link_test_reply", "track_report"})
 
+#: Steps of a call that wait on a person at the peer: acknowledged like any message, with
+#: a deadline (``ack_by``) by precedence, escalating when it passes. An IMMEDIATE call
+#: request nobody answers must raise the alarm (issue 15).
+ANSWERED_CALL_TYPES = frozenset({"call_request", "call_answer", "watch_level"})
+
 #: Types no person is asked to acknowledge (no deadline, no escalation): the nodes' own
-#: messages, and the steps of a call, which carry their own answers and deadlines.
-NO_ACK_TYPES = SYSTEM_TYPES | frozenset(CALL_MODELS) | {"escalation"}
+#: messages, and the other steps of a call (a withdrawal, a record, a readout …).
+NO_ACK_TYPES = SYSTEM_TYPES | (frozenset(CALL_MODELS) - ANSWERED_CALL_TYPES) | {"escalation"}
 
 #: Types a person may send through ``Line.send``; the calls service sends its own.
-OPERATOR_TYPES = frozenset(BODY_MODELS) - NO_ACK_TYPES
+OPERATOR_TYPES = frozenset(BODY_MODELS) - NO_ACK_TYPES - frozenset(CALL_MODELS)
 
 
 def check_body(type_: str, body: Any) -> dict[str, Any]:

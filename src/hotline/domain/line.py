@@ -12,7 +12,14 @@ import unicodedata
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 PARTY_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 HASH_PATTERN = r"^[0-9a-f]{64}$"
@@ -123,14 +130,57 @@ class Principal(_Wire):
     _printable = field_validator("name_en", "name_ru", "title_en", "title_ru")(printable)
 
 
+ChannelKind = Literal["voice", "satphone", "fax", "network", "other"]
+
+
+class Channel(_Wire):
+    """One out-of-band way to reach a rung when the line is down: a phone, a satellite
+    phone, a fax, an address on another network. ``hours`` (free text, e.g. "24/7" or
+    "06:00-22:00 UTC") is absent on the wire when not given."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    kind: ChannelKind
+    value: str = Field(min_length=1, max_length=200)
+    label_en: str = Field(min_length=1, max_length=200)
+    label_ru: str = Field(min_length=1, max_length=200)
+    hours: str | None = Field(default=None, min_length=1, max_length=100)
+
+    _printable = field_validator("value", "label_en", "label_ru", "hours")(printable)
+
+    @model_serializer(mode="wrap")
+    def _absent_when_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        if out.get("hours") is None:
+            out.pop("hours", None)
+        return out
+
+
 class Contact(_Wire):
-    """One rung of a party's escalation ladder (duty desk, watch commander, …), in order."""
+    """One rung of a party's escalation ladder (duty desk, watch commander, …), in order,
+    with the out-of-band channels that reach it (``channels``: absent on the wire when
+    there are none, so that a card signed before they existed still verifies)."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
     role_en: str = Field(min_length=1, max_length=200)
     role_ru: str = Field(min_length=1, max_length=200)
+    channels: list[Channel] = Field(default_factory=list, max_length=10)
 
     _printable = field_validator("role_en", "role_ru")(printable)
+
+    @field_validator("channels")
+    @classmethod
+    def _distinct_channels(cls, value: list[Channel]) -> list[Channel]:
+        ids = [channel.id for channel in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two channels of one contact share an id")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _absent_when_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        if not out.get("channels"):
+            out.pop("channels", None)
+        return out
 
 
 class PeerCard(_Wire):

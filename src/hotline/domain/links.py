@@ -1,11 +1,22 @@
 """Bodies of the machine messages that keep the line honest: link tests and their
-answers, and escalations of unacknowledged messages. No person sends these directly."""
+answers, and escalations of unacknowledged messages. No person sends these directly.
+Also the record of an out-of-band attempt to reach the peer (:class:`OobAttempt`), which
+is logged, never sent."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from hotline.domain.line import HASH_PATTERN, UUID_PATTERN
+from hotline.domain.line import (
+    FINGERPRINT_PATTERN,
+    HASH_PATTERN,
+    PARTY_PATTERN,
+    TIME_PATTERN,
+    UUID_PATTERN,
+    ChannelKind,
+)
 
 #: Every letter of each alphabet and every digit, as on the Moscow–Washington hotline.
 PANGRAM_EN = "THE QUICK BROWN FOX JUMPS OVER THE LAZY DOG"
@@ -51,3 +62,30 @@ LINK_MODELS: dict[str, type[BaseModel]] = {
     "link_test_reply": LinkTestReplyBody,
     "escalation": EscalationBody,
 }
+
+
+AttemptResult = Literal["reached", "no_answer", "busy", "failed"]
+
+
+class OobAttempt(_Body):
+    """An officer's try to reach the peer off the line (a phone, a fax …) about one of our
+    messages, and its result: signed by this node and appended to its Merkle log (kind
+    ``oob_attempt``, ref the message id), so that the message's evidence bundle proves
+    who tried what, when, by this node's word. It never travels to the peer."""
+
+    v: Literal[1]
+    type: Literal["oob_attempt"]
+    message_id: str = Field(pattern=UUID_PATTERN)
+    message_hash: str = Field(pattern=HASH_PATTERN)
+    party: str = Field(pattern=PARTY_PATTERN)  # who tried (this node's party)
+    peer: str = Field(pattern=PARTY_PATTERN)  # whom
+    officer: str = Field(min_length=1, max_length=100)
+    rung: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")  # the peer's contact
+    channel: str = Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")
+    kind: ChannelKind
+    value: str = Field(min_length=1, max_length=200)  # the number or address tried
+    result: AttemptResult
+    note: str | None = Field(default=None, min_length=1, max_length=2000)
+    at: str = Field(pattern=TIME_PATTERN)
+    key: str = Field(pattern=FINGERPRINT_PATTERN)
+    sig: str = Field(min_length=1, max_length=200)

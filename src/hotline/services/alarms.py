@@ -22,7 +22,9 @@ from hotline.storage.db import Connection, Database
 
 KINDS = {
     "link_down": "a link test got no valid answer in time, or the peer is unreachable",
-    "ack_overdue": "a message was not acknowledged by its deadline and is escalating",
+    "ack_overdue": "a message was not acknowledged by its deadline and is escalating on "
+    "this side's own ladder (the detail names the rung to alert and the peer's out-of-band "
+    "contacts to try)",
     "log_fork": "a peer's log contradicts what this node co-signed (fork or rollback)",
     "conflict": "a received notice declares volumes that conflict with declared ones",
     "delivery_refused": "the peer refused a message, or its receipt did not hold up",
@@ -68,6 +70,16 @@ def raise_incident(
     }
     store.set_detail(conn, int(existing["id"]), before | detail | counted)
     return int(existing["id"]), False
+
+
+def note_on_alarm(conn: Connection, kind: str, subject: str, **detail: Any) -> bool:
+    """Add ``detail`` to the open alarm for (kind, subject) (e.g. the rung an escalation
+    reached); False when none is open."""
+    existing = store.open_alarm(conn, kind, subject)
+    if existing is None:
+        return False
+    store.set_detail(conn, int(existing["id"]), existing["detail"] | detail)
+    return True
 
 
 def open_alarm(conn: Connection, kind: str, subject: str) -> dict[str, Any] | None:

@@ -74,10 +74,19 @@ TRAIL_LABELS = {
     "translated": N_("translation added"),
     "certified": N_("translation certified"),
     "escalated": N_("escalated"),
+    "oob_attempt": N_("attempt to reach the other side off the line recorded"),
     "escalated_to": N_("escalated to the next contact"),
     "held": N_("held for a second approval (FLASH)"),
     "approved": N_("approved by a second person"),
     "escalation_exhausted": N_("no contact left to escalate to"),
+}
+
+#: Results of an attempt to reach the other side off the line (``services/line/escalation.py``).
+OOB_RESULTS = {
+    "reached": N_("reached"),
+    "no_answer": N_("no answer"),
+    "busy": N_("busy"),
+    "failed": N_("failed"),
 }
 
 ALARM_LABELS = {
@@ -154,6 +163,7 @@ def environment() -> Environment:
         STATE_LABELS=STATE_LABELS,
         TRAIL_LABELS=TRAIL_LABELS,
         ALARM_LABELS=ALARM_LABELS,
+        OOB_RESULTS=OOB_RESULTS,
     )
     return env
 

@@ -1,9 +1,11 @@
 """Evidence bundles: one message's life, proven from this node's log, in one JSON file.
 
 A bundle holds the envelope, its receipt, the acknowledgement and the receipt for it —
-each as the exact canonical bytes that were logged — with their positions and inclusion
-proofs in this node's log, a checkpoint of that log co-signed by the peer, both nodes'
-signed cards (public keys and fingerprints), and this node's signature over the whole.
+each as the exact canonical bytes that were logged — and the officers' signed attempts
+to reach the peer off the line about it (``attempts``, when there are any), with their
+positions and inclusion proofs in this node's log, a checkpoint of that log co-signed by
+the peer, both nodes' signed cards (public keys and fingerprints), and this node's
+signature over the whole.
 The file is RFC 8785 canonical JSON and a newline, so any change to any byte shows.
 
 Export works on the node's database directly (the node need not run); the bundle is
@@ -20,6 +22,7 @@ from hotline.errors import Conflict, LogFork, NotFound
 from hotline.protocol import keys
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import signing_bytes
+from hotline.services.evidence.attempts import KIND as ATTEMPT_KIND
 from hotline.services.evidence.audit import LogAudit
 from hotline.services.evidence.service import Evidence
 from hotline.services.evidence.verify import FORMAT, KINDS, ROLES, verify_bundle
@@ -31,13 +34,14 @@ from hotline.storage.evidence import StoredEntry
 def export_bundle(evidence: Evidence, message_id: str, *, allow_uncosigned: bool = False) -> bytes:
     """The bundle for ``message_id`` as bytes to write; refused when it would not verify."""
     row, peer_card, entries, cosigned = _gather(evidence, message_id)
+    attempts = _attempts(evidence, message_id)
     audit = evidence.audit()
     if not audit.whole:
         raise LogFork(
             f"this node's log is damaged, so it cannot prove anything: {audit.summary()}",
             hint="restore the database from a backup; `GET /api/v1/log/forks` shows the evidence",
         )
-    needed = max(entry.idx for _role, entry in entries) + 1
+    needed = max(entry.idx for _role, entry in [*entries, *attempts]) + 1
     if cosigned is None or cosigned.size < needed:
         if not allow_uncosigned:
             raise _not_covered(evidence, row["peer"], needed, cosigned)
@@ -58,6 +62,8 @@ def export_bundle(evidence: Evidence, message_id: str, *, allow_uncosigned: bool
         "checkpoint": note,
         "entries": [_entry(role, stored, audit, size) for role, stored in entries],
     }
+    if attempts:  # absent when none: a bundle without any is what it always was
+        bundle["attempts"] = [_attempt(stored, audit, size) for _, stored in attempts]
     bundle["sig"] = keys.sign(evidence.identity.key, signing_bytes(bundle))
     raw = canonical(bundle) + b"\n"
     verdict = verify_bundle(raw, allow_uncosigned=allow_uncosigned)
@@ -94,6 +100,19 @@ def _gather(
     if not entries or entries[0][0] != "envelope":
         raise NotFound(f"message {message_id} is not in this node's log")
     return row, json.loads(peer.card), entries, cosigned
+
+
+def _attempts(evidence: Evidence, message_id: str) -> list[tuple[str, StoredEntry]]:
+    """The out-of-band attempts logged about the message (``evidence/attempts.py``)."""
+    with evidence.db.read() as conn:
+        found = store.entries_for(conn, message_id)
+    return [(ATTEMPT_KIND, e) for e in found if e.kind == ATTEMPT_KIND]
+
+
+def _attempt(stored: StoredEntry, audit: LogAudit, size: int) -> dict[str, Any]:
+    out = _entry("", stored, audit, size)
+    del out["role"]
+    return out
 
 
 def _entry(role: str, stored: StoredEntry, audit: LogAudit, size: int) -> dict[str, Any]:

@@ -42,11 +42,14 @@ from hotline.domain.line import (
     Envelope,
     Receipt,
 )
+from hotline.domain.links import OobAttempt
 from hotline.errors import HotlineError
 from hotline.protocol import keys, merkle
 from hotline.protocol.canonical import canonical, parse_json, sha256_hex
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint
 from hotline.protocol.envelope import describe, open_card, parse, signing_bytes, verify_signature
+from hotline.services.evidence.attempts import MAX_ATTEMPTS, AttemptEntry, check_attempt
+from hotline.services.evidence.attempts import narrate as narrate_attempt
 
 FORMAT = "hotline-evidence/1"
 ROLES = ("envelope", "receipt", "ack", "ack_receipt")
@@ -83,6 +86,8 @@ class Bundle(_Strict):
     cards: dict[str, dict[str, Any]] = Field(min_length=2, max_length=2)
     checkpoint: str = Field(max_length=8192)
     entries: list[BundleEntry] = Field(min_length=1, max_length=4)
+    #: out-of-band attempts to reach the peer (``evidence/attempts.py``); absent if none
+    attempts: list[AttemptEntry] = Field(default_factory=list, max_length=MAX_ATTEMPTS)
     sig: str = Field(max_length=200)
 
 
@@ -147,9 +152,29 @@ def verify_bundle(
     for item in bundle.entries:
         _check_entry(opened, item, verdict)
     _check_roles(opened, verdict)
+    attempts = _check_attempts(opened, verdict)
     if verdict.ok:
         _narrate(opened, verdict)
+        verdict.proven.extend(narrate_attempt(a, i) for i, a in attempts)
     return verdict
+
+
+def _check_attempts(opened: _Opened, verdict: Verdict) -> list[tuple[int, OobAttempt]]:
+    """The out-of-band attempts, each checked; the good ones with their log index."""
+    bundle, good = opened.bundle, []
+    for item in bundle.attempts:
+        attempt, failed = check_attempt(
+            item,
+            checkpoint=opened.checkpoint,
+            exporter=bundle.exported_by,
+            key=opened.keys.get(bundle.exported_by),
+            message_id=bundle.message_id,
+            message_hash=opened.hashes.get("envelope"),
+        )
+        verdict.failed.extend(failed)
+        if attempt is not None:
+            good.append((item.index, attempt))
+    return good
 
 
 def _read(raw: bytes, verdict: Verdict) -> tuple[dict[str, Any], Bundle] | None:

@@ -1,19 +1,27 @@
-"""Acknowledgement deadlines by precedence, and escalation down the peer's contact ladder.
+"""Acknowledgement deadlines by precedence, and escalation up this side's own ladder.
 
-A message a person must acknowledge (not the machine types) has a deadline: its
-``created`` time plus the precedence's allowance (FLASH 10 min, IMMEDIATE 30 min,
-PRIORITY 3 h, ROUTINE 6 h by default), signed into the envelope as ``ack_by`` so that the
-receiver shows the sender's deadline. When it passes without an acknowledgement, the
-sender's node raises an ``ack_overdue`` alarm and re-addresses the message to the next
-contact on the peer's card (an ``escalation`` envelope naming the original and its hash,
-whose own ``ack_by`` is the next rung's deadline); each further allowance without an
-acknowledgement climbs one more rung. An acknowledgement at any step — of the original or
-of any escalation — stops the ladder and clears the alarm; the trail shows every step.
+A message a person must acknowledge (not the machine types; call requests, call answers
+and watch-level notices included) has a deadline: its ``created`` time plus the
+precedence's allowance (FLASH 10 min, IMMEDIATE 30 min, PRIORITY 3 h, ROUTINE 6 h by
+default), signed into the envelope as ``ack_by`` so that the receiver shows the sender's
+deadline. When it passes without an acknowledgement, the sender's node raises an
+``ack_overdue`` alarm and the escalation climbs OUR OWN ladder — the contacts on this
+node's own card (``contacts.json``): step *n* alerts our rung *n* (the original went out
+under the duty desk, rung 0; step 1 is our watch commander, step 2 the next …); each
+further allowance without an acknowledgement climbs one more rung. Every step is an event
+in the trail and the rung to alert is written on the alarm, which the console, ``hotline
+alarms`` and ``hotline escalation`` show with the peer's out-of-band contacts (phone,
+satellite phone, fax … from the peer's signed card) as a checklist; each attempt an
+officer makes is recorded and logged (``services/line/escalation.py``).
 
-Ladder: the original is for the first contact (the duty desk); step *n* goes to contact
-*n* (0-based), so a card with contacts [duty desk, watch commander, chief of staff] gives
-two escalation steps. Without contacts on the card the alarm is raised and nothing is
-re-addressed.
+Nothing is sent to the peer for a step: an ``escalation`` envelope would queue behind the
+undelivered original when the line is down (issue 15), and when the line is up the
+original itself is on the peer's console with its signed deadline. Older nodes sent
+``escalation`` envelopes; this node still accepts them (and an acknowledgement of one
+acknowledges its original). An acknowledgement — or, for a call request, the peer's
+answer — stops the ladder and clears the alarm; the trail shows every step.
+
+Without contacts on our own card the alarm is raised and the ladder is exhausted at once.
 """
 
 from __future__ import annotations
@@ -23,13 +31,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hotline.clock import parse_rfc3339, rfc3339
-from hotline.domain.bodies import NO_ACK_TYPES
-from hotline.domain.line import Envelope
+from hotline.domain.bodies import ANSWERED_CALL_TYPES, NO_ACK_TYPES
+from hotline.domain.line import Contact, Envelope
 from hotline.errors import MalformedMessage
-from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.alarms import clear_alarm, note_on_alarm, raise_alarm
 from hotline.services.line.service import Line, original_of
+from hotline.storage import calls as calls_store
 from hotline.storage import links as store
-from hotline.storage import messages, peers
+from hotline.storage import messages
 from hotline.storage.db import Connection
 
 OPEN_STATES = ("queued", "sent", "delivered")
@@ -44,11 +53,20 @@ def first_deadline(row: dict[str, Any], allowance: timedelta) -> datetime:
     return parse_rfc3339(row["created"]) + allowance
 
 
+def _call_step_from_before_deadlines(row: dict[str, Any]) -> bool:
+    """A call step sent before call steps had deadlines (no ``ack_by``): the peer was never
+    asked to acknowledge it, so it never escalates (migration ``0006_due_at`` may have
+    given it a ``due_at`` on a node upgraded from before that revision)."""
+    return row["type"] in ANSWERED_CALL_TYPES and "ack_by" not in json.loads(row["envelope"])
+
+
 class Deadlines:
     def __init__(self, line: Line) -> None:
         self.line = line
         line.on_receive("escalation", self._received_escalation)
         line.on_receive("ack", self._received_ack)
+        line.on_receive("call_answer", self._received_call_step)
+        line.on_receive("call_withdrawal", self._received_call_step)
 
     def tick(self) -> None:
         """Escalate every outbound message whose current allowance has run out.
@@ -68,22 +86,23 @@ class Deadlines:
         allowance = self.line.allowance(row["precedence"])
         first = first_deadline(row, allowance)
 
-        def work(conn: Connection) -> bool:
+        def work(conn: Connection) -> None:
             fresh = messages.get(conn, row["id"])
             if fresh is None:
-                return False
+                return
             if (
                 fresh["acked_at"] is not None
                 or fresh["state"] not in OPEN_STATES
                 or fresh["type"] in NO_ACK_TYPES
+                or _call_step_from_before_deadlines(fresh)
             ):
                 messages.clear_due(conn, row["id"])  # nothing more to wait for
-                return False
+                return
             steps = store.escalation_steps(conn, row["id"])
             due = first + allowance * len(steps)
             if now < due:  # not yet (e.g. backfilled from the first deadline): look then
                 messages.set_due(conn, row["id"], rfc3339(due))
-                return False
+                return
             at = rfc3339(now)
             raise_alarm(
                 conn,
@@ -95,7 +114,7 @@ class Deadlines:
                 deadline=rfc3339(first),
             )
             following = rfc3339(first + allowance * (len(steps) + 1))
-            contact = self._next_contact(conn, row["peer"], len(steps) + 1)
+            contact = self._own_rung(len(steps) + 1)
             if contact is None:
                 if not steps or steps[-1]["contact_id"] != "(end)":
                     store.add_escalation(conn, row["id"], len(steps) + 1, "(end)", "", at)
@@ -109,58 +128,46 @@ class Deadlines:
                     # would be read and written at every tick, forever (a long outage: every
                     # outstanding message, one write each per second).
                     messages.clear_due(conn, row["id"])
-                return False
-            self._readdress(conn, fresh, len(steps) + 1, contact, at, following)
+                return
+            self._climb(conn, row["id"], len(steps) + 1, contact, at, following)
             messages.set_due(conn, row["id"], following)
-            return True
+            return
 
-        # retried whole on a deadlock or busy database; the worker is woken once, after
-        if self.line.db.transaction(work):
-            self.line.on_queued(row["peer"])
+        # retried whole on a deadlock or busy database; nothing is queued for the peer
+        self.line.db.transaction(work)
 
-    def _next_contact(self, conn: Connection, peer: str, step: int) -> dict[str, Any] | None:
-        row = peers.get(conn, peer)
-        contacts = json.loads(row.card).get("contacts", []) if row else []
-        return dict(contacts[step]) if step < len(contacts) else None
+    def _own_rung(self, step: int) -> Contact | None:
+        """Our own rung ``step`` (0 is the duty desk who sent it), if the ladder has one."""
+        contacts = self.line.identity.contacts
+        return contacts[step] if step < len(contacts) else None
 
-    def _readdress(
-        self,
-        conn: Connection,
-        row: dict[str, Any],
-        step: int,
-        contact: dict[str, Any],
-        at: str,
-        ack_by: str,
+    def _climb(
+        self, conn: Connection, message_id: str, step: int, rung: Contact, at: str, next_at: str
     ) -> None:
-        """Send step ``step`` to ``contact``; its deadline is when the next rung is due."""
-        body = {
-            "of_message": row["id"],
-            "of_hash": row["hash"],
-            "step": step,
-            "contact_id": contact["id"],
-            "contact_role_en": contact["role_en"],
-            "contact_role_ru": contact["role_ru"],
-        }
-        escalation_id = self.line.enqueue(
-            conn,
-            to=row["peer"],
-            type_="escalation",
-            body=body,
-            precedence=row["precedence"],
-            lang=row["lang"],
-            user=None,
-            ack_by=ack_by,
-        )
-        store.add_escalation(conn, row["id"], step, contact["id"], escalation_id, at)
+        """Alert our own rung ``rung``: a step in the trail and on the alarm, nothing sent."""
+        store.add_escalation(conn, message_id, step, rung.id, "", at)
         messages.add_event(
             conn,
-            row["id"],
+            message_id,
             at,
             "escalated",
             step=step,
-            contact=contact["id"],
-            role=contact["role_en"],
-            escalation_message=escalation_id,
+            contact=rung.id,
+            role=rung.role_en,
+            role_ru=rung.role_ru,
+            side="own",
+            next_at=next_at,
+        )
+        note_on_alarm(
+            conn,
+            "ack_overdue",
+            message_id,
+            step=step,
+            alert=rung.id,
+            alert_role_en=rung.role_en,
+            alert_role_ru=rung.role_ru,
+            escalated_at=at,
+            next_at=next_at,
         )
 
     # -- receive hooks ---------------------------------------------------------------------
@@ -201,3 +208,20 @@ class Deadlines:
         messages.clear_due(conn, acked["id"])
         messages.clear_due(conn, original_id)
         clear_alarm(conn, "ack_overdue", original_id, now, "acknowledged")
+
+    def _received_call_step(self, conn: Connection, envelope: Envelope, now: str) -> None:
+        """The peer answered (or withdrew) a call request: a person there has read our
+        steps of it, so none of them is overdue any more (the ack may still follow)."""
+        request_id = envelope.body.get("request_id")
+        request = calls_store.get_request(conn, str(request_id))
+        if request is None:
+            return  # the calls service refuses it
+        ids = {request["message_id"]} | {
+            e["message_id"] for e in calls_store.events(conn, [request["id"]]) if e["message_id"]
+        }
+        for message_id in sorted(ids):
+            row = messages.get(conn, message_id)
+            if row is None or row["direction"] != messages.OUT or row["acked_at"] is not None:
+                continue
+            messages.clear_due(conn, message_id)
+            clear_alarm(conn, "ack_overdue", message_id, now, "answered")

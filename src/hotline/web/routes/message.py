@@ -53,7 +53,18 @@ def message_context(request: Request, session: Session, message_id: str) -> dict
         "body_json": json.dumps(shown["body"], ensure_ascii=False, indent=2),
         "envelope_json": json.dumps(shown["envelope"], ensure_ascii=False, indent=2),
         **_escalation_context(node, shown),
+        "checklist": _checklist(node, shown),
     }
+
+
+def _checklist(node: Node, shown: dict[str, Any]) -> dict[str, Any] | None:
+    """For a message we sent that waits on a person: the peer's out-of-band contacts, to
+    try and record attempts on (none when its card has no channels)."""
+    if shown["direction"] != "out" or not views.awaits_peer(shown):
+        return None
+    checklist = node.escalation.checklist(shown["id"])
+    has_channels = any(rung["channels"] for rung in checklist["contacts"])
+    return checklist if has_channels else None
 
 
 @router.get("/messages/{message_id}")
@@ -109,4 +120,20 @@ def machine_draft(
     except (Conflict, ValidationError) as exc:
         context = message_context(request, session, message_id)
         return render(request, "message.html", session, draft_note=exc.message, **context)
+    return _back(message_id)
+
+
+@router.post("/messages/{message_id}/escalation/attempts")
+def record_attempt(
+    request: Request,
+    message_id: str,
+    session: SessionDep,
+    contact: Annotated[str, Form(max_length=65)],
+    result: Annotated[str, Form(max_length=20)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """An officer tried the peer off the line: signed, logged, shown in the checklist."""
+    node_of(request).escalation.record(
+        message_id, contact=contact, result=result, note=note or None, user=session.user.name
+    )
     return _back(message_id)
