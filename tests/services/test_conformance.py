@@ -26,7 +26,14 @@ def declare_own_volume(pair: Pair, clock: FakeClock) -> str:
         "end": rfc3339(clock.now() + timedelta(hours=2)).replace(".000Z", "Z"),
     }
     notice["volumes"][0]["properties"].update(window)
-    sent = pair.us.notices.send("ru", notice, precedence="PRIORITY", lang="en", user="o")
+    sent = pair.us.notices.send(
+        "ru",
+        notice,
+        precedence="PRIORITY",
+        lang="en",
+        user="o",
+        accept_conflict="the test's areas overlap the volume on purpose",
+    )
     pair.flush()
     return str(sent["message"]["id"])
 
