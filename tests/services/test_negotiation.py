@@ -4,6 +4,7 @@ that close conflicts by themselves, with their reason, on both sides alike."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from hotline.clock import FakeClock
 from hotline.errors import ValidationError
 from hotline.node import Node
+from tests.cli.test_links import Cli, cli  # noqa: F401 (a fixture)
 from tests.conftest import Pair
 from tests.services.test_conflicts import corridor_notice
 
@@ -298,3 +300,47 @@ def test_only_the_sender_amends_its_notice_and_only_with_one_of_its_type(pair: P
     with pytest.raises(ValidationError) as wrong_type:
         pair.us.notices.prepare("ru", exercise)
     assert "its amendment must be one too" in wrong_type.value.message
+
+
+def test_the_cli_shows_the_same_negotiation_and_conflict_history_on_both_nodes(
+    pair: Pair, cli: Cli
+) -> None:
+    ru_notice, _ = declare_r1_and_a1(pair)
+    request_id = send(
+        pair,
+        "us",
+        {
+            "type": "deconfliction_request",
+            "refers_to": ru_notice,
+            "concerns": [{"message_id": ru_notice, "volume_id": "R1", "version": 1}],
+            "concern": "Move R1.",
+        },
+    )
+    answer_id = send(
+        pair,
+        "ru",
+        {
+            "type": "deconfliction_answer",
+            "refers_to": request_id,
+            "answer": "counter_proposal",
+            "volumes": [r1_moved(*FAR)],
+            "reason": "Moved.",
+        },
+    )
+    send(pair, "us", {"type": "deconfliction_concurrence", "refers_to": answer_id})
+
+    shown = {
+        party: json.loads(cli.ok("notice", "negotiation", answer_id, "--json", party=party))
+        for party in ("us", "ru")
+    }
+    assert shown["us"] == shown["ru"]
+    assert ("agreed", request_id) == (shown["us"]["state"], shown["us"]["id"])
+    text = cli.ok("notice", "negotiation", request_id, party="ru")
+    assert f"negotiation {request_id} (US): agreed" == text.splitlines()[0]
+    closed = json.loads(cli.ok("notice", "conflicts", "--state", "closed", "--json"))
+    assert [("closed", "amended")] == [(c["state"], c["closed_reason"]) for c in closed]
+    assert [] == json.loads(cli.ok("notice", "conflicts", "--state", "open", "--json"))
+    listing = cli.ok("notice", "conflicts", party="ru")
+    assert ", amended: " in listing
+    volumes = json.loads(cli.ok("notice", "volumes", "--json", "--message", ru_notice))
+    assert [(2, "agreed")] == [(v["version"], v["state"]) for v in volumes if v["kind"] == "volume"]
