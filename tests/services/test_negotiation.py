@@ -13,7 +13,7 @@ import pytest
 from hotline.clock import FakeClock
 from hotline.errors import ValidationError
 from hotline.node import Node
-from tests.cli.test_links import Cli, cli  # noqa: F401 (a fixture)
+from tests.cli.test_links import PASSWORD, Cli
 from tests.conftest import Pair
 from tests.services.test_conflicts import corridor_notice
 
@@ -302,9 +302,18 @@ def test_only_the_sender_amends_its_notice_and_only_with_one_of_its_type(pair: P
     assert "its amendment must be one too" in wrong_type.value.message
 
 
+@pytest.fixture
+def officer(pair: Pair) -> Cli:
+    """The ``hotline`` command on either node, as operator duty1."""
+    for node in (pair.us, pair.ru):
+        node.auth.add_user("duty1", PASSWORD)
+    return Cli(pair)
+
+
 def test_the_cli_shows_the_same_negotiation_and_conflict_history_on_both_nodes(
-    pair: Pair, cli: Cli
+    pair: Pair, officer: Cli
 ) -> None:
+    cli = officer
     ru_notice, _ = declare_r1_and_a1(pair)
     request_id = send(
         pair,

@@ -73,6 +73,7 @@ class VolumeState:
     reason: str | None = None
     changed_by: str | None = None
     negotiation: str | None = None
+    step: int = 0  # which message (in folding order) last changed it
 
     def state_at(self, now: datetime) -> str:
         """The state at ``now``: a volume whose window has ended is ``expired``."""
@@ -92,7 +93,7 @@ class VolumeState:
             "state": self.state_at(now),
             "since": self.since,
         }
-        for name in ("reason", "changed_by", "negotiation"):
+        for name in ("reason", "changed_by", "negotiation"):  # not step: local to a fold
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         return out
@@ -134,6 +135,7 @@ class Volumes:
     agreements: list[Agreement] = field(default_factory=list)
     notices: dict[str, Sent] = field(default_factory=dict)  # amendable notices, as amended
     rounds: dict[str, str] = field(default_factory=dict)  # request/answer id -> negotiation
+    step: int = 0  # messages applied so far
 
     def in_force(self, now: datetime) -> list[VolumeState]:
         """The current version of every volume declared or agreed, not expired at ``now``."""
@@ -157,6 +159,7 @@ class Volumes:
     # -- applying messages ----------------------------------------------------------------
 
     def apply(self, sent: Sent) -> None:
+        self.step += 1
         body = sent.body
         if isinstance(body, ActivityNotice):
             self.notices[sent.message_id] = sent
@@ -190,6 +193,7 @@ class Volumes:
             sent.created,
             reason,
             sent.message_id,
+            step=self.step,
         )
         self.lines[key] = now
         self.versions.setdefault(key, []).append(now)
@@ -198,7 +202,12 @@ class Volumes:
         """Volume ``key`` (current version) moves to ``state``."""
         old = self.lines[key]
         self.lines[key] = replace(
-            old, state=state, since=sent.created, reason=reason, changed_by=sent.message_id
+            old,
+            state=state,
+            since=sent.created,
+            reason=reason,
+            changed_by=sent.message_id,
+            step=self.step,
         )
         self.versions[key][-1] = self.lines[key]
 
@@ -287,7 +296,9 @@ class Volumes:
         members: set[tuple[str, int]] = set()
         for pid in neg.pending:
             p = self.proposals[pid]
-            agreed = replace(p, state="agreed", since=sent.created, changed_by=sent.message_id)
+            agreed = replace(
+                p, state="agreed", since=sent.created, changed_by=sent.message_id, step=self.step
+            )
             self.proposals[pid] = agreed
             self.lines[p.key] = agreed
             self.versions.setdefault(p.key, []).append(agreed)

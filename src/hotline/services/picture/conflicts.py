@@ -323,7 +323,7 @@ class Conflicts:
             if state == "expired":
                 end = line.volume.properties.end.strftime("%Y-%m-%dT%H:%M:%SZ")
                 return Ended("expired", f"volume {key} ended at {end}", None)
-        changed = max((lines[k] for k in pair if k in lines), key=lambda v: v.since, default=None)
+        changed = max((lines[k] for k in pair if k in lines), key=lambda v: v.step, default=None)
         if changed is None:
             return Ended("withdrawn", "protected area replaced or withdrawn", None)
         return Ended(
