@@ -1,7 +1,7 @@
 """conflicts that close: when and why a conflict ended, and which message raised its alarm
 
 Revision ID: 0007_volumes
-Revises: 0006_states
+Revises: 0006_states, 0003_conflicts (the branch of the table it changes)
 
 Conflicts recorded before this revision stay open until the node next reconciles them
 with the volumes in force (on the next notice, or its first tick), which closes the ones
@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_volumes"
-down_revision = "0006_states"
+down_revision = ("0006_states", "0003_conflicts")
 branch_labels = ("volumes",)
-depends_on = ("0003_conflicts",)  # the table it changes is on that branch
+depends_on = None
 
 COLUMNS = ("raised_by", "closed_at", "closed_reason", "closed_detail", "closed_by")
 
