@@ -38,8 +38,14 @@ from typing import Any
 
 from hotline.clock import parse_rfc3339
 from hotline.domain.line import Envelope
+from hotline.domain.notices.geometry import Volume as WireVolume
 from hotline.domain.notices.lifecycle import Sent, Volumes, area_declarations, fold
-from hotline.domain.notices.models import ProtectedArea, ProtectedAreas, parse_notice
+from hotline.domain.notices.models import (
+    NoticeAmendment,
+    ProtectedArea,
+    ProtectedAreas,
+    parse_notice,
+)
 from hotline.errors import HotlineError, NotFound
 from hotline.geo.geojson import volume_from_area, volume_from_notice
 from hotline.geo.strategic.engine import ConflictRecord, Minima, detect_all
@@ -196,10 +202,28 @@ class Conflicts:
             out.append(volume_from_notice(v.volume, v.owner, id_prefix=origin))
         return out + [a.volume() for a in picture.areas.values()]
 
+    def _engine_set(self, volumes: list[Volume]) -> VolumeSet:
+        """The volumes as the engine's set, leaving out (and logging) one it refuses.
+
+        New notices are refused before they are kept (:func:`refuse_bad`); a stored volume
+        the engine refuses (stored by an older version) must not stop every notice after it.
+        """
+        try:
+            return VolumeSet.from_volumes(volumes)
+        except HotlineError:
+            kept = []
+            for volume in volumes:
+                try:
+                    VolumeSet.from_volumes([volume])
+                    kept.append(volume)
+                except HotlineError as exc:
+                    log.warning("conflicts: volume %s left out: %s", volume.id, exc)
+            return VolumeSet.from_volumes(kept)
+
     def _detect(self, picture: Picture, now: datetime) -> list[ConflictRecord]:
         """Every conflict in force: none between two areas, none accepted by both sides."""
         found = detect_all(
-            VolumeSet.from_volumes(self._engine_volumes(picture, now)), self.minima, workers=1
+            self._engine_set(self._engine_volumes(picture, now)), self.minima, workers=1
         )
         areas = {a.key for a in picture.areas.values()}
         lines = picture.volumes.lines
@@ -228,9 +252,7 @@ class Conflicts:
         with self.line.db.read() as conn:
             before = self._build(conn)
             after = self._build(conn, [new])
-        # the engine checks more than a notice's model does (self-crossing rings, a reach
-        # over 2,000 km): a notice it refuses is refused here, before it is sent
-        VolumeSet.from_volumes(self._engine_volumes(after, now))
+        refuse_bad(new)
         old = {_pair(r) for r in self._detect(before, now)}
         found = [r for r in self._detect(after, now) if _pair(r) not in old]
         return [self._describe(r, after) for r in found + self._proposal_conflicts(after, now)]
@@ -242,7 +264,7 @@ class Conflicts:
             origin = p.key.partition("/")[0]
             mine = volume_from_notice(p.volume, p.owner, id_prefix=origin)
             rest = [v for v in self._engine_volumes(picture, now) if v.id != p.key]
-            found = detect_all(VolumeSet.from_volumes([*rest, mine]), self.minima, workers=1)
+            found = detect_all(self._engine_set([*rest, mine]), self.minima, workers=1)
             out += [r for r in found if p.key in (r.a, r.b)]
         return out
 
@@ -281,9 +303,10 @@ class Conflicts:
     ) -> tuple[list[ConflictRecord], Picture]:
         """Record the new conflicts and close the ones no longer true; returns the new ones."""
         with self._lock:
+            for sent in extra:
+                refuse_bad(sent)
             now = parse_rfc3339(at)
             picture = self._build(conn, extra)
-            # refuse what the engine refuses before keeping anything
             current = {_pair(r): r for r in self._detect(picture, now)}
             open_rows = store.open_conflicts(conn)
             recorded = {_row_pair(r) for r in open_rows}
@@ -455,6 +478,28 @@ class Conflicts:
     def areas_geojson(self) -> dict[str, Any]:
         """The protected areas in force, own and peers', as a GeoJSON FeatureCollection."""
         return {"type": "FeatureCollection", "features": [a.to_geojson() for a in self.areas()]}
+
+
+def refuse_bad(sent: Sent) -> None:
+    """Refuse a notice whose volumes or areas the engine refuses, before anything is kept.
+
+    The engine checks more than a notice's model does (self-crossing rings, a reach over
+    2,000 km): such a notice is refused before it is sent, and its receipt refused.
+    """
+    body = sent.body
+    if isinstance(body, NoticeAmendment):
+        body = body.notice
+    carried: list[Volume] = []
+    for name in ("volumes", "proposed"):
+        for v in getattr(body, name, None) or ():
+            if isinstance(v, WireVolume):  # a cancellation's volumes are ids
+                carried.append(volume_from_notice(v, sent.party, id_prefix=sent.message_id))
+    if isinstance(body, ProtectedAreas):
+        wire = body.model_dump(mode="json", exclude_none=True)
+        declared = fold_areas([(sent.party, sent.message_id, sent.created, wire)])
+        carried += [a.volume() for a in declared.values()]
+    if carried:
+        VolumeSet.from_volumes(carried)
 
 
 def _pair(record: ConflictRecord) -> tuple[str, str]:
