@@ -16,6 +16,7 @@ from hotline.node import Node
 from tests.cli.test_links import PASSWORD, Cli
 from tests.conftest import Pair
 from tests.services.test_conflicts import corridor_notice
+from tests.services.test_notices import example
 
 # RU's R1 and US's A1 are 12 km apart centre to centre (5 km circles): 2 km between the
 # edges, under the 3 NM minimum. Far: 400 km away.
@@ -353,3 +354,22 @@ def test_the_cli_shows_the_same_negotiation_and_conflict_history_on_both_nodes(
     assert ", amended: " in listing
     volumes = json.loads(cli.ok("notice", "volumes", "--json", "--message", ru_notice))
     assert [(2, "agreed")] == [(v["version"], v["state"]) for v in volumes if v["kind"] == "volume"]
+
+
+def test_protected_areas_are_amended_and_cancelled_like_any_notice(pair: Pair) -> None:
+    areas = example("protected_areas")
+    declared = send(pair, "ru", areas)
+    assert ["PA-1", "PA-2"] == sorted(a.area.id for a in pair.us.conflicts.areas())
+
+    fewer = copy.deepcopy(areas)
+    fewer["areas"] = [a for a in fewer["areas"] if a["id"] == "PA-2"]
+    send(
+        pair,
+        "ru",
+        {"type": "notice_amendment", "refers_to": declared, "notice": fewer, "reason": "x"},
+    )
+    for node in (pair.us, pair.ru):
+        assert ["PA-2"] == [a.area.id for a in node.conflicts.areas()]
+
+    send(pair, "ru", {"type": "notice_cancellation", "refers_to": declared, "reason": "y"})
+    assert [] == pair.us.conflicts.areas() == pair.ru.conflicts.areas()
