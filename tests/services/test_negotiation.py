@@ -373,3 +373,28 @@ def test_protected_areas_are_amended_and_cancelled_like_any_notice(pair: Pair) -
 
     send(pair, "ru", {"type": "notice_cancellation", "refers_to": declared, "reason": "y"})
     assert [] == pair.us.conflicts.areas() == pair.ru.conflicts.areas()
+
+
+def test_a_proposal_is_checked_for_its_proposer_but_is_no_conflict_of_record(
+    pair: Pair,
+) -> None:
+    ru_notice = send(pair, "ru", corridor_notice("R1", "36.0000000", "35.0000000", (0, 3000)))
+    request = {
+        "type": "deconfliction_request",
+        "refers_to": ru_notice,
+        "concerns": [{"message_id": ru_notice, "volume_id": "R1", "version": 1}],
+        "proposed": [corridor_notice("A9", *NEAR, (1000, 5000))["volumes"][0]],
+        "concern": "We propose A9 beside R1.",
+    }
+
+    preview = pair.us.notices.prepare("ru", request).conflicts
+    request_id = send(pair, "us", request)
+
+    assert [("A9", "R1")] == [
+        tuple(sorted((c["a"]["volume_id"], c["b"]["volume_id"]))) for c in preview
+    ]
+    assert [] == pair.us.conflicts.listing() == pair.ru.conflicts.listing()
+    shown = [node.conflicts.negotiation(request_id) for node in (pair.us, pair.ru)]
+    assert shown[0] == shown[1]
+    assert 1 == len(shown[0]["proposal_conflicts"])
+    assert [] == open_alarms(pair.ru)

@@ -255,12 +255,18 @@ class Conflicts:
         refuse_bad(new)
         old = {_pair(r) for r in self._detect(before, now)}
         found = [r for r in self._detect(after, now) if _pair(r) not in old]
-        return [self._describe(r, after) for r in found + self._proposal_conflicts(after, now)]
+        proposed = self._proposal_conflicts(after, now, only="(new)")
+        return [self._describe(r, after) for r in found + proposed]
 
-    def _proposal_conflicts(self, picture: Picture, now: datetime) -> list[ConflictRecord]:
-        """Conflicts of the open proposals with the volumes in force (not those they replace)."""
+    def _proposal_conflicts(
+        self, picture: Picture, now: datetime, only: str | None = None
+    ) -> list[ConflictRecord]:
+        """Conflicts of the open proposals (those made by message ``only``, if given) with
+        the volumes in force, leaving out the volume a proposal would replace."""
         out: list[ConflictRecord] = []
         for p in picture.volumes.proposed(now):
+            if only is not None and p.message_id != only:
+                continue
             origin = p.key.partition("/")[0]
             mine = volume_from_notice(p.volume, p.owner, id_prefix=origin)
             rest = [v for v in self._engine_volumes(picture, now) if v.id != p.key]
