@@ -24,7 +24,8 @@ KINDS = {
     "link_down": "a link test got no valid answer in time, or the peer is unreachable",
     "ack_overdue": "a message was not acknowledged by its deadline and is escalating",
     "log_fork": "a peer's log contradicts what this node co-signed (fork or rollback)",
-    "conflict": "a received notice declares volumes that conflict with declared ones",
+    "conflict": "a received notice puts volumes in force that conflict with others in force "
+    "(clears itself when the conflicts end)",
     "delivery_refused": "the peer refused a message, or its receipt did not hold up",
     "incursion": "a live track is inside, or heading into, a protected area",
     "track_conflict": "two live tracks of different parties are predicted to come too close",
