@@ -63,3 +63,23 @@ def test_a_volume_expires_when_its_window_has_ended() -> None:
     assert "declared" == line.state_at(end - timedelta(seconds=1))
     assert "expired" == line.state_at(end)
     assert "expired" == line.to_json(datetime(2030, 1, 1, tzinfo=UTC))["state"]
+
+
+def test_a_side_cannot_answer_its_own_request() -> None:
+    moved = load_example("deconfliction_answer.json")["volumes"]
+    request = {
+        "type": "deconfliction_request",
+        "refers_to": "n1",
+        "concerns": [{"message_id": "n1", "volume_id": "V1", "version": 1}],
+        "proposed": moved,
+        "concern": "x",
+    }
+    own_answer = {"type": "deconfliction_answer", "refers_to": "q1", "answer": "concur"}
+
+    volumes = fold(
+        [sent("ru", "n1", launch()), sent("us", "q1", request), sent("us", "a1", own_answer)]
+    )
+
+    assert "requested" == volumes.negotiations["q1"].state
+    assert (1, "declared") == (volumes.lines["n1/V1"].version, volumes.lines["n1/V1"].state)
+    assert ["proposed"] == [p.state for p in volumes.proposals.values()]

@@ -122,6 +122,7 @@ class Negotiation:
     proposals: list[str] = field(default_factory=list)
     rounds: list[dict[str, Any]] = field(default_factory=list)
     reason: str | None = None
+    asker: str = ""  # who sent the latest request: the other side answers it
 
 
 @dataclass
@@ -263,13 +264,13 @@ class Volumes:
                 neg.concerns.append((ref.key, ref.version))
         neg.quoted += [f"{sent.message_id}/{v.properties.id}" for v in body.volumes or ()]
         self._propose(neg, sent, body.proposed or ())
-        neg.state = "requested"
+        neg.state, neg.asker = "requested", sent.party
         self._round(neg, sent, "request", concern=body.concern)
 
     def _answer(self, sent: Sent, body: DeconflictionAnswer) -> None:
         neg = self.negotiations.get(self.rounds.get(body.refers_to, ""))
-        if neg is None or neg.state in ("agreed", "denied"):
-            return  # an answer to no request this node holds, or to a closed one
+        if neg is None or neg.state != "requested" or sent.party == neg.asker:
+            return  # to no request held, to a round answered or closed, or to one's own
         self._round(neg, sent, "answer", answer=body.answer, reason=body.reason)
         if body.answer == "concur":
             self._adopt(neg, sent, body.reason)
@@ -283,8 +284,8 @@ class Volumes:
 
     def _concurrence(self, sent: Sent, body: DeconflictionConcurrence) -> None:
         neg = self.negotiations.get(self.rounds.get(body.refers_to, ""))
-        if neg is None or neg.state != "counter_proposed":
-            return
+        if neg is None or neg.state != "counter_proposed" or sent.party != neg.asker:
+            return  # only the side that asked concurs with the answer it was given
         if neg.rounds[-1]["message_id"] != body.refers_to:
             return  # concurs with a counter-proposal a later round replaced
         self._round(neg, sent, "concurrence", reason=body.reason)
