@@ -101,6 +101,7 @@ class Node:
         self.held.register("answer", requests.check_held_answer, requests.send_held_answer)
         self.ticks.append(self.calls.tick)
         self.ticks.append(self.tracks.tick)
+        self.ticks.append(self.conflicts.tick)  # conflicts close when their volumes expire
         self.leadership: Leadership | None = None
         self.runner: Runner | None = None  # the active process's jobs, while it is active
         self.auth = Auth(

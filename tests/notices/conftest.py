@@ -32,6 +32,9 @@ EXAMPLE_ENVELOPES: dict[str, tuple[str, str, datetime]] = {
     "coded_message.json": ("us", "ru", datetime(2026, 11, 22, 0, 30, tzinfo=UTC)),
     "protected_areas.json": ("ru", "us", datetime(2026, 11, 22, 4, 0, tzinfo=UTC)),
     "observer_answer.json": ("us", "ru", datetime(2027, 7, 22, 14, 0, tzinfo=UTC)),
+    "deconfliction_concurrence.json": ("us", "ru", datetime(2026, 11, 21, 7, 30, tzinfo=UTC)),
+    "notice_amendment.json": ("ru", "us", datetime(2027, 8, 30, 10, 0, tzinfo=UTC)),
+    "notice_cancellation.json": ("ru", "us", datetime(2026, 12, 2, 18, 0, tzinfo=UTC)),
 }
 
 
@@ -79,6 +82,7 @@ def exercise() -> dict[str, Any]:
 
 @pytest.fixture
 def polygon_volume() -> dict[str, Any]:
-    """A valid polygon volume (from the deconfliction request example)."""
-    volume: dict[str, Any] = load_example("deconfliction_request.json")["volumes"][0]
+    """A valid polygon volume (from the deconfliction request of the older form)."""
+    legacy = Path(__file__).parent / "legacy_deconfliction_request.json"
+    volume: dict[str, Any] = json.loads(legacy.read_text(encoding="utf-8"))["volumes"][0]
     return volume

@@ -8,7 +8,7 @@ import pytest
 
 from hotline.domain.notices.models import (
     ActivityNotice,
-    DeconflictionRequest,
+    DeconflictionAnswer,
     parse_notice,
     to_wire,
 )
@@ -232,12 +232,13 @@ def test_volume_ids_can_be_prefixed_with_the_message_id(missile_launch: dict[str
     [
         ("activity_notice_missile_launch.json", "circle"),
         ("activity_notice_hazardous_activity.json", "corridor"),
-        ("deconfliction_request.json", "polygon"),
+        ("deconfliction_answer.json", "polygon"),
     ],
 )
 def test_geojson_is_what_the_deconfliction_engine_reads(name: str, kind: str) -> None:
     notice = parse_notice(load_example(name))
-    assert isinstance(notice, ActivityNotice | DeconflictionRequest)
+    assert isinstance(notice, ActivityNotice | DeconflictionAnswer)
+    assert notice.volumes is not None
 
     engine = EngineVolume.from_feature(notice.volumes[0].to_geojson("us", id_prefix="m1"))
 

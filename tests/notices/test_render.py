@@ -9,9 +9,13 @@ both renderings.
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
-from hotline.domain.notices.models import parse_notice
+from hotline.domain.notices.models import parse_notice, to_wire
 from hotline.render.notices import render
 
 from .conftest import load_example, render_example
@@ -174,6 +178,40 @@ MSG ID: 7c1e5b2a-4d3f-4a8e-b6c9-0e1f2a3b4c5d
 DTG: 201520Z NOV 26
 SUBJECT: DECONFLICTION REQUEST
 1. REFERENCE: MSG ID 3f2a9c4e-8b1d-4e6f-9a7c-2d5e8f1b3c6a
+2. VOLUMES OF CONCERN: 1
+2.1. VOLUME V1 OF MSG ID 3f2a9c4e-8b1d-4e6f-9a7c-2d5e8f1b3c6a, VERSION 1
+3. PROPOSED VOLUMES: NONE
+4. CONCERN: The western edge of volume V1 of your notice is 30 km from the Polish border. \
+Request you move it 20 km east.
+END OF MESSAGE
+"""
+
+REQUEST_RU = """\
+СООБЩЕНИЕ ПО ЛИНИИ ПРЯМОЙ СВЯЗИ
+ОТ: US
+КОМУ: RU
+НОМЕР СООБЩЕНИЯ: 7c1e5b2a-4d3f-4a8e-b6c9-0e1f2a3b4c5d
+ДАТА-ВРЕМЯ: 201520Z НОЯ 26
+ТЕМА: ЗАПРОС О ПРЕДОТВРАЩЕНИИ КОНФЛИКТНОЙ СИТУАЦИИ
+1. ССЫЛКА: СООБЩЕНИЕ 3f2a9c4e-8b1d-4e6f-9a7c-2d5e8f1b3c6a
+2. ЗОНЫ, ВЫЗЫВАЮЩИЕ ОЗАБОЧЕННОСТЬ: 1
+2.1. ЗОНА V1 СООБЩЕНИЯ 3f2a9c4e-8b1d-4e6f-9a7c-2d5e8f1b3c6a, ВЕРСИЯ 1
+3. ПРЕДЛАГАЕМЫЕ ЗОНЫ: НЕТ
+4. ПРИЧИНА ОБЕСПОКОЕННОСТИ: The western edge of volume V1 of your notice is 30 km from \
+the Polish border. Request you move it 20 km east.
+КОНЕЦ СООБЩЕНИЯ
+"""
+
+# The older form of a request (before notice versions): the volumes of concern copied in.
+# Stored messages of that form still parse and render exactly as they did.
+REQUEST_QUOTED_EN = """\
+HOTLINE MESSAGE
+FROM: US
+TO: RU
+MSG ID: 7c1e5b2a-4d3f-4a8e-b6c9-0e1f2a3b4c5d
+DTG: 201520Z NOV 26
+SUBJECT: DECONFLICTION REQUEST
+1. REFERENCE: MSG ID 3f2a9c4e-8b1d-4e6f-9a7c-2d5e8f1b3c6a
 2. VOLUMES: 1
 2.1. VOLUME V1
     SHAPE: POLYGON, 4 POINTS
@@ -188,7 +226,7 @@ Request you move it 20 km east.
 END OF MESSAGE
 """
 
-REQUEST_RU = """\
+REQUEST_QUOTED_RU = """\
 СООБЩЕНИЕ ПО ЛИНИИ ПРЯМОЙ СВЯЗИ
 ОТ: US
 КОМУ: RU
@@ -207,6 +245,122 @@ REQUEST_RU = """\
     ВРЕМЯ: С 250800Z НОЯ 26 ДО 251200Z НОЯ 26
 3. ПРИЧИНА ОБЕСПОКОЕННОСТИ: The western edge of volume V1 of your notice is 30 km from \
 the Polish border. Request you move it 20 km east.
+КОНЕЦ СООБЩЕНИЯ
+"""
+
+CONCURRENCE_EN = """\
+HOTLINE MESSAGE
+FROM: US
+TO: RU
+MSG ID: a7b8c9d0-1e2f-4a3b-8c4d-5e6f7a8b9c0d
+DTG: 210730Z NOV 26
+SUBJECT: DECONFLICTION CONCURRENCE
+1. REFERENCE: MSG ID c4d5e6f7-0a1b-4c2d-8e3f-9a0b1c2d3e4f
+2. ANSWER: CONCUR WITH THE COUNTER-PROPOSAL
+3. REASON: Volume V1 as moved keeps 50 km from the Polish border.
+END OF MESSAGE
+"""
+
+CONCURRENCE_RU = """\
+СООБЩЕНИЕ ПО ЛИНИИ ПРЯМОЙ СВЯЗИ
+ОТ: US
+КОМУ: RU
+НОМЕР СООБЩЕНИЯ: a7b8c9d0-1e2f-4a3b-8c4d-5e6f7a8b9c0d
+ДАТА-ВРЕМЯ: 210730Z НОЯ 26
+ТЕМА: СОГЛАСИЕ СО ВСТРЕЧНЫМ ПРЕДЛОЖЕНИЕМ
+1. ССЫЛКА: СООБЩЕНИЕ c4d5e6f7-0a1b-4c2d-8e3f-9a0b1c2d3e4f
+2. ОТВЕТ: СОГЛАСНЫ СО ВСТРЕЧНЫМ ПРЕДЛОЖЕНИЕМ
+3. ОБОСНОВАНИЕ: Volume V1 as moved keeps 50 km from the Polish border.
+КОНЕЦ СООБЩЕНИЯ
+"""
+
+AMENDMENT_EN = """\
+HOTLINE MESSAGE
+FROM: RU
+TO: US
+MSG ID: d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a
+DTG: 301000Z AUG 27
+SUBJECT: NOTICE AMENDMENT
+1. AMENDED NOTICE: MSG ID 9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e
+2. REASON: Учение сокращено на двое суток.
+3. NEW VERSION: EXERCISE NOTIFICATION: Щит Союза-2027
+4. EXERCISE: Щит Союза-2027
+5. TIME: FROM 100400Z SEP 27 TO 141600Z SEP 27
+6. AREA
+    SHAPE: POLYGON, 4 POINTS
+    POINT 1: 53°00'00"N 027°00'00"E, MGRS 35U NU 00000 72270
+    POINT 2: 53°00'00"N 029°00'00"E, MGRS 35U PU 34213 74141
+    POINT 3: 54°00'00"N 029°00'00"E, MGRS 35U PV 31090 85372
+    POINT 4: 54°00'00"N 027°00'00"E, MGRS 35U NV 00000 83521
+7. TROOPS: 14500
+8. EQUIPMENT:
+    TANKS: 250
+    ARMOURED COMBAT VEHICLES: 470
+    ARTILLERY PIECES: 240
+    AIRCRAFT: 80
+    HELICOPTERS: 40
+9. OBSERVERS INVITED: YES
+10. UNITS: 1
+10.1. 1-я гвардейская танковая армия — GROUND UNITS: 1
+11. REMARKS: Командно-штабное учение с практическими действиями войск.
+END OF MESSAGE
+"""
+
+AMENDMENT_RU = """\
+СООБЩЕНИЕ ПО ЛИНИИ ПРЯМОЙ СВЯЗИ
+ОТ: RU
+КОМУ: US
+НОМЕР СООБЩЕНИЯ: d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a
+ДАТА-ВРЕМЯ: 301000Z АВГ 27
+ТЕМА: ИЗМЕНЕНИЕ УВЕДОМЛЕНИЯ
+1. ИЗМЕНЯЕМОЕ УВЕДОМЛЕНИЕ: СООБЩЕНИЕ 9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e
+2. ОБОСНОВАНИЕ: Учение сокращено на двое суток.
+3. НОВАЯ РЕДАКЦИЯ: УВЕДОМЛЕНИЕ ОБ УЧЕНИИ: Щит Союза-2027
+4. УЧЕНИЕ: Щит Союза-2027
+5. ВРЕМЯ: С 100400Z СЕН 27 ДО 141600Z СЕН 27
+6. РАЙОН
+    ФОРМА: МНОГОУГОЛЬНИК, ТОЧЕК: 4
+    ТОЧКА 1: 53°00'00" с.ш. 027°00'00" в.д., MGRS 35U NU 00000 72270
+    ТОЧКА 2: 53°00'00" с.ш. 029°00'00" в.д., MGRS 35U PU 34213 74141
+    ТОЧКА 3: 54°00'00" с.ш. 029°00'00" в.д., MGRS 35U PV 31090 85372
+    ТОЧКА 4: 54°00'00" с.ш. 027°00'00" в.д., MGRS 35U NV 00000 83521
+7. ЛИЧНЫЙ СОСТАВ: 14500
+8. ВООРУЖЕНИЕ И ВОЕННАЯ ТЕХНИКА:
+    ТАНКИ: 250
+    БОЕВЫЕ БРОНИРОВАННЫЕ МАШИНЫ: 470
+    АРТИЛЛЕРИЙСКИЕ СИСТЕМЫ: 240
+    САМОЛЁТЫ: 80
+    ВЕРТОЛЁТЫ: 40
+9. ПРИГЛАШЕНИЕ НАБЛЮДАТЕЛЕЙ: ДА
+10. СИЛЫ И СРЕДСТВА: 1
+10.1. 1-я гвардейская танковая армия — НАЗЕМНЫЕ ПОДРАЗДЕЛЕНИЯ: 1
+11. ПРИМЕЧАНИЯ: Командно-штабное учение с практическими действиями войск.
+КОНЕЦ СООБЩЕНИЯ
+"""
+
+CANCELLATION_EN = """\
+HOTLINE MESSAGE
+FROM: RU
+TO: US
+MSG ID: f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f
+DTG: 021800Z DEC 26
+SUBJECT: NOTICE CANCELLATION
+1. CANCELLED NOTICE: MSG ID 0f6c2a1e-7b3d-4e59-8a21-5c9d3e7f1a04
+2. CANCELLED: THE WHOLE NOTICE
+3. REASON: Пуск отменён.
+END OF MESSAGE
+"""
+
+CANCELLATION_RU = """\
+СООБЩЕНИЕ ПО ЛИНИИ ПРЯМОЙ СВЯЗИ
+ОТ: RU
+КОМУ: US
+НОМЕР СООБЩЕНИЯ: f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f
+ДАТА-ВРЕМЯ: 021800Z ДЕК 26
+ТЕМА: ОТМЕНА УВЕДОМЛЕНИЯ
+1. ОТМЕНЯЕМОЕ УВЕДОМЛЕНИЕ: СООБЩЕНИЕ 0f6c2a1e-7b3d-4e59-8a21-5c9d3e7f1a04
+2. ОТМЕНЕНО: УВЕДОМЛЕНИЕ ПОЛНОСТЬЮ
+3. ОБОСНОВАНИЕ: Пуск отменён.
 КОНЕЦ СООБЩЕНИЯ
 """
 
@@ -410,6 +564,19 @@ CASES = [
         INVITATION_RU,
     ),
     ("coded_message.json", "5d0c8f1e-2b7a-4c3d-9e6f-a1b2c3d4e5f6", CODED_EN, CODED_RU),
+    (
+        "deconfliction_concurrence.json",
+        "a7b8c9d0-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+        CONCURRENCE_EN,
+        CONCURRENCE_RU,
+    ),
+    ("notice_amendment.json", "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a", AMENDMENT_EN, AMENDMENT_RU),
+    (
+        "notice_cancellation.json",
+        "f0e1d2c3-b4a5-4968-8776-5a4b3c2d1e0f",
+        CANCELLATION_EN,
+        CANCELLATION_RU,
+    ),
 ]
 
 
@@ -421,6 +588,61 @@ def test_example_renders_exactly(
     expected = expected_en if lang == "en" else expected_ru
 
     assert expected == render_example(name, lang, message_id)
+
+
+LEGACY_REQUEST = Path(__file__).parent / "legacy_deconfliction_request.json"
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_stored_request_of_the_older_form_still_parses_and_renders(lang: str) -> None:
+    # the volumes of concern copied in, as requests were sent before notice versions
+    body = json.loads(LEGACY_REQUEST.read_text(encoding="utf-8"))
+    notice = parse_notice(body)
+
+    text = render(
+        notice,
+        lang,
+        sender="us",
+        receiver="ru",
+        message_id="7c1e5b2a-4d3f-4a8e-b6c9-0e1f2a3b4c5d",
+        sent_at=datetime(2026, 11, 20, 15, 20, tzinfo=UTC),
+    )
+
+    assert body == to_wire(notice)
+    assert (REQUEST_QUOTED_EN if lang == "en" else REQUEST_QUOTED_RU) == text
+
+
+def test_a_withdrawal_of_some_volumes_names_them() -> None:
+    body = {
+        "type": "notice_cancellation",
+        "refers_to": "0f6c2a1e-7b3d-4e59-8a21-5c9d3e7f1a04",
+        "volumes": ["L1", "L2"],
+        "reason": "Second salvo cancelled.",
+    }
+
+    en, ru = (render(parse_notice(body), lang).splitlines()[6:9] for lang in ("en", "ru"))
+
+    assert [
+        "1. CANCELLED NOTICE: MSG ID 0f6c2a1e-7b3d-4e59-8a21-5c9d3e7f1a04",
+        "2. CANCELLED: VOLUMES L1, L2 WITHDRAWN",
+        "3. REASON: Second salvo cancelled.",
+    ] == en
+    assert [
+        "1. ОТМЕНЯЕМОЕ УВЕДОМЛЕНИЕ: СООБЩЕНИЕ 0f6c2a1e-7b3d-4e59-8a21-5c9d3e7f1a04",
+        "2. ОТМЕНЕНО: ЗОНЫ L1, L2 ОТОЗВАНЫ",
+        "3. ОБОСНОВАНИЕ: Second salvo cancelled.",
+    ] == ru
+
+
+def test_a_request_with_proposals_lists_them_after_the_volumes_of_concern() -> None:
+    body = load_example("deconfliction_request.json")
+    body["proposed"] = load_example("deconfliction_answer.json")["volumes"]
+
+    en = render(parse_notice(body), "en").splitlines()
+
+    assert "3. PROPOSED VOLUMES: 1" == en[9]
+    assert "3.1. VOLUME V1" == en[10]
+    assert en[-2].startswith("4. CONCERN: ")
 
 
 def test_unknown_header_facts_show_as_dashes() -> None:

@@ -50,10 +50,13 @@ def linked(pair: Pair, name: str, sender: str = "us") -> dict[str, Any]:
     hazard = "activity_notice_hazardous_activity"
     if name == "deconfliction_request":
         notice["refers_to"] = sent_example(pair, other(sender), hazard)
+        notice["concerns"] = [concern(notice["refers_to"])]
     elif name == "deconfliction_answer":
-        activity = sent_example(pair, sender, hazard)
-        request = sent_example(pair, other(sender), "deconfliction_request", refers_to=activity)
-        notice["refers_to"] = request
+        notice["refers_to"] = request_to(pair, sender, hazard)
+    elif name == "deconfliction_concurrence":
+        request = request_to(pair, other(sender), hazard)
+        answer = example("deconfliction_answer") | {"refers_to": request}
+        notice["refers_to"] = sent_example(pair, other(sender), "deconfliction_answer", **answer)
     elif name == "observer_invitation":
         notice["exercise_ref"] = sent_example(pair, sender, "exercise_notification")
     elif name == "observer_answer":  # answers an invitation the other side sent
@@ -61,7 +64,28 @@ def linked(pair: Pair, name: str, sender: str = "us") -> dict[str, Any]:
         notice["invitation_ref"] = sent_example(
             pair, other(sender), "observer_invitation", exercise_ref=exercise
         )
+    elif name == "notice_amendment":
+        notice["refers_to"] = sent_example(pair, sender, "exercise_notification")
+    elif name == "notice_cancellation":
+        notice["refers_to"] = sent_example(pair, sender, "activity_notice_missile_launch")
     return notice
+
+
+def concern(message_id: str, volume_id: str = "G1") -> dict[str, Any]:
+    """A reference to version 1 of a volume (G1: the hazardous-activity example's)."""
+    return {"message_id": message_id, "volume_id": volume_id, "version": 1}
+
+
+def request_to(pair: Pair, sender: str, notice: str) -> str:
+    """``sender``'s notice, and the other side's request about it; the request's id."""
+    activity = sent_example(pair, sender, notice)
+    return sent_example(
+        pair,
+        other(sender),
+        "deconfliction_request",
+        refers_to=activity,
+        concerns=[concern(activity)],
+    )
 
 
 @pytest.mark.parametrize(
@@ -261,7 +285,9 @@ def test_an_answer_must_refer_to_a_request(pair: Pair) -> None:
 
 def test_an_answer_cannot_answer_the_senders_own_request(pair: Pair) -> None:
     activity = sent_example(pair, "ru", "activity_notice_hazardous_activity")
-    own = sent_example(pair, "us", "deconfliction_request", refers_to=activity)
+    own = sent_example(
+        pair, "us", "deconfliction_request", refers_to=activity, concerns=[concern(activity)]
+    )
     answer = example("deconfliction_answer") | {"refers_to": own}
     with pytest.raises(ValidationError, match="refers to a deconfliction_request sent by ru"):
         pair.us.notices.send("ru", answer, precedence="ROUTINE", lang=None, user="o")

@@ -12,6 +12,7 @@ from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
 from hotline.api.schemas import HELD, Message, Rendering
 from hotline.clock import parse_rfc3339
 from hotline.domain.notices.models import json_schemas
+from hotline.errors import ValidationError
 from hotline.responses import JsonObject, Number, Out, TypedRouter
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
@@ -95,6 +96,44 @@ class VolumeConflict(Out):
     horizontal_m: Number
     vertical_m: Number
     detected_at: str
+    state: str = Field(description="open, or closed (kept as history)")
+    closed_at: str | None = None
+    closed_reason: str | None = Field(
+        default=None, description="amended, withdrawn, expired or accepted"
+    )
+    closed_detail: str | None = Field(default=None, description="why, in words")
+    closed_by: str | None = Field(default=None, description="the message that ended it")
+
+
+class VolumeState(Out):
+    """One volume (its current version) or proposal, and its state."""
+
+    key: str = Field(description="<message id>/<volume id> of the notice that declared it")
+    message_id: str
+    volume_id: str
+    owner: str
+    version: int
+    version_message_id: str = Field(description="the message carrying this version")
+    state: str = Field(description="proposed, declared, agreed, withdrawn or expired")
+    since: str
+    kind: str = Field(description="volume (the current version) or proposal")
+    reason: str | None = None
+    changed_by: str | None = None
+    negotiation: str | None = None
+
+
+class Negotiation(Out):
+    """A negotiation as both nodes fold it from the same messages."""
+
+    id: str = Field(description="the message id of its first request")
+    requester: str
+    state: str = Field(description="requested, counter_proposed, agreed or denied")
+    reason: str | None
+    concerns: list[JsonObject]
+    quoted: list[str] = Field(description="volumes copied into requests of the older form")
+    proposals: list[JsonObject]
+    rounds: list[JsonObject]
+    proposal_conflicts: list[JsonObject]
 
 
 class FeatureCollection(Out):
@@ -166,14 +205,39 @@ def _held_payload(body: NoticeRequest) -> dict[str, Any]:
     response_model=list[VolumeConflict],
 )
 def conflict_list(
-    node: NodeDep, user: UserDep, message: str | None = None, current: bool = False
+    node: NodeDep,
+    user: UserDep,
+    message: str | None = None,
+    state: str | None = None,
+    current: bool = False,
 ) -> list[dict[str, Any]]:
-    """``current=true``: only conflicts whose shared time has not ended (node clock)."""
-    found = node.conflicts.listing(message)
+    """``state``: open or closed; ``current=true``: only conflicts whose shared time has
+    not ended (node clock)."""
+    if state not in (None, "open", "closed"):
+        raise ValidationError("state must be 'open' or 'closed'", field="state")
+    found = node.conflicts.listing(message, state)
     if not current:
         return found
     now = node.line.clock.now()
     return [c for c in found if parse_rfc3339(c["end"]) > now]
+
+
+@router.get(
+    "/volumes/states",
+    summary="Every volume (current version) and proposal with its owner, version and state",
+    response_model=list[VolumeState],
+)
+def volume_states(node: NodeDep, user: UserDep, message: str | None = None) -> list[dict[str, Any]]:
+    return node.conflicts.volumes(message)
+
+
+@router.get(
+    "/negotiations/{message_id}",
+    summary="A negotiation, named by any of its messages: state, rounds, volumes",
+    response_model=Negotiation,
+)
+def negotiation(message_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.conflicts.negotiation(message_id)
 
 
 @router.get(

@@ -303,3 +303,99 @@ def notice_send(
         out.print(plain(f"SENT IN CONFLICT; reason recorded: {sent['accepted_conflict']}"))
     for lang in ("en", "ru"):
         out.print(sent["rendering"][lang], soft_wrap=True)
+
+
+# -- the volumes, their conflicts and negotiations, as the running node folds them -----
+
+StateOpt = Annotated[
+    str | None, typer.Option("--state", help="Only 'open' or only 'closed' conflicts.")
+]
+
+
+@notice_app.command("conflicts")
+@friendly
+def conflicts_command(
+    directory: DirOpt,
+    message: Annotated[str | None, typer.Option(help="Only this message's conflicts")] = None,
+    state: StateOpt = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """The conflicts between volumes in force, open and closed (with why they closed)."""
+    params = {k: v for k, v in (("message", message), ("state", state)) if v is not None}
+    with node_client(directory, url, user) as client:
+        rows = client.get("/api/v1/conflicts", **params)
+    if json_:
+        print_json(rows)
+        return
+    if not rows:
+        out.print("No conflicts.")
+    for c in rows:
+        a, b = c["a"], c["b"]
+        head = (
+            f"#{c['id']} {a['party'].upper()} {a['volume_id']} × {b['party'].upper()} "
+            f"{b['volume_id']}, {c['horizontal_m']} m / {c['vertical_m']} m, "
+            f"{c['start']} – {c['end']}: "
+        )
+        if c["state"] == "open":
+            out.print(Text.assemble(plain(head), ("OPEN", "red")))
+        else:
+            why = f"closed {c['closed_at']}, {c['closed_reason']}: {c['closed_detail']}"
+            out.print(Text.assemble(plain(head), plain(why)))
+
+
+@notice_app.command("volumes")
+@friendly
+def volumes_command(
+    directory: DirOpt,
+    message: Annotated[str | None, typer.Option(help="Only this notice's volumes")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Every volume (current version) and proposal: owner, version, state."""
+    params = {"message": message} if message else {}
+    with node_client(directory, url, user) as client:
+        rows = client.get("/api/v1/volumes/states", **params)
+    if json_:
+        print_json(rows)
+        return
+    for v in rows:
+        line = f"{v['key']} v{v['version']} {v['owner'].upper()} {v['kind']}: {v['state']}"
+        out.print(plain(line + (f" ({v['reason']})" if v.get("reason") else "")))
+
+
+@notice_app.command("negotiation")
+@friendly
+def negotiation_command(
+    message_id: Annotated[str, typer.Argument(help="Any message of the negotiation")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """A negotiation as both nodes see it: its state, rounds and volumes."""
+    with node_client(directory, url, user) as client:
+        neg = client.get(f"/api/v1/negotiations/{message_id}")
+    if json_:
+        print_json(neg)
+        return
+    out.print(plain(f"negotiation {neg['id']} ({neg['requester'].upper()}): {neg['state']}"))
+    for r in neg["rounds"]:
+        detail = r.get("answer") or ""
+        out.print(plain(f"  {r['at']} {r['party'].upper()} {r['type']} {detail} {r['message_id']}"))
+    for c in neg["concerns"]:
+        now = f"now v{c['current_version']} {c['state']}" if "state" in c else "not held here"
+        out.print(plain(f"  concerns {c['key']} v{c['version']} ({now})"))
+    for p in neg["proposals"]:
+        out.print(
+            plain(f"  proposes {p['key']} v{p['version']} {p['owner'].upper()}: {p['state']}")
+        )
+    for c in neg["proposal_conflicts"]:
+        a, b = c["a"], c["b"]
+        out.print(
+            plain(
+                f"  proposal conflicts: {a['volume_id']} × {b['volume_id']}, {c['horizontal_m']} m"
+            )
+        )

@@ -17,13 +17,17 @@ from hotline.domain.notices.models import (
     ActivityNotice,
     CodedMessage,
     DeconflictionAnswer,
+    DeconflictionConcurrence,
     DeconflictionRequest,
     ExerciseNotification,
     IncidentReport,
+    NoticeAmendment,
     NoticeBody,
+    NoticeCancellation,
     ObserverAnswer,
     ObserverInvitation,
     ProtectedAreas,
+    VolumeRef,
 )
 from hotline.domain.notices.phrasebook import Phrasebook
 from hotline.render.coords import format_position
@@ -54,6 +58,9 @@ SUBJECTS = {
     "coded_message": N_("CODED MESSAGE"),
     "protected_areas": N_("PROTECTED AREAS"),
     "observer_answer": N_("ANSWER TO OBSERVER INVITATION"),
+    "deconfliction_concurrence": N_("DECONFLICTION CONCURRENCE"),
+    "notice_amendment": N_("NOTICE AMENDMENT"),
+    "notice_cancellation": N_("NOTICE CANCELLATION"),
 }
 ACTIVITIES = {
     "air_operations": N_("AIR OPERATIONS"),
@@ -133,12 +140,29 @@ def _reference(lang: str, msgid: str, ref: str) -> Para:
     return Para(labelled(lang, msgid, t(lang, "MSG ID {id}", id=ref)))
 
 
+def _volume_ref(ref: VolumeRef, lang: str) -> Item:
+    """``VOLUME R1 OF MSG ID …, VERSION 1``: a volume named by reference, not copied."""
+    return Item(
+        t(
+            lang,
+            "VOLUME {id} OF MSG ID {message}, VERSION {version}",
+            id=ref.volume_id,
+            message=ref.message_id,
+            version=ref.version,
+        )
+    )
+
+
 def _request(body: DeconflictionRequest, lang: str) -> list[Para]:
-    return [
-        _reference(lang, "REFERENCE", body.refers_to),
-        volumes_para("VOLUMES", body.volumes, lang),
-        Para(labelled(lang, "CONCERN", body.concern)),
-    ]
+    paras = [_reference(lang, "REFERENCE", body.refers_to)]
+    if body.volumes is not None:  # the older form: copies of the volumes of concern
+        paras.append(volumes_para("VOLUMES", body.volumes, lang))
+    if body.concerns is not None:
+        refs = [_volume_ref(r, lang) for r in body.concerns]
+        paras.append(Para(labelled(lang, "VOLUMES OF CONCERN", len(refs)), items=refs))
+        paras.append(volumes_para("PROPOSED VOLUMES", body.proposed, lang))
+    paras.append(Para(labelled(lang, "CONCERN", body.concern)))
+    return paras
 
 
 def _answer(body: DeconflictionAnswer, lang: str) -> list[Para]:
@@ -147,6 +171,35 @@ def _answer(body: DeconflictionAnswer, lang: str) -> list[Para]:
         Para(labelled(lang, "ANSWER", gettext(lang, ANSWERS[body.answer]))),
         optional_text(lang, "REASON", body.reason),
         volumes_para("PROPOSED VOLUMES", body.volumes, lang),
+    ]
+
+
+def _concurrence(body: DeconflictionConcurrence, lang: str) -> list[Para]:
+    return [
+        _reference(lang, "REFERENCE", body.refers_to),
+        Para(labelled(lang, "ANSWER", gettext(lang, "CONCUR WITH THE COUNTER-PROPOSAL"))),
+        optional_text(lang, "REASON", body.reason),
+    ]
+
+
+def _amendment(body: NoticeAmendment, lang: str) -> list[Para]:
+    return [
+        _reference(lang, "AMENDED NOTICE", body.refers_to),
+        Para(labelled(lang, "REASON", body.reason)),
+        Para(labelled(lang, "NEW VERSION", summary(body.notice, lang))),
+        *_RENDERERS[type(body.notice)](body.notice, lang),
+    ]
+
+
+def _cancellation(body: NoticeCancellation, lang: str) -> list[Para]:
+    if body.volumes:
+        what = t(lang, "VOLUMES {ids} WITHDRAWN", ids=", ".join(body.volumes))
+    else:
+        what = gettext(lang, "THE WHOLE NOTICE")
+    return [
+        _reference(lang, "CANCELLED NOTICE", body.refers_to),
+        Para(labelled(lang, "CANCELLED", what)),
+        Para(labelled(lang, "REASON", body.reason)),
     ]
 
 
@@ -269,6 +322,9 @@ _RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
     ObserverInvitation: _invitation,
     ProtectedAreas: _protected,
     ObserverAnswer: _observer_answer,
+    DeconflictionConcurrence: _concurrence,
+    NoticeAmendment: _amendment,
+    NoticeCancellation: _cancellation,
 }
 
 
@@ -302,6 +358,9 @@ def free_texts(notice: NoticeBody, lang: str) -> list[tuple[str, str]]:
         ExerciseNotification: ("remarks", N_("REMARKS")),
         ProtectedAreas: ("remarks", N_("REMARKS")),
         ObserverAnswer: ("reason", N_("REASON")),
+        DeconflictionConcurrence: ("reason", N_("REASON")),
+        NoticeAmendment: ("reason", N_("REASON")),
+        NoticeCancellation: ("reason", N_("REASON")),
     }
     if isinstance(notice, ObserverInvitation):
         label = gettext(lang, "PROGRAMME")

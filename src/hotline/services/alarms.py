@@ -26,7 +26,8 @@ KINDS = {
     "this side's own ladder (the detail names the rung to alert and the peer's out-of-band "
     "contacts to try)",
     "log_fork": "a peer's log contradicts what this node co-signed (fork or rollback)",
-    "conflict": "a received notice declares volumes that conflict with declared ones",
+    "conflict": "a received notice puts volumes in force that conflict with others in force "
+    "(clears itself when the conflicts end)",
     "delivery_refused": "the peer refused a message, or its receipt did not hold up",
     "incursion": "a live track is inside, or heading into, a protected area",
     "track_conflict": "two live tracks of different parties are predicted to come too close",

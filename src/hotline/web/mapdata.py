@@ -127,11 +127,12 @@ def for_display(features: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def node_conflicts(node: Node) -> list[dict[str, Any]] | None:
-    """The node's conflicts, or None when this node has no conflicts service."""
+    """The node's open conflicts (closed ones are history, not alerts), or None when this
+    node has no conflicts service."""
     service = getattr(node, "conflicts", None)
     if service is None:
         return None
-    found: list[dict[str, Any]] = service.listing()
+    found: list[dict[str, Any]] = service.listing(state="open")
     return found
 
 

@@ -10,8 +10,10 @@ Types::
     activity_notice         air operations, naval transit/exercise, ground exercise,
                             missile launch (+ launch and impact areas), hazardous activity
     incident_report         what happened, when, where, who on both sides
-    deconfliction_request   a concern about a notice, with the volumes it concerns
+    deconfliction_request   a concern about a notice: the volumes it concerns (references
+                            to their versions) and the requester's proposed volumes
     deconfliction_answer    concur / do not concur / counter-proposal (changed volumes)
+    deconfliction_concurrence  the requester concurs with a counter-proposal: agreed
     exercise_notification   troops and equipment, dates, area, observers
     observer_invitation     observers invited to a notified exercise
     coded_message           a pre-agreed phrase, sent as its code (see domain.phrasebook)
@@ -19,6 +21,11 @@ Types::
                             the other side's tracks are checked for incursions into them
     observer_answer         an observer invitation accepted (names, arrival time and
                             place) or declined (reason)
+    notice_amendment        a sender's notice replaced by a new version (with a reason)
+    notice_cancellation     a sender's notice cancelled, or some of its volumes withdrawn
+
+The life of each volume (proposed, declared, agreed, withdrawn, expired; a version per
+amendment) is folded from these messages by :mod:`hotline.domain.notices.lifecycle`.
 
 Absent optional fields are left out of the wire form (:func:`to_wire`), never ``null``.
 """
@@ -140,19 +147,57 @@ class IncidentReport(BaseModel):
         return self
 
 
+class VolumeRef(BaseModel):
+    """A reference to one version of a volume on the line, never a copy of it.
+
+    ``message_id`` is the notice that first declared the volume (its owner is that
+    notice's sender), ``volume_id`` its id there, ``version`` the version quoted: 1 as
+    first declared, one more for each amendment (see ``domain/notices/lifecycle.py``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: MessageRef
+    volume_id: VolumeId
+    version: Annotated[StrictInt, Field(ge=1, le=100_000)]
+
+    @property
+    def key(self) -> str:
+        """The volume's id on the line: ``<message id>/<volume id>``."""
+        return f"{self.message_id}/{self.volume_id}"
+
+
+VolumeRefs = Annotated[tuple[VolumeRef, ...], Field(min_length=1, max_length=100)]
+
+
 class DeconflictionRequest(BaseModel):
-    """A request to deconflict: the notice it concerns, the volumes, the concern."""
+    """A request to deconflict: the notice it concerns, the volumes, the concern.
+
+    ``concerns`` refers to the volumes of concern (either side's) by version;
+    ``proposed`` are the requester's proposals: a proposed volume whose id is that of a
+    concerned volume of the requester's own is a new version of it, any other is a new
+    volume. ``volumes`` is the older form: copies of the volumes of concern, shown as
+    quoted and never taken as the requester's declaration.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["deconfliction_request"]
     refers_to: MessageRef
-    volumes: Volumes
+    volumes: Volumes | None = None
+    concerns: VolumeRefs | None = None
+    proposed: Volumes | None = None
     concern: Text
 
     @model_validator(mode="after")
     def _distinct_volumes(self) -> DeconflictionRequest:
-        unique_volume_ids(self.volumes)
+        if self.volumes is None and self.concerns is None:
+            raise field_error("concerns", "name the volumes of concern (concerns)")
+        unique_volume_ids(self.volumes or ())
+        unique_volume_ids(self.proposed or (), "proposed")
+        keys = [(r.message_id, r.volume_id) for r in self.concerns or ()]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            raise field_error("concerns", f"volume {key[0]}/{key[1]} is named twice")
         return self
 
 
@@ -178,6 +223,19 @@ class DeconflictionAnswer(BaseModel):
         if self.answer != "concur" and self.reason is None:
             raise field_error("reason", f"an answer of {self.answer} needs a reason")
         return self
+
+
+class DeconflictionConcurrence(BaseModel):
+    """The requester concurs with a counter-proposal: its volumes are agreed by both sides.
+
+    Conflicts left between the agreed volumes are accepted by both sides for ``reason``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["deconfliction_concurrence"]
+    refers_to: MessageRef
+    reason: Text | None = None
 
 
 class ExerciseNotification(BaseModel):
@@ -357,6 +415,48 @@ class ProtectedAreas(BaseModel):
         return self
 
 
+AMENDABLE_TYPES = (
+    "activity_notice",
+    "exercise_notification",
+    "protected_areas",
+)
+"""The notices a sender may amend or cancel (launches, exercises, hazardous activity, areas)."""
+
+
+class NoticeAmendment(BaseModel):
+    """A new version of one of the sender's notices: ``notice`` replaces it whole.
+
+    A volume of ``notice`` with the id of one in force is its next version, a new id is a
+    new volume, and a volume left out is withdrawn. ``refers_to`` names the notice as
+    first sent; amendments of it apply in the order they were sent.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["notice_amendment"]
+    refers_to: MessageRef
+    notice: ActivityNotice | ExerciseNotification | ProtectedAreas = Field(discriminator="type")
+    reason: Text
+
+
+class NoticeCancellation(BaseModel):
+    """One of the sender's notices cancelled, or (``volumes``) some of its volumes withdrawn."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["notice_cancellation"]
+    refers_to: MessageRef
+    volumes: Annotated[tuple[VolumeId, ...], Field(min_length=1, max_length=100)] | None = None
+    reason: Text
+
+    @model_validator(mode="after")
+    def _distinct(self) -> NoticeCancellation:
+        ids = list(self.volumes or ())
+        for name in sorted({i for i in ids if ids.count(i) > 1}):
+            raise field_error("volumes", f"volume id {name!r} is named twice")
+        return self
+
+
 NoticeBody = Annotated[
     ActivityNotice
     | IncidentReport
@@ -366,7 +466,10 @@ NoticeBody = Annotated[
     | ObserverInvitation
     | ObserverAnswer
     | CodedMessage
-    | ProtectedAreas,
+    | ProtectedAreas
+    | DeconflictionConcurrence
+    | NoticeAmendment
+    | NoticeCancellation,
     Field(discriminator="type"),
 ]
 """Any notice body, told apart by its ``type``."""
@@ -381,6 +484,9 @@ NOTICE_MODELS: dict[str, type[BaseModel]] = {
     "coded_message": CodedMessage,
     "protected_areas": ProtectedAreas,
     "observer_answer": ObserverAnswer,
+    "deconfliction_concurrence": DeconflictionConcurrence,
+    "notice_amendment": NoticeAmendment,
+    "notice_cancellation": NoticeCancellation,
 }
 """Each body ``type`` and its model, in the order the docs list them."""
 
@@ -408,6 +514,9 @@ LINKS: dict[str, Link] = {
     "deconfliction_answer": Link("refers_to", ("deconfliction_request",), "receiver"),
     "observer_invitation": Link("exercise_ref", ("exercise_notification",), "sender"),
     "observer_answer": Link("invitation_ref", ("observer_invitation",), "receiver"),
+    "deconfliction_concurrence": Link("refers_to", ("deconfliction_answer",), "receiver"),
+    "notice_amendment": Link("refers_to", AMENDABLE_TYPES, "sender"),
+    "notice_cancellation": Link("refers_to", AMENDABLE_TYPES, "sender"),
 }
 """The types that refer to an earlier message, and what that message must be."""
 
@@ -478,6 +587,7 @@ _CONDITIONS: dict[str, list[Any]] = {
               _absent("observers", "arrival_point", "arrival_time")),
         _when("answer", "decline", _present("reason"), {}),
     ],
+    "DeconflictionRequest": [{"anyOf": [_present("volumes"), _present("concerns")]}],
     "Volume": [
         _nested_when("Point", "properties", _present("radius_m"), _absent("radius_m")),
         _nested_when("LineString", "properties", _present("width_m"), _absent("width_m")),
@@ -489,7 +599,10 @@ _NOTES = {
     "give neither. Volume ids are unique within the notice.",
     "DeconflictionAnswer": "volumes are given with a counter_proposal and only then; reason "
     "is required unless the answer is concur. Volume ids are unique within the answer.",
-    "DeconflictionRequest": "Volume ids are unique within the request.",
+    "DeconflictionRequest": "concerns (references to volume versions) or the older volumes "
+    "(quoted copies) is given; volume ids are unique within volumes and within proposed.",
+    "NoticeAmendment": "notice is the whole new version, of the type of the notice amended.",
+    "NoticeCancellation": "Without volumes the whole notice is cancelled.",
     "ExerciseNotification": "end is after start.",
     "ObserverAnswer": "accept gives observers, arrival_point and arrival_time; decline gives "
     "none of them and a reason.",

@@ -25,6 +25,9 @@ from hotline.domain.bodies import check_body, is_notice
 from hotline.domain.notices.models import (
     LINKS,
     CodedMessage,
+    DeconflictionConcurrence,
+    DeconflictionRequest,
+    NoticeAmendment,
     NoticeBody,
     ObserverAnswer,
     parse_notice,
@@ -261,6 +264,50 @@ class Notices:
                 f"message {ref} was sent by the other side",
                 field=link.field,
             )
+        self._check_change(notice, row)
+        self._check_concerns(to, notice)
+
+    def _check_change(self, notice: NoticeBody, row: dict[str, Any]) -> None:
+        """An amendment keeps its notice's type; a concurrence answers a counter-proposal."""
+        referred = json.loads(row["envelope"])["body"]
+        if isinstance(notice, NoticeAmendment) and notice.notice.type != row["type"]:
+            raise ValidationError(
+                f"notice.type: message {row['id']} is {_one_of((row['type'],))}; its "
+                f"amendment must be one too, not {_one_of((notice.notice.type,))}",
+                hint="send the whole new version of the notice as 'notice'",
+                field="notice.type",
+            )
+        if isinstance(notice, DeconflictionConcurrence) and referred.get("answer") != (
+            "counter_proposal"
+        ):
+            raise ValidationError(
+                f"refers_to: answer {row['id']} is {referred.get('answer')}, not a "
+                "counter_proposal: there is nothing to concur with",
+                field="refers_to",
+            )
+
+    def _check_concerns(self, to: str, notice: NoticeBody) -> None:
+        """Each volume a request concerns is on the line with ``to`` at that version."""
+        if not isinstance(notice, DeconflictionRequest) or self.conflicts is None:
+            return
+        lines = self.conflicts.picture().volumes.lines
+        for i, ref in enumerate(notice.concerns or ()):
+            line = lines.get(ref.key)
+            with self.line.db.read() as conn:
+                row = store.get(conn, ref.message_id)
+            if line is None or row is None or row["peer"] != to:
+                raise ValidationError(
+                    f"concerns[{i}]: no volume {ref.volume_id} of message {ref.message_id} "
+                    f"on the line with {to}",
+                    hint="`hotline notice volumes` lists the volumes and their versions",
+                    field=f"concerns[{i}]",
+                )
+            if ref.version > line.version:
+                raise ValidationError(
+                    f"concerns[{i}]: volume {ref.key} has no version {ref.version} "
+                    f"(its latest is {line.version})",
+                    field=f"concerns[{i}]",
+                )
 
     def _check_observer_count(self, notice: NoticeBody) -> None:
         """An acceptance names no more observers than the invitation it answers asks for."""

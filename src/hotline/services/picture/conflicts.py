@@ -1,48 +1,73 @@
-"""Deconfliction in the node: every declared volume checked against every other party's.
+"""Deconfliction in the node: the volumes in force, their conflicts, and how they end.
 
-Volumes arrive in activity notices and deconfliction requests (sent or received). The
-node keeps them in a :class:`~hotline.geo.strategic.engine.VolumeIndex`, built from the database
-on first use, so a new notice is checked in milliseconds:
+The state of every volume (proposed, declared, agreed, withdrawn, expired; a version per
+amendment) is folded from the notices on the line by
+:mod:`hotline.domain.notices.lifecycle`, the same way on both nodes. The conflicts are
+those between volumes *in force* (declared or agreed, not expired) of different parties,
+and between them and the protected areas in force. A volume quoted in a request is a
+reference, never a declaration; a proposal is checked against the volumes in force for
+its proposer (before sending, and in the negotiation's view) but is no conflict of record.
 
-- before sending (``check_notice``), so the sender is warned with the conflicts it would
-  make, beside the rule findings;
-- when a notice is stored, sent or received (a receive hook), the conflicts are recorded
-  and, for a received one, a ``conflict`` alarm alerts the duty officer.
+Whenever a notice is sent or received (a receive hook), and on the node's tick when a
+volume in an open conflict has expired, the node *reconciles*: it records the conflicts
+that are new (and, for a received notice, raises a ``conflict`` alarm) and closes the
+recorded ones no longer true, with their reason — ``amended`` (a volume amended out of
+it), ``withdrawn`` (cancelled, or left out of an amendment), ``expired``, or ``accepted``
+(both sides agreed to it, with the agreement's reason). When none of the conflicts an
+alarm was raised for is open any more, the alarm clears with that reason. Closed
+conflicts are kept: the history is listed with them.
 
-Volume ids in the index are ``<message id>/<volume id>``, unique across notices. Only
-volumes of different parties conflict; the minima are the Syria MoU defaults (3 NM,
-3,000 ft) unless configured.
+Volume ids in the engine are the volumes' keys, ``<message id>/<volume id>`` of the notice
+that first declared them. Only volumes of different parties conflict; the minima are the
+Syria MoU defaults (3 NM, 3,000 ft) unless configured.
 
-Protected areas (``protected_areas`` notices) are in the same index, as volumes in force
-at all times (their altitude band, or every altitude): a notice's volume that comes
-within the minima of the other side's protected area is a conflict like any other, and
-so is an area declared over a volume already declared. Two areas never conflict with
-each other. The areas in force are folded from the declarations in the order they were
-made (a later declaration of the same id replaces an area; ``withdrawn`` ends it); a
-replaced or withdrawn area leaves the index, which is then rebuilt.
-"""
+Protected areas (``protected_areas`` notices) are volumes in force at all times (their
+altitude band, or every altitude). Two areas never conflict with each other. The areas in
+force are folded from the declarations in the order they were made (a later declaration
+of the same id replaces an area; ``withdrawn``, an amendment leaving it out, or a
+cancellation ends it)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hotline.clock import parse_rfc3339
 from hotline.domain.line import Envelope
-from hotline.domain.notices.models import ProtectedArea, ProtectedAreas, parse_notice
+from hotline.domain.notices.geometry import Volume as WireVolume
+from hotline.domain.notices.lifecycle import IN_FORCE, Sent, Volumes, area_declarations, fold
+from hotline.domain.notices.models import (
+    NoticeAmendment,
+    ProtectedArea,
+    ProtectedAreas,
+    parse_notice,
+)
+from hotline.errors import HotlineError, NotFound
 from hotline.geo.geojson import volume_from_area, volume_from_notice
-from hotline.geo.strategic.engine import ConflictRecord, Minima, VolumeIndex
+from hotline.geo.strategic.engine import ConflictRecord, Minima, detect_all
 from hotline.geo.volumes import Volume, VolumeSet
-from hotline.services.alarms import raise_alarm
+from hotline.services.alarms import clear_alarm, raise_alarm
 from hotline.services.line.service import Line
 from hotline.storage import conflicts as store
 from hotline.storage import messages
 from hotline.storage.db import Connection
 
-#: Message types whose bodies declare volumes.
-VOLUME_TYPES = ("activity_notice", "deconfliction_request")
+log = logging.getLogger(__name__)
+
+#: Message types whose bodies make or change the volumes on the line.
+VOLUME_TYPES = (
+    "activity_notice",
+    "deconfliction_request",
+    "deconfliction_answer",
+    "deconfliction_concurrence",
+    "notice_amendment",
+    "notice_cancellation",
+    "exercise_notification",
+)
 #: The message type that declares protected areas.
 AREA_TYPE = "protected_areas"
 #: Protected areas are in force at all times: the engine's window for them.
@@ -112,168 +137,251 @@ def fold_areas(
     return out
 
 
-def notice_volumes(body: dict[str, Any], party: str, message_id: str) -> list[Volume]:
-    """The engine's volumes of a notice body (none for types without volumes)."""
-    if body.get("type") not in VOLUME_TYPES:
-        return []
-    notice = parse_notice(body)
-    return [
-        volume_from_notice(v, party, id_prefix=message_id) for v in getattr(notice, "volumes", ())
-    ]
+@dataclass(frozen=True)
+class Picture:
+    """The volumes (folded) and the protected areas in force, at one moment."""
+
+    volumes: Volumes
+    areas: dict[tuple[str, str], AreaInForce]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Why a recorded conflict is no longer true: reason code, words, message that did it."""
+
+    reason: str
+    detail: str
+    by: str | None
 
 
 class Conflicts:
     def __init__(self, line: Line, minima: Minima | None = None) -> None:
         self.line = line
         self.minima = minima or Minima()
-        self._index: VolumeIndex | None = None
-        self._known: set[str] = set()
-        self._notice_volumes: list[Volume] = []
-        self._areas: dict[tuple[str, str], AreaInForce] = {}
-        self._applied: set[str] = set()  # declarations of areas already folded in
-        self._loaded = False
-        self._lock = threading.Lock()
+        self._picture: Picture | None = None
+        self._next_expiry: datetime | None = None
+        self._ticked = False
+        self._lock = threading.RLock()
         for type_ in (*VOLUME_TYPES, AREA_TYPE):
             line.on_receive(type_, self._received)
 
-    # -- the index -------------------------------------------------------------------------
+    # -- the picture -----------------------------------------------------------------------
 
-    def _ensure_index(self) -> VolumeIndex:
-        if self._index is None:
-            if not self._loaded:  # first use: load what is stored
-                stored = self._stored_notices((*VOLUME_TYPES, AREA_TYPE))
-                self._notice_volumes = [
-                    v
-                    for party, mid, _at, body in stored
-                    if body.get("type") != AREA_TYPE
-                    for v in notice_volumes(body, party, mid)
-                ]
-                declarations = [d for d in stored if d[3].get("type") == AREA_TYPE]
-                self._areas = fold_areas(declarations)
-                self._applied = {mid for _p, mid, _at, _b in declarations}
-                self._loaded = True
-            volumes = self._notice_volumes + [a.volume() for a in self._areas.values()]
-            self._index = VolumeIndex(VolumeSet.from_volumes(volumes), minima=self.minima)
-            self._known = {v.id for v in volumes}
-        return self._index
-
-    def _stored_notices(
-        self, types: tuple[str, ...] = VOLUME_TYPES
-    ) -> list[tuple[str, str, str, dict[str, Any]]]:
-        """(party, message id, created, body) of stored messages of ``types``, oldest first."""
+    def _sent(self, conn: Connection, extra: list[Sent] | None = None) -> list[Sent]:
+        """Every stored notice that makes or changes volumes (then ``extra``), parsed."""
         me = self.line.identity.party
-        with self.line.db.read() as conn:
-            rows = messages.of_types(conn, types)
-            return [
-                (me if d == "out" else peer, mid, created, json.loads(env)["body"])
-                for mid, d, peer, created, env in rows
-            ]
+        out: dict[str, Sent] = {}
+        for mid, d, peer, created, env in messages.of_types(conn, (*VOLUME_TYPES, AREA_TYPE)):
+            body = parse_notice(json.loads(env)["body"])
+            out[mid] = Sent(me if d == "out" else peer, mid, created, body)
+        for sent in extra or ():  # last: a notice not stored yet is the newest
+            out.setdefault(sent.message_id, sent)
+        return list(out.values())
+
+    def _build(self, conn: Connection, extra: list[Sent] | None = None) -> Picture:
+        sent = self._sent(conn, extra)
+        return Picture(fold(sent), fold_areas(area_declarations(sent)))
+
+    def picture(self) -> Picture:
+        """The current picture (kept between notices; built from the database at first)."""
+        with self._lock:
+            if self._picture is None:
+                with self.line.db.read() as conn:
+                    self._picture = self._build(conn)
+            return self._picture
 
     def areas(self) -> list[AreaInForce]:
         """The protected areas in force, own and peers', in declaration order."""
-        with self._lock:
-            self._ensure_index()
-            return list(self._areas.values())
+        return list(self.picture().areas.values())
 
     def declared_volumes(self, party: str) -> list[Volume]:
-        """The notice volumes ``party`` declared (ids ``<message id>/<volume id>``), for
-        conformance monitoring (:mod:`hotline.services.picture.conformance`)."""
-        with self._lock:
-            self._ensure_index()
-            return [v for v in self._notice_volumes if v.party == party]
+        """The volumes ``party`` declared or agreed, current versions, ended ones too
+        (conformance tells "after its window" from "no longer declared"); ids
+        ``<message id>/<volume id>``, for :mod:`hotline.services.picture.conformance`."""
+        return [
+            volume_from_notice(v.volume, v.owner, id_prefix=v.key.partition("/")[0])
+            for v in self.picture().volumes.lines.values()
+            if v.owner == party and v.state in IN_FORCE
+        ]
 
-    def _area_keys(self) -> set[str]:
-        return {a.key for a in self._areas.values()}
+    def _engine_volumes(self, picture: Picture, now: datetime) -> list[Volume]:
+        """The engine's volumes in force: the volumes declared or agreed, and the areas."""
+        out = []
+        for v in picture.volumes.in_force(now):
+            origin = v.key.partition("/")[0]
+            out.append(volume_from_notice(v.volume, v.owner, id_prefix=origin))
+        return out + [a.volume() for a in picture.areas.values()]
 
-    def _declare(self, party: str, message_id: str, at: str, body: dict[str, Any]) -> list[Volume]:
-        """Apply a declaration of areas (lock held); returns the new areas' volumes."""
-        notice = parse_notice(body)
-        assert isinstance(notice, ProtectedAreas)
-        declared = fold_areas([(party, message_id, at, body)])
-        ended = {(party, area_id) for area_id in notice.withdrawn or ()} | set(declared)
-        if ended & set(self._areas):
-            self._index = None  # an area replaced or withdrawn: rebuild without it
-        for key in ended:
-            self._areas.pop(key, None)
-        self._areas.update(declared)
-        return [a.volume() for a in declared.values()]
+    def _engine_set(self, volumes: list[Volume]) -> VolumeSet:
+        """The volumes as the engine's set, leaving out (and logging) one it refuses.
 
-    def check_volumes(self, volumes: list[Volume], *, areas: bool = False) -> list[ConflictRecord]:
-        """Conflicts the given volumes (protected areas if ``areas``) would make."""
-        if not volumes:
-            return []
-        with self._lock:
-            found = self._ensure_index().check(VolumeSet.from_volumes(volumes))
-            keys = self._area_keys() | ({v.id for v in volumes} if areas else set())
-            return [r for r in found if not (r.a in keys and r.b in keys)]
+        New notices are refused before they are kept (:func:`refuse_bad`); a stored volume
+        the engine refuses (stored by an older version) must not stop every notice after it.
+        """
+        try:
+            return VolumeSet.from_volumes(volumes)
+        except HotlineError:
+            kept = []
+            for volume in volumes:
+                try:
+                    VolumeSet.from_volumes([volume])
+                    kept.append(volume)
+                except HotlineError as exc:
+                    log.warning("conflicts: volume %s left out: %s", volume.id, exc)
+            return VolumeSet.from_volumes(kept)
+
+    def _detect(self, picture: Picture, now: datetime) -> list[ConflictRecord]:
+        """Every conflict in force: none between two areas, none accepted by both sides."""
+        found = detect_all(
+            self._engine_set(self._engine_volumes(picture, now)), self.minima, workers=1
+        )
+        areas = {a.key for a in picture.areas.values()}
+        lines = picture.volumes.lines
+        out = []
+        for r in found:
+            if r.a in areas and r.b in areas:
+                continue
+            if r.a in lines and r.b in lines:
+                pair = (r.a, lines[r.a].version), (r.b, lines[r.b].version)
+                if picture.volumes.accepted(*pair) is not None:
+                    continue
+            out.append(r)
+        return out
+
+    # -- before sending --------------------------------------------------------------------
 
     def check_notice(self, body: dict[str, Any], to: str) -> list[dict[str, Any]]:
-        """For the sender, before sending: the conflicts this notice would make."""
-        me = self.line.identity.party
-        if body.get("type") == AREA_TYPE:
-            declared = fold_areas([(me, "(new)", "", body)])
-            found = self.check_volumes([a.volume() for a in declared.values()], areas=True)
-        else:
-            found = self.check_volumes(notice_volumes(body, me, "(new)"))
-        return [self._describe(r) for r in found]
+        """For the sender, before sending: the conflicts this notice would make.
 
-    def _add(
-        self, volumes: list[Volume], declaration: tuple[str, str, str, dict[str, Any]] | None = None
+        Those of the volumes it would put in force (a notice, an amendment, an agreement)
+        and those of the volumes it proposes against the volumes in force.
+        """
+        me = self.line.identity.party
+        now = self.line.clock.now()
+        new = Sent(me, "(new)", self.line.now(), parse_notice(body))
+        with self.line.db.read() as conn:
+            before = self._build(conn)
+            after = self._build(conn, [new])
+        refuse_bad(new)
+        old = {_pair(r) for r in self._detect(before, now)}
+        found = [r for r in self._detect(after, now) if _pair(r) not in old]
+        proposed = self._proposal_conflicts(after, now, only="(new)")
+        return [self._describe(r, after) for r in found + proposed]
+
+    def _proposal_conflicts(
+        self, picture: Picture, now: datetime, only: str | None = None
     ) -> list[ConflictRecord]:
-        """Index new volumes (or apply a declaration of areas); returns their conflicts."""
-        with self._lock:
-            self._ensure_index()
-            # The engine checks more than a notice's model does (self-crossing rings, a reach
-            # over 2,000 km): refuse before keeping anything, or the next rebuild would fail.
-            declared = fold_areas([declaration]) if declaration is not None else {}
-            VolumeSet.from_volumes([*volumes, *(a.volume() for a in declared.values())])
-            if declaration is not None:
-                if declaration[1] in self._applied:
-                    return []  # already folded in (loaded from the database)
-                self._applied.add(declaration[1])
-                volumes = self._declare(*declaration)
-            else:
-                volumes = [v for v in volumes if v.id not in self._known]
-                self._notice_volumes.extend(volumes)
-            index = self._ensure_index()  # rebuilt if an area was replaced or withdrawn
-            if not volumes:
-                return []
-            found = index.check(VolumeSet.from_volumes(volumes))  # skips their own ids
-            fresh = [v for v in volumes if v.id not in self._known]
-            if fresh:
-                index.add(VolumeSet.from_volumes(fresh))
-                self._known.update(v.id for v in fresh)
-            keys = self._area_keys()
-            return [r for r in found if not (r.a in keys and r.b in keys)]
+        """Conflicts of the open proposals (those made by message ``only``, if given) with
+        the volumes in force, leaving out the volume a proposal would replace."""
+        out: list[ConflictRecord] = []
+        for p in picture.volumes.proposed(now):
+            if only is not None and p.message_id != only:
+                continue
+            origin = p.key.partition("/")[0]
+            mine = volume_from_notice(p.volume, p.owner, id_prefix=origin)
+            rest = [v for v in self._engine_volumes(picture, now) if v.id != p.key]
+            found = detect_all(self._engine_set([*rest, mine]), self.minima, workers=1)
+            out += [r for r in found if p.key in (r.a, r.b)]
+        return out
 
     # -- recording -------------------------------------------------------------------------
 
     def record_sent(
         self, message_id: str, body: dict[str, Any], created: str | None = None
     ) -> list[dict[str, Any]]:
-        """A notice this node sent: index its volumes and record what they conflict with."""
-        me = self.line.identity.party
-        if body.get("type") == AREA_TYPE:
-            found = self._add([], (me, message_id, created or self.line.now(), body))
-        else:
-            found = self._add(notice_volumes(body, me, message_id))
-        if found:
-            with self.line.db.write() as conn:
-                self._store(conn, found, self.line.now())
-        return [self._describe(r) for r in found]
+        """A notice this node sent: reconcile, and return the conflicts it made."""
+        sent = Sent(self.line.identity.party, message_id, created or self.line.now(),
+                    parse_notice(body))  # fmt: skip
+        with self.line.db.write() as conn:
+            new, picture = self._reconcile(conn, [sent], self.line.now(), raised_by=None)
+        return [self._describe(r, picture) for r in new]
 
     def _received(self, conn: Connection, envelope: Envelope, now: str) -> None:
-        if envelope.type == AREA_TYPE:
-            found = self._add([], (envelope.from_, envelope.id, envelope.created, envelope.body))
-        else:
-            found = self._add(notice_volumes(envelope.body, envelope.from_, envelope.id))
-        if found:
-            self._store(conn, found, now)
-            raise_alarm(
-                conn, "conflict", envelope.id, now, peer=envelope.from_, conflicts=len(found)
-            )
+        sent = Sent(envelope.from_, envelope.id, envelope.created, parse_notice(envelope.body))
+        new, _ = self._reconcile(conn, [sent], now, raised_by=envelope.id)
+        if new:
+            raise_alarm(conn, "conflict", envelope.id, now, peer=envelope.from_, conflicts=len(new))
 
-    def _store(self, conn: Connection, found: list[ConflictRecord], at: str) -> None:
+    def tick(self) -> None:
+        """Close the conflicts whose volumes have expired (cheap when none is due)."""
+        now = self.line.clock.now()
+        if self._ticked and (self._next_expiry is None or now < self._next_expiry):
+            return
+        try:
+            with self.line.db.write() as conn:
+                self._reconcile(conn, [], self.line.now(), raised_by=None)
+            self._ticked = True
+        except HotlineError:  # the database is away: the next tick tries again
+            log.warning("conflicts: could not reconcile on this tick", exc_info=True)
+
+    def _reconcile(
+        self, conn: Connection, extra: list[Sent], at: str, raised_by: str | None
+    ) -> tuple[list[ConflictRecord], Picture]:
+        """Record the new conflicts and close the ones no longer true; returns the new ones."""
+        with self._lock:
+            for sent in extra:
+                refuse_bad(sent)
+            now = parse_rfc3339(at)
+            picture = self._build(conn, extra)
+            current = {_pair(r): r for r in self._detect(picture, now)}
+            open_rows = store.open_conflicts(conn)
+            recorded = {_row_pair(r) for r in open_rows}
+            new = [r for key, r in current.items() if key not in recorded]
+            self._store(conn, new, at, raised_by)
+            ended = [r for r in open_rows if _row_pair(r) not in current]
+            for row in ended:
+                why = self._why(picture, _row_pair(row), now)
+                store.close(conn, row["id"], at=at, reason=why.reason, detail=why.detail, by=why.by)
+            self._clear_alarms(conn, ended, at)
+            self._picture = picture
+            self._next_expiry = self._expiry(picture, now)
+            return new, picture
+
+    def _expiry(self, picture: Picture, now: datetime) -> datetime | None:
+        """When the first volume in force ends (the tick then reconciles)."""
+        ends = [v.volume.properties.end for v in picture.volumes.in_force(now)]
+        return min(ends, default=None)
+
+    def _why(self, picture: Picture, pair: tuple[str, str], now: datetime) -> Ended:
+        lines, areas = picture.volumes.lines, {a.key for a in picture.areas.values()}
+        if all(k in lines for k in pair):
+            versions = [(k, lines[k].version) for k in pair]
+            agreement = picture.volumes.accepted(versions[0], versions[1])
+            if agreement is not None and all(lines[k].state_at(now) in ("agreed",) for k in pair):
+                return Ended("accepted", agreement.reason, agreement.message_id)
+        for key in pair:
+            line = lines.get(key)
+            if line is None:
+                if key in areas:
+                    continue
+                why = f"volume {key} is not in force: a protected area replaced or withdrawn, "
+                return Ended("withdrawn", why + "or a volume only quoted in a request", None)
+            state = line.state_at(now)
+            if state == "withdrawn":
+                return Ended("withdrawn", line.reason or f"volume {key} withdrawn", line.changed_by)
+            if state == "expired":
+                end = line.volume.properties.end.strftime("%Y-%m-%dT%H:%M:%SZ")
+                return Ended("expired", f"volume {key} ended at {end}", None)
+        changed = max((lines[k] for k in pair if k in lines), key=lambda v: v.step, default=None)
+        if changed is None:
+            return Ended("withdrawn", "protected area replaced or withdrawn", None)
+        return Ended(
+            "amended", changed.reason or f"volume {changed.key} amended", changed.changed_by
+        )
+
+    def _clear_alarms(self, conn: Connection, ended: list[dict[str, Any]], at: str) -> None:
+        """Clear each ``conflict`` alarm none of whose conflicts is open any more."""
+        held = {s for r in store.open_conflicts(conn) for s in _subjects(r)}
+        for row in ended:
+            closed = store.get(conn, int(row["id"]))
+            reason = f"{closed['closed_reason']}: {closed['closed_detail']}" if closed else ""
+            for subject in _subjects(row):
+                if subject not in held:
+                    clear_alarm(conn, "conflict", subject, at, f"conflict {row['id']} {reason}")
+
+    def _store(
+        self, conn: Connection, found: list[ConflictRecord], at: str, raised_by: str | None
+    ) -> None:
         for record in found:
             (a_msg, a_vol), (b_msg, b_vol) = _split(record.a), _split(record.b)
             store.insert_conflict(
@@ -285,6 +393,7 @@ class Conflicts:
                 horizontal_m=round(record.horizontal_m, 1),
                 vertical_m=round(record.vertical_m, 1),
                 detected_at=at,
+                raised_by=raised_by,
             )
 
     def _party_of(self, conn: Connection, message_id: str) -> str:
@@ -293,9 +402,9 @@ class Conflicts:
             return self.line.identity.party
         return str(row[1])
 
-    def _describe(self, record: ConflictRecord) -> dict[str, Any]:
+    def _describe(self, record: ConflictRecord, picture: Picture) -> dict[str, Any]:
         (a_msg, a_vol), (b_msg, b_vol) = _split(record.a), _split(record.b)
-        keys = self._area_keys()
+        keys = {a.key for a in picture.areas.values()}
         return {
             "a": {"message_id": a_msg, "volume_id": a_vol, "area": record.a in keys},
             "b": {"message_id": b_msg, "volume_id": b_vol, "area": record.b in keys},
@@ -307,27 +416,123 @@ class Conflicts:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def listing(self, message_id: str | None = None) -> list[dict[str, Any]]:
+    def listing(
+        self, message_id: str | None = None, state: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Recorded conflicts, open and closed (the history), newest first."""
         with self.line.db.read() as conn:
-            rows = store.listing(conn, message_id)
+            rows = store.listing(conn, message_id, state)
             ids = {r["a_message"] for r in rows} | {r["b_message"] for r in rows}
             areas = messages.ids_of_type(conn, ids, AREA_TYPE)
         return [_row_out(r, areas) for r in rows]
 
+    def volumes(self, message_id: str | None = None) -> list[dict[str, Any]]:
+        """Every volume's current version and every proposal, with its state."""
+        now = self.line.clock.now()
+        vols = self.picture().volumes
+        out = [v.to_json(now) | {"kind": "volume"} for v in vols.lines.values()]
+        out += [p.to_json(now) | {"kind": "proposal"} for p in vols.proposals.values()]
+        if message_id:
+            out = [v for v in out if message_id in (v["message_id"], v["version_message_id"])]
+        return out
+
+    def negotiation(self, message_id: str) -> dict[str, Any]:
+        """A negotiation (named by any of its messages): state, rounds, volumes, conflicts."""
+        picture = self.picture()
+        vols, now = picture.volumes, self.line.clock.now()
+        neg = vols.negotiations.get(vols.rounds.get(message_id, message_id))
+        if neg is None:
+            raise NotFound(
+                f"no negotiation with message {message_id!r} on this node",
+                hint="give the id of a deconfliction request, answer or concurrence",
+            )
+        concerns = []
+        for key, version in neg.concerns:
+            line = vols.lines.get(key)
+            entry = {"key": key, "version": version}
+            if line is not None:
+                entry |= {"owner": line.owner, "current_version": line.version,
+                          "state": line.state_at(now)}  # fmt: skip
+            concerns.append(entry)
+        proposals = [vols.proposals[pid].to_json(now) | {"id": pid} for pid in neg.proposals]
+        open_ = [vols.proposals[pid] for pid in neg.pending]
+        found = [
+            self._describe(r, picture)
+            for r in self._proposal_conflicts(picture, now)
+            if any(p.key in (r.a, r.b) for p in open_)
+        ]
+        return {
+            "id": neg.id,
+            "requester": neg.requester,
+            "state": neg.state,
+            "reason": neg.reason,
+            "concerns": concerns,
+            "quoted": neg.quoted,
+            "proposals": proposals,
+            "rounds": neg.rounds,
+            "proposal_conflicts": found,
+        }
+
     def volumes_geojson(self) -> dict[str, Any]:
-        """Every declared volume, own and peers', as a GeoJSON FeatureCollection."""
+        """Every volume (current version) and open proposal as a GeoJSON FeatureCollection.
+
+        Each Feature's properties add ``state``, ``version`` and ``message_id`` (the notice
+        that first declared it) to the volume's own.
+        """
+        now = self.line.clock.now()
+        vols = self.picture().volumes
         features = []
-        for party, mid, _at, body in self._stored_notices():
-            notice = parse_notice(body)
-            for volume in getattr(notice, "volumes", ()):
-                feature = volume.to_geojson(party, id_prefix=mid)
-                feature["properties"]["message_id"] = mid
-                features.append(feature)
+        for v in [*vols.lines.values(), *vols.proposed(now)]:
+            origin = v.key.partition("/")[0]
+            feature = v.volume.to_geojson(v.owner, id_prefix=origin)
+            feature["properties"].update(
+                message_id=origin, state=v.state_at(now), version=v.version
+            )
+            features.append(feature)
         return {"type": "FeatureCollection", "features": features}
 
     def areas_geojson(self) -> dict[str, Any]:
         """The protected areas in force, own and peers', as a GeoJSON FeatureCollection."""
         return {"type": "FeatureCollection", "features": [a.to_geojson() for a in self.areas()]}
+
+
+def refuse_bad(sent: Sent) -> None:
+    """Refuse a notice whose volumes or areas the engine refuses, before anything is kept.
+
+    The engine checks more than a notice's model does (self-crossing rings, a reach over
+    2,000 km): such a notice is refused before it is sent, and its receipt refused.
+    """
+    body = sent.body
+    if isinstance(body, NoticeAmendment):
+        body = body.notice
+    carried: list[Volume] = []
+    for name in ("volumes", "proposed"):
+        for v in getattr(body, name, None) or ():
+            if isinstance(v, WireVolume):  # a cancellation's volumes are ids
+                carried.append(volume_from_notice(v, sent.party, id_prefix=sent.message_id))
+    if isinstance(body, ProtectedAreas):
+        wire = body.model_dump(mode="json", exclude_none=True)
+        declared = fold_areas([(sent.party, sent.message_id, sent.created, wire)])
+        carried += [a.volume() for a in declared.values()]
+    if carried:
+        VolumeSet.from_volumes(carried)
+
+
+def _pair(record: ConflictRecord) -> tuple[str, str]:
+    a, b = sorted((record.a, record.b))
+    return a, b
+
+
+def _row_pair(row: dict[str, Any]) -> tuple[str, str]:
+    a, b = sorted(
+        (f"{row['a_message']}/{row['a_volume']}", f"{row['b_message']}/{row['b_volume']}")
+    )
+    return a, b
+
+
+def _subjects(row: dict[str, Any]) -> list[str]:
+    """The alarm subjects an open conflict holds open."""
+    return [row["raised_by"]] if row["raised_by"] else [row["a_message"], row["b_message"]]
 
 
 def _split(volume_id: str) -> tuple[str, str]:
@@ -355,4 +560,9 @@ def _row_out(row: dict[str, Any], areas: set[str]) -> dict[str, Any]:
         "horizontal_m": row["horizontal_m"],
         "vertical_m": row["vertical_m"],
         "detected_at": row["detected_at"],
+        "state": "open" if row.get("closed_at") is None else "closed",
+        "closed_at": row.get("closed_at"),
+        "closed_reason": row.get("closed_reason"),
+        "closed_detail": row.get("closed_detail"),
+        "closed_by": row.get("closed_by"),
     }
