@@ -212,15 +212,17 @@ def test_the_api_refuses_the_same_way_and_a_held_flash_keeps_the_reason(
 def test_a_deconfliction_request_in_conflict_is_sent_without_a_reason(
     served: tuple[Pair, dict[str, str]], tmp_path: Path
 ) -> None:
-    """A request is about a conflict: its conflicts are shown, never a reason to stop it."""
+    """A request is about a conflict: the conflicts of what it proposes are shown, never a
+    reason to stop it (the volume it concerns is a reference, never a conflict itself)."""
     pair, env = served
     [theirs] = pair.us.line.listing("in", peer="ru", limit=10)
     near = corridor_notice("A1", "36.0000000", "35.1080000", (1000, 5000))
     request = {
         "type": "deconfliction_request",
         "refers_to": theirs["id"],
-        "volumes": near["volumes"],
-        "concern": "Our tanker track is 2 km from your volume R1.",
+        "concerns": [{"message_id": theirs["id"], "volume_id": "R1", "version": 1}],
+        "proposed": near["volumes"],
+        "concern": "Our tanker track would pass 2 km from your volume R1.",
     }
     path = tmp_path / "request.json"
     path.write_text(json.dumps(request), encoding="utf-8")

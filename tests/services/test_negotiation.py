@@ -25,9 +25,19 @@ FAR = ("40.0000000", "35.0000000")
 
 
 def send(pair: Pair, party: str, body: dict[str, Any]) -> str:
-    """``party`` sends ``body`` to the other side and both channels drain; its message id."""
+    """``party`` sends ``body`` to the other side and both channels drain; its message id.
+
+    Declarations in conflict go with a reason (they are refused without one): the
+    negotiation below starts from such a conflict."""
     to = "ru" if party == "us" else "us"
-    sent = pair.node(party).notices.send(to, body, precedence="PRIORITY", lang="en", user="o")
+    sent = pair.node(party).notices.send(
+        to,
+        body,
+        precedence="PRIORITY",
+        lang="en",
+        user="o",
+        accept_conflict="declared in conflict to negotiate it",
+    )
     pair.flush()
     return str(sent["message"]["id"])
 
