@@ -190,16 +190,20 @@ def _candidates(
     if len(areas) == 0 or len(lat) == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     tree = shapely.STRtree(areas.geometry)  # queries by box test envelopes, as before
+    west, _, east, _ = shapely.total_bounds(areas.geometry)
     paths, margin_deg = _paths(lon, lat, gs * lookahead, trk)
     boxed = np.flatnonzero(np.isnan(margin_deg))  # near a pole or very far: reach boxes
+    boxes = _reach_boxes(lat[boxed], lon[boxed], gs[boxed] * lookahead)
+    ok = np.flatnonzero(~np.isnan(margin_deg))
+    reach = shapely.bounds(paths[ok])[:, [0, 2]] + margin_deg[ok][:, None] * [-1.0, 1.0]
     found = []
     for shift in (-360.0, 0.0, 360.0):  # areas written east of 180° or west of -180°
-        moved = shapely.transform(paths, lambda xy, s=shift: xy + np.array([s, 0.0]))
-        ok = np.flatnonzero(~np.isnan(margin_deg))
-        near = tree.query(moved[ok], predicate="dwithin", distance=margin_deg[ok])
-        found.append(np.stack([ok[near[0]], near[1]]))
-        boxes = _reach_boxes(lat[boxed], lon[boxed] + shift, gs[boxed] * lookahead)
-        hit = tree.query(boxes)
+        span = (reach[:, 0] + shift <= east) & (reach[:, 1] + shift >= west)  # skip the idle
+        sel = ok[span]
+        moved = shapely.transform(paths[sel], lambda xy, s=shift: xy + np.array([s, 0.0]))
+        near = tree.query(moved, predicate="dwithin", distance=margin_deg[sel])
+        found.append(np.stack([sel[near[0]], near[1]]))
+        hit = tree.query(shapely.transform(boxes, lambda xy, s=shift: xy + np.array([s, 0.0])))
         found.append(np.stack([boxed[hit[0]], hit[1]]))
     both = np.concatenate(found, axis=1).astype(np.int64)
     codes = np.unique(both[0] * len(areas) + both[1])
