@@ -249,7 +249,7 @@ def _reach_boxes(lat: FloatArray, lon: FloatArray, reach_m: FloatArray) -> npt.N
     dlon = np.where(
         ratio < 0.99, np.degrees(np.arcsin(np.minimum(ratio, 0.99))) * 1.001 + 1e-9, 360.0
     )
-    return shapely.box(lon - dlon, south, lon + dlon, north)
+    return np.asarray(shapely.box(lon - dlon, south, lon + dlon, north), dtype=object)
 
 
 def _band_window(
