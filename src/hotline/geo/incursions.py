@@ -11,15 +11,18 @@ How it is computed, and how exact it is:
 
 - Motion: a track flies the geodesic that leaves its position at azimuth ``trk`` and
   covers ``gs·t`` metres by time ``t``; its altitude is ``alt + vs·t``.
-- Candidates: an STRtree (:class:`shapely.STRtree`) over the areas' longitude/latitude
-  envelopes, queried with each track's *reach box*: the longitude/latitude box holding
-  every point within ``gs·lookahead`` of the track (taken over the whole longitude range
-  when it comes near a pole). Pairs of the same party, and pairs whose altitude band the
-  track cannot be in during the look-ahead, are dropped.
-- Exact test per candidate, in the track's azimuthal equidistant frame: every vertex of
-  the area goes to ``(d·sin az, d·cos az)`` with ``az, d`` the WGS84 geodesic from the
-  track (:class:`pyproj.Geod`), so the track's path is the straight segment from the
-  origin along ``trk``, with true lengths. The segment, clipped to the times the track
+- Candidates: an STRtree (:class:`shapely.STRtree`) over the areas, queried with each
+  track's *path*, a lon/lat polyline through points of its look-ahead geodesic: areas
+  within a margin of it (:func:`_paths`: far more than the geodesic's bulge and the bend
+  of edges in the track's frame). Near a pole, or for very long paths, the track's *reach
+  box* instead: the longitude/latitude box holding every point within ``gs·lookahead``
+  of the track (taken over the whole longitude range when it comes near a pole). Pairs of
+  the same party, and pairs whose altitude band the track cannot be in during the
+  look-ahead, are dropped.
+- Exact test per candidate (all at once, batched), in the track's azimuthal equidistant
+  frame: every vertex of the area goes to ``(d·sin az, d·cos az)`` with ``az, d`` the WGS84 geodesic from the
+  track (:class:`pyproj.Geod`), so the track's path is the straight segment from
+  the origin along ``trk``, with true lengths. The segment, clipped to the times the track
   is within the band, is intersected with the area (shapely); the first point reached
   gives the entry time. Area edges are straight in longitude/latitude, as RFC 7946 says,
   and are densified to 0.05° before projecting, so the frame bends them faithfully.
