@@ -20,12 +20,13 @@ How it is computed, and how exact it is:
   the same party, and pairs whose altitude band the track cannot be in during the
   look-ahead, are dropped.
 - Exact test per candidate (all at once, batched), in the track's azimuthal equidistant
-  frame: every vertex of the area goes to ``(d·sin az, d·cos az)`` with ``az, d`` the WGS84 geodesic from the
-  track (:class:`pyproj.Geod`), so the track's path is the straight segment from
-  the origin along ``trk``, with true lengths. The segment, clipped to the times the track
-  is within the band, is intersected with the area (shapely); the first point reached
-  gives the entry time. Area edges are straight in longitude/latitude, as RFC 7946 says,
-  and are densified to 0.05° before projecting, so the frame bends them faithfully.
+  frame: every vertex of the area goes to ``(d·sin az, d·cos az)`` with ``az, d`` the
+  WGS84 geodesic from the track (:class:`pyproj.Geod`), so the track's path is the
+  straight segment from the origin along ``trk``, with true lengths. The segment, clipped
+  to the times the track is within the band, is intersected with the area (shapely); the
+  first point reached gives the entry time. Area edges are straight in longitude/latitude,
+  as RFC 7946 says, and are densified to 0.05° before projecting, so the frame bends them
+  faithfully.
 - Antimeridian: the geodesic maths does not care; areas may cross it either split as
   RFC 7946 asks or written with longitudes beyond ±180. Limits: areas must stay well
   inside a hemisphere seen from a track (the projection folds near the antipode), and
