@@ -155,3 +155,27 @@ def test_track_on_the_boundary_and_inside_enter_at_zero_in_both_engines() -> Non
     actual = detect(*arrays, areas=areas, lookahead_s=300.0)
     _same(expected, actual)
     assert [0.0, 0.0, 0.0] == actual.entry_s.tolist()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # shapely on absurd coordinates
+@pytest.mark.parametrize(
+    ("state", "areas_hit"),
+    [
+        ((0.0, -20.0, 1000.0, 1e5, 90.0, 0.0), [0]),  # faster than any aircraft: reach box
+        ((0.0, -0.2, 1000.0, 1e300, 90.0, 0.0), []),  # absurd speed: nothing, no crash
+        ((90.0, 0.0, 1000.0, 200.0, 180.0, 0.0), [0, 1]),  # on the pole
+        ((0.0, 359.9, 1000.0, 200.0, 90.0, 0.0), [0]),  # longitude written past 180°
+    ],
+)
+def test_extreme_tracks_get_the_reference_answer(
+    state: tuple[float, ...], areas_hit: list[int]
+) -> None:
+    shapes = [shapely.box(0.0, -0.05, 0.1, 0.05), shapely.box(-10.0, 85.0, 10.0, 89.0)]
+    areas = Areas(
+        ("A", "B"), ("ru", "ru"), np.array(shapes), np.full(2, -np.inf), np.full(2, np.inf)
+    )
+    arrays = [np.array([x]) for x in state]
+    expected = reference_detect(*arrays, areas=areas, lookahead_s=1e6)
+    actual = detect(*arrays, areas=areas, lookahead_s=1e6)
+    _same(expected, actual)
+    assert areas_hit == actual.area.tolist()

@@ -235,7 +235,8 @@ def _paths(
     margin_m = PRUNE_MARGIN_M + 0.05 * length_m / PATH_SAMPLES
     margin_lat = np.degrees(margin_m / M_MIN_M)
     top = np.max(np.abs(plat), axis=1) + margin_lat
-    margin = margin_lat / np.cos(np.radians(np.minimum(top, 90.0)))
+    with np.errstate(all="ignore"):  # at a pole, or absurd speeds: a reach box below
+        margin = margin_lat / np.cos(np.radians(np.minimum(top, 90.0)))
     unsafe = (top > MAX_PATH_LAT) | (length_m > MAX_PATH_M)
     paths = shapely.linestrings(np.stack([plon, plat], axis=2))
     still = length_m == 0.0  # a track that does not move: its point
