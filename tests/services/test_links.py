@@ -129,7 +129,7 @@ def test_a_node_tests_a_peer_on_the_peers_own_schedule(make_pair: MakePair, cloc
 
 @pytest.fixture
 def hourly(make_pair: MakePair, clock: Any) -> Iterator[Pair]:
-    settings = {"link_test_interval_s": 60, "link_test_timeout_s": 10}
+    settings = {"link_test_interval_s": 60, "link_test_timeout_s": 10, "link_down_after_s": 10}
     with make_pair(us=settings, ru=settings) as made:
         yield made
 

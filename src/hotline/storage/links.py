@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from hotline.storage.tables.core import messages
 from hotline.storage.tables.links import escalations, link_tests
+from hotline.storage.tables.links import link_state as link_state_table
 
 
 def insert_test(conn: Connection, test_id: str, peer: str, message_id: str, at: str) -> None:
@@ -91,3 +93,50 @@ def add_escalation(
             at=at,
         )
     )
+
+
+# -- the link state machine (services/line/linkstate.py) ---------------------------------
+
+
+def link_state(conn: Connection, peer: str, route: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(link_state_table).where(
+            link_state_table.c.peer == peer, link_state_table.c.route == route
+        )
+    ).mappings()
+    first = row.first()
+    return None if first is None else dict(first)
+
+
+def link_states(conn: Connection, peer: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(link_state_table)
+    if peer is not None:
+        stmt = stmt.where(link_state_table.c.peer == peer)
+    rows = conn.execute(stmt.order_by(link_state_table.c.peer, link_state_table.c.route))
+    return [dict(r) for r in rows.mappings()]
+
+
+def put_link_state(conn: Connection, peer: str, route: str, values: dict[str, Any]) -> None:
+    """Write the state of (peer, route): update the row, or insert it if there is none."""
+    done = conn.execute(
+        update(link_state_table)
+        .where(link_state_table.c.peer == peer, link_state_table.c.route == route)
+        .values(**values)
+    ).rowcount
+    if not done:
+        conn.execute(insert(link_state_table).values(peer=peer, route=route, **values))
+
+
+def delays(conn: Connection, peer: str, since: str) -> list[dict[str, Any]]:
+    """Messages exchanged with ``peer`` created since ``since``: direction, the signed
+    ``created`` time, the receipt (outbound: the peer's, as JSON) and ``received_at``
+    (inbound: the time this node's receipt states)."""
+    rows = conn.execute(
+        select(
+            messages.c.direction,
+            messages.c.created,
+            messages.c.receipt,
+            messages.c.received_at,
+        ).where(messages.c.peer == peer, messages.c.created >= since)
+    ).mappings()
+    return [dict(r) for r in rows]

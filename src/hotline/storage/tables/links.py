@@ -49,3 +49,19 @@ escalations = Table(
     Column("escalation_message_id", String(36), nullable=False),
     Column("at", TIME, nullable=False),
 )
+
+# One row per peer and route: the link's state machine (services/line/linkstate.py), fed by
+# every signal (deliveries, checkpoint exchanges, link tests). Created by ``0007_outage``.
+link_state = Table(
+    "link_state",
+    metadata,
+    Column("peer", String(32), primary_key=True),
+    Column("route", String(10), primary_key=True),  # send | answer
+    Column("state", String(10), nullable=False),  # up | degraded | down
+    Column("first_failure_at", TIME, nullable=True),  # the outage's start, while not up
+    Column("last_failure_at", TIME, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("source", String(20), nullable=True),  # the signal of the first failure
+    Column("last_success_at", TIME, nullable=True),
+    Column("changed_at", TIME, nullable=False),
+)

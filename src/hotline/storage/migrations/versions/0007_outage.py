@@ -1,0 +1,39 @@
+"""link state per peer and route (outage detection from every signal)
+
+Revision ID: 0007_outage
+Revises: 0006_states
+
+One row per peer and route, fed by failed and passed deliveries, checkpoint exchanges and
+link tests (``services/line/linkstate.py``). A node without rows starts with every link
+``unknown``: nothing is carried over, and downgrade drops the table.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_outage"
+down_revision = "0006_states"
+branch_labels = ("outage",)
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "link_state",
+        sa.Column("peer", sa.String(length=32), nullable=False),
+        sa.Column("route", sa.String(length=10), nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("first_failure_at", sa.String(length=30), nullable=True),
+        sa.Column("last_failure_at", sa.String(length=30), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("source", sa.String(length=20), nullable=True),
+        sa.Column("last_success_at", sa.String(length=30), nullable=True),
+        sa.Column("changed_at", sa.String(length=30), nullable=False),
+        sa.PrimaryKeyConstraint("peer", "route"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("link_state")
