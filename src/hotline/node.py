@@ -27,9 +27,9 @@ from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
 from hotline.services.evidence.service import Evidence
 from hotline.services.held import HeldMessages
+from hotline.services.line import linkstate
 from hotline.services.line.deadlines import Deadlines
 from hotline.services.line.delivery import DeliveryWorker
-from hotline.services.line import linkstate
 from hotline.services.line.identity import Identity
 from hotline.services.line.links import LinkTests
 from hotline.services.line.receive import Receiver

@@ -112,9 +112,8 @@ def note_success(conn: Connection, peer: str, now: str, *, source: str) -> None:
     was_down = False
     for route in PROVES[source]:
         row = store.link_state(conn, peer, route)
-        if row is not None and row["state"] == "up" and row["last_success_at"] is not None:
-            if 0 <= (_at(now) - _at(row["last_success_at"])).total_seconds() < 1:
-                continue  # the hot path reads one row and writes at most once a second
+        if row is not None and _fresh(row, now):
+            continue  # the hot path reads one row and writes at most once a second
         was_down = was_down or (row is not None and row["state"] == "down")
         values = {"state": "up", "first_failure_at": None, "last_success_at": now}
         store.put_link_state(conn, peer, route, values | {"changed_at": now})
@@ -140,6 +139,14 @@ def _clear(conn: Connection, peer: str, now: str, source: str) -> None:
         conn, int(alarm["id"]), now, "auto", words[source], seconds_between(since, now)
     )
     clear_alarm(conn, "link_down", peer, now, words[source])  # any other open one, too
+
+
+def _fresh(row: dict[str, Any], now: str) -> bool:
+    """Up, with a success recorded less than a second before ``now``."""
+    last = row["last_success_at"]
+    if row["state"] != "up" or last is None:
+        return False
+    return 0 <= (_at(now) - _at(last)).total_seconds() < 1
 
 
 def _at(text: str) -> datetime:
