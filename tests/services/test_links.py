@@ -289,7 +289,7 @@ def test_the_link_report_figures_for_a_known_sequence() -> None:
         "sent": 8,
         "passed": 4,
         "failed": 3,
-        "availability_pct": 57.14,
+        "tests_passed_pct": 57.14,
         "rtt_ms": {"p50": 200, "p95": 400, "max": 400},
         "last_rtt_ms": 400,
         "longest_outage_s": 2 * 3600 + 30,

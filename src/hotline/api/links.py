@@ -40,16 +40,40 @@ class RoundTrips(Out):
     max: int | None
 
 
+class RouteState(Out):
+    state: str = Field(description="up | degraded | down | unknown")
+    since: str | None = Field(description="the first failure of the outage, while not up")
+    last_error: str | None
+    last_success_at: str | None
+
+
+class Availability(Out):
+    observed_from: str | None = Field(description="the window's start or first message")
+    observed_to: str
+    observed_s: int
+    down_s: int
+    down: list[list[str]] = Field(description="[start, end] of each span down, merged")
+
+
 class LinkReport(Out):
     peer: str
     sent: int
     passed: int
     failed: int
-    availability_pct: int | float | None
+    availability_pct: int | float | None = Field(
+        description="time up over time observed, from signed evidence (docs/operator-guide.md)"
+    )
+    availability: Availability
+    tests_passed_pct: int | float | None = Field(description="share of decided tests passed")
     rtt_ms: RoundTrips
     last_rtt_ms: int | None
     longest_outage_s: int
-    state: str
+    state: str = Field(description="up | degraded | down | unknown: the worst route's")
+    since: str | None = Field(description="the first failure of the current outage")
+    last_error: str | None
+    routes: dict[str, RouteState] | None = Field(
+        description="send (deliveries, checkpoints) and answer (link tests answered)"
+    )
     last_test: str | None
     schedule: str = Field(description='"06:00, 18:00 UTC" or "every 3600 s"')
     next_test: str
@@ -89,7 +113,7 @@ def link_test_result(peer: str, test_id: str, node: NodeDep, user: UserDep) -> d
 
 @router.get(
     "/links",
-    summary="Link report per peer: tests, availability, round trips",
+    summary="Link report per peer: state, availability (time up), tests, round trips",
     response_model=list[LinkReport],
 )
 def link_report(

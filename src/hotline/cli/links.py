@@ -65,7 +65,8 @@ def link_report(
     user: UserOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Tests sent and passed, availability, round trips, longest outage, current state."""
+    """State (from every signal), availability (time up over time observed, from signed
+    evidence), tests sent and passed, round trips, longest outage."""
     with node_client(directory, url, user) as client:
         rows = client.get("/api/v1/links", peer=peer, since=since)
     if json_:
@@ -79,20 +80,24 @@ def link_report(
         "availability",
         "rtt p50/p95/max ms",
         "longest outage",
+        "down since / last error",
         title=f"links, last {since}",
     )
     for row in rows:
         rtts = [row["rtt_ms"][k] for k in ("p50", "p95", "max")]
         rtt = "/".join("-" if v is None else str(v) for v in rtts)
         avail = "-" if row["availability_pct"] is None else f"{row['availability_pct']}%"
+        down = row["availability"]["down_s"]
+        trouble = f"{row['since']}: {row['last_error']}" if row.get("since") else ""
         table.add_row(
             row["peer"],
             row["state"],
             str(row["sent"]),
             str(row["passed"]),
-            avail,
+            f"{avail} ({down} s down)",
             rtt,
             f"{row['longest_outage_s']} s",
+            plain(trouble),
         )
     out.print(table)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from hotline.storage.tables.core import messages
+from hotline.storage.tables.core import events, messages
 from hotline.storage.tables.links import escalations, link_tests
 from hotline.storage.tables.links import link_state as link_state_table
 
@@ -140,3 +141,21 @@ def delays(conn: Connection, peer: str, since: str) -> list[dict[str, Any]]:
         ).where(messages.c.peer == peer, messages.c.created >= since)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def failed_attempts(conn: Connection, ids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """For each of ``ids`` with a failed delivery attempt: (first failure's time, last
+    failure's time, last error)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    if not ids:
+        return out
+    rows = conn.execute(
+        select(events.c.message_id, events.c.at, events.c.detail)
+        .where(events.c.message_id.in_(ids), events.c.kind == "attempt_failed")
+        .order_by(events.c.id)
+    )
+    for message_id, at, detail in rows:
+        error = str(json.loads(detail).get("error", ""))
+        first = out[message_id][0] if message_id in out else at
+        out[message_id] = (first, at, error)
+    return out

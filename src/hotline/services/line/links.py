@@ -29,7 +29,7 @@ from hotline.clock import parse_rfc3339, rfc3339, seconds_between
 from hotline.domain.line import PARTY_PATTERN, Envelope
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import ConfigError, MalformedMessage, NotFound, ValidationError
-from hotline.services.line import linkstate
+from hotline.services.line import availability, linkstate
 from hotline.services.line.service import Line
 from hotline.storage import links as store
 from hotline.storage import messages, peers
@@ -299,6 +299,26 @@ class LinkTests:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _state_and_availability(
+        self, conn: Connection, peer: str, since: datetime, now: datetime
+    ) -> dict[str, Any]:
+        """The link state (the worst of its routes', from every signal) and availability
+        as time up over time observed, from signed evidence (``availability.py``); the
+        share of tests passed is kept as ``tests_passed_pct``."""
+        out: dict[str, Any] = {}
+        rows = store.link_states(conn, peer)
+        if rows:
+            state = linkstate.peer_state(rows)
+            out |= {"state": state["state"] if state["state"] != "unknown" else None}
+            out |= {k: state[k] for k in ("since", "last_error", "routes")}
+        else:
+            out |= {"since": None, "last_error": None, "routes": None}
+        late = self.line.settings.link_down_after_s
+        figures = availability.availability(conn, peer, since, now, late)
+        out["availability_pct"] = figures.pop("availability_pct")
+        out["availability"] = figures
+        return {k: v for k, v in out.items() if v is not None or k != "state"}
+
     def get_test(self, peer: str, test_id: str) -> dict[str, Any]:
         with self.line.db.read() as conn:
             test = store.get_test(conn, test_id)
@@ -313,7 +333,8 @@ class LinkTests:
         comes from the latest tests whatever the window.
         """
         now = self.line.clock.now()
-        since = rfc3339(now - timedelta(seconds=since_s))
+        since_dt = now - timedelta(seconds=since_s)
+        since = rfc3339(since_dt)
         with self.line.db.read() as conn:
             parties = [p.party for p in peers.all_peers(conn) if peer in (None, p.party)]
             if peer and not parties:
@@ -326,6 +347,7 @@ class LinkTests:
                 loaded = store.tests_since(conn, party, min(since, back))
                 window = [t for t in loaded if t["sent_at"] >= since]
                 figures = summarise(party, window, recent=loaded)
+                figures |= self._state_and_availability(conn, party, since_dt, now)
                 schedule = self.schedule(party)
                 last_at = parse_rfc3339(last["sent_at"]) if last else None
                 figures["schedule"] = schedule.describe()
@@ -359,7 +381,7 @@ def summarise(
         "sent": len(tests),
         "passed": len(passed),
         "failed": len(done) - len(passed),
-        "availability_pct": round(100 * len(passed) / len(done), 2) if done else None,
+        "tests_passed_pct": round(100 * len(passed) / len(done), 2) if done else None,
         "rtt_ms": {
             "p50": _percentile(rtts, 50),
             "p95": _percentile(rtts, 95),

@@ -182,3 +182,33 @@ def peer_state(rows: list[dict[str, Any]]) -> dict[str, Any]:
             for r in ROUTES
         },
     }
+
+
+def delivery_states(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Say of each outbound message in ``rows`` (listing summaries) how its delivery
+    stands: ``receipted`` (the peer's signed receipt is held), ``retrying`` (attempts
+    failed, or the route to the peer is failing: ``retrying_since`` the first failure that
+    held it up, with ``last_error``), or ``queued`` (waiting its turn, nothing failed).
+
+    ``sent`` alone said nothing of a message no endpoint had taken for an hour; a message
+    is ``queued``/``sent`` exactly while it has no receipt (see ``storage/messages.py``).
+    """
+    waiting = [r for r in rows if r["direction"] == "out" and r["state"] in ("queued", "sent")]
+    failed = store.failed_attempts(conn, [r["id"] for r in waiting])
+    routes = {r["peer"]: r for r in store.link_states(conn) if r["route"] == "send"}
+    for row in rows:
+        if row["direction"] != "out":
+            continue
+        row |= {"delivery": "receipted", "retrying_since": None, "last_error": None}
+        if row not in waiting:
+            continue
+        route = routes.get(row["peer"])
+        if row["id"] in failed:
+            first, _, error = failed[row["id"]]
+            row |= {"delivery": "retrying", "retrying_since": first, "last_error": error}
+        elif route is not None and route["state"] in ("degraded", "down"):
+            since = max(route["first_failure_at"], row["created"], key=_at)
+            row |= {"delivery": "retrying", "retrying_since": since}
+            row["last_error"] = route["last_error"]
+        else:
+            row["delivery"] = "queued"
