@@ -141,7 +141,8 @@ def test_link_report_as_json(history: Cli) -> None:
         "longest_outage_s": 300,
         "state": "up",
     } == {key: row[key] for key in ("peer", "sent", "passed", "failed", "availability_pct",
-                                    "tests_passed_pct", "rtt_ms", "longest_outage_s", "state")}  # fmt: skip
+                                    "tests_passed_pct", "rtt_ms", "longest_outage_s",
+                                    "state")}  # fmt: skip
 
 
 def test_link_report_as_a_table(history: Cli) -> None:

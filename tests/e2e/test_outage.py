@@ -89,9 +89,9 @@ def test_a_peer_killed_mid_traffic_is_down_within_the_setting_and_both_sides_agr
             # the head of the channel was tried ("sent"); those behind it wait in order:
             # all are held up by the same failure, and say so
             assert "retrying" == row["delivery"]
-        assert "sent" == outbox[during[0]]["state"]
             assert row["retrying_since"] is not None and row["last_error"]
             assert parse_rfc3339(row["retrying_since"]) >= parse_rfc3339(row["created"])
+        assert "sent" == outbox[during[0]]["state"]
         assert "receipted" == outbox[before]["delivery"]
         [peer] = get(us, "/api/v1/links?peer=ru")
         assert ("down", alarm["detail"]["since"]) == (peer["state"], peer["since"])
