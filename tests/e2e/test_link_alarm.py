@@ -43,6 +43,9 @@ def link_alarms(procs: Processes) -> list[dict[str, Any]]:
 def test_stopping_a_node_raises_a_link_alarm_and_restarting_clears_it(
     processes: Processes,
 ) -> None:
+    for proc in (processes.us, processes.ru):
+        # down as soon as a test fails (3 s), as before link_down_after_s (default 60 s)
+        proc.env["HOTLINE_LINK_DOWN_AFTER_S"] = "3"
     processes.us.start()
     processes.ru.start()
     wait_for(
