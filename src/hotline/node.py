@@ -32,6 +32,7 @@ from hotline.services.line.deadlines import Deadlines
 from hotline.services.line.delivery import DeliveryWorker
 from hotline.services.line.identity import Identity
 from hotline.services.line.links import LinkTests
+from hotline.services.line.operator_tests import OperatorTests
 from hotline.services.line.receive import Receiver
 from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls
@@ -87,6 +88,8 @@ class Node:
         self.evidence.on_exchange = self._checkpoint_exchanged
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
+        self.operator_tests = OperatorTests(self.line)
+        self.ticks.append(self.operator_tests.tick)
         self.calls = Calls(self.line)
         # a FLASH call request is held for a second person like a FLASH message
         self.held.register("call", self.calls.requests.check_held, self.calls.requests.send_held)

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep, current_user
 from hotline.api.metrics import render_metrics
+from hotline.api.schemas import Rendering
 from hotline.responses import ERRORS, JsonObject, Out, RowId, TypedRouter, text_answer
 from hotline.services.line.links import parse_since
 
@@ -120,6 +121,52 @@ def link_report(
     node: NodeDep, user: UserDep, peer: str | None = None, since: str = "30d"
 ) -> list[dict[str, Any]]:
     return node.links.report(peer, parse_since(since))
+
+
+class OperatorTest(Out):
+    id: str = Field(description="the test id carried in the message")
+    direction: str = Field(description="out: ours to the peer; in: the peer's, for us to answer")
+    peer: str
+    message_id: str = Field(description="the operator_test envelope")
+    sent_at: str
+    answer_by: str = Field(description="the deadline the sender signed")
+    state: str = Field(description="pending | answered | unanswered | answered_late")
+    answered_at: str | None = Field(description="the answer's signed creation time")
+    answered_by: str | None = Field(description="the officer who answered")
+    answer_message_id: str | None
+    text: str = Field(description="the alphabet of the sender's language, as sent")
+    digits: str
+    rendering: Rendering
+
+
+@router.post(
+    "/links/{peer}/operator-test",
+    status_code=201,
+    summary="Send an operator test now: a person on the other side must answer it",
+    response_model=OperatorTest,
+)
+def operator_test(peer: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.operator_tests.send(peer)
+
+
+@router.get(
+    "/operator-tests",
+    summary="Operator tests, newest first (direction: in or out; state)",
+    response_model=list[OperatorTest],
+)
+def operator_tests(
+    node: NodeDep, user: UserDep, direction: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    return node.operator_tests.listing(direction, state)
+
+
+@router.post(
+    "/operator-tests/{test_id}/answer",
+    summary="Answer the peer's operator test (the officer is the logged-in user)",
+    response_model=OperatorTest,
+)
+def operator_test_answer(test_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.operator_tests.answer(test_id, user.name)
 
 
 @router.get(

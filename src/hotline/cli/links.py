@@ -1,5 +1,6 @@
-"""``hotline link test``, ``hotline link report``, ``hotline alarms`` and
-``hotline clear-alarm``: the state of the links to the peers, through the running node."""
+"""``hotline link test``, ``hotline link report``, ``hotline link operator-test``,
+``operator-tests`` and ``answer``, ``hotline alarms`` and ``hotline clear-alarm``: the
+state of the links to the peers, through the running node."""
 
 from __future__ import annotations
 
@@ -140,3 +141,71 @@ def clear_alarm(
     with node_client(directory, url, user) as client:
         row = client.post(f"/api/v1/alarms/{alarm_id}/clear", {"reason": reason})
     out.print(f"alarm {row['id']} cleared by {row['cleared_by']} after {row['duration_s']} s")
+
+
+@link_app.command("operator-test")
+@friendly
+def operator_test(
+    directory: DirOpt,
+    peer: Annotated[str, typer.Option(help="The peer whose officer must answer")],
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Send an operator test now: a person on the other side must answer it in time."""
+    with node_client(directory, url, user) as client:
+        test = client.post(f"/api/v1/links/{peer}/operator-test")
+    if json_:
+        print_json(test)
+        return
+    out.print(plain(f"operator test {test['id']} to {test['peer']}: answer by {test['answer_by']}"))
+
+
+@link_app.command("operator-tests")
+@friendly
+def operator_tests(
+    directory: DirOpt,
+    direction: Annotated[
+        str | None, typer.Option(help="in: the peers' tests for us to answer; out: ours")
+    ] = None,
+    state: Annotated[str | None, typer.Option(help="pending, answered, unanswered …")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Operator tests, newest first, with their deadlines and who answered."""
+    with node_client(directory, url, user) as client:
+        rows = client.get("/api/v1/operator-tests", direction=direction, state=state)
+    if json_:
+        print_json(rows)
+        return
+    table = Table(
+        Column("id", no_wrap=True), "direction", "peer", Column("answer by", no_wrap=True),
+        "state", "answered by",
+    )  # fmt: skip
+    for row in rows:
+        table.add_row(
+            row["id"], row["direction"], row["peer"], row["answer_by"], row["state"],
+            plain(row["answered_by"] or ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+@link_app.command("answer")
+@friendly
+def answer(
+    test_id: Annotated[str, typer.Argument(help="The peer's operator test (its id)")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Answer the peer's operator test: you, a person, are on the line."""
+    with node_client(directory, url, user) as client:
+        test = client.post(f"/api/v1/operator-tests/{test_id}/answer")
+    if json_:
+        print_json(test)
+        return
+    out.print(
+        plain(f"operator test {test['id']} from {test['peer']} answered by {test['answered_by']}")
+    )

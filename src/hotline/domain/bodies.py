@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from hotline.domain.calls import CALL_MODELS
 from hotline.domain.line import AckBody, TextBody
-from hotline.domain.links import LINK_MODELS
+from hotline.domain.links import LINK_MODELS, OPERATOR_TEST_TYPES
 from hotline.domain.notices.models import NOTICE_MODELS, parse_notice, to_wire
 from hotline.domain.tracks import TrackReportBody
 from hotline.errors import ValidationError
@@ -34,6 +34,7 @@ SYSTEM_TYPES = frozenset({"ack", "link_test", "link_test_reply", "track_report"}
 #: Types no person is asked to acknowledge (no deadline, no escalation): the nodes' own
 #: messages, and the steps of a call, which carry their own answers and deadlines.
 NO_ACK_TYPES = SYSTEM_TYPES | frozenset(CALL_MODELS) | {"escalation"}
+NO_ACK_TYPES |= OPERATOR_TEST_TYPES  # an operator test's answer is its own
 
 #: Types a person may send through ``Line.send``; the calls service sends its own.
 OPERATOR_TYPES = frozenset(BODY_MODELS) - NO_ACK_TYPES

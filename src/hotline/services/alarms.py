@@ -22,6 +22,7 @@ from hotline.storage.db import Connection, Database
 
 KINDS = {
     "link_down": "a link test got no valid answer in time, or the peer is unreachable",
+    "operator_unanswered": "line up, nobody answering: no officer answered an operator test",
     "ack_overdue": "a message was not acknowledged by its deadline and is escalating",
     "log_fork": "a peer's log contradicts what this node co-signed (fork or rollback)",
     "conflict": "a received notice declares volumes that conflict with declared ones",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from hotline.storage.tables.core import events, messages
-from hotline.storage.tables.links import escalations, link_tests
+from hotline.storage.tables.links import escalations, link_tests, operator_tests
 from hotline.storage.tables.links import link_state as link_state_table
 
 
@@ -159,3 +159,42 @@ def failed_attempts(conn: Connection, ids: list[str]) -> dict[str, tuple[str, st
         first = out[message_id][0] if message_id in out else at
         out[message_id] = (first, at, error)
     return out
+
+
+# -- operator tests (services/line/operator_tests.py) ------------------------------------
+
+
+def insert_operator_test(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(operator_tests).values(**values))
+
+
+def get_operator_test(conn: Connection, test_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(operator_tests).where(operator_tests.c.id == test_id)).mappings()
+    first = row.first()
+    return None if first is None else dict(first)
+
+
+def set_operator_test(conn: Connection, test_id: str, **values: Any) -> None:
+    conn.execute(update(operator_tests).where(operator_tests.c.id == test_id).values(**values))
+
+
+def operator_tests_listing(
+    conn: Connection, *, direction: str | None = None, state: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    stmt = select(operator_tests)
+    if direction is not None:
+        stmt = stmt.where(operator_tests.c.direction == direction)
+    if state is not None:
+        stmt = stmt.where(operator_tests.c.state == state)
+    rows = conn.execute(stmt.order_by(operator_tests.c.sent_at.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]
+
+
+def last_operator_test(conn: Connection, peer: str) -> str | None:
+    """When the last operator test to ``peer`` was sent, if ever."""
+    return conn.execute(
+        select(operator_tests.c.sent_at)
+        .where(operator_tests.c.direction == "out", operator_tests.c.peer == peer)
+        .order_by(operator_tests.c.sent_at.desc())
+        .limit(1)
+    ).scalar()
