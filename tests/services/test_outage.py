@@ -252,3 +252,14 @@ def test_no_message_exchanged_observes_nothing(pair: Pair, clock: FakeClock) -> 
         report["availability"]["observed_from"],
         report["availability"]["observed_s"],
     )
+
+
+def test_a_clock_stepped_back_does_not_put_off_link_down(pair: Pair, clock: FakeClock) -> None:
+    pair.us.line.send(to="ru", text="one", precedence="ROUTINE", user="duty1")
+    fail_delivery(pair)
+    clock.advance(-3600)  # NTP steps the clock back an hour
+    pair.us.links.tick()  # the outage is counted again from now …
+    assert [] == link_alarms(pair)
+    clock.advance(60)
+    pair.us.links.tick()  # … and is down a minute later, not in an hour
+    assert ["open"] == [a["state"] for a in link_alarms(pair)]

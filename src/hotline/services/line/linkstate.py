@@ -86,7 +86,13 @@ def check_down(conn: Connection, peer: str, route: str, now: str, down_after_s: 
         return "down"
     if row["state"] != "degraded":
         return str(row["state"])
-    if (parse_rfc3339(now) - parse_rfc3339(since)).total_seconds() < down_after_s:
+    elapsed = (parse_rfc3339(now) - parse_rfc3339(since)).total_seconds()
+    if elapsed < 0:
+        # the clock was stepped back past the first failure: count again from now, rather
+        # than wait (maybe hours) for the clock to catch up with it
+        store.put_link_state(conn, peer, route, {"first_failure_at": now})
+        return "degraded" if down_after_s > 0 else check_down(conn, peer, route, now, 0)
+    if elapsed < down_after_s:
         return "degraded"
     store.put_link_state(conn, peer, route, {"state": "down", "changed_at": now})
     _raise(conn, peer, route, now, row)
