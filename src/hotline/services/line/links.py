@@ -29,7 +29,8 @@ from hotline.clock import parse_rfc3339, rfc3339, seconds_between
 from hotline.domain.line import PARTY_PATTERN, Envelope
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import ConfigError, MalformedMessage, NotFound, ValidationError
-from hotline.services.line import availability, linkstate
+from hotline.services.line import availability as uptime
+from hotline.services.line import linkstate
 from hotline.services.line.service import Line
 from hotline.storage import links as store
 from hotline.storage import messages, peers
@@ -300,7 +301,7 @@ class LinkTests:
     # -- reading ---------------------------------------------------------------------------
 
     def _state_and_availability(
-        self, conn: Connection, peer: str, since: datetime, now: datetime
+        self, conn: Connection, peer: str, since: datetime, now: datetime, *, figures: bool
     ) -> dict[str, Any]:
         """The link state (the worst of its routes', from every signal) and availability
         as time up over time observed, from signed evidence (``availability.py``); the
@@ -313,10 +314,11 @@ class LinkTests:
             out |= {k: state[k] for k in ("since", "last_error", "routes")}
         else:
             out |= {"since": None, "last_error": None, "routes": None}
-        late = self.line.settings.link_down_after_s
-        figures = availability.availability(conn, peer, since, now, late)
-        out["availability_pct"] = figures.pop("availability_pct")
-        out["availability"] = figures
+        if figures:  # reads every message of the window: not for each metrics scrape
+            late = self.line.settings.link_down_after_s
+            counted = uptime.availability(conn, peer, since, now, late)
+            out["availability_pct"] = counted.pop("availability_pct")
+            out["availability"] = counted
         return {k: v for k, v in out.items() if v is not None or k != "state"}
 
     def get_test(self, peer: str, test_id: str) -> dict[str, Any]:
@@ -326,11 +328,14 @@ class LinkTests:
             raise NotFound(f"no link test {test_id} to {peer}")
         return test
 
-    def report(self, peer: str | None = None, since_s: int = 30 * 86400) -> list[dict[str, Any]]:
-        """Per peer: tests sent, passed, availability, round trips, longest outage, state.
+    def report(
+        self, peer: str | None = None, since_s: int = 30 * 86400, *, availability: bool = True
+    ) -> list[dict[str, Any]]:
+        """Per peer: state, availability, tests sent and passed, round trips, longest outage.
 
-        The figures count the tests sent in the last ``since_s`` seconds; the current state
-        comes from the latest tests whatever the window.
+        The figures count the last ``since_s`` seconds; the current state comes from the
+        link state whatever the window. ``availability=False`` leaves availability out
+        (its time-based figures read every message of the window).
         """
         now = self.line.clock.now()
         since_dt = now - timedelta(seconds=since_s)
@@ -347,7 +352,9 @@ class LinkTests:
                 loaded = store.tests_since(conn, party, min(since, back))
                 window = [t for t in loaded if t["sent_at"] >= since]
                 figures = summarise(party, window, recent=loaded)
-                figures |= self._state_and_availability(conn, party, since_dt, now)
+                figures |= self._state_and_availability(
+                    conn, party, since_dt, now, figures=availability
+                )
                 schedule = self.schedule(party)
                 last_at = parse_rfc3339(last["sent_at"]) if last else None
                 figures["schedule"] = schedule.describe()
