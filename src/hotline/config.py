@@ -156,6 +156,20 @@ class NodeSettings(BaseSettings):
     link_test_timeout_s: int = Field(
         120, gt=0, description="Seconds a link test may wait for its answer."
     )
+    link_down_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds from the first failure (delivery, checkpoint exchange, link "
+        "test) to `link_down`, unless something passes meanwhile.",
+    )
+    operator_test_times: str = Field(
+        "",
+        description="UTC times of day for operator tests (a person answers), e.g. "
+        "`06:00,18:00`; empty: none scheduled.",
+    )
+    operator_test_answer_s: int = Field(
+        600, gt=0, description="Seconds the peer's officer has to answer an operator test."
+    )
     link_test_peers: str = Field(
         "",
         description="Own schedules for some peers, e.g. `ru=06:00,18:00; ua=1800` "

@@ -27,11 +27,13 @@ from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
 from hotline.services.evidence.service import Evidence
 from hotline.services.held import HeldMessages
+from hotline.services.line import linkstate
 from hotline.services.line.deadlines import Deadlines
 from hotline.services.line.delivery import DeliveryWorker
 from hotline.services.line.escalation import Escalation
 from hotline.services.line.identity import Identity
 from hotline.services.line.links import LinkTests
+from hotline.services.line.operator_tests import OperatorTests
 from hotline.services.line.receive import Receiver
 from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls
@@ -44,7 +46,7 @@ from hotline.services.runtime.jobs import Runner
 from hotline.services.runtime.leader import Leadership
 from hotline.services.runtime.scheduler import Scheduler
 from hotline.storage import peers
-from hotline.storage.db import Database
+from hotline.storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
 
@@ -91,8 +93,11 @@ class Node:
         self.deadlines = Deadlines(self.line)
         self.escalation = Escalation(self.line)  # the checklist off the line, attempts
         self.evidence = Evidence(self.db, self.identity, settings, self.clock, self.tls)
+        self.evidence.on_exchange = self._checkpoint_exchanged
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
+        self.operator_tests = OperatorTests(self.line)
+        self.ticks.append(self.operator_tests.tick)
         self.calls = Calls(self.line)
         # a FLASH call request is held for a second person like a FLASH message
         self.held.register("call", self.calls.requests.check_held, self.calls.requests.send_held)
@@ -119,6 +124,22 @@ class Node:
         self._workers_lock = threading.Lock()
         self._woken_early: set[str] = set()  # woken while activating (see _activate)
         self._running = False
+
+    def _checkpoint_exchanged(self, peer: str, unreachable: str | None) -> None:
+        """A checkpoint exchange is a signal of the link's state like a delivery."""
+        now = self.line.now()
+
+        def work(conn: Connection) -> None:
+            if unreachable is None:
+                linkstate.note_success(conn, peer, now, source="checkpoint")
+                return
+            after = self.settings.link_down_after_s
+            error = f"checkpoint exchange: {unreachable}"
+            linkstate.note_failure(
+                conn, peer, "send", now, source="checkpoint", error=error, down_after_s=after
+            )
+
+        self.db.transaction(work)
 
     @classmethod
     def open(cls, directory: Path | str, clock: Clock | None = None) -> Node:

@@ -133,18 +133,22 @@ def test_link_report_as_json(history: Cli) -> None:
         "sent": 2,
         "passed": 1,
         "failed": 1,
-        "availability_pct": 50.0,
+        # time up over time observed: 300 s down (test 2 reached ru 300 s late) in the
+        # 3900 s from test 1 to now; half the tests passed
+        "availability_pct": 92.31,
+        "tests_passed_pct": 50.0,
         "rtt_ms": {"p50": 250, "p95": 250, "max": 250},
         "longest_outage_s": 300,
         "state": "up",
     } == {key: row[key] for key in ("peer", "sent", "passed", "failed", "availability_pct",
-                                    "rtt_ms", "longest_outage_s", "state")}  # fmt: skip
+                                    "tests_passed_pct", "rtt_ms", "longest_outage_s",
+                                    "state")}  # fmt: skip
 
 
 def test_link_report_as_a_table(history: Cli) -> None:
     output = history.ok("link", "report")
     row = next(line for line in output.splitlines() if line.startswith("│ ru"))
-    assert ["ru", "up", "2", "1", "50.0%", "250/250/250", "300 s"] == [
+    assert ["ru", "up", "2", "1", "92.31% (300 s down)", "250/250/250", "300 s", ""] == [
         cell.strip() for cell in row.strip("│").split("│")
     ]
 

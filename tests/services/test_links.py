@@ -129,7 +129,7 @@ def test_a_node_tests_a_peer_on_the_peers_own_schedule(make_pair: MakePair, cloc
 
 @pytest.fixture
 def hourly(make_pair: MakePair, clock: Any) -> Iterator[Pair]:
-    settings = {"link_test_interval_s": 60, "link_test_timeout_s": 10}
+    settings = {"link_test_interval_s": 60, "link_test_timeout_s": 10, "link_down_after_s": 10}
     with make_pair(us=settings, ru=settings) as made:
         yield made
 
@@ -289,7 +289,7 @@ def test_the_link_report_figures_for_a_known_sequence() -> None:
         "sent": 8,
         "passed": 4,
         "failed": 3,
-        "availability_pct": 57.14,
+        "tests_passed_pct": 57.14,
         "rtt_ms": {"p50": 200, "p95": 400, "max": 400},
         "last_rtt_ms": 400,
         "longest_outage_s": 2 * 3600 + 30,

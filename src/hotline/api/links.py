@@ -11,6 +11,7 @@ from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep, current_user
 from hotline.api.metrics import render_metrics
+from hotline.api.schemas import Rendering
 from hotline.responses import ERRORS, JsonObject, Out, RowId, TypedRouter, text_answer
 from hotline.services.line.links import parse_since
 
@@ -40,16 +41,40 @@ class RoundTrips(Out):
     max: int | None
 
 
+class RouteState(Out):
+    state: str = Field(description="up | degraded | down | unknown")
+    since: str | None = Field(description="the first failure of the outage, while not up")
+    last_error: str | None
+    last_success_at: str | None
+
+
+class Availability(Out):
+    observed_from: str | None = Field(description="the window's start or first message")
+    observed_to: str
+    observed_s: int
+    down_s: int
+    down: list[list[str]] = Field(description="[start, end] of each span down, merged")
+
+
 class LinkReport(Out):
     peer: str
     sent: int
     passed: int
     failed: int
-    availability_pct: int | float | None
+    availability_pct: int | float | None = Field(
+        description="time up over time observed, from signed evidence (docs/operator-guide.md)"
+    )
+    availability: Availability
+    tests_passed_pct: int | float | None = Field(description="share of decided tests passed")
     rtt_ms: RoundTrips
     last_rtt_ms: int | None
     longest_outage_s: int
-    state: str
+    state: str = Field(description="up | degraded | down | unknown: the worst route's")
+    since: str | None = Field(description="the first failure of the current outage")
+    last_error: str | None
+    routes: dict[str, RouteState] | None = Field(
+        description="send (deliveries, checkpoints) and answer (link tests answered)"
+    )
     last_test: str | None
     schedule: str = Field(description='"06:00, 18:00 UTC" or "every 3600 s"')
     next_test: str
@@ -89,13 +114,59 @@ def link_test_result(peer: str, test_id: str, node: NodeDep, user: UserDep) -> d
 
 @router.get(
     "/links",
-    summary="Link report per peer: tests, availability, round trips",
+    summary="Link report per peer: state, availability (time up), tests, round trips",
     response_model=list[LinkReport],
 )
 def link_report(
     node: NodeDep, user: UserDep, peer: str | None = None, since: str = "30d"
 ) -> list[dict[str, Any]]:
     return node.links.report(peer, parse_since(since))
+
+
+class OperatorTest(Out):
+    id: str = Field(description="the test id carried in the message")
+    direction: str = Field(description="out: ours to the peer; in: the peer's, for us to answer")
+    peer: str
+    message_id: str = Field(description="the operator_test envelope")
+    sent_at: str
+    answer_by: str = Field(description="the deadline the sender signed")
+    state: str = Field(description="pending | answered | unanswered | answered_late")
+    answered_at: str | None = Field(description="the answer's signed creation time")
+    answered_by: str | None = Field(description="the officer who answered")
+    answer_message_id: str | None
+    text: str = Field(description="the alphabet of the sender's language, as sent")
+    digits: str
+    rendering: Rendering
+
+
+@router.post(
+    "/links/{peer}/operator-test",
+    status_code=201,
+    summary="Send an operator test now: a person on the other side must answer it",
+    response_model=OperatorTest,
+)
+def operator_test(peer: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.operator_tests.send(peer)
+
+
+@router.get(
+    "/operator-tests",
+    summary="Operator tests, newest first (direction: in or out; state)",
+    response_model=list[OperatorTest],
+)
+def operator_tests(
+    node: NodeDep, user: UserDep, direction: str | None = None, state: str | None = None
+) -> list[dict[str, Any]]:
+    return node.operator_tests.listing(direction, state)
+
+
+@router.post(
+    "/operator-tests/{test_id}/answer",
+    summary="Answer the peer's operator test (the officer is the logged-in user)",
+    response_model=OperatorTest,
+)
+def operator_test_answer(test_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.operator_tests.answer(test_id, user.name)
 
 
 @router.get(

@@ -31,7 +31,7 @@ def render_metrics(node: Node) -> bytes:
         ["peer"],
         registry=registry,
     )
-    for row in node.links.report(None, 30 * 86400):
+    for row in node.links.report(None, 30 * 86400, availability=False):
         up.labels(row["peer"]).set(1 if row["state"] == "up" else 0)
         if row["last_rtt_ms"] is not None:
             rtt.labels(row["peer"]).set(row["last_rtt_ms"] / 1000)

@@ -50,6 +50,13 @@ class Message(Out):
     hash: str
     body: JsonObject = Field(description="the signed body, as sent")
     deadline: str | None = Field(description="acknowledge by (UTC); none for system messages")
+    delivery: str | None = Field(
+        None, description="ours only: queued | retrying | receipted (the peer's signed receipt)"
+    )
+    retrying_since: str | None = Field(
+        None, description="retrying: the first failure that held it up (UTC)"
+    )
+    last_error: str | None = Field(None, description="retrying: the last failure, in words")
     rendering: Rendering | None = Field(None, description="coded and formatted messages")
 
 

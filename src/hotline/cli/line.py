@@ -193,6 +193,16 @@ def time_left(deadline: str | None, acked_at: str | None, now: datetime) -> str:
     return f"{span} left" if left >= 0 else f"overdue {span}"
 
 
+def delivery_state(row: dict[str, Any], room: int = 60) -> str:
+    """``sent`` says nothing of a message no endpoint took: an outbound message without
+    a receipt whose attempts failed reads "queued, retrying since <time> (<error>)"."""
+    if row.get("delivery") != "retrying":
+        return str(row["state"])
+    error = str(row.get("last_error") or "")
+    error = error[:room] + ("…" if len(error) > room else "")
+    return f"queued, retrying since {row['retrying_since']}" + (f" ({error})" if error else "")
+
+
 def _listing(rows: list[dict[str, Any]], json_: bool, title: str) -> None:
     if json_:
         print_json(rows)
@@ -216,7 +226,7 @@ def _listing(rows: list[dict[str, Any]], json_: bool, title: str) -> None:
             row["peer"],
             str(row["seq"]),
             row["precedence"],
-            row["state"],
+            plain(delivery_state(row)),
             row["created"],
             time_left(row["deadline"], row["acked_at"], now),
             plain(text[:50] + ("…" if len(text) > 50 else "")),  # the peer's words, as written
@@ -262,7 +272,7 @@ def show(
         plain(f" {row['type']} {row['direction']} {row['peer']} seq {row['seq']}   id {row['id']}"),
     )
     out.print(head)
-    out.print(plain(f"state: {row['state']}   created: {row['created']}"))
+    out.print(plain(f"state: {delivery_state(row, 500)}   created: {row['created']}"))
     out.print(plain(f"hash: {row['hash']}"))
     if row.get("deadline") and row.get("acked_at") is None:  # an ack may precede the receipt
         out.print(plain(f"acknowledge by: {row['deadline']}"))

@@ -1,5 +1,6 @@
-"""``hotline link test``, ``hotline link report``, ``hotline alarms`` and
-``hotline clear-alarm``: the state of the links to the peers, through the running node."""
+"""``hotline link test``, ``hotline link report``, ``hotline link operator-test``,
+``operator-tests`` and ``answer``, ``hotline alarms`` and ``hotline clear-alarm``: the
+state of the links to the peers, through the running node."""
 
 from __future__ import annotations
 
@@ -66,7 +67,8 @@ def link_report(
     user: UserOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Tests sent and passed, availability, round trips, longest outage, current state."""
+    """State (from every signal), availability (time up over time observed, from signed
+    evidence), tests sent and passed, round trips, longest outage."""
     with node_client(directory, url, user) as client:
         rows = client.get("/api/v1/links", peer=peer, since=since)
     if json_:
@@ -80,20 +82,24 @@ def link_report(
         "availability",
         "rtt p50/p95/max ms",
         "longest outage",
+        "down since / last error",
         title=f"links, last {since}",
     )
     for row in rows:
         rtts = [row["rtt_ms"][k] for k in ("p50", "p95", "max")]
         rtt = "/".join("-" if v is None else str(v) for v in rtts)
         avail = "-" if row["availability_pct"] is None else f"{row['availability_pct']}%"
+        down = row["availability"]["down_s"]
+        trouble = f"{row['since']}: {row['last_error']}" if row.get("since") else ""
         table.add_row(
             row["peer"],
             row["state"],
             str(row["sent"]),
             str(row["passed"]),
-            avail,
+            f"{avail} ({down} s down)",
             rtt,
             f"{row['longest_outage_s']} s",
+            plain(trouble),
         )
     out.print(table)
 
@@ -140,3 +146,71 @@ def clear_alarm(
     with node_client(directory, url, user) as client:
         row = client.post(f"/api/v1/alarms/{alarm_id}/clear", {"reason": reason})
     out.print(f"alarm {row['id']} cleared by {row['cleared_by']} after {row['duration_s']} s")
+
+
+@link_app.command("operator-test")
+@friendly
+def operator_test(
+    directory: DirOpt,
+    peer: Annotated[str, typer.Option(help="The peer whose officer must answer")],
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Send an operator test now: a person on the other side must answer it in time."""
+    with node_client(directory, url, user) as client:
+        test = client.post(f"/api/v1/links/{peer}/operator-test")
+    if json_:
+        print_json(test)
+        return
+    out.print(plain(f"operator test {test['id']} to {test['peer']}: answer by {test['answer_by']}"))
+
+
+@link_app.command("operator-tests")
+@friendly
+def operator_tests(
+    directory: DirOpt,
+    direction: Annotated[
+        str | None, typer.Option(help="in: the peers' tests for us to answer; out: ours")
+    ] = None,
+    state: Annotated[str | None, typer.Option(help="pending, answered, unanswered …")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Operator tests, newest first, with their deadlines and who answered."""
+    with node_client(directory, url, user) as client:
+        rows = client.get("/api/v1/operator-tests", direction=direction, state=state)
+    if json_:
+        print_json(rows)
+        return
+    table = Table(
+        Column("id", no_wrap=True), "direction", "peer", Column("answer by", no_wrap=True),
+        "state", "answered by",
+    )  # fmt: skip
+    for row in rows:
+        table.add_row(
+            row["id"], row["direction"], row["peer"], row["answer_by"], row["state"],
+            plain(row["answered_by"] or ""),
+        )  # fmt: skip
+    out.print(table)
+
+
+@link_app.command("answer")
+@friendly
+def answer(
+    test_id: Annotated[str, typer.Argument(help="The peer's operator test (its id)")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Answer the peer's operator test: you, a person, are on the line."""
+    with node_client(directory, url, user) as client:
+        test = client.post(f"/api/v1/operator-tests/{test_id}/answer")
+    if json_:
+        print_json(test)
+        return
+    out.print(
+        plain(f"operator test {test['id']} from {test['peer']} answered by {test['answered_by']}")
+    )

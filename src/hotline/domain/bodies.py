@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from hotline.domain.calls import CALL_MODELS
 from hotline.domain.line import AckBody, TextBody
-from hotline.domain.links import LINK_MODELS
+from hotline.domain.links import LINK_MODELS, OPERATOR_TEST_TYPES
 from hotline.domain.notices.models import NOTICE_MODELS, parse_notice, to_wire
 from hotline.domain.tracks import TrackReportBody
 from hotline.errors import ValidationError
@@ -39,6 +39,7 @@ ANSWERED_CALL_TYPES = frozenset({"call_request", "call_answer", "watch_level"})
 #: Types no person is asked to acknowledge (no deadline, no escalation): the nodes' own
 #: messages, and the other steps of a call (a withdrawal, a record, a readout …).
 NO_ACK_TYPES = SYSTEM_TYPES | (frozenset(CALL_MODELS) - ANSWERED_CALL_TYPES) | {"escalation"}
+NO_ACK_TYPES |= OPERATOR_TEST_TYPES  # an operator test's answer is its own
 
 #: Types a person may send through ``Line.send``; the calls service sends its own.
 OPERATOR_TYPES = frozenset(BODY_MODELS) - NO_ACK_TYPES - frozenset(CALL_MODELS)

@@ -57,10 +57,35 @@ class EscalationBody(_Body):
     contact_role_ru: str = Field(min_length=1, max_length=200)
 
 
+class OperatorTestBody(_Body):
+    """A test a PERSON must answer by ``answer_by``: the alphabet and digits of the
+    sender's language (``lang``), read by the officer on the other side."""
+
+    test_id: str = Field(pattern=UUID_PATTERN)
+    lang: Literal["en", "ru"]
+    text: str = Field(min_length=1, max_length=200)
+    digits: str = Field(max_length=20)
+    answer_by: str = Field(pattern=TIME_PATTERN)
+
+
+class OperatorTestAnswerBody(_Body):
+    """An officer's answer to an operator test: which test, its hash, who answered."""
+
+    test_id: str = Field(pattern=UUID_PATTERN)
+    test_hash: str = Field(pattern=HASH_PATTERN)
+    officer: str = Field(min_length=1, max_length=100)
+
+
+#: The operator test and its answer: no acknowledgement asked (the answer is the test's
+#: own), shown to officers (not system messages).
+OPERATOR_TEST_TYPES = frozenset({"operator_test", "operator_test_answer"})
+
 LINK_MODELS: dict[str, type[BaseModel]] = {
     "link_test": LinkTestBody,
     "link_test_reply": LinkTestReplyBody,
     "escalation": EscalationBody,
+    "operator_test": OperatorTestBody,
+    "operator_test_answer": OperatorTestAnswerBody,
 }
 
 
@@ -89,3 +114,7 @@ class OobAttempt(_Body):
     at: str = Field(pattern=TIME_PATTERN)
     key: str = Field(pattern=FINGERPRINT_PATTERN)
     sig: str = Field(min_length=1, max_length=200)
+
+
+#: The text of an operator test in the sender's language.
+OPERATOR_TEXTS = {"en": PANGRAM_EN, "ru": PANGRAM_RU}

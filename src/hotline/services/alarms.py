@@ -22,6 +22,7 @@ from hotline.storage.db import Connection, Database
 
 KINDS = {
     "link_down": "a link test got no valid answer in time, or the peer is unreachable",
+    "operator_unanswered": "line up, nobody answering: no officer answered an operator test",
     "ack_overdue": "a message was not acknowledged by its deadline and is escalating on "
     "this side's own ladder (the detail names the rung to alert and the peer's out-of-band "
     "contacts to try)",

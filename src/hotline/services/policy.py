@@ -44,6 +44,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/messages/{message_id}/translations/draft"): TRANSLATE,
     ("POST", "/api/v1/translations/{translation_id}/certify"): TRANSLATE,
     ("POST", "/api/v1/links/{peer}/test"): WATCH,
+    ("POST", "/api/v1/links/{peer}/operator-test"): WATCH,
+    ("POST", "/api/v1/operator-tests/{test_id}/answer"): WATCH,
     ("POST", "/api/v1/alarms/{alarm_id}/clear"): WATCH,
     ("POST", "/api/v1/tracks"): FEED,
     ("POST", "/api/v1/safety/preauth"): frozenset({"commander"}),

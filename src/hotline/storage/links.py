@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from hotline.storage.tables.links import escalations, link_tests
+from hotline.storage.tables.core import events, messages
+from hotline.storage.tables.links import escalations, link_tests, operator_tests
+from hotline.storage.tables.links import link_state as link_state_table
 
 
 def insert_test(conn: Connection, test_id: str, peer: str, message_id: str, at: str) -> None:
@@ -91,3 +94,107 @@ def add_escalation(
             at=at,
         )
     )
+
+
+# -- the link state machine (services/line/linkstate.py) ---------------------------------
+
+
+def link_state(conn: Connection, peer: str, route: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(link_state_table).where(
+            link_state_table.c.peer == peer, link_state_table.c.route == route
+        )
+    ).mappings()
+    first = row.first()
+    return None if first is None else dict(first)
+
+
+def link_states(conn: Connection, peer: str | None = None) -> list[dict[str, Any]]:
+    stmt = select(link_state_table)
+    if peer is not None:
+        stmt = stmt.where(link_state_table.c.peer == peer)
+    rows = conn.execute(stmt.order_by(link_state_table.c.peer, link_state_table.c.route))
+    return [dict(r) for r in rows.mappings()]
+
+
+def put_link_state(conn: Connection, peer: str, route: str, values: dict[str, Any]) -> None:
+    """Write the state of (peer, route): update the row, or insert it if there is none."""
+    done = conn.execute(
+        update(link_state_table)
+        .where(link_state_table.c.peer == peer, link_state_table.c.route == route)
+        .values(**values)
+    ).rowcount
+    if not done:
+        conn.execute(insert(link_state_table).values(peer=peer, route=route, **values))
+
+
+def delays(conn: Connection, peer: str, since: str) -> list[dict[str, Any]]:
+    """Messages exchanged with ``peer`` created since ``since``: direction, the signed
+    ``created`` time, the receipt (outbound: the peer's, as JSON) and ``received_at``
+    (inbound: the time this node's receipt states)."""
+    rows = conn.execute(
+        select(
+            messages.c.direction,
+            messages.c.created,
+            messages.c.receipt,
+            messages.c.received_at,
+        ).where(messages.c.peer == peer, messages.c.created >= since)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def failed_attempts(conn: Connection, ids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """For each of ``ids`` with a failed delivery attempt: (first failure's time, last
+    failure's time, last error)."""
+    out: dict[str, tuple[str, str, str]] = {}
+    if not ids:
+        return out
+    rows = conn.execute(
+        select(events.c.message_id, events.c.at, events.c.detail)
+        .where(events.c.message_id.in_(ids), events.c.kind == "attempt_failed")
+        .order_by(events.c.id)
+    )
+    for message_id, at, detail in rows:
+        error = str(json.loads(detail).get("error", ""))
+        first = out[message_id][0] if message_id in out else at
+        out[message_id] = (first, at, error)
+    return out
+
+
+# -- operator tests (services/line/operator_tests.py) ------------------------------------
+
+
+def insert_operator_test(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(operator_tests).values(**values))
+
+
+def get_operator_test(conn: Connection, test_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(operator_tests).where(operator_tests.c.id == test_id)).mappings()
+    first = row.first()
+    return None if first is None else dict(first)
+
+
+def set_operator_test(conn: Connection, test_id: str, **values: Any) -> None:
+    conn.execute(update(operator_tests).where(operator_tests.c.id == test_id).values(**values))
+
+
+def operator_tests_listing(
+    conn: Connection, *, direction: str | None = None, state: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    stmt = select(operator_tests)
+    if direction is not None:
+        stmt = stmt.where(operator_tests.c.direction == direction)
+    if state is not None:
+        stmt = stmt.where(operator_tests.c.state == state)
+    rows = conn.execute(stmt.order_by(operator_tests.c.sent_at.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]
+
+
+def last_operator_test(conn: Connection, peer: str) -> str | None:
+    """When the last operator test to ``peer`` was sent, if ever."""
+    return conn.execute(
+        select(operator_tests.c.sent_at)
+        .where(operator_tests.c.direction == "out", operator_tests.c.peer == peer)
+        .order_by(operator_tests.c.sent_at.desc())
+        .limit(1)
+    ).scalar()

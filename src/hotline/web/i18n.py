@@ -47,6 +47,8 @@ TYPE_LABELS = {
     "ack": N_("Acknowledgement"),
     "link_test": N_("Link test"),
     "link_test_reply": N_("Link test answer"),
+    "operator_test": N_("Operator test"),
+    "operator_test_answer": N_("Operator test answer"),
 }
 
 PRECEDENCE_LABELS = {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ from hotline.errors import (
     NotFound,
     PeerRefused,
     UnknownKey,
+    Unreachable,
     ValidationError,
 )
 from hotline.protocol import keys
@@ -85,6 +87,10 @@ class Evidence:
         self.origin = origin(identity.party)
         self._exchange_lock = threading.Lock()
         self._next_due: datetime | None = None
+        #: Told of every exchange: (peer, None) when the peer answered (whatever it
+        #: judged), (peer, message) when no endpoint answered; the node feeds the link
+        #: state with it (``services/line/linkstate.py``).
+        self.on_exchange: Callable[[str, str | None], None] | None = None
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
@@ -209,8 +215,18 @@ class Evidence:
             cosigned = self._accept(party, row.public_key, note, status, body)
         except HotlineError as exc:
             logger.warning("checkpoint exchange with %s failed: %s", party, exc)
+            self._tell(party, exc.message if isinstance(exc, Unreachable) else None)
             return outcome | {"ok": False, "error": exc.to_dict()}
+        self._tell(party, None)
         return outcome | {"ok": True, "checkpoint": cosigned, "error": None}
+
+    def _tell(self, party: str, unreachable: str | None) -> None:
+        if self.on_exchange is None:
+            return
+        try:
+            self.on_exchange(party, unreachable)
+        except Exception:  # the link state is a side matter: the exchange's result stands
+            logger.exception("recording the checkpoint exchange with %s failed", party)
 
     def _post(
         self,

@@ -29,6 +29,7 @@ from hotline.protocol import keys, tls
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import parse, verify_signature
 from hotline.services.alarms import clear_alarm, open_alarm, raise_incident
+from hotline.services.line import linkstate
 from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls, PeerClients
 from hotline.services.runtime.jobs import Backoff, Next, Runner
@@ -161,6 +162,8 @@ class Courier:
         now = self.line.now()
 
         def work(conn: Connection) -> Outcome:
+            # the peer answered the post: the route to it works, whatever the answer says
+            linkstate.note_success(conn, self.peer, now, source="delivery")
             public = keys.public_from_b64(key_b64)
             # one read and one write of the log's state for all the receipts (log.batch)
             with log.batch(conn):
@@ -280,8 +283,19 @@ class Courier:
 
     def _record_failure(self, message_id: str, error: str) -> None:
         with self.line.db.write() as conn:
+            now = self.line.now()
             if store.record_attempt_failed(conn, message_id):
-                store.add_event(conn, message_id, self.line.now(), "attempt_failed", error=error)
+                store.add_event(conn, message_id, now, "attempt_failed", error=error)
+            down_after = self.line.settings.link_down_after_s
+            linkstate.note_failure(
+                conn,
+                self.peer,
+                "send",
+                now,
+                source="delivery",
+                error=error,
+                down_after_s=down_after,
+            )
 
 
 def batch_body(envelopes: Iterable[str]) -> bytes:

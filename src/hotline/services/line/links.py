@@ -29,9 +29,9 @@ from hotline.clock import parse_rfc3339, rfc3339, seconds_between
 from hotline.domain.line import PARTY_PATTERN, Envelope
 from hotline.domain.links import DIGITS, PANGRAM_EN, PANGRAM_RU
 from hotline.errors import ConfigError, MalformedMessage, NotFound, ValidationError
-from hotline.services.alarms import raise_alarm
+from hotline.services.line import availability as uptime
+from hotline.services.line import linkstate
 from hotline.services.line.service import Line
-from hotline.storage import alarms as alarm_store
 from hotline.storage import links as store
 from hotline.storage import messages, peers
 from hotline.storage.db import Connection
@@ -196,6 +196,17 @@ class LinkTests:
             self._expire(party, now)
             if self.due(party, now):
                 self.send_test(party)
+        self._degraded_down(now)
+
+    def _degraded_down(self, now: datetime) -> None:
+        """``link_down`` within ``link_down_after_s`` of the first failure, whatever the
+        schedule of tests: a degraded route that got no success meanwhile goes down."""
+        with self.line.db.read() as conn:  # every second: lock only when a link is degraded
+            rows = store.link_states(conn)
+        if not any(r["state"] == "degraded" for r in rows):
+            return
+        after = self.line.settings.link_down_after_s
+        self.line.db.transaction(lambda conn: linkstate.tick(conn, rfc3339(now), after))
 
     def _expire(self, peer: str, now: datetime) -> None:
         cutoff = rfc3339(now - self.timeout)
@@ -212,29 +223,33 @@ class LinkTests:
         self.line.db.transaction(work)  # retried whole on a deadlock or busy database
 
     def _raise(
-        self, conn: Connection, peer: str, now: str, test: dict[str, Any], reason: str
+        self,
+        conn: Connection,
+        peer: str,
+        now: str,
+        test: dict[str, Any],
+        reason: str,
+        *,
+        at_once: bool = False,
     ) -> None:
-        """One ``link_down`` per outage; ``since`` is the outage's start (its first failed
-        test, which may be earlier than ``test`` if a person cleared an alarm meanwhile)."""
-        if alarm_store.open_alarm(conn, "link_down", peer) is not None:
-            return  # already raised: spare the look back below
-        horizon = rfc3339(parse_rfc3339(now) - OUTAGE_HORIZON)
-        spans = outages(store.tests_since(conn, peer, horizon))
-        since = spans[-1][0] if spans and spans[-1][1] is None else test["sent_at"]
-        raise_alarm(
-            conn, "link_down", peer, now, first_failed_test=test["id"], since=since, reason=reason
+        """A failed test is a failure of the ``answer`` route dating from its sending
+        (:mod:`~hotline.services.line.linkstate` raises ``link_down``, once per outage);
+        ``at_once``: a certain failure (garbled texts), down without waiting."""
+        down_after = 0.0 if at_once else self.line.settings.link_down_after_s
+        linkstate.note_failure(
+            conn,
+            peer,
+            "answer",
+            now,
+            source="link_test",
+            error=f"link test {test['id']}: {reason}",
+            down_after_s=down_after,
+            since=test["sent_at"],
         )
 
     def _clear(self, conn: Connection, peer: str, now: str) -> None:
-        """A valid answer ends the outage: clear its alarm with the outage's length."""
-        alarm = alarm_store.open_alarm(conn, "link_down", peer)
-        if alarm is None:
-            return
-        since = alarm["detail"].get("since", alarm["raised_at"])
-        spans = outages(store.tests_since(conn, peer, since))
-        start = next((a for a, end in reversed(spans) if end == now), since)
-        reason = "the peer answered a link test"
-        alarm_store.clear(conn, int(alarm["id"]), now, "auto", reason, seconds_between(start, now))
+        """A valid answer, however late: both routes are up, and the alarm clears."""
+        linkstate.note_success(conn, peer, now, source="link_test")
 
     # -- the two receive hooks -------------------------------------------------------------
 
@@ -276,7 +291,7 @@ class LinkTests:
         if not body["intact"]:
             reason = "the pangrams arrived garbled"
             store.fail_test(conn, test["id"], now, reason)
-            self._raise(conn, envelope.from_, now, test, reason)
+            self._raise(conn, envelope.from_, now, test, reason, at_once=True)
             return
         # A late answer does not turn a failed test into a pass, but it does show the line
         # carries traffic again: the link is up and the alarm clears either way.
@@ -285,6 +300,27 @@ class LinkTests:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _state_and_availability(
+        self, conn: Connection, peer: str, since: datetime, now: datetime, *, figures: bool
+    ) -> dict[str, Any]:
+        """The link state (the worst of its routes', from every signal) and availability
+        as time up over time observed, from signed evidence (``availability.py``); the
+        share of tests passed is kept as ``tests_passed_pct``."""
+        out: dict[str, Any] = {}
+        rows = store.link_states(conn, peer)
+        if rows:
+            state = linkstate.peer_state(rows)
+            out |= {"state": state["state"] if state["state"] != "unknown" else None}
+            out |= {k: state[k] for k in ("since", "last_error", "routes")}
+        else:
+            out |= {"since": None, "last_error": None, "routes": None}
+        if figures:  # reads every message of the window: not for each metrics scrape
+            late = self.line.settings.link_down_after_s
+            counted = uptime.availability(conn, peer, since, now, late)
+            out["availability_pct"] = counted.pop("availability_pct")
+            out["availability"] = counted
+        return {k: v for k, v in out.items() if v is not None or k != "state"}
+
     def get_test(self, peer: str, test_id: str) -> dict[str, Any]:
         with self.line.db.read() as conn:
             test = store.get_test(conn, test_id)
@@ -292,14 +328,18 @@ class LinkTests:
             raise NotFound(f"no link test {test_id} to {peer}")
         return test
 
-    def report(self, peer: str | None = None, since_s: int = 30 * 86400) -> list[dict[str, Any]]:
-        """Per peer: tests sent, passed, availability, round trips, longest outage, state.
+    def report(
+        self, peer: str | None = None, since_s: int = 30 * 86400, *, availability: bool = True
+    ) -> list[dict[str, Any]]:
+        """Per peer: state, availability, tests sent and passed, round trips, longest outage.
 
-        The figures count the tests sent in the last ``since_s`` seconds; the current state
-        comes from the latest tests whatever the window.
+        The figures count the last ``since_s`` seconds; the current state comes from the
+        link state whatever the window. ``availability=False`` leaves availability out
+        (its time-based figures read every message of the window).
         """
         now = self.line.clock.now()
-        since = rfc3339(now - timedelta(seconds=since_s))
+        since_dt = now - timedelta(seconds=since_s)
+        since = rfc3339(since_dt)
         with self.line.db.read() as conn:
             parties = [p.party for p in peers.all_peers(conn) if peer in (None, p.party)]
             if peer and not parties:
@@ -312,6 +352,9 @@ class LinkTests:
                 loaded = store.tests_since(conn, party, min(since, back))
                 window = [t for t in loaded if t["sent_at"] >= since]
                 figures = summarise(party, window, recent=loaded)
+                figures |= self._state_and_availability(
+                    conn, party, since_dt, now, figures=availability
+                )
                 schedule = self.schedule(party)
                 last_at = parse_rfc3339(last["sent_at"]) if last else None
                 figures["schedule"] = schedule.describe()
@@ -345,7 +388,7 @@ def summarise(
         "sent": len(tests),
         "passed": len(passed),
         "failed": len(done) - len(passed),
-        "availability_pct": round(100 * len(passed) / len(done), 2) if done else None,
+        "tests_passed_pct": round(100 * len(passed) / len(done), 2) if done else None,
         "rtt_ms": {
             "p50": _percentile(rtts, 50),
             "p95": _percentile(rtts, 95),

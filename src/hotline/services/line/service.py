@@ -23,6 +23,7 @@ from hotline.domain.line import Envelope, Precedence
 from hotline.errors import Busy, Conflict, NotFound, ValidationError
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import seal
+from hotline.services.line import linkstate
 from hotline.services.line.identity import Identity
 from hotline.storage import log, peers
 from hotline.storage import messages as store
@@ -430,7 +431,9 @@ class Line:
 
     def listing(self, direction: str, *, peer: str | None = None, limit: int = 200) -> list[Any]:
         with self.db.read() as conn:
-            return [self.summary(r) for r in store.listing(conn, direction, peer=peer, limit=limit)]
+            rows = [self.summary(r) for r in store.listing(conn, direction, peer=peer, limit=limit)]
+            linkstate.delivery_states(conn, rows)  # queued, retrying since …, or receipted
+            return rows
 
     def whole_id(self, given: str) -> str:
         """A message id as given, or the one id a listing's short form (its start) names;
@@ -445,6 +448,7 @@ class Line:
             if row is None:
                 raise NotFound(f"no message {message_id!r}")
             out = self.summary(row)
+            linkstate.delivery_states(conn, [out])
             out["envelope"] = json.loads(row["envelope"])
             out["receipt"] = json.loads(row["receipt"]) if row["receipt"] else None
             out["trail"] = store.trail(conn, message_id)

@@ -49,3 +49,38 @@ escalations = Table(
     Column("escalation_message_id", String(36), nullable=False),
     Column("at", TIME, nullable=False),
 )
+
+# One row per peer and route: the link's state machine (services/line/linkstate.py), fed by
+# every signal (deliveries, checkpoint exchanges, link tests). Created by ``0007_outage``.
+link_state = Table(
+    "link_state",
+    metadata,
+    Column("peer", String(32), primary_key=True),
+    Column("route", String(10), primary_key=True),  # send | answer
+    Column("state", String(10), nullable=False),  # up | degraded | down
+    Column("first_failure_at", TIME, nullable=True),  # the outage's start, while not up
+    Column("last_failure_at", TIME, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("source", String(20), nullable=True),  # the signal of the first failure
+    Column("last_success_at", TIME, nullable=True),
+    Column("changed_at", TIME, nullable=False),
+)
+
+# Operator tests (services/line/operator_tests.py): ours to the peers ("out") and the
+# peers' to our officers ("in"). Created by ``0007_outage``.
+operator_tests = Table(
+    "operator_tests",
+    metadata,
+    Column("id", String(36), primary_key=True),  # the test id carried in the message
+    Column("direction", String(3), nullable=False),  # out | in
+    Column("peer", String(32), nullable=False),
+    Column("message_id", String(36), nullable=False),  # the operator_test envelope
+    Column("sent_at", TIME, nullable=False),
+    Column("answer_by", TIME, nullable=False),
+    # out: pending | answered | unanswered | answered_late; in: pending | answered
+    Column("state", String(16), nullable=False),
+    Column("answered_at", TIME, nullable=True),
+    Column("answered_by", String(100), nullable=True),
+    Column("answer_message_id", String(36), nullable=True),
+)
+Index("ix_operator_tests_state", operator_tests.c.direction, operator_tests.c.state)
