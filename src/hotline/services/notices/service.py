@@ -70,9 +70,9 @@ MAX_REASON = 500
 """The longest reason for sending a notice in conflict, in characters."""
 
 NEEDS_REASON_IN_CONFLICT = frozenset({"activity_notice", "protected_areas", "notice_amendment"})
-"""Types that declare the sender's own activity or areas (or a new version of them): sent in
-conflict with the other side's volumes only with a reason. A deconfliction request or answer is about a conflict,
-so its conflicts are shown but never stop it."""
+"""Types that declare the sender's own activity or areas (or a new version of them): sent
+in conflict with the other side's volumes only with a reason. A deconfliction request or
+answer is about a conflict, so its conflicts are shown but never stop it."""
 
 
 def _refuse_unaccepted(conflicts: list[dict[str, Any]], reason: str | None) -> None:
