@@ -18,6 +18,7 @@ from hotline.cli import evidence, line, links, node, picture
 from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.conflicts import conflicts_app
 from hotline.cli.held import held_app
+from hotline.cli.keys import key_app
 from hotline.cli.notices import notice_app
 from hotline.cli.peers import peer_app
 from hotline.cli.readouts import readout_app
@@ -66,5 +67,6 @@ for group, name in (
     (picture.tracks_app, "tracks"),
     (held_app, "held"),
     (node.tls_app, "tls"),
+    (key_app, "key"),
 ):
     app.add_typer(group, name=name)

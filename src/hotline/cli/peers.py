@@ -173,3 +173,70 @@ def _pinned_fingerprints(node: Node) -> dict[str, str]:
 
     with node.db.read() as conn:
         return {row.party: key_fingerprint(row.public_key) for row in peers.all_peers(conn)}
+
+
+@peer_app.command("show")
+@friendly
+def peer_show(
+    party: Annotated[str, typer.Argument(help="The peer's party")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+) -> None:
+    """A pinned peer: its current key and its key history (rotations, revocations, and
+    revocations waiting for confirmation out of band)."""
+    from hotline.cli.keys import print_history
+    from hotline.errors import NotFound
+    from hotline.services.line.keys import peer_history
+
+    with opened_node(directory) as node:
+        row = {r["party"]: r for r in node.peer_list()}.get(party)
+        if row is None:
+            raise NotFound(f"no peer {party!r} is pinned on this node")
+        row["fingerprint"] = _pinned_fingerprints(node)[party]
+        row["keys"] = peer_history(node.line, party)
+    if json_:
+        print_json(row)
+        return
+    out.print(Text.assemble("Peer ", plain(party, "bold", one_line=True)))
+    out.print(Text.assemble("Fingerprint: ", (spoken_fingerprint(row["fingerprint"]), "bold")))
+    out.print(Text(f"TLS pin: {row.get('tls_pin') or '(none)'}"), soft_wrap=True)
+    if row["keys"]:
+        print_history(row["keys"])
+    for key in row["keys"]:
+        if key["state"] == "pending":
+            err.print(
+                Text.assemble(
+                    ("KEY REVOCATION WAITING:", "bold red"),
+                    f" {party} revoked its key and names the new key "
+                    f"{spoken_fingerprint(key['fingerprint'])}. Confirm it with the peer over "
+                    f"another channel, then `hotline peer confirm-key {party} FINGERPRINT`.",
+                ),
+                soft_wrap=True,
+            )
+
+
+@peer_app.command("confirm-key")
+@friendly
+def peer_confirm_key(
+    party: Annotated[str, typer.Argument(help="The peer's party")],
+    fingerprint: Annotated[
+        str, typer.Argument(help="The new key's fingerprint, as the peer read it to you")
+    ],
+    directory: DirOpt,
+) -> None:
+    """Apply a peer's key revocation, after its new fingerprint was confirmed out of band."""
+    from hotline.services.line.keys import confirm
+
+    with opened_node(directory) as node:
+        change = node.db.transaction(
+            lambda conn: confirm(conn, party, fingerprint, node.line.now())
+        )
+        node.receiver.forget_keys()
+        node.wake(party)
+    out.print(
+        Text(
+            f"{party}: key {change.old_key} revoked from {change.revoked_from}; "
+            f"now pinned with {change.new_key}"
+        ),
+        soft_wrap=True,
+    )

@@ -28,6 +28,8 @@ KINDS = {
     "delivery_refused": "the peer refused a message, or its receipt did not hold up",
     "incursion": "a live track is inside, or heading into, a protected area",
     "track_conflict": "two live tracks of different parties are predicted to come too close",
+    "peer_key_changed": "a peer rotated (or, confirmed, revoked) its signing key",
+    "peer_key_pending": "a peer revoked its key: confirm the new fingerprint out of band",
 }
 
 
