@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,8 @@ class Node:
         self.line = Line(self.db, self.identity, settings, self.clock, on_queued=self.wake)
         self.receiver = Receiver(self.line)
         # a peer's key rotation, applied in the transaction that stores it
-        self.line.on_receive(KEY_CHANGE_TYPE, on_key_change)
+        plain = settings.allow_plain_http
+        self.line.on_receive(KEY_CHANGE_TYPE, partial(on_key_change, allow_plain_http=plain))
         self.conflicts = Conflicts(self.line)
         self.notices = Notices(self.line, conflicts=self.conflicts)
         self.held = HeldMessages(self.line, self.notices, settings, self.clock)

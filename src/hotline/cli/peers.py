@@ -228,8 +228,9 @@ def peer_confirm_key(
     from hotline.services.line.keys import confirm
 
     with opened_node(directory) as node:
+        plain = node.settings.allow_plain_http
         change = node.db.transaction(
-            lambda conn: confirm(conn, party, fingerprint, node.line.now())
+            lambda conn: confirm(conn, party, fingerprint, node.line.now(), allow_plain_http=plain)
         )
         node.receiver.forget_keys()
         node.wake(party)

@@ -35,7 +35,7 @@ from hotline.errors import (
     UnknownKey,
     WireError,
 )
-from hotline.protocol import keychange, keys
+from hotline.protocol import keychange, keys, tls
 from hotline.protocol.envelope import open_card, parse, verify_signature
 from hotline.protocol.keychange import ENVELOPE_TYPE, REVOCATION, KeyPeriod
 from hotline.services.alarms import raise_alarm
@@ -53,9 +53,15 @@ NEXT_SUFFIX = ".next"  # the new key, written before the key file is replaced
 # -- a peer's key changes --------------------------------------------------------------------
 
 
-def apply_change(conn: Connection, change: KeyChange, at: str) -> None:
-    """Pin the change's new card and key; the old key joins the history."""
+def apply_change(
+    conn: Connection, change: KeyChange, at: str, *, allow_plain_http: bool = False
+) -> None:
+    """Pin the change's new card and key; the old key joins the history. The new card
+    passes the checks ``hotline peer add`` makes (no plain-HTTP endpoint unless allowed)."""
     card, _ = open_card(change.card)
+    problem = tls.plain_http_problem(card.endpoints, allow_plain_http)
+    if problem:
+        raise MalformedMessage(f"the new card of {change.party} in its key change: {problem}")
     peers.upsert(conn, card, json.dumps(card.wire()), at)
     store.drop_pending(conn, change.party)
     store.record_change(conn, change.wire(), at)
@@ -81,7 +87,9 @@ def apply_change(conn: Connection, change: KeyChange, at: str) -> None:
     )
 
 
-def on_key_change(conn: Connection, envelope: Envelope, now: str) -> None:
+def on_key_change(
+    conn: Connection, envelope: Envelope, now: str, *, allow_plain_http: bool = False
+) -> None:
     """Receive hook for ``key_change`` envelopes: apply a rotation signed by the pinned
     key; a change already applied (a confirmed revocation, delivered) changes nothing."""
     change = keychange.open_change(envelope.body)
@@ -99,7 +107,7 @@ def on_key_change(conn: Connection, envelope: Envelope, now: str) -> None:
             "not from its pinned key",
             hint="only a rotation signed by the pinned key is applied",
         )
-    apply_change(conn, change, now)
+    apply_change(conn, change, now, allow_plain_http=allow_plain_http)
 
 
 def rotation_in(item: Any, pinned_fp: str | None) -> tuple[str, Ed25519PublicKey] | None:
@@ -176,7 +184,9 @@ def _confirm_hint(change: KeyChange) -> str:
     )
 
 
-def confirm(conn: Connection, party: str, fingerprint: str, at: str) -> KeyChange:
+def confirm(
+    conn: Connection, party: str, fingerprint: str, at: str, *, allow_plain_http: bool = False
+) -> KeyChange:
     """Apply the pending revocation of ``party`` whose new key is ``fingerprint`` (as an
     officer read it out of band: spaces and case do not matter)."""
     wanted = normalise_fingerprint(fingerprint)
@@ -191,7 +201,7 @@ def confirm(conn: Connection, party: str, fingerprint: str, at: str) -> KeyChang
     pinned = peers.get(conn, party)
     if pinned is None or pinned.fingerprint != change.old_key:
         raise Conflict(f"{party}'s pinned key is no longer the one this change revokes")
-    apply_change(conn, change, at)
+    apply_change(conn, change, at, allow_plain_http=allow_plain_http)
     seclog.event("peer_key_confirmed", peer=party, key=change.new_key, source="cli")
     return change
 
