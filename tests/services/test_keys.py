@@ -98,6 +98,8 @@ def test_a_rotation_is_applied_by_the_peer_and_messages_in_flight_arrive(pair: P
     ]
     assert history[0]["valid_to"] == history[1]["valid_from"] == done.change.effective
     alarm = next(a for a in pair.ru.alarms.listing("open") if a["kind"] == "peer_key_changed")
+    said = f"us rotated its key: {old_fp} → {new_fp} at {done.change.effective}"
+    assert said == alarm["detail"]["reason"]
     assert ("us", old_fp, new_fp) == (
         alarm["subject"],
         alarm["detail"]["old_key"],
@@ -263,3 +265,19 @@ def test_evidence_verifies_across_a_rotation(pair: Pair) -> None:
         old = json.loads(raw)["key_changes"]["us"][0]["old_key"]
         assert [] == [f for f in verify_bundle(raw, trusted=[old]).failed if "of us" in f]
     assert [] == verify_bundle(_bundle(pair.us, later["id"]), allow_uncosigned=True).failed
+
+
+def test_the_key_alarms_are_named_in_english_and_russian() -> None:
+    from hotline.render.i18n import t
+    from hotline.web.i18n import ALARM_LABELS
+
+    assert [
+        ("The other side changed its signing key", "Другая сторона сменила ключ подписи"),
+        (
+            "The other side revoked its key: confirm the new fingerprint",
+            "Другая сторона отозвала свой ключ: подтвердите новый отпечаток",
+        ),
+    ] == [
+        (t("en", ALARM_LABELS[kind]), t("ru", ALARM_LABELS[kind]))
+        for kind in ("peer_key_changed", "peer_key_pending")
+    ]

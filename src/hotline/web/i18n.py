@@ -87,6 +87,8 @@ ALARM_LABELS = {
     "delivery_refused": N_("The other side refuses a message (its channel is blocked)"),
     "incursion": N_("Predicted incursion into our protected area"),
     "track_conflict": N_("Predicted loss of separation between tracks"),
+    "peer_key_changed": N_("The other side changed its signing key"),
+    "peer_key_pending": N_("The other side revoked its key: confirm the new fingerprint"),
 }
 
 Translate = Callable[..., str]

@@ -72,6 +72,7 @@ def apply_change(
         at,
         peer=change.party,
         type=change.type,
+        reason=_said(change),
         old_key=change.old_key,
         new_key=change.new_key,
         effective=change.effective,
@@ -84,6 +85,19 @@ def apply_change(
         old_key=change.old_key,
         effective=change.effective,
         revoked_from=change.revoked_from,
+    )
+
+
+def _said(change: KeyChange) -> str:
+    """The alarm's line, e.g. ``ru rotated its key: ed25519:ab… → ed25519:cd… at T``."""
+    if change.type == keychange.ROTATION:
+        return (
+            f"{change.party} rotated its key: {change.old_key} → {change.new_key} "
+            f"at {change.effective}"
+        )
+    return (
+        f"{change.party} revoked its key {change.old_key} from {change.revoked_from} "
+        f"(confirmed out of band): now {change.new_key}"
     )
 
 
@@ -152,6 +166,7 @@ def hold_revocation(line: Line, item: Any) -> KeyChangePending | None:
                 change.party,
                 now,
                 peer=change.party,
+                reason=_pending_message(change),
                 old_key=change.old_key,
                 new_key=change.new_key,
                 revoked_from=change.revoked_from,
