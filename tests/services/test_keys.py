@@ -16,7 +16,7 @@ import pytest
 
 from hotline.clock import FakeClock, rfc3339
 from hotline.domain.line import Envelope
-from hotline.errors import BadSignature, UnknownKey
+from hotline.errors import BadSignature, Conflict, UnknownKey
 from hotline.node import Node
 from hotline.protocol import keychange, keys
 from hotline.protocol.envelope import seal
@@ -24,6 +24,7 @@ from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
 from hotline.services.line import keys as key_changes
 from hotline.services.line.identity import Identity
+from hotline.storage import evidence as evidence_store
 from hotline.storage import peers
 from tests.conftest import Pair
 
@@ -281,3 +282,44 @@ def test_the_key_alarms_are_named_in_english_and_russian() -> None:
         (t("en", ALARM_LABELS[kind]), t("ru", ALARM_LABELS[kind]))
         for kind in ("peer_key_changed", "peer_key_pending")
     ]
+
+
+def test_evidence_of_a_record_signed_by_a_revoked_key_after_its_revocation_fails(
+    pair: Pair, clock: FakeClock
+) -> None:
+    good = pair.us.line.send(to="ru", text="Before the compromise", user="duty1")
+    pair.flush()
+    clock.advance(timedelta(minutes=10))
+    revoked_from = rfc3339(clock.now() - timedelta(minutes=1))
+    bad = pair.us.line.send(to="ru", text="Signed after the key was stolen", user="duty1")
+    pair.flush()  # accepted: ru does not know yet
+    old_fp = pair.us.identity.fingerprint
+    key_changes.rotate_own(pair.us.line, pair.us.settings.key_path, revoked_from=revoked_from)
+    restart_on_new_key(pair.us)
+    pair.deliver("us", "ru")  # held
+    new_fp = pair.us.identity.fingerprint
+    now = pair.ru.line.now()
+    pair.ru.db.transaction(
+        lambda c: key_changes.confirm(c, "us", new_fp, now, allow_plain_http=True)
+    )
+    pair.flush()
+    pair.us.evidence.exchange()
+    pair.ru.evidence.exchange()
+
+    for node in (pair.ru, pair.us):
+        raw = _bundle(node, good["id"])  # signed with the old key before T: still proof
+        assert [] == verify_bundle(raw).failed
+        with pytest.raises(Conflict) as refused:
+            _bundle(node, bad["id"])
+        assert (
+            f"envelope (entry {_index(node, bad['id'])}) was signed at "
+            f"{pair.us.line.show(bad['id'])['created']} by the key {old_fp}, revoked from "
+            f"{revoked_from} (compromised): it is not trusted"
+        ) in refused.value.message
+
+
+def _index(node: Node, message_id: str) -> int:
+    """The position of the message's envelope in ``node``'s log."""
+    with node.db.read() as conn:
+        found = evidence_store.entries_for(conn, message_id)
+    return next(e.idx for e in found if e.kind.startswith("envelope"))
