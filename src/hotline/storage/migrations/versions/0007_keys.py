@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table("key_history"):
+        return  # run again after a test put the version table back (test_states.py)
     op.create_table(
         "key_history",
         sa.Column("party", sa.String(length=32), nullable=False),
