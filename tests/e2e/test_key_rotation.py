@@ -121,6 +121,8 @@ def test_a_rotation_with_messages_in_flight_loses_nothing(
     burst = [f"burst {i:02d}" for i in range(BURST)]
     processes.ru.stop()  # the burst stays in flight, signed with the old key
     send(processes, burst)
+    refused = CliRunner().invoke(app, ["key", "rotate", "--dir", us_dir])
+    assert 1 == refused.exit_code and "the node is running" in refused.stderr
     processes.us.stop()
     in_flight = sum(1 for _t, _x, receipt in outbound(us_db) if receipt is None)
     rotated = json.loads(cli("key", "rotate", "--dir", us_dir, "--json"))

@@ -74,17 +74,27 @@ def key_revoke(
 
 
 def _change(directory: Path, revoked_from: str | None, out_file: Path | None, json_: bool) -> None:
+    from hotline.errors import Conflict, ValidationError
     from hotline.services.line.keys import rotate_own
+    from hotline.storage.leader import ActiveLock
 
     with opened_node(directory) as node:
         if revoked_from is not None and revoked_from > node.line.now():
-            from hotline.errors import ValidationError
-
             raise ValidationError(
                 f"--from {revoked_from} is in the future",
                 hint="a key is revoked from now or from a time in the past",
             )
-        done = rotate_own(node.line, node.settings.key_path, revoked_from=revoked_from)
+        # the running node would go on signing with the old key: it must be stopped
+        lock = ActiveLock(node.db, node.settings.directory, node.identity.party)
+        if not lock.acquire():
+            raise Conflict(
+                "the node is running: its key cannot change under it",
+                hint="stop every process of the node (`hotline serve`), then run this again",
+            )
+        try:
+            done = rotate_own(node.line, node.settings.key_path, revoked_from=revoked_from)
+        finally:
+            lock.release()
     change = done.change.wire()
     if out_file:
         write_text_file(out_file, json.dumps(change, indent=2) + "\n", "key change file")
