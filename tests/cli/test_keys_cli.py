@@ -51,6 +51,8 @@ def test_a_revocation_by_the_cli_is_confirmed_by_the_peer_officer(
     assert "key_change_pending" in outcome.error
     assert old_fp == pinned(pair.ru, "us")  # held: nothing applied without the officer
 
+    code, _, warned = run("peer", "list", "--dir", ru_dir)
+    assert "KEY REVOCATION WAITING: us: see `hotline peer show us`" in warned
     code, said, warned = run("peer", "show", "us", "--dir", ru_dir)
     assert 0 == code
     assert "KEY REVOCATION WAITING:" in warned
@@ -74,6 +76,10 @@ def test_a_revocation_by_the_cli_is_confirmed_by_the_peer_officer(
     assert [(old_fp, "revoked", since), (new_fp, "current", None)] == [
         (k["fingerprint"], k["state"], k["revoked_from"]) for k in shown["keys"]
     ]
+    code, said, _ = run("peer", "list", "--dir", ru_dir, "--json")
+    assert [["revoked", "current"]] == [[k["state"] for k in p["keys"]] for p in json.loads(said)]
+    code, said, _ = run("peer", "list", "--dir", ru_dir)
+    assert "us: 1 earlier key(s); `hotline peer show us` lists them" in said
     code, said, _ = run("key", "history", "--dir", us_dir, "--json")
     assert [(old_fp, "revoked"), (new_fp, "current")] == [
         (k["fingerprint"], k["state"]) for k in json.loads(said)["keys"]

@@ -1,4 +1,5 @@
-"""``hotline peer add`` and ``hotline peer list``: the peers this node trusts.
+"""``hotline peer add | list | show | confirm-key``: the peers this node trusts, their key
+histories, and a peer's key revocation confirmed out of band.
 
 Both work on the node's folder (the node need not run). A card is the peer's own text,
 signed by the peer: a hostile peer's card verifies. So every fingerprint printed here is
@@ -145,11 +146,14 @@ def peer_add(
 @friendly
 def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     """List pinned peers, with their whole fingerprints (to compare out of band)."""
+    from hotline.services.line.keys import peer_history
+
     with opened_node(directory) as node:
         rows = node.peer_list()
         fingerprints = _pinned_fingerprints(node)
-    for row in rows:  # what the pinned key's bytes say, whatever the stored text says
-        row["fingerprint"] = fingerprints.get(row["party"], row["fingerprint"])
+        for row in rows:  # what the pinned key's bytes say, whatever the stored text says
+            row["fingerprint"] = fingerprints.get(row["party"], row["fingerprint"])
+            row["keys"] = peer_history(node.line, row["party"])  # after key changes
     if json_:
         print_json(rows)
         return
@@ -165,6 +169,23 @@ def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
         endpoints.overflow = "fold"
         table.add_row(plain(row["party"], one_line=True), name, Text(halves), endpoints)
     out.print(table)
+    for row in rows:
+        changes = [k for k in row["keys"] if k["state"] in ("retired", "revoked")]
+        waiting = [k for k in row["keys"] if k["state"] == "pending"]
+        if changes:
+            out.print(
+                Text(
+                    f"{row['party']}: {len(changes)} earlier key(s); `hotline peer show "
+                    f"{row['party']}` lists them"
+                )
+            )
+        if waiting:
+            err.print(
+                Text.assemble(
+                    ("KEY REVOCATION WAITING:", "bold red"),
+                    f" {row['party']}: see `hotline peer show {row['party']}`",
+                )
+            )
 
 
 def _pinned_fingerprints(node: Node) -> dict[str, str]:
