@@ -15,14 +15,15 @@ import httpx
 import pytest
 
 from hotline.clock import FakeClock, rfc3339
-from hotline.domain.line import Envelope
-from hotline.errors import BadSignature, Conflict, UnknownKey
+from hotline.domain.line import Envelope, Receipt
+from hotline.errors import BadSignature, Conflict, KeyRevoked, UnknownKey
 from hotline.node import Node
 from hotline.protocol import keychange, keys
 from hotline.protocol.envelope import seal
 from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
 from hotline.services.line import keys as key_changes
+from hotline.services.line.delivery import _check_receipt_at
 from hotline.services.line.identity import Identity
 from hotline.storage import evidence as evidence_store
 from hotline.storage import peers
@@ -323,3 +324,45 @@ def _index(node: Node, message_id: str) -> int:
     with node.db.read() as conn:
         found = evidence_store.entries_for(conn, message_id)
     return next(e.idx for e in found if e.kind.startswith("envelope"))
+
+
+def test_a_receipt_signed_by_a_revoked_key_after_its_revocation_is_refused(
+    pair: Pair, clock: FakeClock
+) -> None:
+    sent = pair.us.line.send(to="ru", text="Receipt wanted", user="duty1")
+    compromised, old_fp = pair.ru.identity.key, pair.ru.identity.fingerprint
+    revoked_from = rfc3339(clock.now() - timedelta(minutes=1))
+    key_changes.rotate_own(pair.ru.line, pair.ru.settings.key_path, revoked_from=revoked_from)
+    restart_on_new_key(pair.ru)
+    pair.deliver("ru", "us")  # held at us until its officer confirms
+    now = pair.us.line.now()
+    new_fp = pair.ru.identity.fingerprint
+    pair.us.db.transaction(
+        lambda c: key_changes.confirm(c, "ru", new_fp, now, allow_plain_http=True)
+    )
+    row = pair.us.line.show(sent["id"])
+
+    def receipt(received: str) -> dict[str, Any]:
+        unsigned = {
+            "v": 1,
+            "type": "receipt",
+            "envelope_id": row["id"],
+            "envelope_hash": row["hash"],
+            "from": "ru",
+            "to": "us",
+            "seq": row["seq"],
+            "received": received,
+            "log_index": 0,
+            "log_size": 1,
+            "log_root": "0" * 64,
+            "key": old_fp,
+        }
+        return seal(unsigned, compromised, Receipt).wire()
+
+    current = pair.ru.identity.key.public_key()
+    with pair.us.db.read() as conn:
+        with pytest.raises(KeyRevoked, match=f"revoked from {revoked_from}"):
+            _check_receipt_at(conn, receipt(now), row, "us", current)
+        # one the old key signed before the revocation time (stored, offered again) holds
+        earlier = rfc3339(clock.now() - timedelta(minutes=2))
+        assert old_fp == _check_receipt_at(conn, receipt(earlier), row, "us", current).key
