@@ -269,10 +269,12 @@ def test_evidence_verifies_across_a_rotation(pair: Pair) -> None:
     assert [] == verify_bundle(_bundle(pair.us, later["id"]), allow_uncosigned=True).failed
 
 
-def test_the_key_alarms_are_named_in_english_and_russian() -> None:
+def test_key_alarms_and_messages_are_named_in_english_and_russian() -> None:
     from hotline.render.i18n import t
-    from hotline.web.i18n import ALARM_LABELS
+    from hotline.web.i18n import ALARM_LABELS, TYPE_LABELS
 
+    label = TYPE_LABELS["key_change"]
+    assert ("Signing key change", "Смена ключа подписи") == (t("en", label), t("ru", label))
     assert [
         ("The other side changed its signing key", "Другая сторона сменила ключ подписи"),
         (

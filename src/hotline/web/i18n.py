@@ -46,6 +46,7 @@ TYPE_LABELS = {
     "ack": N_("Acknowledgement"),
     "link_test": N_("Link test"),
     "link_test_reply": N_("Link test answer"),
+    "key_change": N_("Signing key change"),
 }
 
 PRECEDENCE_LABELS = {
