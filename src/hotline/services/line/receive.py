@@ -12,6 +12,13 @@ fingerprints afresh before checking signatures (the decoded keys are cached, by
 fingerprint, only to spare decoding them again), and the write transaction that stores
 the batch checks them again, holding them, so that once ``hotline peer add --replace``
 (another process) has returned, no envelope signed with the old key is stored.
+
+Key changes (``services/line/keys.py``): a ``key_change`` envelope that rotates the
+sender's pinned key is applied when stored, and the envelopes after it in the batch are
+checked with the new key. An envelope naming an earlier key of the sender (one read of the
+key history, only then) is accepted if that key was valid at its ``created`` time, and
+refused as ``key_revoked`` after it; a revocation signed by a key not pinned yet is held
+for an officer and answered ``key_change_pending``.
 """
 
 from __future__ import annotations
