@@ -11,7 +11,7 @@ character made visible (``hotline.cli.common.safe``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -169,6 +169,11 @@ def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
         endpoints.overflow = "fold"
         table.add_row(plain(row["party"], one_line=True), name, Text(halves), endpoints)
     out.print(table)
+    _history_notes(rows)
+
+
+def _history_notes(rows: list[dict[str, Any]]) -> None:
+    """Under the table: which peers changed keys, and any revocation waiting."""
     for row in rows:
         changes = [k for k in row["keys"] if k["state"] in ("retired", "revoked")]
         waiting = [k for k in row["keys"] if k["state"] == "pending"]

@@ -138,9 +138,9 @@ def rotation_in(item: Any, pinned_fp: str | None) -> tuple[str, Ed25519PublicKey
     return change.new_key, keys.public_from_b64(change.new_public_key)
 
 
-def hold_revocation(line: Line, item: Any) -> KeyChangePending | None:
-    """Hold a peer's revocation (a ``key_change`` envelope signed by its new, unpinned key)
-    until an officer confirms it; the refusal to answer, or None if ``item`` is not one."""
+def _revocation_in(line: Line, item: Any) -> KeyChange | None:
+    """The revocation an envelope to this node carries, signed (envelope and change) by
+    the new key it names; None for anything else."""
     try:
         envelope = parse(item, Envelope)
         if envelope.type != ENVELOPE_TYPE:
@@ -152,6 +152,15 @@ def hold_revocation(line: Line, item: Any) -> KeyChangePending | None:
     except WireError:
         return None
     if change.party != envelope.from_ or envelope.to != line.identity.party:
+        return None
+    return change
+
+
+def hold_revocation(line: Line, item: Any) -> KeyChangePending | None:
+    """Hold a peer's revocation (a ``key_change`` envelope signed by its new, unpinned key)
+    until an officer confirms it; the refusal to answer, or None if ``item`` is not one."""
+    change = _revocation_in(line, item)
+    if change is None:
         return None
     now = line.now()
 
@@ -271,24 +280,8 @@ def rotate_own(line: Line, key_path: Path, *, revoked_from: str | None = None) -
         change = keychange.make_revocation(old.public_key(), new, card, now, revoked_from)
         sender = replace(line, identity=replace(line.identity, key=new))
     keys.save_private(new, next_path)
-
-    def work(conn: Connection) -> list[str]:
-        targets = [row.party for row in peers.all_peers(conn)]
-        for peer in targets:
-            sender.enqueue(
-                conn,
-                to=peer,
-                type_=ENVELOPE_TYPE,
-                body=change.wire(),
-                precedence="IMMEDIATE",
-                lang=line.identity.lang,
-                user=None,
-            )
-        store.record_change(conn, change.wire(), now)
-        return targets
-
     try:
-        targets = line.db.transaction(work)
+        targets = line.db.transaction(lambda conn: _queue_change(conn, sender, change, now))
     except BaseException:
         next_path.unlink()
         raise
@@ -296,6 +289,23 @@ def rotate_own(line: Line, key_path: Path, *, revoked_from: str | None = None) -
     what = "key_rotated" if revoked_from is None else "key_revoked"
     seclog.event(what, key=change.new_key, old_key=change.old_key, revoked_from=revoked_from)
     return OwnChange(change, targets)
+
+
+def _queue_change(conn: Connection, sender: Line, change: KeyChange, now: str) -> list[str]:
+    """Queue ``change`` to every pinned peer (signed by ``sender``'s key) and record it."""
+    targets = [row.party for row in peers.all_peers(conn)]
+    for peer in targets:
+        sender.enqueue(
+            conn,
+            to=peer,
+            type_=ENVELOPE_TYPE,
+            body=change.wire(),
+            precedence="IMMEDIATE",
+            lang=sender.identity.lang,
+            user=None,
+        )
+    store.record_change(conn, change.wire(), now)
+    return targets
 
 
 def finish_own(line: Line, key_path: Path) -> bool:
