@@ -26,6 +26,7 @@ from hotline.services.line import keys as key_changes
 from hotline.services.line.delivery import _check_receipt_at
 from hotline.services.line.identity import Identity
 from hotline.storage import evidence as evidence_store
+from hotline.storage import messages as messages_store
 from hotline.storage import peers
 from tests.conftest import Pair
 
@@ -368,3 +369,26 @@ def test_a_receipt_signed_by_a_revoked_key_after_its_revocation_is_refused(
         # one the old key signed before the revocation time (stored, offered again) holds
         earlier = rfc3339(clock.now() - timedelta(minutes=2))
         assert old_fp == _check_receipt_at(conn, receipt(earlier), row, "us", current).key
+
+
+def test_an_envelope_signed_with_the_old_key_before_the_rotation_still_verifies_after(
+    pair: Pair, clock: FakeClock
+) -> None:
+    """Signed before the rotation took effect, arriving after it was applied (a node that
+    signed it in the last instant, say): the old key was valid at its ``created``."""
+    old_key, old_fp = pair.us.identity.key, pair.us.identity.fingerprint
+    signed_at = rfc3339(clock.now())
+    clock.advance(timedelta(seconds=5))
+    key_changes.rotate_own(pair.us.line, pair.us.settings.key_path)
+    restart_on_new_key(pair.us)
+    pair.flush()
+    assert pair.us.identity.fingerprint == pinned(pair.ru, "us")
+    with pair.ru.db.write() as conn:
+        head = messages_store.lock_channel(conn, "us", messages_store.IN)
+    late = forged(pair.us, old_key, old_fp, signed_at, seq=head.last_seq + 1)
+    late["prev"] = head.last_hash
+    late = seal({k: v for k, v in late.items() if k != "sig"}, old_key, Envelope).wire()
+
+    answer = post(pair, "ru", late).json()
+    assert (None, 1) == (answer["error"], len(answer["receipts"]))
+    assert ["Stand down.", "key_change"] == sorted(received_texts(pair.ru))  # stored
