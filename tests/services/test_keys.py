@@ -16,7 +16,7 @@ import pytest
 
 from hotline.clock import FakeClock, rfc3339
 from hotline.domain.line import Envelope, Receipt
-from hotline.errors import BadSignature, Conflict, KeyRevoked, UnknownKey
+from hotline.errors import BadSignature, ConfigError, Conflict, KeyRevoked, UnknownKey
 from hotline.node import Node
 from hotline.protocol import keychange, keys
 from hotline.protocol.envelope import seal
@@ -392,3 +392,28 @@ def test_an_envelope_signed_with_the_old_key_before_the_rotation_still_verifies_
     answer = post(pair, "ru", late).json()
     assert (None, 1) == (answer["error"], len(answer["receipts"]))
     assert ["Stand down.", "key_change"] == sorted(received_texts(pair.ru))  # stored
+
+
+def test_a_key_change_interrupted_before_the_file_swap_is_finished(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_fp = pair.us.identity.fingerprint
+    real_replace = key_changes.os.replace
+
+    def crash(*_args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(key_changes.os, "replace", crash)
+    with pytest.raises(OSError, match="No space left"):
+        key_changes.rotate_own(pair.us.line, pair.us.settings.key_path)
+    monkeypatch.setattr(key_changes.os, "replace", real_replace)
+    on_file = keys.load_private(pair.us.settings.key_path).public_key()
+    assert old_fp == keys.fingerprint(on_file)  # committed, but the old key is in the file
+    with pytest.raises(ConfigError, match="an earlier key change did not finish"):
+        key_changes.rotate_own(pair.us.line, pair.us.settings.key_path)
+
+    assert key_changes.finish_own(pair.us.line, pair.us.settings.key_path)
+    restart_on_new_key(pair.us)
+    current = [k["fingerprint"] for k in key_changes.own_history(pair.us.line)][-1]
+    assert current == pair.us.identity.fingerprint != old_fp
+    assert not key_changes.finish_own(pair.us.line, pair.us.settings.key_path)
