@@ -16,6 +16,8 @@ The tree::
     │   ├── MalformedMessage        not JSON, or missing / mistyped fields
     │   ├── MessageTooLarge         body over the size limit
     │   ├── UnknownKey              signed with a key this node has not pinned
+    │   ├── KeyRevoked              signed by a key after its revocation (or retirement) time
+    │   ├── KeyChangePending        a peer's key revocation awaits confirmation out of band
     │   ├── BadSignature            the signature does not verify
     │   ├── WrongRecipient          addressed to another party
     │   ├── SequenceGap             seq skips ahead of the next expected number
@@ -56,6 +58,8 @@ __all__ = [
     "Forbidden",
     "HotlineError",
     "InternalError",
+    "KeyChangePending",
+    "KeyRevoked",
     "LogFork",
     "LoginPaused",
     "LoginRequired",
@@ -155,6 +159,22 @@ class MessageTooLarge(WireError):
 
 class UnknownKey(WireError):
     code = "unknown_key"
+    http_status = 403
+
+
+class KeyRevoked(WireError):
+    """Signed by a peer's key at a time it was no longer valid: after its revocation
+    time (a compromised key), or after the rotation that retired it."""
+
+    code = "key_revoked"
+    http_status = 403
+
+
+class KeyChangePending(WireError):
+    """A peer's key revocation arrived; it is held until an officer confirms the new
+    fingerprint out of band (``hotline peer confirm-key``)."""
+
+    code = "key_change_pending"
     http_status = 403
 
 

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hotline.errors import ConfigError, ValidationError
 from hotline.protocol import keys, tls
 from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import open_card
+from hotline.protocol.keychange import ENVELOPE_TYPE as KEY_CHANGE_TYPE
 from hotline.services.alarms import Alarms
 from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
@@ -32,6 +34,7 @@ from hotline.services.line.deadlines import Deadlines
 from hotline.services.line.delivery import DeliveryWorker
 from hotline.services.line.escalation import Escalation
 from hotline.services.line.identity import Identity
+from hotline.services.line.keys import on_key_change
 from hotline.services.line.links import LinkTests
 from hotline.services.line.operator_tests import OperatorTests
 from hotline.services.line.receive import Receiver
@@ -80,6 +83,9 @@ class Node:
         self.tls = NodeTls(self.db, settings)
         self.line = Line(self.db, self.identity, settings, self.clock, on_queued=self.wake)
         self.receiver = Receiver(self.line)
+        # a peer's key rotation, applied in the transaction that stores it
+        plain = settings.allow_plain_http
+        self.line.on_receive(KEY_CHANGE_TYPE, partial(on_key_change, allow_plain_http=plain))
         self.conflicts = Conflicts(self.line)
         self.notices = Notices(self.line, conflicts=self.conflicts)
         self.held = HeldMessages(self.line, self.notices, settings, self.clock)

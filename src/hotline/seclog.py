@@ -27,7 +27,9 @@ Event names in use: ``login_ok``, ``login_failed``, ``login_paused``, ``logout``
 ``token_revoked``, ``auth_refused`` (401), ``forbidden`` (403), ``user_added``,
 ``user_disabled``, ``user_enabled``, ``password_changed``, ``peer_pinned``,
 ``peer_key_changed``, ``peer_card_updated``, ``peer_refused`` (a peer's request refused,
-with its code),
+with its code), the key changes ``key_rotated``, ``key_revoked`` (this node's own),
+``peer_key_rotated``, ``peer_key_revoked``, ``peer_key_revocation_held``,
+``peer_key_confirmed`` (a peer's),
 ``tls_refused``, ``internal_error`` (an answer 500: the exception's type, never its
 text). The access log writes ``request`` records.
 """

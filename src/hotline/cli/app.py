@@ -19,6 +19,7 @@ from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.conflicts import conflicts_app
 from hotline.cli.escalation import contacts_app, escalation_app
 from hotline.cli.held import held_app
+from hotline.cli.keys import key_app
 from hotline.cli.notices import notice_app
 from hotline.cli.peers import peer_app
 from hotline.cli.readouts import readout_app
@@ -72,5 +73,6 @@ for group, name in (
     (escalation_app, "escalation"),
     (contacts_app, "contacts"),
     (node.tls_app, "tls"),
+    (key_app, "key"),
 ):
     app.add_typer(group, name=name)

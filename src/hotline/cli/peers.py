@@ -1,4 +1,5 @@
-"""``hotline peer add`` and ``hotline peer list``: the peers this node trusts.
+"""``hotline peer add | list | show | confirm-key``: the peers this node trusts, their key
+histories, and a peer's key revocation confirmed out of band.
 
 Both work on the node's folder (the node need not run). A card is the peer's own text,
 signed by the peer: a hostile peer's card verifies. So every fingerprint printed here is
@@ -10,7 +11,7 @@ character made visible (``hotline.cli.common.safe``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -145,11 +146,14 @@ def peer_add(
 @friendly
 def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     """List pinned peers, with their whole fingerprints (to compare out of band)."""
+    from hotline.services.line.keys import peer_history
+
     with opened_node(directory) as node:
         rows = node.peer_list()
         fingerprints = _pinned_fingerprints(node)
-    for row in rows:  # what the pinned key's bytes say, whatever the stored text says
-        row["fingerprint"] = fingerprints.get(row["party"], row["fingerprint"])
+        for row in rows:  # what the pinned key's bytes say, whatever the stored text says
+            row["fingerprint"] = fingerprints.get(row["party"], row["fingerprint"])
+            row["keys"] = peer_history(node.line, row["party"])  # after key changes
     if json_:
         print_json(rows)
         return
@@ -165,6 +169,28 @@ def peer_list(directory: DirOpt, json_: JsonOpt = False) -> None:
         endpoints.overflow = "fold"
         table.add_row(plain(row["party"], one_line=True), name, Text(halves), endpoints)
     out.print(table)
+    _history_notes(rows)
+
+
+def _history_notes(rows: list[dict[str, Any]]) -> None:
+    """Under the table: which peers changed keys, and any revocation waiting."""
+    for row in rows:
+        changes = [k for k in row["keys"] if k["state"] in ("retired", "revoked")]
+        waiting = [k for k in row["keys"] if k["state"] == "pending"]
+        if changes:
+            out.print(
+                Text(
+                    f"{row['party']}: {len(changes)} earlier key(s); `hotline peer show "
+                    f"{row['party']}` lists them"
+                )
+            )
+        if waiting:
+            err.print(
+                Text.assemble(
+                    ("KEY REVOCATION WAITING:", "bold red"),
+                    f" {row['party']}: see `hotline peer show {row['party']}`",
+                )
+            )
 
 
 def _pinned_fingerprints(node: Node) -> dict[str, str]:
@@ -173,3 +199,71 @@ def _pinned_fingerprints(node: Node) -> dict[str, str]:
 
     with node.db.read() as conn:
         return {row.party: key_fingerprint(row.public_key) for row in peers.all_peers(conn)}
+
+
+@peer_app.command("show")
+@friendly
+def peer_show(
+    party: Annotated[str, typer.Argument(help="The peer's party")],
+    directory: DirOpt,
+    json_: JsonOpt = False,
+) -> None:
+    """A pinned peer: its current key and its key history (rotations, revocations, and
+    revocations waiting for confirmation out of band)."""
+    from hotline.cli.keys import print_history
+    from hotline.errors import NotFound
+    from hotline.services.line.keys import peer_history
+
+    with opened_node(directory) as node:
+        row = {r["party"]: r for r in node.peer_list()}.get(party)
+        if row is None:
+            raise NotFound(f"no peer {party!r} is pinned on this node")
+        row["fingerprint"] = _pinned_fingerprints(node)[party]
+        row["keys"] = peer_history(node.line, party)
+    if json_:
+        print_json(row)
+        return
+    out.print(Text.assemble("Peer ", plain(party, "bold", one_line=True)))
+    out.print(Text.assemble("Fingerprint: ", (spoken_fingerprint(row["fingerprint"]), "bold")))
+    out.print(Text(f"TLS pin: {row.get('tls_pin') or '(none)'}"), soft_wrap=True)
+    if row["keys"]:
+        print_history(row["keys"])
+    for key in row["keys"]:
+        if key["state"] == "pending":
+            err.print(
+                Text.assemble(
+                    ("KEY REVOCATION WAITING:", "bold red"),
+                    f" {party} revoked its key and names the new key "
+                    f"{spoken_fingerprint(key['fingerprint'])}. Confirm it with the peer over "
+                    f"another channel, then `hotline peer confirm-key {party} FINGERPRINT`.",
+                ),
+                soft_wrap=True,
+            )
+
+
+@peer_app.command("confirm-key")
+@friendly
+def peer_confirm_key(
+    party: Annotated[str, typer.Argument(help="The peer's party")],
+    fingerprint: Annotated[
+        str, typer.Argument(help="The new key's fingerprint, as the peer read it to you")
+    ],
+    directory: DirOpt,
+) -> None:
+    """Apply a peer's key revocation, after its new fingerprint was confirmed out of band."""
+    from hotline.services.line.keys import confirm
+
+    with opened_node(directory) as node:
+        plain = node.settings.allow_plain_http
+        change = node.db.transaction(
+            lambda conn: confirm(conn, party, fingerprint, node.line.now(), allow_plain_http=plain)
+        )
+        node.receiver.forget_keys()
+        node.wake(party)
+    out.print(
+        Text(
+            f"{party}: key {change.old_key} revoked from {change.revoked_from}; "
+            f"now pinned with {change.new_key}"
+        ),
+        soft_wrap=True,
+    )

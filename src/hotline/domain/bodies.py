@@ -13,6 +13,7 @@ import pydantic
 from pydantic import BaseModel
 
 from hotline.domain.calls import CALL_MODELS
+from hotline.domain.keys import KeyChange
 from hotline.domain.line import AckBody, TextBody
 from hotline.domain.links import LINK_MODELS, OPERATOR_TEST_TYPES
 from hotline.domain.notices.models import NOTICE_MODELS, parse_notice, to_wire
@@ -26,10 +27,11 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     **LINK_MODELS,
     **CALL_MODELS,
     "track_report": TrackReportBody,
+    "key_change": KeyChange,  # a node's key rotated or revoked (protocol/keychange.py)
 }
 
 #: Types the nodes make and answer themselves; no person acknowledges them.
-SYSTEM_TYPES = frozenset({"ack", "link_test", "link_test_reply", "track_report"})
+SYSTEM_TYPES = frozenset({"ack", "link_test", "link_test_reply", "track_report", "key_change"})
 
 #: Steps of a call that wait on a person at the peer: acknowledged like any message, with
 #: a deadline (``ack_by``) by precedence, escalating when it passes. An IMMEDIATE call

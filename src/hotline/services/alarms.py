@@ -34,6 +34,8 @@ KINDS = {
     "track_conflict": "two live tracks of different parties are predicted to come too close",
     "nonconforming": "one of our own tracks has left the volume we declared for it",
     "safety_warning": "a pre-authorised safety warning went out FLASH without a second person",
+    "peer_key_changed": "a peer rotated (or, confirmed, revoked) its signing key",
+    "peer_key_pending": "a peer revoked its key: confirm the new fingerprint out of band",
 }
 
 

@@ -11,6 +11,7 @@ from hotline.storage.tables import conflicts as conflicts_tables
 from hotline.storage.tables import core as tables
 from hotline.storage.tables import evidence as evidence_tables
 from hotline.storage.tables import held as held_tables
+from hotline.storage.tables import keys as keys_tables
 from hotline.storage.tables import links as links_tables
 from hotline.storage.tables import logins as logins_tables
 from hotline.storage.tables import safety as safety_tables
@@ -22,6 +23,7 @@ __all__ = [
     "conflicts_tables",
     "evidence_tables",
     "held_tables",
+    "keys_tables",
     "links_tables",
     "logins_tables",
     "metadata",

@@ -49,6 +49,7 @@ TYPE_LABELS = {
     "link_test_reply": N_("Link test answer"),
     "operator_test": N_("Operator test"),
     "operator_test_answer": N_("Operator test answer"),
+    "key_change": N_("Signing key change"),
 }
 
 PRECEDENCE_LABELS = {
@@ -103,6 +104,8 @@ ALARM_LABELS = {
     "safety_warning": N_(
         "Safety warning sent FLASH without a second person (authorised in advance)"
     ),
+    "peer_key_changed": N_("The other side changed its signing key"),
+    "peer_key_pending": N_("The other side revoked its key: confirm the new fingerprint"),
 }
 
 Translate = Callable[..., str]

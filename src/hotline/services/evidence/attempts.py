@@ -22,10 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from hotline.domain.line import HASH_PATTERN
 from hotline.domain.links import OobAttempt
 from hotline.errors import HotlineError
-from hotline.protocol import keys, merkle
+from hotline.protocol import keychange, keys, merkle
 from hotline.protocol.canonical import canonical, parse_json
 from hotline.protocol.checkpoint import Checkpoint
 from hotline.protocol.envelope import describe, signing_bytes
+from hotline.protocol.keychange import KeyPeriod
 
 KIND = "oob_attempt"
 #: Attempts one bundle may carry (the node records no more per message).
@@ -52,8 +53,12 @@ def check_attempt(
     key: Ed25519PublicKey | None,
     message_id: str,
     message_hash: str | None,
+    periods: list[KeyPeriod] | None = None,
 ) -> tuple[OobAttempt | None, list[str]]:
-    """The attempt, if it holds up, and every problem found with it."""
+    """The attempt, if it holds up, and every problem found with it.
+
+    With the exporter's key history (``periods``), the attempt is checked against the key
+    it names as valid at its time (an earlier key, after a rotation), not only ``key``."""
     where = f"attempt (entry {item.index})"
     failed: list[str] = []
     entry = item.entry.encode("utf-8")
@@ -76,6 +81,12 @@ def check_attempt(
         return None, [*failed, f"{where}: not an attempt record: {describe(exc)}"]
     if attempt.party != exporter:
         failed.append(f"{where}: made by {attempt.party}, not by the exporter {exporter}")
+    if periods:
+        try:
+            period = keychange.key_at(periods, attempt.key, attempt.at, where)
+            key = keys.public_from_b64(period.public_key)
+        except HotlineError as exc:  # unknown, retired or revoked at its time
+            return None, [*failed, exc.message]
     if key is None or not keys.verify(key, attempt.sig, signing_bytes(obj)):
         failed.append(f"{where}: its signature does not verify with {exporter}'s key")
     elif attempt.key != keys.fingerprint(key):

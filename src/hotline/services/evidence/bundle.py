@@ -4,7 +4,8 @@ A bundle holds the envelope, its receipt, the acknowledgement and the receipt fo
 each as the exact canonical bytes that were logged — and the officers' signed attempts
 to reach the peer off the line about it (``attempts``, when there are any), with their
 positions and inclusion proofs in this node's log, a checkpoint of that log co-signed by
-the peer, both nodes' signed cards (public keys and fingerprints), and this node's
+the peer, both nodes' signed cards (public keys and fingerprints), the key changes that
+chain each party's earlier keys to its card's key (after a rotation), and this node's
 signature over the whole.
 The file is RFC 8785 canonical JSON and a newline, so any change to any byte shows.
 
@@ -27,6 +28,7 @@ from hotline.services.evidence.audit import LogAudit
 from hotline.services.evidence.service import Evidence
 from hotline.services.evidence.verify import FORMAT, KINDS, ROLES, verify_bundle
 from hotline.storage import evidence as store
+from hotline.storage import keys as key_history
 from hotline.storage import messages, peers
 from hotline.storage.evidence import StoredEntry
 
@@ -64,6 +66,9 @@ def export_bundle(evidence: Evidence, message_id: str, *, allow_uncosigned: bool
     }
     if attempts:  # absent when none: a bundle without any is what it always was
         bundle["attempts"] = [_attempt(stored, audit, size) for _, stored in attempts]
+    changes = _key_changes(evidence, [evidence.identity.party, row["peer"]])
+    if changes:  # the chain from each party's earlier keys to the key on its card
+        bundle["key_changes"] = changes
     bundle["sig"] = keys.sign(evidence.identity.key, signing_bytes(bundle))
     raw = canonical(bundle) + b"\n"
     verdict = verify_bundle(raw, allow_uncosigned=allow_uncosigned)
@@ -113,6 +118,12 @@ def _attempt(stored: StoredEntry, audit: LogAudit, size: int) -> dict[str, Any]:
     out = _entry("", stored, audit, size)
     del out["role"]
     return out
+
+
+def _key_changes(evidence: Evidence, parties: list[str]) -> dict[str, list[dict[str, Any]]]:
+    with evidence.db.read() as conn:
+        found = {party: key_history.changes(conn, party) for party in parties}
+    return {party: changes for party, changes in found.items() if changes}
 
 
 def _entry(role: str, stored: StoredEntry, audit: LogAudit, size: int) -> dict[str, Any]:

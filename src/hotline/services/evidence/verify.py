@@ -43,11 +43,12 @@ from hotline.domain.line import (
     Receipt,
 )
 from hotline.domain.links import OobAttempt
-from hotline.errors import HotlineError
-from hotline.protocol import keys, merkle
+from hotline.errors import HotlineError, UnknownKey
+from hotline.protocol import keychange, keys, merkle
 from hotline.protocol.canonical import canonical, parse_json, sha256_hex
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint
 from hotline.protocol.envelope import describe, open_card, parse, signing_bytes, verify_signature
+from hotline.protocol.keychange import KeyPeriod
 from hotline.services.evidence.attempts import MAX_ATTEMPTS, AttemptEntry, check_attempt
 from hotline.services.evidence.attempts import narrate as narrate_attempt
 
@@ -84,6 +85,9 @@ class Bundle(_Strict):
     exported_at: str = Field(pattern=TIME_PATTERN)
     cosigned: bool
     cards: dict[str, dict[str, Any]] = Field(min_length=2, max_length=2)
+    #: Per party, the signed key changes that chain its earlier keys to its card's key
+    #: (``protocol/keychange.py``); absent when neither party ever changed its key.
+    key_changes: dict[str, list[dict[str, Any]]] = Field(default_factory=dict, max_length=2)
     checkpoint: str = Field(max_length=8192)
     entries: list[BundleEntry] = Field(min_length=1, max_length=4)
     #: out-of-band attempts to reach the peer (``evidence/attempts.py``); absent if none
@@ -134,6 +138,10 @@ class _Opened:
     checkpoint: Checkpoint | None = None
     objects: dict[str, Envelope | Receipt] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    #: Each party's keys, oldest first (its card's key last), and the key of each party
+    #: that signed the checkpoint.
+    periods: dict[str, list[KeyPeriod]] = field(default_factory=dict)
+    checkpoint_keys: dict[str, KeyPeriod] = field(default_factory=dict)
 
 
 def verify_bundle(
@@ -153,6 +161,7 @@ def verify_bundle(
         _check_entry(opened, item, verdict)
     _check_roles(opened, verdict)
     attempts = _check_attempts(opened, verdict)
+    _check_checkpoint_keys(opened, verdict)
     if verdict.ok:
         _narrate(opened, verdict)
         verdict.proven.extend(narrate_attempt(a, i) for i, a in attempts)
@@ -170,6 +179,7 @@ def _check_attempts(opened: _Opened, verdict: Verdict) -> list[tuple[int, OobAtt
             key=opened.keys.get(bundle.exported_by),
             message_id=bundle.message_id,
             message_hash=opened.hashes.get("envelope"),
+            periods=opened.periods.get(bundle.exported_by),
         )
         verdict.failed.extend(failed)
         if attempt is not None:
@@ -205,10 +215,37 @@ def _check_cards(opened: _Opened, verdict: Verdict, trusted: Collection[str]) ->
             continue
         opened.keys[party], opened.fingerprints[party] = public, card.fingerprint
         opened.names[party] = card.name_en
-        if trusted and card.fingerprint not in trusted:
+        opened.periods[party] = _history(opened, party, card.fingerprint, card.public_key, verdict)
+        if trusted and not _trusted(opened.periods[party], trusted):
             verdict.failed.append(
                 f"card of {party}: key {card.fingerprint} is not among the fingerprints you trust"
             )
+    for party in sorted(set(opened.bundle.key_changes) - set(opened.bundle.cards)):
+        verdict.failed.append(f"key history of {party}: {party} has no card in the bundle")
+
+
+def _history(
+    opened: _Opened, party: str, fingerprint: str, public: str, verdict: Verdict
+) -> list[KeyPeriod]:
+    """The party's keys, proven by the chain of its key changes back from its card's key."""
+    current = [KeyPeriod(fingerprint, public, None, None)]
+    try:
+        return keychange.history(fingerprint, opened.bundle.key_changes.get(party, [])) or current
+    except HotlineError as exc:
+        verdict.failed.append(f"key history of {party}: {exc.message}")
+        return current
+
+
+def _trusted(periods: list[KeyPeriod], trusted: Collection[str]) -> bool:
+    """A trusted fingerprint is the current key, or an earlier one that vouched (by
+    rotations only, never a revocation) for every key after it."""
+    for index, period in enumerate(periods):
+        later = periods[index + 1 :]
+        if period.fingerprint in trusted and all(
+            p.introduced_by == keychange.ROTATION for p in later
+        ):
+            return True
+    return False
 
 
 def _check_bundle_signature(opened: _Opened, obj: dict[str, Any], verdict: Verdict) -> None:
@@ -231,7 +268,7 @@ def _check_checkpoint(opened: _Opened, verdict: Verdict, allow_uncosigned: bool)
     bundle = opened.bundle
     verifiers = {f"hotline/{party}": key for party, key in opened.keys.items()}
     try:
-        checkpoint, signers = open_checkpoint(bundle.checkpoint, verifiers)
+        checkpoint, signers = _open_checkpoint(opened)
     except HotlineError as exc:
         verdict.failed.append(f"checkpoint: {exc.message}")
         return
@@ -252,6 +289,48 @@ def _check_checkpoint(opened: _Opened, verdict: Verdict, allow_uncosigned: bool)
             f"checkpoint: not co-signed by {', '.join(others) or 'the peer'}: only the "
             "exporting node vouches for its log (verify with --allow-uncosigned to accept that)"
         )
+
+
+def _open_checkpoint(opened: _Opened) -> tuple[Checkpoint, list[str]]:
+    """The checkpoint and who signed it: each party's signature is checked with the key of
+    its history that made it (newest first); a signature that fails refuses it."""
+    found: Checkpoint | None = None
+    signers: list[str] = []
+    for party, periods in sorted(opened.periods.items()):
+        name = f"hotline/{party}"
+        for period in reversed(periods):
+            try:
+                found, _ = open_checkpoint(
+                    opened.bundle.checkpoint, {name: keys.public_from_b64(period.public_key)}
+                )
+            except UnknownKey:
+                continue
+            signers.append(name)
+            opened.checkpoint_keys[party] = period
+            break
+    if found is None:
+        raise UnknownKey("no signature on the checkpoint is by a key of either party")
+    return found, signers
+
+
+def _check_checkpoint_keys(opened: _Opened, verdict: Verdict) -> None:
+    """A checkpoint signed by a revoked key is made after every record it covers: if one
+    was signed at or after the revocation time, so was the checkpoint."""
+    times = [o.created if isinstance(o, Envelope) else o.received for o in opened.objects.values()]
+    try:
+        latest = max(times, key=keychange.parse_time) if times else None
+    except HotlineError as exc:
+        verdict.failed.append(f"records: {exc.message}")
+        return
+    for party, period in sorted(opened.checkpoint_keys.items()):
+        if period.revoked_from is None or latest is None:
+            continue
+        if keychange.parse_time(latest) >= keychange.parse_time(period.revoked_from):
+            verdict.failed.append(
+                f"checkpoint: signed by {party}'s key {period.fingerprint}, revoked from "
+                f"{period.revoked_from}, yet it covers a record signed at {latest}: it may "
+                "be forged"
+            )
 
 
 def _check_entry(opened: _Opened, item: BundleEntry, verdict: Verdict) -> None:
@@ -297,14 +376,21 @@ def _check_signed_by(
 ) -> None:
     where = f"{item.role} (entry {item.index})"
     signer = parsed.from_
-    key = opened.keys.get(signer)
-    if key is None:
+    periods = opened.periods.get(signer)
+    if periods is None:
         verdict.failed.append(f"{where}: signed as {signer!r}, who has no card in the bundle")
         return
-    if parsed.key != opened.fingerprints[signer]:
-        verdict.failed.append(f"{where}: names key {parsed.key}, not {signer}'s key")
+    at = parsed.created if isinstance(parsed, Envelope) else parsed.received
+    try:  # the key it names, valid when it was signed (after rotations: an earlier key)
+        period = keychange.key_at(periods, parsed.key, at, where)
+    except UnknownKey:
+        verdict.failed.append(f"{where}: names key {parsed.key}, not one of {signer}'s keys")
+        return
+    except HotlineError as exc:  # signed by a revoked (or retired) key after its time
+        verdict.failed.append(exc.message)
+        return
     try:
-        verify_signature(parsed, key)
+        verify_signature(parsed, keys.public_from_b64(period.public_key))
     except HotlineError:
         verdict.failed.append(
             f"{where}: its signature does not verify with {signer}'s key: it was altered"
@@ -451,6 +537,12 @@ def _narrate_log(opened: _Opened, verdict: Verdict, checkpoint: Checkpoint) -> N
             f"KEY of {party} ({opened.names[party]}): "
             f"{keys.spoken_fingerprint(opened.fingerprints[party])}"
         )
+        for period in opened.periods[party][:-1]:  # earlier keys, chained to the current
+            revoked = f", REVOKED from {period.revoked_from}" if period.revoked_from else ""
+            verdict.proven.append(
+                f"EARLIER KEY of {party}: {period.fingerprint}, valid until "
+                f"{period.valid_to}{revoked} (its key changes are in the bundle)"
+            )
 
 
 def _missing(

@@ -29,6 +29,7 @@ from hotline.protocol import keys, tls
 from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import parse, verify_signature
 from hotline.services.alarms import clear_alarm, open_alarm, raise_incident
+from hotline.services.line import keys as key_changes
 from hotline.services.line import linkstate
 from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls, PeerClients
@@ -174,7 +175,9 @@ class Courier:
                     public = keys.public_from_b64(pinned[1])
                 for delivered, (row, obj) in enumerate(zip(batch, receipts, strict=False)):
                     try:
-                        receipt = _check_receipt(obj, row, self.line.identity.party, public)
+                        receipt = _check_receipt_at(
+                            conn, obj, row, self.line.identity.party, public
+                        )
                     except HotlineError as exc:
                         # Receipts before this one were checked and are kept (the batch is
                         # in order); this message stays at the head and is tried again.
@@ -357,6 +360,23 @@ def _check_receipt(obj: Any, row: dict[str, Any], me: str, public: Any) -> Recei
     if receipt.to != me or receipt.from_ != row["peer"]:
         raise MalformedMessage("the receipt names the wrong parties")
     return receipt
+
+
+def _check_receipt_at(
+    conn: Connection, obj: Any, row: dict[str, Any], me: str, public: Any
+) -> Receipt:
+    """:func:`_check_receipt` with the pinned key, or else with the peer's earlier key the
+    receipt names, if it was valid when the receipt was signed (a receipt stored before
+    the peer rotated its key, offered again after): see ``services/line/keys.py``."""
+    try:
+        return _check_receipt(obj, row, me, public)
+    except BadSignature:
+        receipt = parse(obj, Receipt)
+        if receipt.key == keys.fingerprint(public):
+            raise
+        what = f"the receipt for {row['id']}"
+        older = key_changes.historic_key(conn, row["peer"], receipt.key, receipt.received, what)
+        return _check_receipt(obj, row, me, keys.public_from_b64(older))
 
 
 class DeliveryWorker:

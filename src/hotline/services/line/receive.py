@@ -12,6 +12,13 @@ fingerprints afresh before checking signatures (the decoded keys are cached, by
 fingerprint, only to spare decoding them again), and the write transaction that stores
 the batch checks them again, holding them, so that once ``hotline peer add --replace``
 (another process) has returned, no envelope signed with the old key is stored.
+
+Key changes (``services/line/keys.py``): a ``key_change`` envelope that rotates the
+sender's pinned key is applied when stored, and the envelopes after it in the batch are
+checked with the new key. An envelope naming an earlier key of the sender (one read of the
+key history, only then) is accepted if that key was valid at its ``created`` time, and
+refused as ``key_revoked`` after it; a revocation signed by a key not pinned yet is held
+for an officer and answered ``key_change_pending``.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ from hotline.errors import (
 from hotline.protocol import keys
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import parse, seal, verify_signature
+from hotline.protocol.keychange import ENVELOPE_TYPE as KEY_CHANGE_TYPE
+from hotline.services.line import keys as key_changes
 from hotline.services.line.service import Line, ReceiveHook
 from hotline.storage import log, peers
 from hotline.storage import messages as store
@@ -75,6 +84,7 @@ class _Checked:
     envelope: Envelope
     wire: bytes
     digest: str
+    historic: bool = False  # signed by a key of the sender's history, valid when signed
 
 
 class Receiver:
@@ -100,11 +110,14 @@ class Receiver:
         for index, item in enumerate(items):
             try:
                 checked.append(self._check_static(item, pinned))
+                pinned = _rotated(item, pinned)  # what follows a rotation is signed anew
             except (UnknownKey, BadSignature) as exc:
                 again = self._stored_copy(item, pinned)
                 if again is None:
-                    exc.context.setdefault("index", index)
-                    result.error = exc
+                    held = key_changes.hold_revocation(self.line, item)
+                    refusal: WireError = exc if held is None else held
+                    refusal.context.setdefault("index", index)
+                    result.error = refusal
                     break
                 checked.append(again)
             except WireError as exc:
@@ -161,8 +174,9 @@ class Receiver:
                 f"but this node is {self.line.identity.party!r}",
                 hint="check the endpoint in the sender's copy of this node's card",
             )
+        historic = self._historic_key(envelope, pinned)
         try:
-            verify_signature(envelope, _peer_key(envelope, pinned))
+            verify_signature(envelope, historic or _peer_key(envelope, pinned))
         except BadSignature:  # said without naming the pinned key (see _peer_key)
             raise BadSignature(
                 f"envelope {envelope.id}: the signature does not verify",
@@ -181,7 +195,26 @@ class Receiver:
             raise MalformedMessage(f"envelope {envelope.id}: {exc.message}") from exc
         if envelope.type == "coded_message":
             self._check_phrasebook(envelope)
-        return _Checked(envelope, wire, digest)
+        return _Checked(envelope, wire, digest, historic is not None)
+
+    def _historic_key(
+        self, envelope: Envelope, pinned: dict[str, tuple[str, Ed25519PublicKey]]
+    ) -> Ed25519PublicKey | None:
+        """The sender's earlier key the envelope names, if it was valid when the envelope
+        was created (signed before a rotation, arriving after it); ``KeyRevoked`` if it
+        was signed by a revoked key after its revocation time. None for the pinned key,
+        or a key the sender never had (refused by :func:`_peer_key`)."""
+        peer = pinned.get(envelope.from_)
+        if peer is None or peer[0] == envelope.key:
+            return None
+        with self.line.db.read() as conn:
+            try:
+                public = key_changes.historic_key(
+                    conn, envelope.from_, envelope.key, envelope.created, f"envelope {envelope.id}"
+                )
+            except UnknownKey:
+                return None
+        return keys.public_from_b64(public)
 
     def _check_phrasebook(self, envelope: Envelope) -> None:
         """A code means something only if both sides hold the same phrasebook."""
@@ -251,7 +284,9 @@ class Receiver:
                     hooks = self.line.receive_hooks.get(item.envelope.type, ())
                     try:
                         sender = pinned.get(item.envelope.from_)
-                        if not _already_stored(item.envelope, item.digest, seen.known):
+                        if not (
+                            item.historic or _already_stored(item.envelope, item.digest, seen.known)
+                        ):
                             _still_pinned(item.envelope, None if sender is None else sender[0])
                         if not (savepoints or hooks):
                             result.receipts.append(self._store_one(conn, item, seen, hooks, False))
@@ -269,6 +304,8 @@ class Receiver:
                             appended.reset(mark)
                             seen.heads = heads
                             raise
+                        if item.envelope.type == KEY_CHANGE_TYPE:  # applied: the new key
+                            pinned |= peers.pinned_keys(conn, [item.envelope.from_])
                     except WireError as exc:
                         exc.context.setdefault("index", len(result.receipts))
                         result.error = exc
@@ -431,6 +468,19 @@ def _already_stored(
     """Whether exactly this envelope was received and receipted here before."""
     found = stored.get(envelope.id)
     return found is not None and found[0] == store.IN and found[1] == digest and bool(found[2])
+
+
+def _rotated(
+    item: Any, pinned: dict[str, tuple[str, Ed25519PublicKey]]
+) -> dict[str, tuple[str, Ed25519PublicKey]]:
+    """``pinned`` as it is after ``item``, if it is a rotation of its sender's pinned key
+    (checked and applied when stored): the envelopes after it are signed with the new key."""
+    sender = item.get("from") if isinstance(item, dict) else None
+    peer = pinned.get(sender) if isinstance(sender, str) else None
+    new = key_changes.rotation_in(item, None if peer is None else peer[0])
+    if new is None or not isinstance(sender, str):
+        return pinned
+    return pinned | {sender: new}
 
 
 def _peer_key(
