@@ -326,3 +326,22 @@ def test_a_call_request_sent_before_call_steps_had_deadlines_never_escalates(
     with oob.us.db.read() as conn:
         due = conn.execute(select(messages.c.due_at).where(messages.c.id == made["message_id"]))
         assert due.scalar_one() is None  # and it is not looked at again
+
+
+def test_attempts_recorded_before_a_key_rotation_verify_after_it(
+    oob: Pair, clock: FakeClock
+) -> None:
+    """An attempt is signed by the key of its time: after our node rotates its key, a
+    bundle exported later checks it against that earlier key, from the key history."""
+    from hotline.services.line import keys as key_changes
+    from tests.services.test_keys import restart_on_new_key
+
+    message_id = overdue(oob, clock)
+    oob.us.escalation.record(message_id, contact="duty/voice", result="busy", note=None, user="a")
+    key_changes.rotate_own(oob.us.line, oob.us.settings.key_path)
+    restart_on_new_key(oob.us)
+    oob.flush()
+    raw = export_bundle(oob.us.evidence, message_id, allow_uncosigned=True)
+    verdict = verify_bundle(raw, allow_uncosigned=True)
+    assert ([], 1) == (verdict.failed, len(json.loads(raw)["attempts"]))
+    assert 1 == sum(p.startswith("OUT OF BAND") for p in verdict.proven)
