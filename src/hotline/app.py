@@ -32,7 +32,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline import __version__, seclog
-from hotline.api import auth, calls, evidence, held, links, messages, notices, tracks, watch
+from hotline.api import auth, calls, evidence, feeds, held, links, messages, notices, tracks, watch
 from hotline.api import node as node_api
 from hotline.api.deps import current_user
 from hotline.config import NodeSettings, split_listen
@@ -133,7 +133,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
     app.state.node = node
     app.state.side = side
     if side in ("operator", "both"):
-        for module in (auth, node_api, messages, notices, held, calls, watch, tracks, links):
+        for module in (auth, node_api, messages, notices, held, calls, watch, tracks, feeds, links):
             app.include_router(module.router)
         app.include_router(links.metrics_router)
         app.include_router(evidence.router)

@@ -48,7 +48,27 @@ def render_metrics(node: Node) -> bytes:
     # alert rule on it would never see the alarm clear.
     for kind, count in ({kind: 0 for kind in ALARM_KINDS} | node.alarms.open_counts()).items():
         alarms.labels(kind).set(count)
+    _feed_metrics(node, registry)
     return generate_latest(registry)
+
+
+def _feed_metrics(node: Node, registry: CollectorRegistry) -> None:
+    """Each track feed's health, as the active process last recorded it."""
+    labels = ["feed", "kind"]
+    gauges = {
+        "connected": Gauge("hotline_feed_connected", "1 if the feed's socket is open", labels),
+        "messages": Gauge("hotline_feed_messages", "Messages understood", labels),
+        "reports": Gauge("hotline_feed_reports", "Track reports put into the picture", labels),
+        "errors": Gauge("hotline_feed_decode_errors", "Malformed messages skipped", labels),
+        "rate_per_s": Gauge("hotline_feed_rate", "Messages per second, lately", labels),
+        "quiet_s": Gauge("hotline_feed_quiet_seconds", "Seconds since the last message", labels),
+    }
+    for gauge in gauges.values():
+        registry.register(gauge)
+    for feed in node.feeds.listing():
+        health = feed["health"] or {}
+        for key, gauge in gauges.items():
+            gauge.labels(feed["name"], feed["kind"]).set(float(health.get(key) or 0))
 
 
 def _unacknowledged(node: Node) -> dict[tuple[str, str], int]:

@@ -17,6 +17,7 @@ import typer
 from hotline.cli import evidence, line, links, node, picture
 from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.conflicts import conflicts_app
+from hotline.cli.feeds import feed_app
 from hotline.cli.held import held_app
 from hotline.cli.notices import notice_app
 from hotline.cli.peers import peer_app
@@ -64,6 +65,7 @@ for group, name in (
     (readout_app, "readout"),
     (watch_app, "watch"),
     (picture.tracks_app, "tracks"),
+    (feed_app, "feed"),
     (held_app, "held"),
     (node.tls_app, "tls"),
 ):

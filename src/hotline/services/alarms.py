@@ -28,6 +28,7 @@ KINDS = {
     "delivery_refused": "the peer refused a message, or its receipt did not hold up",
     "incursion": "a live track is inside, or heading into, a protected area",
     "track_conflict": "two live tracks of different parties are predicted to come too close",
+    "feed_stale": "a track feed (ADS-B, AIS, CoT) has said nothing for longer than its setting",
 }
 
 
