@@ -17,7 +17,7 @@ from pyais.exceptions import AISBaseException
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import KT_MPS, Batch, LineBuffer, track_id
+from hotline.protocol.feeds.common import Batch, LineBuffer, kt_mps, track_id
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19})
 STATIC_TYPES = frozenset({5, 19, 24})
@@ -105,7 +105,7 @@ class AisDecoder:
                     lat=lat,
                     lon=lon,
                     alt_m=0.0,
-                    gs_mps=float(speed) * KT_MPS if speed is not None and speed < 102.3 else 0.0,
+                    gs_mps=kt_mps(float(speed)) if speed is not None and speed < 102.3 else 0.0,
                     trk_deg=float(course) if course is not None and course < 360 else 0.0,
                     callsign=(ship.callsign or ship.name or None),
                 )

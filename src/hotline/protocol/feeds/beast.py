@@ -20,7 +20,7 @@ import pyModeS
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import FPM_MPS, FT_M, KT_MPS, Batch, track_id
+from hotline.protocol.feeds.common import FT_M, Batch, fpm_mps, kt_mps, track_id
 
 ESC = 0x1A
 LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14, 0x34: 14}  # message bytes after timestamp and signal
@@ -164,9 +164,9 @@ class BeastDecoder:
                     lat=plane.pos[0],
                     lon=plane.pos[1],
                     alt_m=plane.alt_ft * FT_M,
-                    gs_mps=plane.gs_kt * KT_MPS,
+                    gs_mps=kt_mps(plane.gs_kt),
                     trk_deg=plane.trk_deg,
-                    vs_mps=plane.vr_fpm * FPM_MPS,
+                    vs_mps=fpm_mps(plane.vr_fpm),
                     callsign=plane.callsign,
                 )
             )

@@ -23,6 +23,15 @@ _ID_CHARS = re.compile(r"[^A-Za-z0-9._:/-]")
 _SHOWN = re.compile(r"[^\x20-\x7e]")
 
 
+def kt_mps(knots: float) -> float:
+    """Knots to m/s, multiplied before dividing so round numbers stay round."""
+    return knots * 1852 / 3600
+
+
+def fpm_mps(feet_per_minute: float) -> float:
+    return feet_per_minute * FT_M / 60
+
+
 def sample(raw: bytes | str) -> str:
     """A malformed input made safe to log: printable ASCII only, truncated.
 

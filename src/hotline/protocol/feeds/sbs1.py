@@ -16,12 +16,12 @@ from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
 from hotline.protocol.feeds.common import (
-    FPM_MPS,
     FT_M,
-    KT_MPS,
     Batch,
     LineBuffer,
     finite,
+    fpm_mps,
+    kt_mps,
     track_id,
 )
 
@@ -89,9 +89,9 @@ class Sbs1Decoder:
                     lat=updated.lat,
                     lon=updated.lon,
                     alt_m=updated.alt_ft * FT_M,
-                    gs_mps=updated.gs_kt * KT_MPS,
+                    gs_mps=kt_mps(updated.gs_kt),
                     trk_deg=updated.trk_deg,
-                    vs_mps=updated.vr_fpm * FPM_MPS,
+                    vs_mps=fpm_mps(updated.vr_fpm),
                     callsign=updated.callsign or None,
                 )
             )
