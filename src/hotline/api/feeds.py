@@ -20,7 +20,8 @@ class FeedHealth(Out):
     connected: bool
     peer: str | None = Field(description="the sender's address, or what this node connected to")
     messages: int = Field(description="messages understood since the source started")
-    reports: int = Field(description="track reports put into the picture")
+    decoded: int = Field(description="track reports decoded")
+    reports: int = Field(description="reports put into the picture (the latest of each track)")
     errors: int = Field(description="malformed messages skipped")
     connects: int
     rate_per_s: Number = Field(description="messages per second, lately")

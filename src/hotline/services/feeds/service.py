@@ -210,6 +210,7 @@ class Feeds:
             "connected": snap["connected"],
             "peer": snap["peer"],
             "messages": snap["messages"],
+            "decoded": snap["decoded"],
             "reports": snap["reports"],
             "errors": snap["errors"],
             "connects": snap["connects"],

@@ -77,7 +77,8 @@ class Health:
     connected: bool = False
     peer: str | None = None
     messages: int = 0
-    reports: int = 0
+    decoded: int = 0  # reports decoded (several of one track may be handed on as one)
+    reports: int = 0  # reports handed to the picture
     errors: int = 0
     connects: int = 0
     last_message_mono: float | None = None
@@ -187,6 +188,8 @@ class FeedSource:
     def _read(self) -> bytes | None:
         if self._sock is None:
             return None
+        # reports waiting: wake in time to hand them on, even if the sender pauses
+        self._sock.settimeout(FLUSH_S if self._pending else READ_WAIT_S)
         try:
             return self._sock.recv(65536)
         except TimeoutError:
@@ -215,6 +218,7 @@ class FeedSource:
             h = self.health
             h.messages += batch.messages
             h.errors += batch.errors
+            h.decoded += len(batch.reports)
             if batch.messages:
                 h.last_message_mono = time.monotonic()
                 h.last_message_at = self.wall()
@@ -227,17 +231,20 @@ class FeedSource:
         self._flush()
 
     def _flush(self, force: bool = False) -> None:
+        """Hand the latest report of each track to the picture; kept for the next try if
+        the picture could not take them (the database away)."""
         if not self._pending or (not force and time.monotonic() - self._flushed < FLUSH_S):
             return
-        reports, self._pending = list(self._pending.values()), {}
+        reports = list(self._pending.values())
         self._flushed = time.monotonic()
         try:
             self.sink(reports)
-        except Exception as exc:  # the database away: the picture catches up with the next
+        except Exception as exc:  # a newer report of a track replaces the one kept
             logger.warning("feed %s: reports not taken: %s", self.config.name, exc)
             with self.health.lock:
                 self.health.last_error = f"reports not taken: {exc}"
             return
+        self._pending = {}
         with self.health.lock:
             self.health.reports += len(reports)
 
