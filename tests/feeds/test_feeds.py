@@ -160,7 +160,8 @@ def test_feeds_are_listed_over_http_with_health(live: Node, tcp_server: TcpServe
     wait_health(live, "adsb", "lines", lambda h: h["messages"] == 7)
     with ServerThread(create_app(live)) as server, api(server.url, token(live)) as client:
         listed = client.get("/api/v1/feeds").json()["feeds"]
-        metrics = client.get("/metrics").text
+        client.get("/metrics").raise_for_status()
+        metrics = client.get("/metrics").text  # a second scrape too
     assert [("adsb", "sbs1", "connect", "us")] == [
         (f["name"], f["kind"], f["mode"], f["party"]) for f in listed
     ]

@@ -55,16 +55,16 @@ def render_metrics(node: Node) -> bytes:
 def _feed_metrics(node: Node, registry: CollectorRegistry) -> None:
     """Each track feed's health, as the active process last recorded it."""
     labels = ["feed", "kind"]
-    gauges = {
-        "connected": Gauge("hotline_feed_connected", "1 if the feed's socket is open", labels),
-        "messages": Gauge("hotline_feed_messages", "Messages understood", labels),
-        "reports": Gauge("hotline_feed_reports", "Track reports put into the picture", labels),
-        "errors": Gauge("hotline_feed_decode_errors", "Malformed messages skipped", labels),
-        "rate_per_s": Gauge("hotline_feed_rate", "Messages per second, lately", labels),
-        "quiet_s": Gauge("hotline_feed_quiet_seconds", "Seconds since the last message", labels),
+    figures = {
+        "connected": ("hotline_feed_connected", "1 if the feed's socket is open"),
+        "messages": ("hotline_feed_messages", "Messages understood"),
+        "reports": ("hotline_feed_reports", "Track reports put into the picture"),
+        "errors": ("hotline_feed_decode_errors", "Malformed messages skipped"),
+        "rate_per_s": ("hotline_feed_rate", "Messages per second, lately"),
+        "quiet_s": ("hotline_feed_quiet_seconds", "Seconds since the last message"),
     }
-    for gauge in gauges.values():
-        registry.register(gauge)
+    # on this scrape's registry (never the process-wide default: a second scrape would clash)
+    gauges = {k: Gauge(n, h, labels, registry=registry) for k, (n, h) in figures.items()}
     for feed in node.feeds.listing():
         health = feed["health"] or {}
         for key, gauge in gauges.items():
