@@ -99,3 +99,34 @@ def test_cot_garbage_and_an_endless_event_are_counted_and_dropped() -> None:
     assert [("cot:y", 1.5, 2.5, 10.0)] == [
         (r.id, r.lat, r.lon, r.alt_m) for r in decoder.feed(good, 0.0).reports
     ]
+
+
+def _tak_events() -> tuple[bytes, bytes]:
+    """One CoT event as TAK protocol mesh (UDP) and stream (TCP) messages, by takproto."""
+    import takproto
+
+    xml = (
+        b'<event version="2.0" uid="ANDROID-7" type="a-f-G-U-C" time="2026-12-07T04:00:00Z" '
+        b'start="2026-12-07T04:00:00Z" stale="2099-12-07T04:05:00Z" how="m-g">'
+        b'<point lat="35.25" lon="33.5" hae="9999999.0" ce="9.9" le="9999999.0"/>'
+        b'<detail><track course="370" speed="3.5"/><contact callsign="BRAVO"/></detail></event>'
+    )
+    mesh = bytes(takproto.xml2proto(xml, takproto.TAKProtoVer.MESH))
+    stream = bytes(takproto.xml2proto(xml, takproto.TAKProtoVer.STREAM))
+    return mesh, stream
+
+
+def test_tak_protobuf_mesh_and_stream_make_the_same_track() -> None:
+    mesh, stream = _tak_events()
+    assert (b"\xbf\x01\xbf", 0xBF) == (mesh[:3], stream[0])
+    expected = [("cot:ANDROID-7", 35.25, 33.5, 0.0, 3.5, 10.0, "BRAVO")]
+    for payload in (mesh, stream):
+        batch = CotDecoder("us").feed(payload, 0.0)
+        assert expected == [
+            (r.id, r.lat, r.lon, r.alt_m, r.gs_mps, r.trk_deg, r.callsign) for r in batch.reports
+        ]
+    decoder = CotDecoder("us")  # a stream cut anywhere, then two messages and garbage
+    parts = [decoder.feed(stream[:5], 0.0), decoder.feed(stream[5:] + stream + b"\xbf\x05xx", 0.0)]
+    assert (0, 2) == (len(parts[0].reports), len(parts[1].reports))
+    broken = CotDecoder("us").feed(b"\xbf\x03\xff\xff\xff", 0.0)  # a bad protobuf, counted
+    assert (0, 1) == (broken.messages, broken.errors)

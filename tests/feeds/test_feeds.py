@@ -128,6 +128,22 @@ def test_cot_events_over_tcp_listen_make_tracks_of_atoms_only(live: Node) -> Non
     assert 0.0 == got["cot:ICAO-4CA2D6"]["alt_m"]  # hae 9999999: unknown
 
 
+def test_tak_protobuf_over_udp_makes_a_track(live: Node) -> None:
+    from tests.feeds.test_decoders import _tak_events
+
+    port = free_port()
+    live.feeds.add("tak-mesh", kind="cot", listen=f"127.0.0.1:{port}", udp=True, party="own")
+    wait_health(live, "tak-mesh", "bound", lambda h: h["connected"])
+    mesh, _stream = _tak_events()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(mesh, ("127.0.0.1", port))
+        sender.sendto(b"\xbf\x01\xbf\xff\xff", ("127.0.0.1", port))  # not a protobuf
+    h = wait_health(live, "tak-mesh", "two datagrams", lambda h: h["messages"] + h["errors"] == 2)
+    assert (1, 1) == (h["messages"], h["errors"])
+    got = wait_for(lambda: tracks(live).get("cot:ANDROID-7"), "the TAK track", timeout=60)
+    assert (35.25, 33.5, "BRAVO") == (got["lat"], got["lon"], got["callsign"])
+
+
 def test_a_quiet_source_raises_feed_stale_and_a_restarted_one_is_reconnected(
     live: Node,
 ) -> None:

@@ -7,6 +7,9 @@ no entity expansion: a "billion laughs" event is refused, not expanded). Events 
 (``type`` ``a-…``) become ``cot:<uid>`` tracks; others (chat, markers, pings ``t-x-…``)
 are counted and skipped, as are events already stale. ``hae`` 9999999 (unknown) reads as 0 m;
 ``speed`` is in m/s and ``course`` in degrees true (CoT's units).
+
+The same source also takes TAK protocol version 1 (protobuf) messages, mesh or stream,
+recognised by their first byte ``0xbf`` (:mod:`hotline.protocol.feeds.tak`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from defusedxml.ElementTree import ParseError, fromstring  # type: ignore[import
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
+from hotline.protocol.feeds import tak
 from hotline.protocol.feeds.common import Batch, finite, track_id
 
 MAX_EVENT = 64 * 1024
@@ -37,6 +41,10 @@ class CotDecoder:
         batch = Batch()
         self._buf += data
         while True:
+            if self._buf[:1] == bytes([tak.MAGIC]):
+                if not self._protobuf(now, batch):
+                    return batch
+                continue
             start = self._buf.find(b"<event")
             if start < 0:
                 self._drop_junk(batch)
@@ -52,6 +60,18 @@ class CotDecoder:
                 return batch
             raw, self._buf = self._buf[:end], self._buf[end:]
             self.event(raw, now, batch)
+
+    def _protobuf(self, now: float, batch: Batch) -> bool:
+        """Decode the TAK protobuf messages at the buffer's start; whether to go on."""
+        try:
+            payloads, self._buf = tak.split(self._buf)
+        except ValueError as exc:
+            batch.bad(self._buf, f"bad TAK header ({exc})")
+            self._buf = b""
+            return False
+        for payload in payloads:
+            tak.decode(payload, self.party, now, batch)
+        return bool(payloads) and bool(self._buf)
 
     def _drop_junk(self, batch: Batch) -> None:
         keep = self._buf[-6:]  # may be the start of "<event"
