@@ -174,7 +174,10 @@ def test_feeds_are_listed_over_http_with_health(live: Node, tcp_server: TcpServe
     live.feeds.add("adsb", kind="sbs1", connect=f"127.0.0.1:{tcp_server.port}", party="own")
     tcp_server.send(data("sbs1.txt"))
     wait_health(live, "adsb", "lines", lambda h: h["messages"] == 7)
-    with ServerThread(create_app(live)) as server, api(server.url, token(live)) as client:
+    with (
+        ServerThread(create_app(live, start_workers=False)) as server,
+        api(server.url, token(live)) as client,
+    ):
         listed = client.get("/api/v1/feeds").json()["feeds"]
         client.get("/metrics").raise_for_status()
         metrics = client.get("/metrics").text  # a second scrape too
