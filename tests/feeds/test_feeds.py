@@ -4,15 +4,17 @@ health, the ``feed_stale`` alarm, reconnection, and ``GET /api/v1/feeds``."""
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 
 import pytest
 
 from hotline.app import create_app
+from hotline.clock import FakeClock
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.node import Node
 from hotline.testing import ServerThread, api, free_port, wait_for
 from tests.conftest import token
-from tests.feeds.conftest import TcpServer, data, tracks, wait_health
+from tests.feeds.conftest import TcpServer, data, health, tracks, wait_health
 
 ESC = b"\x1a"
 
@@ -229,3 +231,15 @@ def _open_alarm(node: Node, name: str) -> dict | None:  # type: ignore[type-arg]
 
 def _alive(node: Node) -> list[str]:
     return node.runner.alive if node.runner is not None else []
+
+
+def test_a_wall_clock_jump_neither_raises_nor_clears_feed_stale(
+    live: Node, clock: FakeClock, tcp_server: TcpServer
+) -> None:
+    live.feeds.add("adsb", kind="sbs1", connect=f"127.0.0.1:{tcp_server.port}", party="own")
+    tcp_server.send(data("sbs1.txt"))
+    wait_health(live, "adsb", "lines", lambda h: h["messages"] == 7)
+    clock.advance(timedelta(days=2))  # the node's clock jumps two days ahead
+    before = health(live, "adsb")["quiet_s"]
+    wait_health(live, "adsb", "recorded after the jump", lambda h: h["quiet_s"] > before + 1)
+    assert (None, False) == (_open_alarm(live, "adsb"), health(live, "adsb")["stale"])
