@@ -29,7 +29,8 @@ Event names in use: ``login_ok``, ``login_failed``, ``login_paused``, ``logout``
 ``peer_key_changed``, ``peer_card_updated``, ``peer_refused`` (a peer's request refused,
 with its code),
 ``tls_refused``, ``internal_error`` (an answer 500: the exception's type, never its
-text). The access log writes ``request`` records.
+text), ``feed_added``, ``feed_removed`` (a track feed configured: what may put tracks in
+the picture). The access log writes ``request`` records.
 """
 
 from __future__ import annotations

@@ -127,6 +127,8 @@ class FeedSource:
         if data is None:  # nothing within READ_WAIT_S
             self._flush(force=True)
             return Next.AGAIN
+        if data == b"" and self.config.udp:
+            return Next.AGAIN  # an empty datagram: nothing to read, nobody to lose
         if data == b"":
             self._lost("the sender closed the connection")
             return Next.AGAIN if self.config.mode == "listen" else Next.BACK_OFF
