@@ -107,13 +107,7 @@ class Feeds:
         stale_s: int,
         reference: str | None,
     ) -> dict[str, Any]:
-        if not re.match(NAME_PATTERN, name):
-            raise ValidationError(
-                f"feed name {name!r} is not allowed",
-                hint="1-32 characters: lowercase letters, digits, '-' and '_'",
-            )
-        if kind not in KINDS:
-            raise ValidationError(f"unknown feed kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
+        _check_name_kind(name, kind)
         if (connect is None) == (listen is None):
             raise ValidationError(
                 "give either --connect HOST:PORT or --listen [HOST:]PORT",
@@ -244,6 +238,16 @@ class Feeds:
                 now,
                 f"feed {c.name} speaks again ({health['messages']} messages in all)",
             )
+
+
+def _check_name_kind(name: str, kind: str) -> None:
+    if not re.match(NAME_PATTERN, name):
+        raise ValidationError(
+            f"feed name {name!r} is not allowed",
+            hint="1-32 characters: lowercase letters, digits, '-' and '_'",
+        )
+    if kind not in KINDS:
+        raise ValidationError(f"unknown feed kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
 
 
 def split_address(text: str, *, default_host: bool) -> tuple[str, int]:
