@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hotline.protocol.feeds.ais import AisDecoder
 from hotline.protocol.feeds.beast import BeastDecoder
 from hotline.protocol.feeds.common import FT_M, fpm_mps, kt_mps, sample, track_id
@@ -130,3 +132,19 @@ def test_tak_protobuf_mesh_and_stream_make_the_same_track() -> None:
     assert (0, 2) == (len(parts[0].reports), len(parts[1].reports))
     broken = CotDecoder("us").feed(b"\xbf\x03\xff\xff\xff", 0.0)  # a bad protobuf, counted
     assert (0, 1) == (broken.messages, broken.errors)
+
+
+def test_a_flood_of_made_up_aircraft_is_refused_beyond_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("hotline.protocol.feeds.sbs1.MAX_TRACKS", 3)
+    decoder = Sbs1Decoder("us")
+    lines = b"".join(
+        f"MSG,3,1,1,{k:06X},1,,,,,,1000,,,10.0,20.0,,,0,0,0,0\n".encode() for k in range(5)
+    )
+    batch = decoder.feed(lines, 1.0)
+    assert (3, 2, "bad field (too many aircraft)") == (
+        len(batch.reports),
+        batch.errors,
+        batch.samples[0].split(":")[0],
+    )

@@ -17,12 +17,13 @@ from pyais.exceptions import AISBaseException
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import Batch, LineBuffer, kt_mps, track_id
+from hotline.protocol.feeds.common import MAX_TRACKS, Batch, LineBuffer, kt_mps, track_id
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19})
 STATIC_TYPES = frozenset({5, 19, 24})
 #: How long the first part of a multi-sentence message waits for the rest (s).
 PARTS_WAIT_S = 10.0
+MAX_PARTS = 100  # unfinished multi-sentence messages held at once
 
 
 @dataclass
@@ -70,15 +71,22 @@ class AisDecoder:
             started, held = self._parts.get(key, (now, []))
             held.append(sentence)
             if len(held) < sentence.frag_cnt:
+                if key not in self._parts and len(self._parts) >= MAX_PARTS:
+                    batch.bad(line, "too many unfinished messages")
+                    return
                 self._parts[key] = (started, held)
                 return
             self._parts.pop(key, None)
             parts = sorted(held, key=lambda m: m.frag_num)
         try:
             whole = NMEAMessage.assemble_from_iterable(parts) if len(parts) > 1 else parts[0]
-            decoded = whole.decode().asdict()
+            decoded: dict[str, Any] = whole.decode().asdict()
         except (AISBaseException, ValueError, IndexError, KeyError) as exc:
             batch.bad(line, f"undecodable ({type(exc).__name__})")
+            return
+        mmsi = int(decoded.get("mmsi", 0))
+        if mmsi not in self.ships and len(self.ships) >= MAX_TRACKS:
+            batch.bad(line, "too many ships")
             return
         batch.messages += 1
         self._message(decoded, now, line, batch)

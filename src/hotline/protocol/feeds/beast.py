@@ -20,7 +20,7 @@ import pyModeS
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import FT_M, Batch, fpm_mps, kt_mps, track_id
+from hotline.protocol.feeds.common import FT_M, MAX_TRACKS, Batch, fpm_mps, kt_mps, track_id
 
 ESC = 0x1A
 LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14, 0x34: 14}  # message bytes after timestamp and signal
@@ -113,8 +113,11 @@ class BeastDecoder:
         if not decoded.get("crc_valid"):
             batch.bad(msg, "bad CRC")
             return
-        batch.messages += 1
         icao = str(decoded["icao"]).upper()
+        if icao not in self._aircraft and len(self._aircraft) >= MAX_TRACKS:
+            batch.bad(msg, "too many aircraft")
+            return
+        batch.messages += 1
         plane = self._aircraft.setdefault(icao, _Aircraft())
         plane.seen = now
         tc = decoded.get("typecode") or 0

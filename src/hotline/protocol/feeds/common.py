@@ -16,6 +16,9 @@ FPM_MPS = FT_M / 60  # foot per minute
 
 #: Longest sample of a malformed input kept for the log and the health listing.
 SAMPLE_CHARS = 80
+#: Most tracks (aircraft, ships) one decoder remembers: a flood of made-up addresses is
+#: refused as malformed beyond it, never grows the node's memory without bound.
+MAX_TRACKS = 20_000
 #: Most samples of malformed input one batch keeps.
 MAX_SAMPLES = 3
 

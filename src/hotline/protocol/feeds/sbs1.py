@@ -17,6 +17,7 @@ from pydantic import ValidationError as PydanticError
 from hotline.domain.tracks import TrackReport
 from hotline.protocol.feeds.common import (
     FT_M,
+    MAX_TRACKS,
     Batch,
     LineBuffer,
     finite,
@@ -71,7 +72,10 @@ class Sbs1Decoder:
             hexid = text[4].upper()
             if len(hexid) != 6 or not set(hexid) <= _HEX:
                 raise ValueError("ICAO address")
-            state = self._aircraft.get(hexid) or _Aircraft()
+            state = self._aircraft.get(hexid)
+            if state is None and len(self._aircraft) >= MAX_TRACKS:
+                raise ValueError("too many aircraft")
+            state = state or _Aircraft()
             updated = _merge(state, text)
         except (ValueError, UnicodeDecodeError) as exc:
             batch.bad(line, f"bad field ({exc})" if str(exc) else "bad field")
