@@ -36,6 +36,7 @@ from hotline.api import (
     auth,
     calls,
     evidence,
+    feeds,
     held,
     links,
     messages,
@@ -154,6 +155,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
             calls,
             watch,
             tracks,
+            feeds,
             links,
             safety,
         ):

@@ -28,6 +28,7 @@ from hotline.services.alarms import Alarms
 from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
 from hotline.services.evidence.service import Evidence
+from hotline.services.feeds.service import Feeds
 from hotline.services.held import HeldMessages
 from hotline.services.line import linkstate
 from hotline.services.line.deadlines import Deadlines
@@ -94,6 +95,7 @@ class Node:
         self.conformance.held = self.held
         self.tracks.conformance = self.conformance
         self.safety = SafetyWarnings(self.line, self.notices, self.clock)
+        self.feeds = Feeds(self.db, self.tracks, self.clock, self.identity.party)
         self.alarms = Alarms(self.db, self.clock)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
@@ -189,6 +191,7 @@ class Node:
         Scheduler(self.ticks, self.settings.tick_s).add_to(runner)
         if self.settings.checkpoint_interval_s > 0:
             runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)
+        self.feeds.attach(runner)
         with self._workers_lock:
             self.runner = runner
             # and any party woken since the peers were read (a peer pinned, a message
@@ -200,6 +203,7 @@ class Node:
 
     def _deactivate(self) -> None:
         """Stop every background job of this process and wait for their threads."""
+        self.feeds.detach()  # the runner's stop below joins the feeds' threads
         with self._workers_lock:
             runner, self.runner = self.runner, None
             self.workers.clear()

@@ -31,7 +31,8 @@ with its code), the key changes ``key_rotated``, ``key_revoked`` (this node's ow
 ``peer_key_rotated``, ``peer_key_revoked``, ``peer_key_revocation_held``,
 ``peer_key_confirmed`` (a peer's),
 ``tls_refused``, ``internal_error`` (an answer 500: the exception's type, never its
-text). The access log writes ``request`` records.
+text), ``feed_added``, ``feed_removed`` (a track feed configured: what may put tracks in
+the picture). The access log writes ``request`` records.
 """
 
 from __future__ import annotations

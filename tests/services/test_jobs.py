@@ -204,3 +204,27 @@ class _Highest(random.Random):
 
     def uniform(self, a: float, b: float) -> float:
         return b
+
+
+def test_a_job_that_is_done_ends_its_thread_and_the_others_go_on() -> None:
+    runner = Runner("test")
+    steps = {"done": 0, "other": 0}
+
+    def done() -> Next:
+        steps["done"] += 1
+        return Next.DONE
+
+    def other() -> Next:
+        steps["other"] += 1
+        return Next.IDLE
+
+    finished = runner.add("done", done, every=0.01)
+    runner.add("other", other, every=0.01)
+    runner.start()
+    try:
+        wait_for(lambda: not finished.thread.is_alive(), "the done job's thread", timeout=60)
+        count = steps["other"]
+        wait_for(lambda: steps["other"] > count + 2, "the other job stepping", timeout=60)
+        assert (1, ["other"]) == (steps["done"], runner.alive)
+    finally:
+        runner.stop()

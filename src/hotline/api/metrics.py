@@ -48,7 +48,27 @@ def render_metrics(node: Node) -> bytes:
     # alert rule on it would never see the alarm clear.
     for kind, count in ({kind: 0 for kind in ALARM_KINDS} | node.alarms.open_counts()).items():
         alarms.labels(kind).set(count)
+    _feed_metrics(node, registry)
     return generate_latest(registry)
+
+
+def _feed_metrics(node: Node, registry: CollectorRegistry) -> None:
+    """Each track feed's health, as the active process last recorded it."""
+    labels = ["feed", "kind"]
+    figures = {
+        "connected": ("hotline_feed_connected", "1 if the feed's socket is open"),
+        "messages": ("hotline_feed_messages", "Messages understood"),
+        "reports": ("hotline_feed_reports", "Track reports put into the picture"),
+        "errors": ("hotline_feed_decode_errors", "Malformed messages skipped"),
+        "rate_per_s": ("hotline_feed_rate", "Messages per second, lately"),
+        "quiet_s": ("hotline_feed_quiet_seconds", "Seconds since the last message"),
+    }
+    # on this scrape's registry (never the process-wide default: a second scrape would clash)
+    gauges = {k: Gauge(n, h, labels, registry=registry) for k, (n, h) in figures.items()}
+    for feed in node.feeds.listing():
+        health = feed["health"] or {}
+        for key, gauge in gauges.items():
+            gauge.labels(feed["name"], feed["kind"]).set(float(health.get(key) or 0))
 
 
 def _unacknowledged(node: Node) -> dict[tuple[str, str], int]:

@@ -18,6 +18,7 @@ from hotline.cli import evidence, line, links, node, picture
 from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.conflicts import conflicts_app
 from hotline.cli.escalation import contacts_app, escalation_app
+from hotline.cli.feeds import feed_app
 from hotline.cli.held import held_app
 from hotline.cli.keys import key_app
 from hotline.cli.notices import notice_app
@@ -67,6 +68,7 @@ for group, name in (
     (readout_app, "readout"),
     (watch_app, "watch"),
     (picture.tracks_app, "tracks"),
+    (feed_app, "feed"),
     (held_app, "held"),
     (safety_app, "safety"),
     (conformance_app, "conformance"),

@@ -36,6 +36,7 @@ KINDS = {
     "safety_warning": "a pre-authorised safety warning went out FLASH without a second person",
     "peer_key_changed": "a peer rotated (or, confirmed, revoked) its signing key",
     "peer_key_pending": "a peer revoked its key: confirm the new fingerprint out of band",
+    "feed_stale": "a track feed (ADS-B, AIS, CoT) has said nothing for longer than its setting",
 }
 
 

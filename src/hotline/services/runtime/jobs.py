@@ -7,7 +7,8 @@ over on its own daemon thread. What the step returns says how long to wait befor
   :meth:`Job.wake` (a send, a ``NOTIFY``) or the runner stops;
 - :attr:`Next.AGAIN`: progress was made; step again at once (and forget past failures);
 - :attr:`Next.BACK_OFF`: it failed; wait a capped, fully jittered exponential delay
-  (:func:`backoff_delay`) that only stopping cuts short.
+  (:func:`backoff_delay`) that only stopping cuts short;
+- :attr:`Next.DONE`: the job is over (a feed removed); its thread ends, the runner goes on.
 
 A step that raises is logged and counts as a failure (backed off when the job has a
 :class:`Backoff`, else an idle round): a crashing job never kills its thread. A
@@ -41,6 +42,7 @@ class Next(enum.Enum):
     IDLE = "idle"
     AGAIN = "again"
     BACK_OFF = "back_off"
+    DONE = "done"
 
 
 def backoff_delay(failures: int, base: float, cap: float, rng: random.Random) -> float:
@@ -110,6 +112,8 @@ class Job:
                 if self.runner.stopping.is_set():  # after: stop() sets it before waking
                     return
                 next_ = self.run_step()
+                if next_ is Next.DONE:
+                    return
                 try:
                     self.pause(next_)
                 except Exception:  # a wait that cannot be made: never end the thread

@@ -1,0 +1,1 @@
+"""Track feeds in: sources the node connects to or listens on, their health and alarms."""
