@@ -25,6 +25,8 @@ from hotline.protocol.envelope import open_card
 from hotline.services.alarms import Alarms
 from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
+from hotline.services.evidence.recovery import RECHECK_S, Recovery
+from hotline.services.evidence.recovery_peer import RecoveryDesk
 from hotline.services.evidence.service import Evidence
 from hotline.services.held import HeldMessages
 from hotline.services.line.deadlines import Deadlines
@@ -83,6 +85,10 @@ class Node:
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
         self.evidence = Evidence(self.db, self.identity, settings, self.clock, self.tls)
+        # after a restore: take back from each peer what this node lost (and answer a peer
+        # that lost something); see services/evidence/recovery.py
+        self.recovery = Recovery(self.line, self.evidence, on_recovered=self.wake)
+        self.recovery_desk = RecoveryDesk(self.evidence)
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.calls = Calls(self.line)
@@ -153,6 +159,7 @@ class Node:
         Scheduler(self.ticks, self.settings.tick_s).add_to(runner)
         if self.settings.checkpoint_interval_s > 0:
             runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)
+        runner.add("recovery", self.recovery.tick, every=RECHECK_S)
         with self._workers_lock:
             self.runner = runner
             # and any party woken since the peers were read (a peer pinned, a message
