@@ -182,6 +182,8 @@ def test_restore_from_backup_recovers_the_line(
     shown = ru.get(f"/api/v1/messages/{sent['ru'][30]}")
     assert shown["receipt"] is not None
     assert "recovered" in [step["kind"] for step in shown["trail"]]
+    early = ru.get(f"/api/v1/messages/{sent['ru'][-1]}")
+    print("sent right after the restore:", [step["kind"] for step in early["trail"]])
 
     # the logs: co-signed both ways again, the recovery kept as evidence on both sides
     wait_for(exchange_ok(ru), "ru's new epoch co-signed by us", timeout=120)
@@ -211,3 +213,5 @@ def test_restore_from_backup_recovers_the_line(
         node.db.dispose()
     verdict = verify_bundle(raw)
     assert [] == verdict.failed
+    print("bundle:", verdict.proven, verdict.caveats, verdict.missing)
+    print("us forks:", [(f["kind"], f["detail"]) for f in us.get("/api/v1/log/forks")])

@@ -252,6 +252,9 @@ class Recovery:
             msgs.update_message(conn, local["id"], seq=-seq)
             moved.append(local)
             seq += 1
+        # the channel's head goes back to just before them: the copies continue from there
+        before = json.loads(moved[0]["envelope"])
+        msgs.advance_channel(conn, party, msgs.OUT, first - 1, before["prev"], before["created"])
         return moved
 
     def _put_out(self, conn: Connection, party: str, item: Copy) -> bool:
