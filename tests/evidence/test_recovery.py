@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from hotline.storage import log, peers
 from hotline.storage import recovery as recovery_store
 from hotline.storage.tables.core import messages
 from hotline.storage.tables.evidence import cosigned_checkpoints
+from hotline.testing import DatabaseFactory
 from tests.conftest import Pair
 
 Forge = Callable[[Pair], dict[str, Any]]
@@ -286,3 +289,128 @@ def test_the_peer_refuses_a_forged_recovery_statement(pair: Pair) -> None:
         ).scalar_one()
         retired = recovery_store.retired(conn, "ru")
     assert (1, []) == (kept, retired)
+
+
+@pytest.mark.parametrize("forge", [receipt_forged_by_the_peer, own_envelope_forged_by_the_peer])
+def test_a_lying_peer_cannot_plant_messages_over_the_wire(
+    pair: Pair, forge: Forge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole exchange over HTTP, with us answering forged copies: ru refuses them all,
+    stores nothing, appends nothing to its log, and says why."""
+    talk(pair)
+    before = snapshot(pair.ru)
+    forged = forge(pair)
+    honest = pair.us.recovery_desk.answer
+
+    def lying(payload: Any) -> dict[str, Any]:
+        return honest(payload) | forged
+
+    monkeypatch.setattr(pair.us.recovery_desk, "answer", lying)
+    with pytest.raises(BadSignature):
+        pair.ru.recovery.run("us")
+    pair.ru.recovery.tick()  # the job: the refusal is logged and kept, nothing raised
+    assert "bad_signature" == pair.ru.recovery.last["us"]["error"]["code"]
+    assert before == snapshot(pair.ru)
+
+
+def test_nothing_to_recover_changes_nothing(pair: Pair) -> None:
+    """A node that was not rolled back asks, is told nothing new, and writes nothing."""
+    talk(pair)
+    assert pair.ru.evidence.exchange("us")[0]["ok"]
+    before = snapshot(pair.ru)
+    outcome = pair.ru.recovery.run("us")
+    assert ([], [], 0, None) == (
+        outcome["inbound"],
+        outcome["outbound"],
+        outcome["resealed"],
+        outcome["epoch"],
+    )
+    assert before == snapshot(pair.ru)
+
+
+def backup_db(databases: DatabaseFactory, node: Node, name: str) -> str:
+    """Copy the node's database (its connections closed first)."""
+    node.db.dispose()
+    url = node.settings.db_url
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        copy_path = path.with_name(name + ".db")
+        shutil.copyfile(path, copy_path)
+        return str(copy_path)
+    databases._admin(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+    return name
+
+
+def restore_db(databases: DatabaseFactory, node: Node, copy_of: str) -> None:
+    node.db.dispose()
+    url = node.settings.db_url
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for extra in ("-wal", "-shm"):
+            path.with_name(path.name + extra).unlink(missing_ok=True)
+        shutil.copyfile(copy_of, path)
+        return
+    target = url.rsplit("/", 1)[1]
+    databases._admin(f'DROP DATABASE "{target}" WITH (FORCE)')
+    databases._admin(f'CREATE DATABASE "{target}" TEMPLATE "{copy_of}"')
+    databases._admin(f'DROP DATABASE "{copy_of}" WITH (FORCE)')
+
+
+def test_a_rolled_back_node_recovers_and_its_new_epoch_is_cosigned(
+    pair: Pair, databases: DatabaseFactory
+) -> None:
+    talk(pair)
+    assert pair.ru.evidence.exchange("us")[0]["ok"]
+    copy_of = backup_db(databases, pair.ru, f"ru_copy_{databases.run_id}_{uuid.uuid4().hex[:6]}")
+    talk(pair)
+    acked = pair.us.line.listing("in", limit=1)[0]["id"]
+    pair.us.line.acknowledge(acked, "duty1")
+    read_by_ru = pair.ru.line.listing("in", limit=1)[0]["id"]
+    pair.ru.line.acknowledge(read_by_ru, "ofitser")
+    pair.flush()
+    assert pair.ru.evidence.exchange("us")[0]["ok"]
+    assert pair.us.evidence.exchange("ru")[0]["ok"]
+    restore_db(databases, pair.ru, copy_of)
+
+    assert not pair.ru.evidence.exchange("us")[0]["ok"]  # us: a rollback, kept as evidence
+    early = pair.ru.line.send(to="us", text="sent after the restore", user="ofitser")
+    outcome = pair.ru.recovery.run("us")
+    # each way: 3 texts and an ack (and ru's early message, re-sealed after them)
+    assert ([4, 7], [4, 7], 1) == (
+        outcome["inbound"],
+        outcome["outbound"],
+        outcome["resealed"],
+    )
+    assert outcome["epoch"]["cosigned"] is not None
+    pair.flush()
+    assert 8 == pair.us.line.show(early["id"])["seq"]
+    assert "acknowledged" == pair.ru.line.show(acked)["state"]
+    assert ("acknowledged", "ofitser") == tuple(
+        pair.ru.line.show(read_by_ru)[k] for k in ("state", "acked_by")
+    )
+    assert [pair.ru.evidence.exchange("us")[0]["ok"], pair.us.evidence.exchange("ru")[0]["ok"]] == [
+        True,
+        True,
+    ]
+    assert ["recovered", "rollback"] == [f["kind"] for f in pair.us.evidence.forks()][:2]
+    assert "recovered" == pair.ru.evidence.forks()[0]["kind"]
+    assert [] == [a for a in pair.us.alarms.listing("open") if a["kind"] == "log_fork"]
+    assert [] == [a for a in pair.ru.alarms.listing("open") if a["kind"] == "log_fork"]
+    with pair.us.db.read() as conn:
+        assert recovery_store.retired(conn, "ru")  # the old epoch's co-signatures, kept
+    with pair.ru.db.read() as conn:
+        (statement,) = [json.loads(e) for e in recovery_store.recovery_entries(conn)]
+    assert ("us", [4, 7], [early["id"]]) == (
+        statement["peer"],
+        statement["recovered"]["inbound"],
+        statement["recovered"]["resealed"],
+    )
+    # the line flows both ways again
+    fresh = [
+        pair.us.line.send(to="ru", text="after", user="duty1"),
+        pair.ru.line.send(to="us", text="after", user="ofitser"),
+    ]
+    pair.flush()
+    assert ["delivered", "delivered"] == [
+        pair.node(p).line.show(m["id"])["state"] for p, m in zip(("us", "ru"), fresh, strict=True)
+    ]
