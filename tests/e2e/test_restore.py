@@ -212,6 +212,4 @@ def test_restore_from_backup_recovers_the_line(
     finally:
         node.db.dispose()
     verdict = verify_bundle(raw)
-    assert [] == verdict.failed
-    print("bundle:", verdict.proven, verdict.caveats, verdict.missing)
-    print("us forks:", [(f["kind"], f["detail"]) for f in us.get("/api/v1/log/forks")])
+    assert ([], True) == (verdict.failed, verdict.ok)
