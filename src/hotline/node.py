@@ -88,7 +88,7 @@ class Node:
         # after a restore: take back from each peer what this node lost (and answer a peer
         # that lost something); see services/evidence/recovery.py
         self.recovery = Recovery(self.line, self.evidence, on_recovered=self.wake)
-        self.recovery_desk = RecoveryDesk(self.evidence)
+        self.recovery_desk = RecoveryDesk(self.evidence, on_caught_up=self.wake)
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.calls = Calls(self.line)

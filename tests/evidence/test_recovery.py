@@ -374,7 +374,10 @@ def test_a_rolled_back_node_recovers_and_its_new_epoch_is_cosigned(
 
     assert not pair.ru.evidence.exchange("us")[0]["ok"]  # us: a rollback, kept as evidence
     early = pair.ru.line.send(to="us", text="sent after the restore", user="ofitser")
+    woken: list[str] = []
+    pair.us.recovery_desk.on_caught_up = woken.append
     outcome = pair.ru.recovery.run("us")
+    assert ["ru"] == woken  # us's worker for ru goes on at once, not after its backoff
     # each way: 3 texts and an ack (and ru's early message, re-sealed after them)
     assert ([4, 7], [4, 7], 1) == (
         outcome["inbound"],

@@ -121,6 +121,7 @@ class Recovery:
                     break
             if tally.any():
                 self.on_recovered(party)
+                self._ask(client, row)  # from the new heads: the peer's worker goes on now
             epoch = self._settle_log(client, row, cosigned, restored, tally)
         finally:
             clients.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -46,8 +47,14 @@ logger = logging.getLogger(__name__)
 class RecoveryDesk:
     """Answers a pinned peer that was restored from a backup."""
 
-    def __init__(self, evidence: Evidence) -> None:
+    def __init__(
+        self, evidence: Evidence, on_caught_up: Callable[[str], None] = lambda _party: None
+    ) -> None:
         self.evidence = evidence
+        #: called with the asker when its inbound head is this node's last receipted
+        #: message: what it refused before (``seq_gap``) is now in order, so this node's
+        #: delivery worker need not wait out its backoff
+        self.on_caught_up = on_caught_up
         self.db = evidence.db
         self.identity = evidence.identity
 
@@ -80,6 +87,8 @@ class RecoveryDesk:
             last = evidence_store.latest_cosigned(conn, party, self.identity.party)
             in_head = store.receipted_head(conn, party, OUT)
             out_head = store.channel_head(conn, party, IN)
+        if in_head[0] > 0 and (request["in_seq"], request["in_hash"]) == in_head:
+            self.on_caught_up(party)
         return {
             "inbound": [_item(e, r) for e, r in inbound],
             "outbound": [_item(e, r) for e, r in outbound],
