@@ -19,7 +19,7 @@ import httpx
 from hotline.node import Node
 from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
-from hotline.testing import DatabaseFactory, verify_for, wait_for
+from hotline.testing import DB_PREFIX, DatabaseFactory, verify_for, wait_for
 from tests.e2e.conftest import PASSWORDS, Processes
 
 EACH_WAY = 50
@@ -149,7 +149,8 @@ def test_restore_from_backup_recovers_the_line(
     wait_for(exchange_ok(ru), "ru's log co-signed by us", timeout=120)
 
     procs.ru.stop()
-    copy_name = f"ru_backup_{databases.run_id}"
+    # named like the factory's own databases: a run killed mid-test leaves none behind
+    copy_name = f"{DB_PREFIX}{databases.run_id}_ru_backup"
     copy = backup(databases, procs.db_urls["ru"], copy_name)
     try:
         procs.ru.start()

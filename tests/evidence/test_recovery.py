@@ -27,7 +27,7 @@ from hotline.storage import log, peers
 from hotline.storage import recovery as recovery_store
 from hotline.storage.tables.core import messages
 from hotline.storage.tables.evidence import cosigned_checkpoints
-from hotline.testing import DatabaseFactory
+from hotline.testing import DB_PREFIX, DatabaseFactory
 from tests.conftest import Pair
 
 Forge = Callable[[Pair], dict[str, Any]]
@@ -361,7 +361,9 @@ def test_a_rolled_back_node_recovers_and_its_new_epoch_is_cosigned(
 ) -> None:
     talk(pair)
     assert pair.ru.evidence.exchange("us")[0]["ok"]
-    copy_of = backup_db(databases, pair.ru, f"ru_copy_{databases.run_id}_{uuid.uuid4().hex[:6]}")
+    # named like the factory's own databases: a run killed mid-test leaves none behind
+    name = f"{DB_PREFIX}{databases.run_id}_ru_copy_{uuid.uuid4().hex[:6]}"
+    copy_of = backup_db(databases, pair.ru, name)
     talk(pair)
     acked = pair.us.line.listing("in", limit=1)[0]["id"]
     pair.us.line.acknowledge(acked, "duty1")
