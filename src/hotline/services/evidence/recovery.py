@@ -192,7 +192,10 @@ class Recovery:
             statement = self._append_statement(row.party, cosigned, old, restored, tally)
         if fits:
             return {"statement": statement["id"], "cosigned": None}
-        note = self._cosign_epoch(client, row, statement)
+        # one at a time with the checkpoint exchange: a checkpoint signed before the
+        # statement and presented after the new epoch was co-signed would be a rollback
+        with self.evidence._exchange_lock:
+            note = self._cosign_epoch(client, row, statement)
         return {"statement": statement["id"], "cosigned": note}
 
     def _fits(self, party: str, old: Checkpoint) -> bool:
