@@ -171,7 +171,11 @@ def test_restore_from_backup_recovers_the_line(
     # sent at once, before the recovery has run: re-sealed after what us holds
     sent["ru"].append(ru.send("ru right after the restore"))
     sent["us"].append(us.send("us right after the restore"))
-    wait_for(all_delivered(us, ru, sent), "the whole line back, both ways", timeout=180)
+    try:
+        wait_for(all_delivered(us, ru, sent), "the whole line back, both ways", timeout=180)
+    except AssertionError:
+        print("ru:", procs.ru.log_tail(120), "\nus:", procs.us.log_tail(60), sep="\n")
+        raise
     measured = time.monotonic() - started
     print(f"\nrestore drill: line whole again {measured:.1f} s after ru restarted")
 

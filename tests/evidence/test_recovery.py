@@ -370,6 +370,9 @@ def test_a_rolled_back_node_recovers_and_its_new_epoch_is_cosigned(
     read_by_ru = pair.ru.line.listing("in", limit=1)[0]["id"]
     pair.ru.line.acknowledge(read_by_ru, "ofitser")
     pair.flush()
+    # a link test us received and answered, its answer not yet delivered when ru stopped
+    test_id = pair.ru.links.send_test("us")["id"]
+    pair.deliver("ru", "us")
     assert pair.ru.evidence.exchange("us")[0]["ok"]
     assert pair.us.evidence.exchange("ru")[0]["ok"]
     restore_db(databases, pair.ru, copy_of)
@@ -380,15 +383,16 @@ def test_a_rolled_back_node_recovers_and_its_new_epoch_is_cosigned(
     pair.us.recovery_desk.on_caught_up = woken.append
     outcome = pair.ru.recovery.run("us")
     assert ["ru"] == woken  # us's worker for ru goes on at once, not after its backoff
-    # each way: 3 texts and an ack (and ru's early message, re-sealed after them)
-    assert ([4, 7], [4, 7], 1) == (
+    # each way: 3 texts and an ack, and ru's link test (then the early message, re-sealed)
+    assert ([4, 7], [4, 8], 1) == (
         outcome["inbound"],
         outcome["outbound"],
         outcome["resealed"],
     )
     assert outcome["epoch"]["cosigned"] is not None
     pair.flush()
-    assert 8 == pair.us.line.show(early["id"])["seq"]
+    assert 9 == pair.us.line.show(early["id"])["seq"]
+    assert "passed" == pair.ru.links.get_test("us", test_id)["state"]  # its answer taken
     assert "acknowledged" == pair.ru.line.show(acked)["state"]
     assert ("acknowledged", "ofitser") == tuple(
         pair.ru.line.show(read_by_ru)[k] for k in ("state", "acked_by")

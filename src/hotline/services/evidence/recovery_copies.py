@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import NO_ACK_TYPES
 from hotline.domain.line import Envelope, Receipt
 from hotline.errors import BadSignature, Conflict, MalformedMessage
@@ -20,7 +21,7 @@ from hotline.protocol import keys
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import parse, seal, verify_signature
 from hotline.services.line.service import Line
-from hotline.storage import log, peers
+from hotline.storage import links, log, peers
 from hotline.storage import messages as msgs
 from hotline.storage import recovery as store
 from hotline.storage.db import Connection
@@ -156,6 +157,10 @@ class Pages:
             due_at=None if env.type in NO_ACK_TYPES else env.ack_by,
         )
         msgs.add_event(conn, env.id, now, "recovered", peer=party, seq=env.seq, side="sent")
+        if env.type == "link_test" and links.get_test(conn, env.body["test_id"]) is None:
+            # the peer's answer may still be on its way: without the test it would be
+            # refused ("unknown test") and block the peer's channel for good
+            links.insert_test(conn, env.body["test_id"], party, env.id, env.created)
         log.append(conn, "envelope_out", env.id, item.wire, now)
         log.append(conn, "receipt_in", env.id, item.receipt_wire, now)
         _advance(conn, party, msgs.OUT, item)
@@ -186,6 +191,8 @@ class Pages:
             receipt=item.receipt_wire.decode("utf-8"),
         )
         msgs.add_event(conn, env.id, now, "recovered", peer=party, seq=env.seq, side="received")
+        if env.type == "link_test_reply":
+            _answered(conn, party, env, item.receipt.received)
         log.append(conn, "envelope_in", env.id, item.wire, now)
         log.append(conn, "receipt_out", env.id, item.receipt_wire, now)
         _advance(conn, party, msgs.IN, item)
@@ -255,6 +262,15 @@ class Pages:
             log.append(conn, "envelope_out", row["id"], wire, now)
             done.append(str(row["id"]))
         return done
+
+
+def _answered(conn: Connection, party: str, env: Envelope, at: str) -> None:
+    """A recovered answer to one of this node's link tests: the test passed then."""
+    test = links.get_test(conn, env.body["test_id"])
+    if test is None or test["peer"] != party or test["state"] != "pending":
+        return
+    rtt = (parse_rfc3339(at) - parse_rfc3339(test["sent_at"])).total_seconds() * 1000
+    links.record_reply(conn, test["id"], at, max(0, min(round(rtt), 2**31 - 1)), passed=True)
 
 
 def verify_copy(
