@@ -59,6 +59,7 @@ from hotline.errors import (
 )
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
+from hotline.federation.recovery import router as federation_recovery_router
 from hotline.hygiene import Hygiene
 from hotline.node import Node
 from hotline.protocol import tls
@@ -168,6 +169,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
     if side in ("federation", "both"):
         app.include_router(federation_router)
         app.include_router(federation_evidence_router)
+        app.include_router(federation_recovery_router)
     _add_errors(app)
     _add_body_limit(app, node)
     if side in ("operator", "both"):

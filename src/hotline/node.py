@@ -27,6 +27,8 @@ from hotline.protocol.keychange import ENVELOPE_TYPE as KEY_CHANGE_TYPE
 from hotline.services.alarms import Alarms
 from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
+from hotline.services.evidence.recovery import RECHECK_S, Recovery
+from hotline.services.evidence.recovery_peer import RecoveryDesk
 from hotline.services.evidence.service import Evidence
 from hotline.services.feeds.service import Feeds
 from hotline.services.held import HeldMessages
@@ -102,6 +104,10 @@ class Node:
         self.escalation = Escalation(self.line)  # the checklist off the line, attempts
         self.evidence = Evidence(self.db, self.identity, settings, self.clock, self.tls)
         self.evidence.on_exchange = self._checkpoint_exchanged
+        # after a restore: take back from each peer what this node lost (and answer a peer
+        # that lost something); see services/evidence/recovery.py
+        self.recovery = Recovery(self.line, self.evidence, on_recovered=self.wake)
+        self.recovery_desk = RecoveryDesk(self.evidence, on_caught_up=self.wake)
         # the scheduler's periodic ticks, called in this order every tick_s
         self.ticks: list[Callable[[], None]] = [self.links.tick, self.deadlines.tick]
         self.operator_tests = OperatorTests(self.line)
@@ -192,6 +198,7 @@ class Node:
         if self.settings.checkpoint_interval_s > 0:
             runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)
         self.feeds.attach(runner)
+        runner.add("recovery", self.recovery.tick, every=RECHECK_S)
         with self._workers_lock:
             self.runner = runner
             # and any party woken since the peers were read (a peer pinned, a message
