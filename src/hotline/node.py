@@ -170,8 +170,11 @@ class Node:
         The delivery workers (one per pinned peer), the scheduler and checkpoint exchange
         run in one process only (see :mod:`hotline.services.runtime.leader`); this process takes
         them on when it holds the node's lock, at once if no other process does, as jobs of
-        one :class:`~hotline.services.runtime.jobs.Runner`.
+        one :class:`~hotline.services.runtime.jobs.Runner`. Starting a started node does
+        nothing (a second leadership thread would outlive :meth:`stop`).
         """
+        if self.leadership is not None:
+            return
         self._running = True
         self.leadership = Leadership(
             self.db,

@@ -199,6 +199,22 @@ def test_a_node_runs_its_background_work_as_jobs_and_stops_every_thread(
     assert set() == names & {t.name for t in threading.enumerate() if t.is_alive()}
 
 
+def test_a_node_started_twice_runs_one_leadership_thread(make_node: MakeNode) -> None:
+    """An app serving a node a test (or a second listener) already started starts nothing
+    more: a second Leadership would outlive ``stop()`` and hold the node's lock."""
+    us = make_node("us")
+    us.start()
+    first = us.leadership
+    us.start()
+    try:
+        assert first is us.leadership
+        alive = [t for t in threading.enumerate() if t.name == "leadership" and t.is_alive()]
+        assert 1 == len(alive)
+    finally:
+        us.stop()
+    assert [] == [t for t in threading.enumerate() if t.name == "leadership" and t.is_alive()]
+
+
 class _Highest(random.Random):
     """Always draws the top of the range: the longest wait the backoff allows."""
 
