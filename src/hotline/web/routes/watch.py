@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from hotline.clock import rfc3339
 from hotline.responses import RowId
+from hotline.services.alarms import severity
 from hotline.services.line.links import parse_since
 from hotline.web import mapdata, queries
 from hotline.web.auth import Session, node_of
@@ -79,6 +80,8 @@ def link_test(request: Request, peer: str, session: SessionDep) -> Response:
 @router.get("/alarms")
 def alarms_page(request: Request, session: SessionDep) -> Response:
     alarms = node_of(request).alarms.listing()
+    for alarm in alarms:
+        alarm["severity"] = severity(alarm["kind"])
     open_first = sorted(alarms, key=lambda a: a["state"] != "open")
     return render(request, "alarms.html", session, alarms=open_first)
 
@@ -92,3 +95,15 @@ def clear_alarm(
 ) -> Response:
     node_of(request).alarms.clear(alarm_id, session.user.name, reason)
     return RedirectResponse("/console/alarms", status_code=303)
+
+
+@router.post("/alarms/{alarm_id}/seen")
+def acknowledge_alarm(
+    request: Request,
+    alarm_id: RowId,
+    session: SessionDep,
+    back: Annotated[str, Form(max_length=200)] = "/console/alarms",
+) -> Response:
+    """Acknowledge ("seen by"): the alarm's sound stops; it stays open until cleared."""
+    node_of(request).alarms.acknowledge(alarm_id, session.user.name)
+    return RedirectResponse(back if back.startswith("/console") else "/console/alarms", 303)
