@@ -12,7 +12,7 @@ the page that show live state reload themselves with htmx on that event. A strea
 after :data:`STREAM_S` seconds and the browser reconnects at once (``Last-Event-ID``
 carries the last stamp seen, so nothing is missed between two streams), which also
 lets the server shut down without waiting for open consoles. A second with nothing new
-sends a ``beat``: the console declares its node lost when neither arrives for 2.5 s.
+sends a ``beat``: the console declares its node lost when neither arrives for 2.2 s.
 """
 
 from __future__ import annotations

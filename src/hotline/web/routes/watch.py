@@ -21,7 +21,8 @@ from hotline.services.line.links import parse_since
 from hotline.web import mapdata, queries
 from hotline.web.auth import Session, node_of
 from hotline.web.chart import link_chart
-from hotline.web.pages import ConsoleRoute, now_of, render, require_session
+from hotline.web.pages import ConsoleRoute, back_to, now_of, render, require_session
+from hotline.web.views import messages as views
 
 router = APIRouter(route_class=ConsoleRoute)
 SessionDep = Annotated[Session, Depends(require_session)]
@@ -104,6 +105,17 @@ def acknowledge_alarm(
     session: SessionDep,
     back: Annotated[str, Form(max_length=200)] = "/console/alarms",
 ) -> Response:
-    """Acknowledge ("seen by"): the alarm's sound stops; it stays open until cleared."""
-    node_of(request).alarms.acknowledge(alarm_id, session.user.name)
-    return RedirectResponse(back if back.startswith("/console") else "/console/alarms", 303)
+    """Acknowledge ("seen by"): the alarm's sound stops; it stays open until cleared.
+    From the banner (htmx): the banner again; else back to the page it was clicked on."""
+    node = node_of(request)
+    node.alarms.acknowledge(alarm_id, session.user.name)
+    if not back.startswith("/console") or back.startswith("/console/fragments"):
+        back = "/console/alarms"
+
+    def banner() -> Response:
+        now = now_of(request)
+        return render(
+            request, "_banner.html", session, banner=views.banner(node, session.lang, now)
+        )
+
+    return back_to(request, back, banner)

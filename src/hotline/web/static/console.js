@@ -24,7 +24,7 @@
   "use strict";
 
   var body = document.body;
-  var LOST_MS = 2500, LINK_TONE_MS = 8000;
+  var LOST_MS = 2200, LINK_TONE_MS = 8000;
   var offline = false, lastHeard = Date.now(), source = null;
   window.hotlineSound = window.hotlineSound || { count: 0, lastKind: "" };
   var serverNow = Date.parse(body.getAttribute("data-server-now") || "");
