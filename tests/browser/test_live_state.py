@@ -41,6 +41,7 @@ class Live:
     pair: Pair
     page: Page  # the US console
     errors: list[str] = field(default_factory=list)
+    restarted: list[ServerThread] = field(default_factory=list)  # stopped by the fixture
 
     def url(self, party: str = "us") -> str:
         return self.pair.servers[party].url
@@ -65,10 +66,13 @@ def live(databases: DatabaseFactory, make_pair: MakePair, browser: Browser) -> I
         page = context.new_page()
         page.set_default_timeout(30_000)
         log_in(page, pair.servers["us"].url)
+        live = Live(pair, page)
         try:
-            yield Live(pair, page)
+            yield live
         finally:
             context.close()  # close the event stream before the servers stop
+            for server in live.restarted:  # make_pair stops only the servers it started
+                server.__exit__()
 
 
 def crash(server: ServerThread) -> None:
@@ -86,6 +90,7 @@ def restart(live: Live, party: str) -> None:
     old = live.pair.servers[party]
     app = create_app(live.pair.node(party), start_workers=False)
     live.pair.servers[party] = ServerThread(app, old.port).__enter__()
+    live.restarted.append(live.pair.servers[party])
 
 
 @pytest.fixture
