@@ -30,6 +30,8 @@ def test_a_link_down_is_in_the_header_until_acknowledged_in_both_languages(
     assert f'action="/console/alarms/{alarm}/seen"' in page
     assert 'data-unseen="1"' in page
     assert 'data-open-alarms="1"' in page  # the nav badge's live source
+    assert "NO CONNECTION TO THE NODE" in page  # hidden until the stream stops
+    assert 'data-word-refused="Not sent: there is no connection to the node.' in page
     stamp = queries.change_stamp(pair.us)
 
     seen = us.post(f"/console/alarms/{alarm}/seen", {"back": "/console"})
@@ -47,6 +49,8 @@ def test_a_link_down_is_in_the_header_until_acknowledged_in_both_languages(
     assert "СВЯЗЬ ПОТЕРЯНА" in page
     assert "Связь с RU потеряна с 2026-12-07 03:00:00Z" in page
     assert "видел duty в " in page
+    assert "НЕТ СВЯЗИ С УЗЛОМ" in page  # the node-lost banner, hidden until the stream stops
+    assert 'data-word-refused="Не отправлено: нет связи с узлом.' in page
     alarms = us.get("/console/alarms").text
     assert "критическая" in alarms
     assert "Важность" in alarms
