@@ -228,3 +228,34 @@ def test_an_alarm_is_cleared_through_the_api_only_with_a_reason_and_only_once(
     missing = client.post("/api/v1/alarms/999999/clear", json={"reason": "x"})
     assert (404, "not_found") == (missing.status_code, missing.json()["error"]["code"])
     assert [alarm["id"]] == [a["id"] for a in client.get("/api/v1/alarms").json()]
+
+
+def test_an_alarm_is_acknowledged_seen_by_apart_from_cleared(
+    served: tuple[Pair, httpx.Client], clock: Any
+) -> None:
+    pair, client = served
+    pair.us.links.send_test("ru")  # never delivered: it fails after the timeout
+    clock.advance(120)
+    pair.us.links.tick()
+    [alarm] = client.get("/api/v1/alarms", params={"state": "open"}).json()
+    assert (None, None) == (alarm["seen_by"], alarm["seen_at"])
+    url = f"/api/v1/alarms/{alarm['id']}/seen"
+    clock.advance(5)
+    seen = client.post(url)
+    assert 200 == seen.status_code
+    assert ("open", "officer") == (seen.json()["state"], seen.json()["seen_by"])
+    first_at = seen.json()["seen_at"]
+    clock.advance(5)
+    again = client.post(url)  # keeps who saw it first, and when
+    assert (200, first_at, "officer") == (
+        again.status_code,
+        again.json()["seen_at"],
+        again.json()["seen_by"],
+    )
+    client.post(f"/api/v1/alarms/{alarm['id']}/clear", json={"reason": "peer back"})
+    cleared = client.post(url)
+    assert (409, "conflict") == (cleared.status_code, cleared.json()["error"]["code"])
+    missing = client.post("/api/v1/alarms/999999/seen")
+    assert (404, "not_found") == (missing.status_code, missing.json()["error"]["code"])
+    [row] = client.get("/api/v1/alarms").json()
+    assert ("cleared", "officer", first_at) == (row["state"], row["seen_by"], row["seen_at"])

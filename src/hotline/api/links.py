@@ -91,6 +91,8 @@ class Alarm(Out):
     cleared_by: str | None = Field(description='a user, or "auto"')
     clear_reason: str | None
     duration_s: int | None
+    seen_by: str | None = Field(None, description="who acknowledged (silenced) it, if anyone")
+    seen_at: str | None = None
 
 
 @router.post(
@@ -185,6 +187,15 @@ def alarm_clear(
     alarm_id: RowId, body: ClearRequest, node: NodeDep, user: UserDep
 ) -> dict[str, Any]:
     return node.alarms.clear(alarm_id, user.name, body.reason)
+
+
+@router.post(
+    "/alarms/{alarm_id}/seen",
+    summary="Acknowledge an alarm (seen by; its sound stops, it stays open)",
+    response_model=Alarm,
+)
+def alarm_seen(alarm_id: RowId, node: NodeDep, user: UserDep) -> dict[str, Any]:
+    return node.alarms.acknowledge(alarm_id, user.name)
 
 
 @metrics_router.get(

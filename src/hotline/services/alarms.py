@@ -39,6 +39,28 @@ KINDS = {
     "feed_stale": "a track feed (ADS-B, AIS, CoT) has said nothing for longer than its setting",
 }
 
+#: How loud each kind is: "critical" ones sound until someone acknowledges them (the
+#: console's repeating link-down tone); kinds not named here are "warning".
+SEVERITY = {
+    "link_down": "critical",
+    "operator_unanswered": "critical",
+    "ack_overdue": "critical",
+    "log_fork": "critical",
+    "incursion": "critical",
+    "track_conflict": "critical",
+    "conflict": "warning",
+    "delivery_refused": "warning",
+    "nonconforming": "warning",
+    "safety_warning": "warning",
+    "peer_key_changed": "warning",
+    "peer_key_pending": "warning",
+    "feed_stale": "warning",
+}
+
+
+def severity(kind: str) -> str:
+    return SEVERITY.get(kind, "warning")
+
 
 def raise_alarm(
     conn: Connection, kind: str, subject: str, at: str, **detail: Any
@@ -128,6 +150,22 @@ class Alarms:
             store.clear(conn, alarm_id, now, user, reason, seconds_between(alarm["raised_at"], now))
             out = store.get(conn, alarm_id)
         assert out is not None
+        return out
+
+    def acknowledge(self, alarm_id: int, user: str) -> dict[str, Any]:
+        """A person has seen an open alarm: its sound stops, it stays open until cleared.
+        Acknowledging again keeps the first person and time."""
+        with self.db.write() as conn:
+            alarm = store.get(conn, alarm_id)
+            if alarm is None:
+                raise NotFound(f"no alarm {alarm_id}")
+            if alarm["state"] != "open":
+                raise Conflict(f"alarm {alarm_id} was already cleared by {alarm['cleared_by']}")
+            if alarm["seen_at"] is None:
+                store.mark_seen(conn, alarm_id, rfc3339(self.clock.now()), user)
+            out = store.get(conn, alarm_id)
+        if out is None:  # read back in the same transaction
+            raise NotFound(f"no alarm {alarm_id}")
         return out
 
     def open_counts(self) -> dict[str, int]:

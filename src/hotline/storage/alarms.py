@@ -58,6 +58,18 @@ def clear(conn: Connection, alarm_id: int, at: str, by: str, reason: str, durati
     )
 
 
+def mark_seen(conn: Connection, alarm_id: int, at: str, by: str) -> None:
+    """Acknowledge (silence) an alarm: it stays open until it is cleared."""
+    conn.execute(update(alarms).where(alarms.c.id == alarm_id).values(seen_by=by, seen_at=at))
+
+
+def count_seen(conn: Connection) -> int:
+    """Open alarms someone has acknowledged (part of the console's change stamp)."""
+    stmt = select(func.count()).select_from(alarms)
+    stmt = stmt.where(alarms.c.state == "open", alarms.c.seen_at.is_not(None))
+    return int(conn.execute(stmt).scalar() or 0)
+
+
 def get(conn: Connection, alarm_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(alarms).where(alarms.c.id == alarm_id)).mappings().first()
     return None if row is None else _out(dict(row))

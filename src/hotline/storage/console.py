@@ -13,13 +13,16 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from hotline.storage import alarms as alarm_store
 from hotline.storage import held
 from hotline.storage.tables.core import events, messages
-from hotline.storage.tables.links import alarms, link_tests
+from hotline.storage.tables.links import alarms, link_state, link_tests
 
 
 def change_stamp(conn: Connection) -> tuple[int, ...]:
-    """(newest event id, newest alarm id, open alarms, held FLASH messages)."""
+    """(newest event id, newest alarm id, open alarms, held FLASH messages, open alarms
+    acknowledged, link routes not up)."""
+    not_up = select(func.count()).select_from(link_state).where(link_state.c.state != "up")
     newest_event = conn.execute(select(func.max(events.c.id))).scalar()
     newest_alarm = conn.execute(select(func.max(alarms.c.id))).scalar()
     open_alarms = conn.execute(
@@ -30,6 +33,8 @@ def change_stamp(conn: Connection) -> tuple[int, ...]:
         int(newest_alarm or 0),
         int(open_alarms or 0),
         held.count_held(conn),
+        alarm_store.count_seen(conn),
+        int(conn.execute(not_up).scalar() or 0),
     )
 
 

@@ -108,6 +108,17 @@ ALARM_LABELS = {
     "peer_key_pending": N_("The other side revoked its key: confirm the new fingerprint"),
 }
 
+#: A link's state (per peer and route) in the header's link chips.
+LINK_STATE_LABELS = {
+    "up": N_("up"),
+    "degraded": N_("degraded"),
+    "down": N_("down"),
+    "unknown": N_("not tested yet"),
+}
+
+#: How loud an alarm is (``services/alarms.py`` SEVERITY).
+SEVERITY_LABELS = {"critical": N_("critical"), "warning": N_("warning")}
+
 Translate = Callable[..., str]
 
 
@@ -169,6 +180,8 @@ def environment() -> Environment:
         TRAIL_LABELS=TRAIL_LABELS,
         ALARM_LABELS=ALARM_LABELS,
         OOB_RESULTS=OOB_RESULTS,
+        LINK_STATE_LABELS=LINK_STATE_LABELS,
+        SEVERITY_LABELS=SEVERITY_LABELS,
     )
     return env
 

@@ -8,6 +8,7 @@
 * :func:`awaiting_ack` — every received message nobody has acknowledged yet, however old
   (a listing of the newest N could let an old one slip off the screen).
 * :func:`link_history` — the link tests to one peer over a period, for the chart.
+* :func:`link_chips` — each peer's link state, last and next test, for the header.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from hotline.domain.bodies import SYSTEM_TYPES
 from hotline.node import Node
+from hotline.services.line.linkstate import ROUTES
 from hotline.storage import console
 
 
@@ -37,3 +39,22 @@ def link_history(node: Node, peer: str, since: str) -> list[dict[str, Any]]:
     """Link tests to ``peer`` sent at or after ``since`` (RFC 3339), oldest first."""
     with node.db.read() as conn:
         return console.link_history(conn, peer, since)
+
+
+def link_chips(node: Node) -> list[dict[str, Any]]:
+    """Per peer, for the header: state (up / degraded / down / unknown), each route's
+    state, the last and next link test (the last hour's tests; no availability figures,
+    which read every message)."""
+    out = []
+    for report in node.links.report(since_s=3600, availability=False):
+        routes = report.get("routes") or {}
+        out.append(
+            {
+                "peer": report["peer"],
+                "state": report.get("state") or "unknown",
+                "routes": {r: (routes.get(r) or {}).get("state", "unknown") for r in ROUTES},
+                "last_test": report.get("last_test"),
+                "next_test": report.get("next_test"),
+            }
+        )
+    return out

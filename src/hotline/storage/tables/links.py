@@ -36,6 +36,8 @@ alarms = Table(
     Column("cleared_by", String(100), nullable=True),  # a user, or "auto"
     Column("clear_reason", Text, nullable=True),
     Column("duration_s", Integer, nullable=True),
+    Column("seen_by", String(100), nullable=True),  # acknowledged (silenced) by; 0008
+    Column("seen_at", TIME, nullable=True),
 )
 Index("ix_alarms_open", alarms.c.state, alarms.c.kind, alarms.c.subject)
 

@@ -11,7 +11,8 @@ whenever anything moved (a message, a receipt, an acknowledgement, an alarm); pa
 the page that show live state reload themselves with htmx on that event. A stream ends
 after :data:`STREAM_S` seconds and the browser reconnects at once (``Last-Event-ID``
 carries the last stamp seen, so nothing is missed between two streams), which also
-lets the server shut down without waiting for open consoles.
+lets the server shut down without waiting for open consoles. A second with nothing new
+sends a ``beat``: the console declares its node lost when neither arrives for 2.2 s.
 """
 
 from __future__ import annotations
@@ -226,6 +227,8 @@ async def _changes(request: Request, since: str) -> AsyncIterator[str]:
         if stamp != last:
             last = stamp
             yield f"id: {stamp}\nevent: changed\ndata: {stamp}\n\n"
+        else:  # a heartbeat: the console declares the node lost when these stop (3 s)
+            yield f"event: beat\ndata: {stamp}\n\n"
         await asyncio.sleep(POLL_S)
 
 

@@ -16,11 +16,13 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from hotline.clock import rfc3339
 from hotline.responses import RowId
+from hotline.services.alarms import severity
 from hotline.services.line.links import parse_since
 from hotline.web import mapdata, queries
 from hotline.web.auth import Session, node_of
 from hotline.web.chart import link_chart
-from hotline.web.pages import ConsoleRoute, now_of, render, require_session
+from hotline.web.pages import ConsoleRoute, back_to, now_of, render, require_session
+from hotline.web.views import messages as views
 
 router = APIRouter(route_class=ConsoleRoute)
 SessionDep = Annotated[Session, Depends(require_session)]
@@ -79,6 +81,8 @@ def link_test(request: Request, peer: str, session: SessionDep) -> Response:
 @router.get("/alarms")
 def alarms_page(request: Request, session: SessionDep) -> Response:
     alarms = node_of(request).alarms.listing()
+    for alarm in alarms:
+        alarm["severity"] = severity(alarm["kind"])
     open_first = sorted(alarms, key=lambda a: a["state"] != "open")
     return render(request, "alarms.html", session, alarms=open_first)
 
@@ -92,3 +96,26 @@ def clear_alarm(
 ) -> Response:
     node_of(request).alarms.clear(alarm_id, session.user.name, reason)
     return RedirectResponse("/console/alarms", status_code=303)
+
+
+@router.post("/alarms/{alarm_id}/seen")
+def acknowledge_alarm(
+    request: Request,
+    alarm_id: RowId,
+    session: SessionDep,
+    back: Annotated[str, Form(max_length=200)] = "/console/alarms",
+) -> Response:
+    """Acknowledge ("seen by"): the alarm's sound stops; it stays open until cleared.
+    From the banner (htmx): the banner again; else back to the page it was clicked on."""
+    node = node_of(request)
+    node.alarms.acknowledge(alarm_id, session.user.name)
+    if not back.startswith("/console") or back.startswith("/console/fragments"):
+        back = "/console/alarms"
+
+    def banner() -> Response:
+        now = now_of(request)
+        return render(
+            request, "_banner.html", session, banner=views.banner(node, session.lang, now)
+        )
+
+    return back_to(request, back, banner)

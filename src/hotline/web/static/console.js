@@ -5,6 +5,17 @@
  * reloads itself through htmx (hx-trigger="hotline:changed from:body"). A region being
  * edited (a field has focus or text) is left alone until the next change.
  *
+ * Never fail quietly: the stream sends a "beat" every second when nothing changed. When
+ * neither arrives for LOST_MS the node is declared lost: a full-width banner says so with
+ * the time of the last update, countdowns stop and grey, and every action (a form post,
+ * an htmx request) is refused with a message beside it, the form's entries kept. The
+ * first event after that takes the banner down and reloads the live regions.
+ *
+ * Link down: while the header shows a link-down alarm nobody has acknowledged, a low
+ * three-tone sound (distinct from the FLASH chime) repeats every LINK_TONE_MS;
+ * window.hotlineSound.count counts the requests (tests read it; the sound itself needs
+ * a first click or key on the page, as browsers require).
+ *
  * Times are UTC. The page carries the server's time when it was drawn; countdowns use
  * the offset between that and the browser's clock, so a wrong desk clock does not
  * shorten or lengthen a deadline.
@@ -13,6 +24,9 @@
   "use strict";
 
   var body = document.body;
+  var LOST_MS = 2200, LINK_TONE_MS = 8000;
+  var offline = false, lastHeard = Date.now(), source = null;
+  window.hotlineSound = window.hotlineSound || { count: 0, lastKind: "" };
   var serverNow = Date.parse(body.getAttribute("data-server-now") || "");
   var offset = isNaN(serverNow) ? 0 : serverNow - Date.now();
 
@@ -30,6 +44,7 @@
   function tickCountdowns() {
     var words = { left: body.getAttribute("data-word-left"), overdue: body.getAttribute("data-word-overdue") };
     document.querySelectorAll("[data-deadline]").forEach(function (el) {
+      if (offline) { return; }  // frozen (and greyed by CSS) while the node is lost
       var left = Math.round((Date.parse(el.getAttribute("data-deadline")) - now()) / 1000);
       var value = el.querySelector(".cd-value");
       if (value) { value.textContent = formatLeft(left); }
@@ -102,19 +117,117 @@
     });
   }
 
+  function clockText(ms) {
+    var d = new Date(ms);
+    return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds()) + "Z";
+  }
+
+  function setOffline(lost) {
+    if (lost === offline) { return; }
+    offline = lost;
+    body.classList.toggle("offline", lost);
+    var banner = document.getElementById("offline-banner");
+    if (banner) { banner.hidden = !lost; }
+    if (lost) {
+      body.dataset.offlineSince = String(Date.now());
+      var base = document.title.replace(/^\u2716 /, "");
+      document.title = "\u2716 " + base;
+    } else {
+      document.title = document.title.replace(/\u2716 /, "");
+      document.querySelectorAll(".offline-refusal").forEach(function (el) { el.remove(); });
+      body.dispatchEvent(new CustomEvent("hotline:changed"));  // catch up on what we missed
+    }
+  }
+
+  function heard() {
+    lastHeard = Date.now();
+    var last = document.getElementById("last-update");
+    if (last) { last.textContent = clockText(now()); }
+    setOffline(false);
+  }
+
+  function watchdog() {
+    if (!window.EventSource) { return; }
+    if (Date.now() - lastHeard > LOST_MS) { setOffline(true); }
+    // A stream the browser gave up on (an HTTP error, not a network one) is reopened here.
+    if (!source || source.readyState === EventSource.CLOSED) { connect(); }
+  }
+
   function connect() {
     if (!window.EventSource) { return; }
+    if (source) { source.close(); }
     var since = encodeURIComponent(body.getAttribute("data-stamp") || "");
-    var source = new EventSource("/console/events?since=" + since);
-    var status = document.getElementById("live-status");
+    source = new EventSource("/console/events?since=" + since);
     source.addEventListener("changed", function () {
+      heard();
       body.dispatchEvent(new CustomEvent("hotline:changed"));
     });
-    source.onopen = function () { body.classList.remove("offline"); };
-    source.onerror = function () {
-      body.classList.add("offline");
-      if (status && source.readyState === EventSource.CLOSED) { status.textContent = ""; }
-    };
+    source.addEventListener("beat", heard);
+    source.onopen = heard;
+  }
+
+  /* An action while the node is lost is refused where it was taken, never dropped. */
+  function refuse(elt) {
+    var form = elt.closest("form") || elt;
+    var note = form.querySelector(".offline-refusal");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "offline-refusal";
+      note.setAttribute("role", "alert");
+      form.appendChild(note);
+    }
+    note.textContent = body.getAttribute("data-word-refused") || "Not sent: no connection to the node.";
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (offline) { event.preventDefault(); event.stopPropagation(); refuse(event.target); }
+  }, true);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var trigger = event.detail.elt.getAttribute("hx-trigger") || "";
+    if (!offline || trigger.indexOf("hotline:changed") !== -1) { return; }
+    event.preventDefault();
+    refuse(event.detail.elt);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    setOffline(true);  // the request found no node: say so now, not at the next beat
+    var trigger = event.detail.elt.getAttribute("hx-trigger") || "";
+    if (trigger.indexOf("hotline:changed") === -1) { refuse(event.detail.elt); }
+  });
+
+  /* The nav's Alarms badge follows the banner fragment's count. */
+  function updateBadge() {
+    var bar = document.querySelector("#banner .linkbar");
+    var link = document.querySelector(".mainnav a[href='/console/alarms']");
+    if (!bar || !link) { return; }
+    var n = Number(bar.getAttribute("data-open-alarms") || 0);
+    var badge = document.getElementById("nav-alarm-count");
+    if (!n) { if (badge) { badge.remove(); } return; }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "count alarm-count";
+      badge.id = "nav-alarm-count";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    badge.textContent = String(n);
+  }
+
+  var lastLinkTone = 0;
+  function linkTone() {
+    var banner = document.querySelector(".link-down-banner");
+    var unseen = banner ? Number(banner.getAttribute("data-unseen") || 0) : 0;
+    if (!unseen) { lastLinkTone = 0; return; }
+    if (lastLinkTone && Date.now() - lastLinkTone < LINK_TONE_MS) { return; }
+    lastLinkTone = Date.now();
+    window.hotlineSound.count += 1;
+    window.hotlineSound.lastKind = "link_down";
+    body.dataset.linkTones = String(window.hotlineSound.count);
+    if (audio && audio.state === "running") {
+      var t = audio.currentTime;
+      tone(t, 392);
+      tone(t + 0.45, 294);
+      tone(t + 0.9, 392);
+    }
   }
 
   function addRow(button) {
@@ -152,11 +265,17 @@
     var trigger = elt.getAttribute("hx-trigger") || "";
     if (trigger.indexOf("hotline:changed") !== -1 && isEditing(elt)) { event.preventDefault(); }
   });
-  document.addEventListener("htmx:afterSettle", function () { tickCountdowns(); flashTitle(); });
+  document.addEventListener("htmx:afterSettle", function () {
+    tickCountdowns(); flashTitle(); updateBadge(); linkTone();
+  });
 
   tickCountdowns();
   flashTitle();
+  updateBadge();
+  linkTone();
   setInterval(tickCountdowns, 1000);
   setInterval(function () { flashChime(document.querySelector(".flash-banner")); }, 5000);
+  setInterval(linkTone, 1000);
+  setInterval(watchdog, 250);
   connect();
 })();

@@ -8,7 +8,7 @@ interface language and its deadline countdown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -125,13 +125,20 @@ class Banner:
 
     flash: list[Row]
     open_alarms: int
+    #: per peer: its link state and routes, last and next link test (header chips)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    #: open ``link_down`` alarms, unacknowledged ones first (banner and repeating tone)
+    link_down: list[dict[str, Any]] = field(default_factory=list)
 
 
 def banner(node: Node, lang: str, now: datetime) -> Banner:
     waiting = [m for m in queries.awaiting_ack(node) if m["precedence"] == "FLASH"]
     waiting.sort(key=urgency)
     alarms = sum(node.alarms.open_counts().values())
-    return Banner([_row(node, m, lang, now) for m in waiting], alarms)
+    down = [a for a in node.alarms.listing("open") if a["kind"] == "link_down"]
+    down.sort(key=lambda a: a["seen_at"] is not None)
+    rows = [_row(node, m, lang, now) for m in waiting]
+    return Banner(rows, alarms, queries.link_chips(node), down)
 
 
 def held(node: Node, lang: str) -> list[dict[str, Any]]:
