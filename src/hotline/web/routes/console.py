@@ -157,6 +157,7 @@ def _inbox_context(request: Request, session: Session) -> dict[str, Any]:
     return {
         "held": views.held(node, session.lang),
         "waiting": waiting,
+        "own_overdue": views.own_overdue(waiting),
         "handled": handled,
         "sent": views.outbox(node, session.lang, now),
     }
@@ -180,7 +181,19 @@ def banner_fragment(request: Request, session: SessionDep) -> Response:
 
 @router.post("/messages/{message_id}/ack")
 def acknowledge(request: Request, message_id: str, session: SessionDep) -> Response:
-    node_of(request).line.acknowledge(message_id, session.user.name)
+    views.acknowledge(node_of(request), message_id, session.user.name)
+    return back_to(
+        request,
+        "/console",
+        lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
+    )
+
+
+@router.post("/operator-tests/{test_id}/answer")
+def answer_operator_test(request: Request, test_id: str, session: SessionDep) -> Response:
+    """An operator test from the peer, answered from the queue: the answer is its own
+    acknowledgement (the test leaves the queue)."""
+    node_of(request).operator_tests.answer(test_id, session.user.name)
     return back_to(
         request,
         "/console",
