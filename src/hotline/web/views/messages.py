@@ -157,7 +157,7 @@ def queue_key(row: Row) -> tuple[int, int, int, str]:
     return (1, row.seconds_left, rank, created)
 
 
-def _escalation_labels(steps: list[dict[str, Any]], lang: str) -> list[str]:
+def escalation_labels(steps: list[dict[str, Any]], lang: str) -> list[str]:
     return [
         f"{s['step']} → {s['role_ru'] if lang == 'ru' else s['role_en']}".strip() for s in steps
     ]
@@ -186,7 +186,7 @@ def inbox(node: Node, lang: str, now: datetime, recent: int = 100) -> tuple[list
     folded = queries.escalations_of(node, [m["id"] for m in waiting_messages])
     waiting = [_row(node, m, lang, now) for m in waiting_messages]
     for row in waiting:
-        row.escalations = _escalation_labels(folded.get(row.id, []), lang)
+        row.escalations = escalation_labels(folded.get(row.id, []), lang)
     waiting += _pending_tests(node, lang, now)
     waiting.sort(key=queue_key)
     shown = {r.id for r in waiting}
@@ -205,7 +205,7 @@ def outbox(node: Node, lang: str, now: datetime, recent: int = 100) -> list[Row]
     waiting = [_row(node, m, lang, now) for m in rows[:recent] if awaits_peer(m)]
     steps = queries.escalations_of(node, [r.id for r in waiting])
     for row in waiting:
-        row.escalations = _escalation_labels(steps.get(row.id, []), lang)
+        row.escalations = escalation_labels(steps.get(row.id, []), lang)
     waiting.sort(key=queue_key)
     done = [m for m in rows[:recent] if not awaits_peer(m)]
     return waiting + [_row(node, m, lang, now) for m in done]
