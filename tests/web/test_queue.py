@@ -15,8 +15,10 @@ import re
 
 from hotline.clock import FakeClock
 from hotline.domain.bodies import check_body
-from tests.conftest import MakePair
-from tests.web.conftest import PASSWORD, log_in
+from tests.conftest import MakePair, Pair
+from tests.services.test_conflicts import corridor_notice
+from tests.services.test_negotiation import send
+from tests.web.conftest import PASSWORD, Console, log_in
 
 CONTACTS = [
     {"id": "duty", "role_en": "Duty desk", "role_ru": "Дежурный"},
@@ -181,3 +183,53 @@ def test_an_operator_test_is_answered_from_the_queue_and_leaves_it(
     assert 303 == answered.status_code
     assert [] == ROW.findall(queue_section(after))
     assert "answered" == state
+
+
+def test_a_deconfliction_request_offers_an_answer_form_pre_filled_with_it(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    ru_notice = send(pair, "ru", corridor_notice("R1", "36.0000000", "35.0000000", (0, 3000)))
+    request_id = send(
+        pair,
+        "us",
+        {
+            "type": "deconfliction_request",
+            "refers_to": ru_notice,
+            "concerns": [{"message_id": ru_notice, "volume_id": "R1", "version": 1}],
+            "concern": "R1 is 2 km from our A1. Request you move it east.",
+        },
+    )
+    ru = consoles["ru"]
+    ru.post("/console/lang", {"lang": "en"})
+    page = ru.get(f"/console/messages/{request_id}").text
+    answer_url = f"/console/compose?tab=notice&amp;type=deconfliction_answer&amp;ref={request_id}"
+    compose = ru.get(answer_url.replace("&amp;", "&")).text
+    request_dtg = pair.ru.line.show(request_id)["created"]
+
+    assert f'id="answer-{request_id}" href="{answer_url}"' in page
+    assert f'href="/console/messages/{ru_notice}" id="reference-link">Activity notice ' in page
+    assert f'<option value="{request_id}" selected>Deconfliction request ' in compose
+    assert "211430Z NOV 26 ← US · R1 is 2 km from our…" in compose  # first words in the label
+    assert '<option value="us" selected>' in compose
+    assert 'value="PRIORITY" checked' in compose
+    assert f'href="/console/map?focus={ru_notice}"' in compose  # the notice it is about
+    volume_cells = texts(r'<table class="grid answering-volumes">.*?<tbody>(.*?)</tbody>', compose)
+    assert 1 == len(volume_cells) and "R1" in volume_cells[0] and "0–3000" in volume_cells[0]
+    assert request_dtg[:10] in compose
+
+
+def test_a_text_offers_a_reply_pre_filled_and_a_sent_message_offers_none(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    sent = pair.ru.line.send(to="us", text="Call us on channel 4 at 1400.", user="d")
+    pair.flush()
+    us = consoles["us"]
+    page = us.get(f"/console/messages/{sent['id']}").text
+    reply = us.get(f"/console/compose?tab=text&reply_to={sent['id']}").text
+    theirs = consoles["ru"].get(f"/console/messages/{sent['id']}").text
+
+    assert f'id="answer-{sent["id"]}" href="/console/compose?tab=text&amp;reply_to=' in page
+    prefilled = r'<textarea id="text"[^>]*>Free text \d{6}Z [A-Z]{3} \d\d ← RU · Call us'
+    assert re.search(prefilled, reply)
+    assert '<option value="ru" selected>' in reply
+    assert 'id="answer-' not in theirs  # the sender does not answer its own message

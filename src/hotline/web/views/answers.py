@@ -10,9 +10,9 @@ references (no HTML here).
 * :func:`prefill` — the compose form's starting values for such an answer: the peer, the
   precedence of the message answered, the reference, and for a deconfliction answer the
   request's volumes and times and the notice it is about, shown beside the form.
-* :func:`ref_label` — "Deconfliction request 211430Z NOV 26 · Your exercise closes…":
-  type, date-time group and first words; :func:`unique_labels` adds the id's start where
-  two would still read the same.
+* :func:`ref_label` — "Deconfliction request 211430Z NOV 26 ← US · R1 is 2 km from…":
+  type, date-time group, from (←) or to (→) which peer, and first words;
+  :func:`unique_labels` adds the id's start where two would still read the same.
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ def ref_label(message: dict[str, Any], lang: str) -> str:
     label = gettext(lang, TYPE_LABELS.get(type_, type_))
     dtg = format_dtg(parse_rfc3339(message["created"]), lang)
     words = first_words(message)
-    return f"{label} {dtg} {str(message['peer']).upper()}" + (f" · {words}" if words else "")
+    arrow = "←" if message["direction"] == IN else "→"  # from the peer / to the peer
+    peer = f"{arrow} {str(message['peer']).upper()}"
+    return f"{label} {dtg} {peer}" + (f" · {words}" if words else "")
 
 
 def unique_labels(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -120,6 +122,12 @@ def _answering(node: Node, message: dict[str, Any], lang: str) -> dict[str, Any]
     body = message["body"]
     volumes = [v["properties"] for v in body.get("proposed") or body.get("volumes") or []]
     concerns = [dict(c) for c in body.get("concerns") or []]
+    if concerns:  # volumes by reference: as this node holds them now
+        wanted = {f"{c['message_id']}/{c['volume_id']}": c["volume_id"] for c in concerns}
+        for feature in node.conflicts.volumes_geojson()["features"]:
+            props = feature["properties"]  # ids there are "<notice id>/<volume id>"
+            if props.get("id") in wanted:
+                volumes.append(props | {"id": wanted[props["id"]]})
     about: dict[str, str] | None = None
     if body.get("refers_to"):
         try:
