@@ -29,16 +29,20 @@
 
   function tickCountdowns() {
     var words = { left: body.getAttribute("data-word-left"), overdue: body.getAttribute("data-word-overdue") };
+    var crossed = false;
     document.querySelectorAll("[data-deadline]").forEach(function (el) {
       var left = Math.round((Date.parse(el.getAttribute("data-deadline")) - now()) / 1000);
       var value = el.querySelector(".cd-value");
       if (value) { value.textContent = formatLeft(left); }
+      if (left < 0 && !el.classList.contains("overdue")) { crossed = true; }
       el.classList.toggle("overdue", left < 0);
       var soon = parseInt(el.getAttribute("data-soon"), 10) || 120;  // half the allowance
       el.classList.toggle("soon", left >= 0 && left < soon);
       var label = el.querySelector(".cd-label");
       if (label && words.left && words.overdue) { label.textContent = left < 0 ? words.overdue : words.left; }
     });
+    // a deadline just passed: the queue re-sorts (overdue first) as if something changed
+    if (crossed) { body.dispatchEvent(new Event("hotline:changed")); }
     var clock = document.getElementById("utc-clock");
     if (clock) {
       var d = new Date(now());
