@@ -233,3 +233,31 @@ def test_a_text_offers_a_reply_pre_filled_and_a_sent_message_offers_none(
     assert re.search(prefilled, reply)
     assert '<option value="ru" selected>' in reply
     assert 'id="answer-' not in theirs  # the sender does not answer its own message
+
+
+def test_the_handover_page_lists_the_open_items_and_the_queue_exports_as_safe_csv(
+    make_pair: MakePair, clock: FakeClock
+) -> None:
+    with make_pair() as pair:
+        pair.us.auth.add_user("duty", PASSWORD)
+        late = pair.ru.line.send(to="us", text="=HYPERLINK(1)", precedence="FLASH", user="d")
+        pair.flush()
+        clock.advance(601)
+        fresh = pair.ru.line.send(to="us", text="Fresh.", precedence="IMMEDIATE", user="d")
+        pair.us.line.send(to="ru", text="Ours.", precedence="PRIORITY", user="duty")
+        pair.flush()
+        us = log_in(pair.servers["us"].url, "duty")
+        page = us.get("/console/handover").text
+        exported = us.get("/console/queue.csv")
+        us.http.close()
+
+    assert "Received, not acknowledged: 2" in page
+    assert "Of those overdue: 1" in page
+    assert "Sent, awaiting the other side: 1" in page
+    assert "FLASH awaiting a second person’s approval: 0" in page
+    lines = exported.text.splitlines()
+    assert "text/csv; charset=utf-8" == exported.headers["content-type"]
+    assert lines[0].startswith("direction,precedence,created,peer,type,subject,deadline")
+    assert [late["id"], fresh["id"]] == [line.rsplit(",", 1)[1] for line in lines[1:3]]
+    assert ",'=HYPERLINK(1)," in lines[1] and ",-1," in lines[1]  # a formula kept as text
+    assert lines[3].startswith("out,PRIORITY,")

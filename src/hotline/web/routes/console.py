@@ -45,6 +45,7 @@ from hotline.web.pages import ConsoleRoute, back_to, now_of, render, require_ses
 from hotline.web.routes import calls as routes_calls
 from hotline.web.routes import compose as routes_compose
 from hotline.web.routes import evidence as routes_evidence
+from hotline.web.routes import handover as routes_handover
 from hotline.web.routes import message as routes_message
 from hotline.web.routes import watch as routes_watch
 from hotline.web.views import messages as views
@@ -257,3 +258,4 @@ router.include_router(routes_compose.router)
 router.include_router(routes_watch.router)
 router.include_router(routes_calls.router)
 router.include_router(routes_evidence.router)
+router.include_router(routes_handover.router)
