@@ -103,6 +103,12 @@ def test_an_overdue_priority_is_above_an_immediate_and_its_escalation_is_on_it(
     expect(us.locator(f"#ack-{late['id']}")).to_have_count(0)
     assert "duty" == pair.us.line.show(escalation_id)["acked_by"]  # acknowledged with it
 
+    us.goto(f"{url}/console/messages/{late['id']}")
+    us.emulate_media(media="print")  # the print view (PDF = the browser's print)
+    expect(us.locator(".print-marking").first).to_have_text(re.compile(r"^PRIORITY · Free text"))
+    expect(us.locator(".mainnav")).to_be_hidden()
+    queue_consoles.shot(us, "message-print", full=True)
+
 
 def test_a_deconfliction_request_is_answered_from_its_message_page(
     queue_consoles: Consoles,
