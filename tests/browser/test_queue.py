@@ -159,3 +159,23 @@ def test_a_deconfliction_request_is_answered_from_its_message_page(
         (m["body"]["refers_to"], m["body"]["answer"]) for m in answers
     ]
     print(f"\nFIGURE deconfliction request received → answered: {clicks} clicks, {answered:.1f} s")
+
+
+def test_a_flash_is_acknowledged_from_the_top_of_the_queue_in_one_click(
+    queue_consoles: Consoles,
+) -> None:
+    us, pair = queue_consoles.us, queue_consoles.pair
+    us.goto(pair.servers["us"].url + "/console")
+    pair.ru.line.send(to="us", text="Routine first.", precedence="ROUTINE", user="d")
+    flash = pair.ru.line.send(to="us", text="Turn away now.", precedence="FLASH", user="d")
+    pair.flush()
+
+    first = us.locator("#inbox section[aria-labelledby=h-action] tr.needs-action").first
+    expect(first).to_have_id(f"row-{flash['id']}", timeout=WAIT_MS)  # live, at the top
+    arrived = time.monotonic()
+    us.click(f"#ack-{flash['id']}")
+    expect(us.locator(f"#ack-{flash['id']}")).to_have_count(0)
+    acknowledged = time.monotonic() - arrived
+
+    assert "duty" == pair.us.line.show(flash["id"])["acked_by"]
+    print(f"\nFIGURE FLASH arrival → acknowledged: 1 click, {acknowledged:.1f} s")
