@@ -261,3 +261,22 @@ def test_the_handover_page_lists_the_open_items_and_the_queue_exports_as_safe_cs
     assert [late["id"], fresh["id"]] == [line.rsplit(",", 1)[1] for line in lines[1:3]]
     assert ",'=HYPERLINK(1)," in lines[1] and ",-1," in lines[1]  # a formula kept as text
     assert lines[3].startswith("out,PRIORITY,")
+
+
+def test_a_received_notice_shows_its_conflicts_with_our_volumes(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    ru_notice = send(pair, "ru", corridor_notice("R1", "36.0000000", "35.0000000", (0, 3000)))
+    send(pair, "us", corridor_notice("A1", "36.0000000", "35.1080000", (1000, 5000)))
+    clear = pair.us.line.send(to="ru", text="Only text.", user="duty")
+    pair.flush()
+    page = consoles["us"].get(f"/console/messages/{ru_notice}").text
+    senders = consoles["ru"].get(f"/console/messages/{ru_notice}").text
+    text_page = consoles["ru"].get(f"/console/messages/{clear['id']}").text
+
+    conflict = texts(r'<li class="conflict">(.*?)</li>', page)
+    assert 1 == len(conflict)
+    assert conflict[0].startswith("Their volume R1 conflicts with our volume A1 — from ")
+    assert f'href="/console/map?focus={ru_notice}"' in page
+    assert 'id="notice-conflicts"' not in senders  # shown on a RECEIVED notice
+    assert 'id="notice-conflicts"' not in text_page  # and on a notice only

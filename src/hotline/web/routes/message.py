@@ -71,7 +71,11 @@ def _answer_context(node: Node, shown: dict[str, Any], lang: str) -> dict[str, A
         except NotFound:
             reference = {"id": "", "label": ref_id}
     steps = queries.escalations_of(node, [shown["id"]]).get(shown["id"], [])
+    conflicts = None
+    if shown["direction"] == "in" and is_notice(shown["type"]):
+        conflicts = _conflicts_with_ours(node, str(shown["id"]))
     return {
+        "conflicts": conflicts,
         "answer": answers.answer_action(shown),
         "reference": reference,
         "escalations": views.escalation_labels(steps, lang),
@@ -89,6 +93,15 @@ def _checklist(node: Node, shown: dict[str, Any]) -> dict[str, Any] | None:
     checklist = node.escalation.checklist(shown["id"])
     has_channels = any(rung["channels"] for rung in checklist["contacts"])
     return checklist if has_channels else None
+
+
+def _conflicts_with_ours(node: Node, message_id: str) -> list[dict[str, Any]]:
+    """Open conflicts between a received notice's volumes and ours: (theirs, ours) each."""
+    out = []
+    for c in node.conflicts.listing(message_id=message_id, state="open"):
+        theirs, ours = (c["a"], c["b"]) if c["a"]["message_id"] == message_id else (c["b"], c["a"])
+        out.append(c | {"theirs": theirs, "ours": ours})
+    return out
 
 
 @router.get("/messages/{message_id}")
