@@ -82,7 +82,7 @@ def test_a_flash_arrives_live_is_acknowledged_by_keyboard_and_the_sender_sees_it
     expect(us.locator(".flash-banner")).to_contain_text("Turn away.")
     expect(us.locator("body[data-flash-chimes='1']")).to_have_count(1)  # heard, once
     first = row.locator(".cd-value").inner_text()
-    assert re.fullmatch(r"(0\d|10):\d\d", first)  # of the 10 minutes a FLASH has
+    assert re.fullmatch(r"0:(0\d|10):\d\d", first)  # of the 10 minutes a FLASH has (h:mm:ss)
     # the countdown ticks: wait for it to change (a loaded machine may delay one tick)
     expect(row.locator(".cd-value")).not_to_have_text(first, timeout=5000)
     assert us.evaluate("window.__sameDocument") is True  # no reload happened

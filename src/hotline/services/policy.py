@@ -72,6 +72,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/lang"): PEOPLE,
     ("POST", "/console/messages/{message_id}/ack"): WATCH,
     ("POST", "/console/messages/{message_id}/escalation/attempts"): WATCH,
+    ("POST", "/console/operator-tests/{test_id}/answer"): WATCH,
     ("POST", "/console/held/{held_id}/approve"): WATCH,
     ("POST", "/console/held/{held_id}/reject"): WATCH,
     ("POST", "/console/compose/text"): WATCH,

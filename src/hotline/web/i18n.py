@@ -152,15 +152,16 @@ def clock_time(text: str | None) -> str:
 
 
 def countdown(deadline: str | None, now: datetime) -> tuple[str, int]:
-    """``("09:41", 581)`` for time left, ``("-00:12", -12)`` when overdue; seconds too."""
+    """``("0:09:41", 581)`` for time left, ``("−0:00:12", -12)`` when overdue (a minus
+    sign, U+2212); always hours, minutes and seconds, so one column never mixes minutes
+    and hours; seconds too."""
     if not deadline:
         return "", 0
     left = round((parse_rfc3339(deadline) - now).total_seconds())
-    sign = "-" if left < 0 else ""
+    sign = "\u2212" if left < 0 else ""
     minutes, seconds = divmod(abs(left), 60)
     hours, minutes = divmod(minutes, 60)
-    text = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
-    return sign + text, left
+    return f"{sign}{hours}:{minutes:02d}:{seconds:02d}", left
 
 
 def environment() -> Environment:

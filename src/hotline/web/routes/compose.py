@@ -27,7 +27,7 @@ from hotline.storage.messages import IN, OUT
 from hotline.web import forms, mapdata
 from hotline.web.auth import Session, node_of
 from hotline.web.pages import ConsoleRoute, is_htmx, now_of, render, require_session
-from hotline.web.views.messages import subject
+from hotline.web.views import answers
 
 router = APIRouter(route_class=ConsoleRoute)
 SessionDep = Annotated[Session, Depends(require_session)]
@@ -76,20 +76,20 @@ def _notice_refs(node: Node, lang: str) -> dict[str, list[dict[str, str]]]:
     sides = {"either": (IN, OUT), "sender": (OUT,), "receiver": (IN,)}
     out: dict[str, list[dict[str, str]]] = {}
     for kind, link in LINKS.items():
-        out[kind] = [
-            {
-                "id": row["id"],
-                "label": f"{row['created'][:16]}Z {row['peer'].upper()} · "
-                + subject(node, row, lang),
-                "direction": direction,
-            }
-            for direction, row in rows
-            if direction in sides[link.sent_by] and row["type"] in link.types
-        ]
+        out[kind] = answers.unique_labels(
+            [
+                {"id": row["id"], "label": answers.ref_label(row, lang), "direction": direction}
+                for direction, row in rows
+                if direction in sides[link.sent_by] and row["type"] in link.types
+            ]
+        )
     return out
 
 
-def compose_context(request: Request, session: Session, tab: str, type_: str) -> dict[str, Any]:
+def compose_context(
+    request: Request, session: Session, tab: str, type_: str, ref: str = "", reply_to: str = ""
+) -> dict[str, Any]:
+    """The form; ``ref`` / ``reply_to``: the received message it answers (pre-filled)."""
     node, now = node_of(request), now_of(request)
     start = (now + timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
     return {
@@ -112,14 +112,21 @@ def compose_context(request: Request, session: Session, tab: str, type_: str) ->
         "default_start": start.strftime("%Y-%m-%d %H:%M"),
         "default_end": (start + timedelta(hours=6)).strftime("%Y-%m-%d %H:%M"),
         "client_ref": str(uuid.uuid4()),
+        "prefill": answers.prefill(node, session.lang, ref=ref[:128], reply_to=reply_to[:128]),
     }
 
 
 @router.get("/compose")
 def compose(
-    request: Request, session: SessionDep, tab: str = "text", type: str = "activity_notice"
+    request: Request,
+    session: SessionDep,
+    tab: str = "text",
+    type: str = "activity_notice",
+    ref: str = "",
+    reply_to: str = "",
 ) -> Response:
-    return render(request, "compose.html", session, **compose_context(request, session, tab, type))
+    context = compose_context(request, session, tab, type, ref, reply_to)
+    return render(request, "compose.html", session, **context)
 
 
 def _sent(request: Request, message_id: str) -> Response:

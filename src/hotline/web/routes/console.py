@@ -46,6 +46,7 @@ from hotline.web.pages import ConsoleRoute, back_to, now_of, render, require_ses
 from hotline.web.routes import calls as routes_calls
 from hotline.web.routes import compose as routes_compose
 from hotline.web.routes import evidence as routes_evidence
+from hotline.web.routes import handover as routes_handover
 from hotline.web.routes import message as routes_message
 from hotline.web.routes import watch as routes_watch
 from hotline.web.views import messages as views
@@ -158,6 +159,7 @@ def _inbox_context(request: Request, session: Session) -> dict[str, Any]:
     return {
         "held": views.held(node, session.lang),
         "waiting": waiting,
+        "own_overdue": views.own_overdue(waiting),
         "handled": handled,
         "sent": views.outbox(node, session.lang, now),
     }
@@ -181,7 +183,19 @@ def banner_fragment(request: Request, session: SessionDep) -> Response:
 
 @router.post("/messages/{message_id}/ack")
 def acknowledge(request: Request, message_id: str, session: SessionDep) -> Response:
-    node_of(request).line.acknowledge(message_id, session.user.name)
+    views.acknowledge(node_of(request), message_id, session.user.name)
+    return back_to(
+        request,
+        "/console",
+        lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
+    )
+
+
+@router.post("/operator-tests/{test_id}/answer")
+def answer_operator_test(request: Request, test_id: str, session: SessionDep) -> Response:
+    """An operator test from the peer, answered from the queue: the answer is its own
+    acknowledgement (the test leaves the queue)."""
+    node_of(request).operator_tests.answer(test_id, session.user.name)
     return back_to(
         request,
         "/console",
@@ -247,3 +261,4 @@ router.include_router(routes_compose.router)
 router.include_router(routes_watch.router)
 router.include_router(routes_calls.router)
 router.include_router(routes_evidence.router)
+router.include_router(routes_handover.router)

@@ -17,9 +17,11 @@ from hotline.domain.bodies import is_notice
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.node import Node
 from hotline.responses import RowId
+from hotline.web import queries
 from hotline.web.auth import Session, node_of
 from hotline.web.i18n import countdown
 from hotline.web.pages import ConsoleRoute, now_of, render, require_session
+from hotline.web.views import answers
 from hotline.web.views import messages as views
 
 router = APIRouter(route_class=ConsoleRoute)
@@ -54,6 +56,32 @@ def message_context(request: Request, session: Session, message_id: str) -> dict
         "envelope_json": json.dumps(shown["envelope"], ensure_ascii=False, indent=2),
         **_escalation_context(node, shown),
         "checklist": _checklist(node, shown),
+        **_answer_context(node, shown, session.lang),
+    }
+
+
+def _answer_context(node: Node, shown: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Its Answer / Reply, the message it refers to (a link with a readable label), its
+    escalation steps, and whether the map can show it (a notice with volumes)."""
+    reference: dict[str, str] | None = None
+    ref_id = shown["body"].get("refers_to") if isinstance(shown["body"], dict) else None
+    if isinstance(ref_id, str):
+        try:
+            reference = {"id": ref_id, "label": answers.ref_label(node.line.show(ref_id), lang)}
+        except NotFound:
+            reference = {"id": "", "label": ref_id}
+    steps = queries.escalations_of(node, [shown["id"]]).get(shown["id"], [])
+    conflicts = None
+    if shown["direction"] == "in" and is_notice(shown["type"]):
+        conflicts = _conflicts_with_ours(node, str(shown["id"]))
+    return {
+        "conflicts": conflicts,
+        "answer": answers.answer_action(shown),
+        "reference": reference,
+        "escalations": views.escalation_labels(steps, lang),
+        "on_map": bool(shown["body"].get("volumes") or shown["body"].get("proposed"))
+        if isinstance(shown["body"], dict)
+        else False,
     }
 
 
@@ -65,6 +93,15 @@ def _checklist(node: Node, shown: dict[str, Any]) -> dict[str, Any] | None:
     checklist = node.escalation.checklist(shown["id"])
     has_channels = any(rung["channels"] for rung in checklist["contacts"])
     return checklist if has_channels else None
+
+
+def _conflicts_with_ours(node: Node, message_id: str) -> list[dict[str, Any]]:
+    """Open conflicts between a received notice's volumes and ours: (theirs, ours) each."""
+    out = []
+    for c in node.conflicts.listing(message_id=message_id, state="open"):
+        theirs, ours = (c["a"], c["b"]) if c["a"]["message_id"] == message_id else (c["b"], c["a"])
+        out.append(c | {"theirs": theirs, "ours": ours})
+    return out
 
 
 @router.get("/messages/{message_id}")

@@ -35,24 +35,29 @@
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function formatLeft(seconds) {
-    var sign = seconds < 0 ? "-" : "";
+    var sign = seconds < 0 ? "\u2212" : "";  // always h:mm:ss, overdue with a minus sign
     var s = Math.abs(seconds);
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    return sign + (h ? h + ":" + pad(m) : pad(m)) + ":" + pad(sec);
+    return sign + h + ":" + pad(m) + ":" + pad(sec);
   }
 
   function tickCountdowns() {
     var words = { left: body.getAttribute("data-word-left"), overdue: body.getAttribute("data-word-overdue") };
+    var crossed = false;
     document.querySelectorAll("[data-deadline]").forEach(function (el) {
       if (offline) { return; }  // frozen (and greyed by CSS) while the node is lost
       var left = Math.round((Date.parse(el.getAttribute("data-deadline")) - now()) / 1000);
       var value = el.querySelector(".cd-value");
       if (value) { value.textContent = formatLeft(left); }
+      if (left < 0 && !el.classList.contains("overdue")) { crossed = true; }
       el.classList.toggle("overdue", left < 0);
-      el.classList.toggle("soon", left >= 0 && left < 120);
+      var soon = parseInt(el.getAttribute("data-soon"), 10) || 120;  // half the allowance
+      el.classList.toggle("soon", left >= 0 && left < soon);
       var label = el.querySelector(".cd-label");
       if (label && words.left && words.overdue) { label.textContent = left < 0 ? words.overdue : words.left; }
     });
+    // a deadline just passed: the queue re-sorts (overdue first) as if something changed
+    if (crossed) { body.dispatchEvent(new Event("hotline:changed")); }
     var clock = document.getElementById("utc-clock");
     if (clock) {
       var d = new Date(now());

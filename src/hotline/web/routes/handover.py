@@ -1,0 +1,80 @@
+"""The shift (issue 17, item 6, in part): the handover page and CSV export of the queue.
+
+``/console/handover`` lists what the incoming officer takes over: received messages not
+yet acknowledged (overdue ones counted apart), our messages the other side has not
+acknowledged, FLASH messages held for a second person's approval, and open alarms. It is
+a page to read together and print (the browser's print). ``/console/queue.csv`` is the
+same queue as CSV for a watch log: a cell that a spreadsheet would take for a formula
+(``= + - @``, tab, carriage return) is written with a leading apostrophe, since subjects
+come from the other side.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from hotline.web.auth import Session, node_of
+from hotline.web.pages import ConsoleRoute, now_of, render, require_session
+from hotline.web.views import messages as views
+
+router = APIRouter(route_class=ConsoleRoute)
+SessionDep = Annotated[Session, Depends(require_session)]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "direction", "precedence", "created", "peer", "type", "subject",
+    "deadline", "seconds_left", "state", "escalations", "message_id",
+)  # fmt: skip
+
+
+@router.get("/handover")
+def handover(request: Request, session: SessionDep) -> Response:
+    node, now = node_of(request), now_of(request)
+    waiting, _handled = views.inbox(node, session.lang, now)
+    sent = [r for r in views.outbox(node, session.lang, now) if r.countdown]
+    return render(
+        request,
+        "handover.html",
+        session,
+        waiting=waiting,
+        overdue=views.own_overdue(waiting),
+        sent=sent,
+        held=views.held(node, session.lang),
+        alarms=node.alarms.listing("open"),
+    )
+
+
+def safe_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, int | float):  # a number (seconds left) stays a number
+        return str(value)
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+@router.get("/queue.csv")
+def queue_csv(request: Request, session: SessionDep) -> Response:
+    """What needs action (received, then sent awaiting the other side), in queue order."""
+    node, now = node_of(request), now_of(request)
+    waiting, _handled = views.inbox(node, session.lang, now)
+    sent = [r for r in views.outbox(node, session.lang, now) if r.countdown]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in [*waiting, *sent]:
+        m = row.message
+        cells = [
+            m["direction"], m["precedence"], m["created"], m["peer"], m["type"], row.subject,
+            m["deadline"], row.seconds_left if row.countdown else "", m["state"],
+            "; ".join(row.escalations), m["id"],
+        ]  # fmt: skip
+        writer.writerow([safe_cell(c) for c in cells])
+    stamp = now.strftime("%Y%m%dT%H%MZ")
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="hotline-queue-{stamp}.csv"'},
+    )
