@@ -47,7 +47,13 @@ class Officer:
 
     def send(self, notice: dict[str, Any]) -> str:
         to = "ru" if self.party == "us" else "us"
-        body = {"to": to, "notice": notice, "precedence": "PRIORITY"}
+        body = {
+            "to": to,
+            "notice": notice,
+            "precedence": "PRIORITY",
+            # declarations in conflict go with a reason: the negotiation starts from one
+            "accept_conflict": "declared in conflict to negotiate it",
+        }
         response = self.http.post(self.url + "/api/v1/notices", json=body)
         assert response.is_success, response.text
         return str(response.json()["message"]["id"])
