@@ -22,6 +22,7 @@ BOUNDS = """() => { const b = document.getElementById('situation-map').hotlineMa
   return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"""
 # In force now, off the Polish coast; and a later one over the Gulf of Finland.
 NOW_BOX = [(54.2, 18.6), (54.2, 19.4), (54.6, 19.4), (54.6, 18.6)]
+THEATRE = (50.0, 14.0, 56.0, 24.0)  # south, west, north, east
 LATER_BOX = [(59.8, 24.6), (59.8, 25.6), (60.2, 25.6), (60.2, 24.6)]
 
 
@@ -54,10 +55,20 @@ def send_notices(consoles: Consoles) -> dict[str, Any]:
     return {"now": first, "later": second}
 
 
-def test_the_map_opens_on_activity_and_focus_frames_one_message(consoles: Consoles) -> None:
+def test_the_map_opens_on_the_theatre_then_on_activity_and_focus_frames_one_message(
+    consoles: Consoles,
+) -> None:
     us, pair = consoles.us, consoles.pair
-    sent = send_notices(consoles)
     url = pair.servers["us"].url
+    # Nothing declared yet: the map opens on the theatre setting, not on the world.
+    pair.us.settings = pair.us.settings.replace(map_theatre=",".join(map(str, THEATRE)))
+    us.goto(url + "/console/map")
+    expect(us.locator("#situation-map[data-framed='theatre']")).to_have_count(1, timeout=30_000)
+    framed = bounds(us)
+    assert contains(framed, [(THEATRE[0], THEATRE[1]), (THEATRE[2], THEATRE[3])]), framed
+    assert framed[2] - framed[0] < 2 * (THEATRE[2] - THEATRE[0]), framed
+
+    sent = send_notices(consoles)
 
     us.goto(url + "/console/map")
     expect(us.locator("#situation-map[data-framed='activity']")).to_have_count(1, timeout=30_000)
