@@ -20,10 +20,10 @@ pytestmark = pytest.mark.browser
 
 BOUNDS = """() => { const b = document.getElementById('situation-map').hotlineMap.getBounds();
   return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"""
-# In force now, off the Polish coast; and a later one over the Gulf of Finland.
+# In force now, off the Polish coast; and a later one 150 km north of it.
 NOW_BOX = [(54.2, 18.6), (54.2, 19.4), (54.6, 19.4), (54.6, 18.6)]
 THEATRE = (50.0, 14.0, 56.0, 24.0)  # south, west, north, east
-LATER_BOX = [(59.8, 24.6), (59.8, 25.6), (60.2, 25.6), (60.2, 24.6)]
+LATER_BOX = [(55.6, 18.6), (55.6, 19.4), (56.0, 19.4), (56.0, 18.6)]
 
 
 def stamp(moment: datetime) -> str:
@@ -92,6 +92,15 @@ def test_layers_altitude_measure_and_full_screen(consoles: Consoles) -> None:
     us.goto(pair.servers["us"].url + "/console/map")
     volumes = us.locator("#situation-map[data-volumes]")
     expect(us.locator("#situation-map[data-volumes='2']")).to_have_count(1, timeout=30_000)
+
+    # Zoomed out, the two labels would overlap: the declutter hides one of them.
+    expect(us.locator("#situation-map[data-labels-hidden='0']")).to_have_count(1)
+    us.evaluate(
+        "document.getElementById('situation-map').hotlineMap"
+        ".setView([55.2, 19], 3, { animate: false })"
+    )
+    expect(us.locator("#situation-map[data-labels-hidden='1']")).to_have_count(1)
+    expect(us.locator(".leaflet-tooltip.map-label:not(.label-hidden)")).to_have_count(1)
 
     us.uncheck("[data-layer=peer]")
     expect(us.locator("#situation-map[data-volumes='0']")).to_have_count(1)

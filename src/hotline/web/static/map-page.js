@@ -31,7 +31,10 @@
   document.getElementById("map-reframe").addEventListener("click", function () {
     if (data) { tools.frame(map, element, data, null); }
   });
-  map.on("zoomend moveend", function () { tools.declutter(element); });
+  /* after Leaflet has moved the labels (its own zoomend handlers run after this one) */
+  map.on("zoomend moveend", function () {
+    window.requestAnimationFrame(function () { tools.declutter(element, labels()); });
+  });
 
   function conflictIds() {
     var ids = {};
@@ -120,6 +123,17 @@
     return (p.party || "").toUpperCase() + " " + (p.area ? words.area : p.volume_id);
   }
 
+  function labels() {
+    var found = [];
+    if (layer) {
+      layer.eachLayer(function (l) {
+        var tip = l.getTooltip && l.getTooltip();
+        if (tip && tip.getElement() && tip.getElement().isConnected) { found.push(tip.getElement()); }
+      });
+    }
+    return found;
+  }
+
   /* Permanent labels; declutter() hides those that would overlap (conflicts win, then ours). */
   function label(ids) {
     if (!on("labels")) { return; }
@@ -146,7 +160,7 @@
     label(ids);
     element.setAttribute("data-volumes", String(shown.features.length));
     if (!fitted) { tools.frame(map, element, data, focus); fitted = true; }
-    window.requestAnimationFrame(function () { tools.declutter(element); });
+    window.requestAnimationFrame(function () { tools.declutter(element, labels()); });
   }
 
   function layersOf(ids) {

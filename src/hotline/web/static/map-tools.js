@@ -73,10 +73,11 @@
 
   /* Greedy declutter: labels in priority order (data-priority, higher first) are kept
    * unless they overlap a kept label or a track symbol; the rest are hidden. */
-  function declutter(element) {
+  function declutter(element, current) {
     var kept = Array.prototype.map.call(element.querySelectorAll(".leaflet-marker-icon"),
       function (m) { return m.getBoundingClientRect(); });
-    var labels = Array.prototype.slice.call(element.querySelectorAll(".leaflet-tooltip.map-label"));
+    /* `current`: the labels of the layer now drawn (a replaced layer's may linger a frame) */
+    var labels = current || Array.prototype.slice.call(element.querySelectorAll(".leaflet-tooltip.map-label"));
     labels.sort(function (a, b) { return (+b.dataset.priority || 0) - (+a.dataset.priority || 0); });
     var hidden = 0;
     labels.forEach(function (label) {
