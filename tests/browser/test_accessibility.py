@@ -106,6 +106,26 @@ def test_every_page_passes_axe_fits_390_px_and_is_photographed(consoles: Console
     assert {} == problems
 
 
+def test_the_login_page_passes_axe_and_fits_390_px_in_both_languages(consoles: Consoles) -> None:
+    browser = consoles.us.context.browser
+    assert browser is not None
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    problems: dict[str, Any] = {}
+    try:
+        page.goto(consoles.pair.servers["us"].url + "/console/login")
+        for lang in ("en", "ru"):
+            set_lang(page, lang)
+            if overflow := page.evaluate(OVERFLOW):
+                problems[f"login-{lang} overflow"] = overflow
+            if violations := axe(page):
+                problems[f"login-{lang} axe"] = violations
+            consoles.shot(page, f"login-{lang}-390", full=True)
+    finally:
+        context.close()
+    assert {} == problems
+
+
 def focused_row(page: Page) -> str:
     row: str = page.evaluate(
         "() => { const r = document.activeElement && document.activeElement.closest('tr.msg');"
