@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hotline.services.alarms import raise_alarm
+from hotline.testing import wait_for
 from tests.browser.conftest import ARTIFACTS, Consoles
 
 pytestmark = pytest.mark.browser
@@ -169,5 +170,13 @@ def test_shortcuts_move_acknowledge_open_and_keep_the_focus(consoles: Consoles) 
     expect(us.locator("#shortcut-help")).to_be_hidden()
 
     us.keyboard.press("o")
-    us.wait_for_url(f"**/console/messages/{now_rows[1].removeprefix('row-')}")
-    assert {m["message"]["id"] if "message" in m else m["id"] for m in sent} >= {acked}
+    opened = now_rows[1].removeprefix("row-")
+    us.wait_for_url(f"**/console/messages/{opened}")
+    assert {m["id"] for m in sent} >= {acked, opened}
+    expect(us.locator(f"#ack-{opened}")).to_be_visible()
+    us.keyboard.press("a")  # on a message page: that message
+    wait_for(
+        lambda: pair.us.line.show(opened)["state"] == "acknowledged",
+        "the opened message acknowledged by its key",
+        timeout=60,
+    )
