@@ -35,7 +35,7 @@ copy() {
     local package=$1 dest="$VENDOR/$1"
     shift
     mkdir -p "$dest"
-    cp "$mods/$package/LICENSE" "$dest/LICENSE"
+    cp "$mods/$package"/LICENSE* "$dest/"  # LICENSE, or LICENSE.txt (geographiclib)
     for file in "$@"; do
         mkdir -p "$dest/$(dirname "$file")"
         cp "$mods/$package/$file" "$dest/$file"
@@ -51,6 +51,8 @@ copy leaflet dist/leaflet.js dist/leaflet.css dist/images/layers.png \
 copy milsymbol dist/milsymbol.js
 copy topojson-client dist/topojson-client.min.js
 copy world-atlas countries-50m.json
+copy axe-core axe.min.js
+copy geographiclib-geodesic geographiclib-geodesic.min.js
 # Produced at setup time, never committed (see docs/console.md).
 printf '*\n' > "$VENDOR/.gitignore"
 echo "$want" > "$STAMP"

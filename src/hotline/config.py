@@ -233,6 +233,12 @@ class NodeSettings(BaseSettings):
     flash_two_person: bool = Field(
         True, description="A FLASH message is sent only once a second person approves."
     )
+    map_theatre: str = Field(
+        "",
+        pattern=r"^$|^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$",
+        description="The map's fallback area when nothing is in force: 'south,west,north,east' "
+        "in degrees (e.g. '44,22,56,42'); empty for the default view.",
+    )
     track_ttl_s: int = Field(
         60, gt=0, description="A track not reported for this long leaves the picture, seconds."
     )
@@ -315,6 +321,18 @@ class NodeSettings(BaseSettings):
     def _retry_cap_at_most_a_minute(cls, value: float) -> float:
         if not 0 < value <= 60:
             raise ValueError(f"must be more than 0 and at most 60 seconds, not {value}")
+        return value
+
+    @field_validator("map_theatre")
+    @classmethod
+    def _theatre_box(cls, value: str) -> str:
+        if value:
+            south, west, north, east = (float(v) for v in value.split(","))
+            if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+                raise ValueError(
+                    "map_theatre is 'south,west,north,east' in degrees, south below north "
+                    "and west of east (e.g. '44,22,56,42')"
+                )
         return value
 
     @field_validator("federation_listen", "operator_listen")

@@ -114,6 +114,14 @@ def track_picture(node: Node) -> dict[str, Any]:
     return picture
 
 
+def theatre(setting: str) -> list[list[float]] | None:
+    """The ``map_theatre`` setting as Leaflet bounds ``[[south, west], [north, east]]``."""
+    if not setting:
+        return None
+    south, west, north, east = (float(v) for v in setting.split(","))
+    return [[south, west], [north, east]]
+
+
 def for_display(features: list[dict[str, Any]]) -> dict[str, Any]:
     """A FeatureCollection for the browser: corridors replaced by their outlines."""
     shown = []

@@ -48,6 +48,7 @@ def map_data(request: Request, session: SessionDep) -> Response:
         "conflicts": conflicts or [],
         "conflicts_service": conflicts is not None,
         "now": rfc3339(now_of(request)),
+        "theatre": mapdata.theatre(node.settings.map_theatre),
     }
     return JSONResponse(body)
 

@@ -10,12 +10,31 @@
   if (!element || !window.L) { return; }
   var words = document.getElementById("map-words").dataset;
   var map = HotlineMap.create(element);
+  element.hotlineMap = map;  /* for the browser tests and the console's other scripts */
   var slider = document.getElementById("time-slider");
   var output = document.getElementById("time-value");
   var allTimes = document.getElementById("time-all");
   var selected = document.getElementById("selected");
   var list = document.getElementById("conflict-list");
   var layer = null, data = null, range = null, fitted = false;
+  var focus = new URLSearchParams(window.location.search).get("focus");
+  var toggles = {};
+  Array.prototype.forEach.call(document.querySelectorAll("[data-layer]"), function (box) {
+    toggles[box.dataset.layer] = box;
+    box.addEventListener("change", function () { draw(); if (data) { drawTracks(); } });
+  });
+  var altMin = document.getElementById("alt-min"), altMax = document.getElementById("alt-max");
+  [altMin, altMax].forEach(function (input) { input.addEventListener("input", function () { draw(); }); });
+  var tools = HotlineMapTools;
+  tools.measure(map, document.getElementById("map-measure"), document.getElementById("measure-result"), words);
+  tools.fullscreen(map, document.getElementById("map-fullscreen"), document.getElementById("map-main"), words);
+  document.getElementById("map-reframe").addEventListener("click", function () {
+    if (data) { tools.frame(map, element, data, null); }
+  });
+  /* after Leaflet has moved the labels (its own zoomend handlers run after this one) */
+  map.on("zoomend moveend", function () {
+    window.requestAnimationFrame(function () { tools.declutter(element, labels()); });
+  });
 
   function conflictIds() {
     var ids = {};
@@ -85,16 +104,63 @@
     return Date.parse(p.start) <= t && t < Date.parse(p.end);
   }
 
+  function on(name) { return !toggles[name] || toggles[name].checked; }
+
+  /* Layer toggles and the altitude filter: a volume shows when its layer is on and its
+   * altitude band meets the filter's band (an empty bound is open). */
+  function wanted(f) {
+    var p = f.properties;
+    var kind = p.protected ? "protected" : (p.area ? "area" : (p.own ? "own" : "peer"));
+    if (!on(kind)) { return false; }
+    var low = altMin.value === "" ? -Infinity : +altMin.value;
+    var high = altMax.value === "" ? Infinity : +altMax.value;
+    if (p.alt_lower_m === undefined) { return true; }
+    return p.alt_lower_m <= high && p.alt_upper_m >= low;
+  }
+
+  function labelOf(p) {
+    if (p.protected) { return p.area_id; }
+    return (p.party || "").toUpperCase() + " " + (p.area ? words.area : p.volume_id);
+  }
+
+  function labels() {
+    var found = [];
+    if (layer) {
+      layer.eachLayer(function (l) {
+        var tip = l.getTooltip && l.getTooltip();
+        if (tip && tip.getElement() && tip.getElement().isConnected) { found.push(tip.getElement()); }
+      });
+    }
+    return found;
+  }
+
+  /* Permanent labels; declutter() hides those that would overlap (conflicts win, then ours). */
+  function label(ids) {
+    if (!on("labels")) { return; }
+    layer.eachLayer(function (l) {
+      var p = l.feature.properties;
+      var priority = ids[p.id] ? 3 : (p.own ? 2 : 1);
+      l.bindTooltip(labelOf(p), { permanent: true, direction: "center", className: "map-label", opacity: 1 });
+      var tip = l.getTooltip();
+      l.on("tooltipopen", function () { tip.getElement().dataset.priority = String(priority); });
+      if (tip.getElement()) { tip.getElement().dataset.priority = String(priority); }
+    });
+  }
+
   function draw() {
+    if (!data) { return; }
     if (layer) { map.removeLayer(layer); }
     var t = range ? range[0] + (range[1] - range[0]) * slider.value / 1000 : 0;
     output.textContent = allTimes.checked || !range ? "—" : utc(t);
     var ids = conflictIds();
     var areas = (data.areas || { features: [] }).features;
-    var shown = { type: "FeatureCollection", features: areas.concat(data.volumes.features.filter(function (f) { return visibleAt(f, t); })) };
+    var inTime = data.volumes.features.filter(function (f) { return visibleAt(f, t); });
+    var shown = { type: "FeatureCollection", features: areas.concat(inTime).filter(wanted) };
     layer = HotlineMap.volumes(shown, "volume", function (id) { return !!ids[id]; }, describe).addTo(map);
+    label(ids);
     element.setAttribute("data-volumes", String(shown.features.length));
-    if (!fitted) { HotlineMap.fit(map, layer); fitted = true; }
+    if (!fitted) { tools.frame(map, element, data, focus); fitted = true; }
+    window.requestAnimationFrame(function () { tools.declutter(element, labels()); });
   }
 
   function layersOf(ids) {
@@ -196,7 +262,8 @@
       layers.push(L.circleMarker([i.lat, i.lon], { radius: 6, color: "#ff4d4f", weight: 3, fillOpacity: 0.4 })
         .bindTooltip(i.track + " \u2192 " + i.area_party.toUpperCase() + " " + i.area));
     });
-    tracksLayer = L.layerGroup(layers).addTo(map);
+    tracksLayer = L.layerGroup(layers);
+    if (on("tracks")) { tracksLayer.addTo(map); }  /* the lists below keep every alert */
     element.setAttribute("data-tracks", String(picture.tracks.length));
     listPicture(picture);
   }

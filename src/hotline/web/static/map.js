@@ -41,6 +41,7 @@
     L.control.scale({ metric: true, imperial: true }).addTo(map);
     graticule().addTo(map);
     map.setView([50, 25], 4);
+    hatches();
     fetch(COUNTRIES, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (topo) {
@@ -63,15 +64,48 @@
     return props.own ? COLOURS.own : COLOURS.peer;
   }
 
+  /* A conflict keeps its side's colour (ours/theirs must stay readable at a glance) and is
+   * marked by a heavy dashed outline and a hatched fill (patterns from hatches()). */
   function styleOf(props, role, conflicted) {
-    var colour = conflicted ? COLOURS.conflict : colourOf(props, role);
+    var colour = colourOf(props, role);
+    var side = props.own ? "own" : "peer";
     return {
       color: colour,
-      weight: conflicted ? 3 : 2,
-      dashArray: props.protected ? "2 5" : (props.area ? "6 4" : (conflicted ? "8 4" : null)),
+      weight: conflicted ? 4 : 2,
+      dashArray: props.protected ? "2 5" : (props.area ? "6 4" : (conflicted ? "10 5" : null)),
       fillColor: colour,
-      fillOpacity: props.protected ? 0.06 : (role === "reference" ? 0.08 : 0.18)
+      fillOpacity: conflicted ? 0.7 : (props.protected ? 0.06 : (role === "reference" ? 0.08 : 0.18)),
+      className: conflicted ? "conflicted conflicted-" + side : ""
     };
+  }
+
+  /* Hatch patterns the conflicted volumes' fill points at (CSS `fill: url(#hatch-own)`),
+   * drawn once per page in a hidden SVG. */
+  function hatches() {
+    if (document.getElementById("hatch-own")) { return; }
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("width", "0");
+    svg.setAttribute("height", "0");
+    svg.style.position = "absolute";
+    var defs = document.createElementNS(ns, "defs");
+    [["hatch-own", COLOURS.own], ["hatch-peer", COLOURS.peer]].forEach(function (h) {
+      var pattern = document.createElementNS(ns, "pattern");
+      pattern.setAttribute("id", h[0]);
+      pattern.setAttribute("patternUnits", "userSpaceOnUse");
+      pattern.setAttribute("width", "8");
+      pattern.setAttribute("height", "8");
+      pattern.setAttribute("patternTransform", "rotate(45)");
+      var line = document.createElementNS(ns, "line");
+      line.setAttribute("x1", "0"); line.setAttribute("y1", "0");
+      line.setAttribute("x2", "0"); line.setAttribute("y2", "8");
+      line.setAttribute("stroke", h[1]); line.setAttribute("stroke-width", "3");
+      pattern.appendChild(line);
+      defs.appendChild(pattern);
+    });
+    svg.appendChild(defs);
+    document.body.appendChild(svg);
   }
 
   /* A Leaflet layer for a FeatureCollection of volumes. `role`: "volume", "draft" or
