@@ -66,3 +66,38 @@ def test_a_revoked_key_cannot_inject_a_backdated_envelope(pair: Pair, clock: Fak
 
     assert ["key_change", "New key, same node"] == received_texts(pair)
     assert [] == answer["receipts"]
+
+
+def test_a_backdated_rotation_cannot_disown_what_the_peer_signed_before(pair: Pair) -> None:
+    """us, a valid peer, sends a genuine rotation (signed by the old key and the new) whose
+    ``effective`` it sets years back. ru applies it as it is: the old key now "retired" in
+    2000, so us's earlier signed message no longer verifies in ru's own evidence — the
+    sender has repudiated it. ``effective`` must not precede what the old key already
+    signed on the line (or the change's own arrival)."""
+    from dataclasses import replace as replaced
+
+    from hotline.protocol import keychange
+    from hotline.services.evidence.bundle import export_bundle
+    from hotline.services.evidence.verify import verify_bundle
+
+    first = pair.us.line.send(to="ru", text="We will strike at dawn", user="duty1")
+    pair.flush()
+    pair.ru.line.acknowledge(first["id"], "ofitser")
+    pair.flush()
+    pair.us.evidence.exchange()
+    pair.ru.evidence.exchange()
+    assert [] == verify_bundle(export_bundle(pair.ru.evidence, first["id"])).failed
+
+    old, new = pair.us.identity.key, keys.generate()
+    card = replaced(pair.us.identity, key=new).card()
+    change = keychange.make_rotation(old, new, card, "2000-01-01T00:00:00.000Z").wire()
+    with pair.us.db.write() as conn:
+        pair.us.line.enqueue(
+            conn, to="ru", type_="key_change", body=change, precedence="IMMEDIATE",
+            lang="en", user=None,
+        )  # fmt: skip
+    pair.deliver("us", "ru")
+    pair.ru.evidence.exchange()
+
+    verdict = verify_bundle(export_bundle(pair.ru.evidence, first["id"]))
+    assert [] == verdict.failed
