@@ -101,3 +101,24 @@ def test_a_backdated_rotation_cannot_disown_what_the_peer_signed_before(pair: Pa
 
     verdict = verify_bundle(export_bundle(pair.ru.evidence, first["id"]))
     assert [] == verdict.failed
+
+
+def test_the_pending_revocation_alarm_clears_once_the_officer_confirmed(
+    pair: Pair, clock: FakeClock
+) -> None:
+    """The ``peer_key_pending`` alarm says "confirm the new fingerprint out of band"; once
+    an officer has confirmed it and the new key is pinned, it must not go on saying so."""
+    revoked_from = rfc3339(clock.now() - timedelta(minutes=5))
+    key_changes.rotate_own(pair.us.line, pair.us.settings.key_path, revoked_from=revoked_from)
+    identity = Identity.from_settings(pair.us.settings)
+    pair.us.identity = pair.us.line.identity = pair.us.evidence.identity = identity
+    pair.deliver("us", "ru")
+    assert ["us"] == [
+        a["subject"] for a in pair.ru.alarms.listing("open") if a["kind"] == "peer_key_pending"
+    ]
+    now = pair.ru.line.now()
+    pair.ru.db.transaction(
+        lambda c: key_changes.confirm(c, "us", identity.fingerprint, now, allow_plain_http=True)
+    )
+    pair.flush()
+    assert [] == [a for a in pair.ru.alarms.listing("open") if a["kind"] == "peer_key_pending"]
