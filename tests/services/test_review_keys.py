@@ -122,3 +122,40 @@ def test_the_pending_revocation_alarm_clears_once_the_officer_confirmed(
     )
     pair.flush()
     assert [] == [a for a in pair.ru.alarms.listing("open") if a["kind"] == "peer_key_pending"]
+
+
+def test_a_peer_rotating_back_to_an_earlier_key_does_not_break_the_evidence(
+    pair: Pair,
+) -> None:
+    """us, a valid peer, rotates A→B and then B→A: two genuine rotations, each signed by
+    its old key and its new. Either the second is refused when it arrives, or the evidence
+    of us's earlier message still exports and verifies on ru."""
+    from dataclasses import replace as replaced
+
+    from hotline.protocol import keychange
+    from hotline.services.evidence.bundle import export_bundle
+    from hotline.services.evidence.verify import verify_bundle
+
+    first = pair.us.line.send(to="ru", text="Before", user="duty1")
+    pair.flush()
+    pair.us.evidence.exchange()
+    pair.ru.evidence.exchange()
+    a, b = pair.us.identity.key, keys.generate()
+    there = keychange.make_rotation(
+        a, b, replaced(pair.us.identity, key=b).card(), pair.us.line.now()
+    ).wire()
+    back = keychange.make_rotation(
+        b, a, replaced(pair.us.identity, key=a).card(), pair.us.line.now()
+    ).wire()
+    with pair.us.db.write() as conn:
+        for change, signer in ((there, a), (back, b)):
+            sender = replaced(pair.us.line, identity=replaced(pair.us.identity, key=signer))
+            sender.enqueue(
+                conn, to="ru", type_="key_change", body=change, precedence="IMMEDIATE",
+                lang="en", user=None,
+            )  # fmt: skip
+    outcome = pair.deliver("us", "ru")
+    assert outcome is not None
+    if outcome.delivered == 2:  # both applied: the evidence must still hold
+        raw = export_bundle(pair.ru.evidence, first["id"], allow_uncosigned=True)
+        assert [] == verify_bundle(raw, allow_uncosigned=True).failed
