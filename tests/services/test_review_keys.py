@@ -159,3 +159,50 @@ def test_a_peer_rotating_back_to_an_earlier_key_does_not_break_the_evidence(
     if outcome.delivered == 2:  # both applied: the evidence must still hold
         raw = export_bundle(pair.ru.evidence, first["id"], allow_uncosigned=True)
         assert [] == verify_bundle(raw, allow_uncosigned=True).failed
+
+
+def test_a_rotation_by_the_key_under_revocation_is_not_applied_silently(
+    pair: Pair, clock: FakeClock
+) -> None:
+    """us revokes its compromised key K1 (held on ru for the officer). The attacker, holding
+    K1, sends a genuine-looking *rotation* K1→K3 (signed by K1 and K3). ru applies it without
+    a person, pins the attacker's K3, and the real revocation can no longer be confirmed."""
+    from dataclasses import replace as replaced
+
+    from hotline.protocol import keychange
+    from hotline.storage import peers
+
+    compromised = pair.us.identity.key
+    revoked_from = rfc3339(clock.now() - timedelta(minutes=5))
+    key_changes.rotate_own(pair.us.line, pair.us.settings.key_path, revoked_from=revoked_from)
+    pair.deliver("us", "ru")  # held: the officer has not confirmed yet
+    assert {"peer_key_pending"} <= {a["kind"] for a in pair.ru.alarms.listing("open")}
+
+    attacker = keys.generate()
+    card = replaced(pair.us.identity, key=attacker).card()
+    change = keychange.make_rotation(compromised, attacker, card, pair.ru.line.now()).wire()
+    with pair.ru.db.read() as conn:
+        seq, head = recovery_store.channel_head(conn, "us", "in")
+    unsigned: dict[str, Any] = {
+        "v": 1,
+        "id": str(uuid.uuid4()),
+        "from": "us",
+        "to": "ru",
+        "seq": seq + 1,
+        "prev": head,
+        "created": pair.ru.line.now(),
+        "precedence": "IMMEDIATE",
+        "type": "key_change",
+        "lang": "en",
+        "body": change,
+        "key": keys.fingerprint(compromised.public_key()),
+    }
+    pair.http.post(
+        pair.servers["ru"].url + "/federation/v1/envelopes",
+        content=json.dumps({"envelopes": [seal(unsigned, compromised, Envelope).wire()]}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with pair.ru.db.read() as conn:
+        row = peers.get(conn, "us")
+    assert row is not None
+    assert keys.fingerprint(attacker.public_key()) != row.fingerprint
