@@ -33,3 +33,23 @@ def test_only_a_safety_warning_can_be_preauthorised(pair: Pair, clock: FakeClock
     with api(pair, "us", commander(pair)) as cdr:
         answers = [authorise(cdr, clock, code=code).status_code for code in (20, 14)]
     assert [422, 422] == answers
+
+
+def test_the_officer_who_sent_a_warning_cannot_hide_it_from_the_commanders(
+    pair: Pair, clock: FakeClock
+) -> None:
+    """The ``safety_warning`` alarm is how each use of a warning sent without a second
+    person is "shown to commanders" (issue 16). The officer who sent it clears it at once,
+    before any commander saw it: the oversight of the bypass is the sender's to erase."""
+    from tests.conftest import token
+
+    with api(pair, "us", commander(pair)) as cdr, api(pair, "us", token(pair.us)) as officer:
+        made = authorise(cdr, clock).json()
+        warned = officer.post(f"/api/v1/safety/preauth/{made['id']}/warn")
+        assert 201 == warned.status_code, warned.text
+        [alarm] = [a for a in pair.us.alarms.listing("open") if a["kind"] == "safety_warning"]
+        cleared = officer.post(f"/api/v1/alarms/{alarm['id']}/clear", json={"reason": "seen"})
+    assert 403 == cleared.status_code
+    assert [alarm["id"]] == [
+        a["id"] for a in pair.us.alarms.listing("open") if a["kind"] == "safety_warning"
+    ]
