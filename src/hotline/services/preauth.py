@@ -42,6 +42,13 @@ from hotline.storage.messages import InternalRef
 AUTHORISERS = frozenset({"commander"})
 #: The longest an authorisation may be valid: a standing warrant is not a safeguard.
 MAX_VALIDITY = timedelta(days=7)
+#: The phrasebook codes that are safety-of-flight (or of navigation) warnings, the only ones
+#: a commander may authorise in advance: 9 "Request immediate deconfliction", 10 "Our
+#: aircraft will remain clear of the area you have declared", 11/12 "Request that your
+#: aircraft/ships remain clear of the area we have declared", 19 "Our forces have been
+#: instructed to avoid any unsafe action". Statements of state responsibility (20 "not
+#: intentional"), launch changes (13, 14) and the rest keep the two-person rule.
+SAFETY_CODES = frozenset({9, 10, 11, 12, 19})
 
 
 class SafetyWarnings:
@@ -81,6 +88,13 @@ class SafetyWarnings:
         self.notices.sendable(
             to, self.notices.phrasebook.coded_message(code).model_dump(mode="json")
         )
+        if code not in SAFETY_CODES:
+            raise ValidationError(
+                f"code {code} is not a safety warning: only codes "
+                f"{', '.join(map(str, sorted(SAFETY_CODES)))} may be authorised in advance",
+                hint="send it FLASH the ordinary way: a second person approves it",
+                field="code",
+            )
         preauth_id = str(uuid.uuid4())
         row: dict[str, Any] = {
             "id": preauth_id,
@@ -120,6 +134,13 @@ class SafetyWarnings:
         self._has_role(user, WATCH, "send a safety warning")
         row = self.get(preauth_id)
         now = self.clock.now()
+        if row["authorised_by"] == user:
+            raise Forbidden(
+                f"{user} authorised {preauth_id} and may not also send it: a warning sent "
+                "without a second person still takes two people, one who authorised it in "
+                "advance and another who sends it now",
+                hint="someone else on watch sends it, or send it FLASH the ordinary way",
+            )
         if row["revoked_at"] is not None:
             raise Conflict(
                 f"authorisation {preauth_id} was revoked by {row['revoked_by']}: "
