@@ -6,13 +6,16 @@ airspace), a commander authorises in advance a *safety warning*: a coded message
 phrasebook's code, e.g. 11 "Request that your aircraft remain clear of the area we have
 declared") to one peer, for one aircraft (a track id or callsign) and one area, valid in
 one time window. While it is valid, anyone on watch sends it FLASH in one action, with no
-second person. Everything else FLASH keeps the two-person rule.
+second person -- anyone but its authoriser: two people still decide, one in advance, one
+now. Only the phrasebook's safety warnings (:data:`SAFETY_CODES`) may be authorised so.
+Everything else FLASH keeps the two-person rule.
 
 Each use is recorded and shown: a row of ``safety_uses`` beside the authorisation; a
 ``preauthorised`` step in the message's trail (who authorised it, which authorisation);
 a ``safety_warning`` alarm (subject: the message id), so every commander sees it until a
-person clears it; and the ``safety_warning_sent`` security event. The message itself is a
-signed, chained envelope in the evidence log like every other.
+commander other than the sender clears it (:mod:`hotline.services.alarms`); and the
+``safety_warning_sent`` security event. The message itself is a signed, chained envelope
+in the evidence log like every other.
 
 A commander can revoke an authorisation (with a reason); one revoked or out of its window
 is refused. Limit: the coded message carries no parameters on the wire, so the aircraft
