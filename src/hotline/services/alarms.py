@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.clock import Clock, rfc3339, seconds_between
-from hotline.errors import Conflict, NotFound, ValidationError
+from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
 from hotline.storage import alarms as store
+from hotline.storage import users
 from hotline.storage.db import Connection, Database
 
 KINDS = {
@@ -146,6 +147,7 @@ class Alarms:
                 raise NotFound(f"no alarm {alarm_id}")
             if alarm["state"] != "open":
                 raise Conflict(f"alarm {alarm_id} was already cleared by {alarm['cleared_by']}")
+            _may_clear(conn, alarm, user)
             now = rfc3339(self.clock.now())
             store.clear(conn, alarm_id, now, user, reason, seconds_between(alarm["raised_at"], now))
             out = store.get(conn, alarm_id)
@@ -171,3 +173,28 @@ class Alarms:
     def open_counts(self) -> dict[str, int]:
         with self.db.read() as conn:
             return store.count_open(conn)
+
+
+#: Alarms that are oversight of one person's act: only a commander other than that person
+#: clears them (kind -> the detail key naming the person).
+OVERSIGHT = {"safety_warning": "sent_by"}
+
+
+def _may_clear(conn: Connection, alarm: dict[str, Any], user: str) -> None:
+    """Refuse to let the person an oversight alarm watches clear it (the officer who sent a
+    warning without a second person would erase its only showing to the commanders)."""
+    key = OVERSIGHT.get(alarm["kind"])
+    if key is None:
+        return
+    account = users.get(conn, user)
+    if account is None or account.disabled or "commander" not in account.roles:
+        raise Forbidden(
+            f"{user} may not clear a {alarm['kind']} alarm: it shows the commanders a "
+            "warning sent without a second person",
+            hint="a commander clears it, once they have seen it",
+        )
+    if alarm["detail"].get(key) == user:
+        raise Forbidden(
+            f"{user} sent this warning and may not clear its alarm",
+            hint="another commander clears it, once they have seen it",
+        )

@@ -6,13 +6,16 @@ airspace), a commander authorises in advance a *safety warning*: a coded message
 phrasebook's code, e.g. 11 "Request that your aircraft remain clear of the area we have
 declared") to one peer, for one aircraft (a track id or callsign) and one area, valid in
 one time window. While it is valid, anyone on watch sends it FLASH in one action, with no
-second person. Everything else FLASH keeps the two-person rule.
+second person -- anyone but its authoriser: two people still decide, one in advance, one
+now. Only the phrasebook's safety warnings (:data:`SAFETY_CODES`) may be authorised so.
+Everything else FLASH keeps the two-person rule.
 
 Each use is recorded and shown: a row of ``safety_uses`` beside the authorisation; a
 ``preauthorised`` step in the message's trail (who authorised it, which authorisation);
 a ``safety_warning`` alarm (subject: the message id), so every commander sees it until a
-person clears it; and the ``safety_warning_sent`` security event. The message itself is a
-signed, chained envelope in the evidence log like every other.
+commander other than the sender clears it (:mod:`hotline.services.alarms`); and the
+``safety_warning_sent`` security event. The message itself is a signed, chained envelope
+in the evidence log like every other.
 
 A commander can revoke an authorisation (with a reason); one revoked or out of its window
 is refused. Limit: the coded message carries no parameters on the wire, so the aircraft
@@ -42,6 +45,13 @@ from hotline.storage.messages import InternalRef
 AUTHORISERS = frozenset({"commander"})
 #: The longest an authorisation may be valid: a standing warrant is not a safeguard.
 MAX_VALIDITY = timedelta(days=7)
+#: The phrasebook codes that are safety-of-flight (or of navigation) warnings, the only ones
+#: a commander may authorise in advance: 9 "Request immediate deconfliction", 10 "Our
+#: aircraft will remain clear of the area you have declared", 11/12 "Request that your
+#: aircraft/ships remain clear of the area we have declared", 19 "Our forces have been
+#: instructed to avoid any unsafe action". Statements of state responsibility (20 "not
+#: intentional"), launch changes (13, 14) and the rest keep the two-person rule.
+SAFETY_CODES = frozenset({9, 10, 11, 12, 19})
 
 
 class SafetyWarnings:
@@ -81,6 +91,13 @@ class SafetyWarnings:
         self.notices.sendable(
             to, self.notices.phrasebook.coded_message(code).model_dump(mode="json")
         )
+        if code not in SAFETY_CODES:
+            raise ValidationError(
+                f"code {code} is not a safety warning: only codes "
+                f"{', '.join(map(str, sorted(SAFETY_CODES)))} may be authorised in advance",
+                hint="send it FLASH the ordinary way: a second person approves it",
+                field="code",
+            )
         preauth_id = str(uuid.uuid4())
         row: dict[str, Any] = {
             "id": preauth_id,
@@ -120,6 +137,13 @@ class SafetyWarnings:
         self._has_role(user, WATCH, "send a safety warning")
         row = self.get(preauth_id)
         now = self.clock.now()
+        if row["authorised_by"] == user:
+            raise Forbidden(
+                f"{user} authorised {preauth_id} and may not also send it: a warning sent "
+                "without a second person still takes two people, one who authorised it in "
+                "advance and another who sends it now",
+                hint="someone else on watch sends it, or send it FLASH the ordinary way",
+            )
         if row["revoked_at"] is not None:
             raise Conflict(
                 f"authorisation {preauth_id} was revoked by {row['revoked_by']}: "

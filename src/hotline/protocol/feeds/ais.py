@@ -10,6 +10,7 @@ and call sign, kept for the next report. "Not available" values (lat 91, lon 181
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pyais import NMEAMessage
@@ -17,7 +18,14 @@ from pyais.exceptions import AISBaseException
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import MAX_TRACKS, Batch, LineBuffer, kt_mps, track_id
+from hotline.protocol.feeds.common import (
+    MAX_TRACKS,
+    Batch,
+    LineBuffer,
+    guarded,
+    kt_mps,
+    track_id,
+)
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19})
 STATIC_TYPES = frozenset({5, 19, 24})
@@ -47,7 +55,7 @@ class AisDecoder:
     def feed(self, data: bytes, now: float) -> Batch:
         batch = Batch()
         for line in self._lines.lines(data, batch):
-            self.line(line, now, batch)
+            guarded(batch, line, partial(self.line, line, now, batch))
         for key in [k for k, (t, _) in self._parts.items() if now - t > PARTS_WAIT_S]:
             batch.bad(b"".join(m.raw for m in self._parts.pop(key)[1]), "incomplete message")
         for mmsi in [m for m, s in self.ships.items() if now - s.seen > self.forget_s]:
@@ -84,7 +92,10 @@ class AisDecoder:
         except (AISBaseException, ValueError, IndexError, KeyError) as exc:
             batch.bad(line, f"undecodable ({type(exc).__name__})")
             return
-        mmsi = int(decoded.get("mmsi", 0))
+        if not isinstance(decoded.get("mmsi"), int):  # a sentence too short to name a ship
+            batch.bad(line, "no MMSI")
+            return
+        mmsi = int(decoded["mmsi"])
         if mmsi not in self.ships and len(self.ships) >= MAX_TRACKS:
             batch.bad(line, "too many ships")
             return

@@ -14,13 +14,22 @@ is kept and no report goes out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pyModeS
 from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import FT_M, MAX_TRACKS, Batch, fpm_mps, kt_mps, track_id
+from hotline.protocol.feeds.common import (
+    FT_M,
+    MAX_TRACKS,
+    Batch,
+    fpm_mps,
+    guarded,
+    kt_mps,
+    track_id,
+)
 
 ESC = 0x1A
 LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14, 0x34: 14}  # message bytes after timestamp and signal
@@ -60,7 +69,8 @@ class BeastDecoder:
         self._buf += data
         for frame_type, message in self._frames(batch):
             if frame_type == 0x33:
-                self.message(message.hex().upper(), now, batch)
+                msg = message.hex().upper()
+                guarded(batch, msg, partial(self.message, msg, now, batch))
             else:
                 batch.messages += 1  # Mode A/C, short Mode S, status: no ADS-B track
         if len(self._buf) > MAX_BUFFER:

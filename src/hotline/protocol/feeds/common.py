@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -85,6 +86,22 @@ class Batch:
         self.errors += 1
         if len(self.samples) < MAX_SAMPLES:
             self.samples.append(f"{why}: {sample(raw)}")
+
+
+def guarded(batch: Batch, raw: bytes | str, decode: Callable[[], None]) -> None:
+    """Decode one line, frame or event; whatever it raises counts it as malformed (with a
+    safe sample) and the next one goes on: no input, however made, takes down a feed or
+    loses the good reports read with it.
+
+    >>> batch = Batch()
+    >>> guarded(batch, b"C", lambda: int(None))  # type: ignore[arg-type]
+    >>> (batch.errors, batch.samples)
+    (1, ['decoder fault (TypeError): C'])
+    """
+    try:
+        decode()
+    except Exception as exc:  # a decoder's bug must not become the feed's outage
+        batch.bad(raw, f"decoder fault ({type(exc).__name__})")
 
 
 class Decoder(Protocol):

@@ -15,6 +15,7 @@ recognised by their first byte ``0xbf`` (:mod:`hotline.protocol.feeds.tak`).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from xml.etree.ElementTree import Element
 
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
@@ -23,7 +24,7 @@ from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
 from hotline.protocol.feeds import tak
-from hotline.protocol.feeds.common import Batch, finite, track_id
+from hotline.protocol.feeds.common import Batch, finite, guarded, track_id
 
 MAX_EVENT = 64 * 1024
 UNKNOWN_HAE = 9_999_999.0
@@ -59,7 +60,7 @@ class CotDecoder:
                     self._buf = b""
                 return batch
             raw, self._buf = self._buf[:end], self._buf[end:]
-            self.event(raw, now, batch)
+            guarded(batch, raw, partial(self.event, raw, now, batch))
 
     def _protobuf(self, now: float, batch: Batch) -> bool:
         """Decode the TAK protobuf messages at the buffer's start; whether to go on."""
@@ -70,7 +71,7 @@ class CotDecoder:
             self._buf = b""
             return False
         for payload in payloads:
-            tak.decode(payload, self.party, now, batch)
+            guarded(batch, payload, partial(tak.decode, payload, self.party, now, batch))
         return bool(payloads) and bool(self._buf)
 
     def _drop_junk(self, batch: Batch) -> None:

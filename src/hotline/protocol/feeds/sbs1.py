@@ -11,6 +11,7 @@ Other record kinds (``SEL``, ``ID``, ``AIR``, ``STA``, ``CLK``) carry no track: 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from pydantic import ValidationError as PydanticError
 
@@ -22,6 +23,7 @@ from hotline.protocol.feeds.common import (
     LineBuffer,
     finite,
     fpm_mps,
+    guarded,
     kt_mps,
     track_id,
 )
@@ -55,7 +57,7 @@ class Sbs1Decoder:
     def feed(self, data: bytes, now: float) -> Batch:
         batch = Batch()
         for line in self._lines.lines(data, batch):
-            self.line(line, now, batch)
+            guarded(batch, line, partial(self.line, line, now, batch))
         self._forget(now)
         return batch
 

@@ -162,7 +162,7 @@ class Feeds:
         now = rfc3339(self.clock.now())
         with self.db.write() as conn:
             for name, source in running.items():
-                health = self._health(source)
+                health = _carried(conn, source, self._health(source))
                 store.set_health(conn, name, source.config.generation, health, now)
                 self._alarm(conn, source, health, now)
 
@@ -230,7 +230,10 @@ class Feeds:
                 connected=health["connected"],
                 last_error=health["last_error"],
             )
-        else:
+        elif health["messages"] > 0:
+            # only a message heard by this source clears it: a restarted (or re-read)
+            # source counts its quiet time from its start, and "not stale yet" after a
+            # restart is not "speaks again"
             clear_alarm(
                 conn,
                 "feed_stale",
@@ -238,6 +241,18 @@ class Feeds:
                 now,
                 f"feed {c.name} speaks again ({health['messages']} messages in all)",
             )
+
+
+def _carried(conn: Any, source: FeedSource, health: dict[str, Any]) -> dict[str, Any]:
+    """``health`` with the last message's time carried over from the stored health when
+    this source has heard nothing yet (after a restart): people see when the feed last
+    spoke, not "never"."""
+    if health["last_message_at"] is not None:
+        return health
+    row = store.get(conn, source.config.name)
+    if row is None or row["generation"] != source.config.generation or not row["health"]:
+        return health
+    return health | {"last_message_at": row["health"].get("last_message_at")}
 
 
 def _check_name_kind(name: str, kind: str) -> None:

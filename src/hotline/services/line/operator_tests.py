@@ -9,7 +9,8 @@ answer, ``operator_test_answer``, names the test, its hash and the officer.
 
 No answer by ``answer_by`` raises ``operator_unanswered`` for the peer — "line up, nobody
 answering", distinct from ``link_down``; an answer in time raises nothing; a late answer
-clears the alarm. In time means the answer's signed ``created`` is not after
+clears the alarm unless another test to that peer is still unanswered (the alarm then names
+the oldest of those). In time means the answer's signed ``created`` is not after
 ``answer_by`` (an answer held up by the link was still given in time).
 
 Schedule: ``operator_test_times`` (UTC times of day, none by default); any time on
@@ -28,7 +29,7 @@ from hotline.domain.line import Envelope
 from hotline.domain.links import DIGITS, OPERATOR_TEXTS
 from hotline.errors import Conflict, MalformedMessage, NotFound, ValidationError
 from hotline.render.operator import render_operator_test
-from hotline.services.alarms import clear_alarm, raise_alarm
+from hotline.services.alarms import clear_alarm, note_on_alarm, raise_alarm
 from hotline.services.line.links import next_fixed, parse_times
 from hotline.services.line.service import Line
 from hotline.storage import links as store
@@ -206,7 +207,21 @@ class OperatorTests:
         if test["state"] == "unanswered":
             reason = f"{body['officer']} answered the operator test"
             reason += "" if in_time else " late"
-            clear_alarm(conn, ALARM, envelope.from_, now, reason[:500])
+            self._clear_unless_another(conn, envelope.from_, now, reason[:500])
+
+    def _clear_unless_another(self, conn: Connection, peer: str, now: str, reason: str) -> None:
+        """Clear the peer's alarm only when none of its tests is still unanswered: a late
+        answer to the 06:00 test says nothing of the 18:00 one nobody answered."""
+        waiting = [
+            t
+            for t in store.operator_tests_listing(conn, direction="out", state="unanswered")
+            if t["peer"] == peer
+        ]
+        if not waiting:
+            clear_alarm(conn, ALARM, peer, now, reason)
+            return
+        oldest = min(waiting, key=lambda t: parse_rfc3339(t["answer_by"]))
+        note_on_alarm(conn, ALARM, peer, test_id=oldest["id"], answer_by=oldest["answer_by"])
 
     # -- reading ---------------------------------------------------------------------------
 
