@@ -371,11 +371,13 @@ def test_a_receipt_signed_by_a_revoked_key_after_its_revocation_is_refused(
         assert old_fp == _check_receipt_at(conn, receipt(earlier), row, "us", current).key
 
 
-def test_an_envelope_signed_with_the_old_key_before_the_rotation_still_verifies_after(
+def test_an_envelope_of_the_old_key_after_the_rotation_in_the_channel_is_refused(
     pair: Pair, clock: FakeClock
 ) -> None:
-    """Signed before the rotation took effect, arriving after it was applied (a node that
-    signed it in the last instant, say): the old key was valid at its ``created``."""
+    """Dated before the rotation took effect, but standing after it in the channel: the
+    sender queues its rotation after everything signed with the old key, so this one was
+    signed later, its time set back (by the key's thief, say). Its place decides, not its
+    time; the rotation itself, offered again, still gets its receipt."""
     old_key, old_fp = pair.us.identity.key, pair.us.identity.fingerprint
     signed_at = rfc3339(clock.now())
     clock.advance(timedelta(seconds=5))
@@ -390,8 +392,15 @@ def test_an_envelope_signed_with_the_old_key_before_the_rotation_still_verifies_
     late = seal({k: v for k, v in late.items() if k != "sig"}, old_key, Envelope).wire()
 
     answer = post(pair, "ru", late).json()
-    assert (None, 1) == (answer["error"], len(answer["receipts"]))
-    assert ["Stand down.", "key_change"] == sorted(received_texts(pair.ru))  # stored
+    assert ("key_revoked", 0) == (answer["error"]["code"], len(answer["receipts"]))
+    assert f"key change at seq {head.last_seq}" in answer["error"]["message"]
+    assert ["key_change"] == received_texts(pair.ru)
+    (rotation,) = pair.ru.line.listing("in")
+    with pair.ru.db.read() as conn:
+        stored = messages_store.get(conn, rotation["id"])
+    assert stored is not None
+    again = post(pair, "ru", json.loads(stored["envelope"])).json()
+    assert (None, 1) == (again["error"], len(again["receipts"]))
 
 
 def test_a_key_change_interrupted_before_the_file_swap_is_finished(
