@@ -426,3 +426,51 @@ def test_a_key_change_interrupted_before_the_file_swap_is_finished(
     current = [k["fingerprint"] for k in key_changes.own_history(pair.us.line)][-1]
     assert current == pair.us.identity.fingerprint != old_fp
     assert not key_changes.finish_own(pair.us.line, pair.us.settings.key_path)
+
+
+def test_a_rotation_held_beside_a_revocation_is_shown_and_dropped_by_the_confirmation(
+    pair: Pair, clock: FakeClock
+) -> None:
+    """The thief of the key under revocation rotates it to his own key: the rotation is
+    held beside the revocation, the officer sees both, and confirming the key read out of
+    band pins it and drops the other."""
+    compromised = pair.us.identity.key
+    revoked_from = rfc3339(clock.now() - timedelta(minutes=5))
+    done = key_changes.rotate_own(
+        pair.us.line, pair.us.settings.key_path, revoked_from=revoked_from
+    )
+    pair.deliver("us", "ru")  # the revocation, held
+    thief = keys.generate()
+    card = replace(pair.us.identity, key=thief).card()
+    change = keychange.make_rotation(compromised, thief, card, pair.ru.line.now()).wire()
+    with pair.ru.db.write() as conn:
+        head = messages_store.lock_channel(conn, "us", messages_store.IN)
+    unsigned = json.loads(
+        json.dumps(forged(pair.us, compromised, done.change.old_key, revoked_from))
+    )
+    unsigned |= {"seq": head.last_seq + 1, "prev": head.last_hash, "created": pair.ru.line.now()}
+    unsigned |= {"type": "key_change", "body": change, "precedence": "IMMEDIATE"}
+    del unsigned["sig"], unsigned["ack_by"]
+    answer = post(pair, "ru", seal(unsigned, compromised, Envelope).wire()).json()
+
+    assert "key_change_pending" == answer["error"]["code"]
+    assert "may come from the key's thief" in answer["error"]["message"]
+    shown = [
+        (k["fingerprint"], k["state"], k["change_type"])
+        for k in key_changes.peer_history(pair.ru.line, "us")
+    ]
+    assert sorted(
+        [
+            (done.change.new_key, "pending", "key_revocation"),
+            (keys.fingerprint(thief.public_key()), "pending", "key_rotation"),
+        ]
+    ) == sorted(shown)
+    (alarm,) = [a for a in pair.ru.alarms.listing("open") if a["kind"] == "peer_key_pending"]
+    assert keys.fingerprint(thief.public_key()) == alarm["detail"]["rotation_held"]
+
+    now = pair.ru.line.now()
+    pair.ru.db.transaction(
+        lambda c: key_changes.confirm(c, "us", done.change.new_key, now, allow_plain_http=True)
+    )
+    assert done.change.new_key == pinned(pair.ru, "us")
+    assert ["pending"] not in [[k["state"]] for k in key_changes.peer_history(pair.ru.line, "us")]

@@ -485,4 +485,5 @@ def _row(row: store.KeyRow) -> dict[str, Any]:
         "valid_from": row.valid_from,
         "valid_to": row.valid_to,
         "revoked_from": row.revoked_from,
+        "change_type": None if row.change is None else json.loads(row.change).get("type"),
     }
