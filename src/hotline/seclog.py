@@ -29,6 +29,7 @@ Event names in use: ``login_ok``, ``login_failed``, ``login_paused``, ``logout``
 ``peer_key_changed``, ``peer_card_updated``, ``peer_refused`` (a peer's request refused,
 with its code), the key changes ``key_rotated``, ``key_revoked`` (this node's own),
 ``peer_key_rotated``, ``peer_key_revoked``, ``peer_key_revocation_held``,
+``peer_key_rotation_held``,
 ``peer_key_confirmed`` (a peer's),
 ``tls_refused``, ``internal_error`` (an answer 500: the exception's type, never its
 text), ``feed_added``, ``feed_removed`` (a track feed configured: what may put tracks in

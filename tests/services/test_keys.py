@@ -371,11 +371,13 @@ def test_a_receipt_signed_by_a_revoked_key_after_its_revocation_is_refused(
         assert old_fp == _check_receipt_at(conn, receipt(earlier), row, "us", current).key
 
 
-def test_an_envelope_signed_with_the_old_key_before_the_rotation_still_verifies_after(
+def test_an_envelope_of_the_old_key_after_the_rotation_in_the_channel_is_refused(
     pair: Pair, clock: FakeClock
 ) -> None:
-    """Signed before the rotation took effect, arriving after it was applied (a node that
-    signed it in the last instant, say): the old key was valid at its ``created``."""
+    """Dated before the rotation took effect, but standing after it in the channel: the
+    sender queues its rotation after everything signed with the old key, so this one was
+    signed later, its time set back (by the key's thief, say). Its place decides, not its
+    time; the rotation itself, offered again, still gets its receipt."""
     old_key, old_fp = pair.us.identity.key, pair.us.identity.fingerprint
     signed_at = rfc3339(clock.now())
     clock.advance(timedelta(seconds=5))
@@ -390,8 +392,15 @@ def test_an_envelope_signed_with_the_old_key_before_the_rotation_still_verifies_
     late = seal({k: v for k, v in late.items() if k != "sig"}, old_key, Envelope).wire()
 
     answer = post(pair, "ru", late).json()
-    assert (None, 1) == (answer["error"], len(answer["receipts"]))
-    assert ["Stand down.", "key_change"] == sorted(received_texts(pair.ru))  # stored
+    assert ("key_revoked", 0) == (answer["error"]["code"], len(answer["receipts"]))
+    assert f"key change at seq {head.last_seq}" in answer["error"]["message"]
+    assert ["key_change"] == received_texts(pair.ru)
+    (rotation,) = pair.ru.line.listing("in")
+    with pair.ru.db.read() as conn:
+        stored = messages_store.get(conn, rotation["id"])
+    assert stored is not None
+    again = post(pair, "ru", json.loads(stored["envelope"])).json()
+    assert (None, 1) == (again["error"], len(again["receipts"]))
 
 
 def test_a_key_change_interrupted_before_the_file_swap_is_finished(
@@ -417,3 +426,51 @@ def test_a_key_change_interrupted_before_the_file_swap_is_finished(
     current = [k["fingerprint"] for k in key_changes.own_history(pair.us.line)][-1]
     assert current == pair.us.identity.fingerprint != old_fp
     assert not key_changes.finish_own(pair.us.line, pair.us.settings.key_path)
+
+
+def test_a_rotation_held_beside_a_revocation_is_shown_and_dropped_by_the_confirmation(
+    pair: Pair, clock: FakeClock
+) -> None:
+    """The thief of the key under revocation rotates it to his own key: the rotation is
+    held beside the revocation, the officer sees both, and confirming the key read out of
+    band pins it and drops the other."""
+    compromised = pair.us.identity.key
+    revoked_from = rfc3339(clock.now() - timedelta(minutes=5))
+    done = key_changes.rotate_own(
+        pair.us.line, pair.us.settings.key_path, revoked_from=revoked_from
+    )
+    pair.deliver("us", "ru")  # the revocation, held
+    thief = keys.generate()
+    card = replace(pair.us.identity, key=thief).card()
+    change = keychange.make_rotation(compromised, thief, card, pair.ru.line.now()).wire()
+    with pair.ru.db.write() as conn:
+        head = messages_store.lock_channel(conn, "us", messages_store.IN)
+    unsigned = json.loads(
+        json.dumps(forged(pair.us, compromised, done.change.old_key, revoked_from))
+    )
+    unsigned |= {"seq": head.last_seq + 1, "prev": head.last_hash, "created": pair.ru.line.now()}
+    unsigned |= {"type": "key_change", "body": change, "precedence": "IMMEDIATE"}
+    del unsigned["sig"], unsigned["ack_by"]
+    answer = post(pair, "ru", seal(unsigned, compromised, Envelope).wire()).json()
+
+    assert "key_change_pending" == answer["error"]["code"]
+    assert "may come from the key's thief" in answer["error"]["message"]
+    shown = [
+        (k["fingerprint"], k["state"], k["change_type"])
+        for k in key_changes.peer_history(pair.ru.line, "us")
+    ]
+    assert sorted(
+        [
+            (done.change.new_key, "pending", "key_revocation"),
+            (keys.fingerprint(thief.public_key()), "pending", "key_rotation"),
+        ]
+    ) == sorted(shown)
+    (alarm,) = [a for a in pair.ru.alarms.listing("open") if a["kind"] == "peer_key_pending"]
+    assert keys.fingerprint(thief.public_key()) == alarm["detail"]["rotation_held"]
+
+    now = pair.ru.line.now()
+    pair.ru.db.transaction(
+        lambda c: key_changes.confirm(c, "us", done.change.new_key, now, allow_plain_http=True)
+    )
+    assert done.change.new_key == pinned(pair.ru, "us")
+    assert ["pending"] not in [[k["state"]] for k in key_changes.peer_history(pair.ru.line, "us")]

@@ -229,7 +229,17 @@ def peer_show(
     if row["keys"]:
         print_history(row["keys"])
     for key in row["keys"]:
-        if key["state"] == "pending":
+        if key["state"] == "pending" and key.get("change_type") == "key_rotation":
+            err.print(
+                Text.assemble(
+                    ("KEY ROTATION HELD:", "bold red"),
+                    f" a rotation to {spoken_fingerprint(key['fingerprint'])}, signed by the "
+                    f"key {party} revokes: it may come from the key's thief. Confirm only "
+                    "the key the peer read to you.",
+                ),
+                soft_wrap=True,
+            )
+        elif key["state"] == "pending":
             err.print(
                 Text.assemble(
                     ("KEY REVOCATION WAITING:", "bold red"),

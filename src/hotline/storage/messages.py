@@ -450,3 +450,41 @@ def set_due(conn: Connection, message_id: str, due_at: str | None) -> None:
 def clear_due(conn: Connection, message_id: str) -> None:
     """The deadline service need not look at ``message_id`` again (it is acknowledged)."""
     set_due(conn, message_id, None)
+
+
+def inbound_key_changes(conn: Connection, peer: str) -> list[tuple[int, str]]:
+    """(seq, envelope) of every ``key_change`` envelope stored from ``peer``, in channel
+    order: where in its channel each of its key changes stands."""
+    rows = conn.execute(
+        select(messages.c.seq, messages.c.envelope)
+        .where(
+            messages.c.type == "key_change",
+            messages.c.direction == IN,
+            messages.c.peer == peer,
+        )
+        .order_by(messages.c.seq)
+    )
+    return [(int(seq), env) for seq, env in rows]
+
+
+def last_inbound_before(conn: Connection, peer: str, seq: int) -> str | None:
+    """The ``created`` time of the last envelope stored from ``peer`` before ``seq``."""
+    row = conn.execute(
+        select(messages.c.created)
+        .where(messages.c.direction == IN, messages.c.peer == peer, messages.c.seq < seq)
+        .order_by(messages.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else str(row[0])
+
+
+def receipts_from(conn: Connection, peer: str) -> list[str]:
+    """The stored receipts ``peer`` signed for this node's outbound messages."""
+    rows = conn.execute(
+        select(messages.c.receipt).where(
+            messages.c.direction == OUT,
+            messages.c.peer == peer,
+            messages.c.receipt.is_not(None),
+        )
+    )
+    return [str(receipt) for (receipt,) in rows]

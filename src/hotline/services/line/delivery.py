@@ -367,7 +367,8 @@ def _check_receipt_at(
 ) -> Receipt:
     """:func:`_check_receipt` with the pinned key, or else with the peer's earlier key the
     receipt names, if it was valid when the receipt was signed (a receipt stored before
-    the peer rotated its key, offered again after): see ``services/line/keys.py``."""
+    the peer rotated its key, offered again after) and the message was made before this
+    node applied the key change: see ``services/line/keys.py``."""
     try:
         return _check_receipt(obj, row, me, public)
     except BadSignature:
@@ -375,7 +376,9 @@ def _check_receipt_at(
         if receipt.key == keys.fingerprint(public):
             raise
         what = f"the receipt for {row['id']}"
-        older = key_changes.historic_key(conn, row["peer"], receipt.key, receipt.received, what)
+        older = key_changes.historic_receipt_key(
+            conn, row["peer"], receipt.key, receipt.received, row["created"], what
+        )
         return _check_receipt(obj, row, me, keys.public_from_b64(older))
 
 

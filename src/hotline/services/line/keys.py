@@ -30,6 +30,7 @@ from hotline.errors import (
     ConfigError,
     Conflict,
     KeyChangePending,
+    KeyRevoked,
     MalformedMessage,
     NotFound,
     UnknownKey,
@@ -38,10 +39,10 @@ from hotline.errors import (
 from hotline.protocol import keychange, keys, tls
 from hotline.protocol.envelope import open_card, parse, verify_signature
 from hotline.protocol.keychange import ENVELOPE_TYPE, REVOCATION, KeyPeriod
-from hotline.services.alarms import raise_alarm
+from hotline.services.alarms import clear_alarm, note_on_alarm, raise_alarm
 from hotline.services.line.service import Line
 from hotline.storage import keys as store
-from hotline.storage import peers
+from hotline.storage import messages, peers
 from hotline.storage.db import Connection
 
 #: Alarm kinds a peer's key change raises (``services/alarms.py``).
@@ -62,8 +63,10 @@ def apply_change(
     problem = tls.plain_http_problem(card.endpoints, allow_plain_http)
     if problem:
         raise MalformedMessage(f"the new card of {change.party} in its key change: {problem}")
+    _refuse_key_again(conn, change)
     peers.upsert(conn, card, json.dumps(card.wire()), at)
     store.drop_pending(conn, change.party)
+    clear_alarm(conn, PENDING_ALARM, change.party, at, f"key {change.new_key} pinned")
     store.record_change(conn, change.wire(), at)
     raise_alarm(
         conn,
@@ -86,6 +89,19 @@ def apply_change(
         effective=change.effective,
         revoked_from=change.revoked_from,
     )
+
+
+def _refuse_key_again(conn: Connection, change: KeyChange) -> None:
+    """A key is never taken up again: a change back to a key of the party's history
+    (A→B, then B→A) would give one key two periods, which no history can say."""
+    known = store.get(conn, change.party, change.new_key)
+    if known is not None and known.state != "pending":
+        raise MalformedMessage(
+            f"the key change of {change.party} names the key {change.new_key}, which "
+            f"{change.party} already had: a retired or revoked key is never used again",
+            hint=f"{change.party}'s operator: change to a newly generated key "
+            "(`hotline key rotate`)",
+        )
 
 
 def _said(change: KeyChange) -> str:
@@ -121,7 +137,86 @@ def on_key_change(
             "not from its pinned key",
             hint="only a rotation signed by the pinned key is applied",
         )
+    if _revocation_pending(conn, change.party, change.old_key):  # held by hold_rotation
+        raise KeyChangePending(_held_rotation_message(change), hint=_confirm_hint(change))
+    _check_effective(conn, change, envelope)
     apply_change(conn, change, now, allow_plain_http=allow_plain_http)
+
+
+def _check_effective(conn: Connection, change: KeyChange, envelope: Envelope) -> None:
+    """Refuse a rotation that takes effect before the last thing we hold signed with
+    the old key (the envelope before it in the channel, a receipt): backdated, it would
+    retire the old key before what it signed, and the peer would disown it."""
+    signed = [messages.last_inbound_before(conn, change.party, envelope.seq)]
+    for text in messages.receipts_from(conn, change.party):
+        receipt = json.loads(text)
+        if receipt.get("key") == change.old_key:
+            signed.append(receipt.get("received"))
+    times = [t for t in signed if isinstance(t, str)]
+    latest = max(times, key=keychange.parse_time, default=None)
+    if latest is not None and keychange.parse_time(change.effective) < keychange.parse_time(latest):
+        raise MalformedMessage(
+            f"the key rotation of {change.party} takes effect at {change.effective}, before "
+            f"{latest}, when its old key {change.old_key} last signed here: refused, it "
+            "would disown what that key signed",
+            hint=f"{change.party}'s operator: check the node's clock, then rotate again",
+        )
+
+
+def _revocation_pending(conn: Connection, party: str, old_key: str) -> bool:
+    """Whether a revocation of ``party``'s key ``old_key`` waits for an officer."""
+    for row in store.of_party(conn, party):
+        if row.state == "pending" and row.change is not None:
+            held = json.loads(row.change)
+            if held.get("type") == REVOCATION and held.get("old_key") == old_key:
+                return True
+    return False
+
+
+def hold_rotation(line: Line, item: Any) -> KeyChangePending | None:
+    """Hold a rotation signed by a key whose revocation waits for an officer: its
+    signer may be the thief of that key. It waits beside the revocation, and the officer
+    confirms the one read out of band (:func:`confirm`); None if ``item`` is not one."""
+    if not isinstance(item, dict) or item.get("type") != ENVELOPE_TYPE:
+        return None
+    try:
+        change = keychange.open_change(item.get("body"))
+    except WireError:
+        return None
+    if change.type != keychange.ROTATION or change.party != item.get("from"):
+        return None
+    now = line.now()
+
+    def work(conn: Connection) -> bool:
+        if not _revocation_pending(conn, change.party, change.old_key):
+            return False
+        if store.add_pending(conn, change.wire(), now):
+            note_on_alarm(
+                conn,
+                PENDING_ALARM,
+                change.party,
+                reason=_held_rotation_message(change),
+                rotation_held=change.new_key,
+            )
+            seclog.event(
+                "peer_key_rotation_held",
+                peer=change.party,
+                key=change.new_key,
+                old_key=change.old_key,
+            )
+        return True
+
+    if not line.db.transaction(work):
+        return None
+    return KeyChangePending(_held_rotation_message(change), hint=_confirm_hint(change))
+
+
+def _held_rotation_message(change: KeyChange) -> str:
+    return (
+        f"{change.party} rotates its key {change.old_key} to {change.new_key}, while a "
+        f"revocation of {change.old_key} waits: both held until an officer confirms the "
+        "new key read out of band (the rotation may come from the key's thief)"
+    )
 
 
 def rotation_in(item: Any, pinned_fp: str | None) -> tuple[str, Ed25519PublicKey] | None:
@@ -251,6 +346,54 @@ def historic_key(conn: Connection, party: str, fingerprint: str, at: str, what: 
     return keychange.key_at(periods(conn, party), fingerprint, at, what).public_key
 
 
+def historic_envelope_key(
+    conn: Connection, party: str, fingerprint: str, at: str, seq: int, what: str
+) -> str:
+    """:func:`historic_key` for an envelope at ``seq`` of ``party``'s channel: an
+    earlier key signs only envelopes up to the key change that replaced it in the
+    channel, whatever time they claim (the signer sets it: a thief backdates)."""
+    public = historic_key(conn, party, fingerprint, at, what)
+    replaced_at = _change_position(conn, party, fingerprint)
+    # seq == replaced_at: the change itself (a rotation is signed by the old key) offered
+    # again; anything else there is refused as a replay of that seq
+    if replaced_at is None or seq > replaced_at:
+        where = "not stored yet" if replaced_at is None else f"at seq {replaced_at}"
+        raise KeyRevoked(
+            f"{what} (seq {seq}) is signed by {party}'s key {fingerprint}, replaced by the "
+            f"key change {where} of its channel: that key signs nothing after it",
+            hint="anything signed by a replaced key after the change may be forged; ask "
+            "the peer to send it again with its new key",
+        )
+    return public
+
+
+def _change_position(conn: Connection, party: str, fingerprint: str) -> int | None:
+    """The seq, in ``party``'s channel to this node, of the stored key change that
+    replaced its key ``fingerprint``; None if none is stored."""
+    for seq, text in messages.inbound_key_changes(conn, party):
+        body = json.loads(text).get("body")
+        if isinstance(body, dict) and body.get("old_key") == fingerprint:
+            return seq
+    return None
+
+
+def historic_receipt_key(
+    conn: Connection, party: str, fingerprint: str, at: str, sent: str, what: str
+) -> str:
+    """:func:`historic_key` for a receipt of this node's message created at ``sent``
+    (this node's clock): an earlier key receipts only messages made before this node
+    applied the change that replaced it, whatever time the receipt claims."""
+    public = historic_key(conn, party, fingerprint, at, what)
+    row = store.get(conn, party, fingerprint)
+    if row is None or keychange.parse_time(sent) > keychange.parse_time(row.recorded_at):
+        raise KeyRevoked(
+            f"{what} is signed by {party}'s key {fingerprint}, for a message made after "
+            "that key was replaced here: it is not trusted",
+            hint="ask the peer to receipt it again with its new key",
+        )
+    return public
+
+
 # -- this node's own key --------------------------------------------------------------------
 
 
@@ -342,4 +485,5 @@ def _row(row: store.KeyRow) -> dict[str, Any]:
         "valid_from": row.valid_from,
         "valid_to": row.valid_to,
         "revoked_from": row.revoked_from,
+        "change_type": None if row.change is None else json.loads(row.change).get("type"),
     }

@@ -16,9 +16,12 @@ the batch checks them again, holding them, so that once ``hotline peer add --rep
 Key changes (``services/line/keys.py``): a ``key_change`` envelope that rotates the
 sender's pinned key is applied when stored, and the envelopes after it in the batch are
 checked with the new key. An envelope naming an earlier key of the sender (one read of the
-key history, only then) is accepted if that key was valid at its ``created`` time, and
-refused as ``key_revoked`` after it; a revocation signed by a key not pinned yet is held
-for an officer and answered ``key_change_pending``.
+key history, only then) is accepted only if it stands in the channel before the stored key
+change that replaced that key, and that key was valid at its ``created`` time; else it is
+refused as ``key_revoked`` (``created`` is the signer's to set: a thief of a revoked key
+backdates it, its place in the channel he cannot). A revocation signed by a key not
+pinned yet is held for an officer and answered ``key_change_pending``, and so is a
+rotation from a key whose revocation is waiting.
 """
 
 from __future__ import annotations
@@ -110,6 +113,10 @@ class Receiver:
         for index, item in enumerate(items):
             try:
                 checked.append(self._check_static(item, pinned))
+                held_rotation = key_changes.hold_rotation(self.line, item)
+                if held_rotation is not None:  # from a key whose revocation waits
+                    checked.pop()
+                    raise held_rotation
                 pinned = _rotated(item, pinned)  # what follows a rotation is signed anew
             except (UnknownKey, BadSignature) as exc:
                 again = self._stored_copy(item, pinned)
@@ -209,8 +216,13 @@ class Receiver:
             return None
         with self.line.db.read() as conn:
             try:
-                public = key_changes.historic_key(
-                    conn, envelope.from_, envelope.key, envelope.created, f"envelope {envelope.id}"
+                public = key_changes.historic_envelope_key(
+                    conn,
+                    envelope.from_,
+                    envelope.key,
+                    envelope.created,
+                    envelope.seq,
+                    f"envelope {envelope.id}",
                 )
             except UnknownKey:
                 return None
