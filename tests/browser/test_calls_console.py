@@ -163,7 +163,7 @@ def test_a_call_is_requested_accepted_by_keyboard_held_and_both_readouts_shown(
     tab_to(desks.ru, "answer-accept")
     desks.ru.keyboard.press("Enter")
     expect(desks.ru.locator("#h-req")).to_be_visible()
-    expect(desks.ru.locator(".facts")).to_contain_text("принят")
+    expect(desks.ru.locator("main .facts")).to_contain_text("принят")
     pair.flush()
 
     # 13 May: held; the US desk records it, both sides write their public readouts.
