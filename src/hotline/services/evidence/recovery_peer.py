@@ -35,6 +35,7 @@ from hotline.services.evidence.recovery_wire import (
     parse_statement,
 )
 from hotline.services.evidence.service import Evidence
+from hotline.services.line.identity import Identity
 from hotline.storage import evidence as evidence_store
 from hotline.storage import peers
 from hotline.storage import recovery as store
@@ -56,7 +57,11 @@ class RecoveryDesk:
         #: delivery worker need not wait out its backoff
         self.on_caught_up = on_caught_up
         self.db = evidence.db
-        self.identity = evidence.identity
+
+    @property
+    def identity(self) -> Identity:
+        """This node's identity as it is now (a key rotation replaces it)."""
+        return self.evidence.identity
 
     def _peer(self, party: Any, key: Any) -> Ed25519PublicKey:
         """The pinned key of ``party``, if ``key`` names it (the caller is a stranger
