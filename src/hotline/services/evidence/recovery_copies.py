@@ -4,9 +4,9 @@ Used by ``recovery.py`` (see its docstring for the whole exchange). A page of co
 stored in one transaction, only if every copy holds: the envelope signed by its sender's
 key in force at its place in the channel, the receipt by the other side's key of the time
 (``recovery_keys.py``: either side may have rotated its key in the lost part), naming
-the envelope's exact hash, and the copies
-chaining by ``seq`` and ``prev`` from this node's heads. A local message never delivered
-that stands where the peer holds another envelope of this node is re-sealed after them.
+the envelope's exact hash, and the copies chaining by ``seq`` and ``prev`` from this
+node's heads. A local message never delivered that stands where the peer holds another
+envelope of this node is re-sealed after them.
 """
 
 from __future__ import annotations
