@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from hotline.domain.line import GENESIS
 from hotline.storage.tables.core import channels, log_entries, messages
-from hotline.storage.tables.evidence import cosigned_checkpoints
+from hotline.storage.tables.evidence import cosigned_checkpoints, log_forks
 from hotline.storage.tables.recovery import retired_cosigned
 
 #: The log entry kind of a signed recovery statement (``docs/merkle-log.md``).
@@ -150,3 +150,28 @@ def retired(conn: Connection, log: str) -> list[dict[str, Any]]:
     """The co-signed checkpoints of ``log`` set aside by recoveries, oldest first."""
     stmt = select(retired_cosigned).where(retired_cosigned.c.log == log)
     return [dict(r) for r in conn.execute(stmt.order_by(retired_cosigned.c.id)).mappings()]
+
+
+def open_fork(conn: Connection, log: str, kinds: tuple[str, ...]) -> int | None:
+    """The id of the newest fork evidence of ``log`` (of ``kinds``) that no ``recovered``
+    record has answered yet; None if there is none: only then may the log be recovered."""
+    last = conn.execute(
+        select(log_forks.c.id, log_forks.c.kind)
+        .where(log_forks.c.log == log, log_forks.c.kind.in_((*kinds, "recovered")))
+        .order_by(log_forks.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if last is None or last[1] == "recovered" else int(last[0])
+
+
+def newest_cosigned_upto(conn: Connection, log: str, cosigner: str, size: int) -> int:
+    """The largest size of a checkpoint of ``log`` co-signed (and kept) at or below
+    ``size``; 0 if none."""
+    table = cosigned_checkpoints
+    row = conn.execute(
+        select(table.c.size)
+        .where(table.c.log == log, table.c.cosigner == cosigner, table.c.size <= size)
+        .order_by(table.c.size.desc())
+        .limit(1)
+    ).first()
+    return 0 if row is None else int(row[0])

@@ -45,6 +45,7 @@ from hotline.errors import (
     MalformedMessage,
     NotFound,
     PeerRefused,
+    UnknownKey,
     ValidationError,
 )
 from hotline.protocol import keys
@@ -53,6 +54,7 @@ from hotline.protocol.checkpoint import Checkpoint, open_checkpoint, parse_note
 from hotline.services.alarms import clear_alarm
 from hotline.services.evidence.cosign import origin
 from hotline.services.evidence.recovery_copies import Pages, Tally
+from hotline.services.evidence.recovery_keys import Signers
 from hotline.services.evidence.recovery_wire import (
     RECOVERY_CHECKPOINT_PATH,
     RECOVERY_PATH,
@@ -62,6 +64,7 @@ from hotline.services.evidence.recovery_wire import (
     sign,
 )
 from hotline.services.evidence.service import Evidence
+from hotline.services.line.identity import Identity
 from hotline.services.line.service import Line
 from hotline.services.line.tls import PeerClients
 from hotline.storage import evidence as evidence_store
@@ -85,10 +88,14 @@ class Recovery:
         self.line = line
         self.evidence = evidence
         self.db = line.db
-        self.identity = line.identity
         self.on_recovered = on_recovered
         self.pages = Pages(line)
         self.last: dict[str, dict[str, Any]] = {}  # per peer: the last run's outcome
+
+    @property
+    def identity(self) -> Identity:
+        """This node's identity as it is now (a key rotation replaces it)."""
+        return self.line.identity
 
     def tick(self) -> None:
         """A job of the active process: compare with every peer (errors are logged)."""
@@ -122,6 +129,7 @@ class Recovery:
             if tally.any():
                 self.on_recovered(party)
                 self._ask(client, row)  # from the new heads: the peer's worker goes on now
+            row = self._pinned(row)  # a key rotation among the copies pinned a new key
             epoch = self._settle_log(client, row, cosigned, restored, tally)
         finally:
             clients.close()
@@ -169,7 +177,12 @@ class Recovery:
         return answer
 
     def _store_page(self, conn: Connection, *, row: peers.PeerRow, answer: dict[str, Any]) -> Tally:
-        return self.pages.store_page(conn, row=row, answer=answer)
+        # pinned as it is now: an earlier page may have carried the peer's key rotation
+        return self.pages.store_page(conn, row=peers.get(conn, row.party) or row, answer=answer)
+
+    def _pinned(self, row: peers.PeerRow) -> peers.PeerRow:
+        with self.db.read() as conn:
+            return peers.get(conn, row.party) or row
 
     # -- the log -------------------------------------------------------------------------
 
@@ -212,21 +225,29 @@ class Recovery:
         return old.size <= audit.size and audit.root_at(old.size) == old.root
 
     def _open_own(self, row: peers.PeerRow, note: Any) -> Checkpoint:
-        """The peer's co-signed checkpoint of this node's log, both signatures verified."""
-        verifiers = {
-            self.evidence.origin: self.identity.key.public_key(),
-            origin(row.party): keys.public_from_b64(row.public_key),
-        }
-        try:
-            checkpoint, signers = open_checkpoint(str(note), verifiers)
-        except ValidationError as exc:
-            raise MalformedMessage(f"{row.party}'s co-signed checkpoint: {exc.message}") from exc
-        if set(signers) != set(verifiers) or checkpoint.origin != self.evidence.origin:
-            raise BadSignature(
-                f"{row.party} answered with a checkpoint that is not this node's log signed "
-                "by both nodes"
-            )
-        return checkpoint
+        """The peer's co-signed checkpoint of this node's log, both signatures verified
+        (by a key of each side's history: either may have rotated since it was signed)."""
+        with self.db.read() as conn:
+            me = self.identity
+            mine = Signers.of(conn, me.party, me.fingerprint, keys.public_b64(me.key.public_key()))
+            theirs = Signers.of(conn, row.party, row.fingerprint, row.public_key)
+        for own_key in mine.publics():
+            for their_key in theirs.publics():
+                verifiers = {self.evidence.origin: own_key, origin(row.party): their_key}
+                try:
+                    checkpoint, signers = open_checkpoint(str(note), verifiers)
+                except ValidationError as exc:
+                    raise MalformedMessage(
+                        f"{row.party}'s co-signed checkpoint: {exc.message}"
+                    ) from exc
+                except UnknownKey:
+                    continue  # signed by neither of these two keys: try older ones
+                if set(signers) == set(verifiers) and checkpoint.origin == self.evidence.origin:
+                    return checkpoint
+        raise BadSignature(
+            f"{row.party} answered with a checkpoint that is not this node's log signed "
+            "by both nodes"
+        )
 
     def _statement_for(self, party: str, cosigned: Any) -> dict[str, Any] | None:
         """The recovery statement already in the log for this rollback, if any (a run

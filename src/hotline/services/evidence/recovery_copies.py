@@ -2,9 +2,11 @@
 
 Used by ``recovery.py`` (see its docstring for the whole exchange). A page of copies is
 stored in one transaction, only if every copy holds: the envelope signed by its sender's
-key, the receipt by the other side's, naming the envelope's exact hash, and the copies
-chaining by ``seq`` and ``prev`` from this node's heads. A local message never delivered
-that stands where the peer holds another envelope of this node is re-sealed after them.
+key in force at its place in the channel, the receipt by the other side's key of the time
+(``recovery_keys.py``: either side may have rotated its key in the lost part), naming
+the envelope's exact hash, and the copies chaining by ``seq`` and ``prev`` from this
+node's heads. A local message never delivered that stands where the peer holds another
+envelope of this node is re-sealed after them.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import NO_ACK_TYPES
 from hotline.domain.line import Envelope, Receipt
 from hotline.errors import BadSignature, Conflict, MalformedMessage
-from hotline.protocol import keys
+from hotline.protocol import keychange, keys
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import parse, seal, verify_signature
+from hotline.services.evidence.recovery_keys import Signers
+from hotline.services.line.identity import Identity
 from hotline.services.line.service import Line
+from hotline.storage import keys as key_store
 from hotline.storage import links, log, peers
 from hotline.storage import messages as msgs
 from hotline.storage import recovery as store
@@ -63,21 +68,24 @@ class Pages:
 
     def __init__(self, line: Line) -> None:
         self.line = line
-        self.identity = line.identity
+
+    @property
+    def identity(self) -> Identity:
+        """This node's identity as it is now (a key rotation replaces it)."""
+        return self.line.identity
 
     def store_page(self, conn: Connection, *, row: peers.PeerRow, answer: dict[str, Any]) -> Tally:
         """Verify a page of copies and store it (one transaction; all or nothing)."""
         tally = Tally()
         me, party = self.identity.party, row.party
-        mine, theirs = self.identity.key.public_key(), keys.public_from_b64(row.public_key)
-        outs = [
-            verify_copy(item, me, party, self.identity.fingerprint, mine, theirs)
-            for item in answer["outbound"]
-        ]
-        ins = [
-            verify_copy(item, party, me, row.fingerprint, theirs, mine)
-            for item in answer["inbound"]
-        ]
+        own = Signers.of(conn, me, self.identity.fingerprint, self._own_public())
+        theirs = Signers.of(conn, party, row.fingerprint, row.public_key)
+        # envelopes first, each channel in order (its rotations move its key on), then the
+        # receipts: each side's receipts may be signed by a key its channel rotated to
+        sent = [open_envelope(item, me, party, own) for item in answer["outbound"]]
+        got = [open_envelope(item, party, me, theirs) for item in answer["inbound"]]
+        outs = [check_receipt(item, env, theirs) for item, env in sent]
+        ins = [check_receipt(item, env, own) for item, env in got]
         with log.batch(conn):
             msgs.lock_channel(conn, party, msgs.OUT)
             check_chain(outs, *store.receipted_head(conn, party, msgs.OUT), "sent")
@@ -95,6 +103,9 @@ class Pages:
                 if item.envelope.type == "ack":
                     self._own_ack(conn, party, item)
         return tally
+
+    def _own_public(self) -> str:
+        return keys.public_b64(self.identity.key.public_key())
 
     def _displace(self, conn: Connection, party: str, outs: list[Copy]) -> list[dict[str, Any]]:
         """Local outbound messages without a receipt that stand where the peer holds
@@ -164,6 +175,9 @@ class Pages:
         log.append(conn, "envelope_out", env.id, item.wire, now)
         log.append(conn, "receipt_in", env.id, item.receipt_wire, now)
         _advance(conn, party, msgs.OUT, item)
+        if env.type == keychange.ENVELOPE_TYPE:
+            # this node's own key change, lost with the database: in its key history again
+            key_store.record_change(conn, keychange.open_change(env.body).wire(), now)
         return True
 
     def _put_in(self, conn: Connection, party: str, item: Copy) -> bool:
@@ -196,6 +210,11 @@ class Pages:
         log.append(conn, "envelope_in", env.id, item.wire, now)
         log.append(conn, "receipt_out", env.id, item.receipt_wire, now)
         _advance(conn, party, msgs.IN, item)
+        if env.type == keychange.ENVELOPE_TYPE:
+            # the peer's key rotation, lost with the database: pinned again, as on receipt
+            log.flush(conn)
+            for hook in self.line.receive_hooks.get(env.type, ()):
+                hook(conn, env, now)
         if env.type == "ack":
             original = msgs.get(conn, env.body["ack_of"])
             if original is not None and original["direction"] == msgs.OUT:
@@ -273,24 +292,32 @@ def _answered(conn: Connection, party: str, env: Envelope, at: str) -> None:
     links.record_reply(conn, test["id"], at, max(0, min(round(rtt), 2**31 - 1)), passed=True)
 
 
-def verify_copy(
-    item: Any, sender: str, receiver: str, fingerprint: str, env_key: Any, receipt_key: Any
-) -> Copy:
-    """Verify one copy: the envelope signed by ``sender``'s key, the receipt by the
-    receiver's, naming the envelope's exact hash."""
+def open_envelope(item: Any, sender: str, receiver: str, signers: Signers) -> tuple[Any, Envelope]:
+    """The envelope of one copy, signed by the key ``sender`` held when it signed it
+    (``signers`` walks the sender's channel: call in channel order)."""
     if not isinstance(item, dict) or set(item) != {"envelope", "receipt"}:
         raise MalformedMessage('each copy must be {"envelope": {...}, "receipt": {...}}')
     envelope = parse(item["envelope"], Envelope)
-    if envelope.from_ != sender or envelope.to != receiver or envelope.key != fingerprint:
+    if envelope.from_ != sender or envelope.to != receiver:
         raise BadSignature(
-            f"envelope {envelope.id} is not from {sender!r} to {receiver!r} under the "
-            "pinned key: refused, nothing stored"
+            f"envelope {envelope.id} is not from {sender!r} to {receiver!r}: refused, "
+            "nothing stored"
         )
-    verify_signature(envelope, env_key)
+    what = f"envelope {envelope.id}"
+    verify_signature(envelope, signers.key(envelope.key, envelope.created, what))
+    signers.after(item["envelope"])
+    return item, envelope
+
+
+def check_receipt(item: Any, envelope: Envelope, signers: Signers) -> Copy:
+    """One copy verified: its receipt signed by the receiver's key of the time, naming
+    the envelope's exact hash."""
+    sender, receiver = envelope.from_, envelope.to
     wire = canonical(envelope.wire())
     digest = sha256_hex(wire)
     receipt = parse(item["receipt"], Receipt)
-    verify_signature(receipt, receipt_key)
+    what = f"the receipt of envelope {envelope.id}"
+    verify_signature(receipt, signers.key(receipt.key, receipt.received, what))
     if (
         receipt.envelope_id != envelope.id
         or receipt.envelope_hash != digest

@@ -26,7 +26,7 @@ from hotline.protocol import keys, merkle
 from hotline.protocol.canonical import canonical
 from hotline.protocol.checkpoint import add_signature, open_checkpoint
 from hotline.services.alarms import clear_alarm
-from hotline.services.evidence.cosign import origin
+from hotline.services.evidence.cosign import EVIDENCE_KINDS, origin
 from hotline.services.evidence.recovery_wire import (
     PAGE,
     check_signed,
@@ -35,6 +35,7 @@ from hotline.services.evidence.recovery_wire import (
     parse_statement,
 )
 from hotline.services.evidence.service import Evidence
+from hotline.services.line.identity import Identity
 from hotline.storage import evidence as evidence_store
 from hotline.storage import peers
 from hotline.storage import recovery as store
@@ -56,7 +57,11 @@ class RecoveryDesk:
         #: delivery worker need not wait out its backoff
         self.on_caught_up = on_caught_up
         self.db = evidence.db
-        self.identity = evidence.identity
+
+    @property
+    def identity(self) -> Identity:
+        """This node's identity as it is now (a key rotation replaces it)."""
+        return self.evidence.identity
 
     def _peer(self, party: Any, key: Any) -> Ed25519PublicKey:
         """The pinned key of ``party``, if ``key`` names it (the caller is a stranger
@@ -179,6 +184,7 @@ class RecoveryDesk:
         heads = statement["heads"]
         _check_head(conn, party, OUT, heads["in"]["seq"], heads["in"]["hash"], "received", True)
         _check_head(conn, party, IN, heads["out"]["seq"], heads["out"]["hash"], "sent", True)
+        _check_recoverable(conn, party, me, statement, base, checkpoint.size)
         base_row = store.cosigned_at(conn, party, me, base) if base else None
         base_root = bytes.fromhex(base_row[0]) if base_row else merkle.EMPTY_ROOT
         if (base and base_row is None) or not merkle.verify_consistency(
@@ -215,6 +221,45 @@ class RecoveryDesk:
         clear_alarm(conn, "log_fork", party, now, f"{party} recovered: {detail}")
         logger.warning("recovery of %s proven: %s", party, detail)
         return cosigned
+
+
+def _check_recoverable(
+    conn: Connection, party: str, me: str, statement: dict[str, Any], base: int, size: int
+) -> None:
+    """A log is recovered only after this node kept evidence that it was rolled back (or
+    forked) and no recovery answered it yet; from the newest checkpoint both still agree
+    on (the largest this node co-signed within the restored log); with the channel heads
+    exactly as this node sees them. Else a peer never restored could have its whole
+    co-signed history set aside."""
+    if store.open_fork(conn, party, EVIDENCE_KINDS) is None:
+        raise LogFork(
+            f"this node holds no evidence that the log of {party} was rolled back: "
+            "there is nothing to recover from",
+            hint="the recovery exchange is only for a node restored from a backup; a log "
+            "that was not rolled back goes on with POST /federation/v1/checkpoints",
+        )
+    heads = statement["heads"]
+    claimed = (
+        (heads["in"]["seq"], heads["in"]["hash"]),
+        (heads["out"]["seq"], heads["out"]["hash"]),
+    )
+    seen = (store.receipted_head(conn, party, OUT), store.channel_head(conn, party, IN))
+    if claimed != seen:
+        raise Conflict(
+            f"the recovery statement's channel heads {claimed} are not this node's view "
+            f"of the channels with {party} {seen}",
+            hint="ask for the copies again (POST /federation/v1/recovery) and restate",
+        )
+    expected = store.newest_cosigned_upto(
+        conn, party, me, min(size, int(statement["restored"]["size"]))
+    )
+    if base != expected:
+        raise Conflict(
+            f"the new log of {party} must continue from size {expected}, the newest "
+            f"checkpoint of the restored log this node co-signed, not from size {base}",
+            hint="send the consistency proof from that size",
+            expected_base_size=expected,
+        )
 
 
 def _item(envelope: str, receipt: str) -> dict[str, Any]:

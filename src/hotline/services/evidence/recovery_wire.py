@@ -134,6 +134,8 @@ def parse_statement(obj: Any) -> dict[str, Any]:
             and _match(heads[side].get("hash"), HASH_PATTERN)
             for side in ("in", "out")
         )
+        and isinstance(obj["restored"], dict)
+        and _seq(obj["restored"].get("size"))
         and (obj["cosigned_before"] is None or isinstance(obj["cosigned_before"], str))
     )
     if not ok:
