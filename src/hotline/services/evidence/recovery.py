@@ -313,6 +313,32 @@ class Recovery:
         if index is None:
             raise Conflict("the recovery statement is not in the log")
         base = base_row.size if base_row is not None and base_row.size <= audit.size else 0
+        status, answer = self._post_epoch(client, row, note, audit, base, statement, index)
+        expected = _expected_base(status, answer)
+        if expected is not None and expected != base and 0 <= expected <= audit.size:
+            # the peer co-signed a later checkpoint of the restored log than this node kept
+            # (stored there just before the backup was taken): continue from that one
+            base = expected
+            status, answer = self._post_epoch(client, row, note, audit, base, statement, index)
+        if status != 200:
+            raise _refused(party, status, answer)
+        cosigned = answer.get("checkpoint")
+        checkpoint = self._open_own(row, cosigned)
+        if checkpoint.body() != parse_note(note).text:
+            raise MalformedMessage(f"{party} co-signed another checkpoint than the one sent")
+        self._keep_epoch(party, checkpoint, str(cosigned), statement, base)
+        return str(cosigned)
+
+    def _post_epoch(
+        self,
+        client: Any,
+        row: peers.PeerRow,
+        note: str,
+        audit: Any,
+        base: int,
+        statement: dict[str, Any],
+        index: int,
+    ) -> tuple[int, dict[str, Any]]:
         body = {
             "checkpoint": note,
             "base_size": base,
@@ -328,14 +354,7 @@ class Recovery:
             body,
             allow_plain_http=self.line.settings.allow_plain_http,
         )
-        if status != 200:
-            raise _refused(party, status, answer)
-        cosigned = answer.get("checkpoint")
-        checkpoint = self._open_own(row, cosigned)
-        if checkpoint.body() != parse_note(note).text:
-            raise MalformedMessage(f"{party} co-signed another checkpoint than the one sent")
-        self._keep_epoch(party, checkpoint, str(cosigned), statement, base)
-        return str(cosigned)
+        return status, answer
 
     def _keep_epoch(
         self,
@@ -383,6 +402,17 @@ def _lost(party: str, old: Checkpoint | None, restored: log.LogHead, delivered: 
             f"{restored.size})"
         )
     return said
+
+
+def _expected_base(status: int, answer: dict[str, Any]) -> int | None:
+    """The base size the peer asks for in a 409 refusal of the new epoch, if it names one."""
+    found = answer.get("error") if status == 409 else None
+    context = found.get("context") if isinstance(found, dict) else None
+    value = context.get("expected_base_size") if isinstance(context, dict) else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _refused(party: str, status: int, answer: dict[str, Any]) -> HotlineError:

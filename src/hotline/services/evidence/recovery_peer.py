@@ -228,8 +228,8 @@ def _check_recoverable(
 ) -> None:
     """A log is recovered only after this node kept evidence that it was rolled back (or
     forked) and no recovery answered it yet; from the newest checkpoint both still agree
-    on (the largest this node co-signed within the restored log); with the channel heads
-    exactly as this node sees them. Else a peer never restored could have its whole
+    on (the largest this node co-signed within the restored log); with channel heads this
+    node holds, never ahead of its view. Else a peer never restored could have its whole
     co-signed history set aside."""
     if store.open_fork(conn, party, EVIDENCE_KINDS) is None:
         raise LogFork(
@@ -244,10 +244,13 @@ def _check_recoverable(
         (heads["out"]["seq"], heads["out"]["hash"]),
     )
     seen = (store.receipted_head(conn, party, OUT), store.channel_head(conn, party, IN))
-    if claimed != seen:
+    # heads this node holds with those hashes (checked by the caller), and never ahead of
+    # its view; the line goes on while the statement waits, so they may be behind it
+    # (a restored node takes back every message this node holds, so it never holds none)
+    if any(c[0] > s[0] or (c[0] == 0 < s[0]) for c, s in zip(claimed, seen, strict=True)):
         raise Conflict(
-            f"the recovery statement's channel heads {claimed} are not this node's view "
-            f"of the channels with {party} {seen}",
+            f"the recovery statement's channel heads {claimed} are ahead of this node's "
+            f"view of the channels with {party} {seen}, or empty where it holds messages",
             hint="ask for the copies again (POST /federation/v1/recovery) and restate",
         )
     expected = store.newest_cosigned_upto(
