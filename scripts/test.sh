@@ -25,4 +25,4 @@ fi
 # Several pytest processes (pytest-xdist): most tests wait on node processes, TLS handshakes
 # and PostgreSQL, not on the CPU. A file's tests stay together (its module fixtures, e.g. a
 # pair of node processes, are made once). HOTLINE_TEST_WORKERS=0 runs in this process.
-exec .venv/bin/python -m pytest -n "${HOTLINE_TEST_WORKERS:-6}" --dist loadfile --durations=25 "$@"
+exec .venv/bin/python -m pytest -n "${HOTLINE_TEST_WORKERS:-4}" --dist loadfile --durations=25 "$@"

@@ -69,7 +69,7 @@ class Person:
 
 
 #: How long delivery between the two processes may take on a busy machine (s).
-DELIVERY_S = 60
+DELIVERY_S = 120
 
 
 @pytest.fixture
