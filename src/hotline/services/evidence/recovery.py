@@ -52,6 +52,7 @@ from hotline.protocol import keys
 from hotline.protocol.canonical import canonical
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint, parse_note
 from hotline.services.alarms import clear_alarm
+from hotline.services.evidence.audit import LogAudit
 from hotline.services.evidence.cosign import origin
 from hotline.services.evidence.recovery_copies import Pages, Tally
 from hotline.services.evidence.recovery_keys import Signers
@@ -334,7 +335,7 @@ class Recovery:
         client: Any,
         row: peers.PeerRow,
         note: str,
-        audit: Any,
+        audit: LogAudit,
         base: int,
         statement: dict[str, Any],
         index: int,
@@ -347,14 +348,13 @@ class Recovery:
             "index": index,
             "inclusion": hashes_out(audit.inclusion_proof(index, audit.size)),
         }
-        status, answer = post(
+        return post(
             client,
             row.endpoints,
             RECOVERY_CHECKPOINT_PATH,
             body,
             allow_plain_http=self.line.settings.allow_plain_http,
         )
-        return status, answer
 
     def _keep_epoch(
         self,
