@@ -36,6 +36,7 @@ from hotline.api import (
     auth,
     calls,
     evidence,
+    export,
     feeds,
     held,
     links,
@@ -157,6 +158,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
             watch,
             tracks,
             feeds,
+            export,
             links,
             safety,
         ):

@@ -33,7 +33,7 @@ class FeedHealth(Out):
 
 class Feed(Out):
     name: str
-    kind: str
+    kind: str = Field(description="sbs1 | beast | ais | cot (tracks in) | cot-out (picture out)")
     mode: str
     host: str
     port: int
@@ -41,6 +41,9 @@ class Feed(Out):
     party: str
     stale_s: int
     reference: str | None
+    tls: dict[str, str] | None = Field(
+        None, description="ca, cert, key (files) and server_name: TLS with a client certificate"
+    )
     added_at: str
     health: FeedHealth | None = Field(description="none until the active process runs it")
     health_at: str | None

@@ -68,6 +68,7 @@ for group, name in (
     (readout_app, "readout"),
     (watch_app, "watch"),
     (picture.tracks_app, "tracks"),
+    (picture.picture_app, "picture"),
     (feed_app, "feed"),
     (held_app, "held"),
     (safety_app, "safety"),

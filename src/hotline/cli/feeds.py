@@ -7,6 +7,7 @@ process last recorded it (see ``docs/feeds.md``).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,8 +15,11 @@ from rich.table import Table
 
 from hotline import seclog
 from hotline.cli.common import DirOpt, JsonOpt, friendly, opened_node, out, plain, print_json
+from hotline.errors import ValidationError
 
-feed_app = typer.Typer(help="Track feeds: ADS-B (SBS-1, Beast), AIS and Cursor-on-Target.")
+feed_app = typer.Typer(
+    help="Track feeds: ADS-B (SBS-1, Beast), AIS and Cursor-on-Target in; Cursor-on-Target out."
+)
 
 
 @feed_app.command("add")
@@ -23,10 +27,11 @@ feed_app = typer.Typer(help="Track feeds: ADS-B (SBS-1, Beast), AIS and Cursor-o
 def feed_add(
     name: Annotated[str, typer.Argument(help="A name for the source (e.g. adsb-north)")],
     directory: DirOpt,
-    kind: Annotated[str, typer.Option(help="sbs1 | beast | ais | cot")],
+    kind: Annotated[str, typer.Option(help="sbs1 | beast | ais | cot (in), cot-out (out)")],
     party: Annotated[
-        str, typer.Option(help="Whose tracks it carries: own, or a party id (peer, third)")
-    ],
+        str | None,
+        typer.Option(help="Whose tracks it carries: own, or a party id (peer, third)"),
+    ] = None,
     connect: Annotated[
         str | None, typer.Option(help="HOST:PORT to connect to (dump1090: 30003 or 30005)")
     ] = None,
@@ -41,9 +46,34 @@ def feed_add(
         str | None,
         typer.Option(help="LAT,LON of a Beast receiver (positions from single frames)"),
     ] = None,
+    tls_ca: Annotated[
+        Path | None, typer.Option(help="TLS: the TAK server's CA certificate (PEM)")
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="TLS: this node's client certificate (PEM)")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="TLS: the client certificate's key (PEM, no password)")
+    ] = None,
+    tls_server_name: Annotated[
+        str | None, typer.Option(help="TLS: the name in the server's certificate, if not HOST")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Add a source; the running node starts reading it within a few seconds."""
+    """Add a source; the running node starts reading (or, cot-out, writing) it within a
+    few seconds."""
+    from hotline.services.feeds.tls import settings
+
+    if party is None and kind != "cot-out":
+        raise ValidationError(
+            "--party is required for a source of tracks", hint="own, or a party id"
+        )
+    tls = settings(
+        None if tls_ca is None else str(tls_ca),
+        None if tls_cert is None else str(tls_cert),
+        None if tls_key is None else str(tls_key),
+        tls_server_name,
+    )
     with opened_node(directory) as node:
         row = node.feeds.add(
             name,
@@ -51,9 +81,10 @@ def feed_add(
             connect=connect,
             listen=listen,
             udp=udp,
-            party=party,
+            party=party or "own",
             stale_s=stale_s,
             reference=reference,
+            tls=tls,
         )
         seclog.event("feed_added", feed=name, kind=kind, party=row["party"])
     if json_:
@@ -102,5 +133,5 @@ def feed_remove(
 
 
 def _where(row: dict[str, object]) -> str:
-    proto = "udp" if row["udp"] else "tcp"
+    proto = "udp" if row["udp"] else ("tls" if row.get("tls") else "tcp")
     return f"{row['kind']} {row['mode']} {proto} {row['host']}:{row['port']}"

@@ -138,3 +138,36 @@ def areas_command(
         table.add_row(*map(plain, (p["party"], p["id"], p["name"], band, p["declared_at"],
                                   p["message_id"])))  # fmt: skip
     out.print(table)
+
+
+picture_app = typer.Typer(help="The picture out: KML and GeoJSON exports for a time window.")
+
+
+@picture_app.command("export")
+@friendly
+def export(
+    directory: DirOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write")],
+    format_: Annotated[str, typer.Option("--format", help="kml | geojson")] = "geojson",
+    start: Annotated[
+        str | None, typer.Option("--from", help="Window start, RFC 3339 UTC (default: all)")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Window end, RFC 3339 UTC (default: all)")
+    ] = None,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Volumes, protected areas, conflicts and track histories of the running node's
+    picture in a time window, as KML or GeoJSON."""
+    from urllib.parse import urlencode
+
+    from hotline.errors import ValidationError
+
+    if format_ not in ("kml", "geojson"):
+        raise ValidationError(f"unknown format {format_!r}", hint="kml or geojson")
+    query = urlencode({k: v for k, v in (("from", start), ("to", end)) if v})
+    with node_client(directory, url, user) as client:
+        body = client.text(f"/api/v1/export.{format_}" + (f"?{query}" if query else ""))
+    output.write_text(body, encoding="utf-8")
+    out.print(plain(f"Picture written to {output} ({format_}, {len(body)} characters)"))

@@ -16,27 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyproj import CRS, Transformer
-from shapely.geometry import LineString, mapping  # type: ignore[import-untyped]
-from shapely.ops import transform  # type: ignore[import-untyped]
-
 from hotline.domain.notices.models import parse_notice
 from hotline.geo.geodesy import GEOD
+from hotline.geo.shapes import corridor_outline
 from hotline.node import Node
+from hotline.services.picture.export import with_symbols
 from hotline.storage.messages import IN, OUT
 
 VOLUME_TYPES = ("activity_notice", "deconfliction_request", "deconfliction_answer")
 DRAFT = "draft"
-
-
-def corridor_outline(coords: list[list[float]], width_m: float) -> dict[str, Any]:
-    """A corridor's outline polygon (GeoJSON, degrees): its centre line ± half the width."""
-    lon0, lat0 = coords[len(coords) // 2]
-    local = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
-    forward = Transformer.from_crs("EPSG:4326", local, always_xy=True).transform
-    back = Transformer.from_crs(local, "EPSG:4326", always_xy=True).transform
-    shape = transform(forward, LineString(coords)).buffer(width_m / 2, quad_segs=8)
-    return dict(mapping(transform(back, shape)))
 
 
 def features_of(row: dict[str, Any], party: str, own: bool) -> list[dict[str, Any]]:
@@ -97,9 +85,10 @@ def area_features(node: Node) -> list[dict[str, Any]]:
 
 
 def track_picture(node: Node) -> dict[str, Any]:
-    """The live picture for the map: each track with where it will be at the look-ahead."""
+    """The live picture for the map: each track with where it will be at the look-ahead,
+    and its 2525 symbol (``sidc``: the one the CoT output's type is made from)."""
     picture = node.tracks.assess()
-    tracks = picture["tracks"]
+    tracks = picture["tracks"] = with_symbols(node.tracks, picture["tracks"])
     if tracks:
         ahead = picture["settings"]["lookahead_s"]
         lon2, lat2, _ = GEOD.fwd(

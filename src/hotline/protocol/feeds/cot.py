@@ -5,8 +5,9 @@
 datagram over UDP, events one after another over TCP. Parsed with ``defusedxml`` (no DTD,
 no entity expansion: a "billion laughs" event is refused, not expanded). Events of atoms
 (``type`` ``a-…``) become ``cot:<uid>`` tracks; others (chat, markers, pings ``t-x-…``)
-are counted and skipped, as are events already stale. ``hae`` 9999999 (unknown) reads as 0 m;
-``speed`` is in m/s and ``course`` in degrees true (CoT's units).
+are counted and skipped, as are events already stale and events a Hotline node wrote
+(uid ``hotline.…``: our own output, echoed back by a TAK server). ``hae`` 9999999
+(unknown) reads as 0 m; ``speed`` is in m/s and ``course`` in degrees true (CoT's units).
 
 The same source also takes TAK protocol version 1 (protobuf) messages, mesh or stream,
 recognised by their first byte ``0xbf`` (:mod:`hotline.protocol.feeds.tak`).
@@ -28,6 +29,9 @@ from hotline.protocol.feeds.common import Batch, finite, guarded, track_id
 
 MAX_EVENT = 64 * 1024
 UNKNOWN_HAE = 9_999_999.0
+#: Events a Hotline node writes (:mod:`hotline.protocol.feeds.cot_out`) have uids starting
+#: so: read back from the same TAK server they are skipped, never tracks of their own.
+OWN_UID_PREFIX = "hotline."
 _END = (b"</event>", b"/>")
 
 
@@ -103,8 +107,8 @@ class CotDecoder:
         uid = root.get("uid") or ""
         if not uid:
             raise ValueError("no uid")
-        if not (root.get("type") or "").startswith("a-"):
-            return None
+        if not (root.get("type") or "").startswith("a-") or uid.startswith(OWN_UID_PREFIX):
+            return None  # not an atom, or a Hotline node's own output coming back
         stale = root.get("stale")
         if stale and _epoch(stale) < now:
             return None

@@ -12,6 +12,7 @@ monotonic clock: a wall-clock jump neither raises nor clears the alarm.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -23,7 +24,9 @@ from hotline.clock import Clock, rfc3339
 from hotline.domain.line import PARTY_PATTERN
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.services.alarms import clear_alarm, raise_alarm
-from hotline.services.feeds.source import KINDS, FeedConfig, FeedSource
+from hotline.services.feeds.output import CotOutput, tls_text
+from hotline.services.feeds.source import KINDS, OUTPUT_KINDS, FeedConfig, FeedSource
+from hotline.services.picture import export
 from hotline.services.picture.tracks import TrackPicture
 from hotline.services.runtime.jobs import Backoff, Runner
 from hotline.storage import feeds as store
@@ -46,7 +49,7 @@ class Feeds:
         self.tracks = tracks
         self.clock = clock
         self.party = party
-        self._sources: dict[str, FeedSource] = {}
+        self._sources: dict[str, FeedSource | CotOutput] = {}
         self._rates: dict[str, tuple[float, int, float]] = {}  # name -> (mono, messages, rate)
         self._runner: Runner | None = None
         self._lock = threading.Lock()
@@ -64,9 +67,15 @@ class Feeds:
         party: str = "own",
         stale_s: int = DEFAULT_STALE_S,
         reference: str | None = None,
+        tls: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Store a new source (a running node starts it within ``POLL_S`` or so)."""
+        """Store a new source (a running node starts it within ``POLL_S`` or so).
+
+        ``tls`` (see :func:`hotline.services.feeds.tls.settings`): connect over TLS with a
+        client certificate (a TAK server's port 8089), for ``cot`` and ``cot-out``.
+        """
         row = self._checked(name, kind, connect, listen, udp, party, stale_s, reference)
+        row["tls"] = _tls(kind, row, tls)
         with self.db.write() as conn:
             if store.get(conn, name) is not None:
                 raise Conflict(
@@ -114,7 +123,13 @@ class Feeds:
                 hint="connect to a receiver's port (dump1090: 30003 or 30005), or listen "
                 "for a sender (an AIS receiver, a TAK client)",
             )
-        if udp and connect is not None:
+        if kind in OUTPUT_KINDS and connect is None:
+            raise ValidationError(
+                f"a {kind} source connects (or sends datagrams) to HOST:PORT",
+                hint="give --connect HOST:PORT: a TAK server (8087, or 8089 with --tls-*), "
+                "or with --udp an address or multicast group (239.2.3.1:6969)",
+            )
+        if udp and connect is not None and kind not in OUTPUT_KINDS:
             raise ValidationError("a UDP feed listens", hint="use --listen [HOST:]PORT --udp")
         host, port = split_address(connect or listen or "", default_host=connect is None)
         who = self.party if party == "own" else party
@@ -178,7 +193,7 @@ class Feeds:
                     self._rates.pop(name, None)
             for name, config in configs.items():
                 if name not in self._sources:
-                    source = FeedSource(config, self.tracks.report)
+                    source = self._source(config)
                     self._sources[name] = source
                     runner.add(
                         f"feed-{name}",
@@ -189,7 +204,12 @@ class Feeds:
                     )
                     logger.info("feed %s started: %s", name, _where(config.__dict__))
 
-    def _health(self, source: FeedSource) -> dict[str, Any]:
+    def _source(self, config: FeedConfig) -> FeedSource | CotOutput:
+        if config.kind in OUTPUT_KINDS:
+            return CotOutput(config, lambda: export.gather(self.tracks), self.party)
+        return FeedSource(config, self.tracks.report)
+
+    def _health(self, source: FeedSource | CotOutput) -> dict[str, Any]:
         snap = source.health.snapshot()
         mono = time.monotonic()
         name = source.config.name
@@ -215,7 +235,9 @@ class Feeds:
             "last_error": snap["last_error"],
         }
 
-    def _alarm(self, conn: Any, source: FeedSource, health: dict[str, Any], now: str) -> None:
+    def _alarm(
+        self, conn: Any, source: FeedSource | CotOutput, health: dict[str, Any], now: str
+    ) -> None:
         c = source.config
         if health["stale"]:
             raise_alarm(
@@ -243,7 +265,7 @@ class Feeds:
             )
 
 
-def _carried(conn: Any, source: FeedSource, health: dict[str, Any]) -> dict[str, Any]:
+def _carried(conn: Any, source: FeedSource | CotOutput, health: dict[str, Any]) -> dict[str, Any]:
     """``health`` with the last message's time carried over from the stored health when
     this source has heard nothing yet (after a restart): people see when the feed last
     spoke, not "never"."""
@@ -253,6 +275,17 @@ def _carried(conn: Any, source: FeedSource, health: dict[str, Any]) -> dict[str,
     if row is None or row["generation"] != source.config.generation or not row["health"]:
         return health
     return health | {"last_message_at": row["health"].get("last_message_at")}
+
+
+def _tls(kind: str, row: dict[str, Any], tls: dict[str, str] | None) -> str | None:
+    if tls is None:
+        return None
+    if kind not in ("cot", *OUTPUT_KINDS) or row["mode"] != "connect" or row["udp"]:
+        raise ValidationError(
+            "TLS is for a cot or cot-out source that connects over TCP",
+            hint="a TAK server's TLS port (8089): --kind cot|cot-out --connect HOST:8089",
+        )
+    return tls_text(tls)
 
 
 def _check_name_kind(name: str, kind: str) -> None:
@@ -303,13 +336,14 @@ def rfc3339_epoch(seconds: float) -> str:
 
 
 def _where(row: dict[str, Any]) -> str:
-    proto = "udp" if row["udp"] else "tcp"
+    proto = "udp" if row["udp"] else ("tls" if row.get("tls") else "tcp")
     return f"{row['kind']} {row['mode']} {proto} {row['host']}:{row['port']} party {row['party']}"
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
     keys = ("name", "kind", "mode", "host", "port", "udp", "party", "stale_s", "reference")
     out = {k: row[k] for k in keys}
+    out["tls"] = json.loads(row["tls"]) if row.get("tls") else None
     out["added_at"] = row["added_at"]
     out["health"] = row["health"]
     out["health_at"] = row["health_at"]

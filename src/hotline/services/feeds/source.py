@@ -24,6 +24,7 @@ from hotline.protocol.feeds.beast import BeastDecoder
 from hotline.protocol.feeds.common import Batch, Decoder
 from hotline.protocol.feeds.cot import CotDecoder
 from hotline.protocol.feeds.sbs1 import Sbs1Decoder
+from hotline.services.feeds.tls import wrap
 from hotline.services.runtime.jobs import Next
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,10 @@ logger = logging.getLogger(__name__)
 READ_WAIT_S = 1.0  # longest a step blocks: how soon a source notices it should stop
 CONNECT_TIMEOUT_S = 5.0
 FLUSH_S = 0.25  # reports are put into the picture at most this often (latest per track)
-KINDS = ("sbs1", "beast", "ais", "cot")
+#: Sources read (tracks in) and written (``cot-out``: the picture out, ``output.py``).
+INPUT_KINDS = ("sbs1", "beast", "ais", "cot")
+OUTPUT_KINDS = ("cot-out",)
+KINDS = INPUT_KINDS + OUTPUT_KINDS
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class FeedConfig:
     stale_s: int
     generation: str
     reference: tuple[float, float] | None = None
+    tls: str | None = None  # JSON: {"ca", "cert", "key", "server_name"?} (``feeds/tls.py``)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> FeedConfig:
@@ -56,7 +61,7 @@ class FeedConfig:
             lat, lon = str(row["reference"]).split(",")
             ref = (float(lat), float(lon))
         keys = ("name", "kind", "mode", "host", "port", "udp", "party", "stale_s", "generation")
-        return cls(**{k: row[k] for k in keys}, reference=ref)
+        return cls(**{k: row[k] for k in keys}, reference=ref, tls=row.get("tls"))
 
 
 def make_decoder(config: FeedConfig) -> Decoder:
@@ -162,7 +167,13 @@ class FeedSource:
             return True
         if c.mode == "connect":
             sock = socket.create_connection((c.host, c.port), timeout=CONNECT_TIMEOUT_S)
-            self._connected(sock, f"{c.host}:{c.port}")
+            if c.tls:
+                try:  # a TAK server's TLS port (8089), with a client certificate
+                    sock = wrap(sock, c.tls, c.host)
+                except OSError:
+                    sock.close()
+                    raise
+            self._connected(sock, f"{'tls ' if c.tls else ''}{c.host}:{c.port}")
             return True
         if self._server is None:
             server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

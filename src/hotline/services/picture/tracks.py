@@ -201,6 +201,13 @@ class TrackPicture:
         if changed or any_tracks:
             self._alarm(self.assess())
 
+    def held(self) -> list[tuple[TrackReport, datetime, str]]:
+        """Every track held now: its latest report, the report's time, its source
+        (``feed``, or the peer that shared it), by id."""
+        with self._lock:
+            held = sorted(self._tracks.values(), key=lambda h: h.report.id)
+        return [(h.report, h.at, h.source) for h in held]
+
     def clear(self) -> None:
         """Forget every track (the feed restarts from nothing)."""
         with self._lock:

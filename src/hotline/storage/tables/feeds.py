@@ -11,7 +11,7 @@ feeds = Table(
     "feeds",
     metadata,
     Column("name", String(32), primary_key=True),
-    Column("kind", String(8), nullable=False),  # sbs1 | beast | ais | cot
+    Column("kind", String(8), nullable=False),  # sbs1 | beast | ais | cot | cot-out
     Column("mode", String(8), nullable=False),  # connect | listen
     Column("host", String(255), nullable=False),
     Column("port", Integer, nullable=False),
@@ -21,6 +21,8 @@ feeds = Table(
     Column("reference", String(40), nullable=True),  # "lat,lon": a Beast receiver's place
     Column("added_at", TIME, nullable=False),
     Column("generation", String(36), nullable=False),  # new on each add: a running node restarts it
+    # JSON {"ca", "cert", "key", "server_name"?}: TLS with a client certificate (0009_feed_tls)
+    Column("tls", Text, nullable=True),
     Column("health", Text, nullable=True),  # JSON, written by the active process
     Column("health_at", TIME, nullable=True),
 )
