@@ -8,16 +8,19 @@ Natural Earth countries, all served by the node.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from hotline.clock import rfc3339
+from hotline.errors import NotFound
 from hotline.responses import RowId
 from hotline.services.alarms import severity
 from hotline.services.line.links import parse_since
+from hotline.services.picture import export
 from hotline.web import mapdata, queries
 from hotline.web.auth import Session, node_of
 from hotline.web.chart import link_chart
@@ -51,6 +54,30 @@ def map_data(request: Request, session: SessionDep) -> Response:
         "theatre": mapdata.theatre(node.settings.map_theatre),
     }
     return JSONResponse(body)
+
+
+@router.get("/map/export.{fmt}")
+def map_export(
+    request: Request,
+    fmt: str,
+    session: SessionDep,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    """The map's download links: the picture as KML or GeoJSON (as ``/api/v1/export.*``)."""
+    if fmt not in ("kml", "geojson"):
+        raise NotFound(f"no export as {fmt!r}", hint="kml or geojson")
+    got = export.gather(node_of(request).tracks, export.parse_window(start, end))
+    if fmt == "kml":
+        body, media = export.to_kml(got), "application/vnd.google-earth.kml+xml"
+    else:
+        body, media = json.dumps(export.to_geojson(got), ensure_ascii=False), "application/geo+json"
+    name = f"hotline-picture-{got.at.replace(':', '').replace('.', '')}.{fmt}"
+    return Response(
+        body,
+        media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _peer_health(request: Request, peer: str, since_s: int) -> dict[str, Any]:

@@ -211,16 +211,16 @@
   allTimes.addEventListener("change", draw);
   load();
 
-  /* The live picture: tracks drawn with MIL-STD-2525 symbols (milsymbol: our party's as
-   * friend, the other side's as neutral), each with its predicted path to the look-ahead;
-   * tracks in a predicted conflict or incursion in red, entry points marked. */
+  /* The live picture: tracks drawn with MIL-STD-2525 symbols (milsymbol), the SIDC the
+   * node gives each track (hotline.domain.symbology: our party's as friend, the other
+   * side's as neutral, the same code the CoT output's type is made from), each with its
+   * predicted path to the look-ahead; tracks in a predicted conflict or incursion in red,
+   * entry points marked. */
   var tracksLayer = null;
   var trackList = document.getElementById("track-list");
 
-  function sidc(t) { return (t.own ? "SF" : "SN") + "AP------"; }
-
   function trackIcon(t, alert) {
-    var symbol = new ms.Symbol(sidc(t), {
+    var symbol = new ms.Symbol(t.sidc, {
       size: 22, direction: t.trk_deg, uniqueDesignation: t.callsign || t.id,
       additionalInformation: t.party.toUpperCase(), infoColor: alert ? "#ff8c8c" : "#e8eef4",
       outlineColor: alert ? "#ff4d4f" : undefined, outlineWidth: alert ? 4 : 0
@@ -237,7 +237,8 @@
       [words.party, t.party.toUpperCase()],
       [words.position, t.lat.toFixed(4) + ", " + t.lon.toFixed(4)],
       [words.altitude, Math.round(t.alt_m) + " m"],
-      [words.speed, Math.round(t.gs_mps) + " m/s \u00b7 " + Math.round(t.trk_deg) + "\u00b0"]
+      [words.speed, Math.round(t.gs_mps) + " m/s \u00b7 " + Math.round(t.trk_deg) + "\u00b0"],
+      [words.symbol, t.sidc + " \u00b7 " + t.cot_type]
     ]));
   }
 
@@ -253,7 +254,7 @@
       layers.push(L.polyline([[t.lat, t.lon], [t.ahead[1], t.ahead[0]]],
         { color: red ? "#ff4d4f" : (t.own ? "#4da3ff" : "#5ad19a"), weight: red ? 2.5 : 1.5, dashArray: "4 4", interactive: false }));
       if (window.ms) {
-        var marker = L.marker([t.lat, t.lon], { icon: trackIcon(t, red), title: t.id, keyboard: false });
+        var marker = L.marker([t.lat, t.lon], { icon: trackIcon(t, red), title: t.id + " " + t.cot_type, keyboard: false });
         marker.on("click", function () { describeTrack(t); });
         layers.push(marker);
       }
