@@ -327,3 +327,23 @@ def test_tls_settings_are_checked_when_the_source_is_added(live: Node, tmp_path:
     with pytest.raises(ValidationError, match="connects"):
         live.feeds.add("out", kind="cot-out", listen="4242")
     assert [] == live.feeds.listing()
+
+
+def test_picture_export_command_writes_the_file(pair: Pair, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hotline.cli.main import app
+
+    picture(pair)
+    token(pair.us, "duty")
+    out = tmp_path / "picture.kml"
+    env = {"HOTLINE_USER": "duty", "HOTLINE_PASSWORD": "correct horse"}
+    result = CliRunner().invoke(
+        app,
+        ["picture", "export", "--dir", str(pair.us.settings.directory), "--format", "kml",
+         "-o", str(out), "--url", pair.servers["us"].url],
+        env=env,
+    )  # fmt: skip
+    assert 0 == result.exit_code, result.output
+    names = [p.name for f in fastkml.KML.parse(out).features[0].features for p in f.features]
+    assert "U1" in names and any(n.endswith("/A1") for n in names)
