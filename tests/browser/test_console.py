@@ -9,8 +9,10 @@ interface to Russian. Every page is photographed into ``test-artifacts/console/`
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -221,6 +223,12 @@ def test_the_map_shows_protected_areas_live_tracks_and_a_predicted_incursion(
     expect(us.locator("#track-list")).to_contain_text("Predicted conflict: R1 ↔ U2")
     us.locator(".leaflet-marker-icon[title='U1']").click()
     expect(us.locator("#selected")).to_contain_text("Track U1")
+    # the node's 2525 code, the one its CoT output types the track with
+    expect(us.locator("#selected")).to_contain_text("SFAP----------- · a-f-A")
+    with us.expect_download() as download:
+        us.click("#download-geojson")
+    saved = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert 4 == sum(f["properties"]["kind"] == "track" for f in saved["features"])
     scale = us.locator(".leaflet-control-scale-line").first
     wide = scale.text_content()
     us.locator("#track-list button", has_text="Incursion").focus()

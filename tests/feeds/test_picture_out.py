@@ -107,7 +107,10 @@ def test_cot_out_over_tcp_carries_volumes_areas_alerts_and_tracks(pair: Pair) ->
             "mmsi:273350000": "a-n-S", "lorry-7": "a-u-G"} == kinds  # fmt: skip
     u2 = events["hotline.us.track.U2"]
     assert (34.0, 6000.0, 200.0, 90.0) == (
-        pytest.approx(u2.lat, abs=0.05), u2.hae, u2.detail.track.speed, u2.detail.track.course
+        pytest.approx(u2.lat, abs=0.05),
+        u2.hae,
+        u2.detail.track.speed,
+        u2.detail.track.course,
     )
 
 

@@ -254,7 +254,7 @@
       layers.push(L.polyline([[t.lat, t.lon], [t.ahead[1], t.ahead[0]]],
         { color: red ? "#ff4d4f" : (t.own ? "#4da3ff" : "#5ad19a"), weight: red ? 2.5 : 1.5, dashArray: "4 4", interactive: false }));
       if (window.ms) {
-        var marker = L.marker([t.lat, t.lon], { icon: trackIcon(t, red), title: t.id + " " + t.cot_type, keyboard: false });
+        var marker = L.marker([t.lat, t.lon], { icon: trackIcon(t, red), title: t.id, keyboard: false });
         marker.on("click", function () { describeTrack(t); });
         layers.push(marker);
       }
