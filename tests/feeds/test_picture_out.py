@@ -350,3 +350,23 @@ def test_picture_export_command_writes_the_file(pair: Pair, tmp_path: Path) -> N
     assert 0 == result.exit_code, result.output
     names = [p.name for f in fastkml.KML.parse(out).features[0].features for p in f.features]
     assert "U1" in names and any(n.endswith("/A1") for n in names)
+
+
+def test_cot_out_by_udp_sends_one_event_per_datagram() -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(10)
+    row = {"id": "R1", "party": "ru", "lat": 34.0, "lon": 33.3, "alt_m": 6000.0,
+           "gs_mps": 200.0, "trk_deg": 270.0}  # fmt: skip
+    row |= symbology.coded("neutral", "air")._asdict()
+    got = export.Gathered(at="2026-11-21T14:30:00.000Z", tracks={"R1": row})
+    port = receiver.getsockname()[1]
+    config = FeedConfig("sa", "cot-out", "connect", "127.0.0.1", port, True, "us", 60, "g")
+    out = CotOutput(config, lambda: got, "us")
+    try:
+        assert Next.IDLE == out.step()
+        event = parse_proto(xml2proto(receiver.recv(65536).strip())).cotEvent
+    finally:
+        out.close()
+        receiver.close()
+    assert ("hotline.us.track.R1", "a-n-A", 1) == (event.uid, event.type, out.health.messages)
