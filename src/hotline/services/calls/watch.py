@@ -221,7 +221,8 @@ class WatchLevels:
             body=check_body("watch_level", body),
             precedence=precedence("IMMEDIATE"),
             lang=self.line.identity.lang,
-            user=user.name,
+            user=change["proposed_by"],  # the envelope's sender; the commander approves it
+            approver=(user.name, "watch_level"),
         )
 
     def _change(self, row: dict[str, Any]) -> dict[str, Any]:
