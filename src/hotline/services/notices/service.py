@@ -54,8 +54,9 @@ from hotline.render.notices import free_texts, render, summary
 from hotline.services.line.service import Line
 from hotline.services.notices.rules import check, check_rules_dir, find_rules
 from hotline.services.picture.conflicts import Conflicts
+from hotline.services.policy import CERTIFY
 from hotline.storage import messages as store
-from hotline.storage import peers
+from hotline.storage import peers, users
 from hotline.storage import translations as store_tr
 from hotline.storage.messages import IN, OUT
 
@@ -456,8 +457,16 @@ class Notices:
         return out
 
     def certify(self, translation_id: int, user: str) -> dict[str, Any]:
-        """A second person certifies a translation; never its own translator."""
+        """A translator certifies another person's translation (never their own): the
+        edges check the role too (``services/policy.py``); checked here as well, so that
+        no path certifies without it."""
         with self.line.db.write() as conn:
+            account = users.get(conn, user)
+            if account is None or account.disabled or not set(account.roles) & CERTIFY:
+                raise Forbidden(
+                    f"{user} may not certify translations: it takes the translator role",
+                    hint="a translator reviews and certifies it",
+                )
             row = store_tr.get(conn, translation_id)
             if row is None:
                 raise NotFound(f"no translation {translation_id}")
@@ -466,7 +475,7 @@ class Notices:
             if row["translator"] == user:
                 raise Forbidden(
                     "the translator cannot certify their own translation",
-                    hint="a second translator must review and certify it",
+                    hint="another translator must review and certify it",
                 )
             if row["certified_by"]:
                 raise Conflict(f"already certified by {row['certified_by']}")
