@@ -10,6 +10,8 @@ from hotline.clock import FakeClock, rfc3339
 from hotline.domain.line import Envelope
 from hotline.protocol.envelope import parse, verify_signature
 from hotline.services.auth import User
+from hotline.services.evidence.bundle import export_bundle
+from hotline.services.evidence.verify import verify_bundle
 from tests.conftest import Pair
 
 PASSWORD = "correct horse battery"
@@ -94,3 +96,29 @@ def test_a_watch_level_notification_names_its_proposer_and_approving_commander(
         {"user": "cdr", "name": "Col. Carl Cdr"},
         {"user": "deputy", "basis": "watch_level"},
     ) == (envelope["sender"], envelope["approver"])
+
+
+def test_the_evidence_bundle_proves_who_sent_and_who_approved_a_flash(pair: Pair) -> None:
+    people(pair)
+    held = pair.us.held.hold(
+        "text", to="ru", payload={"text": "Launch detected"}, precedence="FLASH",
+        lang="en", user="alpha",
+    )  # fmt: skip
+    message_id = pair.us.held.approve(held["id"], "cdr")["message_id"]
+    pair.flush()
+    pair.ru.line.acknowledge(message_id, "ofitser")
+    pair.flush()
+    pair.us.evidence.exchange()
+    raw = export_bundle(pair.us.evidence, message_id)
+
+    verdict = verify_bundle(raw)
+    assert ([], []) == (verdict.failed, verdict.missing)
+    assert "SENT BY: us signed that its officer 'alpha' (Lt. Anna Alpha) sent it." in verdict.proven
+    assert (
+        "APPROVED BY: us signed that its officer 'cdr' (Col. Carl Cdr) approved it under the "
+        "two-person rule for FLASH." in verdict.proven
+    )
+    assert not any("names no officer" in caveat for caveat in verdict.caveats)
+    # the names are signed: changing one (and nothing else) breaks the envelope's signature
+    forged = raw.replace(b"Lt. Anna Alpha", b"Lt. Anna Bravo")
+    assert forged != raw and not verify_bundle(forged).ok

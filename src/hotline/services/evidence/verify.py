@@ -40,6 +40,7 @@ from hotline.domain.line import (
     TIME_PATTERN,
     UUID_PATTERN,
     Envelope,
+    Officer,
     Receipt,
 )
 from hotline.domain.links import OobAttempt
@@ -496,6 +497,7 @@ def _narrate(opened: _Opened, verdict: Verdict) -> None:
         f"{receiver} channel, {envelope.precedence}, type {envelope.type}, in {envelope.lang}:"
     )
     say("    " + _content(envelope))
+    _narrate_who(envelope, verdict)
     receipt, ack, ack_receipt = (objects.get(r) for r in ROLES[1:])
     if isinstance(receipt, Receipt):
         say(
@@ -516,6 +518,38 @@ def _narrate(opened: _Opened, verdict: Verdict) -> None:
     _narrate_log(opened, verdict, checkpoint)
     _missing(envelope, verdict, receipt, ack, ack_receipt)
     _caveats(opened, verdict)
+
+
+#: How each basis of an approval reads in the verdict.
+APPROVALS = {
+    "two_person": "approved it under the two-person rule for FLASH",
+    "watch_level": "approved the watch-level change it notifies",
+    "preauthorised": "authorised it in advance (a pre-authorised safety warning)",
+}
+
+
+def _narrate_who(envelope: Envelope, verdict: Verdict) -> None:
+    """Who sent and who approved, as signed in the envelope (absent on older envelopes)."""
+    sender, approver = envelope.sender, envelope.approver
+    party = envelope.from_
+    if sender is None:  # sent by the node itself, or before envelopes named officers
+        verdict.caveats.append(
+            f"The envelope names no officer of {party}: who sent it is not proven."
+        )
+    else:
+        verdict.proven.append(
+            f"SENT BY: {party} signed that its officer {_officer(sender)} sent it."
+        )
+    if approver is not None:
+        verdict.proven.append(
+            f"APPROVED BY: {party} signed that its officer {_officer(approver)} "
+            f"{APPROVALS[approver.basis]}."
+        )
+
+
+def _officer(officer: Officer) -> str:
+    """``'duty1' (Lt. Anna Alpha)``: the account, and the display name when signed."""
+    return f"{officer.user!r}" + (f" ({officer.name})" if officer.name else "")
 
 
 def _narrate_log(opened: _Opened, verdict: Verdict, checkpoint: Checkpoint) -> None:
