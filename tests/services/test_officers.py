@@ -122,3 +122,29 @@ def test_the_evidence_bundle_proves_who_sent_and_who_approved_a_flash(pair: Pair
     # the names are signed: changing one (and nothing else) breaks the envelope's signature
     forged = raw.replace(b"Lt. Anna Alpha", b"Lt. Anna Bravo")
     assert forged != raw and not verify_bundle(forged).ok
+
+
+def test_a_watch_level_notification_reads_in_words_in_verify_and_on_the_other_side(
+    pair: Pair,
+) -> None:
+    people(pair)
+    pair.us.auth.add_user("deputy", PASSWORD, ["commander"])
+    watch = pair.us.calls.watch
+    change = watch.propose(
+        "possible-crisis", reason="Buildup", notify="ru", user=User("cdr", ("commander",))
+    )
+    message_id = watch.approve(change["id"], user=User("deputy", ("commander",)))["message_id"]
+    pair.flush()
+    shown = pair.ru.show(message_id)["rendering"]  # the receiving side, as `hotline show`
+    assert "NEW LEVEL: POSSIBLE CRISIS" in shown["en"]
+    assert "НОВЫЙ УРОВЕНЬ: ВОЗМОЖНЫЙ КРИЗИС" in shown["ru"]
+    pair.ru.line.acknowledge(message_id, "ofitser")
+    pair.flush()
+    pair.us.evidence.exchange()
+
+    verdict = verify_bundle(export_bundle(pair.us.evidence, message_id))
+    assert ([], []) == (verdict.failed, verdict.missing)
+    said = "\n".join(verdict.proven)
+    assert "NEW LEVEL: POSSIBLE CRISIS (level 2 of 3)" in said
+    assert "ИЗМЕНЕНИЕ УРОВНЯ ГОТОВНОСТИ" in said and '{"' not in said
+    assert "'deputy' approved the watch-level change it notifies" in said

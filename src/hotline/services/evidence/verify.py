@@ -17,7 +17,9 @@ must acknowledge, or no receipt for the acknowledgement. Those are not failures 
 is there is genuine — but the verdict names each in :attr:`Verdict.missing`, and
 ``hotline verify`` says INCOMPLETE (exit 3), never a bare VERIFIED.
 
-Imports only pure modules (``protocol``, ``domain``): the check must run anywhere.
+Imports only pure modules (``protocol``, ``domain``, ``render``): the check must run
+anywhere. What a message says is printed rendered in English and Russian for every type
+(``render.bodies.render_message``), a text as its sender wrote it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import NO_ACK_TYPES, check_body
 from hotline.domain.line import (
     HASH_PATTERN,
@@ -50,6 +53,7 @@ from hotline.protocol.canonical import canonical, parse_json, sha256_hex
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint
 from hotline.protocol.envelope import describe, open_card, parse, signing_bytes, verify_signature
 from hotline.protocol.keychange import KeyPeriod
+from hotline.render.bodies import render_message
 from hotline.services.evidence.attempts import MAX_ATTEMPTS, AttemptEntry, check_attempt
 from hotline.services.evidence.attempts import narrate as narrate_attempt
 
@@ -609,7 +613,23 @@ def _caveats(opened: _Opened, verdict: Verdict) -> None:
 
 
 def _content(envelope: Envelope) -> str:
+    """A text as written (quoted); every other type rendered in English and Russian from
+    the signed body, never as raw JSON (a body no rendering accepts: named, then shown)."""
     text = envelope.body.get("text")
-    if isinstance(text, str):
+    if envelope.type == "text" and isinstance(text, str):
         return '"' + text.replace("\n", "\n    ") + '"'
-    return canonical(envelope.body).decode("utf-8")[:2000]
+    sent_at = parse_rfc3339(envelope.created)
+    parts = []
+    for lang in ("en", "ru"):
+        try:
+            rendered = render_message(
+                envelope.type, envelope.body, lang, sender=envelope.from_,
+                receiver=envelope.to, message_id=envelope.id, sent_at=sent_at,
+            )  # fmt: skip
+        except (HotlineError, KeyError, TypeError, ValueError) as exc:
+            return (
+                f"(type {envelope.type} cannot be rendered here: {exc}; as signed:) "
+                + canonical(envelope.body).decode("utf-8")[:2000]
+            )
+        parts.append(f"— {lang} —\n" + rendered.rstrip("\n"))
+    return "\n".join(parts).replace("\n", "\n    ")

@@ -41,6 +41,7 @@ from hotline.errors import (
     ValidationError,
     VolumeConflict,
 )
+from hotline.render.bodies import RENDERERS, render_body
 from hotline.render.conflicts import conflict_line
 from hotline.render.i18n import gettext
 from hotline.render.machine import (
@@ -60,6 +61,10 @@ from hotline.storage import peers, users
 from hotline.storage import translations as store_tr
 from hotline.storage.messages import IN, OUT
 
+
+#: Types shown as their sender wrote them (the console and ``hotline show`` have their own
+#: view of these): a text, and an escalation (which points at its original).
+READ_AS_WRITTEN = frozenset({"text", "escalation"})
 
 def _one_of(types: tuple[str, ...]) -> str:
     """``("activity_notice", "deconfliction_answer")`` -> "an activity_notice or a ..."."""
@@ -431,6 +436,16 @@ class Notices:
                 shown["findings"] = []
                 shown["findings_error"] = exc.to_dict()
             shown["link"] = self.link(shown["body"], shown["peer"])
+        elif shown["type"] in RENDERERS and shown["type"] not in READ_AS_WRITTEN:
+            # a watch level, a call's step, a test …: in words, never as raw JSON
+            sent_at = parse_rfc3339(shown["created"])
+            shown["rendering"] = {
+                lang: render_body(
+                    shown["type"], shown["body"], lang, sender=sender, receiver=receiver,
+                    message_id=shown["id"], sent_at=sent_at,
+                )
+                for lang in ("en", "ru")
+            }  # fmt: skip
         with self.line.db.read() as conn:
             shown["translations"] = store_tr.for_message(conn, shown["id"])
         return shown
