@@ -124,6 +124,7 @@ def test_a_translation_is_certified_by_a_translator_not_its_own(
     assert 303 == done.status_code
     assert "certified by linguist" in us.get(f"/console/messages/{message}").text
 
+
 def test_free_text_is_sent_once_however_often_the_form_is_sent(
     pair: Pair, consoles: dict[str, Console]
 ) -> None:

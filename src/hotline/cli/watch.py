@@ -136,4 +136,3 @@ def _say_outgoing(change: dict[str, Any]) -> None:
     for lang in ("en", "ru"):
         say("")
         say(outgoing["rendering"][lang].rstrip("\n"))
-

@@ -38,7 +38,7 @@ def _watch_level(body: dict[str, Any], lang: str) -> list[Para]:
                 _level(previous, lang) if previous else gettext(lang, N_("none notified")),
             )
         ),
-        Para(labelled(lang, N_("EFFECTIVE"), format_dtg(parse_rfc3339(body["effective_at"]), lang))),
+        Para(labelled(lang, N_("EFFECTIVE"), _value(body["effective_at"], lang))),
     ]
     if body.get("message"):
         paras.append(Para(labelled(lang, N_("MESSAGE"), body["message"])))
@@ -248,4 +248,3 @@ def render_message(
     return render_body(
         type_, body, lang, sender=sender, receiver=receiver, message_id=message_id, sent_at=sent_at
     )
-

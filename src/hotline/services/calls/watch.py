@@ -16,10 +16,10 @@ from typing import Any
 
 import pydantic
 
+from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.calls import DEFAULT_LADDER, WatchLevel
 from hotline.domain.line import Envelope
-from hotline.clock import parse_rfc3339
 from hotline.errors import ConfigError, Conflict, Forbidden, NotFound, ValidationError
 from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import describe

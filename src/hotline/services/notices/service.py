@@ -61,10 +61,10 @@ from hotline.storage import peers, users
 from hotline.storage import translations as store_tr
 from hotline.storage.messages import IN, OUT
 
-
 #: Types shown as their sender wrote them (the console and ``hotline show`` have their own
 #: view of these): a text, and an escalation (which points at its original).
 READ_AS_WRITTEN = frozenset({"text", "escalation"})
+
 
 def _one_of(types: tuple[str, ...]) -> str:
     """``("activity_notice", "deconfliction_answer")`` -> "an activity_notice or a ..."."""
