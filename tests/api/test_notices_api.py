@@ -120,6 +120,22 @@ def test_translation_and_certification_by_api(pair: Pair, clients: dict[str, htt
     assert 201 == added.status_code
     own = clients["ru"].post(f"/api/v1/translations/{added.json()['id']}/certify")
     assert (403, "forbidden") == (own.status_code, own.json()["error"]["code"])
+    # certifying takes the translator role: anna (an officer) may not; tanya may
+    pair.ru.auth.add_user("tanya", "long watch password", ["translator"])
+    bearer = pair.ru.auth.login("tanya", "long watch password")[0]
+    with httpx.Client(
+        base_url=pair.servers["ru"].url,
+        headers={"Authorization": f"Bearer {bearer}"},
+        timeout=HTTP_TIMEOUT_S,
+    ) as tanya:
+        theirs = tanya.post(
+            f"/api/v1/messages/{message_id}/translations", json={"lang": "ru", "text": "Звонок."}
+        ).json()
+        by_officer = clients["ru"].post(f"/api/v1/translations/{theirs['id']}/certify")
+        certified = tanya.post(f"/api/v1/translations/{added.json()['id']}/certify")
+    assert (403, "forbidden") == (by_officer.status_code, by_officer.json()["error"]["code"])
+    assert "this needs the role translator" == by_officer.json()["error"]["hint"]
+    assert (200, "tanya") == (certified.status_code, certified.json()["certified_by"])
     draft = clients["ru"].post(
         f"/api/v1/messages/{message_id}/translations/draft", json={"lang": "ru"}
     )

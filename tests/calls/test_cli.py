@@ -289,3 +289,30 @@ def test_a_readout_file_that_cannot_be_read_is_named(tmp_path: Path) -> None:
     )  # fmt: skip
     assert 1 == result.exit_code
     assert f"cannot read readout file {missing}" in " ".join(result.output.split())
+
+
+def test_approving_a_watch_level_change_shows_the_notification_first(calls_pair: Pair) -> None:
+    """Without --json: to whom and what (en and ru) approving sends; answering no changes
+    nothing; --yes approves with the notification still shown."""
+    pair = calls_pair
+    pair.us.auth.add_user("alpha", PASSWORD, ["commander"])
+    pair.us.auth.add_user("bravo", PASSWORD, ["commander"])
+    login(pair, "alpha")
+    hotline(pair, "alpha", "watch", "propose", "possible-crisis", "--reason", "Buildup",
+            "--notify", "ru", "--message", "Raised for 48 hours.")  # fmt: skip
+    login(pair, "bravo")  # the saved token is the last login's
+    shown = hotline(pair, "bravo", "watch", "show")
+    assert "sends this notification to ru" in shown and "NEW LEVEL: POSSIBLE CRISIS" in shown
+
+    env = {"HOTLINE_USER": "bravo", "HOTLINE_PASSWORD": ""}
+    directory = str(pair.us.settings.directory)
+    declined = runner.invoke(app, ["watch", "approve", "1", "--dir", directory], env=env,
+                             input="n\n")  # fmt: skip
+    assert 1 == declined.exit_code and "nothing sent" in declined.output
+    assert "TO: RU" in declined.output and "НОВЫЙ УРОВЕНЬ: ВОЗМОЖНЫЙ КРИЗИС" in declined.output
+    assert "MESSAGE: Raised for 48 hours." in declined.output
+    assert "normal" == as_json(pair, "bravo", "watch", "show")["current"]["level"]["id"]
+
+    approved = hotline(pair, "bravo", "watch", "approve", "1", "--yes")
+    assert "NEW LEVEL: POSSIBLE CRISIS" in approved and "approved by bravo" in approved
+    assert "possible-crisis" == as_json(pair, "bravo", "watch", "show")["current"]["level"]["id"]

@@ -175,3 +175,45 @@ def test_a_pending_change_to_be_notified_sends_nothing_before_its_approval(
     watch.approve(change["id"], user=SECOND_COMMANDER)
     pair.flush()
     assert (["watch_level"], ["watch_level"]) == (notices("us", "out"), notices("ru", "in"))
+
+
+def test_the_approver_sees_the_notification_and_previous_reveals_only_notified_changes(
+    calls_pair: Pair,
+) -> None:
+    """Normal → possible crisis (not notified) → imminent crisis (notified): the
+    notification names NORMAL as the previous level, never the unnotified change; the
+    pending change shows the commander exactly what approving it sends, to whom, en and ru."""
+    pair = calls_pair
+    watch = pair.us.calls.watch
+    quiet = watch.propose("possible-crisis", reason="Exercise nearby", user=COMMANDER)
+    assert quiet["outgoing"] is None  # nothing will be sent
+    watch.approve(quiet["id"], user=SECOND_COMMANDER)
+    loud = watch.propose(
+        "potential-imminent-crisis", reason="Buildup", notify="ru", user=COMMANDER,
+        message="Raised for 48 hours.",
+    )  # fmt: skip
+    outgoing = watch.status()["pending"]["outgoing"]
+    assert ("ru", "normal", "potential-imminent-crisis") == (
+        outgoing["to"],
+        outgoing["body"]["previous"]["id"],
+        outgoing["body"]["level"]["id"],
+    )
+    english, russian = outgoing["rendering"]["en"], outgoing["rendering"]["ru"]
+    assert "TO: RU" in english and "NEW LEVEL: POTENTIAL IMMINENT CRISIS (level 3 of 3)" in english
+    assert "PREVIOUS LEVEL: NORMAL" in english and "POSSIBLE CRISIS" not in english
+    assert "MESSAGE: Raised for 48 hours." in english
+    assert "НОВЫЙ УРОВЕНЬ: ВЕРОЯТНЫЙ НЕМИНУЕМЫЙ КРИЗИС (уровень 3 из 3)" in russian
+    assert "{" not in english + russian  # words, not JSON
+
+    approved = watch.approve(loud["id"], user=SECOND_COMMANDER)
+    pair.flush()
+    [sent] = [m for m in pair.us.line.listing("out") if m["type"] == "watch_level"]
+    assert (approved["message_id"], outgoing["body"]["previous"]) == (
+        sent["id"],
+        sent["body"]["previous"],
+    )
+    [theirs] = pair.ru.calls.watch.history()["peers"]
+    assert ("normal", "potential-imminent-crisis") == (
+        theirs["previous"]["id"],
+        theirs["level"]["id"],
+    )

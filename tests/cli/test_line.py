@@ -190,6 +190,15 @@ def test_translate_and_held_approve_take_the_short_id(pair: Pair) -> None:
         app, ["translate", short[:3], "--lang", "ru", "x", "--dir", ru_dir], env=OFFICER
     )
     assert 1 == too_short.exit_code and "at least its first 6" in too_short.output
+    # certifying takes the translator role (and never one's own translation)
+    pair.ru.auth.add_user("tanya", "long watch password", ["translator"])
+    tanya = {"HOTLINE_USER": "tanya", "HOTLINE_PASSWORD": "long watch password"}
+    by_officer = runner.invoke(
+        app, ["certify", str(translation["id"]), "--dir", ru_dir], env=OFFICER
+    )
+    assert 1 == by_officer.exit_code and "needs the role translator" in by_officer.output
+    certified = invoke("certify", str(translation["id"]), "--dir", ru_dir, env=tanya)
+    assert f"translation {translation['id']} certified by tanya" in certified
 
     held = pair.us.held.hold(
         "text", to="ru", payload={"text": "Now"}, precedence="FLASH", lang=None, user="duty1"

@@ -185,6 +185,9 @@ def test_the_receiver_refuses_a_code_from_another_phrasebook(pair: Pair) -> None
 
 
 def test_translation_needs_a_second_person_to_certify(pair: Pair) -> None:
+    """A translator certifies, never the one who translated; an officer cannot."""
+    for name, roles in (("anna", ["translator"]), ("boris", ["translator"]), ("oleg", ["officer"])):
+        pair.ru.auth.add_user(name, "correct horse battery", roles)
     sent = pair.us.line.send(to="ru", text="Request a call at 1400Z.", user="o")
     pair.flush()
     translation = pair.ru.notices.translate(sent["id"], "ru", "Просим звонок в 1400Z.", "anna")
@@ -192,14 +195,22 @@ def test_translation_needs_a_second_person_to_certify(pair: Pair) -> None:
     with pytest.raises(Forbidden) as caught:
         pair.ru.notices.certify(translation["id"], "anna")
     assert "cannot certify their own" in caught.value.message
+    by_officer = pair.ru.notices.translate(sent["id"], "ru", "Звонок в 1400Z.", "oleg")
+    for who, which in (("oleg", translation), ("oleg", by_officer), ("nobody", translation)):
+        with pytest.raises(Forbidden, match="it takes the translator role"):
+            pair.ru.notices.certify(which["id"], who)
+    # a translator certifies an officer's translation: the translator's judgement counts
+    assert "anna" == pair.ru.notices.certify(by_officer["id"], "anna")["certified_by"]
     certified = pair.ru.notices.certify(translation["id"], "boris")
     assert ("boris", "anna") == (certified["certified_by"], certified["translator"])
     shown = pair.ru.show(sent["id"])
     assert "Request a call at 1400Z." == shown["body"]["text"]  # the original is kept
-    assert [("ru", "anna", "boris")] == [
+    assert [("ru", "anna", "boris"), ("ru", "oleg", "anna")] == [
         (t["lang"], t["translator"], t["certified_by"]) for t in shown["translations"]
     ]
-    assert ["received", "translated", "certified"] == [s["kind"] for s in shown["trail"]]
+    assert ["received", "translated", "translated", "certified", "certified"] == [
+        s["kind"] for s in shown["trail"]
+    ]
 
 
 def test_without_a_translator_the_machine_draft_says_none_is_available(pair: Pair) -> None:

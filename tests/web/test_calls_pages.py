@@ -324,6 +324,7 @@ def test_a_watch_level_change_takes_effect_only_when_a_second_commander_approves
     change_id = calls_pair.us.calls.watch.status()["pending"]["id"]
 
     pending_page = desks["cmd1"].get("/console/watch-level").text
+    approver_page = desks["cmd2"].get("/console/watch-level").text
     self_approval = desks["cmd1"].post(f"/console/watch-level/changes/{change_id}/approve")
     officer_approval = desks["duty"].post(f"/console/watch-level/changes/{change_id}/approve")
     still = calls_pair.us.calls.watch.status()["current"]["level"]["id"]
@@ -335,6 +336,12 @@ def test_a_watch_level_change_takes_effect_only_when_a_second_commander_approves
     calls_pair.flush()
 
     assert "Change awaiting approval" in pending_page and 'id="approve-change"' not in pending_page
+    # the approving commander sees what approving sends, to whom, in both languages
+    shown = approver_page[approver_page.index('id="outgoing-notification"') :]
+    assert 'id="approve-change"' in approver_page
+    assert "Approving sends this notification to RU" in shown
+    assert "NEW LEVEL: POSSIBLE CRISIS (level 2 of 3)" in shown
+    assert "НОВЫЙ УРОВЕНЬ: ВОЗМОЖНЫЙ КРИЗИС" in shown
     assert (403, 403, "normal") == (
         self_approval.status_code,
         officer_approval.status_code,

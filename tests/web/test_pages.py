@@ -95,21 +95,34 @@ def test_a_machine_draft_says_none_is_available(pair: Pair, consoles: dict[str, 
     assert "no machine translation available" in page
 
 
-def test_a_translation_is_certified_by_a_second_person_only(
+def test_a_translation_is_certified_by_a_translator_not_its_own(
     pair: Pair, consoles: dict[str, Console]
 ) -> None:
+    """Certifying takes the translator role: an officer sees no Certify button and is
+    refused; a translator certifies another's translation, never their own."""
     message = send_from_ru(pair, "Проверка связи.", "ROUTINE")
     pair.flush()
+    pair.us.auth.add_user("linguist", PASSWORD, ["translator"])
+    translator = log_in(pair.servers["us"].url, "linguist")
     us, us2 = consoles["us"], consoles["us2"]
     us.post(f"/console/messages/{message}/translations", {"lang": "en", "text": "Line check."})
-    translation = pair.us.show(message)["translations"][0]["id"]
+    translator.post(f"/console/messages/{message}/translations", {"lang": "en", "text": "Check."})
+    by_duty, by_linguist = (t["id"] for t in pair.us.show(message)["translations"])
+    certify = f"/console/translations/{by_duty}/certify"
 
-    own = us.post(f"/console/translations/{translation}/certify", {"message_id": message})
-    other = us2.post(f"/console/translations/{translation}/certify", {"message_id": message})
+    officer_page = us2.get(f"/console/messages/{message}").text
+    by_officer = us2.post(certify, {"message_id": message})
+    own = translator.post(f"/console/translations/{by_linguist}/certify", {"message_id": message})
+    translator_page = translator.get(f"/console/messages/{message}").text
+    done = translator.post(certify, {"message_id": message})
+    translator.http.close()
 
+    assert certify not in officer_page and "a translator must certify" in officer_page
+    assert 403 == by_officer.status_code
     assert 403 == own.status_code and "cannot certify their own" in own.text
-    assert 303 == other.status_code
-    assert "certified by duty2" in us.get(f"/console/messages/{message}").text
+    assert certify in translator_page
+    assert 303 == done.status_code
+    assert "certified by linguist" in us.get(f"/console/messages/{message}").text
 
 
 def test_free_text_is_sent_once_however_often_the_form_is_sent(

@@ -34,6 +34,13 @@ class Level(LevelName):
     rank: int = Field(description="0 is the calmest")
 
 
+class Outgoing(Out):
+    to: str = Field(description="the peer the notification goes to on approval")
+    type: str = Field(description="watch_level")
+    body: dict[str, Any] = Field(description="the body to be signed (its time: the approval's)")
+    rendering: dict[str, str] = Field(description="lang (en, ru) → the notification as read")
+
+
 class WatchChange(Out):
     id: int
     from_level: str
@@ -51,6 +58,9 @@ class WatchChange(Out):
     from_: Level = Field(alias="from")
     to: Level
     in_effect: bool
+    outgoing: Outgoing | None = Field(
+        None, description="a pending change's notification: what approving it sends, to whom"
+    )
 
 
 class CurrentLevel(Out):

@@ -26,6 +26,14 @@ PasswordStdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input")
 ]
 
+DisplayNameOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--display-name",
+        help="How the other side sees this officer: signed into every envelope they send",
+    ),
+]
+
 
 @user_app.command("add")
 @friendly
@@ -34,12 +42,13 @@ def user_add(
     directory: DirOpt,
     password_stdin: PasswordStdinOpt = False,
     role: Annotated[list[str] | None, typer.Option(help="Role (repeatable)")] = None,
+    display_name: DisplayNameOpt = None,
 ) -> None:
     """Add an operator (password: 12+ characters, not a common one, not containing the
     name; hashed with Argon2id)."""
     password = read_password(password_stdin, "Password")
     with opened_node(directory) as node:
-        user = node.auth.add_user(name, password, role)
+        user = node.auth.add_user(name, password, role, display_name)
         seclog.event("user_added", user=user.name, roles=list(user.roles), source="cli")
     out.print(f"user {user.name} added with role(s) {', '.join(user.roles)}")
 
@@ -53,12 +62,27 @@ def user_list(directory: DirOpt, json_: JsonOpt = False) -> None:
     if json_:
         print_json(rows)
         return
-    table = Table("name", "roles", "since", "state")
+    table = Table("name", "display name", "roles", "since", "state")
     for row in rows:
         roles = ", ".join(row["roles"])
         state = "DISABLED" if row["disabled"] else "active"
-        table.add_row(Text(row["name"]), roles, row["created_at"], state)
+        shown = Text(row["display_name"] or "-")
+        table.add_row(Text(row["name"]), shown, roles, row["created_at"], state)
     out.print(table)
+
+
+@user_app.command("display-name")
+@friendly
+def user_display_name(
+    name: NameArg,
+    display_name: Annotated[str, typer.Argument(help="The name; empty: none")],
+    directory: DirOpt,
+) -> None:
+    """Set how the other side sees an operator (envelopes sent from now on carry it)."""
+    with opened_node(directory) as node:
+        node.auth.set_display_name(name, display_name)
+        seclog.event("user_display_name", user=name, source="cli")
+    out.print(Text(f"display name of {name} set to {display_name.strip() or '(none)'}"))
 
 
 @user_app.command("disable")

@@ -6,7 +6,7 @@ printed as written, never read as rich markup.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -44,6 +44,7 @@ def watch_show(
     pending = data["pending"]
     if pending:
         say(f"pending change {pending['id']}: → {pending['to_level']} by {pending['proposed_by']}")
+        _say_outgoing(pending)
     for party, level in data["peers"].items():
         say(f"{party}: {level['level']['name_en']} since {level['effective_at']}")
 
@@ -71,10 +72,21 @@ def watch_approve(
     change_id: Annotated[int, typer.Argument(help="Change id")],
     directory: DirOpt,
     note: Annotated[str | None, typer.Option(help="Note")] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Approve without asking (the notification is shown)")
+    ] = False,
     user: UserOpt = None,
     url: UrlOpt = None,
 ) -> None:
-    """Approve someone else's proposed change: it takes effect now."""
+    """Approve someone else's proposed change: it takes effect now. When it notifies a
+    peer, the notification (to whom, in English and Russian) is shown first and the
+    approval asked for again, unless --yes."""
+    pending = api(directory, url, user, "/api/v1/watch", None)["pending"]
+    if pending is not None and pending["id"] == change_id and pending["outgoing"]:
+        _say_outgoing(pending)
+        if not yes and not typer.confirm("Approve, and send this notification?"):
+            say("not approved: nothing changed, nothing sent")
+            raise typer.Exit(1)
     row = api(directory, url, user, f"/api/v1/watch/changes/{change_id}/approve", {"note": note})
     say(f"change {row['id']}: {row['state']} by {row['decided_by']} at {row['decided_at']}")
 
@@ -112,3 +124,15 @@ def watch_history(
     out.print(table)
     for level in data["peers"]:
         say(f"{level['peer']}: {level['level']['name_en']} at {level['effective_at']}")
+
+
+def _say_outgoing(change: dict[str, Any]) -> None:
+    """What approving ``change`` sends, to whom, in both languages; or that it sends nothing."""
+    outgoing = change.get("outgoing")
+    if not outgoing:
+        say("approving it notifies no one")
+        return
+    say(f"approving it sends this notification to {outgoing['to']} (its time: the approval's):")
+    for lang in ("en", "ru"):
+        say("")
+        say(outgoing["rendering"][lang].rstrip("\n"))

@@ -68,12 +68,46 @@ class _Wire(BaseModel):
         return self.model_dump(by_alias=True, mode="json")
 
 
+USER_PATTERN = r"^[a-z][a-z0-9._-]{1,63}$"  # an operator's name (``services/auth.py``)
+
+#: Why a second person's name is on an envelope: they approved a held FLASH message (the
+#: two-person rule), approved a watch-level change, or authorised a safety warning ahead.
+ApprovalBasis = Literal["two_person", "watch_level", "preauthorised"]
+
+
+class Officer(_Wire):
+    """The sending officer of an envelope as their node knows them: the account's name
+    and, when the node has one, their display name (absent on the wire otherwise)."""
+
+    user: str = Field(pattern=USER_PATTERN)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+    _printable = field_validator("name")(printable)
+
+    @model_serializer(mode="wrap")
+    def _absent_when_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        if out.get("name") is None:
+            out.pop("name", None)
+        return out
+
+
+class Approver(Officer):
+    """The second person whose decision let the envelope leave, and on what ``basis``."""
+
+    basis: ApprovalBasis
+
+
 class Envelope(_Wire):
     """One signed message in a (sender, receiver) channel.
 
     ``ack_by`` is the sender's acknowledgement deadline, signed with the rest, so that
     both sides show the same time however each is configured; it is absent (not null) on
-    the wire for messages no person acknowledges.
+    the wire for messages no person acknowledges. ``sender`` (the officer who sent it) and
+    ``approver`` (who approved it, for a held message) are signed too, so that evidence
+    proves who as well as what; each is absent on the wire when there is none (a message
+    the node sends by itself, an envelope from before they existed), which keeps every
+    older envelope's bytes and signature as they were.
     """
 
     v: Literal[1]
@@ -84,6 +118,8 @@ class Envelope(_Wire):
     prev: str = Field(pattern=HASH_PATTERN)
     created: str = Field(pattern=TIME_PATTERN)
     ack_by: str | None = Field(default=None, pattern=TIME_PATTERN)
+    sender: Officer | None = None
+    approver: Approver | None = None
     precedence: PrecedenceName
     type: str = Field(pattern=r"^[a-z][a-z_]{0,39}$")
     lang: Lang
@@ -95,8 +131,9 @@ class Envelope(_Wire):
         """As it travels: an envelope without a deadline has no ``ack_by`` member at all
         (what was signed), never ``"ack_by": null``."""
         out = super().wire()
-        if out["ack_by"] is None:
-            del out["ack_by"]
+        for optional in ("ack_by", "sender", "approver"):
+            if out[optional] is None:
+                del out[optional]
         return out
 
 

@@ -85,52 +85,87 @@ def _people(people: list[dict[str, Any]]) -> str:
     )
 
 
+#: What a call's public export shows, by its privacy (docs/calls.md, "Public export by
+#: privacy level"): ``open`` shows the whole record; ``asked`` (one side asked to keep the
+#: details private, the other has not yet) and ``private`` (both agreed) show only that the
+#: call took place, when, between which offices, and the readouts each side published.
+PRIVACY_LEVELS = ("open", "asked", "private")
+WITHHELD_NOTES = {
+    "asked": N_("Details withheld: one side asked to keep them private."),
+    "private": N_("Details kept private by mutual agreement."),
+}
+
+
+def privacy_level(call: dict[str, Any]) -> str:
+    """``open``, ``asked`` or ``private``: how much of ``call`` a public export shows."""
+    if call["details_private"]:
+        return "private"
+    return "asked" if call["private_requested_by"] else "open"
+
+
+def _office(person: dict[str, Any], lang: str) -> str:
+    """``Chairman of the Joint Chiefs of Staff (us)``: the office, not the person's name."""
+    title = person.get(f"title_{lang}") or gettext(lang, N_("the principal"))
+    return f"{title} ({person['party']})"
+
+
 def readouts_markdown(
     call: dict[str, Any], sides: dict[str, list[dict[str, Any]]], names: dict[str, str], lang: str
 ) -> str:
-    """The public readouts of both sides of ``call`` as one Markdown document in ``lang``.
+    """The public readouts of both sides of ``call`` as one Markdown document in ``lang``,
+    showing only what the call's privacy level allows (:func:`privacy_level`).
 
     ``sides`` maps each party to its public readouts; ``names`` maps each party to its
     display name in ``lang``.
     """
     lang = check_lang(lang)
+    level = privacy_level(call)
     principals = call["principals"]
+    who = _who if level == "open" else _office
     lines = [
         "# " + t(lang, "Readouts of the call of {date}", date=_when(call["held_at"])),
         "",
         t(
             lang,
             "Between {a} and {b}.",
-            a=_who(principals["requester"], lang),
-            b=_who(principals["counterpart"], lang),
+            a=who(principals["requester"], lang),
+            b=who(principals["counterpart"], lang),
         ),
         "",
         _item(lang, N_("Held at"), _when(call["held_at"])),
-        _item(lang, N_("Duration"), t(lang, "{minutes} min", minutes=call["minutes"])),
-        _item(
-            lang,
-            N_("Requested by"),
-            names.get(principals["requester"]["party"], principals["requester"]["party"]),
-        ),
-        _item(lang, N_("Topics"), "; ".join(call["topics"])),
-        _item(lang, N_("Participants"), _people(call["participants"])),
     ]
-    if call["interpreters"]:
-        lines.append(_item(lang, N_("Interpreters"), _people(call["interpreters"])))
-    if call["details_private"]:
-        lines += ["", "*" + gettext(lang, "Details kept private by mutual agreement.") + "*"]
+    if level == "open":
+        lines += _details(call, names, lang)
+    else:
+        lines += ["", "*" + gettext(lang, WITHHELD_NOTES[level]) + "*"]
     for party, readouts in sides.items():
         name = names.get(party, party)
         lines += ["", "## " + t(lang, "Readout of {party}", party=name), ""]
         if not readouts:
             lines.append(t(lang, "No public readout from {party}.", party=name))
         for readout in readouts:
-            lines += _readout_lines(readout, lang)
+            lines += _readout_lines(readout, lang, named=level == "open")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _readout_lines(readout: dict[str, Any], lang: str) -> list[str]:
+def _details(call: dict[str, Any], names: dict[str, str], lang: str) -> list[str]:
+    """What only an open call's export shows: duration, requester, topics, people."""
+    requester = call["principals"]["requester"]["party"]
+    lines = [
+        _item(lang, N_("Duration"), t(lang, "{minutes} min", minutes=call["minutes"])),
+        _item(lang, N_("Requested by"), names.get(requester, requester)),
+        _item(lang, N_("Topics"), "; ".join(call["topics"])),
+        _item(lang, N_("Participants"), _people(call["participants"])),
+    ]
+    if call["interpreters"]:
+        lines.append(_item(lang, N_("Interpreters"), _people(call["interpreters"])))
+    return lines
+
+
+def _readout_lines(readout: dict[str, Any], lang: str, *, named: bool) -> list[str]:
+    """A readout's title, when and in which language, and text; its issuer (a person's
+    name) only when ``named``."""
     published = PUBLISHED[readout["lang"]]
     issued = t(lang, published, time=_when(readout["published_at"]))
-    by = f" — {readout['issued_by']}" if readout["issued_by"] else ""
+    by = f" — {readout['issued_by']}" if named and readout["issued_by"] else ""
     return [f"### {readout['title']}", "", f"*{issued}{by}*", "", readout["text"].strip(), ""]

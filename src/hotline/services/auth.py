@@ -27,6 +27,7 @@ import math
 import re
 import secrets
 import threading
+import unicodedata
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from hotline import seclog
 from hotline.clock import Clock, parse_rfc3339, rfc3339
+from hotline.domain.line import HIDDEN_CATEGORIES
 from hotline.errors import AuthError, Busy, Conflict, LoginPaused, NotFound, ValidationError
 from hotline.storage import logins, users
 from hotline.storage.db import Database
@@ -223,8 +225,15 @@ class Auth:
 
     # -- operators -------------------------------------------------------------------------
 
-    def add_user(self, name: str, password: str, roles: list[str] | None = None) -> User:
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        roles: list[str] | None = None,
+        display_name: str | None = None,
+    ) -> User:
         roles = roles or ["officer"]
+        display_name = _display_name(display_name)
         if not NAME_PATTERN.match(name):
             raise ValidationError(
                 f"user name {name!r} is not allowed",
@@ -237,16 +246,26 @@ class Auth:
         with self.db.write() as conn:
             if users.get(conn, name) is not None:
                 raise Conflict(f"user {name!r} already exists")
-            users.add(conn, name, _hasher.hash(password), roles, rfc3339(self.clock.now()))
+            now = rfc3339(self.clock.now())
+            users.add(conn, name, _hasher.hash(password), roles, now, display_name)
         return User(name, tuple(roles))
+
+    def set_display_name(self, name: str, display_name: str | None) -> None:
+        """Name an operator to the other side (signed into the envelopes they send from
+        now on; those already sent keep the name they were signed with); None: no name."""
+        display_name = _display_name(display_name)
+        with self.db.write() as conn:
+            if users.get(conn, name) is None:
+                raise NotFound(f"no user {name!r} on this node")
+            users.set_display_name(conn, name, display_name)
 
     def users(self) -> list[dict[str, Any]]:
         """Every operator: name, roles, since when, and whether disabled (no hashes)."""
         with self.db.read() as conn:
             rows = users.all_users(conn)
         return [
-            {"name": r.name, "roles": list(r.roles), "created_at": r.created_at,
-             "disabled": r.disabled}
+            {"name": r.name, "display_name": r.display_name, "roles": list(r.roles),
+             "created_at": r.created_at, "disabled": r.disabled}
             for r in rows
         ]  # fmt: skip
 
@@ -490,3 +509,18 @@ class Auth:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _display_name(text: str | None) -> str | None:
+    """A display name as the envelope carries it (``domain.line.Officer``): 1-200
+    printable characters, surrounding spaces dropped; None or blank: no name."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if len(text) > 200 or any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in text):
+        raise ValidationError(
+            "a display name is 1-200 printable characters",
+            hint="no control or bidirectional characters",
+            field="display_name",
+        )
+    return text

@@ -8,8 +8,8 @@ be listed: an action missing from the table is refused (fail closed), and
 ``tests/api/test_policy.py`` fails when a route is added without a rule.
 
 Some services check further themselves: the calls service (who may request, answer and
-approve), certification (never the translator), watch-level and FLASH approvals (never
-the proposer).
+approve), certification (by a translator, never the one who made the translation),
+watch-level and FLASH approvals (never the proposer).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from hotline.errors import Forbidden
 WATCH = frozenset({"officer", "commander", "admin"})
 """People on watch: send, acknowledge, clear alarms, test the link."""
 TRANSLATE = frozenset({"translator", "officer", "commander", "admin"})
-"""Translations and certifications (a certification is never by the translator)."""
+"""Translations (anyone who reads and writes both languages may offer one)."""
+CERTIFY = frozenset({"translator"})
+"""Certifying a translation: a translator's judgement, never the one who made it (the
+notices service refuses that: four eyes)."""
 PEOPLE = frozenset({"officer", "translator", "commander", "auditor", "admin"})
 """Every person's role (not a feed)."""
 FEED = frozenset({"feed"}) | WATCH
@@ -42,7 +45,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/notices/check"): PEOPLE,
     ("POST", "/api/v1/messages/{message_id}/translations"): TRANSLATE,
     ("POST", "/api/v1/messages/{message_id}/translations/draft"): TRANSLATE,
-    ("POST", "/api/v1/translations/{translation_id}/certify"): TRANSLATE,
+    ("POST", "/api/v1/translations/{translation_id}/certify"): CERTIFY,
     ("POST", "/api/v1/links/{peer}/test"): WATCH,
     ("POST", "/api/v1/links/{peer}/operator-test"): WATCH,
     ("POST", "/api/v1/operator-tests/{test_id}/answer"): WATCH,
@@ -80,7 +83,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/compose/check"): PEOPLE,
     ("POST", "/console/compose/notice"): WATCH,
     ("POST", "/console/messages/{message_id}/translations"): TRANSLATE,
-    ("POST", "/console/translations/{translation_id}/certify"): TRANSLATE,
+    ("POST", "/console/translations/{translation_id}/certify"): CERTIFY,
     ("POST", "/console/messages/{message_id}/draft"): TRANSLATE,
     ("POST", "/console/links/{peer}/test"): WATCH,
     ("POST", "/console/alarms/{alarm_id}/clear"): WATCH,

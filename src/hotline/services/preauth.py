@@ -163,7 +163,8 @@ class SafetyWarnings:
             int(row["code"]),
             precedence="FLASH",
             user=user,
-            client_ref=InternalRef(f"preauth:{key}"),
+            # names the authorisation: its commander is signed in as the approver
+            client_ref=InternalRef(f"preauth:{preauth_id}:{key}"),
         )
         message_id = str(sent["message"]["id"])
         at = rfc3339(self.clock.now())

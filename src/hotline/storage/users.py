@@ -37,14 +37,31 @@ class UserRow:
     roles: tuple[str, ...]
     created_at: str
     disabled: bool
+    display_name: str | None = None
 
 
-def add(conn: Connection, name: str, password_hash: str, roles: list[str], at: str) -> None:
+def add(
+    conn: Connection,
+    name: str,
+    password_hash: str,
+    roles: list[str],
+    at: str,
+    display_name: str | None = None,
+) -> None:
     conn.execute(
         insert(users).values(
-            name=name, password_hash=password_hash, roles=",".join(roles), created_at=at, disabled=0
+            name=name,
+            password_hash=password_hash,
+            roles=",".join(roles),
+            created_at=at,
+            disabled=0,
+            display_name=display_name,
         )
     )
+
+
+def set_display_name(conn: Connection, name: str, display_name: str | None) -> None:
+    conn.execute(update(users).where(users.c.name == name).values(display_name=display_name))
 
 
 def set_password(conn: Connection, name: str, password_hash: str) -> None:
@@ -64,6 +81,7 @@ def _row(row: Any) -> UserRow:
         roles=tuple(r for r in row["roles"].split(",") if r),
         created_at=row["created_at"],
         disabled=bool(row["disabled"]),
+        display_name=row.get("display_name"),
     )
 
 

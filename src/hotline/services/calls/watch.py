@@ -16,12 +16,14 @@ from typing import Any
 
 import pydantic
 
+from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import check_body
 from hotline.domain.calls import DEFAULT_LADDER, WatchLevel
 from hotline.domain.line import Envelope
 from hotline.errors import ConfigError, Conflict, Forbidden, NotFound, ValidationError
 from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import describe
+from hotline.render.bodies import render_body
 from hotline.services.auth import User
 from hotline.services.calls.common import APPROVE_ROLES, WRITE_ROLES, precedence, require
 from hotline.services.line.service import Line
@@ -95,7 +97,7 @@ class WatchLevels:
                 proposed_by=user.name,
                 proposed_at=self.line.now(),
             )
-            return self._change(_must(conn, change_id))
+            return self._change(_must(conn, change_id), conn)
 
     def approve(self, change_id: int, *, user: User, note: str | None = None) -> dict[str, Any]:
         """A second person approves: the level changes now and the peer is told if asked."""
@@ -119,7 +121,7 @@ class WatchLevels:
             if change["notify_peer"]:
                 values["message_id"] = self._notify(conn, change, now, user)
             store.update_watch_change(conn, change_id, **values)
-            view = self._change(_must(conn, change_id))
+            view = self._change(_must(conn, change_id), conn)
         if change["notify_peer"]:
             self.line.on_queued(change["notify_peer"])
         return view
@@ -137,7 +139,7 @@ class WatchLevels:
                 decided_at=self.line.now(),
                 decision_note=note,
             )
-            return self._change(_must(conn, change_id))
+            return self._change(_must(conn, change_id), conn)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ class WatchLevels:
         """The ladder, the current level, a pending change, and each peer's last level."""
         with self.line.db.read() as conn:
             current = self._current(conn)
-            pending = [self._change(c) for c in store.watch_changes_in(conn, ["pending"])]
+            pending = [self._change(c, conn) for c in store.watch_changes_in(conn, ["pending"])]
             latest: dict[str, Any] = {}
             for row in store.peer_levels(conn):
                 latest[row["peer"]] = _peer_level(row)
@@ -160,7 +162,7 @@ class WatchLevels:
     def history(self) -> dict[str, Any]:
         """Every change of ours (proposed, approved, rejected) and every level peers sent."""
         with self.line.db.read() as conn:
-            changes = [self._change(c) for c in store.all_watch_changes(conn)]
+            changes = [self._change(c, conn) for c in store.all_watch_changes(conn)]
             theirs = [_peer_level(row) for row in store.peer_levels(conn)]
         return {"party": self.line.identity.party, "changes": changes, "peers": theirs}
 
@@ -205,31 +207,68 @@ class WatchLevels:
         return change
 
     def _notify(self, conn: Connection, change: dict[str, Any], now: str, user: User) -> str:
+        return self.line.enqueue(
+            conn,
+            to=change["notify_peer"],
+            type_="watch_level",
+            body=self._body(conn, change, now),
+            precedence=precedence("IMMEDIATE"),
+            lang=self.line.identity.lang,
+            user=change["proposed_by"],  # the envelope's sender; the commander approves it
+            approver=(user.name, "watch_level"),
+        )
+
+    def _body(self, conn: Connection, change: dict[str, Any], now: str) -> dict[str, Any]:
+        """The ``watch_level`` body a change sends. ``previous`` is the level last notified
+        to the same peer, or the ladder's first rung (where every node starts) if none
+        was: a change never notified to that peer is never revealed by a later one."""
         level = self._known(change["to_level"])
         body = {
             "level": level.model_dump(),
             "rank": self._rank.get(level.id, 0),
             "of_levels": len(self.ladder),
-            "previous": self._known(change["from_level"]).model_dump(),
+            "previous": self._last_notified(conn, change["notify_peer"], change["id"]),
             "effective_at": now,
             "message": change["message"],
         }
-        return self.line.enqueue(
-            conn,
-            to=change["notify_peer"],
-            type_="watch_level",
-            body=check_body("watch_level", body),
-            precedence=precedence("IMMEDIATE"),
-            lang=self.line.identity.lang,
-            user=user.name,
-        )
+        return check_body("watch_level", body)
 
-    def _change(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _last_notified(self, conn: Connection, peer: str, before: int) -> dict[str, Any]:
+        notified = [
+            c
+            for c in store.watch_changes_in(conn, ["approved"])
+            if c["notify_peer"] == peer and c["message_id"] and c["id"] != before
+        ]
+        if not notified:
+            return self.ladder[0].model_dump()
+        return self._known(notified[-1]["to_level"]).model_dump()
+
+    def _outgoing(self, conn: Connection, row: dict[str, Any]) -> dict[str, Any] | None:
+        """What approving a pending change sends, to whom, in both languages (its time is
+        the approval's: shown here as now)."""
+        if row["state"] != "pending" or not row["notify_peer"]:
+            return None
+        now = self.line.now()
+        body = self._body(conn, row, now)
+        me, peer = self.line.identity.party, row["notify_peer"]
+        when = parse_rfc3339(now)
+        return {
+            "to": peer,
+            "type": "watch_level",
+            "body": body,
+            "rendering": {
+                lang: render_body("watch_level", body, lang, sender=me, receiver=peer, sent_at=when)
+                for lang in ("en", "ru")
+            },
+        }
+
+    def _change(self, row: dict[str, Any], conn: Connection) -> dict[str, Any]:
         return {
             **row,
             "from": self._rung(self._known(row["from_level"])),
             "to": self._rung(self._known(row["to_level"])),
             "in_effect": row["state"] == "approved",
+            "outgoing": self._outgoing(conn, row),
         }
 
     def _received(self, conn: Connection, envelope: Envelope, now: str) -> None:

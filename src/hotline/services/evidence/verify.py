@@ -17,7 +17,9 @@ must acknowledge, or no receipt for the acknowledgement. Those are not failures 
 is there is genuine — but the verdict names each in :attr:`Verdict.missing`, and
 ``hotline verify`` says INCOMPLETE (exit 3), never a bare VERIFIED.
 
-Imports only pure modules (``protocol``, ``domain``): the check must run anywhere.
+Imports only pure modules (``protocol``, ``domain``, ``render``): the check must run
+anywhere. What a message says is printed rendered in English and Russian for every type
+(``render.bodies.render_message``), a text as its sender wrote it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field
 
+from hotline.clock import parse_rfc3339
 from hotline.domain.bodies import NO_ACK_TYPES, check_body
 from hotline.domain.line import (
     HASH_PATTERN,
@@ -40,6 +43,7 @@ from hotline.domain.line import (
     TIME_PATTERN,
     UUID_PATTERN,
     Envelope,
+    Officer,
     Receipt,
 )
 from hotline.domain.links import OobAttempt
@@ -49,6 +53,7 @@ from hotline.protocol.canonical import canonical, parse_json, sha256_hex
 from hotline.protocol.checkpoint import Checkpoint, open_checkpoint
 from hotline.protocol.envelope import describe, open_card, parse, signing_bytes, verify_signature
 from hotline.protocol.keychange import KeyPeriod
+from hotline.render.bodies import render_message
 from hotline.services.evidence.attempts import MAX_ATTEMPTS, AttemptEntry, check_attempt
 from hotline.services.evidence.attempts import narrate as narrate_attempt
 
@@ -496,6 +501,7 @@ def _narrate(opened: _Opened, verdict: Verdict) -> None:
         f"{receiver} channel, {envelope.precedence}, type {envelope.type}, in {envelope.lang}:"
     )
     say("    " + _content(envelope))
+    _narrate_who(envelope, verdict)
     receipt, ack, ack_receipt = (objects.get(r) for r in ROLES[1:])
     if isinstance(receipt, Receipt):
         say(
@@ -516,6 +522,38 @@ def _narrate(opened: _Opened, verdict: Verdict) -> None:
     _narrate_log(opened, verdict, checkpoint)
     _missing(envelope, verdict, receipt, ack, ack_receipt)
     _caveats(opened, verdict)
+
+
+#: How each basis of an approval reads in the verdict.
+APPROVALS = {
+    "two_person": "approved it under the two-person rule for FLASH",
+    "watch_level": "approved the watch-level change it notifies",
+    "preauthorised": "authorised it in advance (a pre-authorised safety warning)",
+}
+
+
+def _narrate_who(envelope: Envelope, verdict: Verdict) -> None:
+    """Who sent and who approved, as signed in the envelope (absent on older envelopes)."""
+    sender, approver = envelope.sender, envelope.approver
+    party = envelope.from_
+    if sender is None:  # sent by the node itself, or before envelopes named officers
+        verdict.caveats.append(
+            f"The envelope names no officer of {party}: who sent it is not proven."
+        )
+    else:
+        verdict.proven.append(
+            f"SENT BY: {party} signed that its officer {_officer(sender)} sent it."
+        )
+    if approver is not None:
+        verdict.proven.append(
+            f"APPROVED BY: {party} signed that its officer {_officer(approver)} "
+            f"{APPROVALS[approver.basis]}."
+        )
+
+
+def _officer(officer: Officer) -> str:
+    """``'duty1' (Lt. Anna Alpha)``: the account, and the display name when signed."""
+    return f"{officer.user!r}" + (f" ({officer.name})" if officer.name else "")
 
 
 def _narrate_log(opened: _Opened, verdict: Verdict, checkpoint: Checkpoint) -> None:
@@ -575,7 +613,23 @@ def _caveats(opened: _Opened, verdict: Verdict) -> None:
 
 
 def _content(envelope: Envelope) -> str:
+    """A text as written (quoted); every other type rendered in English and Russian from
+    the signed body, never as raw JSON (a body no rendering accepts: named, then shown)."""
     text = envelope.body.get("text")
-    if isinstance(text, str):
+    if envelope.type == "text" and isinstance(text, str):
         return '"' + text.replace("\n", "\n    ") + '"'
-    return canonical(envelope.body).decode("utf-8")[:2000]
+    sent_at = parse_rfc3339(envelope.created)
+    parts = []
+    for lang in ("en", "ru"):
+        try:
+            rendered = render_message(
+                envelope.type, envelope.body, lang, sender=envelope.from_,
+                receiver=envelope.to, message_id=envelope.id, sent_at=sent_at,
+            )  # fmt: skip
+        except (HotlineError, KeyError, TypeError, ValueError) as exc:
+            return (
+                f"(type {envelope.type} cannot be rendered here: {exc}; as signed:) "
+                + canonical(envelope.body).decode("utf-8")[:2000]
+            )
+        parts.append(f"— {lang} —\n" + rendered.rstrip("\n"))
+    return "\n".join(parts).replace("\n", "\n    ")

@@ -19,12 +19,13 @@ from typing import Any, Generic, TypeVar
 from hotline.clock import Clock, parse_rfc3339, rfc3339
 from hotline.config import NodeSettings
 from hotline.domain.bodies import NO_ACK_TYPES, OPERATOR_TYPES, check_body
-from hotline.domain.line import Envelope, Precedence
+from hotline.domain.line import ApprovalBasis, Envelope, Precedence
 from hotline.errors import Busy, Conflict, NotFound, ValidationError
 from hotline.protocol.canonical import canonical, sha256_hex
 from hotline.protocol.envelope import seal
 from hotline.services.line import linkstate
 from hotline.services.line.identity import Identity
+from hotline.services.line.officers import officers
 from hotline.storage import log, peers
 from hotline.storage import messages as store
 from hotline.storage.db import Connection, Database
@@ -194,12 +195,14 @@ class Line:
         user: str | None,
         client_ref: str | None = None,
         ack_by: str | None = None,
+        approver: tuple[str, ApprovalBasis] | None = None,
     ) -> str:
         """Sign the next envelope in the channel to ``to`` and store it (caller's transaction).
 
         A type a person acknowledges carries its deadline, ``ack_by``: this node's
         allowance for the precedence from ``created``, unless the caller names another
-        (an escalation carries its own rung's).
+        (an escalation carries its own rung's). The envelope names ``user`` as its sender
+        and ``approver`` (a user and why: see :func:`officers`) as its approver.
 
         The caller must call ``on_queued(to)`` after its transaction commits (``send`` and
         ``acknowledge`` do; a receive hook need not: the node wakes every worker after a
@@ -216,6 +219,7 @@ class Line:
                 user=user,
                 client_ref=client_ref,
                 ack_by=ack_by,
+                approver=approver,
             )[0]["id"]
         )
 
@@ -231,6 +235,7 @@ class Line:
         user: str | None,
         client_ref: str | None = None,
         ack_by: str | None = None,
+        approver: tuple[str, ApprovalBasis] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """:meth:`enqueue`, giving the stored row and the envelope (its wire form), so
         that ``send`` answers without reading back what it has just written."""
@@ -259,6 +264,7 @@ class Line:
             ack_by = rfc3339(parse_rfc3339(now) + self.allowance(precedence))
         if ack_by is not None:  # absent, never null: see ``Envelope.wire``
             unsigned["ack_by"] = ack_by
+        unsigned |= officers(conn, user, approver, client_ref)  # absent when none
         envelope = seal(unsigned, self.identity.key, Envelope)
         wire_obj = envelope.wire()
         wire = canonical(wire_obj)

@@ -41,6 +41,7 @@ from hotline.errors import (
     ValidationError,
     VolumeConflict,
 )
+from hotline.render.bodies import RENDERERS, render_body
 from hotline.render.conflicts import conflict_line
 from hotline.render.i18n import gettext
 from hotline.render.machine import (
@@ -54,10 +55,15 @@ from hotline.render.notices import free_texts, render, summary
 from hotline.services.line.service import Line
 from hotline.services.notices.rules import check, check_rules_dir, find_rules
 from hotline.services.picture.conflicts import Conflicts
+from hotline.services.policy import CERTIFY
 from hotline.storage import messages as store
-from hotline.storage import peers
+from hotline.storage import peers, users
 from hotline.storage import translations as store_tr
 from hotline.storage.messages import IN, OUT
+
+#: Types shown as their sender wrote them (the console and ``hotline show`` have their own
+#: view of these): a text, and an escalation (which points at its original).
+READ_AS_WRITTEN = frozenset({"text", "escalation"})
 
 
 def _one_of(types: tuple[str, ...]) -> str:
@@ -430,6 +436,16 @@ class Notices:
                 shown["findings"] = []
                 shown["findings_error"] = exc.to_dict()
             shown["link"] = self.link(shown["body"], shown["peer"])
+        elif shown["type"] in RENDERERS and shown["type"] not in READ_AS_WRITTEN:
+            # a watch level, a call's step, a test …: in words, never as raw JSON
+            sent_at = parse_rfc3339(shown["created"])
+            shown["rendering"] = {
+                lang: render_body(
+                    shown["type"], shown["body"], lang, sender=sender, receiver=receiver,
+                    message_id=shown["id"], sent_at=sent_at,
+                )
+                for lang in ("en", "ru")
+            }  # fmt: skip
         with self.line.db.read() as conn:
             shown["translations"] = store_tr.for_message(conn, shown["id"])
         return shown
@@ -456,8 +472,16 @@ class Notices:
         return out
 
     def certify(self, translation_id: int, user: str) -> dict[str, Any]:
-        """A second person certifies a translation; never its own translator."""
+        """A translator certifies another person's translation (never their own): the
+        edges check the role too (``services/policy.py``); checked here as well, so that
+        no path certifies without it."""
         with self.line.db.write() as conn:
+            account = users.get(conn, user)
+            if account is None or account.disabled or not set(account.roles) & CERTIFY:
+                raise Forbidden(
+                    f"{user} may not certify translations: it takes the translator role",
+                    hint="a translator reviews and certifies it",
+                )
             row = store_tr.get(conn, translation_id)
             if row is None:
                 raise NotFound(f"no translation {translation_id}")
@@ -466,7 +490,7 @@ class Notices:
             if row["translator"] == user:
                 raise Forbidden(
                     "the translator cannot certify their own translation",
-                    hint="a second translator must review and certify it",
+                    hint="another translator must review and certify it",
                 )
             if row["certified_by"]:
                 raise Conflict(f"already certified by {row['certified_by']}")

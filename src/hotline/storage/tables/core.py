@@ -104,6 +104,8 @@ users = Table(
     Column("roles", String(200), nullable=False),  # comma separated
     Column("created_at", TIME, nullable=False),
     Column("disabled", Integer, nullable=False, default=0),
+    # how the person is named to the other side, in the envelopes they send (0009_officers)
+    Column("display_name", String(200), nullable=True),
 )
 
 tokens = Table(
