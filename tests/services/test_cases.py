@@ -17,7 +17,7 @@ from hotline.geo.geodesy import GEOD
 from hotline.protocol import keys
 from tests.conftest import Pair
 from tests.services.test_line import forged, post, stored
-from tests.services.test_notices import example, sent_example
+from tests.services.test_notices import sent_example
 
 CASE = "6f1c2b7e-3d4a-4c5b-9e8f-0a1b2c3d4e5f"
 SHIP = [{"designation": "Ladny", "kind": "surface_ship", "count": 1}]
@@ -61,9 +61,7 @@ def test_the_fold_gives_known_deltas_and_lists_events_one_side_alone_stated() ->
             event("warning_issued", "2026-11-14T07:01:00Z", "32.4900000", "43.2400000"),
         ],
     )
-    theirs = account(
-        CASE, "r1", [event("closest_approach", "2026-11-14T07:03:17Z", lon, lat)]
-    )
+    theirs = account(CASE, "r1", [event("closest_approach", "2026-11-14T07:03:17Z", lon, lat)])
     accounts = [
         Account("us", "ru", "m1", 1, "2026-11-14T08:00:00.000Z", parsed(ours)),
         Account("ru", "us", "m2", 1, "2026-11-14T09:00:00.000Z", parsed(theirs)),

@@ -244,7 +244,11 @@ def _verify_set(file: Path, raw: bytes, uncosigned: bool, trust: list[str], json
     else:
         word = "VERIFIED" if verdict.complete else "INCOMPLETE" if verdict.ok else "NOT VERIFIED"
         scope = verdict.scope
-        what = f"case {scope['case']}" if "case" in scope else f"{scope.get('from')} to {scope.get('to')}"
+        what = (
+            f"case {scope['case']}"
+            if "case" in scope
+            else f"{scope.get('from')} to {scope.get('to')}"
+        )
         lines = [f"{word}: {file}: evidence set of {what}, {len(verdict.messages)} messages"]
         lines += [f"  - {failure}" for failure in verdict.failed]
         for message_id, one in verdict.messages:

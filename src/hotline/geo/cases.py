@@ -91,4 +91,3 @@ def compare(
     only += [_event(second, e) for e in second_events if e.key not in ours]
     only.sort(key=lambda e: (e["time"], e["party"], e["key"]))
     return {"first": first, "second": second, "both": both, "only": only}
-

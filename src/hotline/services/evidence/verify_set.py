@@ -145,7 +145,9 @@ def _envelope(bundle: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _check_scope(scope: dict[str, Any], envelopes: list[dict[str, Any]], verdict: SetVerdict) -> None:
+def _check_scope(
+    scope: dict[str, Any], envelopes: list[dict[str, Any]], verdict: SetVerdict
+) -> None:
     """Every message is of the case, or inside the window."""
     if "case" in scope:
         case = scope["case"]

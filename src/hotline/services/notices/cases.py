@@ -68,9 +68,7 @@ def case_view(case: Case) -> dict[str, Any]:
     first, second = case.current(case.opened_by), case.current(case.other)
     differences = None
     if first is not None and second is not None:
-        differences = compare(
-            case.opened_by, first.body.events, case.other, second.body.events
-        )
+        differences = compare(case.opened_by, first.body.events, case.other, second.body.events)
     return {
         "id": case.id,
         "title": case.title,
