@@ -65,8 +65,13 @@ class SetVerdict:
 
 
 def is_set(raw: bytes) -> bool:
-    """Whether the bytes look like a set rather than a single bundle (by its format)."""
-    return raw.startswith(b"{") and f'"format":"{SET_FORMAT}"'.encode() in raw[:4096]
+    """Whether the bytes are a set rather than a single bundle (by the format they name;
+    a file that does not parse is left to the single bundle's check to describe)."""
+    try:
+        obj = parse_json(raw, "the evidence file")
+    except HotlineError:
+        return False
+    return isinstance(obj, dict) and obj.get("format") == SET_FORMAT
 
 
 def verify_set(
