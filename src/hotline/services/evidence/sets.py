@@ -46,8 +46,9 @@ def export_set(
             f"{len(message_ids)} messages in {_words(scope)}; a set holds at most {MAX_MESSAGES}",
             hint="export a narrower window",
         )
+    audit = evidence.audit()  # once: it rereads the whole log (evidence.md, "Cost")
     bundles = [
-        json.loads(export_bundle(evidence, mid, allow_uncosigned=allow_uncosigned))
+        json.loads(export_bundle(evidence, mid, allow_uncosigned=allow_uncosigned, audit=audit))
         for mid in message_ids
     ]
     obj: dict[str, Any] = {
