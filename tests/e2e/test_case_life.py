@@ -86,6 +86,7 @@ def play(us: Officer, ru: Officer) -> str:
     arrived(ru, opened)
     post(ru, f"/api/v1/messages/{opened}/ack", {})
     theirs = account(case_id, report, [event("closest_approach", "2026-11-14T07:03:17Z", lon, lat)])
+    theirs["joins"] = opened  # the account that opened the case
     joined = notice(ru, theirs)
     arrived(us, joined)
     post(us, f"/api/v1/messages/{joined}/ack", {})

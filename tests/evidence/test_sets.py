@@ -25,6 +25,7 @@ def _case(pair: Pair) -> tuple[str, list[str]]:
     sent = [report, pair.us.notices.send("ru", ours, precedence="ROUTINE", lang=None, user="o")]
     pair.flush()
     theirs = account(case_id, report, [event("closest_approach", seen, "32.51", "43.25")])
+    theirs["joins"] = sent[1]["message"]["id"]
     sent.append(pair.ru.notices.send("us", theirs, precedence="ROUTINE", lang=None, user="o"))
     pair.flush()
     ids = [sent[0]] + [s["message"]["id"] for s in sent[1:]]

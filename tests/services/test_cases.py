@@ -61,7 +61,9 @@ def test_the_fold_gives_known_deltas_and_lists_events_one_side_alone_stated() ->
             event("warning_issued", "2026-11-14T07:01:00Z", "32.4900000", "43.2400000"),
         ],
     )
-    theirs = account(CASE, "r1", [event("closest_approach", "2026-11-14T07:03:17Z", lon, lat)])
+    theirs = account(
+        CASE, "r1", [event("closest_approach", "2026-11-14T07:03:17Z", lon, lat)], joins="m1"
+    )
     accounts = [
         Account("us", "ru", "m1", 1, "2026-11-14T08:00:00.000Z", parsed(ours)),
         Account("ru", "us", "m2", 1, "2026-11-14T09:00:00.000Z", parsed(theirs)),
@@ -70,6 +72,7 @@ def test_the_fold_gives_known_deltas_and_lists_events_one_side_alone_stated() ->
     case = fold_case(accounts)
 
     assert case is not None and ("us", "ru") == (case.opened_by, case.other)
+    assert [] == case.rejected
     differences = compare("us", parsed(ours).events, "ru", parsed(theirs).events)
     (closest,) = differences["both"]
     assert 17 == closest["time_delta_s"]
@@ -94,7 +97,7 @@ def test_a_case_is_the_same_on_both_nodes_and_amendments_keep_every_version(
     pair.us.line.clock.advance(60)  # type: ignore[attr-defined]  # FakeClock
     joined = account(
         case_id, report, [event("closest_approach", seen_later, "32.5100000", "43.2500000")]
-    )
+    ) | pair.ru.cases.join_fields(pair.ru.cases.show(case_id))
     pair.ru.notices.send("us", joined, precedence="IMMEDIATE", lang=None, user="o")
     pair.us.line.clock.advance(60)  # type: ignore[attr-defined]
     amended = copy.deepcopy(opened)
@@ -129,6 +132,7 @@ def test_accounts_that_cannot_be_true_are_refused_before_sending(pair: Pair) -> 
     good = account(str(uuid.uuid4()), report, [event("first_contact", past, "32.5", "43.2")])
     pair.us.notices.send("ru", good, precedence="ROUTINE", lang=None, user="o")
 
+    _refused(pair, good | {"joins": "x"}, "leave joins out")
     other_origin = copy.deepcopy(good) | {"opened_from": {"kind": "alarm", "ref": "1"}}
     _refused(pair, other_origin, f"was opened from incident_report {report}")
     future = account(str(uuid.uuid4()), report, [event("first_contact", _at(pair, 3600), "1", "2")])
@@ -155,7 +159,8 @@ def test_a_peer_account_contradicting_the_case_is_rejected_alike_on_both_nodes(
     pair.flush()
     pair.us.line.clock.advance(60)  # type: ignore[attr-defined]
     # a node that skips the checks (an older or a modified one) sends it all the same
-    elsewhere = opened | {"opened_from": {"kind": "conflict", "ref": "7"}}
+    opening = pair.ru.cases.show(case_id)["opening_message"]
+    elsewhere = opened | {"opened_from": {"kind": "conflict", "ref": "7"}, "joins": opening}
     pair.ru.line.send(to="us", body=elsewhere, type_="incident_account", user="o")
     pair.flush()
 

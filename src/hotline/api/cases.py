@@ -36,6 +36,7 @@ class CaseView(Out):
     other: str
     opened_at: str
     opened_from: JsonObject
+    opening_message: str = Field(description="the account that opened the case (joins names it)")
     accounts: dict[str, JsonObject] = Field(
         description="per party: current (its version number, 0: none yet) and versions "
         "(oldest first: version, message_id, created, body)"

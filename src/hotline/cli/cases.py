@@ -140,6 +140,8 @@ def case_account(
             "opened_from": case["opened_from"],
             **_statements(account_file),
         }
+        if case["opened_by"] != me:  # joining: name the account that opened the case
+            body["joins"] = case["opening_message"]
         _send(client, to, body, precedence, json_)
 
 

@@ -16,7 +16,9 @@ accounts both nodes hold, so both derive the same. The first account (by the sen
 account from the same side *amends* — a new version, every earlier one kept. An account
 that contradicts the case (another origin, another line, an event after the account was
 signed) is kept aside as *rejected*, with the reason, never folded in: both nodes reject
-the same ones, and the line is not blocked by a peer's bad statement.
+the same ones, and the line is not blocked by a peer's bad statement. The joining side
+names the opening account (``joins``), so which side opened the case never depends on
+the two nodes' clocks.
 """
 
 from __future__ import annotations
@@ -116,7 +118,12 @@ class AccountEvent(BaseModel):
 
 
 class IncidentAccount(BaseModel):
-    """One side's signed account of an incident, for one case."""
+    """One side's signed account of an incident, for one case.
+
+    ``joins`` is given by the side that did not open the case: the message id of the
+    account that opened it. So which account opened the case is signed, not inferred
+    from two clocks.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -124,6 +131,7 @@ class IncidentAccount(BaseModel):
     case: CaseId
     opened_from: CaseOrigin
     title: ShortText | None = None
+    joins: MessageRef | None = None
     events: Annotated[tuple[AccountEvent, ...], Field(min_length=1, max_length=100)]
     narrative: Narrative | None = None
 
@@ -185,8 +193,9 @@ class Case:
         return None
 
 
-def _order(account: Account) -> tuple[str, str, int]:
-    return (account.created, account.party, account.seq)
+def _order(account: Account) -> tuple[bool, str, str, int]:
+    """Openers (no ``joins``) first; then by time signed, party, channel sequence."""
+    return (account.body.joins is not None, account.created, account.party, account.seq)
 
 
 def _impossible_time(account: Account) -> str | None:
@@ -205,8 +214,9 @@ def _impossible_time(account: Account) -> str | None:
 def fold_case(accounts: Iterable[Account]) -> Case | None:
     """The case the accounts of one case id make; None when there are none.
 
-    Accounts apply in order of (created, party, seq): the same on both nodes, which
-    hold the same envelopes. The first account that passes opens the case.
+    Accounts that join nothing come first, then those that join; each group in order
+    of (created, party, seq): the same on both nodes, which hold the same envelopes. The
+    first account that passes opens the case; an account that ``joins`` must name it.
     """
     case: Case | None = None
     rejected: list[Rejected] = []
@@ -237,6 +247,15 @@ def _contradiction(case: Case, account: Account) -> str | None:
         return (
             f"case {case.id} is between {case.opened_by} and {case.other}; this account is "
             f"from {account.party} to {account.to}"
+        )
+    opening = case.versions[case.opened_by][0].message_id
+    joins = account.body.joins
+    if account.party == case.opened_by and joins is not None:
+        return f"joins: {account.party} opened case {case.id}; its own account joins nothing"
+    if account.party != case.opened_by and joins != opening:
+        return (
+            f"joins: an account joining case {case.id} names the account that opened it "
+            f"({opening}), not {joins or 'nothing'}"
         )
     origin = account.body.opened_from
     if origin != case.opened_from:

@@ -76,6 +76,7 @@ def case_view(case: Case) -> dict[str, Any]:
         "other": case.other,
         "opened_at": case.opened_at,
         "opened_from": case.opened_from.model_dump(mode="json"),
+        "opening_message": case.versions[case.opened_by][0].message_id,
         "accounts": {
             party: {
                 "current": len(case.versions.get(party, [])),
@@ -166,6 +167,13 @@ class Cases:
         out.sort(key=lambda c: (c["opened_at"], c["id"]), reverse=True)
         return out
 
+    def join_fields(self, case: dict[str, Any]) -> dict[str, Any]:
+        """What an account of this node for ``case`` must carry: id, origin, ``joins``."""
+        fields: dict[str, Any] = {"case": case["id"], "opened_from": case["opened_from"]}
+        if case["opened_by"] != self.line.identity.party:
+            fields["joins"] = case["accounts"][case["opened_by"]]["versions"][0]["message_id"]
+        return fields
+
     def message_ids(self, case_id: str) -> list[str]:
         """The ids of every message of the case this node holds (for evidence)."""
         case = self.fold(case_id)
@@ -196,6 +204,12 @@ class Cases:
         me = self.line.identity.party
         case = self.fold(notice.case)
         if case is None:
+            if notice.joins is not None:
+                raise ValidationError(
+                    f"joins: no case {notice.case} on this node to join",
+                    hint="a new case is opened by an account without joins",
+                    field="joins",
+                )
             self._check_origin(to, notice)
             return
         if {me, to} != {case.opened_by, case.other}:
@@ -204,6 +218,15 @@ class Cases:
                 f"not {me} and {to}",
                 hint="send the account to the other party of the case",
                 field="case",
+            )
+        opening = case.versions[case.opened_by][0].message_id
+        wanted = None if me == case.opened_by else opening
+        if notice.joins != wanted:
+            raise ValidationError(
+                f"joins: {'give joins: ' + opening if wanted else 'leave joins out'} "
+                f"(case {case.id} was opened by {case.opened_by} with {opening})",
+                hint="`hotline case account` fills it in for you",
+                field="joins",
             )
         if notice.opened_from != case.opened_from:
             origin = case.opened_from
