@@ -30,7 +30,6 @@ from hotline.domain.notices.cases import (
 from hotline.domain.notices.models import NoticeBody, parse_notice
 from hotline.errors import NotFound, ValidationError
 from hotline.geo.cases import compare
-from hotline.render.notices import summary
 from hotline.services.notices.service import Notices
 from hotline.storage import alarms, conflicts
 from hotline.storage import messages as store
@@ -257,18 +256,6 @@ class Cases:
                 hint="`hotline conflicts` and `hotline alarms` list them with their ids",
                 field="opened_from.ref",
             )
-
-    def origin_summary(self, case: dict[str, Any]) -> dict[str, str] | None:
-        """The origin report's one-line summary in both languages, if this node holds it."""
-        origin = case["opened_from"]
-        if origin["kind"] != "incident_report":
-            return None
-        with self.line.db.read() as conn:
-            row = store.get(conn, origin["ref"])
-        if row is None:
-            return None
-        body = parse_notice(json.loads(row["envelope"])["body"])
-        return {lang: summary(body, lang) for lang in ("en", "ru")}
 
 
 def _local_origin(conn: Connection, kind: str, ref: str) -> bool:

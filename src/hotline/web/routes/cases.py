@@ -251,7 +251,6 @@ def case_page(request: Request, case_id: str, session: SessionDep) -> Response:
         case=case,
         me=me,
         parties=[case["opened_by"], case["other"]],
-        origin_summary=node.cases.origin_summary(case),
         timeline=timeline(case),
         map_json=json.dumps(
             {
