@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from hotline.domain.notices.base import format_utc
 from tests.browser.conftest import Consoles
+from tests.browser.test_accessibility import axe
 from tests.services.test_cases import account, event, one_nm_east
 from tests.services.test_notices import sent_example
 
@@ -43,3 +44,4 @@ def test_the_case_page_draws_both_accounts_and_their_difference(consoles: Consol
     expect(page.locator(".case-delta")).to_contain_text("1.000 NM, +17 s")
     expect(page.locator("#case-differences")).to_contain_text("stated by US only")
     consoles.shot(page, "case", full=True)
+    assert [] == axe(page)
