@@ -52,3 +52,14 @@ def test_a_case_opened_joined_and_shown_from_the_command_line(pair: Pair, tmp_pa
         app, ["case", "account", case_id, str(extra), "--dir", us_dir], env=OFFICER
     )
     assert 1 == refused.exit_code and "not case" in refused.output
+
+    pair.us.evidence.exchange()
+    out = tmp_path / "window.json"
+    window = ["--from", _at(pair, -3600), "--to", _at(pair, 1), "--out", str(out)]
+    invoke("evidence", "export", *window, "--dir", us_dir)
+    verdict = json.loads(runner.invoke(app, ["verify", str(out), "--json"]).output)
+    # the report and both accounts; none acknowledged yet, so INCOMPLETE but genuine
+    assert (True, 3) == (verdict["ok"], len(verdict["messages"]))
+    half = runner.invoke(app, ["evidence", "export", "--from", _at(pair, -60), "--out", str(out),
+                               "--dir", us_dir])  # fmt: skip
+    assert 2 == half.exit_code and "--from T --to T" in half.output
