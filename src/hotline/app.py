@@ -35,6 +35,7 @@ from hotline import __version__, seclog
 from hotline.api import (
     auth,
     calls,
+    cases,
     evidence,
     export,
     feeds,
@@ -153,6 +154,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
             node_api,
             messages,
             notices,
+            cases,
             held,
             calls,
             watch,

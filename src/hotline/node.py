@@ -43,6 +43,7 @@ from hotline.services.line.operator_tests import OperatorTests
 from hotline.services.line.receive import Receiver
 from hotline.services.line.service import Line
 from hotline.services.line.tls import NodeTls
+from hotline.services.notices.cases import Cases
 from hotline.services.notices.service import Notices
 from hotline.services.picture.conflicts import Conflicts
 from hotline.services.picture.conformance import Conformance
@@ -91,6 +92,7 @@ class Node:
         self.line.on_receive(KEY_CHANGE_TYPE, partial(on_key_change, allow_plain_http=plain))
         self.conflicts = Conflicts(self.line)
         self.notices = Notices(self.line, conflicts=self.conflicts)
+        self.cases = Cases(self.notices)  # incident cases: accounts checked, cases folded
         self.held = HeldMessages(self.line, self.notices, settings, self.clock)
         self.tracks = TrackPicture(self.line, self.conflicts, settings)
         self.conformance = Conformance(self.line, self.conflicts, settings)

@@ -35,6 +35,7 @@ EXAMPLE_ENVELOPES: dict[str, tuple[str, str, datetime]] = {
     "deconfliction_concurrence.json": ("us", "ru", datetime(2026, 11, 21, 7, 30, tzinfo=UTC)),
     "notice_amendment.json": ("ru", "us", datetime(2027, 8, 30, 10, 0, tzinfo=UTC)),
     "notice_cancellation.json": ("ru", "us", datetime(2026, 12, 2, 18, 0, tzinfo=UTC)),
+    "incident_account.json": ("us", "ru", datetime(2026, 11, 14, 8, 30, tzinfo=UTC)),
 }
 
 

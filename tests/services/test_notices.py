@@ -68,6 +68,9 @@ def linked(pair: Pair, name: str, sender: str = "us") -> dict[str, Any]:
         notice["refers_to"] = sent_example(pair, sender, "exercise_notification")
     elif name == "notice_cancellation":
         notice["refers_to"] = sent_example(pair, sender, "activity_notice_missile_launch")
+    elif name == "incident_account":  # a case opened from a report on the line
+        report = sent_example(pair, sender, "incident_report")
+        notice["opened_from"] = {"kind": "incident_report", "ref": report}
     return notice
 
 

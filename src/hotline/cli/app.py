@@ -16,6 +16,7 @@ import typer
 
 from hotline.cli import evidence, line, links, node, picture
 from hotline.cli.calls import calls_app, principal_app
+from hotline.cli.cases import case_app
 from hotline.cli.conflicts import conflicts_app
 from hotline.cli.escalation import contacts_app, escalation_app
 from hotline.cli.feeds import feed_app
@@ -60,6 +61,7 @@ for group, name in (
     (peer_app, "peer"),
     (user_app, "user"),
     (notice_app, "notice"),
+    (case_app, "case"),
     (links.link_app, "link"),
     (conflicts_app, "conflicts"),
     (evidence.evidence_app, "evidence"),

@@ -43,12 +43,23 @@ def _api(directory: Path, url: str | None, user: str | None, method: str, path: 
 @evidence_app.command("export")
 @friendly
 def export(
-    message: Annotated[
-        str,
-        typer.Option("--message", help="Id of the message to prove (or its first 8 characters)"),
-    ],
     out: Annotated[Path, typer.Option("--out", help="File to write the bundle to")],
     directory: DirOpt,
+    message: Annotated[
+        str | None,
+        typer.Option("--message", help="Id of the message to prove (or its first 8 characters)"),
+    ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="Prove every message of this incident case (one set)"),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Prove every message created from this time (with --to)"),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="... to this time, inclusive (RFC 3339 UTC)")
+    ] = None,
     allow_uncosigned: Annotated[
         bool,
         typer.Option(
@@ -58,14 +69,44 @@ def export(
         ),
     ] = False,
 ) -> None:
-    """Write one message's evidence bundle, from the node's database (node need not run)."""
+    """Write evidence from the node's database (node need not run): one message's bundle
+    (--message), or one set proving every message of a case (--case) or a window
+    (--from/--to)."""
     from hotline.services.evidence.bundle import export_bundle
+    from hotline.services.evidence.sets import export_set, window
     from hotline.storage import messages as message_store
 
+    chosen = [message is not None, case is not None, start is not None or end is not None]
+    if sum(chosen) != 1 or (chosen[2] and (start is None or end is None)):
+        echo("error: give one of --message ID, --case ID, or --from T --to T", err=True)
+        raise typer.Exit(2)
     with opened_node(directory) as node:
-        with node.db.read() as conn:
-            message = message_store.resolve(conn, message) or message
-        raw = export_bundle(node.evidence, message, allow_uncosigned=allow_uncosigned)
+        if message is not None:
+            with node.db.read() as conn:
+                message = message_store.resolve(conn, message) or message
+            raw = export_bundle(node.evidence, message, allow_uncosigned=allow_uncosigned)
+        else:
+            if case is not None:
+                ids, scope = node.cases.message_ids(case), {"case": case}
+            else:
+                assert start is not None and end is not None
+                ids, scope = window(node.evidence, start, end)
+            raw = export_set(node.evidence, ids, scope, allow_uncosigned=allow_uncosigned)
+    _write(out, raw)
+    bundle = json.loads(raw)
+    if message is None:
+        what = f"case {case}" if case else f"{bundle['scope']['from']} to {bundle['scope']['to']}"
+        echo(f"wrote {out}: {len(bundle['bundles'])} messages of {what}, one bundle each")
+    else:
+        how = "co-signed by both nodes" if bundle["cosigned"] else "signed by this node ONLY"
+        echo(
+            f"wrote {out}: message {message}, {len(bundle['entries'])} log entries, "
+            f"checkpoint {how}"
+        )
+    echo(f"check it anywhere with: hotline verify {out}")
+
+
+def _write(out: Path, raw: bytes) -> None:
     partial = out.with_name(out.name + ".partial")
     try:
         partial.write_bytes(raw)
@@ -75,10 +116,6 @@ def export(
         echo(f"error: cannot write {out}: {exc.strerror}", err=True)
         echo("hint: check that the folder exists and is writable", err=True)
         raise typer.Exit(2) from None
-    bundle = json.loads(raw)
-    how = "co-signed by both nodes" if bundle["cosigned"] else "signed by this node ONLY"
-    echo(f"wrote {out}: message {message}, {len(bundle['entries'])} log entries, checkpoint {how}")
-    echo(f"check it anywhere with: hotline verify {out}")
 
 
 @evidence_app.command("exchange")
@@ -176,17 +213,48 @@ def verify_command(
     is there verifies but a receipt or an acknowledgement is missing (named); 1: NOT
     VERIFIED, naming every check that failed; 2: the file cannot be read."""
     from hotline.services.evidence.verify import verify_bundle
+    from hotline.services.evidence.verify_set import is_set
 
     try:
         raw = file.read_bytes()
     except OSError as exc:
         echo(f"error: cannot read {file}: {exc.strerror}", err=True)
         raise typer.Exit(2) from None
+    if is_set(raw):
+        _verify_set(file, raw, allow_uncosigned, trust or [], json_)
+        return
     verdict = verify_bundle(raw, allow_uncosigned=allow_uncosigned, trusted=trust or ())
     if json_:
         print_json(verdict.to_dict())
     else:
         echo(_report(file, verdict))
+    if not verdict.ok:
+        raise typer.Exit(1)
+    if not verdict.complete:
+        raise typer.Exit(3)
+
+
+def _verify_set(file: Path, raw: bytes, uncosigned: bool, trust: list[str], json_: bool) -> None:
+    """A set: its own checks, then each message's verdict; exit as for one bundle."""
+    from hotline.services.evidence.verify_set import verify_set
+
+    verdict = verify_set(raw, allow_uncosigned=uncosigned, trusted=trust)
+    if json_:
+        print_json(verdict.to_dict())
+    else:
+        word = "VERIFIED" if verdict.complete else "INCOMPLETE" if verdict.ok else "NOT VERIFIED"
+        scope = verdict.scope
+        what = (
+            f"case {scope['case']}"
+            if "case" in scope
+            else f"{scope.get('from')} to {scope.get('to')}"
+        )
+        lines = [f"{word}: {file}: evidence set of {what}, {len(verdict.messages)} messages"]
+        lines += [f"  - {failure}" for failure in verdict.failed]
+        for message_id, one in verdict.messages:
+            status = "VERIFIED" if one.complete else "INCOMPLETE" if one.ok else "NOT VERIFIED"
+            lines += ["", f"message {message_id}: {status}", *_report(file, one).splitlines()[1:]]
+        echo("\n".join(lines))
     if not verdict.ok:
         raise typer.Exit(1)
     if not verdict.complete:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from hotline.domain.notices.cases import AccountEvent, IncidentAccount, Narrative
 from hotline.domain.notices.models import (
     ActivityNotice,
     CodedMessage,
@@ -61,6 +62,21 @@ SUBJECTS = {
     "deconfliction_concurrence": N_("DECONFLICTION CONCURRENCE"),
     "notice_amendment": N_("NOTICE AMENDMENT"),
     "notice_cancellation": N_("NOTICE CANCELLATION"),
+    "incident_account": N_("INCIDENT ACCOUNT"),
+}
+EVENT_KINDS = {
+    "first_contact": N_("FIRST CONTACT"),
+    "closest_approach": N_("CLOSEST APPROACH"),
+    "warning_issued": N_("WARNING ISSUED"),
+    "weapons_employed": N_("WEAPONS EMPLOYED"),
+    "separation": N_("SEPARATION"),
+    "other": N_("OTHER"),
+}
+ORIGINS = {
+    "incident_report": N_("INCIDENT REPORT"),
+    "conflict": N_("CONFLICT"),
+    "incursion": N_("INCURSION"),
+    "alarm": N_("ALARM"),
 }
 ACTIVITIES = {
     "air_operations": N_("AIR OPERATIONS"),
@@ -133,6 +149,49 @@ def _incident(body: IncidentReport, lang: str) -> list[Para]:
         units_para("SENDER'S UNITS", body.own_units, lang),
         units_para("OTHER SIDE'S UNITS", body.other_units, lang),
         Para(labelled(lang, "DESCRIPTION", body.description)),
+    ]
+
+
+def _narrative(narrative: Narrative | None, lang: str) -> list[str]:
+    """The narrative as written, English first, each under its language's label."""
+    if narrative is None:
+        return [gettext(lang, "NONE")]
+    texts = [("EN", narrative.en), ("RU", narrative.ru)]
+    return [f"{code}: {text}" for code, text in texts if text is not None]
+
+
+def _event(event: AccountEvent, lang: str) -> Item:
+    kind = gettext(lang, EVENT_KINDS[event.kind])
+    if event.label:
+        kind = f"{kind} ({event.label})"
+    if event.altitude_m is not None and event.datum is not None:
+        height = altitude_at(event.altitude_m, event.datum, lang)
+    elif event.depth_m is not None:
+        height = t(lang, "DEPTH {metres} m", metres=event.depth_m)
+    else:
+        height = gettext(lang, "NOT STATED")
+    units = "; ".join(f"{u.designation} ({u.count})" for u in event.units)
+    details = [
+        labelled(lang, "TIME", format_dtg(event.time, lang)),
+        labelled(lang, "POSITION", format_position(event.position, lang)),
+        labelled(lang, "ALTITUDE", height),
+        labelled(lang, "UNITS", units),
+        *(labelled(lang, "NARRATIVE", line) for line in _narrative(event.narrative, lang)),
+    ]
+    return Item(kind, details)
+
+
+def _account(body: IncidentAccount, lang: str) -> list[Para]:
+    origin = f"{gettext(lang, ORIGINS[body.opened_from.kind])} {body.opened_from.ref}"
+    return [
+        Para(labelled(lang, "CASE", body.case)),
+        Para(labelled(lang, "OPENED FROM", origin)),
+        Para(labelled(lang, "TITLE", body.title or gettext(lang, "NONE"))),
+        Para(
+            labelled(lang, "EVENTS", len(body.events)),
+            items=[_event(e, lang) for e in sorted(body.events, key=lambda e: e.time)],
+        ),
+        Para(gettext(lang, "NARRATIVE"), _narrative(body.narrative, lang)),
     ]
 
 
@@ -325,6 +384,7 @@ _RENDERERS: dict[type[Any], Callable[[Any, str], list[Para]]] = {
     DeconflictionConcurrence: _concurrence,
     NoticeAmendment: _amendment,
     NoticeCancellation: _cancellation,
+    IncidentAccount: _account,
 }
 
 
@@ -362,12 +422,31 @@ def free_texts(notice: NoticeBody, lang: str) -> list[tuple[str, str]]:
         NoticeAmendment: ("reason", N_("REASON")),
         NoticeCancellation: ("reason", N_("REASON")),
     }
+    if isinstance(notice, IncidentAccount):
+        return _account_texts(notice, lang)
     if isinstance(notice, ObserverInvitation):
         label = gettext(lang, "PROGRAMME")
         return [(f"{label}, {format_dtg(i.time, lang)}", i.activity) for i in notice.programme]
     field, msgid = named.get(type(notice), ("", ""))
     text = getattr(notice, field, None) if field else None
     return [(gettext(lang, msgid), text)] if text else []
+
+
+def _account_texts(notice: IncidentAccount, lang: str) -> list[tuple[str, str]]:
+    """An account's narratives in the other language than ``lang``'s, to translate."""
+    label = gettext(lang, "NARRATIVE")
+    narratives = [(label, notice.narrative)]
+    for event in notice.events:
+        kind = gettext(lang, EVENT_KINDS[event.kind])
+        narratives.append((f"{label}, {kind}", event.narrative))
+    out = []
+    for name, narrative in narratives:
+        if narrative is None:
+            continue
+        text = narrative.en if narrative.en is not None else narrative.ru
+        if text is not None:
+            out.append((name, text))
+    return out
 
 
 def render(

@@ -79,6 +79,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/held/{held_id}/approve"): WATCH,
     ("POST", "/console/held/{held_id}/reject"): WATCH,
     ("POST", "/console/compose/text"): WATCH,
+    ("POST", "/console/cases"): WATCH,
+    ("POST", "/console/cases/{case_id}/account"): WATCH,
     ("POST", "/console/compose/code"): WATCH,
     ("POST", "/console/compose/check"): PEOPLE,
     ("POST", "/console/compose/notice"): WATCH,

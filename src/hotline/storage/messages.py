@@ -488,3 +488,19 @@ def receipts_from(conn: Connection, peer: str) -> list[str]:
         )
     )
     return [str(receipt) for (receipt,) in rows]
+
+
+def ids_created_between(
+    conn: Connection, start: str, end: str, exclude_types: Iterable[str] = ()
+) -> list[str]:
+    """Ids of the messages (both directions) created from ``start`` to ``end`` inclusive,
+    oldest first; times are RFC 3339 UTC text as stored, so they compare as text."""
+    query = (
+        select(messages.c.id)
+        .where(messages.c.created >= start, messages.c.created <= end)
+        .order_by(messages.c.created, messages.c.direction, messages.c.seq)
+    )
+    skipped = tuple(exclude_types)
+    if skipped:
+        query = query.where(messages.c.type.not_in(skipped))
+    return [mid for (mid,) in conn.execute(query)]

@@ -30,6 +30,7 @@ TYPE_LABELS = {
     "coded_message": N_("Coded message"),
     "activity_notice": N_("Activity notice"),
     "incident_report": N_("Incident report"),
+    "incident_account": N_("Incident account"),
     "deconfliction_request": N_("Deconfliction request"),
     "deconfliction_answer": N_("Deconfliction answer"),
     "exercise_notification": N_("Exercise notification"),
@@ -164,6 +165,25 @@ def countdown(deadline: str | None, now: datetime) -> tuple[str, int]:
     return f"{sign}{hours}:{minutes:02d}:{seconds:02d}", left
 
 
+ORIGIN_LABELS = {
+    "incident_report": N_("Incident report"),
+    "conflict": N_("Conflict"),
+    "incursion": N_("Incursion"),
+    "alarm": N_("Alarm"),
+}
+"""What an incident case was opened from (``domain/notices/cases.py``)."""
+
+EVENT_LABELS = {
+    "first_contact": N_("First contact"),
+    "closest_approach": N_("Closest approach"),
+    "warning_issued": N_("Warning issued"),
+    "weapons_employed": N_("Weapons employed"),
+    "separation": N_("Separation"),
+    "other": N_("Other"),
+}
+"""The kinds of event an incident account states."""
+
+
 def environment() -> Environment:
     """The console's Jinja environment: autoescaped; a missing member renders as nothing."""
     env = Environment(
@@ -183,6 +203,8 @@ def environment() -> Environment:
         OOB_RESULTS=OOB_RESULTS,
         LINK_STATE_LABELS=LINK_STATE_LABELS,
         SEVERITY_LABELS=SEVERITY_LABELS,
+        ORIGIN_LABELS=ORIGIN_LABELS,
+        EVENT_LABELS=EVENT_LABELS,
     )
     return env
 

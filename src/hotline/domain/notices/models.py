@@ -23,6 +23,8 @@ Types::
                             place) or declined (reason)
     notice_amendment        a sender's notice replaced by a new version (with a reason)
     notice_cancellation     a sender's notice cancelled, or some of its volumes withdrawn
+    incident_account        one side's account of an incident, for a case both fold
+                            (see domain.notices.cases)
 
 The life of each volume (proposed, declared, agreed, withdrawn, expired; a version per
 amendment) is folded from these messages by :mod:`hotline.domain.notices.lifecycle`.
@@ -60,6 +62,7 @@ from hotline.domain.notices.base import (
     field_error,
     to_validation_error,
 )
+from hotline.domain.notices.cases import IncidentAccount
 from hotline.domain.notices.geometry import (
     GEOMETRY_TYPES,
     Altitude,
@@ -469,7 +472,8 @@ NoticeBody = Annotated[
     | ProtectedAreas
     | DeconflictionConcurrence
     | NoticeAmendment
-    | NoticeCancellation,
+    | NoticeCancellation
+    | IncidentAccount,
     Field(discriminator="type"),
 ]
 """Any notice body, told apart by its ``type``."""
@@ -487,6 +491,7 @@ NOTICE_MODELS: dict[str, type[BaseModel]] = {
     "deconfliction_concurrence": DeconflictionConcurrence,
     "notice_amendment": NoticeAmendment,
     "notice_cancellation": NoticeCancellation,
+    "incident_account": IncidentAccount,
 }
 """Each body ``type`` and its model, in the order the docs list them."""
 
@@ -604,6 +609,11 @@ _NOTES = {
     "NoticeAmendment": "notice is the whole new version, of the type of the notice amended.",
     "NoticeCancellation": "Without volumes the whole notice is cancelled.",
     "ExerciseNotification": "end is after start.",
+    "IncidentAccount": "Event kinds are unique within the account (events of kind other by "
+    "their label); the case's origin is the one its first account gave.",
+    "AccountEvent": "A kind other needs a label; altitude_m and datum come together; "
+    "altitude_m and depth_m are not both given.",
+    "Narrative": "At least one of en and ru.",
     "ObserverAnswer": "accept gives observers, arrival_point and arrival_time; decline gives "
     "none of them and a reason.",
     "IncidentReport": "altitude_m and datum are given together or not at all.",

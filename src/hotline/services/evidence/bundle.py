@@ -33,11 +33,20 @@ from hotline.storage import messages, peers
 from hotline.storage.evidence import StoredEntry
 
 
-def export_bundle(evidence: Evidence, message_id: str, *, allow_uncosigned: bool = False) -> bytes:
-    """The bundle for ``message_id`` as bytes to write; refused when it would not verify."""
+def export_bundle(
+    evidence: Evidence,
+    message_id: str,
+    *,
+    allow_uncosigned: bool = False,
+    audit: LogAudit | None = None,
+) -> bytes:
+    """The bundle for ``message_id`` as bytes to write; refused when it would not verify.
+
+    ``audit``: the log's audit made already (an evidence set makes one for all its
+    messages: the audit rereads the whole log)."""
     row, peer_card, entries, cosigned = _gather(evidence, message_id)
     attempts = _attempts(evidence, message_id)
-    audit = evidence.audit()
+    audit = evidence.audit() if audit is None else audit
     if not audit.whole:
         raise LogFork(
             f"this node's log is damaged, so it cannot prove anything: {audit.summary()}",

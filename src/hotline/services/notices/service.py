@@ -15,6 +15,7 @@ broken rules file does not start; a pair with no rules file simply has no rules.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -130,6 +131,9 @@ class Notices:
         self.rules_dir = Path(rules_dir) if rules_dir else None
         check_rules_dir(self.rules_dir)  # a broken rules file stops the node here
         self.translator = translator or default_translator()
+        #: Further checks by notice type, run before sending (the cases register theirs);
+        #: each raises a ValidationError to refuse, given the receiver and the notice.
+        self.checks: dict[str, Callable[[str, NoticeBody], None]] = {}
 
     # -- before sending --------------------------------------------------------------------
 
@@ -147,6 +151,8 @@ class Notices:
             self.phrasebook.check_message(parsed)
         self._check_link(to, parsed)
         self._check_observer_count(parsed)
+        if type_ in self.checks:
+            self.checks[type_](to, parsed)
         sent_at = self.line.clock.now()
         me = self.line.identity.party
         return Prepared(

@@ -44,6 +44,7 @@ from hotline.web.auth import (
 from hotline.web.i18n import TEMPLATES
 from hotline.web.pages import ConsoleRoute, back_to, now_of, render, require_session, session_of
 from hotline.web.routes import calls as routes_calls
+from hotline.web.routes import cases as routes_cases
 from hotline.web.routes import compose as routes_compose
 from hotline.web.routes import evidence as routes_evidence
 from hotline.web.routes import handover as routes_handover
@@ -261,4 +262,5 @@ router.include_router(routes_compose.router)
 router.include_router(routes_watch.router)
 router.include_router(routes_calls.router)
 router.include_router(routes_evidence.router)
+router.include_router(routes_cases.router)
 router.include_router(routes_handover.router)

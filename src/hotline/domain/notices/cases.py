@@ -1,0 +1,266 @@
+"""Incident cases: each side's signed account of an incident, and the case both fold.
+
+After the Su-24 (2015) and the MQ-9 over the Black Sea (2023) each side's times and
+positions disagreed and nothing both had signed could settle it. A *case* puts the two
+sides' accounts side by side. Each account is an ``incident_account`` message: the
+case's id (a UUID the opener chose), what the case was opened from (an incident report
+on the line, a conflict, an incursion or an alarm, by reference), and the sender's
+statements: events of a fixed list of kinds, each with its time, position, optional
+altitude or depth, the units involved and a narrative in English and/or Russian.
+
+The case is never stored or exchanged as such: like the volumes' life
+(:mod:`hotline.domain.notices.lifecycle`), :func:`fold_case` derives it from the signed
+accounts both nodes hold, so both derive the same. The first account (by the sender's
+``created`` time, then party, then channel sequence) opens the case and fixes its line
+(the two parties) and its origin; the other side *joins* with its own account; a later
+account from the same side *amends* — a new version, every earlier one kept. An account
+that contradicts the case (another origin, another line, an event after the account was
+signed) is kept aside as *rejected*, with the reason, never folded in: both nodes reject
+the same ones, and the line is not blocked by a peer's bad statement. The joining side
+names the opening account (``joins``), so which side opened the case never depends on
+the two nodes' clocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
+
+from hotline.domain.notices.base import MessageRef, ShortText, Text, Unit, UtcTime, field_error
+from hotline.domain.notices.geometry import Altitude, Datum, Position
+
+EVENT_KINDS = (
+    "first_contact",
+    "closest_approach",
+    "warning_issued",
+    "weapons_employed",
+    "separation",
+    "other",
+)
+"""What an event of an account may be; ``other`` needs a ``label`` saying what."""
+
+EventKind = Literal[
+    "first_contact", "closest_approach", "warning_issued", "weapons_employed", "separation", "other"
+]
+OriginKind = Literal["incident_report", "conflict", "incursion", "alarm"]
+"""What a case is opened from: an incident report on the line (its message id), or one of
+this node's conflicts, incursions or alarms (their id, as the opener's node names it)."""
+
+CaseId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+]
+Depth = Annotated[StrictInt, Field(ge=0, le=11_000)]
+"""Metres below the sea surface (a submarine's depth)."""
+
+MAX_SKEW_S = 300
+"""An event may be stated at most this many seconds after its account was signed (clock
+skew between the ship's log and the node); later is an impossible time."""
+
+
+class Narrative(BaseModel):
+    """Free text in English and/or Russian, each as written (at least one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    en: Text | None = None
+    ru: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Narrative:
+        if self.en is None and self.ru is None:
+            raise field_error("en", "give the narrative in English (en), Russian (ru) or both")
+        return self
+
+
+class CaseOrigin(BaseModel):
+    """What the case was opened from, by reference."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: OriginKind
+    ref: MessageRef
+
+
+class AccountEvent(BaseModel):
+    """One stated event: what, when, where, who; altitude or depth when known."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: EventKind
+    label: ShortText | None = None
+    time: UtcTime
+    position: Position
+    altitude_m: Altitude | None = None
+    datum: Datum | None = None
+    depth_m: Depth | None = None
+    units: Annotated[tuple[Unit, ...], Field(min_length=1, max_length=50)]
+    narrative: Narrative | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AccountEvent:
+        if self.kind == "other" and self.label is None:
+            raise field_error("label", "an event of kind other needs a label saying what it was")
+        if (self.altitude_m is None) != (self.datum is None):
+            raise field_error("datum", "altitude_m and datum are given together or not at all")
+        if self.altitude_m is not None and self.depth_m is not None:
+            raise field_error("depth_m", "give altitude_m or depth_m, not both")
+        return self
+
+    @property
+    def key(self) -> str:
+        """What the event is compared by: its kind, or ``other:<label>``."""
+        return f"other:{self.label}" if self.kind == "other" else self.kind
+
+
+class IncidentAccount(BaseModel):
+    """One side's signed account of an incident, for one case.
+
+    ``joins`` is given by the side that did not open the case: the message id of the
+    account that opened it. So which account opened the case is signed, not inferred
+    from two clocks.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["incident_account"]
+    case: CaseId
+    opened_from: CaseOrigin
+    title: ShortText | None = None
+    joins: MessageRef | None = None
+    events: Annotated[tuple[AccountEvent, ...], Field(min_length=1, max_length=100)]
+    narrative: Narrative | None = None
+
+    @model_validator(mode="after")
+    def _distinct_events(self) -> IncidentAccount:
+        keys = [e.key for e in self.events]
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            raise field_error(
+                "events", f"event {key} is stated twice (give other events a distinct label)"
+            )
+        return self
+
+
+# --- the fold ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account on the line: its envelope's facts and the parsed body."""
+
+    party: str
+    to: str
+    message_id: str
+    seq: int
+    created: str
+    body: IncidentAccount
+
+
+@dataclass(frozen=True)
+class Rejected:
+    account: Account
+    reason: str
+
+
+@dataclass
+class Case:
+    """A case as folded: opener, origin, each side's versions (oldest first), rejections."""
+
+    id: str
+    opened_by: str
+    other: str
+    opened_at: str
+    opened_from: CaseOrigin
+    versions: dict[str, list[Account]] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def current(self, party: str) -> Account | None:
+        """The party's latest version, or None if it has not stated its account."""
+        found = self.versions.get(party)
+        return found[-1] if found else None
+
+    @property
+    def title(self) -> str | None:
+        """The latest title either side gave, the opener's first."""
+        for party in (self.opened_by, self.other):
+            for account in reversed(self.versions.get(party, [])):
+                if account.body.title:
+                    return account.body.title
+        return None
+
+
+def _order(account: Account) -> tuple[bool, str, str, int]:
+    """Openers (no ``joins``) first; then by time signed, party, channel sequence."""
+    return (account.body.joins is not None, account.created, account.party, account.seq)
+
+
+def _impossible_time(account: Account) -> str | None:
+    """Why an event's time cannot be, given when the account was signed; None if fine."""
+    signed = datetime.strptime(account.created[:19], "%Y-%m-%dT%H:%M:%S")
+    limit = signed + timedelta(seconds=MAX_SKEW_S)
+    for i, event in enumerate(account.body.events):
+        if event.time.replace(tzinfo=None) > limit:
+            return (
+                f"events[{i}].time: {event.time:%Y-%m-%dT%H:%M:%SZ} is after the account was "
+                f"signed ({account.created}): an account states what has happened"
+            )
+    return None
+
+
+def fold_case(accounts: Iterable[Account]) -> Case | None:
+    """The case the accounts of one case id make; None when there are none.
+
+    Accounts that join nothing come first, then those that join; each group in order
+    of (created, party, seq): the same on both nodes, which hold the same envelopes. The
+    first account that passes opens the case; an account that ``joins`` must name it.
+    """
+    case: Case | None = None
+    rejected: list[Rejected] = []
+    for account in sorted(accounts, key=_order):
+        reason = _impossible_time(account)
+        if reason is None and case is not None:
+            reason = _contradiction(case, account)
+        if reason is not None:
+            rejected.append(Rejected(account, reason))
+            continue
+        if case is None:
+            case = Case(
+                id=account.body.case,
+                opened_by=account.party,
+                other=account.to,
+                opened_at=account.created,
+                opened_from=account.body.opened_from,
+            )
+        case.versions.setdefault(account.party, []).append(account)
+    if case is not None:
+        case.rejected = rejected
+    return case
+
+
+def _contradiction(case: Case, account: Account) -> str | None:
+    """Why an account cannot belong to ``case``; None when it can."""
+    if {account.party, account.to} != {case.opened_by, case.other}:
+        return (
+            f"case {case.id} is between {case.opened_by} and {case.other}; this account is "
+            f"from {account.party} to {account.to}"
+        )
+    opening = case.versions[case.opened_by][0].message_id
+    joins = account.body.joins
+    if account.party == case.opened_by and joins is not None:
+        return f"joins: {account.party} opened case {case.id}; its own account joins nothing"
+    if account.party != case.opened_by and joins != opening:
+        return (
+            f"joins: an account joining case {case.id} names the account that opened it "
+            f"({opening}), not {joins or 'nothing'}"
+        )
+    origin = account.body.opened_from
+    if origin != case.opened_from:
+        return (
+            f"opened_from: case {case.id} was opened from {case.opened_from.kind} "
+            f"{case.opened_from.ref}; this account says {origin.kind} {origin.ref}"
+        )
+    return None
