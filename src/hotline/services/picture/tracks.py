@@ -22,9 +22,10 @@ track and area, or per pair) that clears itself when no longer predicted, unless
 track's feed stopped (:mod:`hotline.services.picture.safety`). Own tracks are checked
 against own declared volumes too (:mod:`hotline.services.picture.conformance`).
 
-The picture is kept in the memory of the node process: it is a live view, rebuilt by the
-feed within seconds of a restart, not a record. What the parties say about it goes on the
-line as incident reports and notices.
+Every report taken is recorded in the database first (:mod:`hotline.services.picture.record`);
+the picture itself is assessed in the memory of the active process, which rebuilds it from
+the record when it becomes active (a restart, a standby taking over): :meth:`TrackPicture.load`.
+What the parties say about it goes on the line as incident reports and notices.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from hotline.services.line.service import Line
 from hotline.services.picture import safety
 from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
 from hotline.services.picture.conformance import Conformance
+from hotline.services.picture.record import Record, row
 from hotline.storage import peers
 from hotline.storage.db import Connection, after_commit
 
@@ -78,6 +80,7 @@ class TrackPicture:
         self.conflicts = conflicts
         self.settings = settings
         self.clock: Clock = line.clock
+        self.record = Record(line.db, line.clock, settings)
         self._tracks: dict[str, _Held] = {}
         self._lock = threading.Lock()
         # since the alarms were last brought up to date; True at start, so that the first
@@ -115,6 +118,8 @@ class TrackPicture:
                     )
             held.append(_Held(r, at, "feed"))
         stale = sum(1 for h in held if (now - h.at).total_seconds() > ttl)
+        # recorded before it is in the picture: what the picture showed, the record holds
+        self.record.add([row(h.report, h.at, h.source) for h in held])
         self._keep(held)
         assessment = self.assess()
         self._alarm(assessment)
@@ -189,6 +194,7 @@ class TrackPicture:
                     f"{envelope.from_!r} carries only its own tracks"
                 )
             held.append(_Held(report, parse_rfc3339(report.time), envelope.from_))
+        self.record.add([row(h.report, h.at, h.source) for h in held], conn)
         # into the picture once stored (not for an attempt rolled back or retried);
         # alarms follow at the next tick
         after_commit(conn, lambda: self._keep(held))
@@ -200,6 +206,14 @@ class TrackPicture:
             any_tracks = bool(self._tracks)
         if changed or any_tracks:
             self._alarm(self.assess())
+
+    def load(self) -> int:
+        """Take the picture back from the record: the latest report of each track seen
+        within ``track_ttl_s`` (a restarted node, a standby that became the active
+        process). Tracks held already keep a newer report. How many tracks were loaded."""
+        held = [_Held(r, at, source) for r, at, source in self.record.latest(self.clock.now())]
+        self._keep(held)
+        return len(held)
 
     def clear(self) -> None:
         """Forget every track (the feed restarts from nothing)."""
