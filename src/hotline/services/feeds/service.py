@@ -178,7 +178,7 @@ class Feeds:
                     self._rates.pop(name, None)
             for name, config in configs.items():
                 if name not in self._sources:
-                    source = FeedSource(config, self.tracks.report)
+                    source = FeedSource(config, self.tracks.take)
                     self._sources[name] = source
                     runner.add(
                         f"feed-{name}",

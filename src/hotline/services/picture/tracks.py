@@ -56,7 +56,8 @@ from hotline.services.line.service import Line
 from hotline.services.picture import safety
 from hotline.services.picture.conflicts import ALL_ALTITUDES, AreaInForce, Conflicts
 from hotline.services.picture.conformance import Conformance
-from hotline.services.picture.record import Record, row
+from hotline.services.picture.record import Record
+from hotline.services.picture.record import row as recorded
 from hotline.storage import peers
 from hotline.storage.db import Connection, after_commit
 
@@ -95,13 +96,25 @@ class TrackPicture:
     # -- reports ---------------------------------------------------------------------------
 
     def report(self, reports: list[TrackReport]) -> dict[str, Any]:
-        """Take a batch of reports; returns how many were taken and the assessment."""
+        """Take a batch of reports and assess the picture at once (``POST /api/v1/tracks``);
+        returns how many were taken and the assessment's summary."""
+        taken = self.take(reports)
+        assessment = self.assess()
+        self._alarm(assessment)
+        self._share()
+        return {**taken, **assessment["summary"]}
+
+    def take(self, reports: list[TrackReport]) -> dict[str, int]:
+        """Record a batch of reports and put them in the picture, leaving the assessment to
+        the next tick (every ``tick_s``): the feed adapters' way, which hand over reports
+        several times a second and would otherwise assess the whole picture each time."""
         if len(reports) > MAX_TRACKS_PER_REPORT:
             raise ValidationError(
                 f"{len(reports)} tracks in one report; at most {MAX_TRACKS_PER_REPORT}"
             )
         now = self.clock.now()
         ttl = self.settings.track_ttl_s
+        skew = self.settings.clock_skew_s
         held = []
         for k, r in enumerate(reports):
             at = now
@@ -111,20 +124,17 @@ class TrackPicture:
                 except ValueError as exc:
                     raise ValidationError(f"tracks[{k}].time: {exc}", field="time") from None
                 ahead = (at - now).total_seconds()
-                if ahead > self.settings.clock_skew_s:
+                if ahead > skew:
                     raise ValidationError(
                         f"tracks[{k}].time {r.time} is {ahead:.0f} s in the future",
-                        hint=f"the node accepts at most {self.settings.clock_skew_s} s of skew",
+                        hint=f"the node accepts at most {skew} s of skew",
                     )
             held.append(_Held(r, at, "feed"))
         stale = sum(1 for h in held if (now - h.at).total_seconds() > ttl)
         # recorded before it is in the picture: what the picture showed, the record holds
-        self.record.add([row(h.report, h.at, h.source) for h in held])
+        self.record.add([recorded(h.report, h.at, h.source) for h in held])
         self._keep(held)
-        assessment = self.assess()
-        self._alarm(assessment)
-        self._share()
-        return {"taken": len(held), "stale": stale, **assessment["summary"]}
+        return {"taken": len(held), "stale": stale}
 
     def _keep(self, held: list[_Held]) -> None:
         with self._lock:
@@ -194,7 +204,7 @@ class TrackPicture:
                     f"{envelope.from_!r} carries only its own tracks"
                 )
             held.append(_Held(report, parse_rfc3339(report.time), envelope.from_))
-        self.record.add([row(h.report, h.at, h.source) for h in held], conn)
+        self.record.add([recorded(h.report, h.at, h.source) for h in held], conn)
         # into the picture once stored (not for an attempt rolled back or retried);
         # alarms follow at the next tick
         after_commit(conn, lambda: self._keep(held))
@@ -206,6 +216,7 @@ class TrackPicture:
             any_tracks = bool(self._tracks)
         if changed or any_tracks:
             self._alarm(self.assess())
+        self._share()  # a feed's tracks are shared from here (take() does not assess)
 
     def load(self) -> int:
         """Take the picture back from the record: the latest report of each track seen
