@@ -86,12 +86,15 @@ def sender(sbs_port: int, ais_ports: list[int], aircraft: int, ships: int, secon
     clients = [s.accept()[0] for s in servers]
     started.set()
     t0 = time.monotonic()
-    for k in range(seconds):
-        clients[0].sendall(sbs1_round(aircraft, k))
-        for p, client in enumerate(clients[1:]):
-            mine = sentences[p * per_port : (p + 1) * per_port]
-            client.sendall(b"".join(mine[k % SHIP_EVERY_S :: SHIP_EVERY_S]))
-        time.sleep(max(0.0, t0 + k + 1 - time.monotonic()))
+    try:
+        for k in range(seconds):
+            clients[0].sendall(sbs1_round(aircraft, k))
+            for p, client in enumerate(clients[1:]):
+                mine = sentences[p * per_port : (p + 1) * per_port]
+                client.sendall(b"".join(mine[k % SHIP_EVERY_S :: SHIP_EVERY_S]))
+            time.sleep(max(0.0, t0 + k + 1 - time.monotonic()))
+    except OSError:
+        return  # the node stopped (the measurement is over)
     time.sleep(30)  # keep the connections open while the node drains
     for c in clients:
         c.close()
