@@ -262,37 +262,46 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
     wall = w1 - w0
     offered = args.aircraft + args.ships / SHIP_EVERY_S
     recorded = rows1 - rows0
-    per_report = (bytes1 - bytes0) / max(recorded, 1)
-    durations = [d for s, d in meter.assessed]
+    n = max(recorded, 1)
+    per_report = (bytes1 - bytes0) / n
+    durations = [d for _s, d in meter.assessed]
     print(f"{args.aircraft} aircraft at 1 Hz + {args.ships} ships every {SHIP_EVERY_S} s = "
           f"{offered:.0f} reports/s offered; {len(sources)} sources; {wall:.0f} s measured "
           f"after {args.warmup} s; database {args.db}")  # fmt: skip
-    print(f"anchor (decoders alone)   {anchor:10.0f} reports/s")
-    print(f"decoded                   {(d1 - d0) / wall:10.0f} reports/s   "
-          f"({(d1 - d0) / wall / anchor:.3f} x anchor)")  # fmt: skip
-    print(f"taken by the picture      {(r1 - r0) / wall:10.0f} reports/s   "
-          f"({(r1 - r0) / wall / offered:.3f} x offered)")  # fmt: skip
-    print(f"recorded (rows)           {recorded / wall:10.0f} reports/s")
-    print(f"node CPU                  {1000 * (cpu1 - cpu0) / max(recorded, 1):10.3f} ms/report   "
-          f"({(cpu1 - cpu0) / wall:.2f} cores)")  # fmt: skip
-    print(f"database server CPU       {1000 * (dbcpu1 - dbcpu0) / max(recorded, 1):10.3f} ms/report   "
-          f"({(dbcpu1 - dbcpu0) / wall:.2f} cores; its connections' processes)")  # fmt: skip
-    print(f"machine CPU (all of it) {1000 * (mcpu1 - mcpu0) / max(recorded, 1):10.3f} ms/report   "
-          f"({(mcpu1 - mcpu0) / wall:.2f} cores of {os.cpu_count()})")  # fmt: skip
-    if lags:
+    say("anchor (decoders alone)", f"{anchor:10.0f} reports/s")
+    say(
+        "decoded",
+        f"{(d1 - d0) / wall:10.0f} reports/s   ({(d1 - d0) / wall / anchor:.3f} x anchor)",
+    )
+    say("taken by the picture", f"{(r1 - r0) / wall:10.0f} reports/s   "
+        f"({(r1 - r0) / wall / offered:.3f} x offered)")  # fmt: skip
+    say("recorded (rows)", f"{recorded / wall:10.0f} reports/s")
+    say(
+        "node CPU",
+        f"{1000 * (cpu1 - cpu0) / n:10.3f} ms/report   ({(cpu1 - cpu0) / wall:.2f} cores)",
+    )
+    say("database backends' CPU", f"{1000 * (dbcpu1 - dbcpu0) / n:10.3f} ms/report   "
+        f"({(dbcpu1 - dbcpu0) / wall:.2f} cores)")  # fmt: skip
+    say("machine CPU (all of it)", f"{1000 * (mcpu1 - mcpu0) / n:10.3f} ms/report   "
+        f"({(mcpu1 - mcpu0) / wall:.2f} cores of {os.cpu_count()})")  # fmt: skip
+    if len(lags) > 1:
         q = statistics.quantiles(lags, n=20)
-        print(f"picture age (lag)         p50 {q[9]:.2f} s, p95 {q[18]:.2f} s, max {max(lags):.2f} s")
+        say("picture age (lag)", f"p50 {q[9]:.2f} s, p95 {q[18]:.2f} s, max {max(lags):.2f} s")
     if durations:
-        print(f"one assessment            p50 {statistics.median(durations):.2f} s, "
-              f"max {max(durations):.2f} s, {len(durations)} in all")  # fmt: skip
-    print(f"drain after the last round {drained - last_round:.1f} s")
-    print(f"record growth             {per_report:10.0f} bytes/report; "
-          f"{per_report * recorded / wall * 3600 / 1e9:.2f} GB/h at the rate recorded, "
-          f"{per_report * 20_000 * 3600 / 1e9:.2f} GB/h at 20,000/s")  # fmt: skip
+        say("one assessment", f"p50 {statistics.median(durations):.2f} s, "
+            f"max {max(durations):.2f} s, {len(durations)} in all")  # fmt: skip
+    say("drain after the last round", f"{drained - last_round:.1f} s")
+    say("record growth", f"{per_report:10.0f} bytes/report; "
+        f"{per_report * recorded / wall * 3600 / 1e9:.2f} GB/h at the rate recorded, "
+        f"{per_report * 20_000 * 3600 / 1e9:.2f} GB/h at 20,000/s")  # fmt: skip
     print("where the time goes (wall s in each, threads overlap; x measured wall):")
     for name in ("decode", "take (all)", "record", "assess"):
-        s = spent1.get(name, 0.0) - spent0.get(name, 0.0)
-        print(f"  {name:12} {s:8.1f} s   {s / wall:6.2f} x")
+        spent = spent1.get(name, 0.0) - spent0.get(name, 0.0)
+        print(f"  {name:12} {spent:8.1f} s   {spent / wall:6.2f} x")
+
+
+def say(label: str, text: str) -> None:
+    print(f"{label:27}{text}")
 
 
 def main() -> None:

@@ -35,7 +35,9 @@ def test_a_node_restarted_mid_feed_keeps_its_recorded_picture(
         )  # fmt: skip
         assert 0 == added.exit_code, added.output
         receiver.send(data("sbs1.txt"))
-        before = wait_for(lambda: _tracks(us, {"icao:4CA2D6", "icao:3C6DD4"}), "tracks", timeout=120)
+        before = wait_for(
+            lambda: _tracks(us, {"icao:4CA2D6", "icao:3C6DD4"}), "tracks", timeout=120
+        )
 
         us.stop()  # the receiver goes on listening: the feed is cut mid-stream
         clients = len(receiver.clients)
@@ -47,9 +49,11 @@ def test_a_node_restarted_mid_feed_keeps_its_recorded_picture(
         wait_for(lambda: len(receiver.clients) > clients, "the feed reconnected", timeout=120)
         receiver.clients[-1].sendall(LATER)
         moved = wait_for(
-            lambda: (t := _tracks(us, {"icao:4CA2D6", "icao:3C6DD4"}))
-            and t["icao:4CA2D6"]["lat"] > 35.15
-            and t,
+            lambda: (
+                (t := _tracks(us, {"icao:4CA2D6", "icao:3C6DD4"}))
+                and t["icao:4CA2D6"]["lat"] > 35.15
+                and t
+            ),
             "the feed's next report",
             timeout=120,
         )
