@@ -31,8 +31,9 @@ What the parties say about it goes on the line as incident reports and notices.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -334,15 +335,19 @@ class TrackPicture:
                             "lon": round(float(lo), 6),
                         }
                     )
+        # the fields of each report as given (model_dump(exclude_none=True) without its
+        # cost: a third of a second per 100,000 tracks, every tick), where it is now
         tracks = [
             {
-                **r.model_dump(exclude_none=True),
-                "source": sources[k],
-                "lat": round(float(lat[k]), 6),
-                "lon": round(float(lon[k]), 6),
-                "alt_m": round(float(alt[k]), 1),
+                **{k: v for k, v in r.__dict__.items() if v is not None},
+                "source": source,
+                "lat": round(la, 6),
+                "lon": round(lo, 6),
+                "alt_m": round(al, 1),
             }
-            for k, r in enumerate(reports)
+            for r, source, la, lo, al in zip(
+                reports, sources, lat.tolist(), lon.tolist(), alt.tolist(), strict=True
+            )
         ]
         return {
             "at": rfc3339(now),
@@ -402,23 +407,34 @@ class TrackPicture:
         if self.conformance is not None:
             self.conformance.check(assessment, fresh=fresh, last=last)
 
-    def _feeds(self, now: datetime) -> tuple[set[str], dict[str, dict[str, Any]]]:
+    def _feeds(self, now: datetime) -> tuple[set[str], Mapping[str, dict[str, Any]]]:
         """Tracks whose feed is live (reported within ``track_stale_s``), and each track
         in the picture as last reported."""
-        stale = self.settings.track_stale_s
+        since = now - timedelta(seconds=self.settings.track_stale_s)
         with self._lock:
-            held = list(self._tracks.values())
-        fresh = {h.report.id for h in held if (now - h.at).total_seconds() <= stale}
-        last = {
-            h.report.id: {
-                "time": rfc3339(h.at),
-                "lat": h.report.lat,
-                "lon": h.report.lon,
-                "alt_m": h.report.alt_m,
-            }
-            for h in held
-        }
-        return fresh, last
+            held = dict(self._tracks)
+        fresh = {key for key, h in held.items() if h.at >= since}
+        return fresh, _LastReports(held)
+
+
+class _LastReports(Mapping[str, dict[str, Any]]):
+    """Each track in the picture as last reported (``time``, ``lat``, ``lon``, ``alt_m``),
+    made when asked for: only the tracks of alarms whose feed stopped ever are, and making
+    them all took most of a tick with 100,000 tracks."""
+
+    def __init__(self, held: dict[str, _Held]) -> None:
+        self._held = held
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        h = self._held[key]
+        return {"time": rfc3339(h.at), "lat": h.report.lat, "lon": h.report.lon,
+                "alt_m": h.report.alt_m}  # fmt: skip
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._held)
+
+    def __len__(self) -> int:
+        return len(self._held)
 
 
 def engine_areas(areas: list[AreaInForce]) -> incursions.Areas:
