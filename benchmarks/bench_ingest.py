@@ -13,9 +13,8 @@ active, its feeds connected, records and assesses them. In one run it prints:
   (``bytes.split`` of each SBS-1 line, ``pyais.decode`` of each sentence), reports/s;
 - **ingest**: reports/s decoded, taken by the picture and recorded (rows counted in the
   database), over the measured rounds (after ``--warmup`` s), beside the offered rate;
-- **CPU**: the node process's CPU ms per recorded report (all its threads), the database
-  server's (its processes serving this database, from ``/proc``) and the whole machine's
-  (``/proc/stat``: other work on the machine counts too);
+- **CPU**: the node process's CPU ms per recorded report (all its threads), and the whole
+  machine's (``/proc/stat``: the database server's, and any other work on the machine);
 - **lag**: how old the last finished assessment is when looked at (every 0.1 s): p50,
   p95, max; an assessment's own duration; and how long after the last round the last
   report was recorded (drain);
@@ -146,26 +145,6 @@ def machine_cpu_s() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def db_cpu_s(db: Database) -> float:
-    """CPU seconds of this database's server processes (PostgreSQL on this machine)."""
-    if db.is_sqlite:
-        return 0.0
-    from sqlalchemy import text
-
-    with db.engine.connect() as conn:
-        sql = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-        pids = [int(p) for p in conn.execute(text(sql)).scalars()]
-    total = 0.0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def rows_and_bytes(db: Database) -> tuple[int, int]:
     from sqlalchemy import text
 
@@ -239,13 +218,11 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
     d0, r0 = totals()
     rows0, bytes0 = rows_and_bytes(node.db)
     cpu0, mcpu0, w0 = time.process_time(), machine_cpu_s(), time.perf_counter()
-    dbcpu0 = db_cpu_s(node.db)
     spent0 = dict(meter.spent)
     time.sleep(max(1.0, args.seconds - args.warmup))
     d1, r1 = totals()
     rows1, bytes1 = rows_and_bytes(node.db)
     cpu1, mcpu1, w1 = time.process_time(), machine_cpu_s(), time.perf_counter()
-    dbcpu1 = db_cpu_s(node.db)
     spent1 = dict(meter.spent)
     last_round = time.monotonic()
     drained = last_round
@@ -280,8 +257,6 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
         "node CPU",
         f"{1000 * (cpu1 - cpu0) / n:10.3f} ms/report   ({(cpu1 - cpu0) / wall:.2f} cores)",
     )
-    say("database backends' CPU", f"{1000 * (dbcpu1 - dbcpu0) / n:10.3f} ms/report   "
-        f"({(dbcpu1 - dbcpu0) / wall:.2f} cores)")  # fmt: skip
     say("machine CPU (all of it)", f"{1000 * (mcpu1 - mcpu0) / n:10.3f} ms/report   "
         f"({(mcpu1 - mcpu0) / wall:.2f} cores of {os.cpu_count()})")  # fmt: skip
     if len(lags) > 1:

@@ -197,3 +197,16 @@ def _line(report: dict[str, Any]) -> str:
     import json
 
     return json.dumps(report, separators=(",", ":"))
+
+
+def test_a_peers_shared_tracks_are_recorded_with_the_peer_as_source(
+    make_pair: Any, clock: FakeClock
+) -> None:
+    with make_pair(us={"track_share_s": 1}) as pair:
+        pair.us.tracks.report(reports(track("U1", "us", 35.0, 35.0, 90.0)))
+        pair.flush()
+        window = (rfc3339(clock.now()), rfc3339(clock.now()))
+        [shared] = pair.ru.tracks.record.history(*window)["reports"]
+        [own] = pair.us.tracks.record.history(*window)["reports"]
+    assert ("U1", "us", "us") == (shared["id"], shared["party"], shared["source"])
+    assert ("U1", "feed", 35.0) == (own["id"], own["source"], shared["lat"])
