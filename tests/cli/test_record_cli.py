@@ -57,8 +57,8 @@ def test_export_replay_and_history_from_the_command_line(tmp_path: Path) -> None
                                          "--json", "--dir", str(us), env=env))  # fmt: skip
             shown = json.loads(invoke("tracks", "show", "--json", "--dir", str(us), env=env))
             until = rfc3339(node.clock.now() + timedelta(seconds=1))
-            history = json.loads(invoke("tracks", "history", "--from", rfc3339(t0), "--to", until,
-                                        "--track", "A1", "--json", "--dir", str(us), env=env))  # fmt: skip
+            query = ["--from", rfc3339(t0), "--to", until, "--track", "A1", "--json"]
+            history = json.loads(invoke("tracks", "history", *query, "--dir", str(us), env=env))
             refused = runner.invoke(app, ["tracks", "replay", str(bad), "--dir", str(us)], env=env)
     finally:
         node.stop()
