@@ -18,6 +18,7 @@ active, its feeds connected, records and assesses them. In one run it prints:
 - **lag**: how old the last finished assessment is when looked at (every 0.1 s): p50,
   p95, max; an assessment's own duration; and how long after the last round the last
   report was recorded (drain);
+- **rebuild**: how long a restarted node takes to take its picture back from the record;
 - **growth**: the record's bytes per report (table and indexes) and per hour at the rate
   recorded and at the target rate;
 - **where the time goes**: seconds of wall time spent in decoding, recording, the rest of
@@ -235,6 +236,12 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
     stop.set()
     node.stop()
     proc.terminate()
+    # a restart: the picture taken back from the record (the last track_ttl_s of it)
+    again = Node(node.settings)
+    t = time.perf_counter()
+    loaded = again.tracks.load()
+    rebuild_s = time.perf_counter() - t
+    again.db.dispose()
 
     wall = w1 - w0
     offered = args.aircraft + args.ships / SHIP_EVERY_S
@@ -266,6 +273,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
         say("one assessment", f"p50 {statistics.median(durations):.2f} s, "
             f"max {max(durations):.2f} s, {len(durations)} in all")  # fmt: skip
     say("drain after the last round", f"{drained - last_round:.1f} s")
+    say("picture rebuilt on start", f"{loaded} tracks from the record in {rebuild_s:.2f} s")
     say("record growth", f"{per_report:10.0f} bytes/report; "
         f"{per_report * recorded / wall * 3600 / 1e9:.2f} GB/h at the rate recorded, "
         f"{per_report * 20_000 * 3600 / 1e9:.2f} GB/h at 20,000/s")  # fmt: skip

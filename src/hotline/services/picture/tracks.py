@@ -132,9 +132,11 @@ class TrackPicture:
                     )
             held.append(_Held(r, at, "feed"))
         stale = sum(1 for h in held if (now - h.at).total_seconds() > ttl)
-        # recorded before it is in the picture: what the picture showed, the record holds
-        self.record.add([recorded(h.report, h.at, h.source) for h in held])
+        # in the picture first: with the database away the live picture goes on; the
+        # failure reaches the caller (503 to a client, a feed keeps the reports and hands
+        # them over again), so the record catches up when the database is back
         self._keep(held)
+        self.record.add([recorded(h.report, h.at, h.source) for h in held])
         return {"taken": len(held), "stale": stale}
 
     def _keep(self, held: list[_Held]) -> None:
