@@ -42,9 +42,11 @@ def test_a_node_restarted_mid_feed_keeps_its_recorded_picture(
         us.stop()  # the receiver goes on listening: the feed is cut mid-stream
         clients = len(receiver.clients)
         us.start()
-        # taken back from the record, before the feed has said anything since
-        after = _tracks(us, {"icao:4CA2D6", "icao:3C6DD4"})
-        assert after, "the restarted node's picture"
+        # taken back from the record as the process becomes active; the feed has said
+        # nothing since (nothing is sent on its new connection before the check below)
+        after = wait_for(
+            lambda: _tracks(us, {"icao:4CA2D6", "icao:3C6DD4"}), "the picture back", timeout=60
+        )
 
         wait_for(lambda: len(receiver.clients) > clients, "the feed reconnected", timeout=120)
         receiver.clients[-1].sendall(LATER)

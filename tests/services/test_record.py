@@ -132,7 +132,12 @@ def test_a_standby_that_becomes_active_takes_the_picture_over_from_the_record(
         first.stop()  # the active process ends: the standby takes over within retry_s
 
         wait_for(lambda: standby.active, "the standby active", timeout=60)
-        taken = {t["id"]: t for t in standby.tracks.assess()["tracks"]}
+        # "active" is set as it takes over; the picture is loaded in the same step
+        taken = wait_for(
+            lambda: {t["id"]: t for t in standby.tracks.assess()["tracks"]},
+            "the standby's picture",
+            timeout=60,
+        )
         assert ["A1", "B1"] == sorted(taken)
         assert (35.0, 35.01, "ru") == (taken["A1"]["lat"], taken["A1"]["lon"], taken["B1"]["party"])
     finally:
