@@ -262,6 +262,13 @@ class NodeSettings(BaseSettings):
         description="A track not reported for this long has lost its feed: its alarms say "
         "'feed lost' and keep its last position and prediction, seconds.",
     )
+    track_record_days: float = Field(
+        7.0,
+        ge=0,
+        le=3660,
+        description="Recorded position reports are kept this many days, then pruned "
+        "(0: record none; the picture is then not rebuilt after a restart).",
+    )
     conformance_margin_m: float = Field(
         500.0, ge=0, description="Own tracks may stray this far outside a volume, metres."
     )

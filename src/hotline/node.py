@@ -122,6 +122,7 @@ class Node:
         self.held.register("answer", requests.check_held_answer, requests.send_held_answer)
         self.ticks.append(self.calls.tick)
         self.ticks.append(self.tracks.tick)
+        self.ticks.append(self.tracks.record.tick)  # prunes past track_record_days
         self.ticks.append(self.conflicts.tick)  # conflicts close when their volumes expire
         self.leadership: Leadership | None = None
         self.runner: Runner | None = None  # the active process's jobs, while it is active
@@ -199,6 +200,12 @@ class Node:
         with self.db.read() as conn:
             parties = [p.party for p in peers.all_peers(conn)]
         runner = Runner("active")
+        # the picture as the previous active process left it (or before a restart)
+        try:
+            loaded = self.tracks.load()
+            logger.info("the picture: %d tracks taken back from the record", loaded)
+        except Exception:  # a live view: the feeds refill it; never stop taking over
+            logger.exception("the picture could not be taken back from the record")
         Scheduler(self.ticks, self.settings.tick_s).add_to(runner)
         if self.settings.checkpoint_interval_s > 0:
             runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)

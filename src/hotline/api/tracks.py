@@ -8,14 +8,16 @@ Protected areas are declared as ``protected_areas`` notices (``POST /api/v1/noti
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import Field
 
 from hotline.api.deps import NodeDep, StrictBody, UserDep
 from hotline.api.notices import FeatureCollection
 from hotline.domain.tracks import TrackReport
 from hotline.responses import Number, Out, TypedRouter
+from hotline.services.picture.record import PAGE
 from hotline.services.picture.tracks import MAX_TRACKS_PER_REPORT
 
 router = TypedRouter(prefix="/api/v1", tags=["picture"])
@@ -111,6 +113,51 @@ def report_tracks(body: TracksRequest, node: NodeDep, user: UserDep) -> dict[str
 )
 def picture(node: NodeDep, user: UserDep) -> dict[str, Any]:
     return node.tracks.assess()
+
+
+class RecordedReport(Out):
+    """One report as recorded: the time its sensor saw it, where and how it flew."""
+
+    id: str
+    party: str
+    source: str = Field(description="feed (this node's), or the peer that shared it")
+    time: str
+    lat: Number
+    lon: Number
+    alt_m: Number
+    gs_mps: Number
+    trk_deg: Number
+    vs_mps: Number
+    callsign: str | None = None
+
+
+class History(Out):
+    from_: str = Field(alias="from")
+    to: str
+    reports: list[RecordedReport]
+    next: str | None = Field(description="give as after= for the next page; null at the end")
+
+
+@router.get(
+    "/tracks/history",
+    summary="The recorded picture: reports in a window, of a track or within a radius",
+    response_model=History,
+)
+def history(
+    node: NodeDep,
+    user: UserDep,
+    from_: Annotated[str, Query(alias="from", description="RFC 3339 UTC, included")],
+    to: Annotated[str, Query(description="RFC 3339 UTC, included")],
+    track: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    radius_nm: Annotated[float | None, Query(description="with lat and lon")] = None,
+    after: Annotated[str | None, Query(description="the previous page's next")] = None,
+    limit: int = PAGE,
+) -> dict[str, Any]:
+    return node.tracks.record.history(
+        from_, to, track=track, lat=lat, lon=lon, radius_nm=radius_nm, after=after, limit=limit
+    )
 
 
 @router.delete(

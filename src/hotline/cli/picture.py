@@ -6,11 +6,18 @@ feed for exercises and tests; a real feed posts to ``/api/v1/tracks`` itself).
 ``hotline tracks show`` prints the picture with its predicted conflicts and incursions;
 ``hotline areas`` lists the protected areas in force. Declare areas by sending a
 ``protected_areas`` notice (``hotline notice send``, or the console's compose page).
+
+The record: ``hotline tracks history`` lists the reports recorded in a window (of a track,
+or within a radius), ``hotline tracks export`` writes them to a file (JSON lines) and
+``hotline tracks replay`` feeds such a file, or a recorded window, back into the node at
+its pace (:mod:`hotline.services.picture.replay`).
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +34,9 @@ from hotline.cli.common import (
     out,
     plain,
     print_json,
+    read_text_file,
 )
+from hotline.errors import ValidationError
 
 tracks_app = typer.Typer(help="The live track picture: feed tracks, show conflicts and incursions.")
 
@@ -145,7 +154,7 @@ picture_app = typer.Typer(help="The picture out: KML and GeoJSON exports for a t
 
 @picture_app.command("export")
 @friendly
-def export(
+def picture_export(
     directory: DirOpt,
     output: Annotated[Path, typer.Option("-o", "--output", help="The file to write")],
     format_: Annotated[str, typer.Option("--format", help="kml | geojson")] = "geojson",
@@ -171,3 +180,127 @@ def export(
         body = client.text(f"/api/v1/export.{format_}" + (f"?{query}" if query else ""))
     output.write_text(body, encoding="utf-8")
     out.print(plain(f"Picture written to {output} ({format_}, {len(body)} characters)"))
+
+FromOpt = Annotated[str, typer.Option("--from", help="Start of the window, RFC 3339 UTC")]
+ToOpt = Annotated[str, typer.Option("--to", help="End of the window, RFC 3339 UTC (included)")]
+
+
+def _recorded(client: Any, start: str, end: str, **query: Any) -> Iterator[dict[str, Any]]:
+    """Every recorded report of the window, page after page."""
+    after = None
+    while True:
+        page = client.get("/api/v1/tracks/history", **{"from": start, "to": end}, after=after,
+                          **query)  # fmt: skip
+        yield from page["reports"]
+        after = page["next"]
+        if after is None:
+            return
+
+
+@tracks_app.command("history")
+@friendly
+def history(
+    directory: DirOpt,
+    start: FromOpt,
+    end: ToOpt,
+    track: Annotated[str | None, typer.Option(help="Only this track's reports")] = None,
+    lat: Annotated[float | None, typer.Option(help="Centre's latitude (with --radius-nm)")] = None,
+    lon: Annotated[float | None, typer.Option(help="Centre's longitude")] = None,
+    radius_nm: Annotated[float | None, typer.Option(help="Only reports this near")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Reports recorded in a window: of one track, or within a radius of a place."""
+    query = {"track": track, "lat": lat, "lon": lon, "radius_nm": radius_nm}
+    with node_client(directory, url, user) as client:
+        reports = list(_recorded(client, start, end, **query))
+    if json_:
+        print_json({"from": start, "to": end, "reports": reports})
+        return
+    table = Table("time", "track", "party", "lat", "lon", "alt m", "gs m/s", "trk", "source",
+                  title=f"{len(reports)} reports recorded")  # fmt: skip
+    for r in reports:
+        table.add_row(
+            r["time"], plain(r["id"]), r["party"], f"{r['lat']:.5f}", f"{r['lon']:.5f}",
+            f"{r['alt_m']:.0f}", f"{r['gs_mps']:.0f}", f"{r['trk_deg']:.0f}", plain(r["source"]),
+        )  # fmt: skip
+    out.print(table)
+
+
+@tracks_app.command("export")
+@friendly
+def export(
+    directory: DirOpt,
+    start: FromOpt,
+    end: ToOpt,
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (JSON lines)")],
+    track: Annotated[str | None, typer.Option(help="Only this track's reports")] = None,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Write the reports recorded in a window to a file, one per line (for replay)."""
+    count = 0
+    try:
+        with node_client(directory, url, user) as client, output.open("w", encoding="utf-8") as f:
+            for report in _recorded(client, start, end, track=track):
+                f.write(json.dumps(report, ensure_ascii=False, separators=(",", ":")) + "\n")
+                count += 1
+    except OSError as exc:
+        raise ValidationError(f"cannot write recording {output}: {exc.strerror}") from exc
+    if json_:
+        print_json({"file": str(output), "reports": count})
+    else:
+        out.print(f"{count} reports written to {output}")
+
+
+@tracks_app.command("replay")
+@friendly
+def replay(
+    directory: DirOpt,
+    file: Annotated[
+        Path | None, typer.Argument(help="A recording (hotline tracks export)", dir_okay=False)
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Or replay the node's record from")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="… to (included)")] = None,
+    speed: Annotated[float, typer.Option(help="Faster than recorded (2: twice as fast)")] = 1.0,
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Feed a recording (FILE, or the record's --from/--to window) back into the node,
+    at its pace; each report re-timed to when it is handed over."""
+    from hotline.clock import parse_rfc3339
+    from hotline.services.picture import replay as replaying
+
+    if (file is None) == (start is None or end is None):
+        raise ValidationError("give a FILE, or --from and --to", hint="not both")
+    with node_client(directory, url, user) as client:
+        if file is not None:
+            lines = read_text_file(file, "recording").splitlines()
+            recorded = replaying.read(lines, name=str(file))
+        else:
+            rows = [json.dumps(r) for r in _recorded(client, start or "", end or "")]
+            recorded = replaying.read(rows, name="the record")
+        planned = replaying.plan(recorded, speed)
+        node_now = parse_rfc3339(client.get("/api/v1/tracks")["at"])
+        began = time.monotonic()
+
+        def wait_until(offset: float) -> None:
+            time.sleep(max(0.0, began + offset - time.monotonic()))
+
+        def sink(reports: list[Any]) -> dict[str, Any]:
+            body = [r.model_dump(exclude_none=True) for r in reports]
+            answer: dict[str, Any] = client.post("/api/v1/tracks", {"tracks": body})
+            return answer
+
+        done = replaying.run(planned, sink, wait_until, node_now)
+    summary = {"reports": done["reports"], "groups": done["groups"], **done["last"]}
+    if json_:
+        print_json(summary)
+    else:
+        out.print(f"replayed {done['reports']} reports" + (
+            f": {_summary(done['last'])}" if done["last"] else ""))  # fmt: skip

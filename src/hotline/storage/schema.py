@@ -15,6 +15,7 @@ from hotline.storage.tables import held as held_tables
 from hotline.storage.tables import keys as keys_tables
 from hotline.storage.tables import links as links_tables
 from hotline.storage.tables import logins as logins_tables
+from hotline.storage.tables import record as record_tables
 from hotline.storage.tables import recovery as recovery_tables
 from hotline.storage.tables import safety as safety_tables
 from hotline.storage.tables import sessions as sessions_tables
@@ -30,6 +31,7 @@ __all__ = [
     "links_tables",
     "logins_tables",
     "metadata",
+    "record_tables",
     "recovery_tables",
     "safety_tables",
     "sessions_tables",

@@ -207,7 +207,7 @@ class Feeds:
     def _source(self, config: FeedConfig) -> FeedSource | CotOutput:
         if config.kind in OUTPUT_KINDS:
             return CotOutput(config, lambda: export.gather(self.tracks), self.party)
-        return FeedSource(config, self.tracks.report)
+        return FeedSource(config, self.tracks.take)
 
     def _health(self, source: FeedSource | CotOutput) -> dict[str, Any]:
         snap = source.health.snapshot()

@@ -26,6 +26,7 @@ always).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -72,7 +73,7 @@ class Conformance:
         assessment: dict[str, Any],
         *,
         fresh: set[str],
-        last: dict[str, dict[str, Any]],
+        last: Mapping[str, dict[str, Any]],
     ) -> dict[str, dict[str, Any]]:
         """Check own tracks; raise, refresh and clear ``nonconforming`` alarms. Returns
         the departures found (track id -> alarm detail)."""
@@ -102,7 +103,7 @@ class Conformance:
         inside: dict[str, str],
         departures: dict[str, dict[str, Any]],
         fresh: set[str],
-        last: dict[str, dict[str, Any]],
+        last: Mapping[str, dict[str, Any]],
         at: str,
     ) -> None:
         """Bring the ``nonconforming`` alarms up to date with what was measured."""

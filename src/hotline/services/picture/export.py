@@ -12,9 +12,9 @@ things:
   window, placed midway between the two shapes' centres;
 - **track histories** (:func:`track_histories`): each track's positions in the window.
 
-Track histories come from the live picture held in memory: one position per track, its
-latest report, when that falls in the window. :func:`track_histories` is the one place
-to read a recorded picture from instead.
+Track histories come from the recorded picture (every position report the node took,
+kept ``track_record_days``); with recording off, from the live picture held in memory
+(one position per track, its latest report, when that falls in the window).
 """
 
 from __future__ import annotations
@@ -91,17 +91,37 @@ def meets(window: Window, start: str | datetime, end: str | datetime) -> bool:
     return (hi is None or s <= hi) and (lo is None or e >= lo)
 
 
-def track_histories(tracks: TrackPicture, window: Window) -> dict[str, History]:
-    """Each track's positions within ``window``, oldest first.
+#: At most this many recorded positions go into one export (the newest windows first
+#: would need paging the caller cannot do in a single file); beyond it the export says so.
+HISTORY_CAP = 200_000
 
-    For now the live picture in memory: the latest report of each track held, if its
-    time is in the window. Swap this function's body for a read of the recorded picture.
-    """
+
+def track_histories(tracks: TrackPicture, window: Window) -> dict[str, History]:
+    """Each track's positions within ``window``, oldest first: from the recorded picture
+    (:mod:`hotline.services.picture.record`) when recording is on, else the latest report
+    of each track held in memory, if its time is in the window. An open end of the window
+    is the record's beginning or the node's now; at most :data:`HISTORY_CAP` positions."""
     out: dict[str, History] = {}
-    for report, at, _source in tracks.held():
-        if meets(window, at, at):
-            point = {"time": rfc3339(at), "lat": report.lat, "lon": report.lon}
-            out[report.id] = [point | {"alt_m": report.alt_m}]
+    record = tracks.record
+    if not record.enabled:
+        for report, at, _source in tracks.held():
+            if meets(window, at, at):
+                point = {"time": rfc3339(at), "lat": report.lat, "lon": report.lon}
+                out[report.id] = [point | {"alt_m": report.alt_m}]
+        return out
+    start = rfc3339(window[0]) if window[0] is not None else "1970-01-01T00:00:00Z"
+    end = rfc3339(window[1]) if window[1] is not None else rfc3339(tracks.clock.now())
+    after: str | None = None
+    taken = 0
+    while taken < HISTORY_CAP:
+        page = record.history(start, end, after=after)
+        for r in page["reports"]:
+            point = {"time": r["time"], "lat": r["lat"], "lon": r["lon"], "alt_m": r["alt_m"]}
+            out.setdefault(r["id"], []).append(point)
+        taken += len(page["reports"])
+        after = page["next"]
+        if after is None:
+            break
     return out
 
 

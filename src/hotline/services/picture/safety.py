@@ -17,7 +17,7 @@ what happens when a feed stops.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -103,7 +103,7 @@ def update(
     kinds: Iterable[str],
     now: str,
     fresh: set[str],
-    last: dict[str, dict[str, Any]],
+    last: Mapping[str, dict[str, Any]],
 ) -> None:
     """Raise or refresh the ``wanted`` alarms; clear the others of ``kinds``, unless one of
     their tracks has lost its feed (not in ``fresh``): those are kept, saying so.
