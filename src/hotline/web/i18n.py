@@ -116,6 +116,13 @@ LINK_STATE_LABELS = {
     "unknown": N_("not tested yet"),
 }
 
+#: A watch handover's state (``services/handover.py``).
+HANDOVER_STATES = {
+    "awaiting": N_("awaiting the incoming officer"),
+    "complete": N_("taken over"),
+    "withdrawn": N_("withdrawn"),
+}
+
 #: How loud an alarm is (``services/alarms.py`` SEVERITY).
 SEVERITY_LABELS = {"critical": N_("critical"), "warning": N_("warning")}
 
@@ -183,6 +190,7 @@ def environment() -> Environment:
         OOB_RESULTS=OOB_RESULTS,
         LINK_STATE_LABELS=LINK_STATE_LABELS,
         SEVERITY_LABELS=SEVERITY_LABELS,
+        HANDOVER_STATES=HANDOVER_STATES,
     )
     return env
 
