@@ -52,6 +52,7 @@ from hotline.services.preauth import SafetyWarnings
 from hotline.services.runtime.jobs import Runner
 from hotline.services.runtime.leader import Leadership
 from hotline.services.runtime.scheduler import Scheduler
+from hotline.services.search import MessageSearch
 from hotline.storage import peers
 from hotline.storage.db import Connection, Database
 
@@ -101,6 +102,7 @@ class Node:
         self.feeds = Feeds(self.db, self.tracks, self.clock, self.identity.party)
         self.alarms = Alarms(self.db, self.clock)
         self.handovers = Handovers(self.db, self.clock)
+        self.search = MessageSearch(self.line)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
         self.escalation = Escalation(self.line)  # the checklist off the line, attempts

@@ -257,10 +257,11 @@ def test_the_handover_page_lists_the_open_items_and_the_queue_exports_as_safe_cs
     assert "FLASH awaiting a second person’s approval: 0" in page
     lines = exported.text.splitlines()
     assert "text/csv; charset=utf-8" == exported.headers["content-type"]
-    assert lines[0].startswith("direction,precedence,created,peer,type,subject,deadline")
-    assert [late["id"], fresh["id"]] == [line.rsplit(",", 1)[1] for line in lines[1:3]]
-    assert ",'=HYPERLINK(1)," in lines[1] and ",-1," in lines[1]  # a formula kept as text
-    assert lines[3].startswith("out,PRIORITY,")
+    assert "UNCLASSIFIED" == lines[0]  # the line's marking first
+    assert lines[1].startswith("direction,precedence,created,peer,type,subject,deadline")
+    assert [late["id"], fresh["id"]] == [line.rsplit(",", 1)[1] for line in lines[2:4]]
+    assert ",'=HYPERLINK(1)," in lines[2] and ",-1," in lines[2]  # a formula kept as text
+    assert lines[4].startswith("out,PRIORITY,")
 
 
 def test_a_received_notice_shows_its_conflicts_with_our_volumes(

@@ -4,7 +4,8 @@
 yet acknowledged (overdue ones counted apart), our messages the other side has not
 acknowledged, FLASH messages held for a second person's approval, and open alarms. It is
 a page to read together and print (the browser's print). ``/console/queue.csv`` is the
-same queue as CSV for a watch log: a cell that a spreadsheet would take for a formula
+same queue as CSV for a watch log, its first line the line's classification marking
+(setting ``marking``): a cell that a spreadsheet would take for a formula
 (``= + - @``, tab, carriage return) is written with a leading apostrophe, since subjects
 come from the other side.
 
@@ -24,6 +25,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from hotline.services.search import MessageFilter
 from hotline.web.auth import Session, node_of
 from hotline.web.pages import ConsoleRoute, now_of, render, require_session
 from hotline.web.views import messages as views
@@ -100,14 +102,22 @@ def safe_cell(value: object) -> str:
 
 @router.get("/queue.csv")
 def queue_csv(request: Request, session: SessionDep) -> Response:
-    """What needs action (received, then sent awaiting the other side), in queue order."""
+    """What needs action (received, then sent awaiting the other side), in queue order;
+    under a search (the Watch page's query string), every matching message as the page
+    lists it: the queue, sent, then received and acknowledged."""
     node, now = node_of(request), now_of(request)
-    waiting, _handled = views.inbox(node, session.lang, now)
-    sent = [r for r in views.outbox(node, session.lang, now) if r.countdown]
+    found = MessageFilter.parse(request.query_params)
+    if found.active():
+        hits = views.search(node, session.lang, now, found)
+        rows = [*hits.waiting, *hits.sent, *hits.handled]
+    else:
+        waiting, _handled = views.inbox(node, session.lang, now)
+        rows = [*waiting, *(r for r in views.outbox(node, session.lang, now) if r.countdown)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(node.settings.marking)])  # the line's marking, first
     writer.writerow(CSV_COLUMNS)
-    for row in [*waiting, *sent]:
+    for row in rows:
         m = row.message
         cells = [
             m["direction"], m["precedence"], m["created"], m["peer"], m["type"], row.subject,
