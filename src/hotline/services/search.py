@@ -159,7 +159,11 @@ class MessageSearch:
         if found.state and row["type"] in NO_ACK_TYPES:
             return None  # nothing to acknowledge: never "unacknowledged" nor "overdue"
         envelope = json.loads(row["envelope"])
-        if text and row["id"] not in translated and not self._says(row["type"], envelope["body"], text):
+        if (
+            text
+            and row["id"] not in translated
+            and not self._says(row["type"], envelope["body"], text)
+        ):
             return None
         summary = self.line.summary(row, envelope)
         if found.state == "overdue":

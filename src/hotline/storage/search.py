@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Connection, func, or_, select
 
 from hotline.storage.tables.core import messages, translations
 
