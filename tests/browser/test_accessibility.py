@@ -1,9 +1,9 @@
 """Every screen for every person, in a real browser against two real nodes: keyboard
 shortcuts (j/k, a, o, ?) and the focus staying where the officer is after acknowledging;
 axe-core (vendored from npm) on every page in English and Russian, at 1920 and 390 px,
-with no critical or serious violation; no horizontal scroll at 390 px; the Russian navigation in at most two
-rows at 1366 px; screenshots of every page at 1920 and 390 px in both languages (into
-``test-artifacts/console/``).
+with no critical or serious violation; no horizontal scroll at 390 px; the Russian
+navigation in at most two rows at 1366 px; screenshots of every page at 1920 and 390 px
+in both languages (into ``test-artifacts/console/``).
 """
 
 from __future__ import annotations

@@ -216,6 +216,12 @@ def test_a_deconfliction_request_offers_an_answer_form_pre_filled_with_it(
     volume_cells = texts(r'<table class="grid answering-volumes">.*?<tbody>(.*?)</tbody>', compose)
     assert 1 == len(volume_cells) and "R1" in volume_cells[0] and "0–3000" in volume_cells[0]
     assert request_dtg[:10] in compose
+    # a counter-proposal starts from the request's volume, in an editable row
+    assert 'id="counter-rows-note"' in compose
+    assert 'name="vol-0-id" value="R1"' in compose
+    assert '<option value="circle" selected>' in compose
+    assert ">35.0000000, 36.0000000</textarea>" in compose
+    assert 'data-frame=\'[{"geometry": {"coordinates": [36.0, 35.0]' in compose  # the map
 
 
 def test_a_text_offers_a_reply_pre_filled_and_a_sent_message_offers_none(
