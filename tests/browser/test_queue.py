@@ -108,7 +108,11 @@ def test_an_overdue_priority_is_above_an_immediate_and_its_escalation_is_on_it(
 
     us.goto(f"{url}/console/messages/{late['id']}")
     us.emulate_media(media="print")  # the print view (PDF = the browser's print)
-    expect(us.locator(".print-marking").first).to_have_text(re.compile(r"^PRIORITY · Free text"))
+    expect(us.locator(".print-marking").first).to_have_text(
+        re.compile(r"^UNCLASSIFIED · PRIORITY · Free text")  # the line's marking first
+    )
+    expect(us.locator(".print-marking").last).to_have_text(re.compile(r"^UNCLASSIFIED · PRIORITY"))
+    expect(us.locator(".marking-bar").first).to_be_hidden()  # the message's lines carry it
     expect(us.locator(".mainnav")).to_be_hidden()
     queue_consoles.shot(us, "message-print", full=True)
 
