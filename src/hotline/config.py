@@ -239,6 +239,15 @@ class NodeSettings(BaseSettings):
         description="The map's fallback area when nothing is in force: 'south,west,north,east' "
         "in degrees (e.g. '44,22,56,42'); empty for the default view.",
     )
+    marking: str = Field(
+        "UNCLASSIFIED",
+        min_length=1,
+        max_length=80,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="The line's classification marking, agreed with the peer and set "
+        "identically on both nodes: shown top and bottom of every console page, on printed "
+        "messages and on the first line of CSV exports.",
+    )
     track_ttl_s: int = Field(
         60, gt=0, description="A track not reported for this long leaves the picture, seconds."
     )

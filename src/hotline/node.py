@@ -31,6 +31,7 @@ from hotline.services.evidence.recovery import RECHECK_S, Recovery
 from hotline.services.evidence.recovery_peer import RecoveryDesk
 from hotline.services.evidence.service import Evidence
 from hotline.services.feeds.service import Feeds
+from hotline.services.handover import Handovers
 from hotline.services.held import HeldMessages
 from hotline.services.line import linkstate
 from hotline.services.line.deadlines import Deadlines
@@ -52,6 +53,7 @@ from hotline.services.preauth import SafetyWarnings
 from hotline.services.runtime.jobs import Runner
 from hotline.services.runtime.leader import Leadership
 from hotline.services.runtime.scheduler import Scheduler
+from hotline.services.search import MessageSearch
 from hotline.storage import peers
 from hotline.storage.db import Connection, Database
 
@@ -101,6 +103,8 @@ class Node:
         self.safety = SafetyWarnings(self.line, self.notices, self.clock)
         self.feeds = Feeds(self.db, self.tracks, self.clock, self.identity.party)
         self.alarms = Alarms(self.db, self.clock)
+        self.handovers = Handovers(self.db, self.clock)
+        self.search = MessageSearch(self.line)
         self.links = LinkTests(self.line)
         self.deadlines = Deadlines(self.line)
         self.escalation = Escalation(self.line)  # the checklist off the line, attempts

@@ -33,7 +33,8 @@ with its code), the key changes ``key_rotated``, ``key_revoked`` (this node's ow
 ``peer_key_confirmed`` (a peer's),
 ``tls_refused``, ``internal_error`` (an answer 500: the exception's type, never its
 text), ``feed_added``, ``feed_removed`` (a track feed configured: what may put tracks in
-the picture). The access log writes ``request`` records.
+the picture), ``handover_signed`` (a watch handover signed, ``role`` outgoing or
+incoming), ``handover_withdrawn``. The access log writes ``request`` records.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@
   nav's Alarms badge appears without a reload; one click acknowledges the alarm (seen by,
   the tone stops) and the link's recovery clears it.
 
+- A plain form (not htmx) posted just after the node died is refused in the page too.
+
 The nodes run without workers (``make_pair``): a ticker thread here does what the node's
 scheduler does every second (link tests' tick, delivery rounds both ways). The measured
 figures are printed (``-s``) for the issue's closing note.
@@ -158,6 +160,33 @@ def test_node_lost_banner_within_3_s_ack_refused_then_done_after_restart(live: L
         timeout=60,
     )
     expect(page.locator("#offline-banner")).to_be_hidden()
+
+
+def test_a_plain_form_posted_as_the_node_dies_is_refused_in_the_page(live: Live) -> None:
+    """A plain (non-htmx) form posted in the moment after the node died, before the
+    watchdog's banner: refused beside the form with the typed note kept, never the
+    browser's error page; once the node is back the same click signs."""
+    pair, page = live.pair, live.page
+    page.goto(live.url() + "/console/handover")
+    note = page.locator("#ho-outgoing-note")
+    note.fill("Radar 3 down until 0600Z.")
+    expect(page.locator("#offline-banner")).to_be_hidden()
+
+    crash(pair.servers["us"])
+    page.locator("#ho-sign-off").click()  # at once: the watchdog has not noticed yet
+    refusal = page.locator("#signoff .offline-refusal")
+    expect(refusal).to_contain_text("Not sent: there is no connection to the node.")
+    assert live.url() + "/console/handover" == page.url  # still the page, not an error page
+    expect(note).to_have_value("Radar 3 down until 0600Z.")
+    assert pair.us.handovers.awaiting() is None
+    page.screenshot(path=str(_artifact("plain-form-refused")))
+
+    restart(live, "us")
+    expect(page.locator("#offline-banner")).to_be_hidden(timeout=60_000)
+    page.locator("#ho-sign-off").click()
+    expect(page.locator("#ho-signed-out")).to_contain_text("Handed over by duty")
+    awaiting = pair.us.handovers.awaiting()
+    assert awaiting is not None and "Radar 3 down until 0600Z." == awaiting["outgoing_note"]
 
 
 def test_link_down_shown_sounded_acknowledged_then_cleared(live: Live, ticker: None) -> None:

@@ -1,7 +1,8 @@
 """The situation map in a real browser against two real nodes: it opens on the area of
 current activity (not continental scale), ``?focus=<message id>`` frames that message's
 volumes, layer toggles and the altitude filter hide what they say, the measure tool gives
-the WGS-84 geodesic distance and bearing (checked against pyproj), and full screen fills
+the WGS-84 geodesic distance and bearing (checked against pyproj) by mouse and by
+keyboard, the time slider marks "now" and goes there, and full screen fills
 the window. One pair of nodes for the whole story: browser tests are heavy.
 """
 
@@ -112,7 +113,7 @@ def test_layers_altitude_measure_and_full_screen(consoles: Consoles) -> None:
     assert volumes.count() == 1
 
     us.click("#map-measure")
-    expect(us.locator("#measure-result")).to_have_text("Click two points on the map.")
+    expect(us.locator("#measure-result")).to_contain_text("Click two points on the map")
     box = us.locator("#situation-map").bounding_box()
     assert box is not None
     points = [(box["width"] * 0.3, box["height"] * 0.4), (box["width"] * 0.7, box["height"] * 0.6)]
@@ -127,6 +128,32 @@ def test_layers_altitude_measure_and_full_screen(consoles: Consoles) -> None:
     assert abs(float(result.get_attribute("data-metres") or "nan") - metres) < 0.01
     assert abs(float(result.get_attribute("data-bearing") or "nan") - azimuth % 360) < 1e-6
     expect(result).to_have_text(f"{metres / 1000:.2f} km, bearing {azimuth % 360:.1f}°")
+
+    # From the keyboard: Enter marks the map's centre, the arrows move the map.
+    us.focus("#situation-map")
+    us.keyboard.press("Enter")
+    expect(result).to_have_text("Now the second point.")
+    for _ in range(3):
+        us.keyboard.press("ArrowRight")
+    us.keyboard.press("Enter")
+    expect(result).to_contain_text(" km, bearing ")
+    lat1, lon1, lat2, lon2 = (
+        float(v) for v in (result.get_attribute("data-points") or "").split(",")
+    )
+    azimuth, _, metres = GEOD.inv(lon1, lat1, lon2, lat2)
+    assert lon2 > lon1 and metres > 1000  # the map moved east between the two marks
+    assert abs(float(result.get_attribute("data-metres") or "nan") - metres) < 0.01
+    us.click("#map-measure")  # off
+
+    # The time slider's "now": marked where the present falls, and a button to go there.
+    now_mark = us.locator("#time-now")
+    expect(now_mark).to_be_visible()
+    fraction = float(now_mark.get_attribute("data-fraction") or "nan")
+    assert 0 < fraction < 0.05  # 30 min into a range of four days and a half
+    us.click("#time-to-now")
+    expect(us.locator("#time-all")).not_to_be_checked()
+    expect(us.locator("#situation-map[data-volumes='1']")).to_have_count(1)  # only in force
+    consoles.shot(us, "map-time-now")
 
     us.click("#map-fullscreen")
     expect(us.locator("#map-main.map-fullscreen")).to_have_count(1)

@@ -24,6 +24,9 @@ from tests.conftest import MakePair
 from tests.services.test_conflicts import corridor_notice
 
 pytestmark = pytest.mark.browser
+
+COMPOSE_BOUNDS = """() => { const m = document.getElementById('compose-map').hotlineMap;
+  const b = m.getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"""
 WAIT_MS = 30_000
 
 
@@ -105,7 +108,11 @@ def test_an_overdue_priority_is_above_an_immediate_and_its_escalation_is_on_it(
 
     us.goto(f"{url}/console/messages/{late['id']}")
     us.emulate_media(media="print")  # the print view (PDF = the browser's print)
-    expect(us.locator(".print-marking").first).to_have_text(re.compile(r"^PRIORITY · Free text"))
+    expect(us.locator(".print-marking").first).to_have_text(
+        re.compile(r"^UNCLASSIFIED · PRIORITY · Free text")  # the line's marking first
+    )
+    expect(us.locator(".print-marking").last).to_have_text(re.compile(r"^UNCLASSIFIED · PRIORITY"))
+    expect(us.locator(".marking-bar").first).to_be_hidden()  # the message's lines carry it
     expect(us.locator(".mainnav")).to_be_hidden()
     queue_consoles.shot(us, "message-print", full=True)
 
@@ -147,17 +154,33 @@ def test_a_deconfliction_request_is_answered_from_its_message_page(
     expect(ru.locator("input[name=precedence][value=IMMEDIATE]")).to_be_checked()
     expect(ru.locator(".answering-volumes tbody tr")).to_have_count(1)
     expect(ru.locator(".answering-volumes")).to_contain_text("R1")
+    # the request's volume copied into an editable row; the map framed on it
+    expect(ru.locator("#vol-0-id")).to_have_value("R1")
+    expect(ru.locator("#vol-0-shape")).to_have_value("circle")
+    expect(ru.locator("#vol-0-size_m")).to_have_value("5000")
+    expect(ru.locator("#vol-0-coords")).to_have_value("35.0000000, 36.0000000")
+    expect(ru.locator("#compose-map[data-framed='request']")).to_have_count(1, timeout=WAIT_MS)
+    south, west, north, east = ru.evaluate(COMPOSE_BOUNDS)
+    assert south < 35.0 < north and west < 36.0 < east and north - south < 2, (south, north)
     queue_consoles.shot(ru, "answer-pre-filled", full=True)
-    ru.click("#send-notice")  # concur, the form's first answer: no reason needed
+    ru.select_option("#answer", "counter_proposal")
+    ru.fill("#reason", "Move it 20 km east.")
+    ru.fill("#vol-0-coords", "35.0000000, 36.2200000")  # the copied row, edited
+    ru.click("#send-notice")
     clicks += 1
     ru.wait_for_url(re.compile(r".*/console/messages/[0-9a-f-]+$"))
     answered = time.monotonic() - received
     pair.flush()
 
     answers = [m for m in pair.us.line.listing("in") if m["type"] == "deconfliction_answer"]
-    assert [(request_id, "concur")] == [
+    assert [(request_id, "counter_proposal")] == [
         (m["body"]["refers_to"], m["body"]["answer"]) for m in answers
     ]
+    [proposed] = answers[0]["body"]["volumes"]
+    assert ("R1", 5000, 0, 3000) == tuple(
+        proposed["properties"][k] for k in ("id", "radius_m", "alt_lower_m", "alt_upper_m")
+    )
+    assert ["36.2200000", "35.0000000"] == proposed["geometry"]["coordinates"]
     print(f"\nFIGURE deconfliction request received → answered: {clicks} clicks, {answered:.1f} s")
 
 

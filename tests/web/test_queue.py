@@ -216,6 +216,12 @@ def test_a_deconfliction_request_offers_an_answer_form_pre_filled_with_it(
     volume_cells = texts(r'<table class="grid answering-volumes">.*?<tbody>(.*?)</tbody>', compose)
     assert 1 == len(volume_cells) and "R1" in volume_cells[0] and "0–3000" in volume_cells[0]
     assert request_dtg[:10] in compose
+    # a counter-proposal starts from the request's volume, in an editable row
+    assert 'id="counter-rows-note"' in compose
+    assert 'name="vol-0-id" value="R1"' in compose
+    assert '<option value="circle" selected>' in compose
+    assert ">35.0000000, 36.0000000</textarea>" in compose
+    assert 'data-frame=\'[{"geometry": {"coordinates": [36.0, 35.0]' in compose  # the map
 
 
 def test_a_text_offers_a_reply_pre_filled_and_a_sent_message_offers_none(
@@ -257,10 +263,11 @@ def test_the_handover_page_lists_the_open_items_and_the_queue_exports_as_safe_cs
     assert "FLASH awaiting a second person’s approval: 0" in page
     lines = exported.text.splitlines()
     assert "text/csv; charset=utf-8" == exported.headers["content-type"]
-    assert lines[0].startswith("direction,precedence,created,peer,type,subject,deadline")
-    assert [late["id"], fresh["id"]] == [line.rsplit(",", 1)[1] for line in lines[1:3]]
-    assert ",'=HYPERLINK(1)," in lines[1] and ",-1," in lines[1]  # a formula kept as text
-    assert lines[3].startswith("out,PRIORITY,")
+    assert "UNCLASSIFIED" == lines[0]  # the line's marking first
+    assert lines[1].startswith("direction,precedence,created,peer,type,subject,deadline")
+    assert [late["id"], fresh["id"]] == [line.rsplit(",", 1)[1] for line in lines[2:4]]
+    assert ",'=HYPERLINK(1)," in lines[2] and ",-1," in lines[2]  # a formula kept as text
+    assert lines[4].startswith("out,PRIORITY,")
 
 
 def test_a_received_notice_shows_its_conflicts_with_our_volumes(

@@ -389,6 +389,10 @@ def _database_unavailable(context: Any) -> None:
         ) from original
 
 
+def _lower(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) else None
+
+
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:
     engine = create_engine(
         url,
@@ -406,6 +410,8 @@ def _sqlite_engine(url: str, begin_sql: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
+        # SQLite's lower() folds ASCII only; searches fold Cyrillic too (storage/search.py)
+        dbapi_conn.create_function("hl_lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

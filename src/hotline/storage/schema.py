@@ -11,6 +11,7 @@ from hotline.storage.tables import conflicts as conflicts_tables
 from hotline.storage.tables import core as tables
 from hotline.storage.tables import evidence as evidence_tables
 from hotline.storage.tables import feeds as feeds_tables
+from hotline.storage.tables import handovers as handover_tables
 from hotline.storage.tables import held as held_tables
 from hotline.storage.tables import keys as keys_tables
 from hotline.storage.tables import links as links_tables
@@ -26,6 +27,7 @@ __all__ = [
     "conflicts_tables",
     "evidence_tables",
     "feeds_tables",
+    "handover_tables",
     "held_tables",
     "keys_tables",
     "links_tables",

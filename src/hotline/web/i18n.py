@@ -117,6 +117,13 @@ LINK_STATE_LABELS = {
     "unknown": N_("not tested yet"),
 }
 
+#: A watch handover's state (``services/handover.py``).
+HANDOVER_STATES = {
+    "awaiting": N_("awaiting the incoming officer"),
+    "complete": N_("taken over"),
+    "withdrawn": N_("withdrawn"),
+}
+
 #: How loud an alarm is (``services/alarms.py`` SEVERITY).
 SEVERITY_LABELS = {"critical": N_("critical"), "warning": N_("warning")}
 
@@ -205,6 +212,8 @@ def environment() -> Environment:
         SEVERITY_LABELS=SEVERITY_LABELS,
         ORIGIN_LABELS=ORIGIN_LABELS,
         EVENT_LABELS=EVENT_LABELS,
+
+        HANDOVER_STATES=HANDOVER_STATES,
     )
     return env
 

@@ -94,6 +94,7 @@ def render(
         "identity": node.identity,
         "now": now,
         "path": request.url.path,
+        "marking": node.settings.marking,
     }
     if full_page and session is not None:
         base["banner"] = views.banner(node, lang, now)

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
@@ -31,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from hotline.errors import AuthError, Busy, TooManyAttempts
 from hotline.render.i18n import LANGS
 from hotline.services import policy
+from hotline.services.search import MessageFilter
 from hotline.web import queries
 from hotline.web.auth import (
     Session,
@@ -155,7 +157,21 @@ def switch_lang(
 
 
 def _inbox_context(request: Request, session: Session) -> dict[str, Any]:
+    """The Watch page's sections; under a search (``?q=…&state=…``, see
+    ``services/search.py``), only what matches."""
     node, now = node_of(request), now_of(request)
+    found = MessageFilter.parse(request.query_params)
+    if found.active():
+        hits = views.search(node, session.lang, now, found)
+        return {
+            "held": hits.held,
+            "waiting": hits.waiting,
+            "own_overdue": views.own_overdue(hits.waiting),
+            "handled": hits.handled,
+            "sent": hits.sent,
+            "search": found,
+            "search_query": urlencode(found.query()),
+        }
     waiting, handled = views.inbox(node, session.lang, now)
     return {
         "held": views.held(node, session.lang),
@@ -163,7 +179,15 @@ def _inbox_context(request: Request, session: Session) -> dict[str, Any]:
         "own_overdue": views.own_overdue(waiting),
         "handled": handled,
         "sent": views.outbox(node, session.lang, now),
+        "search": found,
+        "search_query": "",
     }
+
+
+def _watch_url(request: Request) -> str:
+    """The Watch page, under the search the action was taken from."""
+    search = MessageFilter.parse(request.query_params).query()
+    return "/console?" + urlencode(search) if search else "/console"
 
 
 @router.get("")
@@ -187,7 +211,7 @@ def acknowledge(request: Request, message_id: str, session: SessionDep) -> Respo
     views.acknowledge(node_of(request), message_id, session.user.name)
     return back_to(
         request,
-        "/console",
+        _watch_url(request),
         lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
     )
 
@@ -199,7 +223,7 @@ def answer_operator_test(request: Request, test_id: str, session: SessionDep) ->
     node_of(request).operator_tests.answer(test_id, session.user.name)
     return back_to(
         request,
-        "/console",
+        _watch_url(request),
         lambda: render(request, "_inbox.html", session, **_inbox_context(request, session)),
     )
 

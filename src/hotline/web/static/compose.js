@@ -4,7 +4,8 @@
  * (polygon), the centre then a point on the edge (circle), or points along the centre
  * line (corridor); "Finish shape" writes the positions into the volume's text box as
  * "lat, lon" lines, where they can still be edited by hand. Typed positions in any form
- * (decimal, DMS, MGRS) are drawn after "Check", as the node parsed them.
+ * (decimal, DMS, MGRS) are drawn after "Check", as the node parsed them. Answering a
+ * deconfliction request, the map opens framed on the request's volumes.
  */
 (function () {
   "use strict";
@@ -12,6 +13,7 @@
   var element = document.getElementById("compose-map");
   if (!element || !window.L) { return; }
   var map = HotlineMap.create(element, { doubleClickZoom: false });
+  element.hotlineMap = map;  /* for the browser tests */
   var hint = document.getElementById("draw-hint");
   var finishButton = document.getElementById("draw-finish");
   var cancelButton = document.getElementById("draw-cancel");
@@ -22,8 +24,28 @@
   HotlineMap.data().then(function (d) {
     var theirs = { type: "FeatureCollection", features: d.volumes.features.filter(function (f) { return !f.properties.own; }) };
     var layer = HotlineMap.volumes(theirs, "reference").addTo(map);
-    HotlineMap.fit(map, layer);
+    if (!frameRequest()) { HotlineMap.fit(map, layer); }
   });
+
+  /* Answering a request: its volumes drawn and framed (a circle by its radius). */
+  function frameRequest() {
+    var features;
+    try { features = JSON.parse(element.getAttribute("data-frame") || "[]"); } catch (e) { features = []; }
+    if (!features.length) { return false; }
+    var request = HotlineMap.volumes({ type: "FeatureCollection", features: features }, "reference").addTo(map);
+    var bounds = null;
+    features.forEach(function (f) {
+      var g = f.geometry, b;
+      if (g && g.type === "Point") {
+        b = L.latLng(+g.coordinates[1], +g.coordinates[0]).toBounds(2 * (+f.properties.radius_m || 1000));
+      } else { b = L.geoJSON(f).getBounds(); }
+      if (b && b.isValid()) { bounds = bounds ? bounds.extend(b) : b; }
+    });
+    if (!bounds) { return false; }
+    map.fitBounds(bounds.pad(0.2), { maxZoom: 10, animate: false });
+    element.setAttribute("data-framed", "request");
+    return request;
+  }
 
   function field(n, name) { return document.getElementById("vol-" + n + "-" + name); }
 

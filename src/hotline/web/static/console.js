@@ -9,7 +9,9 @@
  * neither arrives for LOST_MS the node is declared lost: a full-width banner says so with
  * the time of the last update, countdowns stop and grey, and every action (a form post,
  * an htmx request) is refused with a message beside it, the form's entries kept. The
- * first event after that takes the banner down and reloads the live regions.
+ * first event after that takes the banner down and reloads the live regions. A plain form
+ * (not htmx) asks the node first, so a post in the moment before the watchdog notices a
+ * dead node is refused the same way instead of landing on the browser's error page.
  *
  * Link down: while the header shows a link-down alarm nobody has acknowledged, a low
  * three-tone sound (distinct from the FLASH chime) repeats every LINK_TONE_MS;
@@ -184,8 +186,45 @@
     note.textContent = body.getAttribute("data-word-refused") || "Not sent: no connection to the node.";
   }
 
+  /* A plain form (not htmx) is posted by the browser itself, which would show its own
+   * error page if the node died a moment ago (before the watchdog noticed, LOST_MS). So
+   * the node is asked first (a HEAD of a file it serves, PROBE_MS at most): no answer,
+   * and the post is refused beside the form as above, its entries kept; an answer, and
+   * the browser posts the form as it would have (same submitter, same navigation).
+   * Without JavaScript the form simply posts. */
+  var PROBE_MS = 2000;
+  function probe() {
+    var control = window.AbortController ? new AbortController() : null;
+    var timer = control ? setTimeout(function () { control.abort(); }, PROBE_MS) : 0;
+    var options = { method: "HEAD", cache: "no-store", credentials: "same-origin" };
+    if (control) { options.signal = control.signal; }
+    return fetch("/console/static/favicon.svg", options).then(
+      function (response) { clearTimeout(timer); return response.ok; },
+      function () { clearTimeout(timer); return false; });
+  }
+
+  function plainPost(form) {
+    return form instanceof HTMLFormElement && (form.getAttribute("method") || "").toLowerCase() === "post"
+      && !form.hasAttribute("hx-post") && !!window.fetch;
+  }
+
   document.addEventListener("submit", function (event) {
-    if (offline) { event.preventDefault(); event.stopPropagation(); refuse(event.target); }
+    var form = event.target;
+    if (offline) { event.preventDefault(); event.stopPropagation(); refuse(form); return; }
+    if (!plainPost(form)) { return; }
+    if (form.dataset.probed === "1") { delete form.dataset.probed; return; }  // the node answered
+    event.preventDefault();
+    if (form.dataset.probing === "1") { return; }  // a second click while asking
+    form.dataset.probing = "1";
+    var submitter = event.submitter || null;
+    probe().then(function (alive) {
+      delete form.dataset.probing;
+      if (!alive) { setOffline(true); refuse(form); return; }
+      form.dataset.probed = "1";
+      if (form.requestSubmit) {
+        if (submitter) { form.requestSubmit(submitter); } else { form.requestSubmit(); }
+      } else { form.submit(); }
+    });
   }, true);
   document.addEventListener("htmx:beforeRequest", function (event) {
     var trigger = event.detail.elt.getAttribute("hx-trigger") || "";

@@ -200,12 +200,41 @@
     HotlineMap.data().then(function (d) {
       data = d;
       range = timeRange();
+      serverNow = Date.parse(d.now) || Date.now();
+      loadedAt = Date.now();
       slider.disabled = !range;
+      placeNow();
       draw();
       listConflicts();
       drawTracks();
     });
   }
+
+  /* "now" on the slider: a mark where the present falls in the volumes' time range (the
+   * node's clock, carried forward by the browser's), and a button to go there. */
+  var nowMark = document.getElementById("time-now"), toNow = document.getElementById("time-to-now");
+  var serverNow = 0, loadedAt = 0;
+  function nowFraction() {
+    if (!range || range[1] <= range[0]) { return NaN; }
+    return (serverNow + (Date.now() - loadedAt) - range[0]) / (range[1] - range[0]);
+  }
+  function placeNow() {
+    var f = nowFraction(), inside = f >= 0 && f <= 1;
+    nowMark.hidden = !inside;
+    toNow.disabled = !inside;
+    if (inside) {  /* the thumb (16 px) travels 16 px less than the track is wide */
+      nowMark.style.left = "calc(" + (f * 100).toFixed(3) + "% + " + (8 - 16 * f).toFixed(2) + "px)";
+      nowMark.dataset.fraction = f.toFixed(4);
+    }
+  }
+  toNow.addEventListener("click", function () {
+    var f = nowFraction();
+    if (!(f >= 0 && f <= 1)) { return; }
+    slider.value = String(Math.round(f * 1000));
+    allTimes.checked = false;
+    draw();
+  });
+  window.setInterval(placeNow, 10000);
 
   slider.addEventListener("input", function () { allTimes.checked = false; draw(); });
   allTimes.addEventListener("change", draw);

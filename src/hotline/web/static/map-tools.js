@@ -1,6 +1,7 @@
 /* Tools for the situation map: framing the area of current activity (or one message's
  * volumes for ?focus=), label declutter, a geodesic distance/bearing measure and full
- * screen. Geodesy is GeographicLib's (vendored npm `geographiclib-geodesic`, WGS-84
+ * screen. The measure works from the keyboard too (arrows move the map, Enter marks its
+ * centre). Geodesy is GeographicLib's (vendored npm `geographiclib-geodesic`, WGS-84
  * ellipsoid), never a hand-rolled sphere.
  */
 (function () {
@@ -112,12 +113,20 @@
       output.textContent = words.measureResult.replace("{d}", (r.s12 / 1000).toFixed(2))
         .replace("{b}", bearing.toFixed(1));
     }
-    map.on("click", function (e) {
-      if (!on) { return; }
+    function add(latlng) {
       if (points.length === 2) { reset(); }
-      points.push(e.latlng);
-      L.circleMarker(e.latlng, { radius: 4, color: "#ffffff", interactive: false }).addTo(layer);
+      points.push(latlng);
+      L.circleMarker(latlng, { radius: 4, color: "#ffffff", interactive: false }).addTo(layer);
       if (points.length === 2) { show(points[0], points[1]); }
+      else { output.textContent = words.measureSecond || ""; }
+    }
+    map.on("click", function (e) { if (on) { add(e.latlng); } });
+    /* From the keyboard: the arrow keys move the map (Leaflet's own), Enter or Space marks
+     * the point under the crosshair drawn at the map's centre while measuring. */
+    map.getContainer().addEventListener("keydown", function (e) {
+      if (!on || (e.key !== "Enter" && e.key !== " ")) { return; }
+      e.preventDefault();
+      add(map.getCenter());
     });
     button.addEventListener("click", function () {
       on = !on;

@@ -120,14 +120,16 @@ def _answering(node: Node, message: dict[str, Any], lang: str) -> dict[str, Any]
     """What the answer form shows of the request: its label, concern, volumes (with their
     times and altitudes) and a link to the notice it refers to."""
     body = message["body"]
-    volumes = [v["properties"] for v in body.get("proposed") or body.get("volumes") or []]
+    features = [dict(v) for v in body.get("proposed") or body.get("volumes") or []]
     concerns = [dict(c) for c in body.get("concerns") or []]
     if concerns:  # volumes by reference: as this node holds them now
         wanted = {f"{c['message_id']}/{c['volume_id']}": c["volume_id"] for c in concerns}
         for feature in node.conflicts.volumes_geojson()["features"]:
             props = feature["properties"]  # ids there are "<notice id>/<volume id>"
             if props.get("id") in wanted:
-                volumes.append(props | {"id": wanted[props["id"]]})
+                props = props | {"id": wanted[props["id"]]}
+                features.append({**feature, "properties": props})
+    volumes = [f["properties"] for f in features]
     about: dict[str, str] | None = None
     if body.get("refers_to"):
         try:
@@ -140,6 +142,49 @@ def _answering(node: Node, message: dict[str, Any], lang: str) -> dict[str, Any]
         "label": ref_label(message, lang),
         "concern": body.get("concern", ""),
         "volumes": volumes,
+        # for the compose map to frame, and a counter-proposal's rows to start from
+        "features": [{k: f[k] for k in ("type", "geometry", "properties")} for f in features],
+        "rows": [editable(f) for f in features],
         "concerns": concerns,
         "about": about,
     }
+
+
+def editable(feature: dict[str, Any]) -> dict[str, Any]:
+    """A volume as the compose form's fields: shape, positions one per line (latitude
+    first, as typed), radius or width, altitudes, datum and times as typed (UTC)."""
+    geometry, props = feature.get("geometry") or {}, feature.get("properties") or {}
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates") or []
+    if kind == "Point":
+        shape, points = "circle", [coords]
+    elif kind == "LineString":
+        shape, points = "corridor", list(coords)
+    else:  # a polygon's outer ring, without the first corner repeated at its end
+        shape, ring = "polygon", list(coords[0] if coords else [])
+        points = ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring
+    return {
+        "id": str(props.get("id", "")),
+        "shape": shape,
+        "size_m": props.get("radius_m") or props.get("width_m") or "",
+        "coords": "\n".join(f"{_deg(p[1])}, {_deg(p[0])}" for p in points if len(p) >= 2),
+        "alt_lower_m": props.get("alt_lower_m", ""),
+        "alt_upper_m": props.get("alt_upper_m", ""),
+        "datum": props.get("datum", "MSL"),
+        "start": typed_time(props.get("start")),
+        "end": typed_time(props.get("end")),
+    }
+
+
+def _deg(value: object) -> str:
+    """A coordinate as typed: the wire's decimal string as it is, a number to 1e-7°."""
+    return value if isinstance(value, str) else f"{float(str(value)):.7f}"
+
+
+def typed_time(value: object) -> str:
+    """``2026-12-03T09:00:00Z`` as the form types it: ``2026-12-03 09:00`` (seconds kept
+    when there are any)."""
+    if not isinstance(value, str) or len(value) < 16:
+        return ""
+    seconds = value[16:19] if value[16:19] not in (":00", "") else ""
+    return value[:10] + " " + value[11:16] + seconds

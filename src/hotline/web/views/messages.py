@@ -25,6 +25,7 @@ from hotline.node import Node
 from hotline.render.dtg import format_dtg
 from hotline.render.i18n import gettext
 from hotline.render.notices import ACTIVITIES, ANSWERS, CATEGORIES
+from hotline.services.search import MessageFilter, held_matches
 from hotline.storage.messages import IN, OUT
 from hotline.web import queries
 from hotline.web.i18n import TYPE_LABELS, countdown
@@ -202,13 +203,43 @@ def outbox(node: Node, lang: str, now: datetime, recent: int = 100) -> list[Row]
     """Sent messages (machine ones left out), those still awaiting the peer first, in the
     queue's order, each with our own escalation steps."""
     rows = [m for m in node.line.listing(OUT, limit=recent * 3) if m["type"] not in SYSTEM_TYPES]
-    waiting = [_row(node, m, lang, now) for m in rows[:recent] if awaits_peer(m)]
+    return _sent_rows(node, lang, now, rows[:recent])
+
+
+def _sent_rows(node: Node, lang: str, now: datetime, rows: list[dict[str, Any]]) -> list[Row]:
+    waiting = [_row(node, m, lang, now) for m in rows if awaits_peer(m)]
     steps = queries.escalations_of(node, [r.id for r in waiting])
     for row in waiting:
         row.escalations = escalation_labels(steps.get(row.id, []), lang)
     waiting.sort(key=queue_key)
-    done = [m for m in rows[:recent] if not awaits_peer(m)]
+    done = [m for m in rows if not awaits_peer(m)]
     return waiting + [_row(node, m, lang, now) for m in done]
+
+
+@dataclass
+class Found:
+    """The Watch page under a search: its sections, each holding only what matches."""
+
+    waiting: list[Row]
+    handled: list[Row]
+    sent: list[Row]
+    held: list[dict[str, Any]]
+
+
+def search(node: Node, lang: str, now: datetime, found: MessageFilter) -> Found:
+    """The queue, sent and received messages and held FLASH messages meeting ``found``:
+    what needs action in the queue's order, sent ones awaiting the other side first, the
+    rest newest first (the whole history, not only the recent messages)."""
+    matches = node.search.search(found, now)
+    ids = {m["id"] for m in matches}
+    waiting_all, _recent = inbox(node, lang, now, recent=0)
+    waiting = [r for r in waiting_all if r.id in ids]
+    shown = {r.id for r in waiting}
+    handled = [
+        _row(node, m, lang, now) for m in matches if m["direction"] == IN and m["id"] not in shown
+    ]
+    sent = _sent_rows(node, lang, now, [m for m in matches if m["direction"] == OUT])
+    return Found(waiting, handled, sent, [h for h in held(node, lang) if held_matches(found, h)])
 
 
 def own_overdue(rows: list[Row]) -> list[Row]:
