@@ -45,8 +45,10 @@ from hotline.api import (
     tracks,
     watch,
 )
+from hotline.api import attachments as attachments_api
 from hotline.api import escalation as escalation_api
 from hotline.api import node as node_api
+from hotline.api.attachments import UPLOAD_PATH
 from hotline.api.deps import current_user
 from hotline.config import NodeSettings, split_listen
 from hotline.errors import (
@@ -58,6 +60,7 @@ from hotline.errors import (
     UnknownKey,
 )
 from hotline.federation.evidence import router as federation_evidence_router
+from hotline.federation.attachments import router as federation_attachments_router
 from hotline.federation.line import router as federation_router
 from hotline.federation.recovery import router as federation_recovery_router
 from hotline.hygiene import Hygiene
@@ -162,6 +165,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
         ):
             app.include_router(module.router)
         app.include_router(escalation_api.router)
+        app.include_router(attachments_api.router)
         app.include_router(links.metrics_router)
         app.include_router(evidence.router)
         app.include_router(console_router)
@@ -170,6 +174,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
         app.include_router(federation_router)
         app.include_router(federation_evidence_router)
         app.include_router(federation_recovery_router)
+        app.include_router(federation_attachments_router)
     _add_errors(app)
     _add_body_limit(app, node)
     if side in ("operator", "both"):
@@ -383,6 +388,10 @@ def body_limit(settings: NodeSettings, path: str) -> int:
     """The largest request body a route takes, in bytes."""
     if path.startswith(FEDERATION_PREFIX):
         return settings.max_envelope_bytes * settings.batch_size
+    if path == UPLOAD_PATH:
+        return settings.max_attachment_bytes
+    if path == CONSOLE_UPLOAD_PATH:  # a file and the compose form, multipart
+        return settings.max_attachment_bytes + MAX_CONSOLE_BODY
     if path.startswith("/console/"):
         return MAX_CONSOLE_BODY
     return settings.max_body_bytes

@@ -292,7 +292,7 @@ def test_the_migration_reopens_messages_acknowledged_without_a_receipt(pair: Pai
             text(
                 "DELETE FROM alembic_version"
                 " WHERE version_num = '0006_states' OR version_num LIKE '0007%'"
-                " OR version_num LIKE '0008%'"
+                " OR version_num LIKE '0008%' OR version_num LIKE '0009%'"
             )
         )
         # 0007_volumes and 0008_alarm_seen also merged the conflicts and links branches:

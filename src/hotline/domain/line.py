@@ -21,6 +21,8 @@ from pydantic import (
     model_serializer,
 )
 
+from hotline.domain.attachments import MAX_ATTACHMENTS, AttachmentRef, check_refs
+
 PARTY_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 HASH_PATTERN = r"^[0-9a-f]{64}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -73,7 +75,9 @@ class Envelope(_Wire):
 
     ``ack_by`` is the sender's acknowledgement deadline, signed with the rest, so that
     both sides show the same time however each is configured; it is absent (not null) on
-    the wire for messages no person acknowledges.
+    the wire for messages no person acknowledges. ``attachments`` (the files the message
+    carries, by SHA-256: ``domain/attachments.py``) is absent, not empty, when there are
+    none, so every envelope signed before it existed keeps its bytes.
     """
 
     v: Literal[1]
@@ -84,6 +88,9 @@ class Envelope(_Wire):
     prev: str = Field(pattern=HASH_PATTERN)
     created: str = Field(pattern=TIME_PATTERN)
     ack_by: str | None = Field(default=None, pattern=TIME_PATTERN)
+    attachments: list[AttachmentRef] | None = Field(
+        default=None, min_length=1, max_length=MAX_ATTACHMENTS
+    )
     precedence: PrecedenceName
     type: str = Field(pattern=r"^[a-z][a-z_]{0,39}$")
     lang: Lang
@@ -95,9 +102,15 @@ class Envelope(_Wire):
         """As it travels: an envelope without a deadline has no ``ack_by`` member at all
         (what was signed), never ``"ack_by": null``."""
         out = super().wire()
-        if out["ack_by"] is None:
-            del out["ack_by"]
+        for name in ("ack_by", "attachments"):
+            if out[name] is None:
+                del out[name]
         return out
+
+    @field_validator("attachments")
+    @classmethod
+    def _distinct(cls, value: list[AttachmentRef] | None) -> list[AttachmentRef] | None:
+        return None if value is None else check_refs(value)
 
 
 class Receipt(_Wire):

@@ -30,6 +30,9 @@ from hotline.storage import messages as store
 from hotline.storage.db import Connection, Database
 
 ReceiveHook = Callable[[Connection, Envelope, str], None]
+#: Called in the sending transaction for a message that carries attachments:
+#: ``hook(conn, message_id, refs)`` (``services/attachments.py`` records them).
+AttachHook = Callable[[Connection, str, list[dict[str, Any]]], None]
 
 #: Fields of a message shown in listings (the envelope and receipt only in ``show``).
 SUMMARY_FIELDS = (
@@ -68,6 +71,10 @@ class Line:
     #: replies with :meth:`enqueue`, or raise a ``WireError`` to refuse the envelope
     #: (its rows are rolled back to a savepoint, the rest of the batch is kept).
     receive_hooks: dict[str, list[ReceiveHook]] = field(default_factory=dict)
+    #: Hooks for a received envelope that carries attachments, whatever its type.
+    attachment_hooks: list[ReceiveHook] = field(default_factory=list)
+    #: Called when a message with attachments is queued, in its transaction.
+    on_attach: AttachHook = field(default=lambda _conn, _id, _refs: None)
     #: Concurrent sends gathered into one transaction (see :class:`GroupCommit`).
     _commits: GroupCommit[_Send] = field(
         default_factory=lambda: GroupCommit(), init=False, repr=False
@@ -76,6 +83,13 @@ class Line:
     def on_receive(self, type_: str, hook: ReceiveHook) -> None:
         """Register ``hook`` for received envelopes of ``type_``."""
         self.receive_hooks.setdefault(type_, []).append(hook)
+
+    def hooks_for(self, envelope: Envelope) -> list[ReceiveHook]:
+        """The receive hooks of ``envelope``: its type's, and the attachments' if it has any."""
+        hooks = list(self.receive_hooks.get(envelope.type, ()))
+        if envelope.attachments:
+            hooks.extend(self.attachment_hooks)
+        return hooks
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
@@ -93,8 +107,13 @@ class Line:
         lang: str | None = None,
         user: str,
         client_ref: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Queue a message to ``to``; returns its summary. Idempotent on ``client_ref``."""
+        """Queue a message to ``to``; returns its summary. Idempotent on ``client_ref``.
+
+        ``attachments``: the references to sign into the envelope (``{sha256, name,
+        content_type, size}``, checked by ``services/attachments.py``, which holds the bytes).
+        """
         if type_ not in OPERATOR_TYPES:
             raise ValidationError(f"messages of type {type_!r} cannot be sent directly")
         if body is None:
@@ -104,7 +123,7 @@ class Line:
         lang = lang or self.identity.lang
         if lang not in ("en", "ru"):
             raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
-        item = _Send(to, type_, body, precedence, lang, user, client_ref)
+        item = _Send(to, type_, body, precedence, lang, user, client_ref, attachments or None)
         self._commits.submit(item, self._write_sends)
         if item.error is not None:
             raise item.error
@@ -178,6 +197,7 @@ class Line:
             lang=item.lang,
             user=item.user,
             client_ref=item.client_ref,
+            attachments=item.attachments,
         )
         # built from the values just stored, not read back: a send is a few statements
         return self.summary(row, envelope)
@@ -231,6 +251,7 @@ class Line:
         user: str | None,
         client_ref: str | None = None,
         ack_by: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """:meth:`enqueue`, giving the stored row and the envelope (its wire form), so
         that ``send`` answers without reading back what it has just written."""
@@ -259,6 +280,8 @@ class Line:
             ack_by = rfc3339(parse_rfc3339(now) + self.allowance(precedence))
         if ack_by is not None:  # absent, never null: see ``Envelope.wire``
             unsigned["ack_by"] = ack_by
+        if attachments:  # absent, never empty: see ``Envelope.wire``
+            unsigned["attachments"] = attachments
         envelope = seal(unsigned, self.identity.key, Envelope)
         wire_obj = envelope.wire()
         wire = canonical(wire_obj)
@@ -280,6 +303,8 @@ class Line:
             due_at=None if type_ in NO_ACK_TYPES else ack_by,  # see services/line/deadlines.py
         )
         store.insert_message(conn, **row)
+        if attachments:
+            self.on_attach(conn, envelope.id, wire_obj["attachments"])
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)
         store.add_event(conn, envelope.id, now, "created", by=user, seq=envelope.seq, hash=digest)
         log.append(conn, "envelope_out", envelope.id, wire, now)
@@ -548,6 +573,7 @@ class _Send:
     lang: str
     user: str
     client_ref: str | None
+    attachments: list[dict[str, Any]] | None = None
     result: dict[str, Any] | None = None
     error: Exception | None = None
     #: Set when the send is done (``result`` or ``error``), or when it is to lead a group.
