@@ -32,6 +32,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline import __version__, seclog
+from hotline.api import attachments as attachments_api
 from hotline.api import (
     auth,
     calls,
@@ -45,7 +46,6 @@ from hotline.api import (
     tracks,
     watch,
 )
-from hotline.api import attachments as attachments_api
 from hotline.api import escalation as escalation_api
 from hotline.api import node as node_api
 from hotline.api.attachments import UPLOAD_PATH
@@ -59,8 +59,8 @@ from hotline.errors import (
     MessageTooLarge,
     UnknownKey,
 )
-from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.attachments import router as federation_attachments_router
+from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.federation.recovery import router as federation_recovery_router
 from hotline.hygiene import Hygiene
@@ -73,6 +73,8 @@ from hotline.web.routes.console import static_files as console_static
 
 #: The console's forms: a message of 20,000 Cyrillic letters, percent-encoded, fits.
 MAX_CONSOLE_BODY = 262_144
+#: The console's compose form with a file (multipart): the file's limit and the form's.
+CONSOLE_UPLOAD_PATH = "/console/compose/text"
 FEDERATION_PREFIX = "/federation/"
 #: ``Strict-Transport-Security`` on the operator side's TLS answers: one year.
 HSTS = "max-age=31536000"

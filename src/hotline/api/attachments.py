@@ -16,8 +16,8 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from hotline.api.deps import NodeDep, UserDep
-from hotline.federation.line import read_limited
-from hotline.responses import Out, TypedRouter, text_answer
+from hotline.errors import MessageTooLarge
+from hotline.responses import Out, TypedRouter, file_response, text_answer
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 
@@ -67,7 +67,7 @@ async def upload(
     user: UserDep,
     name: str = Query(min_length=1, max_length=200, description="the file's name"),
 ) -> Any:
-    data = await read_limited(request, node.settings.max_attachment_bytes)
+    data = await _read_limited(request, node.settings.max_attachment_bytes)
     declared = request.headers.get("content-type")
     return await run_in_threadpool(node.attachments.upload, data, name=name, declared=declared)
 
@@ -91,15 +91,16 @@ def content(sha256: str, node: NodeDep, user: UserDep) -> Response:
     return file_response(row, data)
 
 
-def file_response(row: dict[str, Any], data: bytes) -> Response:
-    """The bytes as a download: the checked type, never sniffed or run by a browser."""
-    name = row["name"].encode("ascii", "replace").decode("ascii").replace('"', "'")
-    return Response(
-        data,
-        media_type=row["content_type"],
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "x-content-type-options": "nosniff",
-            "content-security-policy": "sandbox",
-        },
-    )
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes ``limit`` (the body-limit middleware refuses
+    a declared length over it before this runs)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise MessageTooLarge(
+                f"the file is over max_attachment_bytes ({limit} bytes)",
+                hint="send a smaller file, or raise max_attachment_bytes",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)

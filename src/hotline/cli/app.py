@@ -15,6 +15,7 @@ from __future__ import annotations
 import typer
 
 from hotline.cli import evidence, line, links, node, picture
+from hotline.cli.attachments import attachment_app
 from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.conflicts import conflicts_app
 from hotline.cli.escalation import contacts_app, escalation_app
@@ -76,5 +77,6 @@ for group, name in (
     (contacts_app, "contacts"),
     (node.tls_app, "tls"),
     (key_app, "key"),
+    (attachment_app, "attachment"),
 ):
     app.add_typer(group, name=name)

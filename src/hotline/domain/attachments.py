@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-
 HASH_PATTERN = r"^[0-9a-f]{64}$"  # as domain/line.py (which imports this module)
 #: Unicode categories a file name may not hold (as a card's texts: domain/line.py).
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})

@@ -49,7 +49,9 @@ async def manifest(request: Request, sha256: str = SHA) -> Any:
     summary="One chunk of a file a message of this node carries",
     responses=text_answer("application/octet-stream"),
 )
-async def chunk(request: Request, index: int = Path(ge=0, le=1_000_000), sha256: str = SHA) -> Response:
+async def chunk(
+    request: Request, index: int = Path(ge=0, le=1_000_000), sha256: str = SHA
+) -> Response:
     node: Node = request.app.state.node
     data = await run_in_threadpool(node.attachments.chunk, sha256, index)
     return Response(data, media_type="application/octet-stream")

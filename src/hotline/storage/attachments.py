@@ -54,9 +54,7 @@ def chunk_hashes(conn: Connection, sha256: str) -> dict[int, str]:
 def chunks(conn: Connection, sha256: str) -> Iterator[bytes]:
     """A file's bytes, chunk by chunk, in order."""
     rows = conn.execute(
-        select(blob_chunks.c.data)
-        .where(blob_chunks.c.sha256 == sha256)
-        .order_by(blob_chunks.c.idx)
+        select(blob_chunks.c.data).where(blob_chunks.c.sha256 == sha256).order_by(blob_chunks.c.idx)
     )
     for (data,) in rows:
         yield bytes(data)

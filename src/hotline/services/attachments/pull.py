@@ -96,15 +96,20 @@ class Puller:
             expected = min(chunk_size, blob["size"] - idx * chunk_size)
             got = hashlib.sha256(data).hexdigest()
             if len(data) != expected or got != manifest[idx]:
-                self._refuse(blob, f"chunk {idx}: {len(data)} bytes hashing to {got[:16]}…, "
-                             f"not the {expected} bytes announced ({manifest[idx][:16]}…)")
-            self.line.db.transaction(
-                lambda conn, i=idx, d=data, h=got: store.put_chunk(conn, digest, i, h, d)
-            )
+                self._refuse(
+                    blob,
+                    f"chunk {idx}: {len(data)} bytes hashing to {got[:16]}…, "
+                    f"not the {expected} bytes announced ({manifest[idx][:16]}…)",
+                )
+            self._store_chunk(digest, idx, got, data)
             self.fetched += 1
             budget -= 1
         self._finish(blob)
         return budget
+
+    def _store_chunk(self, digest: str, idx: int, chunk_hash: str, data: bytes) -> None:
+        """One verified chunk, committed on its own: what a restart keeps."""
+        self.line.db.transaction(lambda conn: store.put_chunk(conn, digest, idx, chunk_hash, data))
 
     def _manifest(self, blob: dict[str, Any]) -> tuple[int, list[str]]:
         digest, size = blob["sha256"], blob["size"]
@@ -139,13 +144,17 @@ class Puller:
             for part in store.chunks(conn, digest):
                 whole.update(part)
         if whole.hexdigest() != digest:
+
             def drop(conn: Connection) -> None:
                 store.drop_chunks(conn, digest)
                 store.update_blob(conn, digest, chunks=None, chunk_size=None)
 
             self.line.db.transaction(drop)
-            self._refuse(blob, f"the whole file hashes to {whole.hexdigest()[:16]}…, not the "
-                         "SHA-256 signed in the envelope: dropped, to be fetched again")
+            self._refuse(
+                blob,
+                f"the whole file hashes to {whole.hexdigest()[:16]}…, not the "
+                "SHA-256 signed in the envelope: dropped, to be fetched again",
+            )
         now = self.line.now()
 
         def done(conn: Connection) -> None:
@@ -184,7 +193,7 @@ class HttpFetch:
         with self.line.db.read() as conn:
             row = peers.get(conn, peer)
         if row is None:
-            raise PeerRefused(f"the peer {peer!r} is not pinned")
+            raise PeerRefused(404, "not_found", f"the peer {peer!r} is not pinned")
         client = self.clients(row)
         errors = []
         for endpoint in row.endpoints:
@@ -200,7 +209,7 @@ class HttpFetch:
             if response.status_code == 200:
                 return response.content
             if response.status_code == 404:
-                raise PeerRefused(f"{peer} does not serve {path}")
+                raise PeerRefused(404, "not_found", f"{peer} does not serve {path}")
             errors.append(f"{endpoint}: HTTP {response.status_code}")
         raise Unreachable(f"no endpoint of {peer} answered {path}: " + "; ".join(errors))
 

@@ -69,7 +69,9 @@ class Attachments:
                 f"{name}: {exc}", hint="attach a PNG, JPEG, PDF, text, CSV, JSON, GeoJSON or KML"
             ) from None
         digest = hashlib.sha256(data).hexdigest()
-        ref = _ref({"sha256": digest, "name": name, "content_type": content_type, "size": len(data)})
+        ref = _ref(
+            {"sha256": digest, "name": name, "content_type": content_type, "size": len(data)}
+        )
 
         def work(conn: Connection) -> bool:
             row = store.get(conn, digest)
