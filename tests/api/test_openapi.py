@@ -18,7 +18,12 @@ from tests.api.test_policy import routes
 from tests.conftest import MakeNode, Pair, token
 
 #: Routes that answer something else than JSON, and say what in their ``responses``.
-NOT_JSON = {("GET", "/metrics"), ("GET", "/api/v1/calls/{call_id}/readouts.md")}
+NOT_JSON = {
+    ("GET", "/metrics"),
+    ("GET", "/api/v1/calls/{call_id}/readouts.md"),
+    ("GET", "/api/v1/attachments/{sha256}/content"),
+    ("GET", "/federation/v1/attachments/{sha256}/chunks/{index}"),
+}
 
 
 @pytest.fixture

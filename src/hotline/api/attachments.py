@@ -84,6 +84,7 @@ def info(sha256: str, node: NodeDep, user: UserDep) -> Any:
 @router.get(
     "/attachments/{sha256}/content",
     summary="An attachment's bytes (only once here whole)",
+    response_class=Response,
     responses=text_answer("application/octet-stream"),
 )
 def content(sha256: str, node: NodeDep, user: UserDep) -> Response:

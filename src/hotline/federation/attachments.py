@@ -8,23 +8,32 @@ signed in the envelope.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from fastapi import Path, Request
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
+from hotline.errors import NotFound
 from hotline.node import Node
 from hotline.responses import ERRORS, Out, TypedRouter, text_answer
 
 router = TypedRouter(
     prefix="/federation/v1",
     tags=["federation"],
-    responses={code: ERRORS[code] for code in (404, 500)},
+    responses={code: ERRORS[code] for code in (400, 403, 404, 413, 422, 500)},
 )
 
-SHA = Path(pattern=r"^[0-9a-f]{64}$", description="the file's SHA-256, as signed")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _checked(sha256: str, index: str = "0") -> tuple[str, int]:
+    """The path's SHA-256 and chunk index, or not found (never a 422 to a peer)."""
+    if not _SHA.match(sha256) or not index.isdigit() or len(index) > 7:
+        raise NotFound(f"no attachment {sha256[:64]!r} chunk {index[:8]!r}")
+    return sha256, int(index)
 
 
 class Manifest(Out):
@@ -39,19 +48,20 @@ class Manifest(Out):
     summary="How to fetch a file a message of this node carries: its chunks' hashes",
     response_model=Manifest,
 )
-async def manifest(request: Request, sha256: str = SHA) -> Any:
+async def manifest(request: Request, sha256: str) -> Any:
     node: Node = request.app.state.node
-    return await run_in_threadpool(node.attachments.manifest, sha256)
+    digest, _ = _checked(sha256)
+    return await run_in_threadpool(node.attachments.manifest, digest)
 
 
 @router.get(
     "/attachments/{sha256}/chunks/{index}",
     summary="One chunk of a file a message of this node carries",
+    response_class=Response,
     responses=text_answer("application/octet-stream"),
 )
-async def chunk(
-    request: Request, index: int = Path(ge=0, le=1_000_000), sha256: str = SHA
-) -> Response:
+async def chunk(request: Request, sha256: str, index: str) -> Response:
     node: Node = request.app.state.node
-    data = await run_in_threadpool(node.attachments.chunk, sha256, index)
+    digest, number = _checked(sha256, index)
+    data = await run_in_threadpool(node.attachments.chunk, digest, number)
     return Response(data, media_type="application/octet-stream")
