@@ -212,7 +212,7 @@ class Node:
         self.feeds.attach(runner)
         runner.add("recovery", self.recovery.tick, every=RECHECK_S)
         self._pull_job = runner.add(
-            "attachments", self.puller.step, every=PULL_S, backoff=Backoff(base=1.0, cap=10.0)
+            "attachments", self.puller.step, every=PULL_S, backoff=Backoff(base=0.5, cap=5.0)
         )
         with self._workers_lock:
             self.runner = runner

@@ -101,23 +101,6 @@ def test_a_file_that_is_not_what_it_claims_is_refused(
     assert sniff(b"\x00\x01\x02") is None
 
 
-def test_the_envelope_field_is_absent_when_empty_and_checked_when_present(pair: Pair) -> None:
-    plain = pair.us.line.send(to="ru", text="no files", user="duty")
-    assert "attachments" not in pair.us.show(plain["id"])["envelope"]
-    envelope = pair.us.show(plain["id"])["envelope"]
-    ref = {"sha256": "a" * 64, "name": "x.png", "content_type": "image/png", "size": 1}
-    for bad, said in [
-        ([], "at least 1"),
-        ([ref] * 2, "attached twice"),
-        ([ref | {"name": "../../etc/passwd"}], "not a path"),
-        ([ref | {"size": 0}], "greater than or equal to 1"),
-        ([ref | {"content_type": "text/html"}], "not an allowed type"),
-        ([ref | {"sha256": "b" * 64 + str(i)} for i in range(9)], "at most 8"),
-    ]:
-        with pytest.raises(MalformedMessage, match=said):
-            parse(envelope | {"attachments": bad}, Envelope)
-
-
 # -- upload: limits, sniffing, stored once --------------------------------------------------
 
 
@@ -262,16 +245,10 @@ def test_a_peer_over_its_quota_is_not_fetched_and_the_line_goes_on(make_pair: Ma
         assert Next.IDLE == Puller(pair.ru.line, HttpFetch(pair.ru.line, None)).step()
 
 
-def test_a_peer_is_served_only_files_this_node_sent(pair: Pair) -> None:
-    uploaded = pair.us.attachments.upload(b"not sent yet", name="draft.txt")
-    base = pair.us.settings.endpoints[0] + "/federation/v1/attachments/"
-    assert 404 == pair.http.get(base + uploaded["sha256"]).status_code
-
-
 # -- the operator API ------------------------------------------------------------------------
 
 
-def test_upload_and_send_over_the_api(pair: Pair) -> None:
+def test_upload_and_send_over_the_api_and_what_the_envelope_and_a_peer_see(pair: Pair) -> None:
     api = pair.us.settings.endpoints[0] + "/api/v1"
     auth = {"authorization": f"Bearer {token(pair.us)}"}
     data = png(2000)
@@ -313,6 +290,25 @@ def test_upload_and_send_over_the_api(pair: Pair) -> None:
     ]
     got = pair.http.get(f"{api}/attachments/{choice['sha256']}/content", headers=auth)
     assert (data, "nosniff") == (got.content, got.headers["x-content-type-options"])
+    # a message without files has no `attachments` member; one with them is checked
+    plain = pair.us.line.send(to="ru", text="no files", user="duty")
+    assert "attachments" not in pair.us.show(plain["id"])["envelope"]
+    envelope = pair.us.show(plain["id"])["envelope"]
+    ref = {"sha256": "a" * 64, "name": "x.png", "content_type": "image/png", "size": 1}
+    for bad, said in [
+        ([], "at least 1"),
+        ([ref] * 2, "attached twice"),
+        ([ref | {"name": "../../etc/passwd"}], "not a path"),
+        ([ref | {"size": 0}], "greater than or equal to 1"),
+        ([ref | {"content_type": "text/html"}], "not an allowed type"),
+        ([ref | {"sha256": "b" * 64 + str(i)} for i in range(9)], "at most 8"),
+    ]:
+        with pytest.raises(MalformedMessage, match=said):
+            parse(envelope | {"attachments": bad}, Envelope)
+    # a peer is served only what this node sent
+    uploaded = pair.us.attachments.upload(b"not sent yet", name="draft.txt")
+    base = pair.us.settings.endpoints[0] + "/federation/v1/attachments/"
+    assert 404 == pair.http.get(base + uploaded["sha256"]).status_code
 
 
 # -- evidence ---------------------------------------------------------------------------------
