@@ -32,6 +32,8 @@ from hotline.services.evidence.verify import verify_bundle
 from hotline.services.runtime.jobs import Next
 from hotline.storage.tables.attachments import blob_chunks, blobs
 from tests.conftest import MakeNode, MakePair, Pair, token
+from tests.web.conftest import Console
+from tests.web.conftest import consoles as consoles  # the fixture
 
 CHUNK = 1024  # the smallest chunk size: a 10 KiB file crosses in 10 chunks
 
@@ -333,3 +335,40 @@ def test_the_bundle_carries_the_bytes_and_one_changed_byte_is_named(chunked: Pai
     verdict = verify_bundle(canonical(bundle) + b"\n", allow_uncosigned=True)
     [named] = [f for f in verdict.failed if f.startswith("attachment 1 ('plot.png')")]
     assert f"not the SHA-256 {digest}" in named
+
+
+# -- the console --------------------------------------------------------------------------------
+
+
+def test_the_console_sends_files_and_lists_them_with_a_preview(
+    pair: Pair, consoles: dict[str, Console]
+) -> None:
+    data = png(5000)
+    form = {"csrf": consoles["us"].csrf, "to": "ru", "text": "plot", "client_ref": "c-att"}
+    files = [
+        ("files", ("plot.png", data, "image/png")),
+        ("files", ("t.csv", b"a,b\n1,2\n", "text/csv")),
+    ]
+    sent = consoles["us"].http.post("/console/compose/text", data=form, files=files)
+    assert 303 == sent.status_code, sent.text
+    message_id = sent.headers["location"].rsplit("/", 1)[1]
+    refs = pair.us.show(message_id)["envelope"]["attachments"]
+    assert [("plot.png", "image/png"), ("t.csv", "text/csv")] == [
+        (r["name"], r["content_type"]) for r in refs
+    ]
+    pair.flush()
+    page = consoles["ru"].get(f"/console/messages/{message_id}").text
+    assert "Ещё не все файлы получены" in page  # not fetched yet (ru's console is in Russian)
+    assert "/console/attachments/" not in page
+    Puller(pair.ru.line, HttpFetch(pair.ru.line, None)).run()
+    page = consoles["ru"].get(f"/console/messages/{message_id}").text
+    digest = hashlib.sha256(data).hexdigest()
+    assert f'<img class="attachment-preview" src="/console/attachments/{digest}?inline=1"' in page
+    got = consoles["ru"].get(f"/console/attachments/{digest}")
+    assert (data, "image/png") == (got.content, got.headers["content-type"])
+    lying = consoles["us"].http.post(
+        "/console/compose/text",
+        data=form | {"client_ref": "c-bad"},
+        files=[("files", ("x.png", b"MZ\x90\x00 not an image", "image/png"))],
+    )
+    assert "none of the allowed kinds" in lying.text
