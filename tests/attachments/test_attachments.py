@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from hotline.domain.attachments import content_type_of, sniff
 from hotline.domain.line import Envelope
 from hotline.errors import (
+    Conflict,
     MalformedMessage,
     MessageTooLarge,
     NotFound,
@@ -30,6 +31,7 @@ from hotline.services.attachments.pull import HttpFetch, Puller
 from hotline.services.evidence.bundle import export_bundle
 from hotline.services.evidence.verify import verify_bundle
 from hotline.services.runtime.jobs import Next
+from hotline.storage import attachments as attachment_store
 from hotline.storage.tables.attachments import blob_chunks, blobs
 from tests.conftest import MakeNode, MakePair, Pair, token
 from tests.web.conftest import Console
@@ -218,7 +220,7 @@ def test_a_file_crosses_in_chunks_and_a_transfer_cut_off_resumes(chunked: Pair) 
     assert "attachment_complete" in [step["kind"] for step in shown["trail"]]
 
 
-def test_a_chunk_that_does_not_match_is_refused_and_nothing_stored_is_damaged(
+def test_a_chunk_or_a_file_not_as_signed_is_refused_and_nothing_stored_is_damaged(
     chunked: Pair,
 ) -> None:
     pair, data = chunked, png(6000)
@@ -233,6 +235,17 @@ def test_a_chunk_that_does_not_match_is_refused_and_nothing_stored_is_damaged(
     assert "chunk 2" in info["detail"]
     Puller(pair.ru.line, HttpFetch(pair.ru.line, None)).run()
     assert data == pair.ru.attachments.read(digest)[1]
+
+    # a sender that signs a type its bytes are not (an HTML page as "image/png"): refused
+    page = pair.us.attachments.upload(b"<html><script>alert(1)</script>", name="x.txt")
+    with pair.us.db.write() as conn:
+        attachment_store.update_blob(conn, page["sha256"], content_type="image/png")
+    _message_id, _ = send_with_file(pair, b"<html><script>alert(1)</script>", name="x.png")
+    Puller(pair.ru.line, HttpFetch(pair.ru.line, None)).run()
+    info = pair.ru.attachments.info(page["sha256"])
+    assert ("refused", "not the signed type") == (info["state"], info["detail"][:19])
+    with pytest.raises(Conflict, match="not here whole"):
+        pair.ru.attachments.read(page["sha256"])
 
 
 def test_a_peer_over_its_quota_is_not_fetched_and_the_line_goes_on(make_pair: MakePair) -> None:

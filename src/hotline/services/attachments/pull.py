@@ -9,10 +9,11 @@ it (a chunk that does not match is refused: :class:`~hotline.errors.ChunkMismatc
 nothing stored changes), and commits each chunk in its own transaction — so a sender (or
 this node) that dies mid-transfer costs at most the chunk under way: the next round asks
 only for the chunks still missing. With every chunk here, the whole file is hashed and
-compared with the SHA-256 the sender *signed* in the envelope: only then is it
-``complete``. A file whose chunks match a lying manifest but not the signed hash is
-dropped and fetched again; after :data:`MAX_FAILURES` refusals it is ``refused`` with an
-alarm (``attachment_refused``).
+compared with the SHA-256 the sender *signed* in the envelope, and its bytes are checked
+to be of the type signed (the content check of an upload): only then is it ``complete``.
+A file whose chunks match a lying manifest but not the signed hash is dropped and fetched
+again; after :data:`MAX_FAILURES` refusals, or bytes not of the signed type, it is
+``refused`` with an alarm (``attachment_refused``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from hotline.domain.attachments import content_type_of
 from hotline.errors import ChunkMismatch, HotlineError, PeerRefused, Unreachable
 from hotline.protocol import tls
 from hotline.protocol.canonical import parse_json
@@ -139,10 +141,9 @@ class Puller:
     def _finish(self, blob: dict[str, Any]) -> None:
         """Every chunk is here: the whole must hash to what the sender signed."""
         digest = blob["sha256"]
-        whole = hashlib.sha256()
         with self.line.db.read() as conn:
-            for part in store.chunks(conn, digest):
-                whole.update(part)
+            data = b"".join(store.chunks(conn, digest))
+        whole = hashlib.sha256(data)
         if whole.hexdigest() != digest:
 
             def drop(conn: Connection) -> None:
@@ -156,6 +157,11 @@ class Puller:
                 "SHA-256 signed in the envelope: dropped, to be fetched again",
             )
         now = self.line.now()
+        try:  # the bytes are what was signed; are they the type signed, too?
+            content_type_of(data, blob["content_type"])
+        except ValueError as exc:
+            self._give_up(blob, f"not the signed type: {exc}")
+            return
 
         def done(conn: Connection) -> None:
             store.update_blob(conn, digest, state="complete", completed_at=now, detail=None)
@@ -163,6 +169,16 @@ class Puller:
                 messages.add_event(conn, message_id, now, "attachment_complete", sha256=digest)
 
         self.line.db.transaction(done)
+
+    def _give_up(self, blob: dict[str, Any], detail: str) -> None:
+        """Refuse a whole file for good (kept, never served to a person), with an alarm."""
+        digest, now = blob["sha256"], self.line.now()
+
+        def work(conn: Connection) -> None:
+            store.update_blob(conn, digest, state="refused", detail=detail)
+            raise_alarm(conn, "attachment_refused", digest, now, peer=blob["peer"], reason=detail)
+
+        self.line.db.transaction(work)
 
     def _refuse(self, blob: dict[str, Any], detail: str) -> None:
         """Count the refusal (give the file up after :data:`MAX_FAILURES`) and raise it."""
