@@ -150,6 +150,20 @@ def test_the_same_bytes_attached_to_two_messages_are_stored_once(pair: Pair) -> 
         assert [1, chunks] == counted
         assert 2 == len(node.attachments.info(first["sha256"])["messages"])
 
+    # a FLASH message held for a second person keeps its files when approved
+    for name in ("duty", "duty2"):
+        pair.us.auth.add_user(name, "correct horse")
+    held = pair.us.held.hold(
+        "text",
+        to="ru",
+        payload={"text": "FLASH with a plot", "attachments": refs},
+        precedence="FLASH",
+        lang=None,
+        user="duty",
+    )
+    sent = pair.us.held.approve(held["id"], "duty2")
+    assert refs == pair.us.show(sent["message_id"])["envelope"]["attachments"]
+
 
 # -- over the line --------------------------------------------------------------------------
 
