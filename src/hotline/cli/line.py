@@ -95,6 +95,8 @@ def send(
         print_held(row)
     else:
         out.print(f"queued {row['id']} to {row['peer']} (seq {row['seq']}, {row['precedence']})")
+        for choice in body.get("attachments", ()):
+            out.print(plain(f"  attached {choice['name']} (SHA-256 {choice['sha256']})"))
         if "rendering" in row:
             out.print(plain(row["rendering"]["en"]))
             out.print(plain(row["rendering"]["ru"]))
