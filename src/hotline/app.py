@@ -32,6 +32,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline import __version__, seclog
+from hotline.api import attachments as attachments_api
 from hotline.api import (
     auth,
     calls,
@@ -49,6 +50,7 @@ from hotline.api import (
 )
 from hotline.api import escalation as escalation_api
 from hotline.api import node as node_api
+from hotline.api.attachments import UPLOAD_PATH
 from hotline.api.deps import current_user
 from hotline.config import NodeSettings, split_listen
 from hotline.errors import (
@@ -59,6 +61,7 @@ from hotline.errors import (
     MessageTooLarge,
     UnknownKey,
 )
+from hotline.federation.attachments import router as federation_attachments_router
 from hotline.federation.evidence import router as federation_evidence_router
 from hotline.federation.line import router as federation_router
 from hotline.federation.recovery import router as federation_recovery_router
@@ -72,6 +75,8 @@ from hotline.web.routes.console import static_files as console_static
 
 #: The console's forms: a message of 20,000 Cyrillic letters, percent-encoded, fits.
 MAX_CONSOLE_BODY = 262_144
+#: The console's compose form with a file (multipart): the file's limit and the form's.
+CONSOLE_UPLOAD_PATH = "/console/compose/text"
 FEDERATION_PREFIX = "/federation/"
 #: ``Strict-Transport-Security`` on the operator side's TLS answers: one year.
 HSTS = "max-age=31536000"
@@ -166,6 +171,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
         ):
             app.include_router(module.router)
         app.include_router(escalation_api.router)
+        app.include_router(attachments_api.router)
         app.include_router(links.metrics_router)
         app.include_router(evidence.router)
         app.include_router(console_router)
@@ -174,6 +180,7 @@ def create_app(node: Node, *, side: Side = "both", start_workers: bool = True) -
         app.include_router(federation_router)
         app.include_router(federation_evidence_router)
         app.include_router(federation_recovery_router)
+        app.include_router(federation_attachments_router)
     _add_errors(app)
     _add_body_limit(app, node)
     if side in ("operator", "both"):
@@ -387,6 +394,10 @@ def body_limit(settings: NodeSettings, path: str) -> int:
     """The largest request body a route takes, in bytes."""
     if path.startswith(FEDERATION_PREFIX):
         return settings.max_envelope_bytes * settings.batch_size
+    if path == UPLOAD_PATH:
+        return settings.max_attachment_bytes
+    if path == CONSOLE_UPLOAD_PATH:  # a file and the compose form, multipart
+        return settings.max_attachment_bytes + MAX_CONSOLE_BODY
     if path.startswith("/console/"):
         return MAX_CONSOLE_BODY
     return settings.max_body_bytes

@@ -136,6 +136,30 @@ class NodeClient:
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.request("POST", path, json=body or {})
 
+    def upload(self, data: bytes, name: str, content_type: str | None) -> Any:
+        """``POST /api/v1/attachments``: the file as the raw body."""
+        headers = {"content-type": content_type or "application/octet-stream"}
+        return self.request(
+            "POST", "/api/v1/attachments", params={"name": name}, content=data, headers=headers
+        )
+
+    def download(self, path: str) -> bytes:
+        """GET ``path`` as bytes (an attachment's content)."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = self._http.get(path, headers=headers)
+        except httpx.HTTPError as exc:
+            raise Unreachable(f"cannot reach the node at {self.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"message": response.text[:200]}
+            raise ApiError(response.status_code, body if isinstance(body, dict) else {})
+        return response.content
+
 
 def save_token(directory: Path, base_url: str, user: str, token: str) -> Path:
     """Keep a token for later commands, readable by its owner only: mode 0600 whatever

@@ -93,6 +93,27 @@ class NodeSettings(BaseSettings):
         description="Largest request body of the operator API, bytes (federation: "
         "`max_envelope_bytes` × `batch_size`).",
     )
+    max_attachment_bytes: int = Field(
+        20_971_520,
+        ge=1024,
+        le=1_073_741_824,
+        description="Largest attachment, bytes: an upload over it is refused (413) as soon "
+        "as it passes, and a peer's attachment over it is not fetched.",
+    )
+    attachment_chunk_bytes: int = Field(
+        262_144,
+        ge=1024,
+        le=4_194_304,
+        description="Size of the chunks this node stores attachments in and serves them "
+        "by to peers, bytes.",
+    )
+    attachment_peer_quota_bytes: int = Field(
+        2_147_483_648,
+        ge=1024,
+        le=1_099_511_627_776,
+        description="Most bytes of attachments this node stores from one peer; an "
+        "attachment that would pass it is not fetched (alarm `attachment_refused`).",
+    )
     max_header_bytes: int = Field(
         16_384, ge=1024, le=1_048_576, description="Largest request line and headers, bytes."
     )

@@ -12,6 +12,7 @@ The tree::
     │   └── UnsafePermissions       a key, database or node folder open to other users
     ├── InternalError               the node failed unexpectedly (a bug): the last-resort 500
     ├── ValidationError             input that does not fit its schema
+    │   └── UnsupportedContent      an attachment whose bytes are not an allowed type
     ├── WireError                   an envelope or receipt the line refuses
     │   ├── MalformedMessage        not JSON, or missing / mistyped fields
     │   ├── MessageTooLarge         body over the size limit
@@ -25,6 +26,7 @@ The tree::
     │   ├── ClockSkew               created outside the allowed skew window
     │   ├── ReplayConflict          a known id arrives with different content
     │   ├── PhrasebookMismatch      a coded message from a phrasebook this node lacks
+    │   ├── ChunkMismatch           an attachment chunk or file that is not what was signed
     │   └── LogFork                 a log contradicts a checkpoint signed of it (fork, rollback)
     ├── AuthError                   no or bad credentials (HTTP 401)
     │   └── LoginRequired           the console has no session: it shows the login page
@@ -51,6 +53,7 @@ __all__ = [
     "AuthError",
     "BadSignature",
     "Busy",
+    "ChunkMismatch",
     "ClockSkew",
     "ConfigError",
     "Conflict",
@@ -76,6 +79,7 @@ __all__ = [
     "UnknownKey",
     "Unreachable",
     "UnsafePermissions",
+    "UnsupportedContent",
     "ValidationError",
     "VolumeConflict",
     "WireError",
@@ -141,6 +145,13 @@ class InternalError(HotlineError):
 class ValidationError(HotlineError):
     code = "invalid"
     http_status = 422
+
+
+class UnsupportedContent(ValidationError):
+    """An attachment's bytes are none of the allowed types, or not the type declared."""
+
+    code = "unsupported_content"
+    http_status = 415
 
 
 class WireError(HotlineError):
@@ -209,6 +220,14 @@ class ReplayConflict(WireError):
 
 class PhrasebookMismatch(WireError):
     code = "phrasebook_mismatch"
+    http_status = 409
+
+
+class ChunkMismatch(WireError):
+    """A chunk (or a whole attachment) a peer served does not hash to what was announced
+    or signed: refused, nothing stored is touched."""
+
+    code = "chunk_mismatch"
     http_status = 409
 
 

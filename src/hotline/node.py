@@ -25,6 +25,9 @@ from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import open_card
 from hotline.protocol.keychange import ENVELOPE_TYPE as KEY_CHANGE_TYPE
 from hotline.services.alarms import Alarms
+from hotline.services.attachments.pull import HttpFetch, Puller
+from hotline.services.attachments.service import Attachments
+from hotline.services.attachments.service import complete as attachments_complete
 from hotline.services.auth import Auth
 from hotline.services.calls.service import Calls
 from hotline.services.evidence.recovery import RECHECK_S, Recovery
@@ -50,7 +53,7 @@ from hotline.services.picture.conflicts import Conflicts
 from hotline.services.picture.conformance import Conformance
 from hotline.services.picture.tracks import TrackPicture
 from hotline.services.preauth import SafetyWarnings
-from hotline.services.runtime.jobs import Runner
+from hotline.services.runtime.jobs import Backoff, Job, Runner
 from hotline.services.runtime.leader import Leadership
 from hotline.services.runtime.scheduler import Scheduler
 from hotline.services.search import MessageSearch
@@ -58,6 +61,8 @@ from hotline.storage import peers
 from hotline.storage.db import Connection, Database
 
 logger = logging.getLogger(__name__)
+
+PULL_S = 5.0  # how often the attachments job looks for files to fetch when not woken
 
 
 def default_clock() -> Clock:
@@ -89,6 +94,10 @@ class Node:
         self.tls = NodeTls(self.db, settings)
         self.line = Line(self.db, self.identity, settings, self.clock, on_queued=self.wake)
         self.receiver = Receiver(self.line)
+        # files carried with messages: stored once, fetched from the sender in chunks
+        self.attachments = Attachments(self.line, settings)
+        self.puller = Puller(self.line, HttpFetch(self.line, self.tls))
+        self._pull_job: Job | None = None
         # a peer's key rotation, applied in the transaction that stores it
         plain = settings.allow_plain_http
         self.line.on_receive(KEY_CHANGE_TYPE, partial(on_key_change, allow_plain_http=plain))
@@ -215,6 +224,9 @@ class Node:
             runner.add("checkpoints", self.evidence.tick, every=self.evidence.poll_s)
         self.feeds.attach(runner)
         runner.add("recovery", self.recovery.tick, every=RECHECK_S)
+        self._pull_job = runner.add(
+            "attachments", self.puller.step, every=PULL_S, backoff=Backoff(base=0.5, cap=5.0)
+        )
         with self._workers_lock:
             self.runner = runner
             # and any party woken since the peers were read (a peer pinned, a message
@@ -266,6 +278,8 @@ class Node:
             workers = list(self.workers.values())
         for worker in workers:
             worker.wake()
+        if self._pull_job is not None:  # a delivery may have brought attachments
+            self._pull_job.wake()
 
     def stop(self) -> None:
         self._running = False
@@ -277,7 +291,12 @@ class Node:
 
     def show(self, message_id: str) -> dict[str, Any]:
         """One message with its trail, renderings, rule findings and translations."""
-        return self.notices.decorate(self.line.show(message_id))
+        shown = self.notices.decorate(self.line.show(message_id))
+        if shown["envelope"].get("attachments"):
+            files = self.attachments.of_message(message_id)
+            shown["attachments"] = files
+            shown["attachments_complete"] = attachments_complete(files)
+        return shown
 
     # -- peers -----------------------------------------------------------------------------
 

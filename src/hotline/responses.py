@@ -25,7 +25,7 @@ import warnings
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -169,3 +169,17 @@ class TypedRouter(APIRouter):
         # numbers differently (1.5e-07 as 1.5e-7) and NaN as null.
         kwargs.setdefault("response_class", JSONResponse)
         super().add_api_route(path, endpoint, **kwargs)
+
+
+def file_response(row: dict[str, Any], data: bytes) -> Response:
+    """The bytes as a download: the checked type, never sniffed or run by a browser."""
+    name = row["name"].encode("ascii", "replace").decode("ascii").replace('"', "'")
+    return Response(
+        data,
+        media_type=row["content_type"],
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "x-content-type-options": "nosniff",
+            "content-security-policy": "sandbox",
+        },
+    )

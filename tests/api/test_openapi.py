@@ -23,6 +23,8 @@ NOT_JSON = {
     ("GET", "/api/v1/calls/{call_id}/readouts.md"),
     ("GET", "/api/v1/export.kml"),  # files: KML (XML) and GeoJSON as downloads
     ("GET", "/api/v1/export.geojson"),
+    ("GET", "/api/v1/attachments/{sha256}/content"),
+    ("GET", "/federation/v1/attachments/{sha256}/chunks/{index}"),
 }
 
 

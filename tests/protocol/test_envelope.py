@@ -123,6 +123,10 @@ ENVELOPE_CHANGES: dict[str, tuple[Any, str]] = {
     "prev": ("1" * 64, "bad_signature"),
     "created": ("2026-11-21T14:30:00.001Z", "bad_signature"),
     "ack_by": ("2026-11-21T15:00:00.000Z", "bad_signature"),  # absent when signed: added
+    "attachments": (  # absent when signed: a file added is caught
+        [{"sha256": "c" * 64, "name": "plot.png", "content_type": "image/png", "size": 9}],
+        "bad_signature",
+    ),
     "precedence": ("ROUTINE", "bad_signature"),
     "type": ("ack", "bad_signature"),
     "lang": ("ru", "bad_signature"),

@@ -22,6 +22,13 @@ from hotline.storage.messages import IN, OUT
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 
 
+class AttachmentChoice(StrictBody):
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="as `POST /attachments` gave")
+    name: str | None = Field(
+        None, min_length=1, max_length=200, description="defaults to the name uploaded"
+    )
+
+
 class SendRequest(StrictBody):
     to: str = Field(min_length=1, max_length=32, description="the receiving party's id")
     text: str | None = Field(None, min_length=1, max_length=20_000, description="free text")
@@ -30,6 +37,12 @@ class SendRequest(StrictBody):
     lang: Lang | None = Field(None, description="defaults to the node's language")
     client_ref: str | None = Field(
         None, max_length=100, description="idempotency key: sending twice queues once"
+    )
+    attachments: list[AttachmentChoice] | None = Field(
+        None,
+        max_length=8,
+        description="files uploaded before (`POST /attachments`), signed into the envelope "
+        "by SHA-256 (text messages only)",
     )
 
 
@@ -74,11 +87,20 @@ class DraftRequest(StrictBody):
 def send(body: SendRequest, node: NodeDep, user: UserDep) -> Any:
     if (body.text is None) == (body.code is None):
         raise ValidationError("give either text or code", hint="one of the two, not both")
+    refs = None
+    if body.attachments:
+        if body.text is None:
+            raise ValidationError("attachments go with a text message", field="attachments")
+        refs = node.attachments.refs([a.model_dump() for a in body.attachments])
     if node.held.required(body.precedence):
         held = node.held.hold(
             "text" if body.text is not None else "code",
             to=body.to,
-            payload={"text": body.text} if body.text is not None else {"code": body.code},
+            payload=(
+                {"code": body.code}
+                if body.text is None
+                else {"text": body.text} | ({"attachments": refs} if refs else {})
+            ),
             precedence=body.precedence,
             lang=body.lang,
             user=user.name,
@@ -102,6 +124,7 @@ def send(body: SendRequest, node: NodeDep, user: UserDep) -> Any:
         lang=body.lang,
         user=user.name,
         client_ref=body.client_ref,
+        attachments=refs,
     )
 
 

@@ -82,6 +82,14 @@ class MessageShown(Message):
     findings: list[JsonObject] | None = None
     findings_error: ErrorDetail | None = None
     link: JsonObject | None = None
+    attachments: list[JsonObject] = Field(
+        default_factory=list,
+        description="the files it carries, in order: sha256, name, content_type, size, "
+        "state here (complete | partial | refused)",
+    )
+    attachments_complete: bool = Field(
+        True, description="every file is here whole, verified against the signed SHA-256"
+    )
 
 
 class Held(Out):

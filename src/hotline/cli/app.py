@@ -15,6 +15,7 @@ from __future__ import annotations
 import typer
 
 from hotline.cli import evidence, line, links, node, picture
+from hotline.cli.attachments import attachment_app
 from hotline.cli.calls import calls_app, principal_app
 from hotline.cli.cases import case_app
 from hotline.cli.conflicts import conflicts_app
@@ -79,5 +80,6 @@ for group, name in (
     (contacts_app, "contacts"),
     (node.tls_app, "tls"),
     (key_app, "key"),
+    (attachment_app, "attachment"),
 ):
     app.add_typer(group, name=name)

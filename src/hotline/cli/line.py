@@ -17,6 +17,7 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text
 
+from hotline.cli.attachments import upload_file
 from hotline.cli.common import (
     DirOpt,
     JsonOpt,
@@ -57,6 +58,12 @@ def send(
         ),
     ] = None,
     batch: Annotated[int, typer.Option(help="Messages per request with --file")] = 500,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Attach a file (PNG, JPEG, PDF, text, CSV, JSON, GeoJSON, KML); repeatable"
+        ),
+    ] = None,
     text: Annotated[str | None, typer.Argument(help="The message text")] = None,
 ) -> None:
     """Queue a text message (or, with --code N, a pre-agreed coded message) to a peer."""
@@ -68,7 +75,7 @@ def send(
         return
     if (text is None) == (code is None):
         raise ValidationError("give the message TEXT or --code N (one of the two)")
-    body = {
+    body: dict[str, Any] = {
         "to": to,
         "text": text,
         "code": code,
@@ -76,7 +83,11 @@ def send(
         "lang": lang,
         "client_ref": ref,
     }
+    if attach and text is None:
+        raise ValidationError("attachments go with a text message", field="attach")
     with node_client(directory, url, user) as client:
+        if attach:
+            body["attachments"] = [upload_file(client, path) for path in attach]
         row = client.post("/api/v1/messages", {k: v for k, v in body.items() if v is not None})
     if json_:
         print_json(row)
@@ -84,6 +95,8 @@ def send(
         print_held(row)
     else:
         out.print(f"queued {row['id']} to {row['peer']} (seq {row['seq']}, {row['precedence']})")
+        for choice in body.get("attachments", ()):
+            out.print(plain(f"  attached {choice['name']} (SHA-256 {choice['sha256']})"))
         if "rendering" in row:
             out.print(plain(row["rendering"]["en"]))
             out.print(plain(row["rendering"]["ru"]))

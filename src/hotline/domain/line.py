@@ -21,6 +21,8 @@ from pydantic import (
     model_serializer,
 )
 
+from hotline.domain.attachments import MAX_ATTACHMENTS, AttachmentRef, check_refs
+
 PARTY_PATTERN = r"^[a-z][a-z0-9-]{0,31}$"
 HASH_PATTERN = r"^[0-9a-f]{64}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -107,7 +109,9 @@ class Envelope(_Wire):
     ``approver`` (who approved it, for a held message) are signed too, so that evidence
     proves who as well as what; each is absent on the wire when there is none (a message
     the node sends by itself, an envelope from before they existed), which keeps every
-    older envelope's bytes and signature as they were.
+    older envelope's bytes and signature as they were. ``attachments`` (the files the message
+    carries, by SHA-256: ``domain/attachments.py``) is absent, not empty, when there are
+    none, for the same reason.
     """
 
     v: Literal[1]
@@ -120,6 +124,9 @@ class Envelope(_Wire):
     ack_by: str | None = Field(default=None, pattern=TIME_PATTERN)
     sender: Officer | None = None
     approver: Approver | None = None
+    attachments: list[AttachmentRef] | None = Field(
+        default=None, min_length=1, max_length=MAX_ATTACHMENTS
+    )
     precedence: PrecedenceName
     type: str = Field(pattern=r"^[a-z][a-z_]{0,39}$")
     lang: Lang
@@ -131,10 +138,15 @@ class Envelope(_Wire):
         """As it travels: an envelope without a deadline has no ``ack_by`` member at all
         (what was signed), never ``"ack_by": null``."""
         out = super().wire()
-        for optional in ("ack_by", "sender", "approver"):
+        for optional in ("ack_by", "sender", "approver", "attachments"):
             if out[optional] is None:
                 del out[optional]
         return out
+
+    @field_validator("attachments")
+    @classmethod
+    def _distinct(cls, value: list[AttachmentRef] | None) -> list[AttachmentRef] | None:
+        return None if value is None else check_refs(value)
 
 
 class Receipt(_Wire):

@@ -38,6 +38,8 @@ KINDS = {
     "peer_key_changed": "a peer rotated (or, confirmed, revoked) its signing key",
     "peer_key_pending": "a peer revoked its key: confirm the new fingerprint out of band",
     "feed_stale": "a track feed (ADS-B, AIS, CoT) has said nothing for longer than its setting",
+    "attachment_refused": "a peer's attachment is not fetched: over max_attachment_bytes or the "
+    "peer's quota, or its chunks kept failing their hashes",
 }
 
 #: How loud each kind is: "critical" ones sound until someone acknowledges them (the
@@ -56,6 +58,7 @@ SEVERITY = {
     "peer_key_changed": "warning",
     "peer_key_pending": "warning",
     "feed_stale": "warning",
+    "attachment_refused": "warning",
 }
 
 

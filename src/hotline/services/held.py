@@ -241,7 +241,13 @@ class HeldMessages:
             "client_ref": ref,
         }
         if row["kind"] == "text":
-            sent = self.line.send(to=row["peer"], text=payload["text"], lang=row["lang"], **common)
+            sent = self.line.send(
+                to=row["peer"],
+                text=payload["text"],
+                lang=row["lang"],
+                attachments=payload.get("attachments"),  # references checked when held
+                **common,
+            )
             return str(sent["id"])
         if row["kind"] == "code":
             done = self.notices.send_code(row["peer"], payload["code"], **common)

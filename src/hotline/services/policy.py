@@ -37,6 +37,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/logout"): PEOPLE | {"feed"},
     ("POST", "/api/v1/messages"): WATCH,
     ("POST", "/api/v1/messages/batch"): WATCH,
+    ("POST", "/api/v1/attachments"): WATCH,
     ("POST", "/api/v1/messages/{message_id}/ack"): WATCH,
     ("POST", "/api/v1/messages/{message_id}/escalation/attempts"): WATCH,
     ("POST", "/api/v1/held/{held_id}/approve"): WATCH,

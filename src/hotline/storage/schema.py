@@ -6,6 +6,7 @@ the Alembic environment and the migration test.
 
 from __future__ import annotations
 
+from hotline.storage.tables import attachments as attachments_tables
 from hotline.storage.tables import calls as calls_tables
 from hotline.storage.tables import conflicts as conflicts_tables
 from hotline.storage.tables import core as tables
@@ -23,6 +24,7 @@ from hotline.storage.tables import sessions as sessions_tables
 from hotline.storage.tables.core import metadata
 
 __all__ = [
+    "attachments_tables",
     "calls_tables",
     "conflicts_tables",
     "evidence_tables",

@@ -83,6 +83,7 @@ TRAIL_LABELS = {
     "held": N_("held for a second approval (FLASH)"),
     "approved": N_("approved by a second person"),
     "escalation_exhausted": N_("no contact left to escalate to"),
+    "attachment_complete": N_("attachment here whole, matching its signed SHA-256"),
 }
 
 #: Results of an attempt to reach the other side off the line (``services/line/escalation.py``).
@@ -107,6 +108,7 @@ ALARM_LABELS = {
     ),
     "peer_key_changed": N_("The other side changed its signing key"),
     "peer_key_pending": N_("The other side revoked its key: confirm the new fingerprint"),
+    "attachment_refused": N_("An attachment from the other side is not fetched (over a limit)"),
 }
 
 #: A link's state (per peer and route) in the header's link chips.

@@ -25,11 +25,12 @@ from hotline.protocol.canonical import canonical
 from hotline.protocol.envelope import signing_bytes
 from hotline.services.evidence.attempts import KIND as ATTEMPT_KIND
 from hotline.services.evidence.audit import LogAudit
+from hotline.services.evidence.files import bundle_files
 from hotline.services.evidence.service import Evidence
 from hotline.services.evidence.verify import FORMAT, KINDS, ROLES, verify_bundle
+from hotline.storage import attachments, messages, peers
 from hotline.storage import evidence as store
 from hotline.storage import keys as key_history
-from hotline.storage import messages, peers
 from hotline.storage.evidence import StoredEntry
 
 
@@ -75,6 +76,9 @@ def export_bundle(
     }
     if attempts:  # absent when none: a bundle without any is what it always was
         bundle["attempts"] = [_attempt(stored, audit, size) for _, stored in attempts]
+    files = _files(evidence, row)
+    if files:  # absent when none, likewise
+        bundle["attachments"] = files
     changes = _key_changes(evidence, [evidence.identity.party, row["peer"]])
     if changes:  # the chain from each party's earlier keys to the key on its card
         bundle["key_changes"] = changes
@@ -114,6 +118,18 @@ def _gather(
     if not entries or entries[0][0] != "envelope":
         raise NotFound(f"message {message_id} is not in this node's log")
     return row, json.loads(peer.card), entries, cosigned
+
+
+def _files(evidence: Evidence, row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bytes of the message's attachments held whole here (``evidence/files.py``)."""
+    refs = json.loads(row["envelope"]).get("attachments", [])
+    stored: dict[str, bytes] = {}
+    with evidence.db.read() as conn:
+        for ref in refs:
+            blob = attachments.get(conn, ref["sha256"])
+            if blob is not None and blob["state"] == "complete":
+                stored[ref["sha256"]] = b"".join(attachments.chunks(conn, ref["sha256"]))
+    return bundle_files(refs, stored)
 
 
 def _attempts(evidence: Evidence, message_id: str) -> list[tuple[str, StoredEntry]]:

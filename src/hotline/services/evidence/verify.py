@@ -56,6 +56,7 @@ from hotline.protocol.keychange import KeyPeriod
 from hotline.render.bodies import render_message
 from hotline.services.evidence.attempts import MAX_ATTEMPTS, AttemptEntry, check_attempt
 from hotline.services.evidence.attempts import narrate as narrate_attempt
+from hotline.services.evidence.files import BundleFile, check_files
 
 FORMAT = "hotline-evidence/1"
 ROLES = ("envelope", "receipt", "ack", "ack_receipt")
@@ -97,6 +98,8 @@ class Bundle(_Strict):
     entries: list[BundleEntry] = Field(min_length=1, max_length=4)
     #: out-of-band attempts to reach the peer (``evidence/attempts.py``); absent if none
     attempts: list[AttemptEntry] = Field(default_factory=list, max_length=MAX_ATTEMPTS)
+    #: the bytes of the message's attachments (``evidence/files.py``); absent if none
+    attachments: list[BundleFile] = Field(default_factory=list, max_length=8)
     sig: str = Field(max_length=200)
 
 
@@ -167,9 +170,16 @@ def verify_bundle(
     _check_roles(opened, verdict)
     attempts = _check_attempts(opened, verdict)
     _check_checkpoint_keys(opened, verdict)
+    envelope = opened.objects.get("envelope")
+    files: tuple[list[str], list[str], list[str]] = ([], [], [])
+    if isinstance(envelope, Envelope):
+        files = check_files(envelope, bundle.attachments)
+        verdict.failed.extend(files[1])
     if verdict.ok:
         _narrate(opened, verdict)
         verdict.proven.extend(narrate_attempt(a, i) for i, a in attempts)
+        verdict.proven.extend(files[0])
+        verdict.missing.extend(files[2])
     return verdict
 
 

@@ -293,7 +293,7 @@ class Receiver:
                 pinned = peers.pinned_keys(conn, senders, lock=True)
                 seen = _Seen(store.known(conn, [item.envelope.id for item in checked]))
                 for item in checked:
-                    hooks = self.line.receive_hooks.get(item.envelope.type, ())
+                    hooks = self.line.hooks_for(item.envelope)
                     try:
                         sender = pinned.get(item.envelope.from_)
                         if not (

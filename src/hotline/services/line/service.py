@@ -31,6 +31,9 @@ from hotline.storage import messages as store
 from hotline.storage.db import Connection, Database
 
 ReceiveHook = Callable[[Connection, Envelope, str], None]
+#: Called in the sending transaction for a message that carries attachments:
+#: ``hook(conn, message_id, refs)`` (``services/attachments.py`` records them).
+AttachHook = Callable[[Connection, str, list[dict[str, Any]]], None]
 
 #: Fields of a message shown in listings (the envelope and receipt only in ``show``).
 SUMMARY_FIELDS = (
@@ -69,6 +72,10 @@ class Line:
     #: replies with :meth:`enqueue`, or raise a ``WireError`` to refuse the envelope
     #: (its rows are rolled back to a savepoint, the rest of the batch is kept).
     receive_hooks: dict[str, list[ReceiveHook]] = field(default_factory=dict)
+    #: Hooks for a received envelope that carries attachments, whatever its type.
+    attachment_hooks: list[ReceiveHook] = field(default_factory=list)
+    #: Called when a message with attachments is queued, in its transaction.
+    on_attach: AttachHook = field(default=lambda _conn, _id, _refs: None)
     #: Concurrent sends gathered into one transaction (see :class:`GroupCommit`).
     _commits: GroupCommit[_Send] = field(
         default_factory=lambda: GroupCommit(), init=False, repr=False
@@ -77,6 +84,13 @@ class Line:
     def on_receive(self, type_: str, hook: ReceiveHook) -> None:
         """Register ``hook`` for received envelopes of ``type_``."""
         self.receive_hooks.setdefault(type_, []).append(hook)
+
+    def hooks_for(self, envelope: Envelope) -> list[ReceiveHook]:
+        """The receive hooks of ``envelope``: its type's, and the attachments' if it has any."""
+        hooks = list(self.receive_hooks.get(envelope.type, ()))
+        if envelope.attachments:
+            hooks.extend(self.attachment_hooks)
+        return hooks
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
@@ -94,8 +108,13 @@ class Line:
         lang: str | None = None,
         user: str,
         client_ref: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Queue a message to ``to``; returns its summary. Idempotent on ``client_ref``."""
+        """Queue a message to ``to``; returns its summary. Idempotent on ``client_ref``.
+
+        ``attachments``: the references to sign into the envelope (``{sha256, name,
+        content_type, size}``, checked by ``services/attachments.py``, which holds the bytes).
+        """
         if type_ not in OPERATOR_TYPES:
             raise ValidationError(f"messages of type {type_!r} cannot be sent directly")
         if body is None:
@@ -105,7 +124,7 @@ class Line:
         lang = lang or self.identity.lang
         if lang not in ("en", "ru"):
             raise ValidationError(f"lang must be 'en' or 'ru', not {lang!r}")
-        item = _Send(to, type_, body, precedence, lang, user, client_ref)
+        item = _Send(to, type_, body, precedence, lang, user, client_ref, attachments or None)
         self._commits.submit(item, self._write_sends)
         if item.error is not None:
             raise item.error
@@ -179,6 +198,7 @@ class Line:
             lang=item.lang,
             user=item.user,
             client_ref=item.client_ref,
+            attachments=item.attachments,
         )
         # built from the values just stored, not read back: a send is a few statements
         return self.summary(row, envelope)
@@ -236,6 +256,7 @@ class Line:
         client_ref: str | None = None,
         ack_by: str | None = None,
         approver: tuple[str, ApprovalBasis] | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """:meth:`enqueue`, giving the stored row and the envelope (its wire form), so
         that ``send`` answers without reading back what it has just written."""
@@ -265,6 +286,8 @@ class Line:
         if ack_by is not None:  # absent, never null: see ``Envelope.wire``
             unsigned["ack_by"] = ack_by
         unsigned |= officers(conn, user, approver, client_ref)  # absent when none
+        if attachments:  # absent, never empty: see ``Envelope.wire``
+            unsigned["attachments"] = attachments
         envelope = seal(unsigned, self.identity.key, Envelope)
         wire_obj = envelope.wire()
         wire = canonical(wire_obj)
@@ -286,6 +309,8 @@ class Line:
             due_at=None if type_ in NO_ACK_TYPES else ack_by,  # see services/line/deadlines.py
         )
         store.insert_message(conn, **row)
+        if attachments:
+            self.on_attach(conn, envelope.id, wire_obj["attachments"])
         store.advance_channel(conn, to, store.OUT, envelope.seq, digest, now)
         store.add_event(conn, envelope.id, now, "created", by=user, seq=envelope.seq, hash=digest)
         log.append(conn, "envelope_out", envelope.id, wire, now)
@@ -554,6 +579,7 @@ class _Send:
     lang: str
     user: str
     client_ref: str | None
+    attachments: list[dict[str, Any]] | None = None
     result: dict[str, Any] | None = None
     error: Exception | None = None
     #: Set when the send is done (``result`` or ``error``), or when it is to lead a group.

@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from hotline.clock import rfc3339
@@ -180,13 +180,15 @@ def send_text(
     precedence: Annotated[str, Form()] = "ROUTINE",
     lang: Annotated[str, Form()] = "",
     client_ref: Annotated[str, Form(max_length=100)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    refs = _uploaded(node_of(request), files or [])
     held = _hold_if_flash(
         request,
         session,
         "text",
         to=to,
-        payload={"text": text},
+        payload={"text": text} | ({"attachments": refs} if refs else {}),
         precedence=precedence,
         lang=lang or None,
         client_ref=client_ref or None,
@@ -200,8 +202,24 @@ def send_text(
         lang=lang or None,
         user=session.user.name,
         client_ref=client_ref or None,
+        attachments=refs,
     )
     return _sent(request, sent["id"])
+
+
+def _uploaded(node: Node, files: list[UploadFile]) -> list[dict[str, Any]]:
+    """The files chosen in the form, stored (checked by content, once), as references to
+    sign; a form sent without a file gives one empty part, which is skipped."""
+    chosen = []
+    for upload in files:
+        data = upload.file.read(node.settings.max_attachment_bytes + 1)
+        if not upload.filename and not data:
+            continue
+        stored = node.attachments.upload(
+            data, name=upload.filename or "file", declared=upload.content_type
+        )
+        chosen.append({"sha256": stored["sha256"], "name": stored["name"]})
+    return node.attachments.refs(chosen) if chosen else []
 
 
 @router.get("/compose/code-preview")

@@ -13,10 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from hotline.domain.attachments import IMAGES
 from hotline.domain.bodies import is_notice
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.node import Node
-from hotline.responses import RowId
+from hotline.responses import RowId, file_response
 from hotline.web import queries
 from hotline.web.auth import Session, node_of
 from hotline.web.i18n import countdown
@@ -102,6 +103,16 @@ def _conflicts_with_ours(node: Node, message_id: str) -> list[dict[str, Any]]:
         theirs, ours = (c["a"], c["b"]) if c["a"]["message_id"] == message_id else (c["b"], c["a"])
         out.append(c | {"theirs": theirs, "ours": ours})
     return out
+
+
+@router.get("/attachments/{sha256}")
+def attachment(request: Request, sha256: str, session: SessionDep, inline: int = 0) -> Response:
+    """A file's bytes; an image shown in the page with ``inline=1``."""
+    row, data = node_of(request).attachments.read(sha256)
+    answer = file_response(row, data)
+    if inline and row["content_type"] in IMAGES:
+        answer.headers["content-disposition"] = "inline"
+    return answer
 
 
 @router.get("/messages/{message_id}")

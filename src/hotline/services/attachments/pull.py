@@ -1,0 +1,233 @@
+"""Fetching a peer's attachments: the receiver pulls, chunk by chunk, and resumes.
+
+When an envelope with attachments is stored, each file not already here is ``partial``
+(``service.py``). The job ``attachments`` (:meth:`Puller.step`, on the active process)
+then, per file: reads the sender's *manifest* (``GET /federation/v1/attachments/SHA``:
+chunk size and each chunk's SHA-256), fetches each missing chunk
+(``GET …/SHA/chunks/N``), checks its length and hash against the manifest before writing
+it (a chunk that does not match is refused: :class:`~hotline.errors.ChunkMismatch`, and
+nothing stored changes), and commits each chunk in its own transaction — so a sender (or
+this node) that dies mid-transfer costs at most the chunk under way: the next round asks
+only for the chunks still missing. With every chunk here, the whole file is hashed and
+compared with the SHA-256 the sender *signed* in the envelope, and its bytes are checked
+to be of the type signed (the content check of an upload): only then is it ``complete``.
+A file whose chunks match a lying manifest but not the signed hash is dropped and fetched
+again; after :data:`MAX_FAILURES` refusals, or bytes not of the signed type, it is
+``refused`` with an alarm (``attachment_refused``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from hotline.domain.attachments import content_type_of
+from hotline.errors import ChunkMismatch, HotlineError, PeerRefused, Unreachable
+from hotline.protocol import tls
+from hotline.protocol.canonical import parse_json
+from hotline.services.alarms import raise_alarm
+from hotline.services.line.service import Line
+from hotline.services.line.tls import NodeTls, PeerClients
+from hotline.services.runtime.jobs import Next
+from hotline.storage import attachments as store
+from hotline.storage import messages, peers
+from hotline.storage.db import Connection
+
+#: ``fetch(peer, path)``: the body of a 200 answer to ``GET path`` on the peer's
+#: federation API; raises :class:`Unreachable` (try later) or :class:`PeerRefused`.
+Fetch = Callable[[str, str], bytes]
+
+PATH = "/federation/v1/attachments/"
+CHUNKS_PER_STEP = 32  # then the job steps again at once: other files get their turn
+MAX_FAILURES = 20  # refusals of one file before it is given up (alarm)
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class Puller:
+    """Fetches the files of received messages from their senders."""
+
+    line: Line
+    fetch: Fetch
+    #: Chunks written since this puller was made (tests count them to see a resume).
+    fetched: int = field(default=0, init=False)
+
+    def step(self) -> Next:
+        """One round: up to :data:`CHUNKS_PER_STEP` chunks of the wanted files."""
+        with self.line.db.read() as conn:
+            wanted = store.wanted(conn)
+        if not wanted:
+            return Next.IDLE
+        budget, failed = CHUNKS_PER_STEP, False
+        for blob in wanted:
+            try:
+                budget = self._pull(blob, budget)
+            except (Unreachable, PeerRefused, ChunkMismatch):
+                failed = True  # this peer now; the others still get their turn
+            if budget <= 0:
+                return Next.AGAIN
+        return Next.BACK_OFF if failed else Next.AGAIN
+
+    def run(self, rounds: int = 1000) -> None:
+        """Step until nothing is left to fetch or a step fails (tests, the CLI)."""
+        for _ in range(rounds):
+            if self.step() is not Next.AGAIN:
+                return
+
+    def _pull(self, blob: dict[str, Any], budget: int) -> int:
+        digest, peer = blob["sha256"], blob["peer"]
+        manifest = blob["chunks"]
+        if manifest is None:
+            chunk_size, manifest = self._manifest(blob)
+        else:
+            chunk_size = blob["chunk_size"]
+        with self.line.db.read() as conn:
+            have = store.chunk_hashes(conn, digest)
+        for idx in range(len(manifest)):
+            if idx in have:
+                continue
+            if budget <= 0:
+                return budget
+            data = self.fetch(peer, f"{PATH}{digest}/chunks/{idx}")
+            expected = min(chunk_size, blob["size"] - idx * chunk_size)
+            got = hashlib.sha256(data).hexdigest()
+            if len(data) != expected or got != manifest[idx]:
+                self._refuse(
+                    blob,
+                    f"chunk {idx}: {len(data)} bytes hashing to {got[:16]}…, "
+                    f"not the {expected} bytes announced ({manifest[idx][:16]}…)",
+                )
+            self._store_chunk(digest, idx, got, data)
+            self.fetched += 1
+            budget -= 1
+        self._finish(blob)
+        return budget
+
+    def _store_chunk(self, digest: str, idx: int, chunk_hash: str, data: bytes) -> None:
+        """One verified chunk, committed on its own: what a restart keeps."""
+        self.line.db.transaction(lambda conn: store.put_chunk(conn, digest, idx, chunk_hash, data))
+
+    def _manifest(self, blob: dict[str, Any]) -> tuple[int, list[str]]:
+        digest, size = blob["sha256"], blob["size"]
+        raw = self.fetch(blob["peer"], PATH + digest)
+        try:
+            obj = parse_json(raw, "attachment manifest")
+        except HotlineError as exc:
+            self._refuse(blob, f"manifest: {exc.message}")
+        chunk_size = obj.get("chunk_size") if isinstance(obj, dict) else None
+        chunks = obj.get("chunks") if isinstance(obj, dict) else None
+        if (
+            not isinstance(chunk_size, int)
+            or not 1024 <= chunk_size <= 4_194_304
+            or not isinstance(chunks, list)
+            or len(chunks) != math.ceil(size / chunk_size)
+            or not all(isinstance(c, str) and _HEX64.match(c) for c in chunks)
+            or obj.get("sha256") != digest
+            or obj.get("size") != size
+        ):
+            self._refuse(blob, "manifest: not the chunks of a file of the signed size")
+        assert isinstance(chunk_size, int) and isinstance(chunks, list)
+        self.line.db.transaction(
+            lambda conn: store.update_blob(conn, digest, chunk_size=chunk_size, chunks=chunks)
+        )
+        return chunk_size, chunks
+
+    def _finish(self, blob: dict[str, Any]) -> None:
+        """Every chunk is here: the whole must hash to what the sender signed."""
+        digest = blob["sha256"]
+        with self.line.db.read() as conn:
+            data = b"".join(store.chunks(conn, digest))
+        whole = hashlib.sha256(data)
+        if whole.hexdigest() != digest:
+
+            def drop(conn: Connection) -> None:
+                store.drop_chunks(conn, digest)
+                store.update_blob(conn, digest, chunks=None, chunk_size=None)
+
+            self.line.db.transaction(drop)
+            self._refuse(
+                blob,
+                f"the whole file hashes to {whole.hexdigest()[:16]}…, not the "
+                "SHA-256 signed in the envelope: dropped, to be fetched again",
+            )
+        now = self.line.now()
+        try:  # the bytes are what was signed; are they the type signed, too?
+            content_type_of(data, blob["content_type"])
+        except ValueError as exc:
+            self._give_up(blob, f"not the signed type: {exc}")
+            return
+
+        def done(conn: Connection) -> None:
+            store.update_blob(conn, digest, state="complete", completed_at=now, detail=None)
+            for message_id in store.messages_with(conn, digest):
+                messages.add_event(conn, message_id, now, "attachment_complete", sha256=digest)
+
+        self.line.db.transaction(done)
+
+    def _give_up(self, blob: dict[str, Any], detail: str) -> None:
+        """Refuse a whole file for good (kept, never served to a person), with an alarm."""
+        digest, now = blob["sha256"], self.line.now()
+
+        def work(conn: Connection) -> None:
+            store.update_blob(conn, digest, state="refused", detail=detail)
+            raise_alarm(conn, "attachment_refused", digest, now, peer=blob["peer"], reason=detail)
+
+        self.line.db.transaction(work)
+
+    def _refuse(self, blob: dict[str, Any], detail: str) -> None:
+        """Count the refusal (give the file up after :data:`MAX_FAILURES`) and raise it."""
+        digest, now = blob["sha256"], self.line.now()
+
+        def work(conn: Connection) -> None:
+            store.failed(conn, digest, detail)
+            row = store.get(conn, digest)
+            if row is not None and row["failures"] >= MAX_FAILURES:
+                store.update_blob(conn, digest, state="refused")
+                raise_alarm(
+                    conn, "attachment_refused", digest, now, peer=blob["peer"], reason=detail
+                )
+
+        self.line.db.transaction(work)
+        raise ChunkMismatch(f"attachment {digest[:16]}… from {blob['peer']}: {detail}")
+
+
+class HttpFetch:
+    """:data:`Fetch` over the federation API: mutual TLS pinned by the peer's card,
+    trying the peer's endpoints in turn."""
+
+    def __init__(self, line: Line, node_tls: NodeTls | None) -> None:
+        self.line = line
+        self.clients = PeerClients(node_tls, line.settings.request_timeout_s)
+
+    def __call__(self, peer: str, path: str) -> bytes:
+        with self.line.db.read() as conn:
+            row = peers.get(conn, peer)
+        if row is None:
+            raise PeerRefused(404, "not_found", f"the peer {peer!r} is not pinned")
+        client = self.clients(row)
+        errors = []
+        for endpoint in row.endpoints:
+            problem = tls.plain_http_problem([endpoint], self.line.settings.allow_plain_http)
+            if problem:
+                errors.append(f"{endpoint}: not asked: {problem}")
+                continue
+            try:
+                response = client.get(endpoint.rstrip("/") + path)
+            except httpx.HTTPError as exc:
+                errors.append(f"{endpoint}: {type(exc).__name__}: {exc}")
+                continue
+            if response.status_code == 200:
+                return response.content
+            if response.status_code == 404:
+                raise PeerRefused(404, "not_found", f"{peer} does not serve {path}")
+            errors.append(f"{endpoint}: HTTP {response.status_code}")
+        raise Unreachable(f"no endpoint of {peer} answered {path}: " + "; ".join(errors))
+
+    def close(self) -> None:
+        self.clients.close()
