@@ -181,6 +181,7 @@ def picture_export(
     output.write_text(body, encoding="utf-8")
     out.print(plain(f"Picture written to {output} ({format_}, {len(body)} characters)"))
 
+
 FromOpt = Annotated[str, typer.Option("--from", help="Start of the window, RFC 3339 UTC")]
 ToOpt = Annotated[str, typer.Option("--to", help="End of the window, RFC 3339 UTC (included)")]
 

@@ -214,7 +214,6 @@ def environment() -> Environment:
         SEVERITY_LABELS=SEVERITY_LABELS,
         ORIGIN_LABELS=ORIGIN_LABELS,
         EVENT_LABELS=EVENT_LABELS,
-
         HANDOVER_STATES=HANDOVER_STATES,
     )
     return env
