@@ -82,6 +82,23 @@ def databases(
     factory.drop_all()
 
 
+def on_production_backend(databases: DatabaseFactory) -> None:
+    """Skip on SQLite when PostgreSQL is under test too. For the drills with real node
+    processes whose subject is not the database (TLS, keys, calls, negotiation, alarms
+    …): they run once, on the backend production uses; what they store is tested on both
+    backends by the service tests, and the drills whose subject is storage (SIGKILL,
+    restore, concurrent senders, standby processes, chaos) keep both. Without PostgreSQL
+    they run on SQLite rather than not at all."""
+    if databases.backend != "postgresql" and "postgresql" in BACKENDS:
+        pytest.skip("a drill whose subject is not the database: run on PostgreSQL only")
+
+
+@pytest.fixture
+def production_backend(databases: DatabaseFactory) -> None:
+    """See :func:`on_production_backend`; list it first among a test's fixtures."""
+    on_production_backend(databases)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

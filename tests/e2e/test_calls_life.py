@@ -152,7 +152,7 @@ def state_at(person: Person, request_id: str) -> str | None:
 
 
 def test_requested_declined_requested_again_accepted_held_both_readouts_and_the_gap(
-    nodes: dict[str, NodeProcess], offset_file: Path
+    production_backend: None, nodes: dict[str, NodeProcess], offset_file: Path
 ) -> None:
     with running(nodes["us"], nodes["ru"]):
         us = Person(nodes["us"].url, "ru", "secdef", "minister")

@@ -80,7 +80,7 @@ def exchange_cards(tmp_path: Path) -> None:
 
 
 def test_an_overdue_message_to_a_dead_peer_climbs_our_ladder_off_the_line(
-    processes: Processes, tmp_path: Path
+    production_backend: None, processes: Processes, tmp_path: Path
 ) -> None:
     exchange_cards(tmp_path)
     processes.us.env = {**processes.us.env, "HOTLINE_ACK_IMMEDIATE_S": "8"}

@@ -15,6 +15,7 @@ from tests.feeds.conftest import TcpServer, data
 
 
 def test_a_running_node_process_picks_up_a_feed_added_from_the_command_line(
+    production_backend: None,
     processes: Processes,
 ) -> None:
     us = processes.us

@@ -100,7 +100,7 @@ def send(processes: Processes, texts: list[str]) -> None:
 
 
 def test_a_rotation_with_messages_in_flight_loses_nothing(
-    processes: Processes, tmp_path: Path
+    production_backend: None, processes: Processes, tmp_path: Path
 ) -> None:
     for party in ("us", "ru"):
         processes.node(party).env["HOTLINE_CHECKPOINT_INTERVAL_S"] = "1"

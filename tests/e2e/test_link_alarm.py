@@ -41,6 +41,7 @@ def link_alarms(procs: Processes) -> list[dict[str, Any]]:
 
 
 def test_stopping_a_node_raises_a_link_alarm_and_restarting_clears_it(
+    production_backend: None,
     processes: Processes,
 ) -> None:
     for proc in (processes.us, processes.ru):

@@ -87,6 +87,7 @@ def reached(officer: Officer, what: str, check: Any) -> None:
 
 
 def test_two_served_nodes_negotiate_to_agreement_and_close_their_conflicts(
+    production_backend: None,
     processes: Processes,
 ) -> None:
     processes.us.start()

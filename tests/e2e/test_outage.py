@@ -43,6 +43,7 @@ def link_down(client: httpx.Client, subject: str) -> list[dict[str, Any]]:
 
 
 def test_a_peer_killed_mid_traffic_is_down_within_the_setting_and_both_sides_agree(
+    production_backend: None,
     processes: Processes,
 ) -> None:
     for proc in (processes.us, processes.ru):

@@ -37,6 +37,7 @@ def incursion(client: httpx.Client) -> dict[str, Any] | None:
 
 
 def test_su24_both_sides_alarmed_warning_preauthorised_and_feed_lost_kept(
+    production_backend: None,
     processes: Processes,
 ) -> None:
     # both sides share their own tracks; feeds are lost after 3 s, tracks leave after 8 s

@@ -20,13 +20,14 @@ import httpx
 from hotline.protocol import keys
 from hotline.services.line.delivery import Courier
 from hotline.testing import HTTP_TIMEOUT_S, DatabaseFactory
-from tests.conftest import Pair
+from tests.conftest import Pair, on_production_backend
 from tests.security._hostile import HostilePeer, cli_env, hotline, served_us
 
 
 def test_the_running_node_refuses_the_old_key_once_peer_add_replace_returns(
     tmp_path: Path, databases: DatabaseFactory
 ) -> None:
+    on_production_backend(databases)  # keys are the subject, not the database
     old = HostilePeer()
     with served_us(tmp_path, old, databases) as us:
         first = old.envelope("signed with the old key")

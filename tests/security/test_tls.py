@@ -40,7 +40,7 @@ from hotline.testing import (
     tls_node_settings,
     wait_for,
 )
-from tests.conftest import NAMES
+from tests.conftest import NAMES, on_production_backend
 
 PASSWORD = "tls-test-password-1"
 PARTIES = ("us", "ru")
@@ -60,6 +60,7 @@ class Nodes:
 @pytest.fixture
 def nodes(tmp_path: Path, databases: DatabaseFactory) -> Iterator[Nodes]:
     """Two nodes that pinned each other's cards (with their TLS certificates), not started."""
+    on_production_backend(databases)  # TLS is the subject, not the database
     endpoints = {party: f"https://127.0.0.1:{free_port()}" for party in PARTIES}
     operator_ports = {party: free_port() for party in PARTIES}
     db_urls = {party: databases.new(party) for party in PARTIES}
