@@ -26,6 +26,7 @@ from hotline.protocol.envelope import open_card
 from hotline.protocol.keychange import ENVELOPE_TYPE as KEY_CHANGE_TYPE
 from hotline.services.alarms import Alarms
 from hotline.services.attachments.pull import HttpFetch, Puller
+from hotline.services.attachments.casefiles import CaseFiles
 from hotline.services.attachments.service import Attachments
 from hotline.services.attachments.service import complete as attachments_complete
 from hotline.services.auth import Auth
@@ -106,6 +107,8 @@ class Node:
         self.cases = Cases(self.notices)  # incident cases: accounts checked, cases folded
         self.held = HeldMessages(self.line, self.notices, settings, self.clock)
         self.tracks = TrackPicture(self.line, self.conflicts, settings)
+        # a case's files and the recorded picture around it (track history)
+        self.casefiles = CaseFiles(self.cases, self.attachments, self.tracks.record)
         self.conformance = Conformance(self.line, self.conflicts, settings)
         self.conformance.held = self.held
         self.tracks.conformance = self.conformance

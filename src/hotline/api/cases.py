@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
-from hotline.api.deps import NodeDep, UserDep
+from hotline.api.deps import NodeDep, Precedence, StrictBody, UserDep
+from hotline.api.notices import NoticeSent
+from hotline.api.schemas import HELD
 from hotline.responses import JsonObject, Out, TypedRouter
+from hotline.services.attachments.casefiles import DEFAULT_MINUTES, DEFAULT_RADIUS_NM
 
 router = TypedRouter(prefix="/api/v1", tags=["operator"])
 
@@ -48,6 +53,22 @@ class CaseView(Out):
     )
     rejected: list[JsonObject] = Field(description="message_id, from, created, reason")
     message_ids: list[str] = Field(description="the case's messages: origin report, accounts")
+    files: dict[str, JsonObject] = Field(
+        description="per SHA-256 of a file any account version carries (versions list them "
+        "under attachments: sha256, name, content_type, size, as signed), its state on this "
+        "node: state (verified, fetching, refused or missing), detail, link (when verified)"
+    )
+    track_comparison: JsonObject | None = Field(
+        description="both sides' track histories compared (null until both current "
+        "accounts carry one and both are here whole): exports, tolerance_s, tracks (per "
+        "track in both: compared, max_m, max_nm, mean_m, points), only"
+    )
+
+
+class TracksAttach(StrictBody):
+    radius_nm: float = Field(DEFAULT_RADIUS_NM, gt=0, le=3000)
+    minutes: int = Field(DEFAULT_MINUTES, ge=0, le=24 * 60)
+    precedence: Precedence = "IMMEDIATE"
 
 
 @router.get("/cases", summary="Incident cases, newest first", response_model=list[CaseSummary])
@@ -61,4 +82,52 @@ def case_list(node: NodeDep, user: UserDep) -> list[dict[str, Any]]:
     response_model=CaseView,
 )
 def case_show(case_id: str, node: NodeDep, user: UserDep) -> dict[str, Any]:
-    return node.cases.show(case_id)
+    return node.casefiles.show(case_id)
+
+
+@router.get(
+    "/cases/{case_id}/tracks",
+    summary="This node's recorded tracks around the case's events, as GeoJSON",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def case_tracks(
+    case_id: str,
+    node: NodeDep,
+    user: UserDep,
+    radius_nm: float = Query(DEFAULT_RADIUS_NM, description="NM around each event"),
+    minutes: int = Query(DEFAULT_MINUTES, description="before the first, after the last event"),
+) -> Response:
+    """Deterministic: the same record and parameters give the same bytes (docs/cases.md)."""
+    name, data = node.casefiles.track_history(case_id, radius_nm, minutes)
+    return Response(
+        data,
+        media_type="application/geo+json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post(
+    "/cases/{case_id}/tracks",
+    status_code=201,
+    summary="Attach our track history to our account: a new version, same statements",
+    response_model=NoticeSent,
+    responses=HELD,
+)
+def case_tracks_attach(
+    case_id: str, body: TracksAttach, node: NodeDep, user: UserDep
+) -> Any:
+    to, notice, refs = node.casefiles.tracks_account(case_id, body.radius_nm, body.minutes)
+    if node.held.required(body.precedence):
+        held = node.held.hold(
+            "notice",
+            to=to,
+            payload={"notice": notice, "attachments": refs},
+            precedence=body.precedence,
+            lang=None,
+            user=user.name,
+        )
+        return JSONResponse(held, status_code=202)
+    return node.notices.send(
+        to, notice, precedence=body.precedence, lang=None, user=user.name, attachments=refs
+    )

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from hotline.api.deps import Lang, NodeDep, Precedence, StrictBody, UserDep
+from hotline.api.messages import AttachmentChoice
 from hotline.api.schemas import HELD, Message, Rendering
 from hotline.clock import parse_rfc3339
 from hotline.domain.notices.models import json_schemas
@@ -31,6 +32,13 @@ class NoticeRequest(StrictBody):
         description="send although the volumes conflict with the other side's: the reason, "
         "recorded in the message's trail; without it such a notice is refused "
         "(409 volume_conflict)",
+    )
+    attachments: list[AttachmentChoice] | None = Field(
+        None,
+        max_length=8,
+        description="files uploaded before (`POST /attachments`), signed into the envelope "
+        "by SHA-256, as for a text message (any notice: an account's photographs, plots, "
+        "track history)",
     )
 
 
@@ -169,11 +177,14 @@ def check_notice(body: CheckRequest, node: NodeDep, user: UserDep) -> dict[str, 
     responses=HELD,
 )
 def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
+    refs = None
+    if body.attachments:
+        refs = node.attachments.refs([a.model_dump() for a in body.attachments])
     if node.held.required(body.precedence):
         held = node.held.hold(
             "notice",
             to=body.to,
-            payload=_held_payload(body),
+            payload=_held_payload(body) | ({"attachments": refs} if refs else {}),
             precedence=body.precedence,
             lang=body.lang,
             user=user.name,
@@ -188,6 +199,7 @@ def send_notice(body: NoticeRequest, node: NodeDep, user: UserDep) -> Any:
         user=user.name,
         client_ref=body.client_ref,
         accept_conflict=body.accept_conflict,
+        attachments=refs,
     )
 
 

@@ -257,6 +257,7 @@ class HeldMessages:
                 payload["notice"],
                 lang=row["lang"],
                 accept_conflict=payload.get("accept_conflict"),
+                attachments=payload.get("attachments"),  # references checked when held
                 **common,
             )
         return str(done["message"]["id"])

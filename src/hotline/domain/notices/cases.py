@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
@@ -158,6 +158,8 @@ class Account:
     seq: int
     created: str
     body: IncidentAccount
+    #: the files the envelope signs (``{sha256, name, content_type, size}``), in order
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ def _account(row: tuple[str, str, str, str, str]) -> Account:
         seq=int(envelope["seq"]),
         created=envelope["created"],
         body=body,
+        attachments=tuple(envelope.get("attachments", ())),
     )
 
 
@@ -59,6 +60,7 @@ def _version(number: int, account: Account) -> dict[str, Any]:
         "message_id": account.message_id,
         "created": account.created,
         "body": account.body.model_dump(mode="json", exclude_none=True),
+        "attachments": [dict(ref) for ref in account.attachments],
     }
 
 

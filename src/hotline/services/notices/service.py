@@ -192,7 +192,10 @@ class Notices:
         user: str,
         client_ref: str | None = None,
         accept_conflict: str | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """Send a notice; ``attachments``: the references of files stored whole here
+        (``Attachments.refs``), signed into the envelope as for a text message."""
         prepared = self.sendable(to, notice, accept_conflict)
         message = self.line.send(
             to=to,
@@ -202,6 +205,7 @@ class Notices:
             lang=lang,
             user=user,
             client_ref=client_ref,
+            attachments=attachments,
         )
         if self.conflicts is not None:
             self.conflicts.record_sent(message["id"], prepared.body, message.get("created"))

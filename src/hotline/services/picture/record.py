@@ -193,6 +193,43 @@ class Record:
             "next": f"{last['at_ms']}.{last['id']}" if more and last is not None else None,
         }
 
+    def around(
+        self,
+        centres: list[tuple[float, float]],
+        start: datetime,
+        end: datetime,
+        radius_nm: float,
+        *,
+        limit: int = MAX_PAGE,
+    ) -> list[dict[str, Any]]:
+        """Every report seen from ``start`` to ``end`` within ``radius_nm`` of any of the
+        ``centres`` (lat, lon), each once, in time order (then recording order); refused
+        when more than ``limit`` (a narrower radius or window is needed)."""
+        found: dict[int, dict[str, Any]] = {}
+        for lat, lon in sorted(set(centres)):
+            circle = _circle(lat, lon, radius_nm)
+            assert circle is not None
+            after = None
+            while True:
+                with self.db.read() as conn:
+                    rows = store.window(
+                        conn, ms(start), ms(end), box=_box(*circle), after=after, limit=PAGE
+                    )
+                for r in _within(rows, *circle) if rows else []:
+                    found[int(r["id"])] = r
+                if len(found) > limit:
+                    raise ValidationError(
+                        f"more than {limit} reports within {radius_nm} NM of the events "
+                        f"from {rfc3339(start)} to {rfc3339(end)}",
+                        hint="give a smaller radius or a shorter window",
+                        field="radius_nm",
+                    )
+                if len(rows) < PAGE:
+                    break
+                after = (int(rows[-1]["at_ms"]), int(rows[-1]["id"]))
+        ordered = sorted(found.values(), key=lambda r: (int(r["at_ms"]), int(r["id"])))
+        return [public(r) | {"callsign": r["callsign"]} for r in ordered]
+
     # -- retention ---------------------------------------------------------------------
 
     def tick(self) -> None:
