@@ -25,8 +25,8 @@ from hotline.protocol.canonical import parse_json
 from hotline.protocol.envelope import open_card
 from hotline.protocol.keychange import ENVELOPE_TYPE as KEY_CHANGE_TYPE
 from hotline.services.alarms import Alarms
-from hotline.services.attachments.pull import HttpFetch, Puller
 from hotline.services.attachments.casefiles import CaseFiles
+from hotline.services.attachments.pull import HttpFetch, Puller
 from hotline.services.attachments.service import Attachments
 from hotline.services.attachments.service import complete as attachments_complete
 from hotline.services.auth import Auth

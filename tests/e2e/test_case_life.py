@@ -1,14 +1,18 @@
 """A naval incident between two real ``hotline serve`` processes (PostgreSQL), end to end.
 
-US reports an unsafe approach at sea; US opens a case from the report with its account;
-RU joins with its own (its closest approach 17 s later and 1.0 NM east). Both officers
-acknowledge. Both nodes' APIs give the same case, with the differences computed; RU
-exports the case's evidence set, which verifies offline (``hotline verify``), and a one-byte
-change to it is caught.
+US reports an unsafe approach at sea; US opens a case from the report with its account
+and a photograph; RU joins with its own (its closest approach 17 s later and 1.0 NM east),
+then attaches its track history — the ship as its record has it around the incident, fed
+to it through ``POST /api/v1/tracks`` — as a new version of its account. Both officers
+acknowledge. Both nodes' APIs give the same case, files included and verified, with the
+differences computed; RU exports the case's evidence set, which verifies offline
+(``hotline verify``) with both files, and a one-byte change to the set, or to either file
+inside it, is caught and the file named.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from pathlib import Path
@@ -38,9 +42,13 @@ def post(officer: Officer, path: str, body: dict[str, Any]) -> Any:
     return response.json()
 
 
-def notice(officer: Officer, body: dict[str, Any]) -> str:
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def notice(officer: Officer, body: dict[str, Any], files: list[Any] | None = None) -> str:
     to = "ru" if officer.party == "us" else "us"
-    sent = post(officer, "/api/v1/notices", {"to": to, "notice": body, "precedence": "IMMEDIATE"})
+    request = {"to": to, "notice": body, "precedence": "IMMEDIATE"}
+    sent = post(officer, "/api/v1/notices", request | ({"attachments": files} if files else {}))
     return str(sent["message"]["id"])
 
 
@@ -57,6 +65,8 @@ def test_a_naval_incident_becomes_one_case_on_both_nodes_with_its_evidence(
 ) -> None:
     for party in ("us", "ru"):
         processes.node(party).env["HOTLINE_CHECKPOINT_INTERVAL_S"] = "1"
+        # the incident is weeks old: keep its tracks in the record past the 7 days' default
+        processes.node(party).env["HOTLINE_TRACK_RECORD_DAYS"] = "365"
     processes.us.start()
     processes.ru.start()
     us, ru = Officer(processes.us.url, "us"), Officer(processes.ru.url, "ru")
@@ -82,7 +92,14 @@ def play(us: Officer, ru: Officer) -> str:
             event("warning_issued", "2026-11-14T07:01:00Z", "32.4900000", "43.2400000"),
         ],
     )
-    opened = notice(us, ours)
+    photo = us.http.post(
+        us.url + "/api/v1/attachments",
+        params={"name": "bridge.png"},
+        content=PHOTO,
+        headers={"content-type": "image/png"},
+    )
+    assert photo.is_success, photo.text
+    opened = notice(us, ours, [{"sha256": photo.json()["sha256"]}])
     arrived(ru, opened)
     post(ru, f"/api/v1/messages/{opened}/ack", {})
     theirs = account(case_id, report, [event("closest_approach", "2026-11-14T07:03:17Z", lon, lat)])
@@ -90,6 +107,16 @@ def play(us: Officer, ru: Officer) -> str:
     joined = notice(ru, theirs)
     arrived(us, joined)
     post(us, f"/api/v1/messages/{joined}/ack", {})
+    ship = [
+        {"id": "mmsi:273312340", "party": "ru", "lat": float(lat), "lon": float(lon),
+         "alt_m": 0.0, "gs_mps": 8.0, "trk_deg": 90.0, "time": f"2026-11-14T07:0{m}:17Z"}
+        for m in range(2, 5)
+    ]  # fmt: skip
+    post(ru, "/api/v1/tracks", {"tracks": ship})
+    tracks = post(ru, f"/api/v1/cases/{case_id}/tracks", {"radius_nm": 5, "minutes": 5})
+    amended = str(tracks["message"]["id"])
+    arrived(us, amended)
+    post(us, f"/api/v1/messages/{amended}/ack", {})
 
     path = f"/api/v1/cases/{case_id}"
     wait_for(
@@ -97,7 +124,8 @@ def play(us: Officer, ru: Officer) -> str:
             us.holds(path)
             and ru.holds(path)
             and us.get(path) == ru.get(path)
-            and us.get(path)["accounts"]["ru"]["current"] == 1
+            and us.get(path)["accounts"]["ru"]["current"] == 2
+            and {"verified"} == {f["state"] for f in us.get(path)["files"].values()}
         ),
         "the same case on both nodes",
         timeout=DELIVERY_S,
@@ -107,7 +135,13 @@ def play(us: Officer, ru: Officer) -> str:
     assert 17 == closest["time_delta_s"]
     assert abs(1852.0 - closest["distance_m"]) <= 1.0
     assert ["warning_issued"] == [e["key"] for e in case["differences"]["only"]]
-    assert [report, *sorted([opened, joined])] == case["message_ids"]
+    assert [report, *sorted([opened, joined, amended])] == case["message_ids"]
+    (history,) = case["accounts"]["ru"]["versions"][1]["attachments"]
+    assert "application/geo+json" == history["content_type"]
+    exported = ru.http.get(ru.url + f"/api/v1/attachments/{history['sha256']}/content").json()
+    (feature,) = exported["features"]
+    assert 3 == len(feature["properties"]["times"])
+    assert 2 == len(case["files"])
     return case_id
 
 
@@ -124,11 +158,18 @@ def prove(processes: Processes, case_id: str, tmp_path: Path) -> None:
     # the acknowledgements' receipts and a co-signed checkpoint covering them come in time
     wait_for(exported_complete, "a complete, co-signed evidence set", timeout=DELIVERY_S)
     raw = out.read_bytes()
-    assert 3 == len(json.loads(raw)["bundles"])
+    evidence = json.loads(raw)
+    assert 4 == len(evidence["bundles"])
 
     verified = CliRunner().invoke(app, ["verify", str(out)])
     assert 0 == verified.exit_code, verified.output
-    assert f"VERIFIED: {out}: evidence set of case {case_id}, 3 messages" in verified.output
+    assert f"VERIFIED: {out}: evidence set of case {case_id}, 4 messages" in verified.output
+    files = [f for b in evidence["bundles"] for f in b.get("attachments", [])]
+    assert ["bridge.png", f"case-{case_id[:8]}-tracks-ru.geojson"] == sorted(
+        f["name"] for f in files
+    )
+    for name in ("bridge.png", "tracks-ru.geojson"):
+        one_byte_changed_in_a_file_is_caught(evidence, name, tmp_path)
 
     at = raw.index(b"closest_approach") + 2
     changed = tmp_path / "changed.json"
@@ -136,3 +177,19 @@ def prove(processes: Processes, case_id: str, tmp_path: Path) -> None:
     refused = CliRunner().invoke(app, ["verify", str(changed)])
     assert 1 == refused.exit_code, refused.output
     assert "NOT VERIFIED" in refused.output
+
+
+def one_byte_changed_in_a_file_is_caught(evidence: dict[str, Any], name: str, tmp: Path) -> None:
+    """Flip one byte of the file ``name`` inside the set: verify fails and names it."""
+    changed = json.loads(json.dumps(evidence))
+    (item,) = [
+        f for b in changed["bundles"] for f in b.get("attachments", []) if f["name"].endswith(name)
+    ]
+    data = bytearray(base64.b64decode(item["data"]))
+    data[len(data) // 2] ^= 0x01
+    item["data"] = base64.b64encode(bytes(data)).decode()
+    path = tmp / f"changed-{name}.json"
+    path.write_text(json.dumps(changed))
+    refused = CliRunner().invoke(app, ["verify", str(path)])
+    assert 1 == refused.exit_code, refused.output
+    assert "NOT VERIFIED" in refused.output and item["name"] in refused.output

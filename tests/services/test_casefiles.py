@@ -40,9 +40,17 @@ def feed(node: Node, rows: list[tuple[str, float, float, datetime]]) -> None:
     node.tracks.take(
         [
             TrackReport.model_validate(
-                {"id": track, "party": "ru", "lat": lat, "lon": lon, "alt_m": 0.0,
-                 "gs_mps": 8.0, "trk_deg": 90.0, "time": rfc3339(at)}
-            )  # fmt: skip
+                {
+                    "id": track,
+                    "party": "ru",
+                    "lat": lat,
+                    "lon": lon,
+                    "alt_m": 0.0,
+                    "gs_mps": 8.0,
+                    "trk_deg": 90.0,
+                    "time": rfc3339(at),
+                }
+            )
             for track, lat, lon, at in rows
         ]
     )
@@ -144,7 +152,7 @@ def test_track_history_is_refused_without_an_account_or_with_a_bad_radius(pair: 
         pair.ru.casefiles.tracks_account(case_id)
     with pytest.raises(ValidationError, match="radius_nm"):
         pair.us.casefiles.track_history(case_id, radius_nm=0)
-    name, data = pair.ru.casefiles.track_history(case_id)  # empty record: an empty export
+    _name, data = pair.ru.casefiles.track_history(case_id)  # empty record: an empty export
     assert [] == json.loads(data)["features"]
     assert parse_rfc3339(json.loads(data)["properties"]["from"]) == (
         parse_rfc3339(format_utc(seen)) - timedelta(minutes=15)

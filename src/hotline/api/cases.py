@@ -114,9 +114,7 @@ def case_tracks(
     response_model=NoticeSent,
     responses=HELD,
 )
-def case_tracks_attach(
-    case_id: str, body: TracksAttach, node: NodeDep, user: UserDep
-) -> Any:
+def case_tracks_attach(case_id: str, body: TracksAttach, node: NodeDep, user: UserDep) -> Any:
     to, notice, refs = node.casefiles.tracks_account(case_id, body.radius_nm, body.minutes)
     if node.held.required(body.precedence):
         held = node.held.hold(

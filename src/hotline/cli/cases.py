@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hotline.cli.attachments import upload_file
 from hotline.cli.common import (
     DirOpt,
     JsonOpt,
@@ -32,6 +33,10 @@ from hotline.errors import ValidationError
 case_app = typer.Typer(help="Incident cases: each side's account side by side, differences.")
 
 PrecedenceOpt = Annotated[str, typer.Option(help="FLASH, IMMEDIATE, PRIORITY or ROUTINE")]
+AttachOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--attach", help="A file to carry with the account (repeatable)"),
+]
 STATEMENT_FIELDS = ("events", "title", "narrative")
 
 
@@ -49,10 +54,22 @@ def _statements(path: Path) -> dict[str, Any]:
     return found
 
 
-def _send(client: NodeClient, to: str, body: dict[str, Any], precedence: str, json_: bool) -> None:
-    sent = client.post(
-        "/api/v1/notices", {"to": to, "notice": body, "precedence": precedence.upper()}
-    )
+def _send(
+    client: NodeClient,
+    to: str,
+    body: dict[str, Any],
+    precedence: str,
+    json_: bool,
+    attach: list[Path] | None = None,
+) -> None:
+    request: dict[str, Any] = {"to": to, "notice": body, "precedence": precedence.upper()}
+    if attach:
+        request["attachments"] = [upload_file(client, path) for path in attach]
+    sent = client.post("/api/v1/notices", request)
+    _sent(sent, body["case"], to, json_)
+
+
+def _sent(sent: dict[str, Any], case_id: str, to: str, json_: bool) -> None:
     if json_:
         print_json(sent)
         return
@@ -60,8 +77,10 @@ def _send(client: NodeClient, to: str, body: dict[str, Any], precedence: str, js
         print_held(sent)
         return
     message = sent["message"]
-    echo(f"case {body['case']}: account queued as {message['id']} to {to}")
-    echo(f"see it with: hotline case show {body['case']}")
+    echo(f"case {case_id}: account queued as {message['id']} to {to}")
+    for ref in message.get("attachments") or ():
+        echo(f"  attached {ref['name']} (SHA-256 {ref['sha256']})")
+    echo(f"see it with: hotline case show {case_id}")
 
 
 @case_app.command("open")
@@ -80,6 +99,7 @@ def case_open(
         str | None, typer.Option("--from-incursion", help="An incursion alarm's id")
     ] = None,
     from_alarm: Annotated[str | None, typer.Option("--from-alarm", help="An alarm's id")] = None,
+    attach: AttachOpt = None,
     precedence: PrecedenceOpt = "IMMEDIATE",
     json_: JsonOpt = False,
     user: UserOpt = None,
@@ -109,7 +129,7 @@ def case_open(
     with node_client(directory, url, user) as client:
         if kind == "incident_report":
             body["opened_from"]["ref"] = _whole_id(client, str(ref))
-        _send(client, to, body, precedence, json_)
+        _send(client, to, body, precedence, json_, attach)
 
 
 def _whole_id(client: NodeClient, given: str) -> str:
@@ -124,6 +144,7 @@ def case_account(
     case_id: Annotated[str, typer.Argument(help="The case")],
     account_file: Annotated[Path, typer.Argument(help="This side's statements (JSON)")],
     directory: DirOpt,
+    attach: AttachOpt = None,
     precedence: PrecedenceOpt = "IMMEDIATE",
     json_: JsonOpt = False,
     user: UserOpt = None,
@@ -142,7 +163,47 @@ def case_account(
         }
         if case["opened_by"] != me:  # joining: name the account that opened the case
             body["joins"] = case["opening_message"]
-        _send(client, to, body, precedence, json_)
+        _send(client, to, body, precedence, json_, attach)
+
+
+@case_app.command("tracks")
+@friendly
+def case_tracks(
+    case_id: Annotated[str, typer.Argument(help="The case")],
+    directory: DirOpt,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the GeoJSON export here")
+    ] = None,
+    radius_nm: Annotated[float, typer.Option("--radius-nm", help="NM around each event")] = 20.0,
+    minutes: Annotated[
+        int, typer.Option(help="Minutes before the first and after the last event")
+    ] = 15,
+    attach: Annotated[
+        bool, typer.Option("--attach", help="Attach it to our account (a new version)")
+    ] = False,
+    precedence: PrecedenceOpt = "IMMEDIATE",
+    json_: JsonOpt = False,
+    user: UserOpt = None,
+    url: UrlOpt = None,
+) -> None:
+    """Our recorded tracks around the case's events, as GeoJSON; --attach sends them."""
+    if output is None and not attach:
+        echo("error: give -o FILE, --attach, or both", err=True)
+        raise typer.Exit(2)
+    query = f"radius_nm={radius_nm}&minutes={minutes}"
+    with node_client(directory, url, user) as client:
+        if output is not None:
+            data = client.download(f"/api/v1/cases/{case_id}/tracks?{query}")
+            output.write_bytes(data)
+            if not json_:
+                echo(f"wrote {len(data)} bytes to {output}")
+        if attach:
+            sent = client.post(
+                f"/api/v1/cases/{case_id}/tracks",
+                {"radius_nm": radius_nm, "minutes": minutes, "precedence": precedence.upper()},
+            )
+            to = sent["message"]["peer"] if "message" in sent else sent.get("peer", "")
+            _sent(sent, case_id, to, json_)
 
 
 @case_app.command("show")
@@ -191,6 +252,36 @@ def case_lines(case: dict[str, Any]) -> list[str]:
             lines.append(f"  {_key(e)}: stated by {e['party']} only, at {e['time']}")
     for r in case["rejected"]:
         lines.append(f"REJECTED {r['message_id']} from {r['from']}: {r['reason']}")
+    lines += file_lines(case)
+    return lines
+
+
+def file_lines(case: dict[str, Any]) -> list[str]:
+    """Each side's files (current version first named), with their state here, and the
+    comparison of the two sides' track histories."""
+    lines = []
+    for party, accounts in case["accounts"].items():
+        for version in accounts["versions"]:
+            for ref in version["attachments"]:
+                state = case["files"].get(ref["sha256"], {}).get("state", "missing")
+                lines.append(
+                    f"FILE {party} v{version['version']}: {ref['name']} {ref['content_type']} "
+                    f"{ref['size']} bytes SHA-256 {ref['sha256']} {state}"
+                )
+    compared = case.get("track_comparison")
+    if compared:
+        first, second = compared["first"], compared["second"]
+        lines.append(f"tracks ({second} minus {first}, within {compared['tolerance_s']:g} s):")
+        for t in compared["tracks"]:
+            if not t["compared"]:
+                lines.append(f"  {t['track']}: no times in common")
+                continue
+            lines.append(
+                f"  {t['track']}: {t['compared']} times, max {t['max_nm']:.3f} NM "
+                f"({t['max_m']:.1f} m), mean {t['mean_m']:.1f} m"
+            )
+        for o in compared["only"]:
+            lines.append(f"  {o['track']}: in {o['party']}'s export only")
     return lines
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from rich.text import Text
 
+from hotline.cli.attachments import upload_file
 from hotline.cli.common import (
     DirOpt,
     JsonOpt,
@@ -273,6 +274,10 @@ def notice_send(
     user: UserOpt = None,
     url: UrlOpt = None,
     accept_conflict: AcceptConflictOpt = None,
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option("--attach", help="A file to carry with the notice (repeatable)"),
+    ] = None,
 ) -> None:
     """Send a formatted notice; the agreement rules and the other side's volumes are
     checked first: a notice in conflict is refused unless --accept-conflict gives a reason."""
@@ -285,6 +290,8 @@ def notice_send(
         "accept_conflict": accept_conflict,
     }
     with node_client(directory, url, user) as client:
+        if attach:
+            body["attachments"] = [upload_file(client, path) for path in attach]
         sent = client.post("/api/v1/notices", {k: v for k, v in body.items() if v is not None})
     if json_:
         print_json(sent)
@@ -294,6 +301,8 @@ def notice_send(
         return
     message = sent["message"]
     out.print(f"queued {message['id']} to {message['peer']} (seq {message['seq']})")
+    for choice in body.get("attachments") or ():
+        out.print(plain(f"  attached {choice['name']} (SHA-256 {choice['sha256']})"))
     for finding in sent["findings"]:
         mark = ("met", "green") if finding["satisfied"] else ("NOT MET", "red")
         out.print(Text.assemble(mark, plain(f" {finding['rule_id']}: {finding['detail_en']}")))

@@ -138,24 +138,25 @@ def compare_histories(
     for track in sorted(set(a) & set(b)):
         theirs = b[track]
         times = [p[0] for p in theirs]
-        points = []
+        points: list[dict[str, Any]] = []
+        distances: list[float] = []
         for at, lon, lat in a[track]:
             near = _nearest(theirs, times, at)
             if near is None:
                 continue
             _f, _b, metres = GEOD.inv(lon, lat, near[1], near[2])
+            distances.append(round(float(metres), 1))
             points.append(
                 {
-                    "time": datetime.fromtimestamp(at / 1000, UTC).strftime(
-                        "%Y-%m-%dT%H:%M:%S.%f"
-                    )[:23]
+                    "time": datetime.fromtimestamp(at / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[
+                        :23
+                    ]
                     + "Z",
                     "time_delta_ms": near[0] - at,
                     "distance_m": round(float(metres), 1),
                     "distance_nm": round(float(metres) / METRES_PER_NM, 3),
                 }
             )
-        distances = [p["distance_m"] for p in points]
         tracks.append(
             {
                 "track": track,

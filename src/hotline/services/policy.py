@@ -43,6 +43,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/held/{held_id}/approve"): WATCH,
     ("POST", "/api/v1/held/{held_id}/reject"): WATCH,
     ("POST", "/api/v1/notices"): WATCH,
+    ("POST", "/api/v1/cases/{case_id}/tracks"): WATCH,
     ("POST", "/api/v1/notices/check"): PEOPLE,
     ("POST", "/api/v1/messages/{message_id}/translations"): TRANSLATE,
     ("POST", "/api/v1/messages/{message_id}/translations/draft"): TRANSLATE,

@@ -190,4 +190,3 @@ class CaseFiles:
                 hint="`hotline case list` (GET /api/v1/cases) lists the cases",
             )
         return case
-
