@@ -25,6 +25,7 @@ NOT_JSON = {
     ("GET", "/api/v1/export.geojson"),
     ("GET", "/api/v1/attachments/{sha256}/content"),
     ("GET", "/federation/v1/attachments/{sha256}/chunks/{index}"),
+    ("GET", "/api/v1/cases/{case_id}/tracks"),  # a case's track history: a GeoJSON file
 }
 
 
