@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from hotline.cli.main import app
 from hotline.services.evidence.verify_set import verify_set
 from hotline.testing import DatabaseFactory, wait_for
-from tests.e2e.conftest import Processes
+from tests.e2e.conftest import PASSWORDS, Processes
 from tests.e2e.test_negotiation_life import DELIVERY_S, Officer
 from tests.services.test_cases import account, event, one_nm_east
 from tests.services.test_notices import example
@@ -170,6 +170,20 @@ def prove(processes: Processes, case_id: str, tmp_path: Path) -> None:
     )
     for name in ("bridge.png", "tracks-ru.geojson"):
         one_byte_changed_in_a_file_is_caught(evidence, name, tmp_path)
+
+    # the CLI exports the same bytes as were attached (deterministic), and lists the files
+    geojson = tmp_path / "tracks.geojson"
+    cli = ["case", "tracks", case_id, "--radius-nm", "5", "--minutes", "5", "-o", str(geojson)]
+    login = {"HOTLINE_PASSWORD": PASSWORDS["ru"]}
+    exported = CliRunner().invoke(app, [*cli, "--dir", ru_dir, "--user", "officer"], env=login)
+    assert 0 == exported.exit_code, exported.output
+    (attached,) = [f for f in files if f["name"].endswith(".geojson")]
+    assert base64.b64decode(attached["data"]) == geojson.read_bytes()
+    show = ["case", "show", case_id, "--dir", ru_dir, "--user", "officer"]
+    shown = CliRunner().invoke(app, show, env=login)
+    assert 0 == shown.exit_code, shown.output
+    assert "FILE us v1: bridge.png image/png" in shown.output
+    assert f"FILE ru v2: case-{case_id[:8]}-tracks-ru.geojson" in shown.output
 
     at = raw.index(b"closest_approach") + 2
     changed = tmp_path / "changed.json"
