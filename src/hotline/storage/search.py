@@ -47,11 +47,11 @@ def _contains(conn: Connection, column: Any, text: str) -> ColumnElement[bool]:
 
 
 def in_json(text: str) -> str:
-    """``text`` as it appears inside a string of the canonical JSON the envelopes are
+    r"""``text`` as it appears inside a string of the canonical JSON the envelopes are
     stored as (RFC 8785 escapes, every other character as it is).
 
     >>> print(in_json('vessel "k" at c:\\ops'))
-    vessel \\"k\\" at c:\\\\ops
+    vessel \"k\" at c:\\ops
     """
     return json.dumps(text, ensure_ascii=False)[1:-1]
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely  # type: ignore[import-untyped]
@@ -120,8 +120,11 @@ def track_histories(tracks: TrackPicture, window: Window) -> tuple[dict[str, His
                 point = {"time": rfc3339(at), "lat": report.lat, "lon": report.lon}
                 out[report.id] = [point | {"alt_m": report.alt_m}]
         return out, False
-    start = rfc3339(window[0]) if window[0] is not None else "1970-01-01T00:00:00Z"
-    end = rfc3339(window[1]) if window[1] is not None else rfc3339(tracks.clock.now())
+    lo = window[0] if window[0] is not None else datetime(1970, 1, 1, tzinfo=UTC)
+    hi = window[1] if window[1] is not None else tracks.clock.now()
+    if hi < lo:  # a window opening after now, its end left open: nothing recorded yet
+        return out, False
+    start, end = rfc3339(lo), rfc3339(hi)
     after = record.newest(start, end, HISTORY_CAP)
     truncated = after is not None
     taken = 0
@@ -291,7 +294,11 @@ def to_kml(got: Gathered) -> str:
         point.timespan.begin, point.timespan.end = p["start"], p["end"]
     for track_id, points in got.histories.items():
         _kml_track(folders["Tracks"], track_id, points, got.tracks.get(track_id, {}))
-    return xml_safe(str(kml.kml()))
+    # Unformatted: simplekml's pretty printing parses the document again (a control
+    # character in a peer's name fails there) and patches ``xml.dom.minidom`` for the
+    # whole process while it does. The text is escaped already; what XML 1.0 cannot hold
+    # at all is dropped here.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_safe(str(kml.kml(format=False)))
 
 
 def _kml_shape(folder: Any, feature: dict[str, Any], got: Gathered, *, timed: bool) -> None:
