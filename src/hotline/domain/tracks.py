@@ -3,9 +3,19 @@ a party's own tracks to the other side (``track_report``)."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from hotline.domain.line import HIDDEN_CATEGORIES
 
 # 48 characters: an alarm subject holds two ids and a sign in its 100.
 TrackId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,47}$")]
@@ -30,6 +40,20 @@ class TrackReport(BaseModel):
     vs_mps: Annotated[float, Field(ge=-500.0, le=500.0, allow_inf_nan=False)] = 0.0
     time: str | None = Field(None, description="RFC 3339 UTC time of the report; now if absent")
     callsign: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+    @field_validator("callsign")
+    @classmethod
+    def _printable_callsign(cls, value: str | None) -> str | None:
+        """A call sign is shown on maps, written into CoT and KML (XML 1.0 holds no C0
+        control) and recorded (PostgreSQL text holds no NUL): a control, formatting
+        (bidirectional, zero-width) or surrogate character in it is refused. Feed decoders
+        clean call signs first (:func:`hotline.protocol.feeds.common.label`)."""
+        for char in value or "":
+            if unicodedata.category(char) in HIDDEN_CATEGORIES:
+                raise ValueError(
+                    f"callsign holds the control or formatting character U+{ord(char):04X}"
+                )
+        return value
 
 
 class SharedTrack(TrackReport):

@@ -225,11 +225,16 @@ def update_watch_change(conn: Connection, change_id: int, **values: Any) -> None
 
 
 def watch_changes_in(conn: Connection, states: Iterable[str]) -> list[dict[str, Any]]:
-    """Changes in ``states``, oldest first (for the current level: the last approved)."""
+    """Changes in ``states``, oldest first (for the current level: the last approved).
+
+    In the order they were recorded (``id``), not by ``decided_at``: that is wall-clock
+    text, and a clock stepped back would put the change approved last before older ones.
+    Only one change is pending at a time, and a change is approved only from the level
+    current then, so the order of ids is the order of approvals."""
     query = (
         select(watch_changes)
         .where(watch_changes.c.state.in_(list(states)))
-        .order_by(watch_changes.c.decided_at, watch_changes.c.id)
+        .order_by(watch_changes.c.id)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
 

@@ -81,6 +81,21 @@ def window(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def newest_cut(conn: Connection, from_ms: int, to_ms: int, keep: int) -> tuple[int, int] | None:
+    """The keyset ``(at_ms, id)`` after which only the newest ``keep`` reports with
+    ``from_ms <= at_ms <= to_ms`` remain (in :func:`window`'s order); None when there
+    are no more than ``keep``."""
+    query = (
+        select(tp.c.at_ms, tp.c.id)
+        .where(tp.c.at_ms >= from_ms, tp.c.at_ms <= to_ms)
+        .order_by(tp.c.at_ms.desc(), tp.c.id.desc())
+        .offset(keep)
+        .limit(1)
+    )
+    found = conn.execute(query).first()
+    return None if found is None else (int(found[0]), int(found[1]))
+
+
 def prune(conn: Connection, before_ms: int, limit: int) -> int:
     """Delete at most ``limit`` of the oldest reports older than ``before_ms``; how many."""
     oldest = select(tp.c.id).where(tp.c.at_ms < before_ms).order_by(tp.c.at_ms).limit(limit)

@@ -7,10 +7,14 @@ function ``hl_lower`` that :mod:`hotline.storage.db` registers on every connecti
 ``str.lower``), so Cyrillic folds the same on both. ``strpos``/``instr`` need no escaping of
 ``%`` and ``_``. Matching the envelope's text is a pre-filter (it also sees keys and
 signatures); the service keeps only the messages whose body or translation holds the text.
+The envelope is canonical JSON, where a quotation mark, a backslash or a line break in a
+string is escaped (``\\"``, ``\\\\``, ``\\n``): the text is escaped the same way for
+the pre-filter (:func:`in_json`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +46,16 @@ def _contains(conn: Connection, column: Any, text: str) -> ColumnElement[bool]:
     return func.strpos(func.lower(column), text) > 0
 
 
+def in_json(text: str) -> str:
+    r"""``text`` as it appears inside a string of the canonical JSON the envelopes are
+    stored as (RFC 8785 escapes, every other character as it is).
+
+    >>> print(in_json('vessel "k" at c:\\ops'))
+    vessel \"k\" at c:\\ops
+    """
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
 def translated(conn: Connection, text: str) -> set[str]:
     """Ids of messages with a translation containing ``text`` (lower-cased)."""
     stmt = select(translations.c.message_id).where(_contains(conn, translations.c.text, text))
@@ -71,7 +85,7 @@ def candidates(
         stmt = stmt.where(messages.c.type.not_in(sorted(c.skip_types)))
     if c.text:
         ids = sorted(also)
-        found = [_contains(conn, messages.c.envelope, c.text)]
+        found = [_contains(conn, messages.c.envelope, in_json(c.text))]
         if ids:
             found.append(messages.c.id.in_(ids))
         if c.text_types:

@@ -24,6 +24,7 @@ from hotline.protocol.feeds.common import (
     LineBuffer,
     guarded,
     kt_mps,
+    label,
     track_id,
 )
 
@@ -136,9 +137,9 @@ class AisDecoder:
 def _static(ship: _Ship, m: dict[str, Any]) -> None:
     name = (m.get("shipname") or "").strip(" @")
     callsign = (m.get("callsign") or "").strip(" @")
-    if name:
-        ship.name = name[:32]
-    if callsign:
-        ship.callsign = callsign[:32]
+    if label(name):
+        ship.name = label(name)
+    if label(callsign):
+        ship.callsign = label(callsign)
     if m.get("ship_type") is not None:
         ship.ship_type = int(m["ship_type"])

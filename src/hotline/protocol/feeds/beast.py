@@ -28,6 +28,7 @@ from hotline.protocol.feeds.common import (
     fpm_mps,
     guarded,
     kt_mps,
+    label,
     track_id,
 )
 
@@ -132,7 +133,7 @@ class BeastDecoder:
         plane.seen = now
         tc = decoded.get("typecode") or 0
         if 1 <= tc <= 4 and decoded.get("callsign"):
-            plane.callsign = str(decoded["callsign"]).strip("_ ")[:32] or None
+            plane.callsign = label(str(decoded["callsign"]).strip("_ "))
         elif 9 <= tc <= 18 or 20 <= tc <= 22:
             if decoded.get("altitude") is not None:
                 plane.alt_ft = float(decoded["altitude"])

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hotline.domain.line import HIDDEN_CATEGORIES
 from hotline.domain.tracks import TrackReport
 
 FT_M = 0.3048  # international foot, exact
@@ -20,6 +22,10 @@ SAMPLE_CHARS = 80
 #: Most tracks (aircraft, ships) one decoder remembers: a flood of made-up addresses is
 #: refused as malformed beyond it, never grows the node's memory without bound.
 MAX_TRACKS = 20_000
+#: Events a Hotline node writes (:mod:`hotline.protocol.feeds.cot_out`) have uids starting
+#: so: read back from the same TAK server (as CoT XML or as TAK protocol) they are skipped,
+#: never tracks of their own.
+OWN_UID_PREFIX = "hotline."
 #: Most samples of malformed input one batch keeps.
 MAX_SAMPLES = 3
 
@@ -67,6 +73,21 @@ def track_id(prefix: str, raw: str) -> str:
         return whole
     digest = hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()[:12]
     return f"{whole[:35]}~{digest}".replace("~", "-")
+
+
+def label(text: str | None, limit: int = 32) -> str | None:
+    """A call sign or name as a feed gave it, cleaned for the picture: control, formatting
+    (bidirectional, zero-width) and surrogate characters dropped (``TrackReport`` refuses
+    them, and XML and PostgreSQL cannot hold some), surrounding spaces stripped, at most
+    ``limit`` characters; None when nothing is left. The position is kept either way.
+
+    >>> label("EVIL\\x01\\x1b[2J")
+    'EVIL[2J'
+    >>> label("\\x00") is None
+    True
+    """
+    kept = "".join(c for c in text or "" if unicodedata.category(c) not in HIDDEN_CATEGORIES)
+    return kept.strip()[:limit].strip() or None
 
 
 def finite(value: float) -> bool:

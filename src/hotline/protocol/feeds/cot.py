@@ -25,13 +25,17 @@ from pydantic import ValidationError as PydanticError
 
 from hotline.domain.tracks import TrackReport
 from hotline.protocol.feeds import tak
-from hotline.protocol.feeds.common import Batch, finite, guarded, track_id
+from hotline.protocol.feeds.common import (
+    OWN_UID_PREFIX,
+    Batch,
+    finite,
+    guarded,
+    label,
+    track_id,
+)
 
 MAX_EVENT = 64 * 1024
 UNKNOWN_HAE = 9_999_999.0
-#: Events a Hotline node writes (:mod:`hotline.protocol.feeds.cot_out`) have uids starting
-#: so: read back from the same TAK server they are skipped, never tracks of their own.
-OWN_UID_PREFIX = "hotline."
 _END = (b"</event>", b"/>")
 
 
@@ -121,7 +125,7 @@ class CotDecoder:
         course = _num(track.get("course"), 0.0) if track is not None else 0.0
         speed = _num(track.get("speed"), 0.0) if track is not None else 0.0
         contact = root.find("detail/contact")
-        callsign = (contact.get("callsign") or "")[:32] if contact is not None else ""
+        callsign = label(contact.get("callsign")) if contact is not None else None
         return TrackReport(
             id=track_id("cot", uid),
             party=self.party,
@@ -130,7 +134,7 @@ class CotDecoder:
             alt_m=0.0 if hae >= UNKNOWN_HAE else hae,
             gs_mps=max(speed, 0.0),
             trk_deg=course % 360.0,
-            callsign=callsign or None,
+            callsign=callsign,
         )
 
 

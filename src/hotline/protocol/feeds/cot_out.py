@@ -3,7 +3,7 @@ conflicts and incursions as alerts, tracks as atoms (pure: dicts in, XML bytes o
 
 Every uid starts ``hotline.<party>.`` (the node's party) so that TAK users see whose
 picture it is and a Hotline CoT source skips the node's own output if a TAK server echoes
-it back (:data:`hotline.protocol.feeds.cot.OWN_UID_PREFIX`).
+it back (:data:`hotline.protocol.feeds.common.OWN_UID_PREFIX`).
 
 - A **volume** (or a protected area) is a drawing shape: a polygon (``u-d-f``, its
   corners as ``<link point="lat,lon"/>``; a corridor by its outline) or a circle
@@ -29,6 +29,7 @@ True
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -46,6 +47,21 @@ ARGB = {
     "neutral": 0xFF5AD19A,
     "unknown": 0xFFFFFF00,
 }
+
+
+#: What XML 1.0 cannot hold (its ``Char`` production): C0 controls but tab, line feed and
+#: carriage return, surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold, so that one odd string (a
+    call sign, a volume's name) never makes a whole document unreadable.
+
+    >>> xml_safe("EVIL\\x01\\x1b[2J\\ufffe")
+    'EVIL[2J'
+    """
+    return _NOT_XML.sub("", text)
 
 
 def uid(party: str, kind: str, key: str) -> str:
@@ -75,7 +91,7 @@ def _event(
 
 
 def _bytes(event: Element) -> bytes:
-    xml = tostring(event, encoding="unicode")  # no declaration of its own
+    xml = xml_safe(tostring(event, encoding="unicode"))  # no declaration of its own
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{xml}\n'.encode()
 
 

@@ -25,6 +25,7 @@ from hotline.protocol.feeds.common import (
     fpm_mps,
     guarded,
     kt_mps,
+    label,
     track_id,
 )
 
@@ -121,8 +122,9 @@ def _number(text: str) -> float | None:
 def _merge(old: _Aircraft, f: list[str]) -> _Aircraft:
     """The aircraft's state with this line's fields (raises ValueError on a bad one)."""
     new = _Aircraft(**old.__dict__)
-    if f[10]:
-        new.callsign = f[10][:32]
+    callsign = label(f[10])
+    if callsign:
+        new.callsign = callsign
     for name, index in (("alt_ft", 11), ("gs_kt", 12), ("trk_deg", 13), ("vr_fpm", 16)):
         value = _number(f[index])
         if value is not None:

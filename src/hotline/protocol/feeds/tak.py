@@ -15,7 +15,7 @@ from pydantic import ValidationError as PydanticError
 from takproto.proto import TakMessage  # type: ignore[import-untyped]
 
 from hotline.domain.tracks import TrackReport
-from hotline.protocol.feeds.common import Batch, finite, track_id
+from hotline.protocol.feeds.common import OWN_UID_PREFIX, Batch, finite, label, track_id
 
 MAGIC = 0xBF
 MAX_MESSAGE = 64 * 1024
@@ -74,7 +74,9 @@ def decode(payload: bytes, party: str, now: float, batch: Batch) -> None:
 def _report(event: Any, party: str, now: float) -> TrackReport | None:
     if not event.uid:
         raise ValueError("no uid")
-    if not event.type.startswith("a-") or (event.staleTime and event.staleTime < now * 1000):
+    if not event.type.startswith("a-") or event.uid.startswith(OWN_UID_PREFIX):
+        return None  # not an atom, or a Hotline node's own output coming back
+    if event.staleTime and event.staleTime < now * 1000:
         return None
     numbers = (event.lat, event.lon, event.hae, event.detail.track.speed)
     if not all(finite(x) for x in numbers):
@@ -88,5 +90,5 @@ def _report(event: Any, party: str, now: float) -> TrackReport | None:
         alt_m=0.0 if event.hae >= UNKNOWN_HAE else event.hae,
         gs_mps=max(event.detail.track.speed, 0.0),
         trk_deg=event.detail.track.course % 360.0,
-        callsign=contact[:32] or None,
+        callsign=label(contact),
     )

@@ -14,14 +14,20 @@ things:
 
 Track histories come from the recorded picture (every position report the node took,
 kept ``track_record_days``); with recording off, from the live picture held in memory
-(one position per track, its latest report, when that falls in the window).
+(one position per track, its latest report, when that falls in the window). A window
+holding more than :data:`HISTORY_CAP` recorded positions gives its newest ones only, and
+the export says so (``truncated`` in GeoJSON, the document's description in KML).
+
+Text from outside (a peer's names, a feed's call signs) passes through
+:func:`~hotline.protocol.feeds.cot_out.xml_safe` into KML: a character XML 1.0 cannot
+hold never makes the whole document unreadable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import shapely  # type: ignore[import-untyped]
@@ -31,6 +37,8 @@ from hotline.clock import parse_rfc3339, rfc3339
 from hotline.domain import symbology
 from hotline.errors import ValidationError
 from hotline.geo.shapes import outline
+from hotline.protocol.feeds.cot_out import xml_safe
+from hotline.services.picture.record import PAGE
 from hotline.services.picture.tracks import TrackPicture
 from hotline.storage import peers as peer_store
 
@@ -60,6 +68,8 @@ class Gathered:
     histories: dict[str, History] = field(default_factory=dict)
     affiliation: dict[str, symbology.Affiliation] = field(default_factory=dict)  # party ->
     picture: dict[str, Any] = field(default_factory=dict)  # TrackPicture.assess(): now
+    #: The window held more than HISTORY_CAP recorded positions: the oldest are left out.
+    truncated: bool = False
 
 
 def parse_window(start: str | None, end: str | None) -> Window:
@@ -91,16 +101,17 @@ def meets(window: Window, start: str | datetime, end: str | datetime) -> bool:
     return (hi is None or s <= hi) and (lo is None or e >= lo)
 
 
-#: At most this many recorded positions go into one export (the newest windows first
-#: would need paging the caller cannot do in a single file); beyond it the export says so.
+#: At most this many recorded positions go into one export (a single file: the caller
+#: cannot page). Beyond it the export keeps the window's newest positions and says so.
 HISTORY_CAP = 200_000
 
 
-def track_histories(tracks: TrackPicture, window: Window) -> dict[str, History]:
+def track_histories(tracks: TrackPicture, window: Window) -> tuple[dict[str, History], bool]:
     """Each track's positions within ``window``, oldest first: from the recorded picture
     (:mod:`hotline.services.picture.record`) when recording is on, else the latest report
     of each track held in memory, if its time is in the window. An open end of the window
-    is the record's beginning or the node's now; at most :data:`HISTORY_CAP` positions."""
+    is the record's beginning or the node's now. At most :data:`HISTORY_CAP` positions,
+    the newest; the second value tells whether older ones were left out."""
     out: dict[str, History] = {}
     record = tracks.record
     if not record.enabled:
@@ -108,13 +119,17 @@ def track_histories(tracks: TrackPicture, window: Window) -> dict[str, History]:
             if meets(window, at, at):
                 point = {"time": rfc3339(at), "lat": report.lat, "lon": report.lon}
                 out[report.id] = [point | {"alt_m": report.alt_m}]
-        return out
-    start = rfc3339(window[0]) if window[0] is not None else "1970-01-01T00:00:00Z"
-    end = rfc3339(window[1]) if window[1] is not None else rfc3339(tracks.clock.now())
-    after: str | None = None
+        return out, False
+    lo = window[0] if window[0] is not None else datetime(1970, 1, 1, tzinfo=UTC)
+    hi = window[1] if window[1] is not None else tracks.clock.now()
+    if hi < lo:  # a window opening after now, its end left open: nothing recorded yet
+        return out, False
+    start, end = rfc3339(lo), rfc3339(hi)
+    after = record.newest(start, end, HISTORY_CAP)
+    truncated = after is not None
     taken = 0
     while taken < HISTORY_CAP:
-        page = record.history(start, end, after=after)
+        page = record.history(start, end, after=after, limit=min(PAGE, HISTORY_CAP - taken))
         for r in page["reports"]:
             point = {"time": r["time"], "lat": r["lat"], "lon": r["lon"], "alt_m": r["alt_m"]}
             out.setdefault(r["id"], []).append(point)
@@ -122,7 +137,10 @@ def track_histories(tracks: TrackPicture, window: Window) -> dict[str, History]:
         after = page["next"]
         if after is None:
             break
-    return out
+    else:  # the cap reached: more only if positions came into the window meanwhile
+        if after is not None and record.history(start, end, after=after, limit=1)["reports"]:
+            truncated = True
+    return out, truncated
 
 
 def affiliations(tracks: TrackPicture, parties: Iterable[str]) -> dict[str, symbology.Affiliation]:
@@ -164,7 +182,7 @@ def gather(tracks: TrackPicture, window: Window = (None, None)) -> Gathered:
     got.picture = tracks.assess()
     latest = got.picture["tracks"]
     got.tracks = {t["id"]: t for t in with_symbols(tracks, latest)}
-    got.histories = track_histories(tracks, window)
+    got.histories, got.truncated = track_histories(tracks, window)
     parties = {f["properties"]["party"] for f in [*got.volumes, *got.areas]}
     parties |= {t["party"] for t in latest}
     got.affiliation = affiliations(tracks, parties)
@@ -232,7 +250,14 @@ def to_geojson(got: Gathered) -> dict[str, Any]:
             "times": [p["time"] for p in points],
         }
         features.append({"type": "Feature", "geometry": geometry, "properties": props})
-    return {"type": "FeatureCollection", "at": got.at, "features": features}
+    # ``truncated``, ``history_cap``: foreign members (RFC 7946 §6.1)
+    return {
+        "type": "FeatureCollection",
+        "at": got.at,
+        "truncated": got.truncated,
+        "history_cap": HISTORY_CAP,
+        "features": features,
+    }
 
 
 def _kind(feature: dict[str, Any], kind: str, got: Gathered) -> dict[str, Any]:
@@ -248,6 +273,11 @@ def to_kml(got: Gathered) -> str:
     """A KML document: a folder each for volumes, areas, conflicts and tracks; volumes and
     conflicts with their time spans, shapes coloured by affiliation."""
     kml = simplekml.Kml(name=f"Hotline picture {got.at}")
+    if got.truncated:
+        kml.document.description = (
+            f"truncated: the window holds more than {HISTORY_CAP} recorded positions; "
+            "the track histories show the newest of them"
+        )
     folders = {k: kml.newfolder(name=k) for k in ("Volumes", "Areas", "Conflicts", "Tracks")}
     for f in got.volumes:
         _kml_shape(folders["Volumes"], f, got, timed=True)
@@ -264,7 +294,11 @@ def to_kml(got: Gathered) -> str:
         point.timespan.begin, point.timespan.end = p["start"], p["end"]
     for track_id, points in got.histories.items():
         _kml_track(folders["Tracks"], track_id, points, got.tracks.get(track_id, {}))
-    return str(kml.kml())
+    # Unformatted: simplekml's pretty printing parses the document again (a control
+    # character in a peer's name fails there) and patches ``xml.dom.minidom`` for the
+    # whole process while it does. The text is escaped already; what XML 1.0 cannot hold
+    # at all is dropped here.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_safe(str(kml.kml(format=False)))
 
 
 def _kml_shape(folder: Any, feature: dict[str, Any], got: Gathered, *, timed: bool) -> None:

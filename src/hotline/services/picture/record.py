@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,9 @@ PRUNE_CHUNKS_PER_TICK = 25
 PAGE = 10_000
 MAX_PAGE = 100_000
 MAX_RADIUS_NM = 3000.0
+#: A cursor's two numbers: ASCII digits, at most a signed 64-bit integer (``BIGINT``).
+_CURSOR_PART = re.compile(r"[0-9]{1,19}")
+MAX_INT64 = 2**63 - 1
 #: Each report as the record gives it back (and as ``hotline tracks export`` writes it).
 REPORT_KEYS = ("id", "party", "source", "time", "lat", "lon", "alt_m", "gs_mps", "trk_deg",
                "vs_mps")  # fmt: skip
@@ -230,6 +234,14 @@ class Record:
         ordered = sorted(found.values(), key=lambda r: (int(r["at_ms"]), int(r["id"])))
         return [public(r) | {"callsign": r["callsign"]} for r in ordered]
 
+    def newest(self, start: str, end: str, keep: int) -> str | None:
+        """The cursor (``after``) from which :meth:`history` gives only the newest ``keep``
+        reports of the window, or None when the window holds no more than ``keep``."""
+        t0, t1 = _time("from", start), _time("to", end)
+        with self.db.read() as conn:
+            cut = store.newest_cut(conn, ms(t0), ms(t1), keep)
+        return None if cut is None else f"{cut[0]}.{cut[1]}"
+
     # -- retention ---------------------------------------------------------------------
 
     def tick(self) -> None:
@@ -273,9 +285,14 @@ def _cursor(after: str | None) -> tuple[int, int] | None:
     if after is None:
         return None
     at_ms, _, row_id = after.partition(".")
-    if not (at_ms.isdigit() and row_id.isdigit()):
+    # ASCII digits only (``isdigit`` takes a superscript two), and within a 64-bit
+    # integer (the columns' size): anything else is not a cursor this record gave.
+    if not all(_CURSOR_PART.fullmatch(part) for part in (at_ms, row_id)):
         raise ValidationError(f"after {after!r} is not a cursor", hint="give a page's next")
-    return int(at_ms), int(row_id)
+    at, row = int(at_ms), int(row_id)
+    if max(at, row) > MAX_INT64:
+        raise ValidationError(f"after {after!r} is not a cursor", hint="give a page's next")
+    return at, row
 
 
 def _circle(

@@ -7,7 +7,10 @@ a page to read together and print (the browser's print). ``/console/queue.csv`` 
 same queue as CSV for a watch log, its first line the line's classification marking
 (setting ``marking``): a cell that a spreadsheet would take for a formula
 (``= + - @``, tab, carriage return) is written with a leading apostrophe, since subjects
-come from the other side.
+come from the other side. So is every part of a cell after a separator or a line break
+(``, ; tab CR LF``): a spreadsheet under a locale whose list separator is ``;`` (Russian)
+splits ``x;=HYPERLINK(…)`` into two cells whatever the quoting (the quotes of a comma CSV
+are not where it looks for them), and the second would be a formula.
 
 The sign-off (``services/handover.py``): the outgoing officer writes a note and signs
 (``POST /console/handover``, the open items stored with it); the incoming officer, logged
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -33,6 +37,9 @@ from hotline.web.views import messages as views
 router = APIRouter(route_class=ConsoleRoute)
 SessionDep = Annotated[Session, Depends(require_session)]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A separator some spreadsheet may split a cell on (or a line break), followed by what
+#: would start a formula there (after spaces or quotes).
+_INNER_FORMULA = re.compile(r"([,;\t\r\n])(?=[\s\"']*[=+\-@])")
 CSV_COLUMNS = (
     "direction", "precedence", "created", "peer", "type", "subject",
     "deadline", "seconds_left", "state", "escalations", "message_id",
@@ -93,10 +100,17 @@ def withdraw(request: Request, handover_id: str, session: SessionDep) -> Respons
 
 
 def safe_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
+    """A cell a spreadsheet shows as text, never runs as a formula: an apostrophe before
+    a formula's start, at the cell's start and after each separator inside it.
+
+    >>> safe_cell("x;=HYPERLINK(1)")
+    "x;'=HYPERLINK(1)"
+    >>> safe_cell("-5, then @ noon")
+    "'-5, then @ noon"
+    """
     if isinstance(value, int | float):  # a number (seconds left) stays a number
         return str(value)
-    text = "" if value is None else str(value)
+    text = _INNER_FORMULA.sub(r"\1'", "" if value is None else str(value))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
