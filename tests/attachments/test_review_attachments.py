@@ -1,0 +1,91 @@
+"""Hostile review of attachments: what a peer's claims about a file it never delivers
+leave behind, and how much a peer's answer may make this node read."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from hotline.errors import HotlineError
+from hotline.services.attachments.pull import HttpFetch
+from hotline.storage import attachments as attachment_store
+from tests.attachments.test_attachments import png
+from tests.conftest import MakeNode, Pair
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def test_our_upload_of_a_file_a_peer_misdescribed_signs_what_we_uploaded(pair: Pair) -> None:
+    # ru signs a reference to these bytes with a false type and size, and never serves them
+    lied = pair.ru.attachments.upload(PDF, name="map.pdf")
+    with pair.ru.db.write() as conn:
+        attachment_store.update_blob(
+            conn, lied["sha256"], content_type="text/plain", size=len(PDF) + 1000
+        )
+    refs = pair.ru.attachments.refs([{"sha256": lied["sha256"]}])
+    pair.ru.line.send(to="us", text="see the map", user="duty", attachments=refs)
+    pair.flush()
+    assert "partial" == pair.us.attachments.info(lied["sha256"])["state"]
+
+    # our officer then uploads the same map (they hold it too) and attaches it
+    uploaded = pair.us.attachments.upload(PDF, name="map.pdf")
+    ours = pair.us.attachments.refs([{"sha256": uploaded["sha256"]}])
+
+    assert ("application/pdf", len(PDF)) == (uploaded["content_type"], uploaded["size"])
+    # what our node signs must be what our upload checked, not what ru claimed
+    assert [("application/pdf", len(PDF))] == [(r["content_type"], r["size"]) for r in ours]
+    info = pair.us.attachments.info(uploaded["sha256"])
+    assert (None, len(PDF)) == (info["peer"], info["size"])  # ours now, not ru's quota
+
+
+@pytest.fixture
+def hostile_peer() -> Iterator[str]:
+    """A 'peer' answering every GET with 64 MiB (a chunk is at most 4 MiB)."""
+    sent = [0]
+
+    class Flood(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(64 << 20))
+            self.end_headers()
+            block = bytes(1 << 20)
+            try:
+                for _ in range(64):
+                    self.wfile.write(block)
+                    sent[0] += len(block)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flood)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_chunk_answer_larger_than_any_chunk_is_not_read_whole(
+    production_backend: None, make_node: MakeNode, hostile_peer: str
+) -> None:
+    us = make_node("us")
+    ru = make_node("ru", endpoints=[hostile_peer])
+    us.add_peer(ru.identity.card().wire())
+    digest = hashlib.sha256(png(2000)).hexdigest()
+    fetch = HttpFetch(us.line, None)
+    try:
+        with pytest.raises(HotlineError):  # today: 64 MiB read into memory and returned
+            got = fetch("ru", f"/federation/v1/attachments/{digest}/chunks/0")
+            print(f"read {len(got)} bytes for one chunk")
+    finally:
+        fetch.close()
