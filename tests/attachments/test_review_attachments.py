@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import func, select
 
 from hotline.errors import HotlineError
-from hotline.services.attachments.pull import HttpFetch
+from hotline.services.attachments.pull import HttpFetch, Puller
 from hotline.storage import attachments as attachment_store
+from hotline.storage.tables.attachments import blob_chunks
 from tests.attachments.test_attachments import png
-from tests.conftest import MakeNode, Pair
+from tests.conftest import MakeNode, MakePair, Pair
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -89,3 +91,32 @@ def test_a_chunk_answer_larger_than_any_chunk_is_not_read_whole(
             print(f"read {len(got)} bytes for one chunk")
     finally:
         fetch.close()
+
+
+def _typed_lie(pair: Pair, seed: int) -> str:
+    """us sends ~3000 bytes of text that it signs as a PNG (the receiver refuses it whole)."""
+    text = (f"{seed} " + "radar log line\n" * 200).encode()
+    uploaded = pair.us.attachments.upload(text, name=f"log{seed}.txt")
+    with pair.us.db.write() as conn:
+        attachment_store.update_blob(conn, uploaded["sha256"], content_type="image/png")
+    refs = pair.us.attachments.refs([{"sha256": uploaded["sha256"]}])
+    pair.us.line.send(to="ru", text=f"file {seed}", user="duty", attachments=refs)
+    pair.flush()
+    Puller(pair.ru.line, HttpFetch(pair.ru.line, None)).run()
+    return str(uploaded["sha256"])
+
+
+def test_files_refused_after_download_still_count_against_the_peer_quota(
+    make_pair: MakePair,
+) -> None:
+    quota = 5000
+    with make_pair(ru={"attachment_peer_quota_bytes": quota}) as pair:
+        first, second = _typed_lie(pair, 1), _typed_lie(pair, 2)
+        assert "refused" == pair.ru.attachments.info(first)["state"]
+        with pair.ru.db.read() as conn:
+            held = conn.execute(
+                select(func.coalesce(func.sum(func.length(blob_chunks.c.data)), 0))
+            ).scalar_one()
+        # the refused files' bytes stay stored ("kept, never served") but no longer count:
+        # a peer sending files of a type other than signed fills the disk past its quota
+        assert held <= quota, (held, pair.ru.attachments.info(second)["state"])
