@@ -37,3 +37,31 @@ def test_a_peer_event_label_is_shown_as_text_on_the_case_map(consoles: Consoles)
 
     expect(page.locator(".leaflet-tooltip", has_text="RU")).to_contain_text(MARKUP)
     assert 0 == page.locator("#peer-markup").count()  # today: Leaflet sets it as HTML
+
+
+def test_two_positions_either_side_of_the_antimeridian_are_drawn_close(
+    consoles: Consoles,
+) -> None:
+    # an incident in the Bering Sea: the two sides' positions are 0.3 NM apart, on either
+    # side of 180°; the map must not join them with a line around the whole world
+    pair = consoles.pair
+    report = sent_example(pair, "us", "incident_report")
+    at = format_utc(datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20))
+    case_id = "4d2e3f5a-6b7c-4d8e-9fa0-b1c2d3e4f5a6"
+    ours = account(case_id, report, [event("closest_approach", at, "179.9950000", "60.0000000")])
+    opened = pair.us.notices.send("ru", ours, precedence="IMMEDIATE", lang=None, user="duty")
+    pair.flush()
+    theirs = account(case_id, report, [event("closest_approach", at, "-179.9950000", "60.0000000")])
+    theirs["joins"] = opened["message"]["id"]
+    pair.ru.notices.send("us", theirs, precedence="IMMEDIATE", lang=None, user="duty")
+    pair.flush()
+    (row,) = pair.us.cases.show(case_id)["differences"]["both"]
+    assert row["distance_nm"] < 0.5  # the numbers are right (GeographicLib)
+    page = consoles.us
+
+    page.goto(pair.servers["us"].url + f"/console/cases/{case_id}")
+    expect(page.locator(".case-delta")).to_contain_text(" NM, +0 s")
+    line = page.locator("#case-map path.leaflet-interactive[stroke-dasharray]")
+    box = line.bounding_box()
+
+    assert box is not None and box["width"] < 200, box  # today: ~the width of the world
