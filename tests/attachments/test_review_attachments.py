@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from hotline.errors import HotlineError
 from hotline.services.attachments.pull import HttpFetch, Puller
 from hotline.storage import attachments as attachment_store
-from hotline.storage.tables.attachments import blob_chunks
+from hotline.storage.tables.attachments import blob_chunks, blobs
 from tests.attachments.test_attachments import png
 from tests.conftest import MakeNode, MakePair, Pair
 
@@ -120,3 +120,42 @@ def test_files_refused_after_download_still_count_against_the_peer_quota(
         # the refused files' bytes stay stored ("kept, never served") but no longer count:
         # a peer sending files of a type other than signed fills the disk past its quota
         assert held <= quota, (held, pair.ru.attachments.info(second)["state"])
+
+
+def test_files_the_sender_no_longer_serves_do_not_block_every_later_file(
+    production_backend: None, pair: Pair
+) -> None:
+    # us sends 20 files, then no longer serves them (a hostile sender; or one restored
+    # from a backup taken before they were uploaded): each answer is 404
+    lost = []
+    for batch in range(3):
+        chosen = []
+        for k in range(8 if batch < 2 else 4):
+            data = f"track export {batch}-{k}\n".encode()
+            chosen.append({"sha256": pair.us.attachments.upload(data, name=f"t{k}.txt")["sha256"]})
+        refs = pair.us.attachments.refs(chosen)
+        pair.us.line.send(to="ru", text=f"batch {batch}", user="duty", attachments=refs)
+        lost += [c["sha256"] for c in chosen]
+    with pair.us.db.write() as conn:
+        for digest in lost:
+            conn.execute(delete(blobs).where(blobs.c.sha256 == digest))
+            conn.execute(delete(blob_chunks).where(blob_chunks.c.sha256 == digest))
+    pair.flush()  # ru now wants the 20 (received first) and the plot (received later)
+    pair.ru.line.clock.advance(60)  # type: ignore[attr-defined]  # FakeClock
+    later = pair.us.attachments.upload(png(2000), name="later.png")
+    refs = pair.us.attachments.refs([{"sha256": later["sha256"]}])
+    pair.us.line.send(to="ru", text="the plot", user="duty", attachments=refs)
+    pair.flush()
+
+    puller = Puller(pair.ru.line, HttpFetch(pair.ru.line, None))
+    for _ in range(25):  # the job's rounds (it backs off between them, at most 5 s)
+        puller.step()
+        if pair.ru.attachments.info(later["sha256"])["state"] == "complete":
+            break
+
+    info = pair.ru.attachments.info(later["sha256"])
+    lost_state = pair.ru.attachments.info(lost[0])
+    # today: store.wanted() takes the 20 oldest partial files; a 404 is never counted
+    # towards MAX_FAILURES, so those 20 stay partial for ever and nothing after them is
+    # ever asked for
+    assert "complete" == info["state"], (info["state"], lost_state["state"], lost_state["failures"])
