@@ -7,13 +7,18 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from hotline.storage.tables.attachments import blob_chunks, blobs, message_attachments
 
 
-def get(conn: Connection, sha256: str) -> dict[str, Any] | None:
-    found = conn.execute(select(blobs).where(blobs.c.sha256 == sha256)).mappings().first()
+def get(conn: Connection, sha256: str, *, lock: bool = False) -> dict[str, Any] | None:
+    """A file's row; ``lock``: held until the transaction ends (PostgreSQL; a SQLite write
+    holds the whole file), so that an upload and the puller change a file one at a time."""
+    query = select(blobs).where(blobs.c.sha256 == sha256)
+    if lock and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    found = conn.execute(query).mappings().first()
     return None if found is None else _decoded(dict(found))
 
 
@@ -70,33 +75,49 @@ def update_blob(conn: Connection, sha256: str, **values: Any) -> None:
     conn.execute(update(blobs).where(blobs.c.sha256 == sha256).values(**values))
 
 
-def failed(conn: Connection, sha256: str, detail: str) -> None:
+def failed(conn: Connection, sha256: str, detail: str, retry_at: str) -> None:
+    """Count a refusal of a file (``failures``) and ask for it again at ``retry_at``."""
     conn.execute(
         update(blobs)
         .where(blobs.c.sha256 == sha256)
-        .values(failures=blobs.c.failures + 1, detail=detail)
+        .values(failures=blobs.c.failures + 1, detail=detail, retry_at=retry_at)
     )
 
 
-def wanted(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
-    """Files still being fetched from a peer, oldest first."""
+def refuse(conn: Connection, sha256: str, detail: str) -> None:
+    """Give a file up for good: ``refused``, and whatever chunks it had are dropped (a
+    peer's refused bytes would otherwise sit on the disk outside its quota)."""
+    drop_chunks(conn, sha256)
+    update_blob(conn, sha256, state="refused", detail=detail, chunks=None, retry_at=None)
+
+
+def wanted(conn: Connection, now: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Files still being fetched from a peer and due at ``now``, those due longest first
+    (a file asked for in vain goes to the back: later files are not starved)."""
+    due = func.coalesce(blobs.c.retry_at, blobs.c.created_at)
     rows = conn.execute(
         select(blobs)
-        .where(blobs.c.state == "partial")
-        .order_by(blobs.c.created_at, blobs.c.sha256)
+        .where(blobs.c.state == "partial", or_(blobs.c.retry_at.is_(None), blobs.c.retry_at <= now))
+        .order_by(due, blobs.c.created_at, blobs.c.sha256)
         .limit(limit)
     ).mappings()
     return [_decoded(dict(r)) for r in rows]
 
 
 def peer_bytes(conn: Connection, peer: str) -> int:
-    """Bytes of files from ``peer`` this node stores or is fetching."""
-    total = conn.execute(
+    """Bytes of files from ``peer`` this node stores or is fetching: the signed size of
+    each file not refused, and any bytes still stored of a refused one."""
+    wanted_or_held = conn.execute(
         select(func.coalesce(func.sum(blobs.c.size), 0)).where(
             blobs.c.peer == peer, blobs.c.state != "refused"
         )
     ).scalar_one()
-    return int(total)
+    refused_held = conn.execute(
+        select(func.coalesce(func.sum(func.length(blob_chunks.c.data)), 0))
+        .select_from(blob_chunks.join(blobs, blobs.c.sha256 == blob_chunks.c.sha256))
+        .where(blobs.c.peer == peer, blobs.c.state == "refused")
+    ).scalar_one()
+    return int(wanted_or_held) + int(refused_held)
 
 
 def attach(

@@ -23,10 +23,12 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from hotline.clock import parse_rfc3339, rfc3339
 from hotline.domain.attachments import content_type_of
 from hotline.errors import ChunkMismatch, HotlineError, PeerRefused, Unreachable
 from hotline.protocol import tls
@@ -46,6 +48,10 @@ Fetch = Callable[[str, str], bytes]
 PATH = "/federation/v1/attachments/"
 CHUNKS_PER_STEP = 32  # then the job steps again at once: other files get their turn
 MAX_FAILURES = 20  # refusals of one file before it is given up (alarm)
+MIN_CHUNK, MAX_CHUNK = 1024, 4_194_304  # bytes: the chunk sizes a manifest may name
+#: A file the sender does not serve (``404``) is asked again after 5 s, 10 s, 20 s … at
+#: most an hour apart: given up (alarm) after :data:`MAX_FAILURES`, some 11 hours.
+MISSING_RETRY_S, MISSING_RETRY_CAP_S = 5.0, 3600.0
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -59,17 +65,23 @@ class Puller:
     fetched: int = field(default=0, init=False)
 
     def step(self) -> Next:
-        """One round: up to :data:`CHUNKS_PER_STEP` chunks of the wanted files."""
+        """One round: up to :data:`CHUNKS_PER_STEP` chunks of the files due now."""
         with self.line.db.read() as conn:
-            wanted = store.wanted(conn)
+            wanted = store.wanted(conn, self.line.now())
         if not wanted:
             return Next.IDLE
-        budget, failed = CHUNKS_PER_STEP, False
+        budget, failed, down = CHUNKS_PER_STEP, False, set()
         for blob in wanted:
+            if blob["peer"] in down:
+                continue  # not asked again this round: its files wait their turn
             try:
                 budget = self._pull(blob, budget)
-            except (Unreachable, PeerRefused, ChunkMismatch):
+            except Unreachable:
                 failed = True  # this peer now; the others still get their turn
+                down.add(blob["peer"])
+                self._postpone(blob)
+            except (PeerRefused, ChunkMismatch):
+                failed = True  # counted on the file (``_refuse``)
             if budget <= 0:
                 return Next.AGAIN
         return Next.BACK_OFF if failed else Next.AGAIN
@@ -80,11 +92,25 @@ class Puller:
             if self.step() is not Next.AGAIN:
                 return
 
+    def _get(self, blob: dict[str, Any], path: str) -> bytes:
+        """The peer's answer; a refusal by the peer (it does not serve the file: ``404``)
+        or an answer too large is counted on the file."""
+        try:
+            return self.fetch(blob["peer"], path)
+        except PeerRefused as exc:
+            if exc.context.get("peer_status") != 404:
+                raise
+            self._refuse(blob, f"missing at the sender: {exc.message}", missing=True)
+            raise
+        except ChunkMismatch as exc:
+            self._refuse(blob, exc.message)
+            raise
+
     def _pull(self, blob: dict[str, Any], budget: int) -> int:
-        digest, peer = blob["sha256"], blob["peer"]
-        manifest = blob["chunks"]
+        digest, manifest = blob["sha256"], blob["chunks"]
         if manifest is None:
             chunk_size, manifest = self._manifest(blob)
+            blob = blob | {"chunk_size": chunk_size, "chunks": manifest}
         else:
             chunk_size = blob["chunk_size"]
         with self.line.db.read() as conn:
@@ -94,7 +120,7 @@ class Puller:
                 continue
             if budget <= 0:
                 return budget
-            data = self.fetch(peer, f"{PATH}{digest}/chunks/{idx}")
+            data = self._get(blob, f"{PATH}{digest}/chunks/{idx}")
             expected = min(chunk_size, blob["size"] - idx * chunk_size)
             got = hashlib.sha256(data).hexdigest()
             if len(data) != expected or got != manifest[idx]:
@@ -103,19 +129,28 @@ class Puller:
                     f"chunk {idx}: {len(data)} bytes hashing to {got[:16]}…, "
                     f"not the {expected} bytes announced ({manifest[idx][:16]}…)",
                 )
-            self._store_chunk(digest, idx, got, data)
+            if not self._store_chunk(blob, idx, got, data):
+                return budget  # the file changed under us (uploaded here): read it again
             self.fetched += 1
             budget -= 1
         self._finish(blob)
         return budget
 
-    def _store_chunk(self, digest: str, idx: int, chunk_hash: str, data: bytes) -> None:
-        """One verified chunk, committed on its own: what a restart keeps."""
-        self.line.db.transaction(lambda conn: store.put_chunk(conn, digest, idx, chunk_hash, data))
+    def _store_chunk(self, blob: dict[str, Any], idx: int, chunk_hash: str, data: bytes) -> bool:
+        """One verified chunk, committed on its own: what a restart keeps. False (nothing
+        written) if the file is no longer the one being fetched by this manifest."""
+
+        def work(conn: Connection) -> bool:
+            if not _current(conn, blob):
+                return False
+            store.put_chunk(conn, blob["sha256"], idx, chunk_hash, data)
+            return True
+
+        return self.line.db.transaction(work)
 
     def _manifest(self, blob: dict[str, Any]) -> tuple[int, list[str]]:
         digest, size = blob["sha256"], blob["size"]
-        raw = self.fetch(blob["peer"], PATH + digest)
+        raw = self._get(blob, PATH + digest)
         try:
             obj = parse_json(raw, "attachment manifest")
         except HotlineError as exc:
@@ -124,7 +159,7 @@ class Puller:
         chunks = obj.get("chunks") if isinstance(obj, dict) else None
         if (
             not isinstance(chunk_size, int)
-            or not 1024 <= chunk_size <= 4_194_304
+            or not MIN_CHUNK <= chunk_size <= MAX_CHUNK
             or not isinstance(chunks, list)
             or len(chunks) != math.ceil(size / chunk_size)
             or not all(isinstance(c, str) and _HEX64.match(c) for c in chunks)
@@ -133,9 +168,12 @@ class Puller:
         ):
             self._refuse(blob, "manifest: not the chunks of a file of the signed size")
         assert isinstance(chunk_size, int) and isinstance(chunks, list)
-        self.line.db.transaction(
-            lambda conn: store.update_blob(conn, digest, chunk_size=chunk_size, chunks=chunks)
-        )
+
+        def keep(conn: Connection) -> None:
+            if _current(conn, blob):
+                store.update_blob(conn, digest, chunk_size=chunk_size, chunks=chunks)
+
+        self.line.db.transaction(keep)
         return chunk_size, chunks
 
     def _finish(self, blob: dict[str, Any]) -> None:
@@ -146,11 +184,17 @@ class Puller:
         whole = hashlib.sha256(data)
         if whole.hexdigest() != digest:
 
-            def drop(conn: Connection) -> None:
+            def drop(conn: Connection) -> bool:
+                if not _current(conn, blob):
+                    return False  # uploaded here meanwhile: those chunks are not ours
                 store.drop_chunks(conn, digest)
-                store.update_blob(conn, digest, chunks=None, chunk_size=None)
+                store.update_blob(
+                    conn, digest, state="partial", completed_at=None, chunks=None, chunk_size=None
+                )
+                return True
 
-            self.line.db.transaction(drop)
+            if not self.line.db.transaction(drop):
+                return
             self._refuse(
                 blob,
                 f"the whole file hashes to {whole.hexdigest()[:16]}…, not the "
@@ -164,42 +208,90 @@ class Puller:
             return
 
         def done(conn: Connection) -> None:
-            store.update_blob(conn, digest, state="complete", completed_at=now, detail=None)
+            if not _current(conn, blob):
+                return
+            store.update_blob(
+                conn, digest, state="complete", completed_at=now, detail=None, retry_at=None
+            )
             for message_id in store.messages_with(conn, digest):
                 messages.add_event(conn, message_id, now, "attachment_complete", sha256=digest)
 
         self.line.db.transaction(done)
 
     def _give_up(self, blob: dict[str, Any], detail: str) -> None:
-        """Refuse a whole file for good (kept, never served to a person), with an alarm."""
+        """Refuse a whole file for good (its chunks dropped, never served to a person),
+        with an alarm."""
         digest, now = blob["sha256"], self.line.now()
 
         def work(conn: Connection) -> None:
-            store.update_blob(conn, digest, state="refused", detail=detail)
+            if not _current(conn, blob):
+                return
+            store.refuse(conn, digest, detail)
             raise_alarm(conn, "attachment_refused", digest, now, peer=blob["peer"], reason=detail)
 
         self.line.db.transaction(work)
 
-    def _refuse(self, blob: dict[str, Any], detail: str) -> None:
-        """Count the refusal (give the file up after :data:`MAX_FAILURES`) and raise it."""
+    def _postpone(self, blob: dict[str, Any]) -> None:
+        """Its sender cannot be reached: not counted, but behind the files due now."""
+        now = self.line.now()
+
+        def work(conn: Connection) -> None:
+            if _current(conn, blob):
+                store.update_blob(conn, blob["sha256"], retry_at=now)
+
+        self.line.db.transaction(work)
+
+    def _refuse(self, blob: dict[str, Any], detail: str, *, missing: bool = False) -> None:
+        """Count the refusal (give the file up after :data:`MAX_FAILURES`), put the file
+        behind the others (``missing``, a ``404``: later and later) and raise it."""
         digest, now = blob["sha256"], self.line.now()
 
         def work(conn: Connection) -> None:
-            store.failed(conn, digest, detail)
-            row = store.get(conn, digest)
-            if row is not None and row["failures"] >= MAX_FAILURES:
-                store.update_blob(conn, digest, state="refused")
+            row = store.get(conn, digest, lock=True)
+            if row is None or row["state"] != "partial":
+                return  # uploaded here, or given up, meanwhile
+            delay = min(MISSING_RETRY_S * 2 ** row["failures"], MISSING_RETRY_CAP_S)
+            store.failed(conn, digest, detail, _later(now, delay if missing else 0.0))
+            if row["failures"] + 1 >= MAX_FAILURES:
+                store.refuse(conn, digest, detail)
                 raise_alarm(
                     conn, "attachment_refused", digest, now, peer=blob["peer"], reason=detail
                 )
 
         self.line.db.transaction(work)
+        if missing:
+            return
         raise ChunkMismatch(f"attachment {digest[:16]}… from {blob['peer']}: {detail}")
+
+
+def _current(conn: Connection, blob: dict[str, Any]) -> bool:
+    """Locks the file's row: is it still partial and fetched by the same manifest? (An
+    officer may upload the same bytes meanwhile: the file is then whole, and ours.)"""
+    row = store.get(conn, blob["sha256"], lock=True)
+    return (
+        row is not None
+        and row["state"] == "partial"
+        and row["chunks"] in (None, blob["chunks"])
+        and row["peer"] == blob["peer"]
+    )
+
+
+def _later(now: str, seconds: float) -> str:
+    return rfc3339(parse_rfc3339(now) + timedelta(seconds=seconds))
+
+
+def answer_limit(path: str, max_file: int) -> int:
+    """The most bytes a peer's answer to ``GET path`` may hold: a chunk, or the manifest
+    of the largest file this node takes (each chunk's hash, 64 hex digits, quoted)."""
+    if "/chunks/" in path:
+        return MAX_CHUNK
+    return 1024 + 70 * math.ceil(max_file / MIN_CHUNK)
 
 
 class HttpFetch:
     """:data:`Fetch` over the federation API: mutual TLS pinned by the peer's card,
-    trying the peer's endpoints in turn."""
+    trying the peer's endpoints in turn. An answer is read as it streams in, and refused
+    (:class:`ChunkMismatch`) as soon as it is longer than any chunk or manifest may be."""
 
     def __init__(self, line: Line, node_tls: NodeTls | None) -> None:
         self.line = line
@@ -209,8 +301,9 @@ class HttpFetch:
         with self.line.db.read() as conn:
             row = peers.get(conn, peer)
         if row is None:
-            raise PeerRefused(404, "not_found", f"the peer {peer!r} is not pinned")
+            raise PeerRefused(0, "not_pinned", f"the peer {peer!r} is not pinned")
         client = self.clients(row)
+        limit = answer_limit(path, self.line.settings.max_attachment_bytes)
         errors = []
         for endpoint in row.endpoints:
             problem = tls.plain_http_problem([endpoint], self.line.settings.allow_plain_http)
@@ -218,16 +311,30 @@ class HttpFetch:
                 errors.append(f"{endpoint}: not asked: {problem}")
                 continue
             try:
-                response = client.get(endpoint.rstrip("/") + path)
+                with client.stream("GET", endpoint.rstrip("/") + path) as response:
+                    if response.status_code == 200:
+                        return _bounded(response, limit, f"{peer}'s answer to {path}")
+                    status = response.status_code
             except httpx.HTTPError as exc:
                 errors.append(f"{endpoint}: {type(exc).__name__}: {exc}")
                 continue
-            if response.status_code == 200:
-                return response.content
-            if response.status_code == 404:
+            if status == 404:
                 raise PeerRefused(404, "not_found", f"{peer} does not serve {path}")
-            errors.append(f"{endpoint}: HTTP {response.status_code}")
+            errors.append(f"{endpoint}: HTTP {status}")
         raise Unreachable(f"no endpoint of {peer} answered {path}: " + "; ".join(errors))
 
     def close(self) -> None:
         self.clients.close()
+
+
+def _bounded(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The body, read no further than ``limit`` bytes (the connection is then closed)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ChunkMismatch(f"{what} announces {declared} bytes, over the {limit} it may hold")
+    body = bytearray()
+    for part in response.iter_bytes():
+        body += part
+        if len(body) > limit:
+            raise ChunkMismatch(f"{what} is longer than the {limit} bytes it may hold")
+    return bytes(body)

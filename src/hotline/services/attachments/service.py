@@ -35,6 +35,7 @@ from hotline.protocol.envelope import describe
 from hotline.services.alarms import raise_alarm
 from hotline.services.line.service import Line
 from hotline.storage import attachments as store
+from hotline.storage import messages
 from hotline.storage.db import Connection
 
 
@@ -74,22 +75,32 @@ class Attachments:
         )
 
         def work(conn: Connection) -> bool:
-            row = store.get(conn, digest)
+            row = store.get(conn, digest, lock=True)  # the puller waits, and finds it whole
             if row is not None and row["state"] == "complete":
+                if row["peer"] is not None:  # received whole; uploaded here too: ours now
+                    store.update_blob(conn, digest, peer=None)
                 return True
-            if row is not None:  # being fetched from a peer: these are its bytes, verified
+            now = self.line.now()
+            # Being fetched from a peer (or refused): these bytes are verified by their
+            # hash, and what was checked here is what this node will sign (not the type
+            # and size the peer claimed); the file no longer counts against its quota.
+            if row is not None:
                 store.drop_chunks(conn, digest)
             self._write_chunks(conn, digest, data)
-            values = {
+            values = ref | {
                 "state": "complete",
+                "peer": None,
                 "chunk_size": self.settings.attachment_chunk_bytes,
                 "chunks": None,
-                "completed_at": self.line.now(),
+                "detail": None,
+                "completed_at": now,
             }
             if row is None:
-                store.add(conn, **ref, peer=None, created_at=self.line.now(), **values)
-            else:
-                store.update_blob(conn, digest, **values)
+                store.add(conn, **values, created_at=now)
+                return False
+            store.update_blob(conn, **values, failures=0, retry_at=None)
+            for message_id in store.messages_with(conn, digest):
+                messages.add_event(conn, message_id, now, "attachment_complete", sha256=digest)
             return False
 
         deduplicated = self.line.db.transaction(work)

@@ -1,6 +1,6 @@
 """Tables for attachments (``services/attachments.py``): the files, stored once by their
 SHA-256, in chunks, and which message carries which. Declared on the shared ``metadata``;
-created by the Alembic revision ``0009_attachments``."""
+created by the Alembic revision ``0009_attachments`` (``retry_at``: ``0009_attach_retry``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ blobs = Table(
     Column("size", Integer, nullable=False),  # bytes (as signed, for a peer's)
     Column("content_type", String(100), nullable=False),
     Column("name", String(200), nullable=False),  # the first name it was known by
-    # complete | partial (chunks still missing) | refused (over a limit: never fetched)
+    # complete | partial (chunks still missing) | refused (over a limit, or given up:
+    # its chunks dropped)
     Column("state", String(10), nullable=False),
     Column("peer", String(32), nullable=True),  # fetched from; null: uploaded here
     Column("chunk_size", Integer, nullable=True),  # null until a peer's manifest is read
@@ -25,6 +26,8 @@ blobs = Table(
     Column("detail", Text, nullable=True),  # why refused, or the last failure
     Column("created_at", TIME, nullable=False),
     Column("completed_at", TIME, nullable=True),
+    # a partial file is next asked for then (null: now); added by 0009_attach_retry
+    Column("retry_at", TIME, nullable=True),
 )
 Index("ix_blobs_state", blobs.c.state, blobs.c.peer)
 
