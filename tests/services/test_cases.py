@@ -192,3 +192,22 @@ def test_an_impossible_time_in_a_received_account_is_rejected_by_the_fold() -> N
     case = fold_case([Account("us", "ru", "m1", 1, "2026-11-14T08:00:00.000Z", body)])
 
     assert case is None
+
+
+def test_two_openings_of_one_case_both_stand_whatever_either_clock_says() -> None:
+    def opening(party: str, to: str, mid: str, created: str, ref: str) -> Account:
+        body = account(CASE, ref, [event("closest_approach", "2026-11-13T07:00:00Z", "1", "2")])
+        return Account(party, to, mid, 3, created, parsed(body))
+
+    ours = opening("us", "ru", "m-us", "2026-11-14T08:00:00.000Z", "r1")
+    theirs = opening("ru", "us", "m-ru", "2026-11-13T08:00:00.000Z", "r2")
+    for backdated in ("2026-11-13T08:00:00.000Z", "2026-11-15T08:00:00.000Z"):
+        rival = Account("ru", "us", "m-ru", 3, backdated, theirs.body)
+        for accounts in ([ours, rival], [rival, ours]):
+            case = fold_case(accounts)
+            assert case is not None and case.contested and [] == case.rejected
+            assert ("ru", "us") == (case.opened_by, case.other)  # by name, not by clock
+            assert {"us": "m-us", "ru": "m-ru"} == {
+                p: a.message_id for p, a in case.openings.items()
+            }
+            assert (None, ours.body.opened_from) == case.expected("us")  # amends, joins nothing

@@ -32,6 +32,7 @@ class CaseSummary(Out):
     opened_from: JsonObject = Field(description="{kind, ref}: report, conflict, incursion, alarm")
     versions: dict[str, int] = Field(description="per party, how many versions of its account")
     rejected: int = Field(description="accounts that contradict the case, kept aside")
+    contested: bool = Field(description="both sides sent an account opening this case id")
 
 
 class CaseView(Out):
@@ -42,6 +43,11 @@ class CaseView(Out):
     opened_at: str
     opened_from: JsonObject
     opening_message: str = Field(description="the account that opened the case (joins names it)")
+    contested: bool = Field(
+        description="both sides opened this case id (neither joined the other): both "
+        "openings stand; opened_by is then the first party name in alphabetical order"
+    )
+    openings: dict[str, str] = Field(description="per party that opened the case, its account")
     accounts: dict[str, JsonObject] = Field(
         description="per party: current (its version number, 0: none yet) and versions "
         "(oldest first: version, message_id, created, body)"

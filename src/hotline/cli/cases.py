@@ -161,7 +161,9 @@ def case_account(
             "opened_from": case["opened_from"],
             **_statements(account_file),
         }
-        if case["opened_by"] != me:  # joining: name the account that opened the case
+        if me in case["openings"]:  # we opened it (both did, if contested): our origin
+            body["opened_from"] = case["accounts"][me]["versions"][0]["body"]["opened_from"]
+        else:  # joining: name the account that opened the case
             body["joins"] = case["opening_message"]
         _send(client, to, body, precedence, json_, attach)
 

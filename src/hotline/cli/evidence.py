@@ -251,6 +251,9 @@ def _verify_set(file: Path, raw: bytes, uncosigned: bool, trust: list[str], json
         )
         lines = [f"{word}: {file}: evidence set of {what}, {len(verdict.messages)} messages"]
         lines += [f"  - {failure}" for failure in verdict.failed]
+        if verdict.missing:
+            lines += ["It lacks messages its own messages name:"]
+            lines += [f"  - {missing}" for missing in verdict.missing]
         for message_id, one in verdict.messages:
             status = "VERIFIED" if one.complete else "INCOMPLETE" if one.ok else "NOT VERIFIED"
             lines += ["", f"message {message_id}: {status}", *_report(file, one).splitlines()[1:]]

@@ -83,6 +83,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/compose/text"): WATCH,
     ("POST", "/console/cases"): WATCH,
     ("POST", "/console/cases/{case_id}/account"): WATCH,
+    ("POST", "/console/cases/{case_id}/tracks"): WATCH,
     ("POST", "/console/compose/code"): WATCH,
     ("POST", "/console/compose/check"): PEOPLE,
     ("POST", "/console/compose/notice"): WATCH,

@@ -10,15 +10,17 @@ altitude or depth, the units involved and a narrative in English and/or Russian.
 
 The case is never stored or exchanged as such: like the volumes' life
 (:mod:`hotline.domain.notices.lifecycle`), :func:`fold_case` derives it from the signed
-accounts both nodes hold, so both derive the same. The first account (by the sender's
-``created`` time, then party, then channel sequence) opens the case and fixes its line
-(the two parties) and its origin; the other side *joins* with its own account; a later
-account from the same side *amends* — a new version, every earlier one kept. An account
-that contradicts the case (another origin, another line, an event after the account was
-signed) is kept aside as *rejected*, with the reason, never folded in: both nodes reject
-the same ones, and the line is not blocked by a peer's bad statement. The joining side
-names the opening account (``joins``), so which side opened the case never depends on
-the two nodes' clocks.
+accounts both nodes hold, so both derive the same. Each side's accounts are taken in
+the order it sent them (the signed channel sequence, never a clock): its first account
+without ``joins`` opens the case and fixes its line (the two parties) and its origin; the
+other side *joins* with its own account, naming that opening; a later account from the
+same side *amends* — a new version, every earlier one kept. An account that gets
+something wrong itself (an event after it was signed, a ``joins`` that names anything
+but the other side's opening, a line, role or origin other than its own side's earlier
+versions) is kept aside as *rejected*, with the reason, never folded in: both nodes
+reject the same ones, the line is not blocked by a peer's bad statement, and nothing one
+side signs sets aside the other side's accounts. If both sides opened the same case id,
+the case is *contested*: both openings stand and are shown.
 """
 
 from __future__ import annotations
@@ -170,7 +172,13 @@ class Rejected:
 
 @dataclass
 class Case:
-    """A case as folded: opener, origin, each side's versions (oldest first), rejections."""
+    """A case as folded: opener, origin, each side's versions (oldest first), rejections.
+
+    ``openings`` holds, per side that opened the case (an account without ``joins`` as its
+    first version), that opening account. Two entries mean a *contested* opening: both
+    sides opened the same case id; both accounts stand, and ``opened_by`` is then only
+    the first of the two party names in alphabetical order (a rule neither side can move).
+    """
 
     id: str
     opened_by: str
@@ -179,11 +187,29 @@ class Case:
     opened_from: CaseOrigin
     versions: dict[str, list[Account]] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
+    openings: dict[str, Account] = field(default_factory=dict)
 
     def current(self, party: str) -> Account | None:
         """The party's latest version, or None if it has not stated its account."""
         found = self.versions.get(party)
         return found[-1] if found else None
+
+    @property
+    def contested(self) -> bool:
+        """Whether both sides sent an opening account (neither joined the other's)."""
+        return len(self.openings) > 1
+
+    def expected(self, party: str) -> tuple[str | None, CaseOrigin]:
+        """What ``party``'s next account must carry: its ``joins`` and its origin.
+
+        A side that opened the case joins nothing and keeps its own origin; a side that
+        did not names the other side's opening account and its origin.
+        """
+        own = self.openings.get(party)
+        if own is not None:
+            return None, own.body.opened_from
+        opening = self.openings[self.opened_by]
+        return opening.message_id, opening.body.opened_from
 
     @property
     def title(self) -> str | None:
@@ -195,9 +221,14 @@ class Case:
         return None
 
 
-def _order(account: Account) -> tuple[bool, str, str, int]:
-    """Openers (no ``joins``) first; then by time signed, party, channel sequence."""
-    return (account.body.joins is not None, account.created, account.party, account.seq)
+def _order(account: Account) -> tuple[str, int, str, str]:
+    """A side's accounts in the order it sent them: party, then channel sequence.
+
+    The sequence is signed and grows by one per message on a sender→receiver channel,
+    whatever the sender's clock says; ``created`` is what the sender claims and is never
+    used to order anything.
+    """
+    return (account.party, account.seq, account.to, account.message_id)
 
 
 def _impossible_time(account: Account) -> str | None:
@@ -214,55 +245,105 @@ def _impossible_time(account: Account) -> str | None:
 
 
 def fold_case(accounts: Iterable[Account]) -> Case | None:
-    """The case the accounts of one case id make; None when there are none.
+    """The case the accounts of one case id make; None when none of them stands.
 
-    Accounts that join nothing come first, then those that join; each group in order
-    of (created, party, seq): the same on both nodes, which hold the same envelopes. The
-    first account that passes opens the case; an account that ``joins`` must name it.
+    Each side's accounts are taken in its channel order (signed sequence, never the
+    sender's clock). An account is set aside only for what it gets wrong itself: an
+    impossible time, a ``joins`` that does not name the other side's opening account (or
+    an origin other than that account's), a line or role or origin other than its own
+    side's first version. A side whose first standing account joins nothing *opened*
+    the case; when both sides did, the case is contested and both openings stand.
+    Nothing one side signs can set aside the other side's accounts, and the result is
+    the same on both nodes, which hold the same envelopes.
     """
-    case: Case | None = None
+    chains: dict[str, list[Account]] = {}
     rejected: list[Rejected] = []
     for account in sorted(accounts, key=_order):
         reason = _impossible_time(account)
-        if reason is None and case is not None:
-            reason = _contradiction(case, account)
         if reason is not None:
             rejected.append(Rejected(account, reason))
-            continue
-        if case is None:
-            case = Case(
-                id=account.body.case,
-                opened_by=account.party,
-                other=account.to,
-                opened_at=account.created,
-                opened_from=account.body.opened_from,
-            )
-        case.versions.setdefault(account.party, []).append(account)
-    if case is not None:
-        case.rejected = rejected
+        else:
+            chains.setdefault(account.party, []).append(account)
+    openings = {p: chain[0] for p, chain in chains.items() if chain[0].body.joins is None}
+    if not openings:  # nothing stands, or only accounts joining an opening not held here
+        return None
+    opened_by = min(openings)  # the only opener, or the first name of a contested pair
+    first = openings[opened_by]
+    case = Case(
+        id=first.body.case,
+        opened_by=opened_by,
+        other=first.to,
+        opened_at=first.created,
+        opened_from=first.body.opened_from,
+    )
+    for party in sorted(chains):
+        standing: list[Account] = []
+        for account in chains[party]:
+            if standing:
+                reason = _contradicts_own(standing[0], account)
+            else:
+                reason = _contradicts_case(case, openings, account)
+            if reason is not None:
+                rejected.append(Rejected(account, reason))
+            else:
+                standing.append(account)
+        if standing:
+            case.versions[party] = standing
+            if standing[0].body.joins is None:
+                case.openings[party] = standing[0]
+    case.rejected = sorted(rejected, key=lambda r: _order(r.account))
     return case
 
 
-def _contradiction(case: Case, account: Account) -> str | None:
-    """Why an account cannot belong to ``case``; None when it can."""
+def _contradicts_case(case: Case, openings: dict[str, Account], account: Account) -> str | None:
+    """Why a side's first account cannot belong to ``case``; None when it can."""
     if {account.party, account.to} != {case.opened_by, case.other}:
         return (
             f"case {case.id} is between {case.opened_by} and {case.other}; this account is "
             f"from {account.party} to {account.to}"
         )
-    opening = case.versions[case.opened_by][0].message_id
     joins = account.body.joins
-    if account.party == case.opened_by and joins is not None:
-        return f"joins: {account.party} opened case {case.id}; its own account joins nothing"
-    if account.party != case.opened_by and joins != opening:
+    if joins is None:
+        return None  # this side opened the case (contested when the other did too)
+    opening = openings.get(account.to)
+    if opening is None or joins != opening.message_id:
+        named = opening.message_id if opening is not None else "none held"
         return (
-            f"joins: an account joining case {case.id} names the account that opened it "
-            f"({opening}), not {joins or 'nothing'}"
+            f"joins: an account joining case {case.id} names the account {account.to} "
+            f"opened it with ({named}), not {joins}"
         )
-    origin = account.body.opened_from
-    if origin != case.opened_from:
+    origin, theirs = account.body.opened_from, opening.body.opened_from
+    if origin != theirs:
         return (
-            f"opened_from: case {case.id} was opened from {case.opened_from.kind} "
-            f"{case.opened_from.ref}; this account says {origin.kind} {origin.ref}"
+            f"opened_from: case {case.id} was opened from {theirs.kind} {theirs.ref} by "
+            f"{account.to}; this account says {origin.kind} {origin.ref}"
+        )
+    return None
+
+
+def _contradicts_own(first: Account, account: Account) -> str | None:
+    """Why a later account of a side cannot be its next version; None when it can."""
+    if account.to != first.to:
+        return (
+            f"case {account.body.case}: {account.party} stated its account to {first.to} "
+            f"({first.message_id}); this account is to {account.to}"
+        )
+    joins, wanted = account.body.joins, first.body.joins
+    if joins != wanted:
+        if wanted is None:
+            return (
+                f"joins: {account.party} opened case {account.body.case} with "
+                f"{first.message_id}; its own account joins nothing"
+            )
+        return (
+            f"joins: {account.party} joined case {account.body.case} by naming {wanted} "
+            f"({first.message_id}); this account names {joins or 'nothing'}"
+        )
+    origin, own = account.body.opened_from, first.body.opened_from
+    if origin != own:
+        return (
+            f"opened_from: {account.party}'s account of case {account.body.case} "
+            f"({first.message_id}) says {own.kind} {own.ref}; this one says "
+            f"{origin.kind} {origin.ref}"
         )
     return None

@@ -13,10 +13,14 @@ signature over the whole. :func:`verify_set` checks, never stopping at the first
   if it were its own file (its bytes are its canonical JSON and a newline);
 - the list of message ids is the list of bundles, with no id twice;
 - every message is in the scope: an account of the case (or the incident report the
-  case was opened from), or a message created inside the window.
+  case was opened from), or a message created inside the window;
+- a case's set holds what its own accounts name: the account each of them ``joins`` and
+  the incident report each names as the case's origin. One left out makes the set
+  *incomplete* (named in :attr:`SetVerdict.missing`), as a missing receipt does a bundle.
 
-It reports per message. It cannot prove that the exporter left no message of the case
-or the window out (docs/evidence.md, "Evidence sets").
+It reports per message. It cannot prove that the exporter left out no message that none
+of the others names (a later version of an account, say; docs/evidence.md, "Evidence
+sets").
 
 Imports only pure modules and the single-bundle check: it must run anywhere.
 """
@@ -45,6 +49,9 @@ class SetVerdict:
     failed: list[str] = field(default_factory=list)
     scope: dict[str, Any] = field(default_factory=dict)
     messages: list[tuple[str, Verdict]] = field(default_factory=list)
+    #: messages the set's own messages name and it does not hold (a case's opening account
+    #: that the others join, its origin report), in words
+    missing: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -52,7 +59,7 @@ class SetVerdict:
 
     @property
     def complete(self) -> bool:
-        return self.ok and all(v.complete for _, v in self.messages)
+        return self.ok and not self.missing and all(v.complete for _, v in self.messages)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +67,7 @@ class SetVerdict:
             "complete": self.complete,
             "scope": self.scope,
             "failed": self.failed,
+            "missing": self.missing,
             "messages": [{"message_id": m, **v.to_dict()} for m, v in self.messages],
         }
 
@@ -168,6 +176,7 @@ def _check_scope(
             origin = e.get("type") == "incident_report" and e.get("id") in origins
             if not (of_case or origin):
                 verdict.failed.append(f"message {e.get('id')}: not an account of case {case}")
+        _check_named(case, accounts, {str(e.get("id")) for e in envelopes}, verdict)
     elif "from" in scope and "to" in scope:
         start, end = str(scope["from"]), str(scope["to"])
         for e in envelopes:
@@ -178,3 +187,28 @@ def _check_scope(
                 )
     else:
         verdict.failed.append("scope: names neither a case nor a time window")
+
+
+def _check_named(
+    case: str, accounts: list[dict[str, Any]], held: set[str], verdict: SetVerdict
+) -> None:
+    """The opening account each account joins and the origin report it names are here."""
+    wanted: dict[str, str] = {}
+    for a in accounts:
+        body = a.get("body") or {}
+        if body.get("case") != case:
+            continue
+        joins = body.get("joins")
+        if isinstance(joins, str):
+            wanted.setdefault(
+                joins,
+                f"message {joins}: the account that opened case {case} (joined by {a.get('id')})",
+            )
+        origin = body.get("opened_from") or {}
+        if origin.get("kind") == "incident_report" and isinstance(origin.get("ref"), str):
+            wanted.setdefault(
+                origin["ref"],
+                f"message {origin['ref']}: the incident report case {case} was opened from "
+                f"(named by {a.get('id')})",
+            )
+    verdict.missing += [what for ref, what in sorted(wanted.items()) if ref not in held]

@@ -77,7 +77,9 @@ def case_view(case: Case) -> dict[str, Any]:
         "other": case.other,
         "opened_at": case.opened_at,
         "opened_from": case.opened_from.model_dump(mode="json"),
-        "opening_message": case.versions[case.opened_by][0].message_id,
+        "opening_message": case.openings[case.opened_by].message_id,
+        "contested": case.contested,
+        "openings": {party: a.message_id for party, a in sorted(case.openings.items())},
         "accounts": {
             party: {
                 "current": len(case.versions.get(party, [])),
@@ -106,9 +108,14 @@ def case_message_ids(case: Case) -> list[str]:
     ids = [a.message_id for versions in case.versions.values() for a in versions]
     ids += [r.account.message_id for r in case.rejected]
     ids.sort()
-    if case.opened_from.kind == "incident_report":
-        ids.insert(0, case.opened_from.ref)
-    return ids
+    reports = sorted(
+        {
+            a.body.opened_from.ref
+            for a in case.openings.values()
+            if a.body.opened_from.kind == "incident_report"
+        }
+    )
+    return reports + ids
 
 
 class Cases:
@@ -163,6 +170,7 @@ class Cases:
                         p: len(case.versions.get(p, [])) for p in (case.opened_by, case.other)
                     },
                     "rejected": len(case.rejected),
+                    "contested": case.contested,
                 }
             )
         out.sort(key=lambda c: (c["opened_at"], c["id"]), reverse=True)
@@ -170,9 +178,14 @@ class Cases:
 
     def join_fields(self, case: dict[str, Any]) -> dict[str, Any]:
         """What an account of this node for ``case`` must carry: id, origin, ``joins``."""
+        me = self.line.identity.party
+        openings = case["openings"]
         fields: dict[str, Any] = {"case": case["id"], "opened_from": case["opened_from"]}
-        if case["opened_by"] != self.line.identity.party:
-            fields["joins"] = case["accounts"][case["opened_by"]]["versions"][0]["message_id"]
+        if me in openings:  # we opened it (both did, if contested): our own origin
+            ours = case["accounts"][me]["versions"][0]
+            fields["opened_from"] = ours["body"]["opened_from"]
+        else:
+            fields["joins"] = openings[case["opened_by"]]
         return fields
 
     def message_ids(self, case_id: str) -> list[str]:
@@ -220,17 +233,19 @@ class Cases:
                 hint="send the account to the other party of the case",
                 field="case",
             )
-        opening = case.versions[case.opened_by][0].message_id
-        wanted = None if me == case.opened_by else opening
+        wanted, origin = case.expected(me)
         if notice.joins != wanted:
+            if wanted is None:
+                ours = case.openings[me].message_id
+                why = f"leave joins out ({me} opened case {case.id} with {ours})"
+            else:
+                why = f"give joins: {wanted} (the account that opened case {case.id})"
             raise ValidationError(
-                f"joins: {'give joins: ' + opening if wanted else 'leave joins out'} "
-                f"(case {case.id} was opened by {case.opened_by} with {opening})",
+                f"joins: {why}",
                 hint="`hotline case account` fills it in for you",
                 field="joins",
             )
-        if notice.opened_from != case.opened_from:
-            origin = case.opened_from
+        if notice.opened_from != origin:
             raise ValidationError(
                 f"opened_from: case {case.id} was opened from {origin.kind} {origin.ref}; "
                 f"this account says {notice.opened_from.kind} {notice.opened_from.ref}",

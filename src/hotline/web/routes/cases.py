@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import RedirectResponse
 
 from hotline.errors import HotlineError, NotFound, ValidationError
@@ -22,6 +22,7 @@ from hotline.node import Node
 from hotline.protocol.canonical import parse_json
 from hotline.web.auth import Session, node_of
 from hotline.web.pages import ConsoleRoute, render, require_session
+from hotline.web.routes.compose import _uploaded
 
 router = APIRouter(route_class=ConsoleRoute)
 SessionDep = Annotated[Session, Depends(require_session)]
@@ -138,14 +139,21 @@ def _send(
     origin: dict[str, str],
     to: str,
     form: dict[str, str],
+    files: list[UploadFile] | None,
 ) -> Response:
     node = node_of(request)
     try:
         body = _account(node, case, case_id, origin, form)
         if form["precedence"] not in SENDABLE:
             raise ValidationError("precedence: IMMEDIATE, PRIORITY or ROUTINE", field="precedence")
+        refs = _files(node, case, files or [])
         node.notices.send(
-            to, body, precedence=form["precedence"], lang=None, user=session.user.name
+            to,
+            body,
+            precedence=form["precedence"],
+            lang=None,
+            user=session.user.name,
+            attachments=refs or None,
         )
     except ValidationError as exc:
         try:
@@ -177,6 +185,7 @@ def case_open(
     en: Annotated[str, Form(max_length=8000)] = "",
     ru: Annotated[str, Form(max_length=8000)] = "",
     precedence: Annotated[str, Form(max_length=10)] = "IMMEDIATE",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     form = {"events": events, "title": title, "en": en, "ru": ru, "precedence": precedence}
     new = node_of(request).cases.new_account()
@@ -188,6 +197,7 @@ def case_open(
         origin={"kind": origin, "ref": ref},
         to=to,
         form=form,
+        files=files,
     )
 
 
@@ -201,6 +211,7 @@ def case_account(
     en: Annotated[str, Form(max_length=8000)] = "",
     ru: Annotated[str, Form(max_length=8000)] = "",
     precedence: Annotated[str, Form(max_length=10)] = "IMMEDIATE",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
     """Join the case with our account, or amend ours (a new version)."""
     node = node_of(request)
@@ -216,7 +227,42 @@ def case_account(
         origin=case["opened_from"],
         to=to,
         form=form,
+        files=files,
     )
+
+
+def _files(
+    node: Node, case: dict[str, Any] | None, files: list[UploadFile]
+) -> list[dict[str, Any]]:
+    """The files to sign on the account: those our current version carries (an amendment
+    keeps them), then those chosen in the form (stored here once, by content)."""
+    me = node.identity.party
+    versions = (case or {}).get("accounts", {}).get(me, {}).get("versions", [])
+    kept = (
+        [{"sha256": a["sha256"], "name": a["name"]} for a in versions[-1]["attachments"]]
+        if versions
+        else []
+    )
+    added = _uploaded(node, files)
+    if not added:
+        return node.attachments.refs(kept) if kept else []
+    known = {k["sha256"] for k in kept}
+    chosen = kept + [
+        {"sha256": a["sha256"], "name": a["name"]} for a in added if a["sha256"] not in known
+    ]
+    return node.attachments.refs(chosen)
+
+
+@router.post("/cases/{case_id}/tracks")
+def case_tracks(request: Request, case_id: str, session: SessionDep) -> Response:
+    """Attach our track history: a new version of our account, its statements unchanged,
+    the export added as a file (as ``POST /api/v1/cases/{id}/tracks``)."""
+    node = node_of(request)
+    to, notice, refs = node.casefiles.tracks_account(case_id)
+    node.notices.send(
+        to, notice, precedence="IMMEDIATE", lang=None, user=session.user.name, attachments=refs
+    )
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
 
 
 def _ours_or_theirs(case: dict[str, Any], me: str) -> list[dict[str, Any]]:
@@ -242,7 +288,7 @@ def timeline(case: dict[str, Any]) -> list[dict[str, Any]]:
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: SessionDep) -> Response:
     node = node_of(request)
-    case = node.cases.show(case_id)
+    case = node.casefiles.show(case_id)
     me = node.identity.party
     return render(
         request,

@@ -10,20 +10,36 @@
     var map = window.HotlineMap.create(element, {});
     var colours = [window.HotlineMap.COLOURS.own, window.HotlineMap.COLOURS.peer];
     var group = L.featureGroup().addTo(map);
+    // An incident is small: every longitude is drawn within 180° of the first one, so a
+    // case straddling the antimeridian is drawn the short way, not around the world.
+    var reference = data.timeline.length ? parseFloat(data.timeline[0].position[0]) : 0;
+    function near(lon, to) {
+      while (lon - to > 180) { lon -= 360; }
+      while (to - lon > 180) { lon += 360; }
+      return lon;
+    }
+    function latlng(position, to) {
+      return [parseFloat(position[1]), near(parseFloat(position[0]), to)];
+    }
+    function text(value) {  // a peer's free text (an event's label) is shown as text, never markup
+      var span = document.createElement("span");
+      span.textContent = value;
+      return span;
+    }
     data.timeline.forEach(function (e) {
       var side = e.party === data.parties[0] ? 0 : 1;
-      var latlng = [parseFloat(e.position[1]), parseFloat(e.position[0])];
-      L.circleMarker(latlng, {
+      L.circleMarker(latlng(e.position, reference), {
         radius: 7, color: colours[side], weight: 2, fillColor: colours[side], fillOpacity: 0.6
-      }).bindTooltip(e.party.toUpperCase() + " " + (e.label || e.kind) + " " + e.time)
+      }).bindTooltip(text(e.party.toUpperCase() + " " + (e.label || e.kind) + " " + e.time))
         .addTo(group);
     });
     data.both.forEach(function (row) {
-      var a = row[data.parties[0]].position, b = row[data.parties[1]].position;
-      L.polyline([[parseFloat(a[1]), parseFloat(a[0])], [parseFloat(b[1]), parseFloat(b[0])]], {
+      var a = latlng(row[data.parties[0]].position, reference);
+      var b = latlng(row[data.parties[1]].position, a[1]);
+      L.polyline([a, b], {
         color: "#ff4d4f", weight: 2, dashArray: "6 4"
-      }).bindTooltip(row.distance_nm.toFixed(3) + " NM, " + (row.time_delta_s >= 0 ? "+" : "") +
-        row.time_delta_s + " s", { permanent: true, className: "case-delta" }).addTo(group);
+      }).bindTooltip(text(row.distance_nm.toFixed(3) + " NM, " + (row.time_delta_s >= 0 ? "+" : "") +
+        row.time_delta_s + " s"), { permanent: true, className: "case-delta" }).addTo(group);
     });
     var bounds = group.getBounds();
     if (bounds.isValid()) { map.fitBounds(bounds.pad(0.6), { maxZoom: 12 }); }
