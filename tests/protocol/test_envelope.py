@@ -127,6 +127,8 @@ ENVELOPE_CHANGES: dict[str, tuple[Any, str]] = {
         [{"sha256": "c" * 64, "name": "plot.png", "content_type": "image/png", "size": 9}],
         "bad_signature",
     ),
+    "sender": ({"user": "ivanov"}, "bad_signature"),  # absent when signed: who is added
+    "approver": ({"user": "ivanov", "basis": "two_person"}, "bad_signature"),
     "precedence": ("ROUTINE", "bad_signature"),
     "type": ("ack", "bad_signature"),
     "lang": ("ru", "bad_signature"),

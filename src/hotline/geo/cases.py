@@ -28,8 +28,8 @@ def distance_m(a: tuple[str, str], b: tuple[str, str]) -> float:
 
     Examples
     --------
-    >>> round(distance_m(("32.0000000", "43.0000000"), ("32.0000000", "43.0166667")))
-    1851
+    >>> round(distance_m(("32.0000000", "43.0000000"), ("32.0000000", "43.0166667")), -1)
+    1850.0
     """
     _fwd, _back, metres = GEOD.inv(float(a[0]), float(a[1]), float(b[0]), float(b[1]))
     return float(metres)
