@@ -203,6 +203,8 @@ def test_a_call_is_requested_accepted_by_keyboard_held_and_both_readouts_shown(
         page.fill("#ro-text", text)
         page.check("input[name=visibility][value=public]")
         page.click("#ro-save")
+        # saved when the call's page lists it (the post first checks the node is there)
+        expect(page.locator("td .readout-text").first).to_contain_text(text[:40], timeout=60_000)
     pair.flush()
 
     desks.us.goto(call_url)

@@ -393,6 +393,28 @@ def _lower(value: object) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
+def _wal(cursor: Any) -> None:
+    """Put the database in WAL mode, unless it is already (the mode stays in the file).
+
+    Changing the journal mode needs the file to itself, and SQLite answers "database is
+    locked" at once, without waiting its busy timeout, when another process holds a lock
+    meanwhile (processes of a node starting together on a fresh file, one of them already
+    migrating): so the change is tried again, with backoff, for up to the busy timeout."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    attempt = 0
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        _pause(attempt)
+        attempt += 1
+
+
 def _sqlite_engine(url: str, begin_sql: str) -> Engine:
     engine = create_engine(
         url,
@@ -405,7 +427,7 @@ def _sqlite_engine(url: str, begin_sql: str) -> Engine:
         # Hand transaction control to SQLAlchemy's "begin" hook below.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
