@@ -142,6 +142,10 @@ def make_node(tmp_path: Path, databases: DatabaseFactory, clock: FakeClock) -> I
         first.db.dispose()
         for name, content in (files or {}).items():
             (directory / name).write_text(json.dumps(content, ensure_ascii=False), "utf-8")
+        # one request between in-process nodes may wait on a busy CI machine well past
+        # the production default (10 s: a checkpoint exchange timed out once): an explicit,
+        # generous deadline instead
+        overrides.setdefault("request_timeout_s", 30.0)
         settings = first.settings.replace(**overrides)
         node = Node(settings, None if real_clock else clock)
         made.append(node)
