@@ -25,6 +25,8 @@ from hotline.errors import ApiError as ApiError  # re-exported: callers catch it
 from hotline.errors import AuthError, ConfigError, Unreachable
 
 if TYPE_CHECKING:
+    import httpx
+
     from hotline.config import NodeSettings
 
 TOKEN_FILE = ".cli-token"
@@ -114,6 +116,10 @@ class NodeClient:
 
     def text(self, path: str) -> str:
         """GET ``path`` as text (e.g. Markdown), not as JSON."""
+        return self._get_raw(path).text
+
+    def _get_raw(self, path: str) -> httpx.Response:
+        """GET ``path``, its answer as it came; an error answer raised as :class:`ApiError`."""
         import httpx
 
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -127,7 +133,7 @@ class NodeClient:
             except ValueError:
                 body = {"message": response.text[:200]}
             raise ApiError(response.status_code, body if isinstance(body, dict) else {})
-        return response.text
+        return response
 
     def get(self, path: str, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}
@@ -145,20 +151,7 @@ class NodeClient:
 
     def download(self, path: str) -> bytes:
         """GET ``path`` as bytes (an attachment's content)."""
-        import httpx
-
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            response = self._http.get(path, headers=headers)
-        except httpx.HTTPError as exc:
-            raise Unreachable(f"cannot reach the node at {self.base_url}: {exc}") from exc
-        if response.status_code >= 400:
-            try:
-                body = response.json()
-            except ValueError:
-                body = {"message": response.text[:200]}
-            raise ApiError(response.status_code, body if isinstance(body, dict) else {})
-        return response.content
+        return self._get_raw(path).content
 
 
 def save_token(directory: Path, base_url: str, user: str, token: str) -> Path:
