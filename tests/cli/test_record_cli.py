@@ -4,40 +4,20 @@ exported to a file, replayed into the node's cleared picture, and found in the r
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 from pathlib import Path
-
-from typer.testing import CliRunner
 
 from hotline.app import create_app
 from hotline.cli.main import app
 from hotline.clock import rfc3339
 from hotline.domain.tracks import TrackReport
 from hotline.node import Node
-from hotline.testing import ServerThread, free_port
-
-runner = CliRunner()
-
-
-def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
-    result = runner.invoke(app, list(args), input=input, env=env)
-    assert 0 == result.exit_code, result.output
-    return result.output
+from hotline.testing import ServerThread
+from tests.feeds.test_cli import cli_node, invoke, runner
 
 
 def test_export_replay_and_history_from_the_command_line(tmp_path: Path) -> None:
-    port = free_port()
-    us = tmp_path / "us"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
-    invoke("init", "--party", "us", "--name", "United States", "--dir", str(us),
-           "--endpoint", f"http://127.0.0.1:{port}", "--allow-plain-http", env=clean)  # fmt: skip
-    invoke("user", "add", "duty1", "--dir", str(us), "--password-stdin", input="owl watch pass\n")
-    env = {
-        "HOTLINE_USER": "duty1",
-        "HOTLINE_PASSWORD": "owl watch pass",
-        "HOTLINE_URL": f"http://127.0.0.1:{port}",
-    }
+    us, env, port = cli_node(tmp_path)
     node = Node.open(us)
     t0 = node.clock.now() - timedelta(seconds=2)
     for k in range(3):  # A1 flies east, one report a second

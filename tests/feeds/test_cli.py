@@ -25,7 +25,9 @@ def invoke(*args: str, input: str | None = None, env: dict[str, str] | None = No
     return result.output
 
 
-def test_feed_add_list_remove_against_a_running_node(tmp_path: Path) -> None:
+def cli_node(tmp_path: Path) -> tuple[Path, dict[str, str], int]:
+    """A node made with the CLI, its officer duty1, and the environment that points the
+    CLI at it once it is served on the port given: (directory, environment, port)."""
     port = free_port()
     us = tmp_path / "us"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
@@ -37,6 +39,11 @@ def test_feed_add_list_remove_against_a_running_node(tmp_path: Path) -> None:
         "HOTLINE_PASSWORD": "owl watch pass",
         "HOTLINE_URL": f"http://127.0.0.1:{port}",
     }
+    return us, env, port
+
+
+def test_feed_add_list_remove_against_a_running_node(tmp_path: Path) -> None:
+    us, env, port = cli_node(tmp_path)
     node = Node.open(us)
     receiver = TcpServer()
     try:
